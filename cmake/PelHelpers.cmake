@@ -1,0 +1,76 @@
+# SPDX-License-Identifier: Apache-2.0
+# Helpers shared by every module: warnings per target, module libraries, tests, benches, fuzzers.
+
+function(pel_warnings target)
+  target_compile_options(${target} PRIVATE
+    -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion -Wnon-virtual-dtor
+    -Woverloaded-virtual -Wold-style-cast -Wimplicit-fallthrough)
+  if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    target_compile_options(${target} PRIVATE -Wthread-safety)
+  endif()
+  if(PEL_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+endfunction()
+
+macro(pel_setup_sanitizers)
+  if(PEL_SANITIZE)
+    if(PEL_SANITIZE MATCHES "thread" AND PEL_SANITIZE MATCHES "address")
+      message(FATAL_ERROR "PEL_SANITIZE: thread cannot be combined with address")
+    endif()
+    add_compile_options(-fsanitize=${PEL_SANITIZE} -fno-omit-frame-pointer -g)
+    add_link_options(-fsanitize=${PEL_SANITIZE})
+    if(PEL_SANITIZE MATCHES "undefined")
+      add_compile_options(-fno-sanitize-recover=undefined)
+    endif()
+  endif()
+endmacro()
+
+# pel_add_module(NAME vm SOURCES ... PUBLIC_DEPS ... PRIVATE_DEPS ...)
+# Creates library pel_<NAME> with alias pel::<NAME>; the repository root is the include path.
+function(pel_add_module)
+  cmake_parse_arguments(M "" "NAME" "SOURCES;PUBLIC_DEPS;PRIVATE_DEPS" ${ARGN})
+  add_library(pel_${M_NAME} ${M_SOURCES})
+  add_library(pel::${M_NAME} ALIAS pel_${M_NAME})
+  target_include_directories(pel_${M_NAME} PUBLIC ${PROJECT_SOURCE_DIR})
+  target_link_libraries(pel_${M_NAME} PUBLIC ${M_PUBLIC_DEPS} PRIVATE ${M_PRIVATE_DEPS})
+  pel_warnings(pel_${M_NAME})
+endfunction()
+
+set(PEL_TEST_ENV
+  "ASAN_OPTIONS=abort_on_error=1:detect_leaks=1"
+  "UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1"
+  "TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1")
+
+# pel_add_test(NAME pel_primitives_test SOURCES ... DEPS ... [LABELS ...])
+function(pel_add_test)
+  cmake_parse_arguments(T "" "NAME" "SOURCES;DEPS;LABELS" ${ARGN})
+  add_executable(${T_NAME} ${T_SOURCES})
+  target_link_libraries(${T_NAME} PRIVATE ${T_DEPS} GTest::gtest GTest::gtest_main)
+  target_compile_definitions(${T_NAME} PRIVATE PEL_FIXTURES_DIR="${PEL_FIXTURES_DIR}")
+  pel_warnings(${T_NAME})
+  gtest_discover_tests(${T_NAME}
+    DISCOVERY_TIMEOUT 60
+    PROPERTIES ENVIRONMENT "${PEL_TEST_ENV}" LABELS "${T_LABELS}")
+endfunction()
+
+# pel_add_bench(NAME pel_primitives_bench SOURCES ... DEPS ...)
+# Every bench is also a ctest smoke test (label "bench") that runs each benchmark briefly.
+function(pel_add_bench)
+  cmake_parse_arguments(B "" "NAME" "SOURCES;DEPS" ${ARGN})
+  add_executable(${B_NAME} ${B_SOURCES})
+  target_link_libraries(${B_NAME} PRIVATE ${B_DEPS} benchmark::benchmark)
+  pel_warnings(${B_NAME})
+  add_test(NAME ${B_NAME}_smoke COMMAND ${B_NAME} --benchmark_min_time=0.01)
+  set_tests_properties(${B_NAME}_smoke PROPERTIES LABELS bench ENVIRONMENT "${PEL_TEST_ENV}")
+endfunction()
+
+# pel_add_fuzz(NAME pel_rlp_fuzz SOURCES ... DEPS ...): libFuzzer target, clang only.
+function(pel_add_fuzz)
+  cmake_parse_arguments(F "" "NAME" "SOURCES;DEPS" ${ARGN})
+  add_executable(${F_NAME} ${F_SOURCES})
+  target_link_libraries(${F_NAME} PRIVATE ${F_DEPS})
+  target_compile_options(${F_NAME} PRIVATE -fsanitize=fuzzer)
+  target_link_options(${F_NAME} PRIVATE -fsanitize=fuzzer)
+  pel_warnings(${F_NAME})
+endfunction()

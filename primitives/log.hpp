@@ -1,0 +1,17 @@
+// SPDX-License-Identifier: Apache-2.0
+// Logging through spdlog. Call sites use spdlog directly (spdlog::info(...)); this header fixes
+// the one process-wide setup so binaries format lines the same way.
+#pragma once
+
+#include <spdlog/spdlog.h>
+
+#include <string_view>
+
+#include "primitives/result.hpp"
+
+namespace pel::log {
+
+/// Sets the global level from "trace|debug|info|warn|error|off"; unknown names are an error.
+[[nodiscard]] Result<void> init(std::string_view level);
+
+}  // namespace pel::log

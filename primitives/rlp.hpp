@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: Apache-2.0
+// Recursive Length Prefix encoding (Ethereum Yellow Paper, appendix B), strict decoding.
+// Decoding rejects, with a message that names the offset: truncated input, non-canonical length
+// prefixes (a long form where the short form fits, leading zeros in a length), a single byte
+// below 0x80 encoded as a one-byte string, integers with leading zero bytes, integers wider than
+// the target type, and trailing bytes after the last item (Decoder::expect_end). Never crashes.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "primitives/bytes.hpp"
+#include "primitives/hash.hpp"
+#include "primitives/result.hpp"
+#include "primitives/u256.hpp"
+
+namespace pel::rlp {
+
+// --- encoding: append to `out` ----------------------------------------------------------------
+void encode_bytes(Bytes& out, ByteView v);
+void encode_uint(Bytes& out, uint64_t v);
+void encode_uint(Bytes& out, const U256& v);
+/// Appends the header of a list whose encoded items take `payload_len` bytes.
+void encode_list_header(Bytes& out, size_t payload_len);
+/// Appends `payload` (already encoded items) wrapped as a list.
+void encode_list(Bytes& out, ByteView payload);
+/// Size of the header for a string or list payload of `payload_len` bytes.
+[[nodiscard]] size_t header_size(size_t payload_len) noexcept;
+
+// --- decoding ---------------------------------------------------------------------------------
+struct Header {
+    bool is_list = false;
+    size_t header_len = 0;   ///< bytes of prefix
+    size_t payload_len = 0;  ///< bytes after the prefix
+};
+
+/// Reads items one after the other from a byte view. Cheap to copy; borrows the input.
+/// `base_offset` is added to offsets in error messages (nested decoders report absolute offsets).
+class Decoder {
+public:
+    explicit Decoder(ByteView in, size_t base_offset = 0) noexcept : in_(in), base_(base_offset) {}
+
+    [[nodiscard]] bool at_end() const noexcept { return pos_ == in_.size(); }
+    /// Absolute offset of the next item.
+    [[nodiscard]] size_t offset() const noexcept { return base_ + pos_; }
+
+    /// Validates and returns the header of the next item without consuming it.
+    [[nodiscard]] Result<Header> peek_header() const;
+    /// Reads a string item's payload; a list is an error.
+    [[nodiscard]] Result<ByteView> read_bytes();
+    /// Reads a list item and returns a decoder over its payload; a string is an error.
+    [[nodiscard]] Result<Decoder> read_list();
+    /// Reads the next item whole (prefix included), string or list.
+    [[nodiscard]] Result<ByteView> read_raw_item();
+    /// Canonical unsigned integers: no leading zero bytes, fits the type.
+    [[nodiscard]] Result<uint64_t> read_u64();
+    [[nodiscard]] Result<U256> read_u256();
+    /// Exactly 20 / 32 bytes.
+    [[nodiscard]] Result<Address> read_address();
+    [[nodiscard]] Result<Hash32> read_hash();
+    /// Error if any bytes are left ("trailing bytes").
+    [[nodiscard]] Result<void> expect_end() const;
+
+private:
+    ByteView in_;
+    size_t base_ = 0;
+    size_t pos_ = 0;
+};
+
+}  // namespace pel::rlp

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: Apache-2.0
+// Ethereum transactions: legacy (with and without EIP-155), EIP-2930, EIP-1559 and EIP-4844.
+// Encoded form is the EIP-2718 "canonical" one: legacy is an RLP list, typed is type || rlp(list).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "primitives/bytes.hpp"
+#include "primitives/hash.hpp"
+#include "primitives/result.hpp"
+#include "primitives/secp256k1.hpp"
+#include "primitives/u256.hpp"
+
+namespace pel {
+
+enum class TxnType : uint8_t {
+    kLegacy = 0,
+    kAccessList = 1,  ///< EIP-2930
+    kDynamicFee = 2,  ///< EIP-1559
+    kBlob = 3,        ///< EIP-4844
+};
+
+struct AccessListEntry {
+    Address address;
+    std::vector<Hash32> storage_keys;
+    friend bool operator==(const AccessListEntry&, const AccessListEntry&) = default;
+};
+using AccessList = std::vector<AccessListEntry>;
+
+struct Transaction {
+    TxnType type = TxnType::kLegacy;
+    /// Absent only for legacy transactions signed without EIP-155 replay protection.
+    std::optional<uint64_t> chain_id;
+    uint64_t nonce = 0;
+    /// Legacy and EIP-2930: both fee fields hold gas_price.
+    U256 max_priority_fee_per_gas;
+    U256 max_fee_per_gas;
+    uint64_t gas_limit = 0;
+    /// Absent for contract creation (not allowed for blob transactions).
+    std::optional<Address> to;
+    U256 value;
+    Bytes data;
+    AccessList access_list;
+    U256 max_fee_per_blob_gas;
+    std::vector<Hash32> blob_versioned_hashes;
+    crypto::Signature signature;
+
+    [[nodiscard]] const U256& gas_price() const noexcept { return max_fee_per_gas; }
+    friend bool operator==(const Transaction&, const Transaction&) = default;
+};
+
+/// Decodes a canonical transaction encoding. Errors (with messages): malformed or non-canonical
+/// RLP, unknown type byte, wrong field count or width, invalid legacy v, trailing bytes.
+[[nodiscard]] Result<Transaction> decode_transaction(ByteView encoded);
+
+/// Encodes canonically; decode_transaction(encode_transaction(t)) == t.
+[[nodiscard]] Bytes encode_transaction(const Transaction& txn);
+
+/// The hash that is signed (EIP-155 for legacy with a chain id; type || rlp(unsigned fields)).
+[[nodiscard]] Hash32 signing_hash(const Transaction& txn);
+
+/// keccak256(encode_transaction(txn)): the transaction hash.
+[[nodiscard]] Hash32 transaction_hash(const Transaction& txn);
+
+/// Recovers the sender (EIP-2 low-s enforced). Costs one ECDSA recovery (~45-80 us).
+[[nodiscard]] Result<Address> recover_sender(const Transaction& txn);
+
+/// Signs in place with `secret_key` (sets `signature`).
+[[nodiscard]] Result<void> sign_transaction(Transaction& txn, const Hash32& secret_key);
+
+}  // namespace pel

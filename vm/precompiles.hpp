@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: Apache-2.0
+// Cancun precompiled contracts 0x01-0x0a. Pure functions of their input; thread safe.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "primitives/bytes.hpp"
+#include "primitives/hash.hpp"
+
+namespace pel::vm {
+
+struct PrecompileResult {
+    bool success = false;  ///< false: exceptional halt, all gas consumed
+    int64_t gas_left = 0;
+    Bytes output;
+};
+
+/// True for 0x01..0x0a.
+[[nodiscard]] bool is_precompile(const Address& addr) noexcept;
+
+/// Runs the precompile at `addr` with `gas`. Out of gas or invalid input: success == false.
+[[nodiscard]] PrecompileResult run_precompile(const Address& addr, ByteView input,
+                                              int64_t gas) noexcept;
+
+}  // namespace pel::vm

@@ -1,0 +1,3 @@
+# SPDX-License-Identifier: Apache-2.0
+set(PEL_PRECOMPILE_SOURCES
+  precompiles/precompiles.cpp)

@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: Apache-2.0
+// Keccak-256 (FIPS 202's Keccak-f[1600] with the original Keccak padding, as Ethereum uses it).
+//
+// The permutation keeps all 25 lanes in local variables so that the compiler can hold them in
+// registers (or at worst in a fixed stack frame) instead of indexing an array. Two rounds run per
+// loop iteration, A -> E and E -> A, which avoids copying lanes back after each round; the pi step
+// is folded into which lanes each chi row reads, so no lane is ever moved on its own.
+#include "primitives/keccak.hpp"
+
+#include <bit>
+#include <cstring>
+
+namespace pel {
+namespace {
+
+constexpr size_t kRate = 136;      // (1600 - 2 * 256) / 8 bytes
+constexpr size_t kRateLanes = 17;  // kRate / 8
+
+// Round constants from the LFSR x^8 + x^6 + x^5 + x^4 + 1 (FIPS 202, algorithm 5), computed at
+// compile time instead of transcribed.
+consteval std::array<uint64_t, 24> make_round_constants() {
+    std::array<uint64_t, 24> rc{};
+    uint8_t lfsr = 1;
+    for (auto& c : rc) {
+        for (int j = 0; j < 7; ++j) {
+            if ((lfsr & 1) != 0) c |= uint64_t{1} << ((1 << j) - 1);
+            lfsr = static_cast<uint8_t>((lfsr & 0x80) != 0 ? (lfsr << 1) ^ 0x71 : lfsr << 1);
+        }
+    }
+    return rc;
+}
+constexpr std::array<uint64_t, 24> kRoundConstants = make_round_constants();
+static_assert(kRoundConstants[0] == 0x0000000000000001ULL);
+static_assert(kRoundConstants[1] == 0x0000000000008082ULL);
+static_assert(kRoundConstants[23] == 0x8000000080008008ULL);
+
+inline uint64_t load_le64(const uint8_t* p) noexcept {
+    uint64_t v = 0;
+    std::memcpy(&v, p, 8);
+    if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap64(v);
+    return v;
+}
+
+inline void store_le64(uint8_t* p, uint64_t v) noexcept {
+    if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap64(v);
+    std::memcpy(p, &v, 8);
+}
+
+// Keccak-f[1600] on `s` (lane index x + 5 * y).
+void keccak_f1600(uint64_t* s) noexcept {
+    // NOLINTBEGIN(cppcoreguidelines-pro-bounds-pointer-arithmetic)
+    uint64_t a00 = s[0], a01 = s[1], a02 = s[2], a03 = s[3], a04 = s[4];
+    uint64_t a05 = s[5], a06 = s[6], a07 = s[7], a08 = s[8], a09 = s[9];
+    uint64_t a10 = s[10], a11 = s[11], a12 = s[12], a13 = s[13], a14 = s[14];
+    uint64_t a15 = s[15], a16 = s[16], a17 = s[17], a18 = s[18], a19 = s[19];
+    uint64_t a20 = s[20], a21 = s[21], a22 = s[22], a23 = s[23], a24 = s[24];
+    uint64_t e00, e01, e02, e03, e04, e05, e06, e07, e08, e09, e10, e11, e12;
+    uint64_t e13, e14, e15, e16, e17, e18, e19, e20, e21, e22, e23, e24;
+    uint64_t b0, b1, b2, b3, b4, c0, c1, c2, c3, c4, d0, d1, d2, d3, d4;
+
+    for (size_t round = 0; round < 24; round += 2) {
+        // Round `round`: A -> E.
+        c0 = a00 ^ a05 ^ a10 ^ a15 ^ a20;
+        c1 = a01 ^ a06 ^ a11 ^ a16 ^ a21;
+        c2 = a02 ^ a07 ^ a12 ^ a17 ^ a22;
+        c3 = a03 ^ a08 ^ a13 ^ a18 ^ a23;
+        c4 = a04 ^ a09 ^ a14 ^ a19 ^ a24;
+        d0 = c4 ^ std::rotl(c1, 1);
+        d1 = c0 ^ std::rotl(c2, 1);
+        d2 = c1 ^ std::rotl(c3, 1);
+        d3 = c2 ^ std::rotl(c4, 1);
+        d4 = c3 ^ std::rotl(c0, 1);
+        b0 = a00 ^ d0;
+        b1 = std::rotl(a06 ^ d1, 44);
+        b2 = std::rotl(a12 ^ d2, 43);
+        b3 = std::rotl(a18 ^ d3, 21);
+        b4 = std::rotl(a24 ^ d4, 14);
+        e00 = b0 ^ (~b1 & b2);
+        e01 = b1 ^ (~b2 & b3);
+        e02 = b2 ^ (~b3 & b4);
+        e03 = b3 ^ (~b4 & b0);
+        e04 = b4 ^ (~b0 & b1);
+        b0 = std::rotl(a03 ^ d3, 28);
+        b1 = std::rotl(a09 ^ d4, 20);
+        b2 = std::rotl(a10 ^ d0, 3);
+        b3 = std::rotl(a16 ^ d1, 45);
+        b4 = std::rotl(a22 ^ d2, 61);
+        e05 = b0 ^ (~b1 & b2);
+        e06 = b1 ^ (~b2 & b3);
+        e07 = b2 ^ (~b3 & b4);
+        e08 = b3 ^ (~b4 & b0);
+        e09 = b4 ^ (~b0 & b1);
+        b0 = std::rotl(a01 ^ d1, 1);
+        b1 = std::rotl(a07 ^ d2, 6);
+        b2 = std::rotl(a13 ^ d3, 25);
+        b3 = std::rotl(a19 ^ d4, 8);
+        b4 = std::rotl(a20 ^ d0, 18);
+        e10 = b0 ^ (~b1 & b2);
+        e11 = b1 ^ (~b2 & b3);
+        e12 = b2 ^ (~b3 & b4);
+        e13 = b3 ^ (~b4 & b0);
+        e14 = b4 ^ (~b0 & b1);
+        b0 = std::rotl(a04 ^ d4, 27);
+        b1 = std::rotl(a05 ^ d0, 36);
+        b2 = std::rotl(a11 ^ d1, 10);
+        b3 = std::rotl(a17 ^ d2, 15);
+        b4 = std::rotl(a23 ^ d3, 56);
+        e15 = b0 ^ (~b1 & b2);
+        e16 = b1 ^ (~b2 & b3);
+        e17 = b2 ^ (~b3 & b4);
+        e18 = b3 ^ (~b4 & b0);
+        e19 = b4 ^ (~b0 & b1);
+        b0 = std::rotl(a02 ^ d2, 62);
+        b1 = std::rotl(a08 ^ d3, 55);
+        b2 = std::rotl(a14 ^ d4, 39);
+        b3 = std::rotl(a15 ^ d0, 41);
+        b4 = std::rotl(a21 ^ d1, 2);
+        e20 = b0 ^ (~b1 & b2);
+        e21 = b1 ^ (~b2 & b3);
+        e22 = b2 ^ (~b3 & b4);
+        e23 = b3 ^ (~b4 & b0);
+        e24 = b4 ^ (~b0 & b1);
+        e00 ^= kRoundConstants[round];
+
+        // Round `round + 1`: E -> A.
+        c0 = e00 ^ e05 ^ e10 ^ e15 ^ e20;
+        c1 = e01 ^ e06 ^ e11 ^ e16 ^ e21;
+        c2 = e02 ^ e07 ^ e12 ^ e17 ^ e22;
+        c3 = e03 ^ e08 ^ e13 ^ e18 ^ e23;
+        c4 = e04 ^ e09 ^ e14 ^ e19 ^ e24;
+        d0 = c4 ^ std::rotl(c1, 1);
+        d1 = c0 ^ std::rotl(c2, 1);
+        d2 = c1 ^ std::rotl(c3, 1);
+        d3 = c2 ^ std::rotl(c4, 1);
+        d4 = c3 ^ std::rotl(c0, 1);
+        b0 = e00 ^ d0;
+        b1 = std::rotl(e06 ^ d1, 44);
+        b2 = std::rotl(e12 ^ d2, 43);
+        b3 = std::rotl(e18 ^ d3, 21);
+        b4 = std::rotl(e24 ^ d4, 14);
+        a00 = b0 ^ (~b1 & b2);
+        a01 = b1 ^ (~b2 & b3);
+        a02 = b2 ^ (~b3 & b4);
+        a03 = b3 ^ (~b4 & b0);
+        a04 = b4 ^ (~b0 & b1);
+        b0 = std::rotl(e03 ^ d3, 28);
+        b1 = std::rotl(e09 ^ d4, 20);
+        b2 = std::rotl(e10 ^ d0, 3);
+        b3 = std::rotl(e16 ^ d1, 45);
+        b4 = std::rotl(e22 ^ d2, 61);
+        a05 = b0 ^ (~b1 & b2);
+        a06 = b1 ^ (~b2 & b3);
+        a07 = b2 ^ (~b3 & b4);
+        a08 = b3 ^ (~b4 & b0);
+        a09 = b4 ^ (~b0 & b1);
+        b0 = std::rotl(e01 ^ d1, 1);
+        b1 = std::rotl(e07 ^ d2, 6);
+        b2 = std::rotl(e13 ^ d3, 25);
+        b3 = std::rotl(e19 ^ d4, 8);
+        b4 = std::rotl(e20 ^ d0, 18);
+        a10 = b0 ^ (~b1 & b2);
+        a11 = b1 ^ (~b2 & b3);
+        a12 = b2 ^ (~b3 & b4);
+        a13 = b3 ^ (~b4 & b0);
+        a14 = b4 ^ (~b0 & b1);
+        b0 = std::rotl(e04 ^ d4, 27);
+        b1 = std::rotl(e05 ^ d0, 36);
+        b2 = std::rotl(e11 ^ d1, 10);
+        b3 = std::rotl(e17 ^ d2, 15);
+        b4 = std::rotl(e23 ^ d3, 56);
+        a15 = b0 ^ (~b1 & b2);
+        a16 = b1 ^ (~b2 & b3);
+        a17 = b2 ^ (~b3 & b4);
+        a18 = b3 ^ (~b4 & b0);
+        a19 = b4 ^ (~b0 & b1);
+        b0 = std::rotl(e02 ^ d2, 62);
+        b1 = std::rotl(e08 ^ d3, 55);
+        b2 = std::rotl(e14 ^ d4, 39);
+        b3 = std::rotl(e15 ^ d0, 41);
+        b4 = std::rotl(e21 ^ d1, 2);
+        a20 = b0 ^ (~b1 & b2);
+        a21 = b1 ^ (~b2 & b3);
+        a22 = b2 ^ (~b3 & b4);
+        a23 = b3 ^ (~b4 & b0);
+        a24 = b4 ^ (~b0 & b1);
+        a00 ^= kRoundConstants[round + 1];
+    }
+
+    s[0] = a00, s[1] = a01, s[2] = a02, s[3] = a03, s[4] = a04;
+    s[5] = a05, s[6] = a06, s[7] = a07, s[8] = a08, s[9] = a09;
+    s[10] = a10, s[11] = a11, s[12] = a12, s[13] = a13, s[14] = a14;
+    s[15] = a15, s[16] = a16, s[17] = a17, s[18] = a18, s[19] = a19;
+    s[20] = a20, s[21] = a21, s[22] = a22, s[23] = a23, s[24] = a24;
+    // NOLINTEND(cppcoreguidelines-pro-bounds-pointer-arithmetic)
+}
+
+// XORs one full rate block into the state and permutes.
+inline void absorb_block(uint64_t* s, const uint8_t* block) noexcept {
+    for (size_t i = 0; i < kRateLanes; ++i) {
+        s[i] ^=
+            load_le64(block + 8 * i);  // NOLINT(cppcoreguidelines-pro-bounds-pointer-arithmetic)
+    }
+    keccak_f1600(s);
+}
+
+// Pads the final partial block (`len` < kRate bytes at `tail`), absorbs it and squeezes the digest.
+Hash32 finish(uint64_t* s, const uint8_t* tail, size_t len) noexcept {
+    std::array<uint8_t, kRate> last{};
+    if (len != 0) std::memcpy(last.data(), tail, len);
+    last[len] ^= 0x01;  // Keccak pad10*1: first and last bit of the padding (0x81 when len == 135)
+    last[kRate - 1] ^= 0x80;
+    absorb_block(s, last.data());
+    Hash32 out;
+    for (size_t i = 0; i < 4; ++i) {
+        store_le64(out.bytes.data() + 8 * i, s[i]);  // NOLINT
+    }
+    return out;
+}
+
+}  // namespace
+
+Hash32 keccak256(ByteView data) noexcept {
+    std::array<uint64_t, 25> s{};
+    const uint8_t* p = data.data();
+    size_t n = data.size();
+    while (n >= kRate) {
+        absorb_block(s.data(), p);
+        p += kRate;  // NOLINT(cppcoreguidelines-pro-bounds-pointer-arithmetic)
+        n -= kRate;
+    }
+    return finish(s.data(), p, n);
+}
+
+void Keccak256::update(ByteView data) noexcept {
+    if (data.empty()) return;  // also keeps a null data() away from memcpy
+    const uint8_t* p = data.data();
+    size_t n = data.size();
+    if (buf_len_ != 0) {
+        const size_t take = n < kRate - buf_len_ ? n : kRate - buf_len_;
+        std::memcpy(buf_.data() + buf_len_, p, take);  // NOLINT
+        buf_len_ += take;
+        p += take;  // NOLINT
+        n -= take;
+        if (buf_len_ < kRate) return;
+        absorb_block(state_.data(), buf_.data());
+        buf_len_ = 0;
+    }
+    while (n >= kRate) {
+        absorb_block(state_.data(), p);
+        p += kRate;  // NOLINT
+        n -= kRate;
+    }
+    if (n != 0) {
+        std::memcpy(buf_.data(), p, n);
+        buf_len_ = n;
+    }
+}
+
+Hash32 Keccak256::finalize() noexcept {
+    const Hash32 out = finish(state_.data(), buf_.data(), buf_len_);
+    state_ = {};
+    buf_len_ = 0;
+    return out;
+}
+
+}  // namespace pel

@@ -4,14 +4,15 @@
 #pragma once
 
 namespace pel::detail {
-[[noreturn]] void assert_fail(const char* expr, const char* msg, const char* file, int line) noexcept;
+[[noreturn]] void assert_fail(const char* expr, const char* msg, const char* file,
+                              int line) noexcept;
 }  // namespace pel::detail
 
-#define PEL_ASSERT(cond, msg)                                                  \
-    do {                                                                       \
-        if (!(cond)) [[unlikely]] {                                            \
-            ::pel::detail::assert_fail(#cond, (msg), __FILE__, __LINE__);      \
-        }                                                                      \
+#define PEL_ASSERT(cond, msg)                                             \
+    do {                                                                  \
+        if (!(cond)) [[unlikely]] {                                       \
+            ::pel::detail::assert_fail(#cond, (msg), __FILE__, __LINE__); \
+        }                                                                 \
     } while (false)
 
 #ifdef NDEBUG

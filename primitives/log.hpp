@@ -3,9 +3,9 @@
 // the one process-wide setup so binaries format lines the same way.
 #pragma once
 
-#include <spdlog/spdlog.h>
-
 #include <string_view>
+
+#include <spdlog/spdlog.h>
 
 #include "primitives/result.hpp"
 

@@ -37,10 +37,8 @@ namespace detail {
 inline void append_part_impl(std::string& s, std::string_view v) { s.append(v); }
 inline void append_part_impl(std::string& s, char c) { s.push_back(c); }
 template <class T>
-    requires std::is_integral_v<T>
-void append_part_impl(std::string& s, T v) {
-    s.append(std::to_string(v));
-}
+requires std::is_integral_v<T>
+void append_part_impl(std::string& s, T v) { s.append(std::to_string(v)); }
 }  // namespace detail
 
 template <class T>
@@ -63,19 +61,17 @@ template <class... Args>
 /// A value of type T or an error of type E. Thread safety: a plain value type.
 template <class T, class E = Error>
 class [[nodiscard]] Result {
-public:
+  public:
     using value_type = T;
     using error_type = E;
 
-    Result()
-        requires std::is_default_constructible_v<T>
-        : v_(std::in_place_index<0>) {}
+    Result() requires std::is_default_constructible_v<T> : v_(std::in_place_index<0>) {}
     Result(const T& v) : v_(std::in_place_index<0>, v) {}  // NOLINT(google-explicit-constructor)
     Result(T&& v) : v_(std::in_place_index<0>, std::move(v)) {}  // NOLINT
     template <class U>
-        requires(std::is_constructible_v<T, U &&> && !std::is_same_v<std::decay_t<U>, T> &&
-                 !std::is_same_v<std::decay_t<U>, Result>)
-    Result(U&& v) : v_(std::in_place_index<0>, std::forward<U>(v)) {}  // NOLINT
+    requires(std::is_constructible_v<T, U&&> && !std::is_same_v<std::decay_t<U>, T> &&
+             !std::is_same_v<std::decay_t<U>, Result>) Result(U&& v)
+        : v_(std::in_place_index<0>, std::forward<U>(v)) {}  // NOLINT
     template <class G>
     Result(Unexpected<G> u) : v_(std::in_place_index<1>, std::move(u.error)) {}  // NOLINT
 
@@ -118,14 +114,14 @@ public:
         return has_value() ? value() : static_cast<T>(std::forward<U>(fallback));
     }
 
-private:
+  private:
     std::variant<T, E> v_;
 };
 
 /// Result<void, E>: success carries nothing.
 template <class E>
 class [[nodiscard]] Result<void, E> {
-public:
+  public:
     using value_type = void;
     using error_type = E;
 
@@ -145,7 +141,7 @@ public:
         return std::move(err_);
     }
 
-private:
+  private:
     E err_{};
     bool ok_ = true;
 };
@@ -159,18 +155,18 @@ private:
 /// function, otherwise declares `x` from the value. Declaration form, so it needs no GNU statement
 /// expressions (which -Wpedantic rejects).
 #define PEL_TRY(decl, expr) PEL_TRY_IMPL(decl, expr, PEL_CONCAT(pel_try_result_, __LINE__))
-#define PEL_TRY_IMPL(decl, expr, tmp)                       \
-    auto tmp = (expr);                                      \
-    if (!tmp.has_value()) {                                 \
-        return ::pel::unexpected(std::move(tmp).error());   \
-    }                                                       \
+#define PEL_TRY_IMPL(decl, expr, tmp)                     \
+    auto tmp = (expr);                                    \
+    if (!tmp.has_value()) {                               \
+        return ::pel::unexpected(std::move(tmp).error()); \
+    }                                                     \
     decl = std::move(tmp).value()
 
 /// PEL_TRY_VOID(expr): for Results whose value is not needed (Result<void> included).
 #define PEL_TRY_VOID(expr) PEL_TRY_VOID_IMPL(expr, PEL_CONCAT(pel_try_result_, __LINE__))
-#define PEL_TRY_VOID_IMPL(expr, tmp)                        \
-    auto tmp = (expr);                                      \
-    if (!tmp.has_value()) {                                 \
-        return ::pel::unexpected(std::move(tmp).error());   \
-    }                                                       \
+#define PEL_TRY_VOID_IMPL(expr, tmp)                      \
+    auto tmp = (expr);                                    \
+    if (!tmp.has_value()) {                               \
+        return ::pel::unexpected(std::move(tmp).error()); \
+    }                                                     \
     static_cast<void>(0)

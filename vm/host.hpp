@@ -18,21 +18,21 @@ namespace pel::vm {
 /// Outcome of an execution frame. EVM outcomes are results, not errors (STYLE.md section 3).
 enum class Status : uint8_t {
     kSuccess = 0,
-    kRevert,                  ///< REVERT: state undone, gas_left returned, output is revert data
-    kFailure,                 ///< generic exceptional halt (all gas consumed)
+    kRevert,   ///< REVERT: state undone, gas_left returned, output is revert data
+    kFailure,  ///< generic exceptional halt (all gas consumed)
     kOutOfGas,
-    kInvalidInstruction,      ///< INVALID (0xfe)
-    kUndefinedInstruction,    ///< an opcode not defined in Cancun
+    kInvalidInstruction,    ///< INVALID (0xfe)
+    kUndefinedInstruction,  ///< an opcode not defined in Cancun
     kStackOverflow,
     kStackUnderflow,
     kBadJumpDestination,
-    kInvalidMemoryAccess,     ///< RETURNDATACOPY past the end of return data
+    kInvalidMemoryAccess,  ///< RETURNDATACOPY past the end of return data
     kCallDepthExceeded,
-    kStaticModeViolation,     ///< state change inside STATICCALL
+    kStaticModeViolation,  ///< state change inside STATICCALL
     kPrecompileFailure,
     kContractValidationFailure,  ///< EIP-3541 0xEF prefix or EIP-170 code size on deploy
     kArgumentOutOfRange,
-    kInsufficientBalance,     ///< CALL/CREATE value exceeds the caller's balance (not a halt)
+    kInsufficientBalance,  ///< CALL/CREATE value exceeds the caller's balance (not a halt)
     kInternalError,
 };
 
@@ -109,7 +109,7 @@ struct TxContext {
 };
 
 class Host {
-public:
+  public:
     virtual ~Host() = default;
 
     /// EIP-161: an account "exists" unless it is empty (no code, zero nonce and balance) or absent.

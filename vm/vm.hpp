@@ -11,7 +11,7 @@
 namespace pel::vm {
 
 inline constexpr int32_t kMaxCallDepth = 1024;
-inline constexpr size_t kMaxCodeSize = 24576;              ///< EIP-170
+inline constexpr size_t kMaxCodeSize = 24576;                 ///< EIP-170
 inline constexpr size_t kMaxInitcodeSize = 2 * kMaxCodeSize;  ///< EIP-3860
 
 /// An EVM interpreter instance. Keeps per-depth frames (stack, memory) and the jump-destination
@@ -21,7 +21,7 @@ inline constexpr size_t kMaxInitcodeSize = 2 * kMaxCodeSize;  ///< EIP-3860
 /// Thread safety: not thread safe. Use one Vm per thread (Block-STM keeps one per worker).
 /// Reentrant: Host::call may call execute() again on the same Vm for the nested frame.
 class Vm {
-public:
+  public:
     Vm();
     ~Vm();
     Vm(const Vm&) = delete;
@@ -32,7 +32,7 @@ public:
     [[nodiscard]] ExecResult execute(Host& host, const Message& msg, ByteView code,
                                      const Hash32* code_hash) noexcept;
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
+#include "primitives/hex.hpp"
+
 #include <gtest/gtest.h>
 
 #include "primitives/hash.hpp"
-#include "primitives/hex.hpp"
 
 namespace pel {
 namespace {

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-#include <gtest/gtest.h>
+#include "primitives/result.hpp"
 
 #include <memory>
 
-#include "primitives/result.hpp"
+#include <gtest/gtest.h>
 
 namespace pel {
 namespace {

@@ -2,8 +2,11 @@
 // Recursive Length Prefix encoding (Ethereum Yellow Paper, appendix B), strict decoding.
 // Decoding rejects, with a message that names the offset: truncated input, non-canonical length
 // prefixes (a long form where the short form fits, leading zeros in a length), a single byte
-// below 0x80 encoded as a one-byte string, integers with leading zero bytes, integers wider than
-// the target type, and trailing bytes after the last item (Decoder::expect_end). Never crashes.
+// below 0x80 encoded as a one-byte string, integers with leading zero bytes (zero is 0x80, never
+// 0x00), integers wider than the target type, fixed-size fields of the wrong size, lengths that
+// overflow size_t, a list where a string is expected and vice versa, and trailing bytes after the
+// last item (Decoder::expect_end). Never crashes and never reads outside its input, whatever the
+// input. Error messages start with "rlp: ", name the rule and give the absolute offset of the item.
 #pragma once
 
 #include <cstddef>
@@ -28,16 +31,20 @@ void encode_list(Bytes& out, ByteView payload);
 [[nodiscard]] size_t header_size(size_t payload_len) noexcept;
 
 // --- decoding ---------------------------------------------------------------------------------
+/// A validated item prefix. A single byte below 0x80 is its own payload: header_len 0,
+/// payload_len 1. header_len + payload_len never exceeds the bytes left in the decoder.
 struct Header {
     bool is_list = false;
     size_t header_len = 0;   ///< bytes of prefix
     size_t payload_len = 0;  ///< bytes after the prefix
 };
 
-/// Reads items one after the other from a byte view. Cheap to copy; borrows the input.
+/// Reads items one after the other from a byte view. Cheap to copy; borrows the input, which must
+/// outlive the decoder and every view it returns. A failed read leaves the position unchanged.
+/// Not thread safe to share while reading (it is a cursor); copies are independent.
 /// `base_offset` is added to offsets in error messages (nested decoders report absolute offsets).
 class Decoder {
-public:
+  public:
     explicit Decoder(ByteView in, size_t base_offset = 0) noexcept : in_(in), base_(base_offset) {}
 
     [[nodiscard]] bool at_end() const noexcept { return pos_ == in_.size(); }
@@ -61,7 +68,7 @@ public:
     /// Error if any bytes are left ("trailing bytes").
     [[nodiscard]] Result<void> expect_end() const;
 
-private:
+  private:
     ByteView in_;
     size_t base_ = 0;
     size_t pos_ = 0;

@@ -17,13 +17,19 @@
 
 namespace pel {
 
+namespace detail {
+// GCC's -Wpedantic rejects a bare __int128; __extension__ on the typedef silences it for every use.
+__extension__ typedef unsigned __int128 u128;
+}  // namespace detail
+
 class U256 {
-public:
+  public:
     /// limbs[0] is the least significant 64 bits.
     std::array<uint64_t, 4> limbs{};
 
     constexpr U256() noexcept = default;
-    constexpr U256(uint64_t v) noexcept : limbs{v, 0, 0, 0} {}  // NOLINT(google-explicit-constructor)
+    constexpr U256(uint64_t v) noexcept
+        : limbs{v, 0, 0, 0} {}  // NOLINT(google-explicit-constructor)
     constexpr U256(uint64_t l0, uint64_t l1, uint64_t l2, uint64_t l3) noexcept
         : limbs{l0, l1, l2, l3} {}
 
@@ -64,7 +70,8 @@ public:
         for (int i = 3; i >= 0; --i) {
             const auto idx = static_cast<size_t>(i);
             if (limbs[idx] != 0) {
-                return static_cast<unsigned>(i) * 64 + static_cast<unsigned>(std::bit_width(limbs[idx]));
+                return static_cast<unsigned>(i) * 64 +
+                       static_cast<unsigned>(std::bit_width(limbs[idx]));
             }
         }
         return 0;
@@ -86,9 +93,9 @@ public:
     // --- arithmetic (wrapping mod 2^256) ----------------------------------------------------
     friend constexpr U256 operator+(const U256& a, const U256& b) noexcept {
         U256 r;
-        unsigned __int128 carry = 0;
+        detail::u128 carry = 0;
         for (size_t i = 0; i < 4; ++i) {
-            carry += static_cast<unsigned __int128>(a.limbs[i]) + b.limbs[i];
+            carry += static_cast<detail::u128>(a.limbs[i]) + b.limbs[i];
             r.limbs[i] = static_cast<uint64_t>(carry);
             carry >>= 64;
         }
@@ -107,13 +114,14 @@ public:
         return r;
     }
     friend constexpr U256 operator-(const U256& a) noexcept { return U256{} - a; }
+    /// Product mod 2^256: the ten partial products of the lower half, nothing above.
     friend constexpr U256 operator*(const U256& a, const U256& b) noexcept {
         U256 r;
         for (size_t i = 0; i < 4; ++i) {
             uint64_t carry = 0;
             for (size_t j = 0; i + j < 4; ++j) {
-                const unsigned __int128 t = static_cast<unsigned __int128>(a.limbs[i]) * b.limbs[j] +
-                                            r.limbs[i + j] + carry;
+                const detail::u128 t =
+                    static_cast<detail::u128>(a.limbs[i]) * b.limbs[j] + r.limbs[i + j] + carry;
                 r.limbs[i + j] = static_cast<uint64_t>(t);
                 carry = static_cast<uint64_t>(t >> 64);
             }
@@ -188,13 +196,16 @@ static_assert(std::is_trivially_copyable_v<U256>);
 // --- EVM operations (all total: no input is undefined) ------------------------------------------
 /// a + b with the carry out of bit 256.
 [[nodiscard]] constexpr bool add_overflow(const U256& a, const U256& b, U256& out) noexcept {
-    out = a + b;
-    return out < a;
+    const U256 sum = a + b;  // not written to `out` first: `out` may alias `a`
+    const bool carry = sum < a;
+    out = sum;
+    return carry;
 }
 /// a - b with the borrow.
 [[nodiscard]] constexpr bool sub_overflow(const U256& a, const U256& b, U256& out) noexcept {
+    const bool borrow = a < b;  // computed first: `out` may alias `a` or `b`
     out = a - b;
-    return a < b;
+    return borrow;
 }
 /// Two's-complement signed division (SDIV): x / 0 == 0, -2^255 / -1 == -2^255.
 [[nodiscard]] U256 sdiv(const U256& a, const U256& b) noexcept;
@@ -208,7 +219,8 @@ static_assert(std::is_trivially_copyable_v<U256>);
 [[nodiscard]] U256 exp(U256 base, U256 exponent) noexcept;
 /// Arithmetic shift right (SAR): shifts >= 256 give 0 or all ones by the sign.
 [[nodiscard]] U256 sar(const U256& a, const U256& shift) noexcept;
-/// SIGNEXTEND: extends the sign of byte `byte_index` (0 = least significant); index >= 31 is identity.
+/// SIGNEXTEND: extends the sign of byte `byte_index` (0 = least significant); index >= 31 is
+/// identity.
 [[nodiscard]] U256 signextend(const U256& byte_index, const U256& x) noexcept;
 /// BYTE: the `index`-th byte counting from the most significant (0); index >= 32 gives 0.
 [[nodiscard]] U256 byte(const U256& index, const U256& x) noexcept;

@@ -16,6 +16,8 @@ struct Signature {
     U256 r;
     U256 s;
     uint8_t y_parity = 0;
+
+    friend bool operator==(const Signature&, const Signature&) = default;
 };
 
 /// The curve order n and n/2 (EIP-2: transaction signatures need s <= n/2).

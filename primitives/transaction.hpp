@@ -51,11 +51,15 @@ struct Transaction {
     friend bool operator==(const Transaction&, const Transaction&) = default;
 };
 
-/// Decodes a canonical transaction encoding. Errors (with messages): malformed or non-canonical
-/// RLP, unknown type byte, wrong field count or width, invalid legacy v, trailing bytes.
+/// Decodes a canonical transaction encoding. Errors (with messages that name the field, e.g.
+/// "txn: field 'nonce': ..."): malformed or non-canonical RLP, unknown type byte, wrong field
+/// count or width, invalid legacy v, typed y_parity above 1, a blob transaction without `to`,
+/// trailing bytes. Signature values are not range-checked here (recover_sender does that).
+/// Thread safety: no function in this header keeps shared state; call them from any thread.
 [[nodiscard]] Result<Transaction> decode_transaction(ByteView encoded);
 
-/// Encodes canonically; decode_transaction(encode_transaction(t)) == t.
+/// Encodes canonically; decode_transaction(encode_transaction(t)) == t for every transaction the
+/// decoder could have produced (legacy fee fields equal; typed ones with a chain id).
 [[nodiscard]] Bytes encode_transaction(const Transaction& txn);
 
 /// The hash that is signed (EIP-155 for legacy with a chain id; type || rlp(unsigned fields)).

@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "execution/host.hpp"
+
+#include <string>
+#include <utility>
+
+#include "primitives/keccak.hpp"
+#include "primitives/rlp.hpp"
+#include "vm/precompiles.hpp"
+#include "vm/vm.hpp"
+
+namespace pel::exec {
+
+namespace {
+
+constexpr int64_t kCodeDepositGasPerByte = 200;
+
+Address address_from_hash(const Hash32& h) noexcept {
+    return Address::from_view_padded(ByteView{h.data() + 12, 20});
+}
+
+vm::ExecResult failed(vm::Status status, int64_t gas_left) noexcept {
+    vm::ExecResult r;
+    r.status = status;
+    r.gas_left = gas_left;
+    return r;
+}
+
+}  // namespace
+
+Hash32 StateTestBlockHashes::block_hash(int64_t block_num) const noexcept {
+    const std::string text = std::to_string(block_num);
+    return keccak256(as_bytes(text));
+}
+
+Address create_address(const Address& sender, uint64_t nonce) noexcept {
+    Bytes payload;
+    rlp::encode_bytes(payload, sender.view());
+    rlp::encode_uint(payload, nonce);
+    Bytes encoded;
+    rlp::encode_list(encoded, payload);
+    return address_from_hash(keccak256(encoded));
+}
+
+Address create2_address(const Address& sender, const Hash32& salt, ByteView initcode) noexcept {
+    const Hash32 code_hash = keccak256(initcode);
+    Keccak256 h;
+    const uint8_t prefix = 0xff;
+    h.update(ByteView{&prefix, 1});
+    h.update(sender.view());
+    h.update(salt.view());
+    h.update(code_hash.view());
+    return address_from_hash(h.finalize());
+}
+
+bool Host::account_exists(const Address& addr) noexcept { return state_.is_live(addr); }
+
+U256 Host::get_balance(const Address& addr) noexcept { return state_.balance(addr); }
+
+size_t Host::get_code_size(const Address& addr) noexcept { return state_.code(addr).size(); }
+
+Hash32 Host::get_code_hash(const Address& addr) noexcept {
+    // EIP-1052 with EIP-161: an empty account does not exist and hashes to zero.
+    return state_.is_live(addr) ? state_.code_hash(addr) : Hash32{};
+}
+
+ByteView Host::get_code(const Address& addr) noexcept { return state_.code(addr); }
+
+U256 Host::get_storage(const Address& addr, const U256& key) noexcept {
+    return state_.storage(addr, key);
+}
+
+vm::StorageStatus Host::set_storage(const Address& addr, const U256& key,
+                                    const U256& value) noexcept {
+    return state_.set_storage(addr, key, value);
+}
+
+U256 Host::get_transient_storage(const Address& addr, const U256& key) noexcept {
+    return state_.transient_storage(addr, key);
+}
+
+void Host::set_transient_storage(const Address& addr, const U256& key, const U256& value) noexcept {
+    state_.set_transient_storage(addr, key, value);
+}
+
+bool Host::selfdestruct(const Address& addr, const Address& beneficiary) noexcept {
+    // EIP-6780: the balance always moves (to itself is a no-op); the account is only deleted,
+    // and a balance sent to itself burned, when it was created in this transaction.
+    const U256 bal = state_.balance(addr);
+    state_.sub_balance(addr, bal);
+    state_.add_balance(beneficiary, bal);
+    if (!state_.is_created(addr)) return false;
+    state_.set_balance(addr, U256{});
+    return state_.mark_destructed(addr);
+}
+
+vm::ExecResult Host::call(const vm::Message& msg) noexcept {
+    if (msg.kind == vm::CallKind::kCreate || msg.kind == vm::CallKind::kCreate2) {
+        return create(msg);
+    }
+    return call_frame(msg);
+}
+
+vm::ExecResult Host::call_frame(const vm::Message& msg) noexcept {
+    if (msg.depth > vm::kMaxCallDepth) return failed(vm::Status::kCallDepthExceeded, msg.gas);
+    const bool transfers = msg.kind == vm::CallKind::kCall && !msg.value.is_zero();
+    if ((transfers || msg.kind == vm::CallKind::kCallCode) &&
+        state_.balance(msg.sender) < msg.value) {
+        return failed(vm::Status::kInsufficientBalance, msg.gas);
+    }
+
+    const size_t snap = state_.snapshot();
+    if (msg.kind == vm::CallKind::kCall) {
+        // EIP-161: the callee is touched even by a zero-value call (STATICCALL included); a
+        // touched empty account is deleted at the end of the transaction.
+        if (transfers) {
+            state_.sub_balance(msg.sender, msg.value);
+            state_.add_balance(msg.recipient, msg.value);
+        } else {
+            state_.touch(msg.recipient);
+        }
+    }
+
+    vm::ExecResult res;
+    if (vm::is_precompile(msg.code_address)) {
+        vm::PrecompileResult pr = vm::run_precompile(msg.code_address, msg.input, msg.gas);
+        if (pr.success) {
+            res.status = vm::Status::kSuccess;
+            res.gas_left = pr.gas_left;
+            res.output = std::move(pr.output);
+        } else {
+            res.status = vm::Status::kPrecompileFailure;
+            res.gas_left = 0;
+        }
+    } else {
+        const ByteView code = state_.code(msg.code_address);
+        if (code.empty()) {
+            res.status = vm::Status::kSuccess;
+            res.gas_left = msg.gas;
+        } else {
+            const Hash32 code_hash = state_.code_hash(msg.code_address);
+            res = vm_.execute(*this, msg, code, &code_hash);
+        }
+    }
+
+    if (res.status != vm::Status::kSuccess) {
+        state_.revert(snap);
+        res.gas_refund = 0;
+        if (vm::consumes_all_gas(res.status)) res.gas_left = 0;
+    }
+    return res;
+}
+
+vm::ExecResult Host::create(const vm::Message& msg) noexcept {
+    if (msg.depth > vm::kMaxCallDepth) return failed(vm::Status::kCallDepthExceeded, msg.gas);
+    if (state_.balance(msg.sender) < msg.value) {
+        return failed(vm::Status::kInsufficientBalance, msg.gas);
+    }
+    const uint64_t nonce = state_.nonce(msg.sender);
+    // EIP-2681: the creator's nonce cannot pass 2^64-1; the create fails, keeping the gas.
+    if (nonce == UINT64_MAX) return failed(vm::Status::kArgumentOutOfRange, msg.gas);
+    state_.set_nonce(msg.sender, nonce + 1);
+    const Address addr = msg.kind == vm::CallKind::kCreate
+                             ? create_address(msg.sender, nonce)
+                             : create2_address(msg.sender, msg.salt, msg.input);
+    return create_at(msg, addr);
+}
+
+vm::ExecResult Host::create_at(const vm::Message& msg, const Address& addr) noexcept {
+    // EIP-2929: the new address is warm even if the create fails.
+    state_.access_account(addr);
+
+    // EIP-684 and EIP-7610: creating over an account with a nonce, code or storage fails and
+    // consumes all gas.
+    if (state_.nonce(addr) != 0 || state_.code_hash(addr) != kEmptyCodeHash ||
+        state_.has_storage(addr)) {
+        return failed(vm::Status::kFailure, 0);
+    }
+
+    const size_t snap = state_.snapshot();
+    // EIP-161: a new contract starts with nonce 1.
+    state_.create_account(addr, 1);
+    if (!msg.value.is_zero()) {
+        state_.sub_balance(msg.sender, msg.value);
+        state_.add_balance(addr, msg.value);
+    }
+
+    // The init code is the frame's code; its call data is empty.
+    const ByteView initcode = msg.input;
+    vm::Message frame = msg;
+    frame.recipient = addr;
+    frame.code_address = addr;
+    frame.input = {};
+    vm::ExecResult res = vm_.execute(*this, frame, initcode, nullptr);
+
+    if (res.status == vm::Status::kSuccess) {
+        const Bytes& code = res.output;
+        vm::Status deposit = vm::Status::kSuccess;
+        if (code.size() > vm::kMaxCodeSize) {
+            deposit = vm::Status::kContractValidationFailure;  // EIP-170
+        } else if (!code.empty() && code[0] == 0xEF) {
+            deposit = vm::Status::kContractValidationFailure;  // EIP-3541
+        } else {
+            const int64_t cost = static_cast<int64_t>(code.size()) * kCodeDepositGasPerByte;
+            if (cost > res.gas_left) {
+                deposit = vm::Status::kOutOfGas;
+            } else {
+                res.gas_left -= cost;
+                state_.set_code(addr, code);
+            }
+        }
+        if (deposit != vm::Status::kSuccess) {
+            state_.revert(snap);
+            return failed(deposit, 0);
+        }
+        res.output.clear();
+        res.create_address = addr;
+        return res;
+    }
+
+    state_.revert(snap);
+    res.gas_refund = 0;
+    if (vm::consumes_all_gas(res.status)) res.gas_left = 0;
+    return res;
+}
+
+Hash32 Host::get_block_hash(int64_t block_number) noexcept {
+    return block_hashes_ != nullptr ? block_hashes_->block_hash(block_number) : Hash32{};
+}
+
+void Host::emit_log(const Address& addr, ByteView data, std::span<const Hash32> topics) noexcept {
+    state_.add_log(Log{addr, {topics.begin(), topics.end()}, {data.begin(), data.end()}});
+}
+
+vm::AccessStatus Host::access_account(const Address& addr) noexcept {
+    return state_.access_account(addr);
+}
+
+vm::AccessStatus Host::access_storage(const Address& addr, const U256& key) noexcept {
+    return state_.access_storage(addr, key);
+}
+
+}  // namespace pel::exec

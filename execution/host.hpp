@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: Apache-2.0
+// exec::Host: vm::Host over a TxnState. It runs nested frames (CALL family, CREATE/CREATE2,
+// precompiles) with snapshot/revert, and answers the VM's state and environment queries.
+//
+// Thread safety: not thread safe; one Host per transaction execution (like TxnState).
+#pragma once
+
+#include <cstdint>
+
+#include "execution/txn_state.hpp"
+#include "primitives/bytes.hpp"
+#include "primitives/hash.hpp"
+#include "primitives/u256.hpp"
+#include "vm/host.hpp"
+
+namespace pel::vm {
+class Vm;
+}  // namespace pel::vm
+
+namespace pel::exec {
+
+/// Source of BLOCKHASH answers. The VM has already checked the 256-block window.
+class BlockHashSource {
+  public:
+    virtual ~BlockHashSource() = default;
+    [[nodiscard]] virtual Hash32 block_hash(int64_t block_num) const noexcept = 0;
+};
+
+/// The block hashes of the Ethereum state tests: keccak256 of the block number written in
+/// decimal ASCII (what go-ethereum's and evmone's state-test runners use). Thread safe.
+class StateTestBlockHashes final : public BlockHashSource {
+  public:
+    [[nodiscard]] Hash32 block_hash(int64_t block_num) const noexcept override;
+};
+
+/// CREATE address: keccak256(rlp([sender, nonce]))[12:].
+[[nodiscard]] Address create_address(const Address& sender, uint64_t nonce) noexcept;
+/// CREATE2 address (EIP-1014): keccak256(0xff ++ sender ++ salt ++ keccak256(initcode))[12:].
+[[nodiscard]] Address create2_address(const Address& sender, const Hash32& salt,
+                                      ByteView initcode) noexcept;
+
+class Host final : public vm::Host {
+  public:
+    /// All references must outlive the Host. `block_hashes` may be null (BLOCKHASH gives zero).
+    Host(TxnState& state, vm::Vm& vm, const vm::TxContext& tx_context,
+         const BlockHashSource* block_hashes) noexcept
+        : state_(state), vm_(vm), tx_context_(tx_context), block_hashes_(block_hashes) {}
+
+    [[nodiscard]] bool account_exists(const Address& addr) noexcept override;
+    [[nodiscard]] U256 get_balance(const Address& addr) noexcept override;
+    [[nodiscard]] size_t get_code_size(const Address& addr) noexcept override;
+    [[nodiscard]] Hash32 get_code_hash(const Address& addr) noexcept override;
+    [[nodiscard]] ByteView get_code(const Address& addr) noexcept override;
+
+    [[nodiscard]] U256 get_storage(const Address& addr, const U256& key) noexcept override;
+    vm::StorageStatus set_storage(const Address& addr, const U256& key,
+                                  const U256& value) noexcept override;
+    [[nodiscard]] U256 get_transient_storage(const Address& addr,
+                                             const U256& key) noexcept override;
+    void set_transient_storage(const Address& addr, const U256& key,
+                               const U256& value) noexcept override;
+
+    bool selfdestruct(const Address& addr, const Address& beneficiary) noexcept override;
+
+    /// Nested frame. Also the entry for a transaction's top-level message call (depth 0).
+    /// Depth limit (1024) and value-vs-balance are checked here too; those failures return the
+    /// message's gas untouched and change nothing.
+    [[nodiscard]] vm::ExecResult call(const vm::Message& msg) noexcept override;
+
+    /// Runs a create frame for a new contract at `addr` (already derived; the creator's nonce
+    /// already bumped): collision check (EIP-684, EIP-7610), value transfer, init code, code
+    /// deposit (EIP-170, EIP-3541, 200 gas/byte). Used for CREATE/CREATE2 and for
+    /// contract-creation transactions.
+    [[nodiscard]] vm::ExecResult create_at(const vm::Message& msg, const Address& addr) noexcept;
+
+    [[nodiscard]] const vm::TxContext& get_tx_context() noexcept override { return tx_context_; }
+    [[nodiscard]] Hash32 get_block_hash(int64_t block_number) noexcept override;
+
+    void emit_log(const Address& addr, ByteView data,
+                  std::span<const Hash32> topics) noexcept override;
+
+    vm::AccessStatus access_account(const Address& addr) noexcept override;
+    vm::AccessStatus access_storage(const Address& addr, const U256& key) noexcept override;
+
+  private:
+    vm::ExecResult call_frame(const vm::Message& msg) noexcept;
+    vm::ExecResult create(const vm::Message& msg) noexcept;
+
+    TxnState& state_;
+    vm::Vm& vm_;
+    const vm::TxContext& tx_context_;
+    const BlockHashSource* block_hashes_;
+};
+
+}  // namespace pel::exec

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "execution/sequential.hpp"
+
+#include "primitives/assert.hpp"
+
+namespace pel::exec {
+
+std::optional<AccountInfo> MemStateReader::read_account(const Address& addr) noexcept {
+    const state::MemAccount* acc = state_.find(addr);
+    if (acc == nullptr) return std::nullopt;
+    if (!acc->code.empty()) code_.try_emplace(acc->code_hash, ByteView{acc->code});
+    return AccountInfo{acc->nonce, acc->balance, acc->code_hash};
+}
+
+U256 MemStateReader::read_storage(const Address& addr, const U256& key) noexcept {
+    return state_.get_storage(addr, key);
+}
+
+bool MemStateReader::has_storage(const Address& addr) noexcept {
+    const state::MemAccount* acc = state_.find(addr);
+    return acc != nullptr && !acc->storage.empty();
+}
+
+ByteView MemStateReader::read_code(const Hash32& code_hash) noexcept {
+    const auto it = code_.find(code_hash);
+    return it != code_.end() ? it->second : ByteView{};
+}
+
+void apply_writes(state::MemState& state, const TxnWrites& writes) {
+    for (const AccountWrite& w : writes.accounts) {
+        if (w.deleted) {
+            state.erase(w.address);
+            continue;
+        }
+        if (w.storage_cleared) state.clear_storage(w.address);
+        state.create(w.address);
+        state.set_nonce(w.address, w.info.nonce);
+        state.set_balance(w.address, w.info.balance);
+        if (w.code) state.set_code(w.address, *w.code);
+        for (const StorageWrite& s : w.storage) state.set_storage(w.address, s.key, s.value);
+    }
+}
+
+Result<BlockResult, BlockError> execute_block_sequential(state::MemState& state, vm::Vm& vm,
+                                                         const BlockEnv& env,
+                                                         std::span<const Transaction> txns,
+                                                         std::span<const Address> senders) {
+    PEL_ASSERT(txns.size() == senders.size(), "one sender per transaction");
+    BlockResult out;
+    out.receipts.reserve(txns.size());
+    for (size_t i = 0; i < txns.size(); ++i) {
+        const Transaction& txn = txns[i];
+        // The block's gas pool: what the earlier transactions left.
+        if (env.gas_limit < 0 ||
+            txn.gas_limit > static_cast<uint64_t>(env.gas_limit) - out.gas_used) {
+            return unexpected(BlockError{i, TxnError::kGasLimitExceedsBlock});
+        }
+        if (txn.type == TxnType::kBlob &&
+            out.blob_gas_used + kGasPerBlob * txn.blob_versioned_hashes.size() >
+                kGasPerBlob * kMaxBlobsPerBlock) {
+            return unexpected(BlockError{i, TxnError::kBlobCountExceeded});
+        }
+        MemStateReader reader(state);
+        Result<TxnResult, TxnError> r = apply_transaction(reader, vm, env, txn, senders[i]);
+        if (!r) return unexpected(BlockError{i, r.error()});
+        apply_writes(state, r->writes);
+        out.gas_used += r->receipt.gas_used;
+        out.blob_gas_used += r->receipt.blob_gas_used;
+        r->receipt.cumulative_gas_used = out.gas_used;
+        out.receipts.push_back(std::move(r->receipt));
+    }
+    return out;
+}
+
+}  // namespace pel::exec

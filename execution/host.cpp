@@ -109,6 +109,7 @@ vm::ExecResult Host::call_frame(const vm::Message& msg) noexcept {
         return failed(vm::Status::kInsufficientBalance, msg.gas);
     }
 
+    if (tracer_ != nullptr) tracer_->on_enter(msg);
     const size_t snap = state_.snapshot();
     if (msg.kind == vm::CallKind::kCall) {
         // EIP-161: the callee is touched even by a zero-value call (STATICCALL included); a
@@ -148,6 +149,7 @@ vm::ExecResult Host::call_frame(const vm::Message& msg) noexcept {
         res.gas_refund = 0;
         if (vm::consumes_all_gas(res.status)) res.gas_left = 0;
     }
+    if (tracer_ != nullptr) tracer_->on_exit(msg, res);
     return res;
 }
 
@@ -167,6 +169,22 @@ vm::ExecResult Host::create(const vm::Message& msg) noexcept {
 }
 
 vm::ExecResult Host::create_at(const vm::Message& msg, const Address& addr) noexcept {
+    vm::Message frame = msg;
+    frame.recipient = addr;
+    frame.code_address = addr;
+    if (tracer_ != nullptr) tracer_->on_enter(frame);
+    // The init code is the frame's code; its call data is empty.
+    frame.input = {};
+    vm::ExecResult res = create_frame(frame, msg.input);
+    if (tracer_ != nullptr) {
+        frame.input = msg.input;
+        tracer_->on_exit(frame, res);
+    }
+    return res;
+}
+
+vm::ExecResult Host::create_frame(const vm::Message& frame, ByteView initcode) noexcept {
+    const Address& addr = frame.recipient;
     // EIP-2929: the new address is warm even if the create fails.
     state_.access_account(addr);
 
@@ -180,17 +198,11 @@ vm::ExecResult Host::create_at(const vm::Message& msg, const Address& addr) noex
     const size_t snap = state_.snapshot();
     // EIP-161: a new contract starts with nonce 1.
     state_.create_account(addr, 1);
-    if (!msg.value.is_zero()) {
-        state_.sub_balance(msg.sender, msg.value);
-        state_.add_balance(addr, msg.value);
+    if (!frame.value.is_zero()) {
+        state_.sub_balance(frame.sender, frame.value);
+        state_.add_balance(addr, frame.value);
     }
 
-    // The init code is the frame's code; its call data is empty.
-    const ByteView initcode = msg.input;
-    vm::Message frame = msg;
-    frame.recipient = addr;
-    frame.code_address = addr;
-    frame.input = {};
     vm::ExecResult res = vm_.execute(*this, frame, initcode, nullptr);
 
     if (res.status == vm::Status::kSuccess) {

@@ -33,6 +33,18 @@ class StateTestBlockHashes final : public BlockHashSource {
     [[nodiscard]] Hash32 block_hash(int64_t block_num) const noexcept override;
 };
 
+/// Observer of call frames, a debugging aid (pel-statetest --trace). Called on the executing
+/// thread, synchronously; must not touch the state.
+class FrameTracer {
+  public:
+    virtual ~FrameTracer() = default;
+    /// A frame (or precompile call) starts. For creates `msg.recipient` is the new address and
+    /// `msg.input` the init code.
+    virtual void on_enter(const vm::Message& msg) noexcept = 0;
+    /// The frame ended with `result` (after revert and code deposit).
+    virtual void on_exit(const vm::Message& msg, const vm::ExecResult& result) noexcept = 0;
+};
+
 /// CREATE address: keccak256(rlp([sender, nonce]))[12:].
 [[nodiscard]] Address create_address(const Address& sender, uint64_t nonce) noexcept;
 /// CREATE2 address (EIP-1014): keccak256(0xff ++ sender ++ salt ++ keccak256(initcode))[12:].
@@ -41,10 +53,15 @@ class StateTestBlockHashes final : public BlockHashSource {
 
 class Host final : public vm::Host {
   public:
-    /// All references must outlive the Host. `block_hashes` may be null (BLOCKHASH gives zero).
+    /// All references must outlive the Host. `block_hashes` may be null (BLOCKHASH gives zero);
+    /// `tracer` may be null.
     Host(TxnState& state, vm::Vm& vm, const vm::TxContext& tx_context,
-         const BlockHashSource* block_hashes) noexcept
-        : state_(state), vm_(vm), tx_context_(tx_context), block_hashes_(block_hashes) {}
+         const BlockHashSource* block_hashes, FrameTracer* tracer = nullptr) noexcept
+        : state_(state),
+          vm_(vm),
+          tx_context_(tx_context),
+          block_hashes_(block_hashes),
+          tracer_(tracer) {}
 
     [[nodiscard]] bool account_exists(const Address& addr) noexcept override;
     [[nodiscard]] U256 get_balance(const Address& addr) noexcept override;
@@ -85,11 +102,13 @@ class Host final : public vm::Host {
   private:
     vm::ExecResult call_frame(const vm::Message& msg) noexcept;
     vm::ExecResult create(const vm::Message& msg) noexcept;
+    vm::ExecResult create_frame(const vm::Message& frame, ByteView initcode) noexcept;
 
     TxnState& state_;
     vm::Vm& vm_;
     const vm::TxContext& tx_context_;
     const BlockHashSource* block_hashes_;
+    FrameTracer* tracer_;
 };
 
 }  // namespace pel::exec

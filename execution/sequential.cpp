@@ -44,7 +44,8 @@ void apply_writes(state::MemState& state, const TxnWrites& writes) {
 Result<BlockResult, BlockError> execute_block_sequential(state::MemState& state, vm::Vm& vm,
                                                          const BlockEnv& env,
                                                          std::span<const Transaction> txns,
-                                                         std::span<const Address> senders) {
+                                                         std::span<const Address> senders,
+                                                         FrameTracer* tracer) {
     PEL_ASSERT(txns.size() == senders.size(), "one sender per transaction");
     BlockResult out;
     out.receipts.reserve(txns.size());
@@ -61,7 +62,7 @@ Result<BlockResult, BlockError> execute_block_sequential(state::MemState& state,
             return unexpected(BlockError{i, TxnError::kBlobCountExceeded});
         }
         MemStateReader reader(state);
-        Result<TxnResult, TxnError> r = apply_transaction(reader, vm, env, txn, senders[i]);
+        Result<TxnResult, TxnError> r = apply_transaction(reader, vm, env, txn, senders[i], tracer);
         if (!r) return unexpected(BlockError{i, r.error()});
         apply_writes(state, r->writes);
         out.gas_used += r->receipt.gas_used;

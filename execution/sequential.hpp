@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "execution/host.hpp"
 #include "execution/state_reader.hpp"
 #include "execution/transition.hpp"
 #include "execution/txn_state.hpp"
@@ -64,9 +65,9 @@ struct BlockError {
 /// Executes `txns` (sent by `senders`, same length) in order on `state`. On success `state` is the
 /// post-block state. On error `state` holds the effects of the transactions before the invalid
 /// one (so a single-transaction block leaves it unchanged). Block rewards and withdrawals are
-/// not part of this.
+/// not part of this. `tracer` (optional) observes every transaction's call frames.
 [[nodiscard]] Result<BlockResult, BlockError> execute_block_sequential(
     state::MemState& state, vm::Vm& vm, const BlockEnv& env, std::span<const Transaction> txns,
-    std::span<const Address> senders);
+    std::span<const Address> senders, FrameTracer* tracer = nullptr);
 
 }  // namespace pel::exec

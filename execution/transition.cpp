@@ -195,8 +195,8 @@ Bloom logs_bloom(std::span<const Log> logs) noexcept {
 }
 
 Result<TxnResult, TxnError> apply_transaction(StateReader& reader, vm::Vm& vm, const BlockEnv& env,
-                                              const Transaction& txn,
-                                              const Address& sender) noexcept {
+                                              const Transaction& txn, const Address& sender,
+                                              FrameTracer* tracer) noexcept {
     PEL_TRY(const uint64_t intrinsic, check_stateless(txn, env));
     TxnState state(reader);
     PEL_TRY_VOID(check_sender(txn, state.find_account(sender)));
@@ -238,7 +238,7 @@ Result<TxnResult, TxnError> apply_transaction(StateReader& reader, vm::Vm& vm, c
     ctx.blob_base_fee = blob_base_fee(env.excess_blob_gas);
     ctx.blob_hashes = txn.blob_versioned_hashes;
 
-    Host host(state, vm, ctx, env.block_hashes);
+    Host host(state, vm, ctx, env.block_hashes, tracer);
     vm::Message msg;
     msg.kind = txn.to ? vm::CallKind::kCall : vm::CallKind::kCreate;
     msg.depth = 0;

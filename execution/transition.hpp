@@ -24,6 +24,7 @@ class Vm;
 namespace pel::exec {
 
 class BlockHashSource;
+class FrameTracer;
 
 /// Why a transaction is invalid (it cannot be included in a block; state is unchanged).
 /// Checked in this order by apply_transaction.
@@ -116,10 +117,11 @@ inline constexpr uint64_t kMaxRefundQuotient = 5;                ///< EIP-3529
 /// On success returns the receipt and the write set; `reader` must reflect the state after the
 /// preceding transactions of the block. Errors: the TxnError of the first failed check; no
 /// state is produced then. `vm` is reused scratch (one per thread). Does not check the block's
-/// remaining gas; the block executor does.
+/// remaining gas; the block executor does. `tracer` (optional) observes the call frames.
 [[nodiscard]] Result<TxnResult, TxnError> apply_transaction(StateReader& reader, vm::Vm& vm,
                                                             const BlockEnv& env,
                                                             const Transaction& txn,
-                                                            const Address& sender) noexcept;
+                                                            const Address& sender,
+                                                            FrameTracer* tracer = nullptr) noexcept;
 
 }  // namespace pel::exec

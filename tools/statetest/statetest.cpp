@@ -2,7 +2,11 @@
 // pel-statetest: runs Ethereum GeneralStateTests fixtures (the post["Cancun"] entries) against
 // pel's state transition.
 //
-//   pel-statetest [--verbose] [--filter SUBSTR] PATH...
+//   pel-statetest [--verbose] [--filter SUBSTR] [--trace] PATH...
+//
+// --filter keeps the cases whose "<file> <test> [d=.. g=.. v=..]" label contains SUBSTR (so a
+// FAIL line's label selects exactly that case). --trace prints every call frame of the selected
+// cases (entry and exit, with gas) and the post state; opcode-level tracing would need a VM hook.
 //
 // PATH is a fixture file or a folder (searched recursively for *.json). For every test and every
 // Cancun post entry: decode `txbytes` (a decoding or signature failure counts as a rejected
@@ -53,6 +57,7 @@ using pel::U256;
 
 struct Options {
     bool verbose = false;
+    bool trace = false;
     std::string filter;
     std::vector<std::string> paths;
 };
@@ -157,10 +162,6 @@ class Runner {
             return;
         }
         for (const auto& [name, test] : doc.items()) {
-            if (!opts_.filter.empty() && name.find(opts_.filter) == std::string::npos &&
-                file.generic_string().find(opts_.filter) == std::string::npos) {
-                continue;
-            }
             try {
                 run_test(file, name, test);
             } catch (const std::exception& e) {
@@ -188,6 +189,12 @@ class Runner {
             const std::string where = "[d=" + std::to_string(idx.at("data").get<int64_t>()) +
                                       " g=" + std::to_string(idx.at("gas").get<int64_t>()) +
                                       " v=" + std::to_string(idx.at("value").get<int64_t>()) + "]";
+            if (!opts_.filter.empty()) {
+                const std::string label = file.string() + ' ' + name + ' ' + where;
+                if (label.find(opts_.filter) == std::string::npos) continue;
+            }
+            if (opts_.trace)
+                std::cout << "TRACE " << file.string() << ' ' << name << ' ' << where << '\n';
             const std::optional<std::string> reason = run_entry(pre, env, entry);
             if (reason) {
                 fail(file, name, where, *reason);
@@ -222,12 +229,22 @@ class Runner {
             rejection = "sender: " + sender.error().message;
         } else {
             const pel::Address from = *sender;
-            auto r = pel::exec::execute_block_sequential(st, vm_, env, {&*txn, 1}, {&from, 1});
+            auto r = pel::exec::execute_block_sequential(st, vm_, env, {&*txn, 1}, {&from, 1},
+                                                         opts_.trace ? &tracer_ : nullptr);
             if (!r) {
                 rejection = std::string(pel::exec::to_string(r.error().error));
             } else {
+                if (opts_.trace) {
+                    const pel::exec::Receipt& rc = r->receipts.front();
+                    std::cout << "  receipt: " << (rc.success ? "success" : "failure")
+                              << " gas_used=" << rc.gas_used << " logs=" << rc.logs.size() << '\n';
+                }
                 logs = std::move(r->receipts.front().logs);
             }
+        }
+        if (opts_.trace) {
+            if (rejection) std::cout << "  rejected: " << *rejection << '\n';
+            print_state(st);
         }
 
         if (want_exception && !rejection) {
@@ -259,8 +276,72 @@ class Runner {
         std::cout << ": " << reason << '\n';
     }
 
+    static void print_state(const pel::state::MemState& st) {
+        std::vector<Address> addrs;
+        for (const auto& [addr, acc] : st.accounts()) addrs.push_back(addr);
+        std::sort(addrs.begin(), addrs.end());
+        std::cout << "  post state (root " << st.state_root().to_hex() << "):\n";
+        for (const Address& a : addrs) {
+            const pel::state::MemAccount& acc = *st.find(a);
+            std::cout << "    " << a.to_hex() << " nonce=" << acc.nonce
+                      << " balance=" << acc.balance.to_string() << " code=" << acc.code.size()
+                      << "B\n";
+            std::vector<std::pair<U256, U256>> slots(acc.storage.begin(), acc.storage.end());
+            std::sort(slots.begin(), slots.end());
+            for (const auto& [k, v] : slots) {
+                std::cout << "      [" << k.to_hex() << "] = " << v.to_hex() << '\n';
+            }
+        }
+    }
+
+    /// Prints call frames, indented by depth.
+    class Tracer final : public pel::exec::FrameTracer {
+      public:
+        void on_enter(const pel::vm::Message& msg) noexcept override {
+            indent(msg.depth);
+            std::cout << kind_name(msg) << ' ' << msg.sender.to_hex() << " -> "
+                      << msg.recipient.to_hex();
+            if (msg.code_address != msg.recipient)
+                std::cout << " code " << msg.code_address.to_hex();
+            std::cout << " gas=" << msg.gas << " value=" << msg.value.to_string()
+                      << " input=" << short_hex(msg.input) << '\n';
+        }
+        void on_exit(const pel::vm::Message& msg, const pel::vm::ExecResult& r) noexcept override {
+            indent(msg.depth);
+            std::cout << "=> status=" << static_cast<int>(r.status) << " gas_left=" << r.gas_left
+                      << " refund=" << r.gas_refund << " output=" << short_hex(r.output) << '\n';
+        }
+
+      private:
+        static void indent(int32_t depth) {
+            std::cout << "  " << std::string(static_cast<size_t>(std::min(depth, 64)) * 2, ' ');
+        }
+        static const char* kind_name(const pel::vm::Message& msg) {
+            switch (msg.kind) {
+                case pel::vm::CallKind::kCall:
+                    return msg.is_static ? "STATICCALL" : "CALL";
+                case pel::vm::CallKind::kDelegateCall:
+                    return "DELEGATECALL";
+                case pel::vm::CallKind::kCallCode:
+                    return "CALLCODE";
+                case pel::vm::CallKind::kCreate:
+                    return "CREATE";
+                case pel::vm::CallKind::kCreate2:
+                    return "CREATE2";
+            }
+            return "?";
+        }
+        static std::string short_hex(pel::ByteView v) {
+            constexpr size_t kMax = 64;
+            std::string h = pel::to_hex(v.first(std::min(v.size(), kMax)));
+            if (v.size() > kMax) h += "...(" + std::to_string(v.size()) + "B)";
+            return h;
+        }
+    };
+
     const Options& opts_;
     Counts counts_;
+    Tracer tracer_;
     pel::vm::Vm vm_;
     pel::exec::StateTestBlockHashes block_hashes_;
 };
@@ -280,8 +361,12 @@ std::vector<fs::path> collect(const std::string& path) {
 }
 
 int usage() {
-    std::cerr << "usage: pel-statetest [--verbose] [--filter SUBSTR] PATH...\n"
-                 "  PATH: a state-test fixture file or a folder searched recursively for *.json\n";
+    std::cerr << "usage: pel-statetest [--verbose] [--filter SUBSTR] [--trace] PATH...\n"
+                 "  PATH: a state-test fixture file or a folder searched recursively for *.json\n"
+                 "  --filter SUBSTR: only cases whose \"<file> <test> [d=.. g=.. v=..]\" label\n"
+                 "                   contains SUBSTR\n"
+                 "  --trace: print call frames and the post state of each case run\n"
+                 "  --verbose: print PASS/SKIP lines too\n";
     return 2;
 }
 
@@ -294,6 +379,8 @@ int main(int argc, char** argv) {
         const std::string_view a = args[i];
         if (a == "--verbose" || a == "-v") {
             opts.verbose = true;
+        } else if (a == "--trace") {
+            opts.trace = true;
         } else if (a == "--filter") {
             if (i + 1 >= args.size()) return usage();
             opts.filter = std::string(args[++i]);

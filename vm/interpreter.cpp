@@ -1,1 +1,200 @@
-// placeholder
+// SPDX-License-Identifier: Apache-2.0
+// The Cancun interpreter: threaded dispatch through a 256-entry table of label addresses (GNU
+// labels-as-values), with one invoke<> wrapper per instruction that checks the stack and charges
+// the base gas with compile-time constants from vm/opcodes.hpp (STYLE.md 10.3, 10.4). Frames are
+// reused per nesting level and code analyses are cached by code hash (STYLE.md 10.5).
+#include <array>
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <type_traits>
+#include <unordered_map>
+#include <vector>
+
+#include "vm/internal/analysis.hpp"
+#include "vm/internal/exec_state.hpp"
+#include "vm/internal/instructions.hpp"
+#include "vm/opcodes.hpp"
+#include "vm/vm.hpp"
+
+#if !defined(__GNUC__)
+#error "the interpreter needs GNU labels-as-values (GCC or Clang)"
+#endif
+
+namespace pel::vm {
+namespace internal {
+namespace {
+
+using instr::Pc;
+
+/// Checks, charges and runs instruction Op; returns the next pc, or nullptr when the frame halts
+/// (s.status says why).
+template <uint8_t Op, auto Fn>
+[[gnu::always_inline]] inline Pc invoke(Pc pc, U256*& sp, U256* const base, int64_t& gas,
+                                        ExecState& s) noexcept {
+    constexpr OpcodeInfo kInfo = kOpcodeTable[Op];
+    constexpr ptrdiff_t kIn = kInfo.stack_in;
+    constexpr ptrdiff_t kGrowth = kInfo.stack_out - kInfo.stack_in;
+    if constexpr (kIn > 0) {
+        if (sp - base < kIn) [[unlikely]] {
+            s.status = Status::kStackUnderflow;
+            return nullptr;
+        }
+    }
+    if constexpr (kGrowth > 0) {
+        if (sp - base > kStackLimit - kGrowth) [[unlikely]] {
+            s.status = Status::kStackOverflow;
+            return nullptr;
+        }
+    }
+    if constexpr (kInfo.base_gas > 0) {
+        gas -= kInfo.base_gas;
+        if (gas < 0) [[unlikely]] {
+            s.status = Status::kOutOfGas;
+            return nullptr;
+        }
+    }
+    const StackTop st{sp};
+    using F = decltype(Fn);
+    if constexpr (std::is_invocable_v<F, StackTop>) {
+        Fn(st);
+        sp += kGrowth;
+        return pc + 1;
+    } else if constexpr (std::is_invocable_v<F, StackTop, int64_t&, ExecState&>) {
+        const Status r = Fn(st, gas, s);
+        if (r != Status::kSuccess) [[unlikely]] {
+            s.status = r;
+            return nullptr;
+        }
+        sp += kGrowth;
+        return pc + 1;
+    } else {
+        static_assert(std::is_invocable_r_v<Pc, F, StackTop, int64_t&, ExecState&, Pc>);
+        const Pc next = Fn(st, gas, s, pc);
+        sp += kGrowth;
+        return next;
+    }
+}
+
+struct DispatchEntry {
+    uint8_t op;
+    const void* target;
+};
+
+std::array<const void*, 256> make_dispatch_table(const void* undefined,
+                                                 std::initializer_list<DispatchEntry> defined) {
+    std::array<const void*, 256> t{};
+    t.fill(undefined);
+    for (const DispatchEntry& e : defined) t[e.op] = e.target;
+    return t;
+}
+
+/// Runs the frame until it halts. `gas` is updated in place; the outcome is in s.status.
+void run(ExecState& s, int64_t& gas, U256* const base) noexcept {
+    // Built once, on the first run (thread-safe static initialization); label addresses are
+    // constants of this function.
+    static const std::array<const void*, 256> kTargets =
+        __extension__ make_dispatch_table(&&l_undefined, {
+#define PEL_VM_TARGET_ENTRY(e, v, n, g, i, o, h) DispatchEntry{(v), &&l_##e},
+                                                             PEL_OPCODES(PEL_VM_TARGET_ENTRY)
+#undef PEL_VM_TARGET_ENTRY
+                                                         });
+
+    Pc pc = s.code.code();
+    U256* sp = base;
+
+#define PEL_VM_DISPATCH() __extension__({ goto* kTargets[*pc]; })
+    PEL_VM_DISPATCH();
+
+#define PEL_VM_CASE(e, v, n, g, i, o, h)                       \
+    l_##e : pc = invoke<(v), &instr::h>(pc, sp, base, gas, s); \
+    if (pc == nullptr) [[unlikely]]                            \
+        goto l_halt;                                           \
+    PEL_VM_DISPATCH();
+    PEL_OPCODES(PEL_VM_CASE)
+#undef PEL_VM_CASE
+#undef PEL_VM_DISPATCH
+
+l_undefined:
+    s.status = Status::kUndefinedInstruction;
+l_halt:
+    return;
+}
+
+}  // namespace
+
+/// One nesting level's reusable buffers.
+struct Frame {
+    std::array<U256, static_cast<size_t>(kStackLimit)> stack;
+    Bytes memory;
+    Bytes return_data;
+    CodeAnalysis scratch;  ///< analysis of code that has no hash (init code)
+};
+
+}  // namespace internal
+
+namespace {
+/// The analysis cache is dropped between top-level executions once it holds this many bytes.
+constexpr size_t kAnalysisCacheBudget = size_t{64} << 20;
+}  // namespace
+
+struct Vm::Impl {
+    std::vector<std::unique_ptr<internal::Frame>> frames;
+    size_t depth = 0;  ///< frames in use (nesting of execute() calls on this Vm)
+    /// Node-based: entries stay put while nested frames insert more.
+    std::unordered_map<Hash32, internal::CodeAnalysis> analyses;
+    size_t analyses_bytes = 0;
+};
+
+Vm::Vm() : impl_(std::make_unique<Impl>()) {}
+Vm::~Vm() = default;
+
+ExecResult Vm::execute(Host& host, const Message& msg, ByteView code,
+                       const Hash32* code_hash) noexcept {
+    ExecResult result;
+    if (code.empty()) {  // nothing to run: STOP
+        result.gas_left = msg.gas;
+        return result;
+    }
+    Impl& im = *impl_;
+    if (im.depth == 0 && im.analyses_bytes > kAnalysisCacheBudget) {
+        im.analyses.clear();
+        im.analyses_bytes = 0;
+    }
+    if (im.depth == im.frames.size()) im.frames.push_back(std::make_unique<internal::Frame>());
+    internal::Frame& frame = *im.frames[im.depth];
+
+    const internal::CodeAnalysis* analysis = &frame.scratch;
+    if (code_hash != nullptr) {
+        auto [it, inserted] = im.analyses.try_emplace(*code_hash);
+        if (inserted) {
+            it->second.analyse(code);
+            im.analyses_bytes += it->second.footprint() + sizeof(*it);
+        }
+        analysis = &it->second;
+    } else {
+        frame.scratch.analyse(code);
+    }
+
+    frame.memory.clear();  // keeps its capacity
+    frame.return_data.clear();
+    internal::ExecState s{host, msg, *analysis, frame.memory, frame.return_data};
+    int64_t gas = msg.gas;
+    ++im.depth;
+    internal::run(s, gas, frame.stack.data());
+    --im.depth;
+
+    result.status = s.status;
+    if (s.status == Status::kSuccess || s.status == Status::kRevert) {
+        result.gas_left = gas;
+        if (s.output_size != 0) {
+            const auto begin = frame.memory.begin() + static_cast<ptrdiff_t>(s.output_offset);
+            result.output.assign(begin, begin + static_cast<ptrdiff_t>(s.output_size));
+        }
+    }
+    // A reverted or failed frame's refunds are undone along with its state.
+    if (s.status == Status::kSuccess) result.gas_refund = s.gas_refund;
+    return result;
+}
+
+}  // namespace pel::vm

@@ -23,4 +23,8 @@ struct PrecompileResult {
 [[nodiscard]] PrecompileResult run_precompile(const Address& addr, ByteView input,
                                               int64_t gas) noexcept;
 
+/// Test hook: the curve constants built into the precompiles (BLS12-381 generators and the KZG
+/// trusted-setup point [tau]G2) are valid group elements. Slow (scalar multiplications).
+[[nodiscard]] bool test_precompile_constants_valid() noexcept;
+
 }  // namespace pel::vm

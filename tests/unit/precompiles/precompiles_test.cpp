@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "vm/precompiles.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <span>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "primitives/hex.hpp"
+#include "tests/unit/precompiles/vectors.hpp"
+
+namespace pel::vm {
+namespace {
+
+Address precompile(uint8_t n) {
+    Address a;
+    a.bytes[19] = n;
+    return a;
+}
+
+Bytes hex(std::string_view h) {
+    auto r = from_hex(h);
+    EXPECT_TRUE(r.has_value()) << h;
+    return r ? r.value() : Bytes{};
+}
+
+std::string hex_out(const Bytes& b) { return to_hex(b, false); }
+
+/// Runs every vector with exactly its gas (success, nothing left, expected output) and with one
+/// gas less (failure, everything consumed).
+void run_vectors(uint8_t addr, std::span<const test::PrecompileVector> vectors) {
+    for (const auto& v : vectors) {
+        SCOPED_TRACE(std::string(v.name));
+        const Bytes input = hex(v.input);
+        const auto r = run_precompile(precompile(addr), input, v.gas);
+        EXPECT_TRUE(r.success);
+        EXPECT_EQ(r.gas_left, 0);
+        EXPECT_EQ(hex_out(r.output), v.expected);
+        const auto extra = run_precompile(precompile(addr), input, v.gas + 1000);
+        EXPECT_TRUE(extra.success);
+        EXPECT_EQ(extra.gas_left, 1000);
+        if (v.gas > 0) {
+            const auto oog = run_precompile(precompile(addr), input, v.gas - 1);
+            EXPECT_FALSE(oog.success);
+            EXPECT_EQ(oog.gas_left, 0);
+        }
+    }
+}
+
+TEST(Precompiles, addresses_one_to_ten_only) {
+    for (unsigned n = 0; n < 256; ++n) {
+        EXPECT_EQ(is_precompile(precompile(static_cast<uint8_t>(n))), n >= 1 && n <= 10) << n;
+    }
+    Address high = precompile(1);
+    high.bytes[0] = 1;
+    EXPECT_FALSE(is_precompile(high));
+    EXPECT_FALSE(run_precompile(precompile(0x0b), {}, 100000).success);
+}
+
+// --- 0x01 ----------------------------------------------------------------------------------------
+
+TEST(Precompiles, ecrecover_vectors) { run_vectors(0x01, test::kEcrecoverVectors); }
+
+TEST(Precompiles, ecrecover_invalid_is_success_with_empty_output) {
+    // r = s = 0: no signature; v = 27 as a word. Empty output, 3000 gas charged.
+    Bytes in(128, 0);
+    in[63] = 27;
+    const auto r = run_precompile(precompile(0x01), in, 5000);
+    EXPECT_TRUE(r.success);
+    EXPECT_EQ(r.gas_left, 2000);
+    EXPECT_TRUE(r.output.empty());
+    EXPECT_TRUE(run_precompile(precompile(0x01), {}, 3000).success);
+    EXPECT_FALSE(run_precompile(precompile(0x01), {}, 2999).success);
+}
+
+// --- 0x02-0x04 -----------------------------------------------------------------------------------
+
+TEST(Precompiles, sha256_ripemd160_identity) {
+    auto r = run_precompile(precompile(0x02), {}, 60);
+    EXPECT_TRUE(r.success);
+    EXPECT_EQ(hex_out(r.output),
+              "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    r = run_precompile(precompile(0x02), as_bytes("abc"), 72);
+    EXPECT_TRUE(r.success);
+    EXPECT_EQ(r.gas_left, 0);
+    EXPECT_EQ(hex_out(r.output),
+              "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    EXPECT_FALSE(run_precompile(precompile(0x02), as_bytes("abc"), 71).success);
+
+    r = run_precompile(precompile(0x03), {}, 600);
+    EXPECT_TRUE(r.success);
+    EXPECT_EQ(hex_out(r.output),
+              "0000000000000000000000009c1185a5c5e9fc54612808977ee8f548b2258d31");
+    r = run_precompile(precompile(0x03), as_bytes("abc"), 720);
+    EXPECT_TRUE(r.success);
+    EXPECT_EQ(r.gas_left, 0);
+    EXPECT_EQ(hex_out(r.output),
+              "0000000000000000000000008eb208f7e05d987a9b044a8e98c6b087f15a0bfc");
+    EXPECT_FALSE(run_precompile(precompile(0x03), as_bytes("abc"), 719).success);
+
+    const Bytes in(33, 0xab);  // two words
+    r = run_precompile(precompile(0x04), in, 21);
+    EXPECT_TRUE(r.success);
+    EXPECT_EQ(r.gas_left, 0);
+    EXPECT_EQ(r.output, in);
+    EXPECT_FALSE(run_precompile(precompile(0x04), in, 20).success);
+    r = run_precompile(precompile(0x04), {}, 15);
+    EXPECT_TRUE(r.success);
+    EXPECT_TRUE(r.output.empty());
+}
+
+// --- 0x05 ----------------------------------------------------------------------------------------
+
+TEST(Precompiles, modexp_eip2565_vectors) { run_vectors(0x05, test::kModexpVectors); }
+
+Bytes modexp_input(uint64_t base_len, uint64_t exp_len, uint64_t mod_len, std::string_view rest) {
+    Bytes in(96, 0);
+    for (size_t i = 0; i < 8; ++i) {
+        in[31 - i] = static_cast<uint8_t>(base_len >> (8 * i));
+        in[63 - i] = static_cast<uint8_t>(exp_len >> (8 * i));
+        in[95 - i] = static_cast<uint8_t>(mod_len >> (8 * i));
+    }
+    append(in, hex(rest));
+    return in;
+}
+
+TEST(Precompiles, modexp_edge_cases) {
+    // Zero modulus: mod_len zero bytes.
+    auto r = run_precompile(precompile(0x05), modexp_input(1, 1, 3, "0203000000"), 200);
+    EXPECT_TRUE(r.success);
+    EXPECT_EQ(hex_out(r.output), "000000");
+    // 3^5 mod 100 = 43, modulus padded to 2 bytes; inputs past the end read as zero.
+    r = run_precompile(precompile(0x05), modexp_input(1, 1, 2, "03050064"), 200);
+    EXPECT_TRUE(r.success);
+    EXPECT_EQ(hex_out(r.output), "002b");
+    // The modulus is cut short: its missing byte is zero, so m = 0x0100 = 256; 3^5 mod 256 = 243.
+    r = run_precompile(precompile(0x05), modexp_input(1, 1, 2, "030501"), 200);
+    EXPECT_EQ(hex_out(r.output), "00f3");
+    // 0^0 = 1 (mod 7).
+    r = run_precompile(precompile(0x05), modexp_input(0, 0, 1, "07"), 200);
+    EXPECT_EQ(hex_out(r.output), "01");
+    // mod_len 0: empty output for 200 gas even with a huge exponent length.
+    Bytes huge = modexp_input(0, 0, 0, "");
+    std::fill(huge.begin() + 32, huge.begin() + 64, 0xff);
+    r = run_precompile(precompile(0x05), huge, 200);
+    EXPECT_TRUE(r.success);
+    EXPECT_TRUE(r.output.empty());
+    EXPECT_FALSE(run_precompile(precompile(0x05), huge, 199).success);
+    // Huge lengths with a nonzero modulus length: out of gas, no allocation.
+    huge[95] = 1;
+    EXPECT_FALSE(run_precompile(precompile(0x05), huge, INT64_MAX).success);
+    Bytes huge_mod = modexp_input(1, 1, 0, "");
+    std::fill(huge_mod.begin() + 64, huge_mod.begin() + 96, 0xff);
+    EXPECT_FALSE(run_precompile(precompile(0x05), huge_mod, INT64_MAX).success);
+    // Exponent longer than 32 bytes: iterations = 8 * (len - 32) + bitlen(head) - 1.
+    // base 1 byte, exp 40 bytes with head 0x01.., mod 1 byte: 8*8 + 255 = 319 -> 319/3 = 106 ->
+    // 200. With a 64-byte modulus: words 8 -> 64 * 319 / 3 = 6805.
+    Bytes e = modexp_input(1, 40, 64, "02");
+    Bytes exp_bytes(40, 0);
+    exp_bytes[0] = 0x80;
+    append(e, exp_bytes);
+    Bytes mod_bytes(64, 0);
+    mod_bytes[63] = 0x07;
+    append(e, mod_bytes);
+    r = run_precompile(precompile(0x05), e, 6805);
+    EXPECT_TRUE(r.success);
+    EXPECT_EQ(r.gas_left, 0);
+    EXPECT_FALSE(run_precompile(precompile(0x05), e, 6804).success);
+    // 2^(2^319) mod 7: 2^k mod 7 cycles with period 3; 2^319 mod 3 = 2, so 2^2 = 4.
+    EXPECT_EQ(r.output.back(), 4);
+}
+
+TEST(Precompiles, modexp_truncated_input_is_zero_padded) {
+    // A cut-short exponent means the modulus lies wholly past the end: m = 0, output zeros.
+    auto r = run_precompile(precompile(0x05), modexp_input(1, 3, 2, "0301"), 1000);
+    EXPECT_TRUE(r.success);
+    EXPECT_EQ(hex_out(r.output), "0000");
+    // 3^65536 mod 1000 = 121 with everything present.
+    r = run_precompile(precompile(0x05),
+                       modexp_input(1, 3, 2,
+                                    "030100000"
+                                    "3e8"),
+                       1000);
+    EXPECT_TRUE(r.success);
+    EXPECT_EQ(hex_out(r.output), "0079");
+}
+
+// --- 0x06-0x08 -----------------------------------------------------------------------------------
+
+TEST(Precompiles, bn254_add_vectors) { run_vectors(0x06, test::kBn254AddVectors); }
+TEST(Precompiles, bn254_mul_vectors) { run_vectors(0x07, test::kBn254MulVectors); }
+TEST(Precompiles, bn254_pairing_vectors) { run_vectors(0x08, test::kBn254PairingVectors); }
+
+TEST(Precompiles, bn254_invalid_points_fail) {
+    // (1, 3) is not on y^2 = x^3 + 3.
+    const Bytes bad =
+        hex("0000000000000000000000000000000000000000000000000000000000000001"
+            "0000000000000000000000000000000000000000000000000000000000000003");
+    EXPECT_FALSE(run_precompile(precompile(0x06), bad, 150).success);
+    EXPECT_FALSE(run_precompile(precompile(0x07), bad, 6000).success);
+    // x = p (not reduced) with y = 2: the generator shifted by p is rejected.
+    const Bytes unreduced =
+        hex("30644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd48"
+            "0000000000000000000000000000000000000000000000000000000000000002");
+    EXPECT_FALSE(run_precompile(precompile(0x06), unreduced, 150).success);
+    // Pairing input that is not a multiple of 192 bytes.
+    EXPECT_FALSE(run_precompile(precompile(0x08), Bytes(191, 0), 100000).success);
+    // A G2 point with a coordinate >= p.
+    Bytes pair = hex(test::kBn254PairingVectors[3].input);  // one_point
+    pair[64] = 0xff;
+    EXPECT_FALSE(run_precompile(precompile(0x08), pair, 79000).success);
+    // A valid G1 with the zero G2 point contributes 1.
+    Bytes p_inf(192, 0);
+    p_inf[31] = 1;
+    p_inf[63] = 2;
+    const auto r = run_precompile(precompile(0x08), p_inf, 79000);
+    EXPECT_TRUE(r.success);
+    EXPECT_EQ(r.output.back(), 1);
+}
+
+TEST(Precompiles, bn254_g2_not_in_subgroup_fails) {
+    // Q = (1 + 0u, y) lies on the twist y^2 = x^3 + 3/(9 + u) (y computed with an independent
+    // script) but not in the order-r subgroup; EIP-197 requires rejecting it.
+    Bytes pair(64, 0);
+    pair[31] = 1;
+    pair[63] = 2;
+    append(pair, hex("0000000000000000000000000000000000000000000000000000000000000000"
+                     "0000000000000000000000000000000000000000000000000000000000000001"
+                     "0d1271953ed9ea0836846e70a1934187998c7f790cb4d7511b7f8da82de048a4"
+                     "2869111d5381f072f8e2728fdb825a51aadd70e52c9830e9ab4b871c0531f1bb"));
+    EXPECT_FALSE(run_precompile(precompile(0x08), pair, 79000).success);
+    // Flipping one bit of y takes it off the curve: also rejected.
+    pair[191] ^= 1;
+    EXPECT_FALSE(run_precompile(precompile(0x08), pair, 79000).success);
+}
+
+TEST(Precompiles, bn254_pairing_timing) {
+    const Bytes in = hex(test::kBn254PairingVectors[0].input);  // jeff1, two pairs
+    constexpr int kRuns = 20;
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < kRuns; ++i) {
+        const auto r = run_precompile(precompile(0x08), in, 113000);
+        ASSERT_TRUE(r.success);
+    }
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                        std::chrono::steady_clock::now() - start)
+                        .count();
+    std::printf("bn254 pairing check, 2 pairs: %.1f us\n", static_cast<double>(us) / kRuns);
+}
+
+// --- 0x09 ----------------------------------------------------------------------------------------
+
+TEST(Precompiles, blake2f_eip152_vectors) { run_vectors(0x09, test::kBlake2fVectors); }
+
+TEST(Precompiles, blake2f_eip152_failures) {
+    const Bytes good = hex(test::kBlake2fVectors[1].input);  // vector 5
+    // Vectors 0-2: wrong length.
+    EXPECT_FALSE(run_precompile(precompile(0x09), {}, 100).success);
+    EXPECT_FALSE(run_precompile(precompile(0x09), ByteView(good).first(212), 100).success);
+    Bytes longer = good;
+    longer.push_back(0);
+    EXPECT_FALSE(run_precompile(precompile(0x09), longer, 100).success);
+    // Vector 3: final flag 2.
+    Bytes bad_flag = good;
+    bad_flag[212] = 2;
+    EXPECT_FALSE(run_precompile(precompile(0x09), bad_flag, 100).success);
+}
+
+// --- 0x0a ----------------------------------------------------------------------------------------
+
+TEST(Precompiles, point_evaluation_constants_are_valid) {
+    EXPECT_TRUE(test_precompile_constants_valid());
+}
+
+TEST(Precompiles, point_evaluation_vectors) { run_vectors(0x0a, test::kPointEvaluationVectors); }
+
+TEST(Precompiles, point_evaluation_rejects) {
+    const Bytes good = hex(test::kPointEvaluationVectors[0].input);
+    // Wrong versioned hash.
+    Bytes bad = good;
+    bad[5] ^= 1;
+    EXPECT_FALSE(run_precompile(precompile(0x0a), bad, 50000).success);
+    // Wrong claimed value y.
+    bad = good;
+    bad[95] ^= 1;
+    EXPECT_FALSE(run_precompile(precompile(0x0a), bad, 50000).success);
+    // z not below the BLS modulus.
+    bad = good;
+    std::fill(bad.begin() + 32, bad.begin() + 64, 0xff);
+    EXPECT_FALSE(run_precompile(precompile(0x0a), bad, 50000).success);
+    // Wrong length.
+    EXPECT_FALSE(run_precompile(precompile(0x0a), ByteView(good).first(191), 50000).success);
+    // Out of gas.
+    EXPECT_FALSE(run_precompile(precompile(0x0a), good, 49999).success);
+}
+
+TEST(Precompiles, point_evaluation_timing) {
+    const Bytes in = hex(test::kPointEvaluationVectors[0].input);
+    constexpr int kRuns = 5;
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < kRuns; ++i) {
+        ASSERT_TRUE(run_precompile(precompile(0x0a), in, 50000).success);
+    }
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                        std::chrono::steady_clock::now() - start)
+                        .count();
+    std::printf("point evaluation: %.1f us\n", static_cast<double>(us) / kRuns);
+}
+
+}  // namespace
+}  // namespace pel::vm

@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: Apache-2.0
+// BLS12-381 for the EIP-4844 point evaluation precompile (0x0a): compressed G1 decoding with
+// subgroup checks and the KZG check e(C - [y]G1, -G2) * e(proof, [tau]G2 - [z]G2) == 1
+// (consensus-specs deneb polynomial-commitments.md, verify_kzg_proof_impl).
+// Curve: y^2 = x^3 + 4 over Fp; G2 on the M-type twist y^2 = x^3 + 4(1 + u);
+// BLS parameter x = -0xd201000000010000.
+#include "vm/precompiles/curve.hpp"
+#include "vm/precompiles/field.hpp"
+#include "vm/precompiles/internal.hpp"
+
+namespace pel::vm::internal {
+namespace {
+
+struct Bls381Cfg {
+    static constexpr size_t kLimbs = 6;
+    static constexpr Limbs<6> kModulus{0xb9feffffffffaaabULL, 0x1eabfffeb153ffffULL,
+                                       0x6730d2a0f6b0f624ULL, 0x64774b84f38512bfULL,
+                                       0x4b1ba7b6434bacd7ULL, 0x1a0111ea397fe69aULL};
+    static constexpr uint64_t kXiA = 1;
+};
+
+using F = Fp<Bls381Cfg>;
+using E2 = Fp2<Bls381Cfg>;
+
+/// The scalar field modulus r (the order of G1 and G2).
+constexpr Limbs<4> kOrder{0xffffffff00000001ULL, 0x53bda402fffe5bfeULL, 0x3339d80809a1d805ULL,
+                          0x73eda753299d7d48ULL};
+
+constexpr uint64_t kBlsAbsX = 0xd201000000010000ULL;
+
+constexpr std::array<int8_t, 63> make_loop() {
+    std::array<int8_t, 63> d{};
+    for (size_t i = 0; i < 63; ++i) d[i] = static_cast<int8_t>((kBlsAbsX >> (62 - i)) & 1);
+    return d;
+}
+static_assert((kBlsAbsX >> 63) == 1);
+
+struct Bls381Pairing {
+    using Cfg = Bls381Cfg;
+    static constexpr bool kDTwist = false;
+    static constexpr auto kLoop = make_loop();
+    static constexpr bool kNegativeX = true;
+    static constexpr bool kBnFinalLines = false;
+    // (p^4 - p^2 + 1)/r = kHard0 + kHard1 p + kHard2 p^2 + kHard3 p^3.
+    static constexpr Limbs<6> kHard0{0xaaaa0000aaaaaaacULL, 0x33813d5206aa1800ULL,
+                                     0x665a045e22ec661fULL, 0xf7a34148de09bf34ULL,
+                                     0x2b688550f8cebd66ULL, 0x1a0111ea397fe69aULL};
+    static constexpr Limbs<6> kHard1{0x73ffffffffff5554ULL,
+                                     0x9d586d584eacaaaaULL,
+                                     0xc49f25e1a737f5e2ULL,
+                                     0x26a48d1bb889d46dULL,
+                                     0,
+                                     0};
+    static constexpr Limbs<6> kHard2{0x1ea8ffff5554aaabULL, 0xb27c92a7df51e7feULL,
+                                     0x38158e5c24aff488ULL, 0x64774b84f38512bfULL,
+                                     0x4b1ba7b6434bacd7ULL, 0x1a0111ea397fe69aULL};
+    static constexpr Limbs<6> kHard3{0x8c00aaab0000aaaaULL, 0x396c8c005555e156ULL, 0, 0, 0, 0};
+
+    static E2 twist_b() noexcept { return {F::from_u64(4), F::from_u64(4)}; }
+};
+
+using BlsPairing = Pairing<Bls381Pairing>;
+
+F fp(const Limbs<6>& canonical) noexcept { return F::from_limbs(canonical); }
+
+/// The standard generators (IETF pairing-friendly-curves draft, section 4.2.1; ZCash spec).
+Affine<F> g1_generator() noexcept {
+    return {fp({0xfb3af00adb22c6bbULL, 0x6c55e83ff97a1aefULL, 0xa14e3a3f171bac58ULL,
+                0xc3688c4f9774b905ULL, 0x2695638c4fa9ac0fULL, 0x17f1d3a73197d794ULL}),
+            fp({0x0caa232946c5e7e1ULL, 0xd03cc744a2888ae4ULL, 0x00db18cb2c04b3edULL,
+                0xfcf5e095d5d00af6ULL, 0xa09e30ed741d8ae4ULL, 0x08b3f481e3aaa0f1ULL}),
+            false};
+}
+
+Affine<E2> g2_generator() noexcept {
+    return {{fp({0xd48056c8c121bdb8ULL, 0x0bac0326a805bbefULL, 0xb4510b647ae3d177ULL,
+                 0xc6e47ad4fa403b02ULL, 0x260805272dc51051ULL, 0x024aa2b2f08f0a91ULL}),
+             fp({0xe5ac7d055d042b7eULL, 0x334cf11213945d57ULL, 0xb5da61bbdc7f5049ULL,
+                 0x596bd0d09920b61aULL, 0x7dacd3a088274f65ULL, 0x13e02b6052719f60ULL})},
+            {fp({0xe193548608b82801ULL, 0x923ac9cc3baca289ULL, 0x6d429a695160d12cULL,
+                 0xadfd9baa8cbdd3a7ULL, 0x8cc9cdc6da2e351aULL, 0x0ce5d527727d6e11ULL}),
+             fp({0xaaa9075ff05f79beULL, 0x3f370d275cec1da1ULL, 0x267492ab572e99abULL,
+                 0xcb3e287e85a763afULL, 0x32acd2b02bc28b99ULL, 0x0606c4a02ea734ccULL})},
+            false};
+}
+
+/// [tau]G2 of the mainnet KZG ceremony: g2_monomial[1] of consensus-specs
+/// presets/mainnet/trusted_setups/trusted_setup_4096.json (also line 4100 of c-kzg-4844's
+/// src/trusted_setup.txt), compressed
+/// b5bfd7dd8cdeb128843bc287230af38926187075cbfbefa81009a2ce615ac53d2914e5870cb452d2afaaab24f3499f72
+/// 185cbfee53492714734429b7b38608e23926c911cceceac9a36851477ba4c60b087041de621000edc98edada20c1def2,
+/// stored here decompressed (y chosen by the sign bit).
+Affine<E2> tau_g2() noexcept {
+    return {{fp({0xc98edada20c1def2ULL, 0x087041de621000edULL, 0xa36851477ba4c60bULL,
+                 0x3926c911cceceac9ULL, 0x734429b7b38608e2ULL, 0x185cbfee53492714ULL}),
+             fp({0xafaaab24f3499f72ULL, 0x2914e5870cb452d2ULL, 0x1009a2ce615ac53dULL,
+                 0x26187075cbfbefa8ULL, 0x843bc287230af389ULL, 0x15bfd7dd8cdeb128ULL})},
+            {fp({0xee689bfbbb832a99ULL, 0x4ce26d105941f383ULL, 0xe82451a496a9c979ULL,
+                 0x131569490e28de18ULL, 0xd7d5ee8599d1fca2ULL, 0x014353bdb96b626dULL}),
+             fp({0x23048ef30d0a154fULL, 0x9495346f3d7ac9cdULL, 0xda5ed1ba9bfa0789ULL,
+                 0xef79de09fc63671fULL, 0x03432fcae0181b4bULL, 0x1666c54b0a325295ULL})},
+            false};
+}
+
+/// ZCash serialisation of a compressed G1 point (48 bytes, flags in the top three bits):
+/// compressed, infinity (then every other bit zero) and sign (y is the larger root).
+bool decode_g1_compressed(const uint8_t* in, Affine<F>& out) noexcept {
+    const uint8_t flags = in[0];
+    if ((flags & 0x80) == 0) return false;
+    const bool inf = (flags & 0x40) != 0;
+    const bool sign = (flags & 0x20) != 0;
+    std::array<uint8_t, 48> xb{};
+    std::copy(in, in + 48, xb.begin());  // NOLINT
+    xb[0] &= 0x1f;
+    if (inf) {
+        if (sign) return false;
+        for (const uint8_t b : xb) {
+            if (b != 0) return false;
+        }
+        out = {};
+        return true;
+    }
+    F x;
+    if (!F::from_be(xb.data(), x)) return false;
+    const F rhs = x.sqr() * x + F::from_u64(4);
+    // p = 3 mod 4: the candidate root is rhs^((p + 1)/4).
+    Limbs<6> e = F::kP;
+    limbs_add(e, Limbs<6>{1, 0, 0, 0});
+    e = limbs_div_small(e, 4);
+    F y = rhs.pow(e);
+    if (!(y.sqr() == rhs)) return false;
+    // y is "larger" when y > (p - 1)/2, i.e. y > p - y.
+    const Limbs<6> yl = y.to_limbs();
+    const Limbs<6> nyl = (-y).to_limbs();
+    const bool larger = !y.is_zero() && !limbs_geq(nyl, yl);
+    if (larger != sign) y = -y;
+    const Affine<F> p{x, y, false};
+    if (!scalar_mul(to_jacobian(p), kOrder).is_inf()) return false;
+    out = p;
+    return true;
+}
+
+/// A 32-byte big-endian scalar below r.
+bool decode_scalar(const uint8_t* in, Limbs<4>& out) noexcept {
+    out = limbs_from_be<4>(in);
+    return !limbs_geq(out, kOrder);
+}
+
+}  // namespace
+
+std::optional<bool> kzg_verify_proof(const uint8_t* commitment, const uint8_t* z, const uint8_t* y,
+                                     const uint8_t* proof) noexcept {
+    Limbs<4> zs;
+    Limbs<4> ys;
+    Affine<F> c;
+    Affine<F> pi;
+    if (!decode_scalar(z, zs) || !decode_scalar(y, ys) || !decode_g1_compressed(commitment, c) ||
+        !decode_g1_compressed(proof, pi)) {
+        return std::nullopt;
+    }
+    // P - [y]G1 and [tau]G2 - [z]G2.
+    const Affine<F> p_minus_y =
+        to_affine(jac_add(to_jacobian(c), jac_neg(scalar_mul(to_jacobian(g1_generator()), ys))));
+    const Affine<E2> x_minus_z = to_affine(
+        jac_add(to_jacobian(tau_g2()), jac_neg(scalar_mul(to_jacobian(g2_generator()), zs))));
+    Affine<E2> neg_g2 = g2_generator();
+    neg_g2.y = -neg_g2.y;
+
+    std::array<BlsPairing::Pair, 2> pairs{};
+    size_t n = 0;
+    if (!p_minus_y.inf) pairs[n++] = {p_minus_y, neg_g2};
+    if (!pi.inf && !x_minus_z.inf) pairs[n++] = {pi, x_minus_z};
+    return BlsPairing::check(std::span<const BlsPairing::Pair>(pairs.data(), n));
+}
+
+/// Test hook: the generators and [tau]G2 are on their curves and in the r-torsion.
+bool test_bls12_381_constants_valid() noexcept {
+    const auto in_group = [](const auto& p, const auto& b) {
+        return on_curve(p.x, p.y, b) && scalar_mul(to_jacobian(p), kOrder).is_inf();
+    };
+    return in_group(g1_generator(), F::from_u64(4)) &&
+           in_group(g2_generator(), Bls381Pairing::twist_b()) &&
+           in_group(tau_g2(), Bls381Pairing::twist_b());
+}
+
+}  // namespace pel::vm::internal

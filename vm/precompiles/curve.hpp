@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: Apache-2.0
+// Private to vm/precompiles: short-Weierstrass curves y^2 = x^3 + b (a = 0) over Fp or Fp2, and
+// the optimal ate pairing shared by bn254 and BLS12-381. Formulas: Jacobian doubling dbl-2009-l
+// and addition add-2007-bl (Explicit-Formulas Database); Miller-loop steps in homogeneous
+// projective twist coordinates after Costello, Lange and Naehrig, "Faster pairing computations
+// on curves with high-degree twists" (PKC 2010). Plain value types; not constant time.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "vm/precompiles/field.hpp"
+
+namespace pel::vm::internal {
+
+template <class F>
+struct Affine {
+    F x, y;
+    bool inf = true;
+};
+
+/// Jacobian coordinates: (X/Z^2, Y/Z^3); Z == 0 is the point at infinity.
+template <class F>
+struct Jacobian {
+    F x, y, z;
+
+    [[nodiscard]] bool is_inf() const noexcept { return z.is_zero(); }
+};
+
+template <class F>
+[[nodiscard]] bool on_curve(const F& x, const F& y, const F& b) noexcept {
+    return y.sqr() == x.sqr() * x + b;
+}
+
+template <class F>
+[[nodiscard]] Jacobian<F> to_jacobian(const Affine<F>& p) noexcept {
+    if (p.inf) return {F::one(), F::one(), F::zero()};
+    return {p.x, p.y, F::one()};
+}
+
+template <class F>
+[[nodiscard]] Affine<F> to_affine(const Jacobian<F>& p) noexcept {
+    if (p.is_inf()) return {};
+    const F zi = p.z.inv();
+    const F zi2 = zi.sqr();
+    return {p.x * zi2, p.y * zi2 * zi, false};
+}
+
+template <class F>
+[[nodiscard]] Jacobian<F> jac_double(const Jacobian<F>& p) noexcept {
+    if (p.is_inf()) return p;
+    const F a = p.x.sqr();
+    const F b = p.y.sqr();
+    const F c = b.sqr();
+    const F d = ((p.x + b).sqr() - a - c).dbl();
+    const F e = a.dbl() + a;
+    const F f = e.sqr();
+    const F x3 = f - d.dbl();
+    const F c8 = c.dbl().dbl().dbl();
+    return {x3, e * (d - x3) - c8, (p.y * p.z).dbl()};
+}
+
+template <class F>
+[[nodiscard]] Jacobian<F> jac_add(const Jacobian<F>& p, const Jacobian<F>& q) noexcept {
+    if (p.is_inf()) return q;
+    if (q.is_inf()) return p;
+    const F z1z1 = p.z.sqr();
+    const F z2z2 = q.z.sqr();
+    const F u1 = p.x * z2z2;
+    const F u2 = q.x * z1z1;
+    const F s1 = p.y * q.z * z2z2;
+    const F s2 = q.y * p.z * z1z1;
+    const F h = u2 - u1;
+    const F r = (s2 - s1).dbl();
+    if (h.is_zero()) {
+        if (r.is_zero()) return jac_double(p);
+        return {F::one(), F::one(), F::zero()};
+    }
+    const F i = h.dbl().sqr();
+    const F j = h * i;
+    const F v = u1 * i;
+    const F x3 = r.sqr() - j - v.dbl();
+    return {x3, r * (v - x3) - (s1 * j).dbl(), ((p.z + q.z).sqr() - z1z1 - z2z2) * h};
+}
+
+template <class F>
+[[nodiscard]] Jacobian<F> jac_neg(const Jacobian<F>& p) noexcept {
+    return {p.x, -p.y, p.z};
+}
+
+/// [k]p by double-and-add, most significant bit first.
+template <class F, size_t M>
+[[nodiscard]] Jacobian<F> scalar_mul(const Jacobian<F>& p, const Limbs<M>& k) noexcept {
+    Jacobian<F> r{F::one(), F::one(), F::zero()};
+    for (size_t i = limbs_bit_width(k); i-- > 0;) {
+        r = jac_double(r);
+        if (limbs_bit(k, i)) r = jac_add(r, p);
+    }
+    return r;
+}
+
+// --- pairing ------------------------------------------------------------------------------------
+
+/// PC (pairing config) provides:
+///   using Cfg;                            field config of Fp/Fp2/... (kLimbs, kModulus, kXiA)
+///   static constexpr bool kDTwist;        E': y^2 = x^3 + b/xi (D) or x^3 + b*xi (M)
+///   static constexpr std::array<int8_t, K> kLoop;   Miller-loop digits, most significant first,
+///                                         the leading 1 excluded
+///   static constexpr bool kNegativeX;     conjugate f after the loop (BLS12-381)
+///   static constexpr bool kBnFinalLines;  add the lines through pi(Q) and -pi^2(Q) (BN curves)
+///   static constexpr Limbs<N> kHard0..kHard3: (p^4 - p^2 + 1)/r in base p
+///   static Fp2 twist_b();                 b of E'
+template <class PC>
+class Pairing {
+  public:
+    using Cfg = typename PC::Cfg;
+    using F = Fp<Cfg>;
+    using E2 = Fp2<Cfg>;
+    using E6 = Fp6<Cfg>;
+    using E12 = Fp12<Cfg>;
+
+    struct Pair {
+        Affine<F> p;   // in G1, not infinity
+        Affine<E2> q;  // in G2 (on the twist), not infinity
+    };
+
+    /// The Frobenius constants xi^(i (p-1)/6), i = 0..5.
+    static const std::array<E2, 6>& gammas() noexcept {
+        static const std::array<E2, 6> g = [] {
+            Limbs<F::kN> e = F::kP;
+            e[0] -= 1;  // p is odd
+            e = limbs_div_small(e, 6);
+            const E2 xi{F::from_u64(Cfg::kXiA), F::one()};
+            const E2 g1 = xi.pow(e);
+            std::array<E2, 6> out{};
+            out[0] = E2::one();
+            for (size_t i = 1; i < 6; ++i) out[i] = out[i - 1] * g1;
+            return out;
+        }();
+        return g;
+    }
+
+    [[nodiscard]] static E12 frobenius(const E12& a) noexcept {
+        const auto& g = gammas();
+        return {{a.c0.c0.conj(), a.c0.c1.conj() * g[2], a.c0.c2.conj() * g[4]},
+                {a.c1.c0.conj() * g[1], a.c1.c1.conj() * g[3], a.c1.c2.conj() * g[5]}};
+    }
+
+    /// The p-power Frobenius endomorphism on twist points (valid for the D-type twist).
+    [[nodiscard]] static Affine<E2> twist_frobenius(const Affine<E2>& q) noexcept {
+        const auto& g = gammas();
+        return {q.x.conj() * g[2], q.y.conj() * g[3], q.inf};
+    }
+
+    [[nodiscard]] static E12 miller_loop(std::span<const Pair> pairs) noexcept {
+        struct Proj {
+            E2 x, y, z;
+        };
+        std::vector<Proj> t(pairs.size());
+        for (size_t k = 0; k < pairs.size(); ++k) t[k] = {pairs[k].q.x, pairs[k].q.y, E2::one()};
+        const E2 b3 = PC::twist_b() * F::from_u64(3);
+        const F two_inv = F::from_u64(2).inv();
+
+        E12 f = E12::one();
+        for (const int8_t digit : PC::kLoop) {
+            f = f.sqr();
+            for (size_t k = 0; k < pairs.size(); ++k)
+                f = double_step(f, t[k], pairs[k].p, b3, two_inv);
+            if (digit != 0) {
+                for (size_t k = 0; k < pairs.size(); ++k) {
+                    Affine<E2> q = pairs[k].q;
+                    if (digit < 0) q.y = -q.y;
+                    f = add_step(f, t[k], q, pairs[k].p);
+                }
+            }
+        }
+        if constexpr (PC::kBnFinalLines) {
+            for (size_t k = 0; k < pairs.size(); ++k) {
+                const Affine<E2> q1 = twist_frobenius(pairs[k].q);
+                Affine<E2> q2 = twist_frobenius(q1);
+                q2.y = -q2.y;
+                f = add_step(f, t[k], q1, pairs[k].p);
+                f = add_step(f, t[k], q2, pairs[k].p);
+            }
+        }
+        if constexpr (PC::kNegativeX) f = f.conj();
+        return f;
+    }
+
+    [[nodiscard]] static E12 final_exponentiation(const E12& f) noexcept {
+        // Easy part: f^((p^6 - 1)(p^2 + 1)).
+        E12 t = f.conj() * f.inv();
+        t = frobenius(frobenius(t)) * t;
+        // Hard part: t^((p^4 - p^2 + 1)/r) as a 4-way multi-exponentiation over the Frobenius
+        // images, with the exponent written in base p.
+        std::array<E12, 4> base{t, {}, {}, {}};
+        for (size_t i = 1; i < 4; ++i) base[i] = frobenius(base[i - 1]);
+        std::array<E12, 16> table{};
+        table[0] = E12::one();
+        for (size_t m = 1; m < 16; ++m) {
+            const size_t low = static_cast<size_t>(__builtin_ctzll(m));
+            table[m] = (m & (m - 1)) == 0 ? base[low] : table[m & (m - 1)] * base[low];
+        }
+        const std::array<const Limbs<F::kN>*, 4> e{&PC::kHard0, &PC::kHard1, &PC::kHard2,
+                                                   &PC::kHard3};
+        size_t bits = 0;
+        for (const auto* ei : e) {
+            const size_t w = limbs_bit_width(*ei);
+            if (w > bits) bits = w;
+        }
+        E12 r = E12::one();
+        for (size_t i = bits; i-- > 0;) {
+            r = r.sqr();
+            size_t idx = 0;
+            for (size_t j = 0; j < 4; ++j) {
+                if (limbs_bit(*e[j], i)) idx |= size_t{1} << j;
+            }
+            if (idx != 0) r *= table[idx];
+        }
+        return r;
+    }
+
+    /// prod e(p_i, q_i) == 1. Pairs are assumed valid (on curve, in the subgroups, finite).
+    [[nodiscard]] static bool check(std::span<const Pair> pairs) noexcept {
+        if (pairs.empty()) return true;
+        return final_exponentiation(miller_loop(pairs)).is_one();
+    }
+
+  private:
+    template <class Proj>
+    static E12 double_step(const E12& f, Proj& t, const Affine<F>& p, const E2& b3,
+                           const F& two_inv) noexcept {
+        const E2 a = t.x * t.y * two_inv;
+        const E2 b = t.y.sqr();
+        const E2 c = t.z.sqr();
+        const E2 e = b3 * c;
+        const E2 f3 = e.dbl() + e;
+        const E2 g = (b + f3) * two_inv;
+        const E2 h = (t.y + t.z).sqr() - (b + c);
+        const E2 i = e - b;
+        const E2 j = t.x.sqr();
+        const E2 e2 = e.sqr();
+        t.x = a * (b - f3);
+        t.y = g.sqr() - (e2.dbl() + e2);
+        t.z = b * h;
+        return mul_line(f, -h, j.dbl() + j, i, p);
+    }
+
+    template <class Proj>
+    static E12 add_step(const E12& f, Proj& t, const Affine<E2>& q, const Affine<F>& p) noexcept {
+        const E2 theta = t.y - q.y * t.z;
+        const E2 lambda = t.x - q.x * t.z;
+        const E2 c = theta.sqr();
+        const E2 d = lambda.sqr();
+        const E2 e = lambda * d;
+        const E2 ff = t.z * c;
+        const E2 g = t.x * d;
+        const E2 h = e + ff - g.dbl();
+        const E2 j = theta * q.x - lambda * q.y;
+        t.x = lambda * h;
+        t.y = theta * (g - h) - t.y * e;
+        t.z = t.z * e;
+        return mul_line(f, lambda, -theta, j, p);
+    }
+
+    /// f * line, the line being a*yP + b*xP*(w or v) + c placed per the twist type.
+    static E12 mul_line(const E12& f, const E2& a, const E2& b, const E2& c,
+                        const Affine<F>& p) noexcept {
+        if constexpr (PC::kDTwist) {
+            return f.mul_by_034(a * p.y, b * p.x, c);
+        } else {
+            return f.mul_by_014(c, b * p.x, a * p.y);
+        }
+    }
+};
+
+}  // namespace pel::vm::internal

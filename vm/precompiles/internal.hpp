@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: Apache-2.0
+// Private to vm/precompiles: the curve-specific halves of the precompiles in precompiles.cpp.
+// Every function is a pure function of its input and thread safe.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+
+#include "primitives/bytes.hpp"
+
+namespace pel::vm::internal {
+
+/// 0x06: `in` is exactly 128 bytes (two G1 points). Writes 64 bytes; false on invalid points.
+[[nodiscard]] bool bn254_add(const uint8_t* in, uint8_t* out) noexcept;
+
+/// 0x07: `in` is exactly 96 bytes (a G1 point and a 256-bit scalar). Writes 64 bytes.
+[[nodiscard]] bool bn254_mul(const uint8_t* in, uint8_t* out) noexcept;
+
+/// 0x08: `in` holds k 192-byte (G1, G2) pairs. The product of the pairings is one, or nullopt
+/// for invalid input (length, coordinates, curve or subgroup membership).
+[[nodiscard]] std::optional<bool> bn254_pairing_check(ByteView in) noexcept;
+
+/// 0x0a: KZG proof verification of EIP-4844 over BLS12-381. `commitment` and `proof` are 48-byte
+/// compressed G1 points, `z` and `y` 32-byte big-endian field elements. nullopt: invalid
+/// encoding (not canonical, not on the curve or not in the subgroup, z or y not below r).
+[[nodiscard]] std::optional<bool> kzg_verify_proof(const uint8_t* commitment, const uint8_t* z,
+                                                   const uint8_t* y, const uint8_t* proof) noexcept;
+
+/// Self-check of the built-in BLS12-381 constants (generators, [tau]G2): on the curve and in the
+/// subgroup. Backs vm::test_precompile_constants_valid().
+[[nodiscard]] bool test_bls12_381_constants_valid() noexcept;
+
+}  // namespace pel::vm::internal

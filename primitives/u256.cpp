@@ -339,6 +339,7 @@ std::array<uint64_t, 8> mul_full(const U256& a, const U256& b) noexcept {
 
 U256 U256::from_be_bytes(ByteView be) noexcept {
     if (be.size() > 32) be = be.last(32);
+    if (be.empty()) return {};  // an empty span may hold a null pointer, which memcpy must not get
     std::array<uint8_t, 32> buf{};
     std::memcpy(buf.data() + (32 - be.size()), be.data(), be.size());  // NOLINT
     return from_be32(buf.data());

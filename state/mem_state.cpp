@@ -27,7 +27,7 @@ Hash32 compute_storage_root(const StorageMap& storage, RootScratch& s) {
     s.slots.reserve(storage.size());
     for (const auto& [slot, value] : storage) {
         PEL_DEBUG_ASSERT(!value.is_zero(), "zero values are never stored");
-        std::array<uint8_t, 32> be;
+        std::array<uint8_t, 32> be{};
         slot.to_be32(be.data());
         s.slots.emplace_back(keccak256(be), value);
     }

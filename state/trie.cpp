@@ -33,16 +33,19 @@ size_t common_prefix(NibbleView a, NibbleView b, size_t from) noexcept {
 }
 
 // Appends the RLP of the node holding `items` (sorted, distinct, sharing their first `depth`
-// nibbles, non-empty) below nibble position `depth`.
+// nibbles, non-empty) below nibble position `depth`. Recursive: each level consumes at least one
+// nibble or one key, so the depth is at most twice the longest key's nibble count (about 130 for
+// 32-byte keys, a few for rlp(index) keys); callers with very long keys should keep that in mind.
 void encode_subtrie(Bytes& out, std::span<const Item> items, size_t depth);
 
-NodeRef subtrie_ref(std::span<const Item> items, size_t depth) {
+NodeRef subtrie_ref(std::span<const Item> items, size_t depth) {  // NOLINT(misc-no-recursion)
     Bytes node;
     encode_subtrie(node, items, depth);
     return make_node_ref(node);
 }
 
-void encode_subtrie(Bytes& out, std::span<const Item> items, size_t depth) {
+void encode_subtrie(Bytes& out, std::span<const Item> items,  // NOLINT(misc-no-recursion)
+                    size_t depth) {
     const Item& first = items.front();
     if (items.size() == 1) {
         encode_leaf(out, NibbleView(first.nibbles).subspan(depth), first.value);
@@ -139,7 +142,7 @@ void HashBuilder::encode_top_branch() {
     const Level& l = levels_[level_count_ - 1];
     std::array<ByteView, 16> children;
     for (size_t i = 0; i < 16; ++i) {
-        if ((l.mask >> i) & 1U) children[i] = l.children[i].view();
+        if (((l.mask >> i) & 1U) != 0) children[i] = l.children[i].view();
     }
     node_buf_.clear();
     encode_branch(node_buf_, children, {});
@@ -147,7 +150,7 @@ void HashBuilder::encode_top_branch() {
 
 void HashBuilder::add(const Hash32& key, ByteView value) {
     PEL_ASSERT(!value.empty(), "HashBuilder: an empty value means absent; skip the key instead");
-    std::array<uint8_t, kKeyNibbles> nibbles;
+    std::array<uint8_t, kKeyNibbles> nibbles{};
     for (size_t i = 0; i < 32; ++i) {
         nibbles[2 * i] = static_cast<uint8_t>(key.bytes[i] >> 4);
         nibbles[2 * i + 1] = static_cast<uint8_t>(key.bytes[i] & 0x0f);
@@ -199,7 +202,7 @@ void HashBuilder::flush_pending(int next_lcp) {
             parent_depth = next_lcp;
         }
         // Nibbles strictly between the parent's slot and the closed branch form an extension.
-        const size_t ext_begin = static_cast<size_t>(parent_depth + 1);
+        const size_t ext_begin = parent_depth < 0 ? 0 : static_cast<size_t>(parent_depth) + 1;
         NodeRef ref;
         if (ext_begin < child_depth) {
             const NodeRef branch_ref = make_node_ref(node_buf_);

@@ -23,7 +23,8 @@ namespace pel::state {
 /// Entries may come in any order. Trie semantics apply: an empty value means "absent", and when a
 /// key appears more than once the last entry wins (so a sequence of puts and deletes, deletes
 /// written as empty values, gives the root of the final contents). No entries -> kEmptyTrieRoot.
-/// Allocates per node; use HashBuilder for large sets of 32-byte keys. Thread safe (pure).
+/// Allocates per node and recurses once per node on a path (depth at most twice the longest key's
+/// nibble count); use HashBuilder for large sets of 32-byte keys. Thread safe (pure).
 [[nodiscard]] Hash32 trie_root(std::vector<std::pair<Bytes, Bytes>> entries);
 
 /// Root of the trie mapping rlp(i) -> values[i] for i in [0, values.size()): the Yellow Paper's

@@ -466,6 +466,27 @@ TEST(HashBuilder, extreme_keys) {
     EXPECT_EQ(builder_root(hb, full), reference_root(full));
 }
 
+TEST(HashBuilderDeathTest, keys_out_of_order_or_repeated_abort) {
+    Hash32 a;
+    a.bytes[0] = 2;
+    Hash32 b;
+    b.bytes[0] = 1;
+    EXPECT_DEATH(
+        {
+            HashBuilder hb;
+            hb.add(a, Bytes{1});
+            hb.add(b, Bytes{1});
+        },
+        "strictly ascending");
+    EXPECT_DEATH(
+        {
+            HashBuilder hb;
+            hb.add(a, Bytes{1});
+            hb.add(a, Bytes{2});
+        },
+        "strictly ascending");
+}
+
 TEST(HashBuilder, reset_discards_added_keys) {
     HashBuilder hb;
     Hash32 k;

@@ -41,20 +41,7 @@ struct Bls381Pairing {
     static constexpr auto kLoop = make_loop();
     static constexpr bool kNegativeX = true;
     static constexpr bool kBnFinalLines = false;
-    // (p^4 - p^2 + 1)/r = kHard0 + kHard1 p + kHard2 p^2 + kHard3 p^3.
-    static constexpr Limbs<6> kHard0{0xaaaa0000aaaaaaacULL, 0x33813d5206aa1800ULL,
-                                     0x665a045e22ec661fULL, 0xf7a34148de09bf34ULL,
-                                     0x2b688550f8cebd66ULL, 0x1a0111ea397fe69aULL};
-    static constexpr Limbs<6> kHard1{0x73ffffffffff5554ULL,
-                                     0x9d586d584eacaaaaULL,
-                                     0xc49f25e1a737f5e2ULL,
-                                     0x26a48d1bb889d46dULL,
-                                     0,
-                                     0};
-    static constexpr Limbs<6> kHard2{0x1ea8ffff5554aaabULL, 0xb27c92a7df51e7feULL,
-                                     0x38158e5c24aff488ULL, 0x64774b84f38512bfULL,
-                                     0x4b1ba7b6434bacd7ULL, 0x1a0111ea397fe69aULL};
-    static constexpr Limbs<6> kHard3{0x8c00aaab0000aaaaULL, 0x396c8c005555e156ULL, 0, 0, 0, 0};
+    static constexpr uint64_t kX = kBlsAbsX;
 
     static E2 twist_b() noexcept { return {F::from_u64(4), F::from_u64(4)}; }
 };

@@ -67,13 +67,7 @@ struct Bn254Pairing {
     static constexpr auto kLoop = make_loop<naf_len()>();
     static constexpr bool kNegativeX = false;
     static constexpr bool kBnFinalLines = true;
-    // (p^4 - p^2 + 1)/r = kHard0 + kHard1 p + kHard2 p^2 + kHard3 p^3.
-    static constexpr Limbs<4> kHard0{0x85989436d0f9fa91ULL, 0x5cea24f6fd736beaULL,
-                                     0x048b6e193fd84104ULL, 0x30644e72e131a029ULL};
-    static constexpr Limbs<4> kHard1{0x138f3176606a30c5ULL, 0x3b852988dae41fe4ULL,
-                                     0x048b6e193fd84105ULL, 0x30644e72e131a029ULL};
-    static constexpr Limbs<4> kHard2{0xf83e9682e87cfd46ULL, 0x6f4d8248eeb859fbULL, 0, 0};
-    static constexpr Limbs<4> kHard3{1, 0, 0, 0};
+    static constexpr uint64_t kX = kBnX;
 
     static E2 twist_b() noexcept {
         static const E2 b = E2{F::from_u64(3), F::zero()} * E2{F::from_u64(9), F::one()}.inv();

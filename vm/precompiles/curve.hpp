@@ -7,6 +7,7 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -111,7 +112,7 @@ template <class F, size_t M>
 ///                                         the leading 1 excluded
 ///   static constexpr bool kNegativeX;     conjugate f after the loop (BLS12-381)
 ///   static constexpr bool kBnFinalLines;  add the lines through pi(Q) and -pi^2(Q) (BN curves)
-///   static constexpr Limbs<N> kHard0..kHard3: (p^4 - p^2 + 1)/r in base p
+///   static constexpr uint64_t kX;        |x|, the curve family parameter
 ///   static Fp2 twist_b();                 b of E'
 template <class PC>
 class Pairing {
@@ -190,37 +191,59 @@ class Pairing {
         return f;
     }
 
-    [[nodiscard]] static E12 final_exponentiation(const E12& f) noexcept {
-        // Easy part: f^((p^6 - 1)(p^2 + 1)).
-        E12 t = f.conj() * f.inv();
-        t = frobenius(frobenius(t)) * t;
-        // Hard part: t^((p^4 - p^2 + 1)/r) as a 4-way multi-exponentiation over the Frobenius
-        // images, with the exponent written in base p.
-        std::array<E12, 4> base{t, {}, {}, {}};
-        for (size_t i = 1; i < 4; ++i) base[i] = frobenius(base[i - 1]);
-        std::array<E12, 16> table{};
-        table[0] = E12::one();
-        for (size_t m = 1; m < 16; ++m) {
-            const size_t low = static_cast<size_t>(__builtin_ctzll(m));
-            table[m] = (m & (m - 1)) == 0 ? base[low] : table[m & (m - 1)] * base[low];
-        }
-        const std::array<const Limbs<F::kN>*, 4> e{&PC::kHard0, &PC::kHard1, &PC::kHard2,
-                                                   &PC::kHard3};
-        size_t bits = 0;
-        for (const auto* ei : e) {
-            const size_t w = limbs_bit_width(*ei);
-            if (w > bits) bits = w;
-        }
-        E12 r = E12::one();
-        for (size_t i = bits; i-- > 0;) {
-            r = r.sqr();
-            size_t idx = 0;
-            for (size_t j = 0; j < 4; ++j) {
-                if (limbs_bit(*e[j], i)) idx |= size_t{1} << j;
-            }
-            if (idx != 0) r *= table[idx];
+    /// f^e in the cyclotomic subgroup, e > 0.
+    [[nodiscard]] static E12 cyclotomic_pow(const E12& f, uint64_t e) noexcept {
+        E12 r = f;
+        for (int i = 62 - std::countl_zero(e); i >= 0; --i) {
+            r = r.cyclotomic_sqr();
+            if (((e >> i) & 1) != 0) r *= f;
         }
         return r;
+    }
+
+    /// f^((p^12 - 1)/r) up to a fixed exponent coprime to r (which a pairing check may ignore):
+    /// BN: 2x(6x^2 + 3x + 1); BLS12: 3.
+    [[nodiscard]] static E12 final_exponentiation(const E12& f) noexcept {
+        // Easy part: f^((p^6 - 1)(p^2 + 1)); the result lies in the cyclotomic subgroup, where
+        // the inverse is the conjugate.
+        E12 t = f.conj() * f.inv();
+        t = frobenius(frobenius(t)) * t;
+        if constexpr (PC::kBnFinalLines) {
+            return hard_part_bn(t);
+        } else {
+            return hard_part_bls12(t);
+        }
+    }
+
+    /// BN hard part after Fuentes-Castaneda, Knapp and Rodriguez-Henriquez, "Faster hashing to
+    /// G2" (SAC 2011): f^(l0 + l1 p + l2 p^2 + l3 p^3) = f^(2x(6x^2 + 3x + 1)(p^4 - p^2 + 1)/r)
+    /// with l1 = 12x^3 + 6x^2 + 4x, l0 = l1 + 6x^2 + 2x + 1, l2 = l1 + 2x, l3 = l1 - 1 (x > 0).
+    [[nodiscard]] static E12 hard_part_bn(const E12& f) noexcept {
+        const E12 a = cyclotomic_pow(f, PC::kX);  // f^x
+        const E12 b = cyclotomic_pow(a, PC::kX);  // f^(x^2)
+        const E12 c = cyclotomic_pow(b, PC::kX);  // f^(x^3)
+        const E12 a2 = a.cyclotomic_sqr();
+        const E12 b2 = b.cyclotomic_sqr();
+        const E12 b6 = b2.cyclotomic_sqr() * b2;
+        const E12 c4 = c.cyclotomic_sqr().cyclotomic_sqr();
+        const E12 c12 = c4.cyclotomic_sqr() * c4;
+        const E12 l1 = c12 * b6 * a2.cyclotomic_sqr();
+        const E12 l0 = l1 * b6 * a2 * f;
+        const E12 l2 = l1 * a2;
+        const E12 l3 = l1 * f.conj();
+        return l0 * frobenius(l1) * frobenius(frobenius(l2)) * frobenius(frobenius(frobenius(l3)));
+    }
+
+    /// BLS12 hard part (x < 0): 3 (p^4 - p^2 + 1)/r = (x - 1)^2 (x + p)(x^2 + p^2 - 1) + 3
+    /// (Hayashida, Hayasaka and Teruya, "Efficient final exponentiation via cyclotomic
+    /// structure for pairings over families of elliptic curves", 2020).
+    [[nodiscard]] static E12 hard_part_bls12(const E12& f) noexcept {
+        const auto pow_x = [](const E12& g) { return cyclotomic_pow(g, PC::kX).conj(); };  // g^x
+        const E12 y1 = pow_x(f) * f.conj();                                      // f^(x-1)
+        const E12 y2 = pow_x(y1) * y1.conj();                                    // f^((x-1)^2)
+        const E12 y3 = pow_x(y2) * frobenius(y2);                                // ..^(x+p)
+        const E12 y4 = pow_x(pow_x(y3)) * frobenius(frobenius(y3)) * y3.conj();  // ..^(x^2+p^2-1)
+        return y4 * f.cyclotomic_sqr() * f;
     }
 
     /// prod e(p_i, q_i) == 1. Pairs are assumed valid (on curve, in the subgroups, finite).

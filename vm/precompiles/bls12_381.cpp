@@ -26,6 +26,8 @@ using E2 = Fp2<Bls381Cfg>;
 constexpr Limbs<4> kOrder{0xffffffff00000001ULL, 0x53bda402fffe5bfeULL, 0x3339d80809a1d805ULL,
                           0x73eda753299d7d48ULL};
 
+constexpr auto kOrderNaf = make_naf(kOrder);
+
 constexpr uint64_t kBlsAbsX = 0xd201000000010000ULL;
 
 constexpr std::array<int8_t, 63> make_loop() {
@@ -122,7 +124,7 @@ bool decode_g1_compressed(const uint8_t* in, Affine<F>& out) noexcept {
     const bool larger = !y.is_zero() && !limbs_geq(nyl, yl);
     if (larger != sign) y = -y;
     const Affine<F> p{x, y, false};
-    if (!scalar_mul(to_jacobian(p), kOrder).is_inf()) return false;
+    if (!scalar_mul_naf(p, kOrderNaf).is_inf()) return false;
     out = p;
     return true;
 }
@@ -147,9 +149,9 @@ std::optional<bool> kzg_verify_proof(const uint8_t* commitment, const uint8_t* z
     }
     // P - [y]G1 and [tau]G2 - [z]G2.
     const Affine<F> p_minus_y =
-        to_affine(jac_add(to_jacobian(c), jac_neg(scalar_mul(to_jacobian(g1_generator()), ys))));
-    const Affine<E2> x_minus_z = to_affine(
-        jac_add(to_jacobian(tau_g2()), jac_neg(scalar_mul(to_jacobian(g2_generator()), zs))));
+        to_affine(jac_add(to_jacobian(c), jac_neg(scalar_mul(g1_generator(), ys))));
+    const Affine<E2> x_minus_z =
+        to_affine(jac_add(to_jacobian(tau_g2()), jac_neg(scalar_mul(g2_generator(), zs))));
     Affine<E2> neg_g2 = g2_generator();
     neg_g2.y = -neg_g2.y;
 
@@ -163,7 +165,7 @@ std::optional<bool> kzg_verify_proof(const uint8_t* commitment, const uint8_t* z
 /// Test hook: the generators and [tau]G2 are on their curves and in the r-torsion.
 bool test_bls12_381_constants_valid() noexcept {
     const auto in_group = [](const auto& p, const auto& b) {
-        return on_curve(p.x, p.y, b) && scalar_mul(to_jacobian(p), kOrder).is_inf();
+        return on_curve(p.x, p.y, b) && scalar_mul(p, kOrder).is_inf();
     };
     return in_group(g1_generator(), F::from_u64(4)) &&
            in_group(g2_generator(), Bls381Pairing::twist_b()) &&

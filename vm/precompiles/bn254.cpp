@@ -26,6 +26,8 @@ using E2 = Fp2<Bn254Cfg>;
 constexpr Limbs<4> kOrder{0x43e1f593f0000001ULL, 0x2833e84879b97091ULL, 0xb85045b68181585dULL,
                           0x30644e72e131a029ULL};
 
+constexpr auto kOrderNaf = make_naf(kOrder);
+
 constexpr uint64_t kBnX = 4965661367192848881ULL;
 
 /// Non-adjacent form of 6x + 2, most significant digit first.
@@ -118,7 +120,7 @@ bool decode_g2(const uint8_t* in, Affine<E2>& out) noexcept {
     if (!on_curve(x, y, Bn254Pairing::twist_b())) return false;
     const Affine<E2> q{x, y, false};
     // The twist has a large cofactor: require [r]Q = O.
-    if (!scalar_mul(to_jacobian(q), kOrder).is_inf()) return false;
+    if (!scalar_mul_naf(q, kOrderNaf).is_inf()) return false;
     out = q;
     return true;
 }
@@ -137,7 +139,7 @@ bool bn254_mul(const uint8_t* in, uint8_t* out) noexcept {
     Affine<F> a;
     if (!decode_g1(in, a)) return false;
     const Limbs<4> k = limbs_from_be<4>(in + 64);  // NOLINT
-    encode_g1(to_affine(scalar_mul(to_jacobian(a), k)), out);
+    encode_g1(to_affine(scalar_mul(a, k)), out);
     return true;
 }
 

@@ -92,13 +92,77 @@ template <class F>
     return {p.x, -p.y, p.z};
 }
 
+/// p + q for an affine q (madd-2007-bl), cheaper than jac_add.
+template <class F>
+[[nodiscard]] Jacobian<F> jac_add_affine(const Jacobian<F>& p, const Affine<F>& q) noexcept {
+    if (q.inf) return p;
+    if (p.is_inf()) return to_jacobian(q);
+    const F z1z1 = p.z.sqr();
+    const F u2 = q.x * z1z1;
+    const F s2 = q.y * p.z * z1z1;
+    const F h = u2 - p.x;
+    const F r = (s2 - p.y).dbl();
+    if (h.is_zero()) {
+        if (r.is_zero()) return jac_double(p);
+        return {F::one(), F::one(), F::zero()};
+    }
+    const F hh = h.sqr();
+    const F i = hh.dbl().dbl();
+    const F j = h * i;
+    const F v = p.x * i;
+    const F x3 = r.sqr() - j - v.dbl();
+    return {x3, r * (v - x3) - (p.y * j).dbl(), (p.z + h).sqr() - z1z1 - hh};
+}
+
 /// [k]p by double-and-add, most significant bit first.
 template <class F, size_t M>
-[[nodiscard]] Jacobian<F> scalar_mul(const Jacobian<F>& p, const Limbs<M>& k) noexcept {
+[[nodiscard]] Jacobian<F> scalar_mul(const Affine<F>& p, const Limbs<M>& k) noexcept {
     Jacobian<F> r{F::one(), F::one(), F::zero()};
     for (size_t i = limbs_bit_width(k); i-- > 0;) {
         r = jac_double(r);
-        if (limbs_bit(k, i)) r = jac_add(r, p);
+        if (limbs_bit(k, i)) r = jac_add_affine(r, p);
+    }
+    return r;
+}
+
+/// The non-adjacent form of a constant (for fixed scalars such as a group order): digits in
+/// {-1, 0, 1}, least significant first, about a third of them nonzero.
+template <size_t M>
+struct Naf {
+    std::array<int8_t, 64 * M + 1> digits{};
+    size_t len = 0;
+};
+
+template <size_t M>
+[[nodiscard]] constexpr Naf<M> make_naf(Limbs<M> k) noexcept {
+    Naf<M> naf;
+    Limbs<M> one{};
+    one[0] = 1;
+    while (!limbs_is_zero(k)) {
+        int8_t d = 0;
+        if ((k[0] & 1) != 0) {
+            d = (k[0] & 3) == 1 ? 1 : -1;
+            if (d == 1) {
+                limbs_sub(k, one);
+            } else {
+                limbs_add(k, one);
+            }
+        }
+        naf.digits[naf.len++] = d;
+        for (size_t i = 0; i < M; ++i) k[i] = (k[i] >> 1) | (i + 1 < M ? k[i + 1] << 63 : 0);
+    }
+    return naf;
+}
+
+/// [k]p for a constant k given as its NAF.
+template <class F, size_t M>
+[[nodiscard]] Jacobian<F> scalar_mul_naf(const Affine<F>& p, const Naf<M>& naf) noexcept {
+    const Affine<F> neg{p.x, -p.y, p.inf};
+    Jacobian<F> r{F::one(), F::one(), F::zero()};
+    for (size_t i = naf.len; i-- > 0;) {
+        r = jac_double(r);
+        if (naf.digits[i] > 0) r = jac_add_affine(r, p);
+        if (naf.digits[i] < 0) r = jac_add_affine(r, neg);
     }
     return r;
 }

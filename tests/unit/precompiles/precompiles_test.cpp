@@ -296,6 +296,61 @@ TEST(Precompiles, point_evaluation_rejects) {
     EXPECT_FALSE(run_precompile(precompile(0x0a), good, 49999).success);
 }
 
+/// A point evaluation input with a correct versioned hash (computed through precompile 0x02).
+Bytes point_evaluation_input(const Bytes& z, const Bytes& y, const Bytes& commitment,
+                             const Bytes& proof) {
+    const auto h = run_precompile(precompile(0x02), commitment, 1000);
+    Bytes in = h.output;
+    in[0] = 0x01;
+    append(in, z);
+    append(in, y);
+    append(in, commitment);
+    append(in, proof);
+    return in;
+}
+
+TEST(Precompiles, point_evaluation_zero_polynomial_and_subgroup) {
+    Bytes infinity(48, 0);
+    infinity[0] = 0xc0;
+    Bytes z(32, 0);
+    z[31] = 7;
+    // The zero polynomial: commitment and proof are the point at infinity, p(z) = 0.
+    auto r = run_precompile(precompile(0x0a),
+                            point_evaluation_input(z, Bytes(32, 0), infinity, infinity), 50000);
+    EXPECT_TRUE(r.success);
+    EXPECT_EQ(r.output.size(), 64u);
+    // ... but not p(z) = 1.
+    Bytes one(32, 0);
+    one[31] = 1;
+    EXPECT_FALSE(
+        run_precompile(precompile(0x0a), point_evaluation_input(z, one, infinity, infinity), 50000)
+            .success);
+    // Infinity with the sign bit set is not canonical.
+    Bytes bad_inf = infinity;
+    bad_inf[0] |= 0x20;
+    EXPECT_FALSE(run_precompile(precompile(0x0a),
+                                point_evaluation_input(z, Bytes(32, 0), bad_inf, infinity), 50000)
+                     .success);
+    // (4, y) is on the curve but outside G1 (found with an independent script).
+    const Bytes outside =
+        hex("80000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+            "0000000"
+            "004");
+    EXPECT_FALSE(run_precompile(precompile(0x0a),
+                                point_evaluation_input(z, Bytes(32, 0), outside, infinity), 50000)
+                     .success);
+    EXPECT_FALSE(run_precompile(precompile(0x0a),
+                                point_evaluation_input(z, Bytes(32, 0), infinity, outside), 50000)
+                     .success);
+    // Uncompressed flag (top bit clear) is rejected.
+    Bytes uncompressed = infinity;
+    uncompressed[0] = 0x40;
+    EXPECT_FALSE(run_precompile(precompile(0x0a),
+                                point_evaluation_input(z, Bytes(32, 0), uncompressed, infinity),
+                                50000)
+                     .success);
+}
+
 TEST(Precompiles, point_evaluation_timing) {
     const Bytes in = hex(test::kPointEvaluationVectors[0].input);
     constexpr int kRuns = 5;

@@ -49,13 +49,16 @@ uint64_t div_by_limb(const uint64_t* u, size_t n, uint64_t d, uint64_t* q) noexc
     return r;
 }
 
-/// Algorithm D. u[0..m) / v[0..n) with 2 <= n <= 4, n <= m <= kMaxU and v[n-1] != 0.
-/// Writes m - n + 1 quotient limbs to q (may be null) and n remainder limbs to r.
-template <size_t kMaxU>
-void knuth_div(const uint64_t* u, size_t m, const uint64_t* v, size_t n, uint64_t* q,
-               uint64_t* r) noexcept {
+/// Algorithm D. u[0..m) / v[0..kN) with n <= m <= kMaxU and v[kN-1] != 0. Writes m - kN + 1
+/// quotient limbs to q (may be null) and kN remainder limbs to r. The divisor size is a template
+/// parameter so that the inner loops unroll completely.
+template <size_t kMaxU, size_t kN>
+void knuth_div_n(const uint64_t* u, size_t m, const uint64_t* v, uint64_t* q,
+                 uint64_t* r) noexcept {
+    static_assert(kN >= 2 && kN <= 4 && kN <= kMaxU);
+    constexpr size_t n = kN;
     // D1: normalise so that the divisor's top bit is set; the dividend grows by one limb.
-    std::array<uint64_t, 4> vn{};
+    std::array<uint64_t, kN> vn{};
     std::array<uint64_t, kMaxU + 1> un{};
     const auto s = static_cast<unsigned>(std::countl_zero(v[n - 1]));  // NOLINT
     if (s == 0) {
@@ -135,6 +138,20 @@ void knuth_div(const uint64_t* u, size_t m, const uint64_t* v, size_t n, uint64_
         const unsigned ls = 64 - s;
         for (size_t i = 0; i + 1 < n; ++i) r[i] = (un[i] >> s) | (un[i + 1] << ls);  // NOLINT
         r[n - 1] = (un[n - 1] >> s) | (un[n] << ls);                                 // NOLINT
+    }
+}
+
+/// Dispatches on the divisor's limb count, 2 <= n <= 4.
+template <size_t kMaxU>
+void knuth_div(const uint64_t* u, size_t m, const uint64_t* v, size_t n, uint64_t* q,
+               uint64_t* r) noexcept {
+    switch (n) {
+        case 2:
+            return knuth_div_n<kMaxU, 2>(u, m, v, q, r);
+        case 3:
+            return knuth_div_n<kMaxU, 3>(u, m, v, q, r);
+        default:
+            return knuth_div_n<kMaxU, 4>(u, m, v, q, r);
     }
 }
 

@@ -9,8 +9,11 @@
 namespace pel {
 namespace {
 
-const Hash32 kSecret =
-    Hash32::from_hex("0x45a915e4d060149eb4365960e6a7a45f334393093061116b197e3240065ff2d8").value();
+// The state tests' sender key.
+Hash32 secret_key() {
+    return Hash32::from_hex("0x45a915e4d060149eb4365960e6a7a45f334393093061116b197e3240065ff2d8")
+        .value();
+}
 
 // A typical signed EIP-1559 value transfer.
 Transaction make_transfer() {
@@ -23,13 +26,13 @@ Transaction make_transfer() {
     t.gas_limit = 21000;
     t.to = Address::from_hex("0x095e7baea6a6c7c4c2dfeb977efac326af552d87").value();
     t.value = U256{1'000'000'000'000'000'000ULL};
-    PEL_ASSERT(sign_transaction(t, kSecret).has_value(), "bench: signing failed");
+    PEL_ASSERT(sign_transaction(t, secret_key()).has_value(), "bench: signing failed");
     return t;
 }
 
 void BM_Secp256k1_recover(benchmark::State& state) {
     const Hash32 msg = keccak256(as_bytes("pel bench"));
-    const auto sig = crypto::sign(msg, kSecret).value();
+    const auto sig = crypto::sign(msg, secret_key()).value();
     for (auto _ : state) {
         auto addr = crypto::recover_address(msg, sig, true);
         benchmark::DoNotOptimize(addr);
@@ -59,9 +62,10 @@ BENCHMARK(BM_Txn_recover_sender);
 
 void BM_Txn_sign(benchmark::State& state) {
     Transaction t = make_transfer();
+    const Hash32 key = secret_key();
     for (auto _ : state) {
         ++t.nonce;  // a fresh message each time
-        auto r = sign_transaction(t, kSecret);
+        auto r = sign_transaction(t, key);
         benchmark::DoNotOptimize(r);
     }
 }

@@ -16,7 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     const pel::Bytes again = pel::encode_transaction(*txn);
     if (!pel::equal(again, in)) {
-        std::fprintf(stderr, "txn_fuzz: accepted input does not re-encode identically\n");
+        std::fputs("txn_fuzz: accepted input does not re-encode identically\n", stderr);
         std::abort();
     }
     // Exercise the hashing paths on accepted input too; they must not crash.

@@ -11,9 +11,9 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <set>
 #include <sstream>
@@ -50,7 +50,9 @@ using nlohmann::json;
 // transaction that decoded fine.
 bool is_decoding_exception(std::string_view kind) {
     constexpr std::string_view kPrefix = "TransactionException.";
-    if (kind.starts_with(kPrefix)) kind.remove_prefix(kPrefix.size());
+    if (kind.starts_with(kPrefix)) {
+        kind.remove_prefix(kPrefix.size());
+    }
     return kind.starts_with("RLP_") || kind == "TYPE_3_TX_CONTRACT_CREATION";
 }
 
@@ -59,18 +61,22 @@ std::vector<std::string> split_alternatives(const std::string& s) {
     std::vector<std::string> out;
     std::string cur;
     std::istringstream in(s);
-    while (std::getline(in, cur, '|')) out.push_back(cur);
+    while (std::getline(in, cur, '|')) {
+        out.push_back(cur);
+    }
     return out;
 }
 
-fs::path fixtures_root() { return fs::path(PEL_FIXTURES_DIR); }
+fs::path fixtures_root() { return {PEL_FIXTURES_DIR}; }
 
 // Folders (relative to the root) that directly hold at least one .json file, sorted.
 std::vector<std::string> fixture_folders() {
     std::set<std::string> dirs;
     std::error_code ec;
     const fs::path root = fixtures_root();
-    if (!fs::is_directory(root, ec)) return {};
+    if (!fs::is_directory(root, ec)) {
+        return {};
+    }
     for (auto it = fs::recursive_directory_iterator(root, ec);
          !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
         if (it->is_regular_file(ec) && it->path().extension() == ".json") {
@@ -83,7 +89,9 @@ std::vector<std::string> fixture_folders() {
 std::vector<fs::path> json_files(const fs::path& dir) {
     std::vector<fs::path> out;
     for (const auto& e : fs::directory_iterator(dir)) {
-        if (e.is_regular_file() && e.path().extension() == ".json") out.push_back(e.path());
+        if (e.is_regular_file() && e.path().extension() == ".json") {
+            out.push_back(e.path());
+        }
     }
     std::sort(out.begin(), out.end());
     return out;
@@ -121,21 +129,26 @@ Counts& totals() {
 }
 
 void print_counts(std::string_view label, const Counts& c) {
-    std::printf("[txbytes] %.*s: files=%zu entries=%zu decoded+re-encoded=%zu rejected=%zu",
-                static_cast<int>(label.size()), label.data(), c.files, c.entries, c.decoded,
-                c.rejected);
-    if (c.either != 0) std::printf(" either=%zu", c.either);
-    std::printf("\n");
-    for (const auto& [kind, kc] : c.by_kind) {
-        std::printf("[txbytes]     %s: decoded=%zu rejected=%zu\n", kind.c_str(), kc.decoded,
-                    kc.rejected);
+    std::ostringstream out;
+    out << "[txbytes] " << label << ": files=" << c.files << " entries=" << c.entries
+        << " decoded+re-encoded=" << c.decoded << " rejected=" << c.rejected;
+    if (c.either != 0) {
+        out << " either=" << c.either;
     }
+    out << '\n';
+    for (const auto& [kind, kc] : c.by_kind) {
+        out << "[txbytes]     " << kind << ": decoded=" << kc.decoded << " rejected=" << kc.rejected
+            << '\n';
+    }
+    std::cout << out.str() << std::flush;
 }
 
 class TotalsPrinter : public ::testing::Environment {
   public:
     void TearDown() override {
-        if (totals().files != 0) print_counts("TOTAL", totals());
+        if (totals().files != 0) {
+            print_counts("TOTAL", totals());
+        }
     }
 };
 [[maybe_unused]] auto* const kTotalsEnv =
@@ -195,24 +208,29 @@ Counts run_file(const fs::path& file) {
         const json& txn = tcase.at("transaction");
         const auto secret = Hash32::from_hex(txn.at("secretKey").get<std::string>());
         EXPECT_TRUE(secret) << "secretKey";
-        if (!secret) continue;
+        if (!secret) {
+            continue;
+        }
         const auto expected_sender = crypto::address_from_secret(*secret);
         EXPECT_TRUE(expected_sender) << "secretKey is not a valid key";
-        if (!expected_sender) continue;
-        if (!tcase.at("post").contains("Cancun")) continue;
+        if (!expected_sender || !tcase.at("post").contains("Cancun")) {
+            continue;
+        }
         size_t idx = 0;
         for (const json& entry : tcase.at("post").at("Cancun")) {
             SCOPED_TRACE("post[Cancun][" + std::to_string(idx++) + "]");
             ++c.entries;
             const auto bytes = from_hex(entry.at("txbytes").get<std::string>());
             EXPECT_TRUE(bytes) << "txbytes is not hex";
-            if (!bytes) continue;
+            if (!bytes) {
+                continue;
+            }
 
             std::vector<std::string> kinds;
             if (entry.contains("expectException")) {
                 kinds = split_alternatives(entry.at("expectException").get<std::string>());
             }
-            const size_t n_decoding = static_cast<size_t>(
+            const auto n_decoding = static_cast<size_t>(
                 std::count_if(kinds.begin(), kinds.end(),
                               [](const std::string& k) { return is_decoding_exception(k); }));
             const std::string kind_label = entry.contains("expectException")
@@ -226,8 +244,8 @@ Counts run_file(const fs::path& file) {
                 if (!decoded) {
                     ++c.rejected;
                     ++c.by_kind[kind_label].rejected;
-                    std::printf("[txbytes]   rejected %s (%s): %s\n", case_name.c_str(),
-                                kind_label.c_str(), decoded.error().message.c_str());
+                    std::cout << "[txbytes]   rejected " << case_name << " (" << kind_label
+                              << "): " << decoded.error().message << '\n';
                 }
                 continue;
             }
@@ -241,7 +259,9 @@ Counts run_file(const fs::path& file) {
             }
             EXPECT_TRUE(decoded) << "decode failed: " << decoded.error().message
                                  << (kind_label.empty() ? "" : " (expects " + kind_label + ")");
-            if (!decoded) continue;
+            if (!decoded) {
+                continue;
+            }
             const Bytes again = encode_transaction(*decoded);
             EXPECT_EQ(to_hex(again), to_hex(*bytes)) << "re-encoding differs";
             const auto sender = recover_sender(*decoded);
@@ -252,7 +272,9 @@ Counts run_file(const fs::path& file) {
             check_fields(*decoded, txn, entry.at("indexes"));
             if (again == *bytes && sender && *sender == *expected_sender) {
                 ++c.decoded;
-                if (!kind_label.empty()) ++c.by_kind[kind_label].decoded;
+                if (!kind_label.empty()) {
+                    ++c.by_kind[kind_label].decoded;
+                }
             }
         }
     }
@@ -284,7 +306,9 @@ TEST_P(TxBytesFolder, decodes_reencodes_and_recovers) {
 std::string folder_test_name(const ::testing::TestParamInfo<std::string>& info) {
     std::string s = info.param;
     for (char& ch : s) {
-        if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+        if (std::isalnum(static_cast<unsigned char>(ch)) == 0) {
+            ch = '_';
+        }
     }
     return s;
 }

@@ -26,7 +26,9 @@ Hash32 random_secret(std::mt19937_64& rng) {
             }
         }
         const U256 u = U256::from_hash(k);
-        if (!u.is_zero() && u < kSecp256k1N) return k;
+        if (!u.is_zero() && u < kSecp256k1N) {
+            return k;
+        }
     }
 }
 
@@ -156,6 +158,7 @@ TEST(Secp256k1, invalid_secret_keys_are_rejected) {
 TEST(Secp256k1, concurrent_sign_and_recover_agree) {
     constexpr int kThreads = 4;
     std::vector<std::thread> threads;
+    threads.reserve(kThreads);
     std::vector<int> failures(kThreads, 0);
     for (int t = 0; t < kThreads; ++t) {
         threads.emplace_back([t, &failures] {
@@ -166,12 +169,18 @@ TEST(Secp256k1, concurrent_sign_and_recover_agree) {
                 const auto sig = sign(msg, key);
                 const auto want = address_from_secret(key);
                 const auto got = sig ? recover_address(msg, *sig, true) : Result<Address>{};
-                if (!sig || !want || !got || *got != *want) ++failures[static_cast<size_t>(t)];
+                if (!sig || !want || !got || *got != *want) {
+                    ++failures[static_cast<size_t>(t)];
+                }
             }
         });
     }
-    for (auto& th : threads) th.join();
-    for (const int f : failures) EXPECT_EQ(f, 0);
+    for (auto& th : threads) {
+        th.join();
+    }
+    for (const int f : failures) {
+        EXPECT_EQ(f, 0);
+    }
 }
 
 }  // namespace

@@ -44,7 +44,9 @@ Transaction eip155_example() {
 
 std::string decode_error(ByteView b) {
     const auto r = decode_transaction(b);
-    if (r) return "<decoded>";
+    if (r) {
+        return "<decoded>";
+    }
     return r.error().message;
 }
 
@@ -177,7 +179,8 @@ TEST(Transaction, truncated_input_is_rejected) {
         EXPECT_FALSE(decode_transaction(ByteView{good.data(), n})) << "length " << n;
     }
     const std::string msg = decode_error(ByteView{good.data(), good.size() - 1});
-    EXPECT_NE(msg.find("txn:"), std::string::npos) << msg;
+    EXPECT_EQ(msg.rfind("txn: ", 0), 0U) << msg;
+    EXPECT_NE(msg.find("truncated"), std::string::npos) << msg;
     EXPECT_EQ(decode_error({}), "txn: empty input");
 }
 
@@ -185,6 +188,7 @@ TEST(Transaction, trailing_bytes_are_rejected) {
     Bytes b = hex(kEip155Signed);
     b.push_back(0x00);
     const std::string msg = decode_error(b);
+    EXPECT_EQ(msg.rfind("txn: ", 0), 0U) << msg;
     EXPECT_NE(msg.find("trailing"), std::string::npos) << msg;
 
     Transaction t = eip155_example();

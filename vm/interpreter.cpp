@@ -5,7 +5,7 @@
 // reused per nesting level and code analyses are cached by code hash (STYLE.md 10.5).
 #include <array>
 #include <cstdint>
-#include <initializer_list>
+#include <iterator>
 #include <memory>
 #include <type_traits>
 #include <unordered_map>
@@ -30,8 +30,8 @@ using instr::Pc;
 /// Checks, charges and runs instruction Op; returns the next pc, or nullptr when the frame halts
 /// (s.status says why).
 template <uint8_t Op, auto Fn>
-[[gnu::always_inline]] inline Pc invoke(Pc pc, U256*& sp, U256* const base, int64_t& gas,
-                                        ExecState& s) noexcept {
+PEL_VM_INVOKE_INLINE Pc invoke(Pc pc, U256*& sp, U256* const base, int64_t& gas,
+                               ExecState& s) noexcept {
     constexpr OpcodeInfo kInfo = kOpcodeTable[Op];
     constexpr ptrdiff_t kIn = kInfo.stack_in;
     constexpr ptrdiff_t kGrowth = kInfo.stack_out - kInfo.stack_in;
@@ -61,7 +61,11 @@ template <uint8_t Op, auto Fn>
         sp += kGrowth;
         return pc + 1;
     } else if constexpr (std::is_invocable_v<F, StackTop, int64_t&, ExecState&>) {
-        const Status r = Fn(st, gas, s);
+        // Bodies take gas by reference and may pass it on to out-of-line code; a copy keeps the
+        // loop's own counter out of memory.
+        int64_t g = gas;
+        const Status r = Fn(st, g, s);
+        gas = g;
         if (r != Status::kSuccess) [[unlikely]] {
             s.status = r;
             return nullptr;
@@ -70,35 +74,41 @@ template <uint8_t Op, auto Fn>
         return pc + 1;
     } else {
         static_assert(std::is_invocable_r_v<Pc, F, StackTop, int64_t&, ExecState&, Pc>);
-        const Pc next = Fn(st, gas, s, pc);
+        int64_t g = gas;
+        const Pc next = Fn(st, g, s, pc);
+        gas = g;
         sp += kGrowth;
         return next;
     }
 }
 
-struct DispatchEntry {
-    uint8_t op;
-    const void* target;
+/// Opcode values in X-macro order, matching the order of the label table in run().
+constexpr std::array<uint8_t, kNumOpcodes> kDenseValues = {
+#define PEL_VM_DENSE_VALUE(e, v, n, g, i, o, h) (v),
+    PEL_OPCODES(PEL_VM_DENSE_VALUE)
+#undef PEL_VM_DENSE_VALUE
 };
 
 std::array<const void*, 256> make_dispatch_table(const void* undefined,
-                                                 std::initializer_list<DispatchEntry> defined) {
+                                                 const void* const* dense_targets) noexcept {
     std::array<const void*, 256> t{};
     t.fill(undefined);
-    for (const DispatchEntry& e : defined) t[e.op] = e.target;
+    for (size_t i = 0; i < kDenseValues.size(); ++i) t[kDenseValues[i]] = dense_targets[i];
     return t;
 }
 
-/// Runs the frame until it halts. `gas` is updated in place; the outcome is in s.status.
-void run(ExecState& s, int64_t& gas, U256* const base) noexcept {
-    // Built once, on the first run (thread-safe static initialization); label addresses are
-    // constants of this function.
+/// Runs the frame until it halts; returns the gas left. The outcome is in s.status.
+int64_t run(ExecState& s, int64_t gas, U256* const base) noexcept {
+    // The labels in X-macro order: constant data, like any static table of label addresses.
+    __extension__ static const void* const kDenseTargets[] = {
+#define PEL_VM_DENSE_TARGET(e, v, n, g, i, o, h) &&l_##e,
+        PEL_OPCODES(PEL_VM_DENSE_TARGET)
+#undef PEL_VM_DENSE_TARGET
+    };
+    static_assert(std::size(kDenseTargets) == kDenseValues.size());
+    // Indexed by opcode byte; built once, on the first run (thread-safe static initialization).
     static const std::array<const void*, 256> kTargets =
-        __extension__ make_dispatch_table(&&l_undefined, {
-#define PEL_VM_TARGET_ENTRY(e, v, n, g, i, o, h) DispatchEntry{(v), &&l_##e},
-                                                             PEL_OPCODES(PEL_VM_TARGET_ENTRY)
-#undef PEL_VM_TARGET_ENTRY
-                                                         });
+        __extension__ make_dispatch_table(&&l_undefined, kDenseTargets);
 
     Pc pc = s.code.code();
     U256* sp = base;
@@ -118,7 +128,7 @@ void run(ExecState& s, int64_t& gas, U256* const base) noexcept {
 l_undefined:
     s.status = Status::kUndefinedInstruction;
 l_halt:
-    return;
+    return gas;
 }
 
 }  // namespace
@@ -179,9 +189,8 @@ ExecResult Vm::execute(Host& host, const Message& msg, ByteView code,
     frame.memory.clear();  // keeps its capacity
     frame.return_data.clear();
     internal::ExecState s{host, msg, *analysis, frame.memory, frame.return_data};
-    int64_t gas = msg.gas;
     ++im.depth;
-    internal::run(s, gas, frame.stack.data());
+    const int64_t gas = internal::run(s, msg.gas, frame.stack.data());
     --im.depth;
 
     result.status = s.status;

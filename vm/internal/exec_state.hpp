@@ -13,6 +13,24 @@
 #include "vm/host.hpp"
 #include "vm/internal/analysis.hpp"
 
+// invoke<> (one per opcode) is forced inline in optimised builds so the dispatch loop stays tight.
+// Unoptimised and AddressSanitizer builds give every inlined body its own stack slots, which made
+// run()'s frame 9-17 KB and overflowed an 8 MB native stack at call depth 1024; there each
+// instruction is an ordinary call instead.
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PEL_VM_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define PEL_VM_ASAN 1
+#endif
+#if defined(__OPTIMIZE__) && !defined(PEL_VM_ASAN)
+#define PEL_VM_INVOKE_INLINE [[gnu::always_inline]] inline
+#else
+#define PEL_VM_INVOKE_INLINE [[gnu::noinline]]
+#endif
+
 namespace pel::vm::internal {
 
 inline constexpr ptrdiff_t kStackLimit = 1024;

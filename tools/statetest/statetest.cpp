@@ -28,6 +28,7 @@
 #include <fstream>
 #include <iostream>
 #include <optional>
+#include <pthread.h>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -370,9 +371,8 @@ int usage() {
     return 2;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+/// The runner proper; main() calls it on a thread with a large stack.
+int run_main(int argc, char** argv) {
     Options opts;
     const std::vector<std::string_view> args(argv + 1, argv + argc);
     for (size_t i = 0; i < args.size(); ++i) {
@@ -412,4 +412,36 @@ int main(int argc, char** argv) {
     const uint64_t failed = c.failed + (missing ? 1 : 0);
     std::cout << c.passed << " passed, " << failed << " failed, " << c.skipped << " skipped\n";
     return failed != 0 ? 1 : 0;
+}
+
+struct MainArgs {
+    int argc;
+    char** argv;
+    int rc;
+};
+
+void* main_thread(void* p) {
+    auto* a = static_cast<MainArgs*>(p);
+    a->rc = run_main(a->argc, a->argv);
+    return nullptr;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    // 1024 nested call frames (the EVM's depth limit) recurse through Host::call and
+    // Vm::execute; sanitizer builds need far more than the default 8 MiB of stack for that.
+    constexpr size_t kStackSize = size_t{1} << 30;
+    MainArgs args{argc, argv, 1};
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_t thread;
+    if (pthread_attr_setstacksize(&attr, kStackSize) != 0 ||
+        pthread_create(&thread, &attr, main_thread, &args) != 0) {
+        pthread_attr_destroy(&attr);
+        return run_main(argc, argv);
+    }
+    pthread_attr_destroy(&attr);
+    pthread_join(thread, nullptr);
+    return args.rc;
 }

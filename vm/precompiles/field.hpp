@@ -173,6 +173,25 @@ class Fp {
 
     L v{};  // Montgomery form: v = x * R mod p
 
+    /// d += p & mask, one carry chain (the mask applied limb by limb in the chain keeps GCC from
+    /// vectorising it through the stack).
+    static constexpr void add_p_masked(L& d, uint64_t mask) noexcept {
+#if defined(__x86_64__)
+        if (!std::is_constant_evaluated()) {
+            unsigned char c = 0;
+            for (size_t i = 0; i < kN; ++i) {
+                unsigned long long r = 0;  // NOLINT(google-runtime-int): the intrinsic's type
+                c = _addcarry_u64(c, d[i], kP[i] & mask, &r);
+                d[i] = r;
+            }
+            return;
+        }
+#endif
+        L pm{};
+        for (size_t i = 0; i < kN; ++i) pm[i] = kP[i] & mask;
+        limbs_add(d, pm);
+    }
+
     /// `borrow` (0 or 1) ? x : y, without branching.
     [[nodiscard]] static constexpr L select(uint64_t borrow, const L& x, const L& y) noexcept {
         const uint64_t mask = 0 - borrow;
@@ -217,18 +236,18 @@ class Fp {
     static_assert(kP[kN - 1] < (~uint64_t{0} >> 1) - 1);
 
     friend constexpr Fp operator+(const Fp& a, const Fp& b) noexcept {
-        L sum = a.v;
-        limbs_add(sum, b.v);
-        L red = sum;
-        const uint64_t borrow = limbs_sub(red, kP);
-        return raw(select(borrow, sum, red));
+        // a + b = a - (p - b): two borrow chains and a masked correction, no comparison.
+        L nb = kP;
+        limbs_sub(nb, b.v);
+        L d = a.v;
+        const uint64_t borrow = limbs_sub(d, nb);
+        add_p_masked(d, 0 - borrow);
+        return raw(d);
     }
     friend constexpr Fp operator-(const Fp& a, const Fp& b) noexcept {
         L d = a.v;
         const uint64_t borrow = limbs_sub(d, b.v);
-        L pm{};
-        for (size_t i = 0; i < kN; ++i) pm[i] = kP[i] & (0 - borrow);
-        limbs_add(d, pm);
+        add_p_masked(d, 0 - borrow);
         return raw(d);
     }
     friend constexpr Fp operator-(const Fp& a) noexcept { return zero() - a; }

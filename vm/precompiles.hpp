@@ -27,4 +27,8 @@ struct PrecompileResult {
 /// trusted-setup point [tau]G2) are valid group elements. Slow (scalar multiplications).
 [[nodiscard]] bool test_precompile_constants_valid() noexcept;
 
+/// Test hook: `point` (128 bytes, EIP-197 G2 encoding) lies on the bn254 twist and the fast G2
+/// membership test used by 0x08 agrees with the definition [r]Q == O.
+[[nodiscard]] bool test_bn254_g2_membership_agrees(ByteView point) noexcept;
+
 }  // namespace pel::vm

@@ -26,9 +26,12 @@ using E2 = Fp2<Bn254Cfg>;
 constexpr Limbs<4> kOrder{0x43e1f593f0000001ULL, 0x2833e84879b97091ULL, 0xb85045b68181585dULL,
                           0x30644e72e131a029ULL};
 
-constexpr auto kOrderNaf = make_naf(kOrder);
-
 constexpr uint64_t kBnX = 4965661367192848881ULL;
+
+/// 6x^2 = p - r, the eigenvalue of psi on G2 (below 2^127).
+constexpr auto kSixXSquaredNaf =
+    make_naf(Limbs<2>{static_cast<uint64_t>(static_cast<u128>(kBnX) * kBnX * 6),
+                      static_cast<uint64_t>((static_cast<u128>(kBnX) * kBnX * 6) >> 64)});
 
 /// Non-adjacent form of 6x + 2, most significant digit first.
 constexpr size_t naf_len() {
@@ -105,6 +108,23 @@ void encode_g1(const Affine<F>& p, uint8_t* out) noexcept {
     p.y.to_be(out + 32);  // NOLINT
 }
 
+/// G2 membership of a finite twist point: psi(Q) == [6x^2]Q, psi the untwist-Frobenius-twist
+/// endomorphism. Why this suffices: psi satisfies psi^2 - t psi + p = 0 with t = 6x^2 + 1, so a
+/// point R with psi(R) = [t - 1]R has [(t - 1)^2 - t(t - 1) + p]R = [p + 1 - t]R = [r]R = O
+/// (#E(Fp) = r for BN curves). Split Q into parts of order r and of order coprime to r
+/// (r^2 does not divide #E'(Fp2) = r(2p - r)); psi keeps the parts, so the second part is
+/// killed by r and by a number coprime to r: it is O. Conversely psi acts on G2 as
+/// p = 6x^2 (mod r). The scalar has 127 bits where r has 254 (El Housni, Guillevic and
+/// Piellard, "Co-factor clearing and subgroup membership testing on pairing-friendly curves",
+/// 2022, discuss such tests).
+bool in_g2(const Affine<E2>& q) noexcept {
+    const Jacobian<E2> lq = scalar_mul_naf(q, kSixXSquaredNaf);
+    if (lq.is_inf()) return false;
+    const Affine<E2> pq = BnPairing::twist_frobenius(q);
+    const E2 z2 = lq.z.sqr();
+    return lq.x == pq.x * z2 && lq.y == pq.y * z2 * lq.z;
+}
+
 /// 128 bytes x_im || x_re || y_im || y_re (EIP-197); all zero is infinity.
 bool decode_g2(const uint8_t* in, Affine<E2>& out) noexcept {
     E2 x;
@@ -119,13 +139,24 @@ bool decode_g2(const uint8_t* in, Affine<E2>& out) noexcept {
     }
     if (!on_curve(x, y, Bn254Pairing::twist_b())) return false;
     const Affine<E2> q{x, y, false};
-    // The twist has a large cofactor: require [r]Q = O.
-    if (!scalar_mul_naf(q, kOrderNaf).is_inf()) return false;
+    if (!in_g2(q)) return false;
     out = q;
     return true;
 }
 
 }  // namespace
+
+bool test_bn254_g2_checks_agree(const uint8_t* in) noexcept {
+    E2 x;
+    E2 y;
+    if (!F::from_be(in, x.c1) || !F::from_be(in + 32, x.c0) ||       // NOLINT
+        !F::from_be(in + 64, y.c1) || !F::from_be(in + 96, y.c0)) {  // NOLINT
+        return false;
+    }
+    if (!on_curve(x, y, Bn254Pairing::twist_b())) return false;
+    const Affine<E2> q{x, y, false};
+    return in_g2(q) == scalar_mul(q, kOrder).is_inf();
+}
 
 bool bn254_add(const uint8_t* in, uint8_t* out) noexcept {
     Affine<F> a;

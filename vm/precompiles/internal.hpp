@@ -27,6 +27,10 @@ namespace pel::vm::internal {
 [[nodiscard]] std::optional<bool> kzg_verify_proof(const uint8_t* commitment, const uint8_t* z,
                                                    const uint8_t* y, const uint8_t* proof) noexcept;
 
+/// Test hook: for a 128-byte G2 encoding of a point on the twist, the fast G2 membership test
+/// agrees with [r]Q == O. False for points off the curve.
+[[nodiscard]] bool test_bn254_g2_checks_agree(const uint8_t* in) noexcept;
+
 /// Self-check of the built-in BLS12-381 constants (generators, [tau]G2): on the curve and in the
 /// subgroup. Backs vm::test_precompile_constants_valid().
 [[nodiscard]] bool test_bls12_381_constants_valid() noexcept;

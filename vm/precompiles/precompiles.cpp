@@ -342,6 +342,10 @@ bool test_precompile_constants_valid() noexcept {
     return internal::test_bls12_381_constants_valid();
 }
 
+bool test_bn254_g2_membership_agrees(ByteView point) noexcept {
+    return point.size() == 128 && internal::test_bn254_g2_checks_agree(point.data());
+}
+
 bool is_precompile(const Address& addr) noexcept {
     for (size_t i = 0; i < 19; ++i) {
         if (addr.bytes[i] != 0) return false;

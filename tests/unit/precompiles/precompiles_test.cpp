@@ -236,6 +236,56 @@ TEST(Precompiles, bn254_g2_not_in_subgroup_fails) {
     EXPECT_FALSE(run_precompile(precompile(0x08), pair, 79000).success);
 }
 
+TEST(Precompiles, bn254_g2_fast_membership_matches_definition) {
+    // Twist points from an independent script: (1 + 0u, y), then alternately a point with a
+    // small x (outside G2) and the same point times the cofactor 2p - r (inside G2).
+    const std::string_view points[] = {
+        "0000000000000000000000000000000000000000000000000000000000000000"
+        "0000000000000000000000000000000000000000000000000000000000000001"
+        "0d1271953ed9ea0836846e70a1934187998c7f790cb4d7511b7f8da82de048a4"
+        "2869111d5381f072f8e2728fdb825a51aadd70e52c9830e9ab4b871c0531f1bb",
+        "0000000000000000000000000000000000000000000000000000000000000024"
+        "0000000000000000000000000000000000000000000000000000000000000005"
+        "17860426a96b226d520d0cd780fc745c1a48a1abb33e26471c0f934491c69423"
+        "23ab2c21466c5adec1f4e0f1b43ddeff4f1096f5c7f0eca71690925fead14a52",
+        "2b901ee6e481118b4619d35f9df88bf13e207b1ad031ee637da39823cfae83e9"
+        "2ef72778dcb1ef31bdaff8abcd149519494104e80da612183725f0a0b45c27f9"
+        "1d667e24089587596360ae900df327acdf2745aab6dd4c15b8320f5c8fb2b816"
+        "023e0b349d8b489e6f457c27007150dc6406e6dbb44271f2fabeefec8c7e72b2",
+        "0000000000000000000000000000000000000000000000000000000000000040"
+        "0000000000000000000000000000000000000000000000000000000000000009"
+        "260cd5c99f12550da1d344ee2aaa8684ab0f41dcbe89d5aea89df382263b07aa"
+        "0d30e0c7098728ae3e7c5e9fc00dbc6366b264d620301656930feb48991934ba",
+        "0cc7a7dc2b78a44ca3e9bf5073c892f6574cf01fd67782e85adfb1223b09a16a"
+        "2afb2ac380b0dc3d614fcee3135e60a8686feada471cfcd236ed1e78ef3e9c1d"
+        "0a4758b822cdcd61077695d982b045dd392dec3b82af8d8a1aad5bdef27359ca"
+        "1043443aec0c93a96853f746057d5323efd7f9e7cc2af3a3cbdd9c4307af15b7",
+        "0000000000000000000000000000000000000000000000000000000000000047"
+        "000000000000000000000000000000000000000000000000000000000000000a"
+        "06d59fb9de89b5cf84c7d951ec4e7abe2fc7ae74ebc3b3de7c87f799b9ae91c8"
+        "146882812a766020eba22281157f0db6c70f1cad78fc6d1e72f27dc4edf5bc40",
+        "20773e68b98b63dd7c4b8710e0238af9b4f1835bfd116157cc2517197d81d887"
+        "09df76b6bfbf08a17184145e83651865614ebb85dced23884c713948cdb7bae6"
+        "111174aa6863058cb1e0152a19f03ebfd212ca879cce17d7f07add3f0ba78d83"
+        "0bdd46cc35bd8be46814d10b927b96ee26d77b321f46561d95c129ed862a0479",
+    };
+    for (size_t i = 0; i < std::size(points); ++i) {
+        const Bytes q = hex(points[i]);
+        EXPECT_TRUE(test_bn254_g2_membership_agrees(q)) << i;
+        // Through the precompile: paired with the G1 generator, only G2 members are accepted.
+        Bytes pair(64, 0);
+        pair[31] = 1;
+        pair[63] = 2;
+        append(pair, q);
+        const bool in_g2 = i % 2 == 0 && i > 0;
+        EXPECT_EQ(run_precompile(precompile(0x08), pair, 79000).success, in_g2) << i;
+    }
+    // The vectors' G2 points are members.
+    const Bytes jeff1 = hex(test::kBn254PairingVectors[0].input);
+    EXPECT_TRUE(test_bn254_g2_membership_agrees(ByteView(jeff1).subspan(64, 128)));
+    EXPECT_TRUE(test_bn254_g2_membership_agrees(ByteView(jeff1).subspan(256, 128)));
+}
+
 TEST(Precompiles, bn254_pairing_timing) {
     const Bytes in = hex(test::kBn254PairingVectors[0].input);  // jeff1, two pairs
     constexpr int kRuns = 20;

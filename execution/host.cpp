@@ -208,10 +208,9 @@ vm::ExecResult Host::create_frame(const vm::Message& frame, ByteView initcode) n
     if (res.status == vm::Status::kSuccess) {
         const Bytes& code = res.output;
         vm::Status deposit = vm::Status::kSuccess;
-        if (code.size() > vm::kMaxCodeSize) {
-            deposit = vm::Status::kContractValidationFailure;  // EIP-170
-        } else if (!code.empty() && code[0] == 0xEF) {
-            deposit = vm::Status::kContractValidationFailure;  // EIP-3541
+        // EIP-170 caps the code size; EIP-3541 reserves the 0xEF first byte (EOF).
+        if (code.size() > vm::kMaxCodeSize || (!code.empty() && code[0] == 0xEF)) {
+            deposit = vm::Status::kContractValidationFailure;
         } else {
             const int64_t cost = static_cast<int64_t>(code.size()) * kCodeDepositGasPerByte;
             if (cost > res.gas_left) {

@@ -2,7 +2,6 @@
 #include "execution/txn_state.hpp"
 
 #include <algorithm>
-#include <type_traits>
 #include <utility>
 
 #include "primitives/keccak.hpp"
@@ -221,31 +220,27 @@ void TxnState::add_log(Log log) noexcept {
 void TxnState::revert(size_t snap) noexcept {
     PEL_ASSERT(snap <= journal_.size(), "TxnState::revert past the journal");
     while (journal_.size() > snap) {
-        std::visit(
-            [this](auto& u) {
-                using T = std::decay_t<decltype(u)>;
-                if constexpr (std::is_same_v<T, UndoAccount>) {
-                    Account& acc = accounts_.find(u.addr)->second;
-                    acc.current = u.current;
-                    acc.created = u.created;
-                    acc.destructed = u.destructed;
-                    acc.storage_cleared = u.storage_cleared;
-                } else if constexpr (std::is_same_v<T, UndoSlot>) {
-                    accounts_.find(u.addr)->second.slots.find(u.key)->second.current = u.current;
-                } else if constexpr (std::is_same_v<T, UndoTransient>) {
-                    transient_[SlotKey{u.addr, u.key}] = u.value;
-                } else if constexpr (std::is_same_v<T, UndoWarmAccount>) {
-                    warm_accounts_.erase(u.addr);
-                } else if constexpr (std::is_same_v<T, UndoWarmSlot>) {
-                    warm_slots_.erase(SlotKey{u.addr, u.key});
-                } else if constexpr (std::is_same_v<T, UndoTouch>) {
-                    touched_.erase(u.addr);
-                } else {
-                    static_assert(std::is_same_v<T, UndoLog>);
-                    logs_.pop_back();
-                }
-            },
-            journal_.back());
+        Undo& undo = journal_.back();
+        if (const auto* u = std::get_if<UndoAccount>(&undo)) {
+            Account& acc = accounts_.find(u->addr)->second;
+            acc.current = u->current;
+            acc.created = u->created;
+            acc.destructed = u->destructed;
+            acc.storage_cleared = u->storage_cleared;
+        } else if (const auto* s = std::get_if<UndoSlot>(&undo)) {
+            accounts_.find(s->addr)->second.slots.find(s->key)->second.current = s->current;
+        } else if (const auto* t = std::get_if<UndoTransient>(&undo)) {
+            transient_[SlotKey{t->addr, t->key}] = t->value;
+        } else if (const auto* wa = std::get_if<UndoWarmAccount>(&undo)) {
+            warm_accounts_.erase(wa->addr);
+        } else if (const auto* ws = std::get_if<UndoWarmSlot>(&undo)) {
+            warm_slots_.erase(SlotKey{ws->addr, ws->key});
+        } else if (const auto* th = std::get_if<UndoTouch>(&undo)) {
+            touched_.erase(th->addr);
+        } else {
+            PEL_ASSERT(std::holds_alternative<UndoLog>(undo), "unknown undo record");
+            logs_.pop_back();
+        }
         journal_.pop_back();
     }
 }

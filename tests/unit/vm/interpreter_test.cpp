@@ -654,6 +654,23 @@ TEST_F(InterpreterTest, nested_execution_through_host) {
     EXPECT_EQ(host.calls[0].msg.gas, 50000);
 }
 
+TEST_F(InterpreterTest, recursion_to_the_depth_limit_reuses_frames) {
+    // CALL(GAS, ADDRESS, 0, 0, 0, 0, 0) into itself: every level down to depth 1024 runs, and
+    // the call made at depth 1024 fails without reaching the host.
+    host.vm = &vm;
+    const Code code = push(0) + push(0) + push(0) + push(0) + push(0) + O::kAddress + O::kGas +
+                      O::kCall + ret_top();
+    host.accounts[kSelf].code = code.bytes;
+    for (int round = 0; round < 2; ++round) {  // the second round reuses every frame
+        host.calls.clear();
+        execute(code, int64_t{1} << 40);
+        ASSERT_EQ(result.status, Status::kSuccess);
+        EXPECT_EQ(U256::from_be_bytes(result.output), U256{1});
+        ASSERT_EQ(host.calls.size(), 1024U);
+        EXPECT_EQ(host.calls.back().msg.depth, 1024);
+    }
+}
+
 // --- RETURNDATA ------------------------------------------------------------------------------
 
 TEST_F(InterpreterTest, returndatacopy_out_of_bounds) {

@@ -16,12 +16,12 @@ namespace pel {
 
 /// Incremental Keccak-256 for data that arrives in pieces. Not thread safe; one per user.
 class Keccak256 {
-public:
+  public:
     void update(ByteView data) noexcept;
     /// Pads, permutes and returns the digest; the hasher is reset afterwards.
     [[nodiscard]] Hash32 finalize() noexcept;
 
-private:
+  private:
     static constexpr size_t kRate = 136;  // (1600 - 2 * 256) / 8
     std::array<uint64_t, 25> state_{};
     std::array<uint8_t, kRate> buf_{};

@@ -7,8 +7,9 @@
 // `pos + len` against the size, so that a 64-bit length from the input cannot wrap.
 #include "primitives/rlp.hpp"
 
-#include <algorithm>
+#include <array>
 #include <bit>
+#include <cstring>
 #include <limits>
 
 namespace pel::rlp {
@@ -93,71 +94,158 @@ void encode_list(Bytes& out, ByteView payload) {
 }
 
 // --- decoding ---------------------------------------------------------------------------------
+//
+// The hot path (parse_header and the readers) only classifies; messages are built in cold,
+// out-of-line functions, so that a valid item costs a few compares and no string work.
 
-Result<Header> Decoder::peek_header() const {
-    const size_t at = offset();
-    const size_t remaining = in_.size() - pos_;
-    if (remaining == 0) {
-        return make_error("rlp: truncated input: expected an item at offset ", at);
-    }
-    const uint8_t prefix = in_[pos_];
+namespace {
+
+enum class HeaderStatus : uint8_t {
+    kOk,
+    kEmpty,              // no item at all
+    kTruncatedLength,    // long form: the length bytes run past the end
+    kTruncatedPayload,   // the payload runs past the end
+    kSingleByte,         // 0x81 followed by a byte below 0x80
+    kLeadingZeroLength,  // long form: the length starts with 0x00
+    kLongFormForShort,   // long form for a length below 56
+    kLengthOverflow,     // header_len + length does not fit size_t
+};
+
+// Classifies the item at `pos`. On kOk `h` is complete; on an error it holds what was parsed so
+// far (is_list, and for truncations header_len and payload_len), for the message.
+inline HeaderStatus parse_header(ByteView in, size_t pos, Header& h) noexcept {
+    const size_t remaining = in.size() - pos;
+    if (remaining == 0) return HeaderStatus::kEmpty;
+    const uint8_t prefix = in[pos];
     if (prefix < kStringBase) {
-        return Header{false, 0, 1};  // the byte is its own payload
+        h = Header{false, 0, 1};  // the byte is its own payload
+        return HeaderStatus::kOk;
     }
-
-    Header h;
     h.is_list = prefix >= kListBase;
-    const uint8_t base = h.is_list ? kListBase : kStringBase;
-    const size_t short_len = static_cast<size_t>(prefix - base);
+    const auto short_len = static_cast<size_t>(prefix - (h.is_list ? kListBase : kStringBase));
     if (short_len <= kShortMax) {
         h.header_len = 1;
         h.payload_len = short_len;
-        if (short_len > remaining - 1) {
-            return make_error("rlp: truncated input: ", kind_name(h.is_list), " at offset ", at,
-                              " declares ", short_len, " payload bytes but only ", remaining - 1,
-                              " remain");
+        if (short_len > remaining - 1) return HeaderStatus::kTruncatedPayload;
+        if (short_len == 1 && !h.is_list && in[pos + 1] < kStringBase) {
+            return HeaderStatus::kSingleByte;
         }
-        if (!h.is_list && short_len == 1 && in_[pos_ + 1] < kStringBase) {
-            return make_error("rlp: non-canonical single byte: 0x81 prefix before a byte below ",
-                              "0x80 at offset ", at, " (the byte must encode itself)");
-        }
-        return h;
+        return HeaderStatus::kOk;
     }
-
     // Long form: the prefix gives the width of a big-endian length that follows.
     const size_t width = short_len - kShortMax;  // 1..8
-    if (width > remaining - 1) {
-        return make_error("rlp: truncated input: ", kind_name(h.is_list), " at offset ", at,
-                          " needs ", width, " length bytes but only ", remaining - 1, " remain");
-    }
-    if (in_[pos_ + 1] == 0) {
-        return make_error("rlp: non-canonical length: leading zero byte in the length of the ",
-                          kind_name(h.is_list), " at offset ", at);
-    }
-    uint64_t len = 0;
-    for (size_t i = 0; i < width; ++i) len = (len << 8) | in_[pos_ + 1 + i];
-    if (len <= kShortMax) {
-        return make_error("rlp: non-canonical length: long form for a ", kind_name(h.is_list),
-                          " of ", len, " bytes (below 56) at offset ", at);
-    }
     h.header_len = 1 + width;
+    if (width > remaining - 1) return HeaderStatus::kTruncatedLength;
+    if (in[pos + 1] == 0) return HeaderStatus::kLeadingZeroLength;
+    uint64_t len = 0;
+    for (size_t i = 0; i < width; ++i) len = (len << 8) | in[pos + 1 + i];
+    if (len <= kShortMax) return HeaderStatus::kLongFormForShort;
     if (len > std::numeric_limits<size_t>::max() - h.header_len) {
-        return make_error("rlp: length ", len, " of the ", kind_name(h.is_list), " at offset ", at,
-                          " overflows size_t");
+        return HeaderStatus::kLengthOverflow;
     }
     h.payload_len = static_cast<size_t>(len);
-    if (h.payload_len > remaining - h.header_len) {
-        return make_error("rlp: truncated input: ", kind_name(h.is_list), " at offset ", at,
-                          " declares ", h.payload_len, " payload bytes but only ",
-                          remaining - h.header_len, " remain");
+    if (h.payload_len > remaining - h.header_len) return HeaderStatus::kTruncatedPayload;
+    return HeaderStatus::kOk;
+}
+
+// The long-form length at `pos`, re-read for messages (parse_header has validated its width).
+uint64_t long_length(ByteView in, size_t pos, size_t header_len) noexcept {
+    uint64_t len = 0;
+    for (size_t i = 1; i < header_len; ++i) len = (len << 8) | in[pos + i];
+    return len;
+}
+
+[[gnu::cold, gnu::noinline]] Unexpected<Error> header_error(HeaderStatus st, ByteView in,
+                                                            size_t pos, size_t at,
+                                                            const Header& h) {
+    const char* kind = kind_name(h.is_list);
+    const size_t remaining = in.size() - pos;
+    switch (st) {
+        case HeaderStatus::kEmpty:
+            return make_error("rlp: truncated input: expected an item at offset ", at);
+        case HeaderStatus::kTruncatedLength:
+            return make_error("rlp: truncated input: ", kind, " at offset ", at, " needs ",
+                              h.header_len - 1, " length bytes but only ", remaining - 1,
+                              " remain");
+        case HeaderStatus::kTruncatedPayload:
+            return make_error("rlp: truncated input: ", kind, " at offset ", at, " declares ",
+                              h.payload_len, " payload bytes but only ", remaining - h.header_len,
+                              " remain");
+        case HeaderStatus::kSingleByte:
+            return make_error("rlp: non-canonical single byte: 0x81 prefix before a byte below ",
+                              "0x80 at offset ", at, " (the byte must encode itself)");
+        case HeaderStatus::kLeadingZeroLength:
+            return make_error("rlp: non-canonical length: leading zero byte in the length of the ",
+                              kind, " at offset ", at);
+        case HeaderStatus::kLongFormForShort:
+            return make_error("rlp: non-canonical length: long form for a ", kind, " of ",
+                              long_length(in, pos, h.header_len), " bytes (below 56) at offset ",
+                              at);
+        case HeaderStatus::kLengthOverflow:
+            return make_error("rlp: length ", long_length(in, pos, h.header_len), " of the ", kind,
+                              " at offset ", at, " overflows size_t");
+        case HeaderStatus::kOk:
+            break;
+    }
+    PEL_ASSERT(false, "header_error called without an error");
+}
+
+[[gnu::cold, gnu::noinline]] Unexpected<Error> kind_error(bool want_list, size_t at) {
+    return make_error("rlp: expected a ", kind_name(want_list), ", found a ", kind_name(!want_list),
+                      " at offset ", at);
+}
+
+// Canonical unsigned integers: no leading zero byte (zero itself is the empty string, 0x80) and
+// at most `max_width` bytes.
+[[gnu::cold, gnu::noinline]] Unexpected<Error> integer_error(ByteView payload, size_t at,
+                                                             size_t max_width, const char* type) {
+    if (payload.size() > max_width) {
+        return make_error("rlp: integer too wide for ", type, ": ", payload.size(),
+                          " bytes at offset ", at);
+    }
+    if (payload.size() == 1) {
+        return make_error("rlp: non-canonical integer: 0x00 at offset ", at,
+                          " (zero must be encoded as 0x80)");
+    }
+    return make_error("rlp: non-canonical integer: leading zero byte at offset ", at);
+}
+
+inline bool canonical_integer(ByteView payload, size_t max_width) noexcept {
+    return payload.size() <= max_width && (payload.empty() || payload[0] != 0);
+}
+
+[[gnu::cold, gnu::noinline]] Unexpected<Error> size_error(const char* what, size_t want, size_t got,
+                                                          size_t at) {
+    return make_error("rlp: expected a ", want, "-byte ", what, ", got ", got, " bytes at offset ",
+                      at);
+}
+
+inline uint64_t load_be64(const uint8_t* p) noexcept {
+    uint64_t v = 0;
+    std::memcpy(&v, p, 8);
+    if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
+    return v;
+}
+
+}  // namespace
+
+Result<Header> Decoder::peek_header() const {
+    Header h;
+    const HeaderStatus st = parse_header(in_, pos_, h);
+    if (st != HeaderStatus::kOk) [[unlikely]] {
+        return header_error(st, in_, pos_, offset(), h);
     }
     return h;
 }
 
 Result<ByteView> Decoder::read_bytes() {
-    PEL_TRY(const Header h, peek_header());
-    if (h.is_list) {
-        return make_error("rlp: expected a string, found a list at offset ", offset());
+    Header h;
+    const HeaderStatus st = parse_header(in_, pos_, h);
+    if (st != HeaderStatus::kOk) [[unlikely]] {
+        return header_error(st, in_, pos_, offset(), h);
+    }
+    if (h.is_list) [[unlikely]] {
+        return kind_error(false, offset());
     }
     const ByteView payload = in_.subspan(pos_ + h.header_len, h.payload_len);
     pos_ += h.header_len + h.payload_len;
@@ -165,9 +253,13 @@ Result<ByteView> Decoder::read_bytes() {
 }
 
 Result<Decoder> Decoder::read_list() {
-    PEL_TRY(const Header h, peek_header());
-    if (!h.is_list) {
-        return make_error("rlp: expected a list, found a string at offset ", offset());
+    Header h;
+    const HeaderStatus st = parse_header(in_, pos_, h);
+    if (st != HeaderStatus::kOk) [[unlikely]] {
+        return header_error(st, in_, pos_, offset(), h);
+    }
+    if (!h.is_list) [[unlikely]] {
+        return kind_error(true, offset());
     }
     Decoder inner(in_.subspan(pos_ + h.header_len, h.payload_len), offset() + h.header_len);
     pos_ += h.header_len + h.payload_len;
@@ -175,89 +267,73 @@ Result<Decoder> Decoder::read_list() {
 }
 
 Result<ByteView> Decoder::read_raw_item() {
-    PEL_TRY(const Header h, peek_header());
+    Header h;
+    const HeaderStatus st = parse_header(in_, pos_, h);
+    if (st != HeaderStatus::kOk) [[unlikely]] {
+        return header_error(st, in_, pos_, offset(), h);
+    }
     const ByteView item = in_.subspan(pos_, h.header_len + h.payload_len);
     pos_ += item.size();
     return item;
 }
 
-namespace {
-
-// Shared checks for canonical integers: a string of at most `max_width` bytes with no leading
-// zero (zero itself is the empty string, 0x80).
-Result<ByteView> check_integer(ByteView payload, size_t at, size_t max_width, const char* type) {
-    if (!payload.empty() && payload[0] == 0) {
-        if (payload.size() == 1) {
-            return make_error("rlp: non-canonical integer: 0x00 at offset ", at,
-                              " (zero must be encoded as 0x80)");
-        }
-        return make_error("rlp: non-canonical integer: leading zero byte at offset ", at);
-    }
-    if (payload.size() > max_width) {
-        return make_error("rlp: integer too wide for ", type, ": ", payload.size(),
-                          " bytes at offset ", at);
-    }
-    return payload;
-}
-
-}  // namespace
+// The typed readers read through a copy and commit its position only once the value is valid, so
+// that a failed read leaves the decoder where it was.
 
 Result<uint64_t> Decoder::read_u64() {
-    const size_t at = offset();
-    Decoder probe = *this;  // commit the position only if the value is valid
-    PEL_TRY(const ByteView raw, probe.read_bytes());
-    PEL_TRY(const ByteView payload, check_integer(raw, at, 8, "u64"));
+    Decoder probe = *this;
+    PEL_TRY(const ByteView payload, probe.read_bytes());
+    if (!canonical_integer(payload, 8)) [[unlikely]] {
+        return integer_error(payload, offset(), 8, "u64");
+    }
+    std::array<uint8_t, 8> buf{};  // right-aligned big-endian
+    if (!payload.empty())
+        std::memcpy(buf.data() + (8 - payload.size()), payload.data(), payload.size());
     *this = probe;
-    uint64_t v = 0;
-    for (const uint8_t b : payload) v = (v << 8) | b;
-    return v;
+    return load_be64(buf.data());
 }
 
 Result<U256> Decoder::read_u256() {
-    const size_t at = offset();
     Decoder probe = *this;
-    PEL_TRY(const ByteView raw, probe.read_bytes());
-    PEL_TRY(const ByteView payload, check_integer(raw, at, 32, "u256"));
-    *this = probe;
-    U256 v;
-    const size_t n = payload.size();
-    for (size_t i = 0; i < n; ++i) {
-        const size_t byte_idx = n - 1 - i;  // counted from the least significant byte
-        v.limbs[byte_idx / 8] |= uint64_t{payload[i]} << (8 * (byte_idx % 8));
+    PEL_TRY(const ByteView payload, probe.read_bytes());
+    if (!canonical_integer(payload, 32)) [[unlikely]] {
+        return integer_error(payload, offset(), 32, "u256");
     }
-    return v;
+    std::array<uint8_t, 32> buf{};  // right-aligned big-endian
+    if (!payload.empty()) {
+        std::memcpy(buf.data() + (32 - payload.size()), payload.data(), payload.size());
+    }
+    *this = probe;
+    return U256{load_be64(buf.data() + 24), load_be64(buf.data() + 16), load_be64(buf.data() + 8),
+                load_be64(buf.data())};
 }
 
 Result<Address> Decoder::read_address() {
-    const size_t at = offset();
     Decoder probe = *this;
     PEL_TRY(const ByteView payload, probe.read_bytes());
-    if (payload.size() != Address::kSize) {
-        return make_error("rlp: expected a 20-byte address, got ", payload.size(),
-                          " bytes at offset ", at);
+    if (payload.size() != Address::kSize) [[unlikely]] {
+        return size_error("address", Address::kSize, payload.size(), offset());
     }
     *this = probe;
     Address a;
-    std::copy(payload.begin(), payload.end(), a.bytes.begin());
+    std::memcpy(a.bytes.data(), payload.data(), Address::kSize);
     return a;
 }
 
 Result<Hash32> Decoder::read_hash() {
-    const size_t at = offset();
     Decoder probe = *this;
     PEL_TRY(const ByteView payload, probe.read_bytes());
-    if (payload.size() != Hash32::kSize) {
-        return make_error("rlp: expected a 32-byte hash, got ", payload.size(), " bytes at offset ",
-                          at);
+    if (payload.size() != Hash32::kSize) [[unlikely]] {
+        return size_error("hash", Hash32::kSize, payload.size(), offset());
     }
     *this = probe;
     Hash32 h;
-    std::copy(payload.begin(), payload.end(), h.bytes.begin());
+    std::memcpy(h.bytes.data(), payload.data(), Hash32::kSize);
     return h;
 }
 
 Result<void> Decoder::expect_end() const {
-    if (!at_end()) {
+    if (!at_end()) [[unlikely]] {
         return make_error("rlp: ", in_.size() - pos_, " trailing bytes at offset ", offset());
     }
     return {};

@@ -18,8 +18,10 @@ namespace {
 template <size_t N>
 void keccak_fixed(benchmark::State& state) {
     std::array<uint8_t, N> in{};
-    for (size_t i = 0; i < N; ++i) in[i] = static_cast<uint8_t>(i * 7 + 1);
-    for (auto _ : state) {
+    for (size_t i = 0; i < N; ++i) {
+        in[i] = static_cast<uint8_t>(i * 7 + 1);
+    }
+    for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores)
         const Hash32 h = keccak256(in);
         benchmark::DoNotOptimize(h);
         in[0] = h.bytes[0];  // chain iterations so the hash cannot be hoisted out of the loop
@@ -27,10 +29,14 @@ void keccak_fixed(benchmark::State& state) {
     state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(N));
 }
 
-void BM_Keccak256_32B(benchmark::State& state) { keccak_fixed<32>(state); }
+void BM_Keccak256_32B(benchmark::State& state) {  // NOLINT(readability-identifier-naming)
+    keccak_fixed<32>(state);
+}
 BENCHMARK(BM_Keccak256_32B);
 
-void BM_Keccak256_1KiB(benchmark::State& state) { keccak_fixed<1024>(state); }
+void BM_Keccak256_1KiB(benchmark::State& state) {  // NOLINT(readability-identifier-naming)
+    keccak_fixed<1024>(state);
+}
 BENCHMARK(BM_Keccak256_1KiB);
 
 // The fields of a typical EIP-1559 ether transfer (type 2, no data, empty access list), in the
@@ -52,7 +58,9 @@ struct TransferFields {
            0x2468ace013579bdfULL};
 
     TransferFields() {
-        for (size_t i = 0; i < to.size(); ++i) to.bytes[i] = static_cast<uint8_t>(0xa0 + i);
+        for (size_t i = 0; i < pel::Address::size(); ++i) {
+            to.bytes[i] = static_cast<uint8_t>(0xa0 + i);
+        }
     }
 };
 
@@ -79,7 +87,9 @@ void encode_transfer(const TransferFields& f, Bytes& payload, Bytes& out) {
 bool decode_transfer(ByteView in, TransferFields& f) {
     rlp::Decoder outer(in);
     auto list = outer.read_list();
-    if (!list) return false;
+    if (!list) {
+        return false;
+    }
     rlp::Decoder& d = *list;
     auto chain_id = d.read_u64();
     auto nonce = d.read_u64();
@@ -95,12 +105,16 @@ bool decode_transfer(ByteView in, TransferFields& f) {
         return false;
     }
     while (!access_list->at_end()) {
-        if (!access_list->read_raw_item()) return false;
+        if (!access_list->read_raw_item()) {
+            return false;
+        }
     }
     auto y_parity = d.read_u64();
     auto r = d.read_u256();
     auto s = d.read_u256();
-    if (!y_parity || !r || !s || !d.expect_end() || !outer.expect_end()) return false;
+    if (!y_parity || !r || !s || !d.expect_end() || !outer.expect_end()) {
+        return false;
+    }
     f.chain_id = *chain_id;
     f.nonce = *nonce;
     f.max_priority_fee_per_gas = *tip;
@@ -114,11 +128,11 @@ bool decode_transfer(ByteView in, TransferFields& f) {
     return true;
 }
 
-void BM_Rlp_encode_txn(benchmark::State& state) {
+void BM_Rlp_encode_txn(benchmark::State& state) {  // NOLINT(readability-identifier-naming)
     const TransferFields f;
     Bytes payload;
     Bytes out;
-    for (auto _ : state) {
+    for (auto _ : state) {                 // NOLINT(clang-analyzer-deadcode.DeadStores)
         encode_transfer(f, payload, out);  // buffers keep their capacity: measures the encoder
         benchmark::DoNotOptimize(out.data());
         benchmark::ClobberMemory();
@@ -128,7 +142,7 @@ void BM_Rlp_encode_txn(benchmark::State& state) {
 }
 BENCHMARK(BM_Rlp_encode_txn);
 
-void BM_Rlp_decode_txn(benchmark::State& state) {
+void BM_Rlp_decode_txn(benchmark::State& state) {  // NOLINT(readability-identifier-naming)
     Bytes payload;
     Bytes encoded;
     encode_transfer(TransferFields{}, payload, encoded);
@@ -137,7 +151,7 @@ void BM_Rlp_decode_txn(benchmark::State& state) {
         state.SkipWithError("the benchmark transaction does not decode");
         return;
     }
-    for (auto _ : state) {
+    for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores)
         const bool ok = decode_transfer(encoded, f);
         benchmark::DoNotOptimize(ok);
         benchmark::DoNotOptimize(f);

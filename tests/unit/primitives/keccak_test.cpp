@@ -17,7 +17,9 @@ namespace {
 // Bytes i % 251 for i in [0, n): a pattern with no period at the rate (136) or lane (8) size.
 Bytes pattern(size_t n) {
     Bytes b(n);
-    for (size_t i = 0; i < n; ++i) b[i] = static_cast<uint8_t>(i % 251);
+    for (size_t i = 0; i < n; ++i) {
+        b[i] = static_cast<uint8_t>(i % 251);
+    }
     return b;
 }
 
@@ -90,7 +92,9 @@ TEST(Keccak256, incremental_matches_one_shot_for_uneven_chunks) {
 TEST(Keccak256, incremental_byte_by_byte) {
     const Bytes data = pattern(273);
     Keccak256 h;
-    for (const uint8_t b : data) h.update(ByteView(&b, 1));
+    for (const uint8_t b : data) {
+        h.update(ByteView(&b, 1));
+    }
     EXPECT_EQ(h.finalize(), keccak256(data));
 }
 

@@ -224,9 +224,13 @@ TEST(RlpDecode, integers_round_trip) {
 
 TEST(RlpDecode, address_and_hash) {
     Address a;
-    for (size_t i = 0; i < a.size(); ++i) a.bytes[i] = static_cast<uint8_t>(i + 1);
+    for (size_t i = 0; i < pel::Address::size(); ++i) {
+        a.bytes[i] = static_cast<uint8_t>(i + 1);
+    }
     Hash32 h;
-    for (size_t i = 0; i < h.size(); ++i) h.bytes[i] = static_cast<uint8_t>(0xff - i);
+    for (size_t i = 0; i < pel::Hash32::size(); ++i) {
+        h.bytes[i] = static_cast<uint8_t>(0xff - i);
+    }
     Bytes out;
     encode_bytes(out, a.view());
     encode_bytes(out, h.view());
@@ -253,7 +257,9 @@ TEST(RlpDecode, raw_items_include_their_prefix) {
     EXPECT_EQ(d.offset(), in.size());
 }
 
-// A random RLP structure: either a string or a list of structures.
+// A random RLP structure: either a string or a list of structures. RLP is recursive, and so are
+// the helpers over it (bounded by the depth limit of random_node).
+// NOLINTBEGIN(misc-no-recursion)
 struct Node {
     std::variant<Bytes, std::vector<Node>> v;
     friend bool operator==(const Node&, const Node&) = default;
@@ -263,13 +269,17 @@ Node random_node(std::mt19937_64& rng, int depth) {
     const auto pick = rng() % 8;
     if (depth < 4 && pick < 3) {
         std::vector<Node> items(rng() % 6);
-        for (auto& item : items) item = random_node(rng, depth + 1);
+        for (auto& item : items) {
+            item = random_node(rng, depth + 1);
+        }
         return Node{std::move(items)};
     }
     // Lengths cluster around the encoding edges: 0, 1, 55, 56, 255, 256, and some longer.
     static constexpr size_t kLens[] = {0, 1, 1, 2, 20, 32, 55, 56, 57, 255, 256, 1000};
     Bytes b(kLens[rng() % std::size(kLens)]);
-    for (auto& x : b) x = static_cast<uint8_t>(rng());
+    for (auto& x : b) {
+        x = static_cast<uint8_t>(rng());
+    }
     return Node{std::move(b)};
 }
 
@@ -279,7 +289,9 @@ void encode_node(Bytes& out, const Node& n) {
         return;
     }
     Bytes payload;
-    for (const auto& item : std::get<std::vector<Node>>(n.v)) encode_node(payload, item);
+    for (const auto& item : std::get<std::vector<Node>>(n.v)) {
+        encode_node(payload, item);
+    }
     encode_list(out, payload);
 }
 
@@ -297,6 +309,7 @@ Result<Node> decode_node(Decoder& d) {
     }
     return Node{std::move(items)};
 }
+// NOLINTEND(misc-no-recursion)
 
 TEST(RlpDecode, random_structures_round_trip) {
     std::mt19937_64 rng(20261121);

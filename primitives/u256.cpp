@@ -34,7 +34,9 @@ inline uint64_t div_2by1(uint64_t hi, uint64_t lo, uint64_t d, uint64_t& rem) no
 
 /// Number of limbs up to and including the most significant non-zero one.
 constexpr size_t significant_limbs(const uint64_t* x, size_t n) noexcept {
-    while (n > 0 && x[n - 1] == 0) --n;  // NOLINT(*-pointer-arithmetic)
+    while (n > 0 && x[n - 1] == 0) {
+        --n;  // NOLINT(*-pointer-arithmetic)
+    }
     return n;
 }
 
@@ -44,7 +46,9 @@ uint64_t div_by_limb(const uint64_t* u, size_t n, uint64_t d, uint64_t* q) noexc
     uint64_t r = 0;
     for (size_t i = n; i-- > 0;) {
         const uint64_t qi = div_2by1(r, u[i], d, r);  // NOLINT(*-pointer-arithmetic)
-        if (q != nullptr) q[i] = qi;                  // NOLINT(*-pointer-arithmetic)
+        if (q != nullptr) {
+            q[i] = qi;  // NOLINT(*-pointer-arithmetic)
+        }
     }
     return r;
 }
@@ -56,7 +60,7 @@ template <size_t kMaxU, size_t kN>
 void knuth_div_n(const uint64_t* u, size_t m, const uint64_t* v, uint64_t* q,
                  uint64_t* r) noexcept {
     static_assert(kN >= 2 && kN <= 4 && kN <= kMaxU);
-    constexpr size_t n = kN;
+    const size_t n = kN;  // Knuth's name
     // D1: normalise so that the divisor's top bit is set; the dividend grows by one limb.
     std::array<uint64_t, kN> vn{};
     std::array<uint64_t, kMaxU + 1> un{};
@@ -128,7 +132,9 @@ void knuth_div_n(const uint64_t* u, size_t m, const uint64_t* v, uint64_t* q,
             }
             un[j + n] += c;  // wraps back to zero: the carry cancels the borrow above
         }
-        if (q != nullptr) q[j] = qhat;  // NOLINT(*-pointer-arithmetic)
+        if (q != nullptr) {
+            q[j] = qhat;  // NOLINT(*-pointer-arithmetic)
+        }
     }
 
     // D8: un[0..n) holds the normalised remainder.
@@ -166,7 +172,9 @@ DivMod divmod(const U256& a, const U256& b) noexcept {
     const size_t n = significant_limbs(b.limbs.data(), 4);
     if (n <= 1) {
         const uint64_t d = b.limbs[0];
-        if (d == 0) return out;
+        if (d == 0) {
+            return out;
+        }
         if (a.fits_u64()) {
             out.quot.limbs[0] = a.limbs[0] / d;
             out.rem.limbs[0] = a.limbs[0] % d;
@@ -195,7 +203,9 @@ U256 mod_wide(const uint64_t* u, size_t m, const U256& divisor) noexcept {
         return r;
     }
     if (m < n) {
-        for (size_t i = 0; i < m; ++i) r.limbs[i] = u[i];  // NOLINT(*-pointer-arithmetic)
+        for (size_t i = 0; i < m; ++i) {
+            r.limbs[i] = u[i];  // NOLINT(*-pointer-arithmetic)
+        }
         return r;
     }
     knuth_div<8>(u, m, divisor.limbs.data(), n, nullptr, r.limbs.data());
@@ -204,7 +214,9 @@ U256 mod_wide(const uint64_t* u, size_t m, const U256& divisor) noexcept {
 
 constexpr uint64_t load_be64(const uint8_t* p) noexcept {
     uint64_t v = 0;
-    for (size_t i = 0; i < 8; ++i) v = (v << 8) | p[i];  // NOLINT(*-pointer-arithmetic)
+    for (size_t i = 0; i < 8; ++i) {
+        v = (v << 8) | p[i];  // NOLINT(*-pointer-arithmetic)
+    }
     return v;
 }
 
@@ -215,9 +227,15 @@ constexpr void store_be64(uint8_t* p, uint64_t v) noexcept {
 }
 
 constexpr int hex_digit_value(char c) noexcept {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
     return -1;
 }
 
@@ -247,11 +265,17 @@ U256 operator%(const U256& a, const U256& b) noexcept {
     const size_t n = significant_limbs(b.limbs.data(), 4);
     if (n <= 1) {
         const uint64_t d = b.limbs[0];
-        if (d == 0) return {};
-        if (a.fits_u64()) return a.limbs[0] % d;
+        if (d == 0) {
+            return {};
+        }
+        if (a.fits_u64()) {
+            return a.limbs[0] % d;
+        }
         return div_by_limb(a.limbs.data(), significant_limbs(a.limbs.data(), 4), d, nullptr);
     }
-    if (a < b) return a;
+    if (a < b) {
+        return a;
+    }
     U256 r;
     knuth_div<4>(a.limbs.data(), significant_limbs(a.limbs.data(), 4), b.limbs.data(), n, nullptr,
                  r.limbs.data());
@@ -273,7 +297,9 @@ U256 smod(const U256& a, const U256& b) noexcept {
 }
 
 U256 addmod(const U256& a, const U256& b, const U256& m) noexcept {
-    if (m.is_zero()) return {};
+    if (m.is_zero()) {
+        return {};
+    }
     U256 sum;
     const bool carry = add_overflow(a, b, sum);
     if (a < m && b < m) {
@@ -287,7 +313,9 @@ U256 addmod(const U256& a, const U256& b, const U256& m) noexcept {
 }
 
 U256 mulmod(const U256& a, const U256& b, const U256& m) noexcept {
-    if (m.is_zero()) return {};
+    if (m.is_zero()) {
+        return {};
+    }
     if (a.fits_u64() && b.fits_u64() && m.fits_u64()) {
         const u128 p = static_cast<u128>(a.limbs[0]) * b.limbs[0];
         return static_cast<uint64_t>(p % m.limbs[0]);
@@ -300,10 +328,14 @@ U256 exp(U256 base, U256 exponent) noexcept {
     U256 result{1};
     const unsigned bits = exponent.bit_width();
     for (unsigned i = 0; i < bits; ++i) {
-        if (((exponent.limbs[i / 64] >> (i % 64)) & 1) != 0) result *= base;
+        if (((exponent.limbs[i / 64] >> (i % 64)) & 1) != 0) {
+            result *= base;
+        }
         if (i + 1 < bits) {
             base *= base;
-            if (base.is_zero()) return {};  // an even base reaches zero after at most 8 squarings
+            if (base.is_zero()) {
+                return {};  // an even base reaches zero after at most 8 squarings
+            }
         }
     }
     return result;
@@ -311,14 +343,18 @@ U256 exp(U256 base, U256 exponent) noexcept {
 
 U256 sar(const U256& a, const U256& shift) noexcept {
     const bool neg = a.is_negative();
-    if (!shift.fits_u64() || shift.limbs[0] >= 256) return neg ? U256::max() : U256{};
+    if (!shift.fits_u64() || shift.limbs[0] >= 256) {
+        return neg ? U256::max() : U256{};
+    }
     const auto n = static_cast<unsigned>(shift.limbs[0]);
     // For a negative value, shifting the complement in zeros and complementing back shifts ones in.
     return neg ? ~(~a >> n) : a >> n;
 }
 
 U256 signextend(const U256& byte_index, const U256& x) noexcept {
-    if (!byte_index.fits_u64() || byte_index.limbs[0] >= 31) return x;
+    if (!byte_index.fits_u64() || byte_index.limbs[0] >= 31) {
+        return x;
+    }
     const auto bit = static_cast<unsigned>(byte_index.limbs[0]) * 8 + 7;  // the sign bit
     const unsigned limb = bit / 64;
     const unsigned off = bit % 64;
@@ -328,12 +364,16 @@ U256 signextend(const U256& byte_index, const U256& x) noexcept {
     const uint64_t fill = neg ? ~uint64_t{0} : 0;
     U256 r = x;
     r.limbs[limb] = (x.limbs[limb] & keep) | (fill & ~keep);
-    for (unsigned i = limb + 1; i < 4; ++i) r.limbs[i] = fill;
+    for (unsigned i = limb + 1; i < 4; ++i) {
+        r.limbs[i] = fill;
+    }
     return r;
 }
 
 U256 byte(const U256& index, const U256& x) noexcept {
-    if (!index.fits_u64() || index.limbs[0] >= 32) return {};
+    if (!index.fits_u64() || index.limbs[0] >= 32) {
+        return {};
+    }
     const auto from_lsb = 31 - static_cast<unsigned>(index.limbs[0]);
     return (x.limbs[from_lsb / 8] >> (8 * (from_lsb % 8))) & 0xff;
 }
@@ -355,8 +395,12 @@ std::array<uint64_t, 8> mul_full(const U256& a, const U256& b) noexcept {
 // --- conversions --------------------------------------------------------------------------------
 
 U256 U256::from_be_bytes(ByteView be) noexcept {
-    if (be.size() > 32) be = be.last(32);
-    if (be.empty()) return {};  // an empty span may hold a null pointer, which memcpy must not get
+    if (be.size() > 32) {
+        be = be.last(32);
+    }
+    if (be.empty()) {
+        return {};  // an empty span may hold a null pointer, which memcpy must not get
+    }
     std::array<uint8_t, 32> buf{};
     std::memcpy(buf.data() + (32 - be.size()), be.data(), be.size());  // NOLINT
     return from_be32(buf.data());
@@ -387,13 +431,15 @@ Bytes U256::to_be_bytes_trimmed() const {
     std::array<uint8_t, 32> buf{};
     to_be32(buf.data());
     const size_t n = byte_width();
-    return Bytes(buf.end() - static_cast<std::ptrdiff_t>(n), buf.end());
+    return {buf.end() - static_cast<std::ptrdiff_t>(n), buf.end()};
 }
 
 Result<U256> U256::from_hex(std::string_view text) {
     const size_t prefix = has_hex_prefix(text) ? 2 : 0;
     const std::string_view digits = text.substr(prefix);
-    if (digits.empty()) return make_error("u256: hex quantity has no digits");
+    if (digits.empty()) {
+        return make_error("u256: hex quantity has no digits");
+    }
     if (digits.size() > 64) {
         return make_error("u256: hex quantity has ", digits.size(), " digits, at most 64 fit");
     }
@@ -412,7 +458,9 @@ Result<U256> U256::from_hex(std::string_view text) {
 }
 
 Result<U256> U256::from_dec(std::string_view text) {
-    if (text.empty()) return make_error("u256: decimal number has no digits");
+    if (text.empty()) {
+        return make_error("u256: decimal number has no digits");
+    }
     U256 v;
     // Nineteen digits at a time: one limb-by-limb multiply per chunk instead of per digit.
     size_t i = 0;

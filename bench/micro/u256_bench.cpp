@@ -53,38 +53,38 @@ void run_binary(benchmark::State& state, Op op) {
     state.SetItemsProcessed(state.iterations());
 }
 
-void BM_U256_add(benchmark::State& state) {
+void BM_U256_add(benchmark::State& state) {  // NOLINT(readability-identifier-naming)
     run_binary(state, [](const U256& a, const U256& b, const U256&) { return a + b; });
 }
 BENCHMARK(BM_U256_add);
 
-void BM_U256_mul(benchmark::State& state) {
+void BM_U256_mul(benchmark::State& state) {  // NOLINT(readability-identifier-naming)
     run_binary(state, [](const U256& a, const U256& b, const U256&) { return a * b; });
 }
 BENCHMARK(BM_U256_mul);
 
-void BM_U256_div(benchmark::State& state) {
+void BM_U256_div(benchmark::State& state) {  // NOLINT(readability-identifier-naming)
     run_binary(state, [](const U256& a, const U256& b, const U256&) { return a / b; });
 }
 BENCHMARK(BM_U256_div);
 
-void BM_U256_mod(benchmark::State& state) {
+void BM_U256_mod(benchmark::State& state) {  // NOLINT(readability-identifier-naming)
     run_binary(state, [](const U256& a, const U256& b, const U256&) { return a % b; });
 }
 BENCHMARK(BM_U256_mod);
 
-void BM_U256_addmod(benchmark::State& state) {
+void BM_U256_addmod(benchmark::State& state) {  // NOLINT(readability-identifier-naming)
     // Operands of both sizes relative to m, so both the subtract-once and the 257-bit paths run.
     run_binary(state, [](const U256& a, const U256& b, const U256& m) { return addmod(a, b, m); });
 }
 BENCHMARK(BM_U256_addmod);
 
-void BM_U256_mulmod(benchmark::State& state) {
+void BM_U256_mulmod(benchmark::State& state) {  // NOLINT(readability-identifier-naming)
     run_binary(state, [](const U256& a, const U256& b, const U256& m) { return mulmod(a, b, m); });
 }
 BENCHMARK(BM_U256_mulmod);
 
-void BM_U256_exp(benchmark::State& state) {
+void BM_U256_exp(benchmark::State& state) {  // NOLINT(readability-identifier-naming)
     // Full 256-bit exponents: the worst case, 256 squarings and about 128 multiplications.
     run_binary(state, [](const U256& a, const U256&, const U256& m) { return exp(a, m); });
 }

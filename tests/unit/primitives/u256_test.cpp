@@ -48,12 +48,16 @@ U256 from_wide(Wide x) {
 
 Signed to_signed(const U256& x) {
     Signed v(to_wide(x));
-    if (x.is_negative()) v -= Signed(kMod);
+    if (x.is_negative()) {
+        v -= Signed(kMod);
+    }
     return v;
 }
 
 U256 from_signed(Signed v) {
-    if (v < 0) v += Signed(kMod);
+    if (v < 0) {
+        v += Signed(kMod);
+    }
     return from_wide(Wide(v));
 }
 
@@ -128,7 +132,9 @@ class Gen {
 
 std::string lower(std::string s) {
     for (char& c : s) {
-        if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
+        if (c >= 'A' && c <= 'F') {
+            c = static_cast<char>(c - 'A' + 'a');
+        }
     }
     return s;
 }
@@ -171,7 +177,9 @@ TEST(U256, mul_matches_oracle) {
         ASSERT_EQ(a * b, from_wide(p)) << a.to_hex() << " " << b.to_hex();
         const std::array<uint64_t, 8> full = mul_full(a, b);
         Wide hi = 0;
-        for (size_t k = 8; k-- > 4;) hi = (hi << 64) | full[k];
+        for (size_t k = 8; k-- > 4;) {
+            hi = (hi << 64) | full[k];
+        }
         ASSERT_EQ(hi, p >> 256);
         ASSERT_EQ((U256{full[0], full[1], full[2], full[3]}), from_wide(p));
     }
@@ -229,7 +237,9 @@ TEST(U256, addmod_matches_oracle) {
         const U256 b = g.any();
         // Half the moduli are larger than both operands (the fast path), half are anything.
         U256 m = g.any();
-        if (g.below(2) == 0) m = std::max({a, b, m}) + U256{g.u64() % 3};
+        if (g.below(2) == 0) {
+            m = std::max({a, b, m}) + U256{g.u64() % 3};
+        }
         const Wide expect = m.is_zero() ? Wide(0) : (to_wide(a) + to_wide(b)) % to_wide(m);
         ASSERT_EQ(addmod(a, b, m), from_wide(expect))
             << a.to_hex() << " " << b.to_hex() << " " << m.to_hex();
@@ -259,11 +269,15 @@ TEST(U256, exp_matches_oracle) {
         Wide b = to_wide(base);
         Wide x = to_wide(e);
         while (x != 0 && b != 0) {
-            if ((x & 1) != 0) r = (r * b) & kMask;
+            if ((x & 1) != 0) {
+                r = (r * b) & kMask;
+            }
             b = (b * b) & kMask;
             x >>= 1;
         }
-        if (x != 0) r = 0;  // the base reached zero with exponent bits left
+        if (x != 0) {
+            r = 0;  // the base reached zero with exponent bits left
+        }
         ASSERT_EQ(exp(base, e), from_wide(r)) << base.to_hex() << " ** " << e.to_hex();
     }
 }
@@ -298,7 +312,9 @@ TEST(U256, sar_matches_oracle) {
             // Floor division by 2^n, built from Boost's truncating division.
             const Signed p = Signed(1) << static_cast<unsigned>(n.low64());
             expect = sa / p;
-            if (sa < 0 && sa % p != 0) expect -= 1;
+            if (sa < 0 && sa % p != 0) {
+                expect -= 1;
+            }
         }
         ASSERT_EQ(sar(a, n), from_signed(expect)) << a.to_hex() << " sar " << n.to_hex();
     }
@@ -381,7 +397,9 @@ TEST(U256, string_conversions_match_oracle) {
         // Leading zeros (up to 64 hex digits in all) and upper case parse too.
         std::string padded = std::string(64 - (hex.size() - 2), '0') + hex.substr(2);
         for (char& c : padded) {
-            if (c >= 'a' && c <= 'f' && g.below(2) == 0) c = static_cast<char>(c - 'a' + 'A');
+            if (c >= 'a' && c <= 'f' && g.below(2) == 0) {
+                c = static_cast<char>(c - 'a' + 'A');
+            }
         }
         ASSERT_EQ(U256::from_hex(padded).value(), a) << padded;
         ASSERT_EQ(U256::from_hex("0X" + padded).value(), a) << padded;
@@ -542,7 +560,9 @@ TEST(U256, byte_index_32_or_more_is_zero) {
     const U256 x =
         U256::from_hex("0x0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20")
             .value();
-    for (unsigned i = 0; i < 32; ++i) EXPECT_EQ(byte(i, x), U256{i + 1});
+    for (unsigned i = 0; i < 32; ++i) {
+        EXPECT_EQ(byte(i, x), U256{i + 1});
+    }
 }
 
 TEST(U256, add_and_sub_overflow_allow_aliasing) {
@@ -561,7 +581,7 @@ TEST(U256, operations_are_constexpr) {
     static_assert(U256{2} + U256{3} == U256{5});
     static_assert(U256{2} - U256{3} == U256::max());
     static_assert(U256::max() * U256::max() == U256{1});
-    static_assert((U256{1} << 200U) >> 199U == U256{2});
+    static_assert(((U256{1} << 200U) >> 199U) == U256{2});
     static_assert(slt(U256::max(), U256{0}) && sgt(U256{0}, U256::max()));
     static_assert(U256{0, 0, 0, 1}.bit_width() == 193 && U256{0x100}.byte_width() == 2);
 }

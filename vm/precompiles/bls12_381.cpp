@@ -169,14 +169,30 @@ std::optional<bool> kzg_verify_proof(const uint8_t* commitment, const uint8_t* z
     const Jacobian<F> lhs = jac_add(
         jac_add(to_jacobian(c), jac_neg(scalar_mul(g1_generator(), ys))), scalar_mul(pi, zs));
     const Affine<F> a = to_affine(lhs);
-    Affine<E2> neg_g2 = g2_generator();
-    neg_g2.y = -neg_g2.y;
+    // The G2 side is fixed: its Miller-loop lines are computed once.
+    static const BlsPairing::Prepared neg_g2 = [] {
+        Affine<E2> q = g2_generator();
+        q.y = -q.y;
+        return BlsPairing::prepare(q);
+    }();
+    static const BlsPairing::Prepared tau = BlsPairing::prepare(tau_g2());
 
-    std::array<BlsPairing::Pair, 2> pairs{};
+    std::array<Affine<F>, 2> ps{};
+    std::array<const BlsPairing::Prepared*, 2> qs{};
     size_t n = 0;
-    if (!a.inf) pairs[n++] = {a, neg_g2};
-    if (!pi.inf) pairs[n++] = {pi, tau_g2()};
-    return BlsPairing::check(std::span<const BlsPairing::Pair>(pairs.data(), n));
+    if (!a.inf) {
+        ps[n] = a;
+        qs[n++] = &neg_g2;
+    }
+    if (!pi.inf) {
+        ps[n] = pi;
+        qs[n++] = &tau;
+    }
+    if (n == 0) return true;
+    const auto f =
+        BlsPairing::miller_loop(std::span<const Affine<F>>(ps.data(), n),
+                                std::span<const BlsPairing::Prepared* const>(qs.data(), n));
+    return BlsPairing::final_exponentiation(f).is_one();
 }
 
 /// Test hook: the generators and [tau]G2 are on their curves and in the r-torsion.

@@ -220,39 +220,70 @@ class Pairing {
         return {q.x.conj() * g[2], q.y.conj() * g[3], q.inf};
     }
 
-    [[nodiscard]] static E12 miller_loop(std::span<const Pair> pairs) noexcept {
-        struct Proj {
-            E2 x, y, z;
-        };
-        std::vector<Proj> t(pairs.size());
-        for (size_t k = 0; k < pairs.size(); ++k) t[k] = {pairs[k].q.x, pairs[k].q.y, E2::one()};
+    /// A line evaluated at P as a*yP + b*xP + c, with the terms placed per the twist type.
+    struct Line {
+        E2 a, b, c;
+    };
+
+    /// The Miller-loop lines of one G2 point, independent of P: compute once for a fixed Q.
+    struct Prepared {
+        std::vector<Line> lines;
+    };
+
+    [[nodiscard]] static Prepared prepare(const Affine<E2>& q) noexcept {
+        Prepared out;
+        out.lines.reserve(PC::kLoop.size() * 2 + 2);
+        Proj t{q.x, q.y, E2::one()};
         const E2 b3 = PC::twist_b() * F::from_u64(3);
         const F two_inv = F::from_u64(2).inv();
-
-        E12 f = E12::one();
+        const Affine<E2> neg_q{q.x, -q.y, false};
         for (const int8_t digit : PC::kLoop) {
-            f = f.sqr();
-            for (size_t k = 0; k < pairs.size(); ++k)
-                f = double_step(f, t[k], pairs[k].p, b3, two_inv);
-            if (digit != 0) {
-                for (size_t k = 0; k < pairs.size(); ++k) {
-                    Affine<E2> q = pairs[k].q;
-                    if (digit < 0) q.y = -q.y;
-                    f = add_step(f, t[k], q, pairs[k].p);
-                }
-            }
+            out.lines.push_back(double_step(t, b3, two_inv));
+            if (digit > 0) out.lines.push_back(add_step(t, q));
+            if (digit < 0) out.lines.push_back(add_step(t, neg_q));
         }
         if constexpr (PC::kBnFinalLines) {
-            for (size_t k = 0; k < pairs.size(); ++k) {
-                const Affine<E2> q1 = twist_frobenius(pairs[k].q);
-                Affine<E2> q2 = twist_frobenius(q1);
-                q2.y = -q2.y;
-                f = add_step(f, t[k], q1, pairs[k].p);
-                f = add_step(f, t[k], q2, pairs[k].p);
-            }
+            const Affine<E2> q1 = twist_frobenius(q);
+            Affine<E2> q2 = twist_frobenius(q1);
+            q2.y = -q2.y;
+            out.lines.push_back(add_step(t, q1));
+            out.lines.push_back(add_step(t, q2));
+        }
+        return out;
+    }
+
+    /// prod f_{Q_k}(P_k), sharing the squarings; `ps` and `qs` have the same length.
+    [[nodiscard]] static E12 miller_loop(std::span<const Affine<F>> ps,
+                                         std::span<const Prepared* const> qs) noexcept {
+        E12 f = E12::one();
+        size_t idx = 0;
+        const auto mul_lines = [&]() {
+            for (size_t k = 0; k < ps.size(); ++k) f = mul_line(f, qs[k]->lines[idx], ps[k]);
+            ++idx;
+        };
+        for (const int8_t digit : PC::kLoop) {
+            f = f.sqr();
+            mul_lines();
+            if (digit != 0) mul_lines();
+        }
+        if constexpr (PC::kBnFinalLines) {
+            mul_lines();
+            mul_lines();
         }
         if constexpr (PC::kNegativeX) f = f.conj();
         return f;
+    }
+
+    [[nodiscard]] static E12 miller_loop(std::span<const Pair> pairs) noexcept {
+        std::vector<Affine<F>> ps(pairs.size());
+        std::vector<Prepared> prepared(pairs.size());
+        std::vector<const Prepared*> qs(pairs.size());
+        for (size_t k = 0; k < pairs.size(); ++k) {
+            ps[k] = pairs[k].p;
+            prepared[k] = prepare(pairs[k].q);
+            qs[k] = &prepared[k];
+        }
+        return miller_loop(ps, qs);
     }
 
     /// f^e in the cyclotomic subgroup, e > 0.
@@ -317,9 +348,11 @@ class Pairing {
     }
 
   private:
-    template <class Proj>
-    static E12 double_step(const E12& f, Proj& t, const Affine<F>& p, const E2& b3,
-                           const F& two_inv) noexcept {
+    struct Proj {
+        E2 x, y, z;
+    };
+
+    static Line double_step(Proj& t, const E2& b3, const F& two_inv) noexcept {
         const E2 a = t.x * t.y * two_inv;
         const E2 b = t.y.sqr();
         const E2 c = t.z.sqr();
@@ -333,11 +366,10 @@ class Pairing {
         t.x = a * (b - f3);
         t.y = g.sqr() - (e2.dbl() + e2);
         t.z = b * h;
-        return mul_line(f, -h, j.dbl() + j, i, p);
+        return {-h, j.dbl() + j, i};
     }
 
-    template <class Proj>
-    static E12 add_step(const E12& f, Proj& t, const Affine<E2>& q, const Affine<F>& p) noexcept {
+    static Line add_step(Proj& t, const Affine<E2>& q) noexcept {
         const E2 theta = t.y - q.y * t.z;
         const E2 lambda = t.x - q.x * t.z;
         const E2 c = theta.sqr();
@@ -350,16 +382,15 @@ class Pairing {
         t.x = lambda * h;
         t.y = theta * (g - h) - t.y * e;
         t.z = t.z * e;
-        return mul_line(f, lambda, -theta, j, p);
+        return {lambda, -theta, j};
     }
 
-    /// f * line, the line being a*yP + b*xP*(w or v) + c placed per the twist type.
-    static E12 mul_line(const E12& f, const E2& a, const E2& b, const E2& c,
-                        const Affine<F>& p) noexcept {
+    /// f * line(P).
+    static E12 mul_line(const E12& f, const Line& l, const Affine<F>& p) noexcept {
         if constexpr (PC::kDTwist) {
-            return f.mul_by_034(a * p.y, b * p.x, c);
+            return f.mul_by_034(l.a * p.y, l.b * p.x, l.c);
         } else {
-            return f.mul_by_014(c, b * p.x, a * p.y);
+            return f.mul_by_014(l.c, l.b * p.x, l.a * p.y);
         }
     }
 };

@@ -55,7 +55,6 @@ void encode_bytes(Bytes& out, ByteView v) {
         out.push_back(v[0]);  // a single byte below 0x80 is its own encoding
         return;
     }
-    out.reserve(out.size() + header_size(v.size()) + v.size());
     append_header(out, kStringBase, v.size());
     append(out, v);
 }
@@ -88,7 +87,6 @@ void encode_list_header(Bytes& out, size_t payload_len) {
 }
 
 void encode_list(Bytes& out, ByteView payload) {
-    out.reserve(out.size() + header_size(payload.size()) + payload.size());
     append_header(out, kListBase, payload.size());
     append(out, payload);
 }

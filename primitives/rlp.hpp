@@ -20,6 +20,8 @@
 namespace pel::rlp {
 
 // --- encoding: append to `out` ----------------------------------------------------------------
+// The encoders append the canonical encoding to `out` (which may already hold other items) and
+// never fail. A view argument must not point into `out` itself. Thread safety: pure functions.
 void encode_bytes(Bytes& out, ByteView v);
 void encode_uint(Bytes& out, uint64_t v);
 void encode_uint(Bytes& out, const U256& v);

@@ -4,7 +4,10 @@
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
+#include <fstream>
 #include <span>
+#include <sstream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -437,6 +440,41 @@ TEST(Precompiles, point_evaluation_zero_polynomial_and_subgroup) {
                                 point_evaluation_input(z, Bytes(32, 0), uncompressed, infinity),
                                 50000)
                      .success);
+}
+
+/// The execution-spec-tests fixture that runs c-kzg/go-kzg verify_kzg_proof vectors through the
+/// precompile (GeneralStateTests/Pyspecs/cancun/eip4844_blobs). Its state roots are the state-test
+/// runner's business; here each case's transaction data goes straight to 0x0a, and the expected
+/// outcome is the case name: correct_proof* succeeds, everything else fails.
+TEST(Precompiles, point_evaluation_fixture_vectors) {
+    const std::filesystem::path file = std::filesystem::path(PEL_FIXTURES_DIR) /
+                                       "GeneralStateTests/Pyspecs/cancun/eip4844_blobs" /
+                                       "point_evaluation_precompile_external_vectors.json";
+    std::ifstream in(file);
+    if (!in) GTEST_SKIP() << "fixture not found: " << file;
+    std::stringstream buf;
+    buf << in.rdbuf();
+    const std::string text = buf.str();
+    constexpr std::string_view kCase = "verify_kzg_proof_case_";
+    constexpr std::string_view kData = "\"data\"";
+    size_t cases = 0;
+    for (size_t pos = text.find(kCase); pos != std::string::npos; pos = text.find(kCase, pos)) {
+        pos += kCase.size();
+        const std::string name = text.substr(pos, text.find(']', pos) - pos);
+        const size_t data = text.find(kData, text.find("\"transaction\"", pos));
+        ASSERT_NE(data, std::string::npos);
+        const size_t open = text.find("\"0x", data);
+        const size_t close = text.find('"', open + 1);
+        const Bytes input = hex(std::string_view(text).substr(open + 1, close - open - 1));
+        const bool expected = name.starts_with("correct_proof");
+        const auto r = run_precompile(precompile(0x0a), input, 60000);
+        EXPECT_EQ(r.success, expected) << name;
+        if (expected) {
+            EXPECT_EQ(r.gas_left, 10000) << name;
+        }
+        ++cases;
+    }
+    EXPECT_EQ(cases, 122u);
 }
 
 TEST(Precompiles, point_evaluation_timing) {

@@ -19,8 +19,8 @@
 namespace pel {
 
 namespace detail {
-// GCC's -Wpedantic rejects a bare __int128; __extension__ on the typedef silences it for every use.
-__extension__ typedef unsigned __int128 u128;
+// GCC's -Wpedantic rejects a bare __int128; __extension__ on the alias silences it for every use.
+__extension__ using u128 = unsigned __int128;
 }  // namespace detail
 
 class U256 {
@@ -114,7 +114,9 @@ class U256 {
     friend constexpr std::strong_ordering operator<=>(const U256& a, const U256& b) noexcept {
         for (int i = 3; i >= 0; --i) {
             const auto idx = static_cast<size_t>(i);
-            if (a.limbs[idx] != b.limbs[idx]) return a.limbs[idx] <=> b.limbs[idx];
+            if (a.limbs[idx] != b.limbs[idx]) {
+                return a.limbs[idx] <=> b.limbs[idx];
+            }
         }
         return std::strong_ordering::equal;
     }
@@ -128,19 +130,31 @@ class U256 {
         return add_with_carry(a, ~b, true);
     }
     friend constexpr U256 operator-(const U256& a) noexcept { return U256{} - a; }
-    /// Product mod 2^256: the ten partial products of the lower half, nothing above.
+    /// Product mod 2^256, row by row (schoolbook). Partial products below 2^192 are taken in
+    /// full; those landing in the top limb only in their low halves (6 MUL + 4 IMUL).
     friend constexpr U256 operator*(const U256& a, const U256& b) noexcept {
-        U256 r;
-        for (size_t i = 0; i < 4; ++i) {
-            uint64_t carry = 0;
-            for (size_t j = 0; i + j < 4; ++j) {
-                const detail::u128 t =
-                    static_cast<detail::u128>(a.limbs[i]) * b.limbs[j] + r.limbs[i + j] + carry;
-                r.limbs[i + j] = static_cast<uint64_t>(t);
-                carry = static_cast<uint64_t>(t >> 64);
-            }
-        }
-        return r;
+        using detail::u128;
+        const auto& x = a.limbs;
+        const auto& y = b.limbs;
+        // Each step is at most (2^64-1)^2 + 2(2^64-1) < 2^128: no carry is lost.
+        u128 t = static_cast<u128>(x[0]) * y[0];
+        const auto r0 = static_cast<uint64_t>(t);
+        t = static_cast<u128>(x[0]) * y[1] + static_cast<uint64_t>(t >> 64);
+        auto r1 = static_cast<uint64_t>(t);
+        t = static_cast<u128>(x[0]) * y[2] + static_cast<uint64_t>(t >> 64);
+        auto r2 = static_cast<uint64_t>(t);
+        uint64_t r3 = x[0] * y[3] + static_cast<uint64_t>(t >> 64);
+
+        t = static_cast<u128>(x[1]) * y[0] + r1;
+        r1 = static_cast<uint64_t>(t);
+        t = static_cast<u128>(x[1]) * y[1] + r2 + static_cast<uint64_t>(t >> 64);
+        r2 = static_cast<uint64_t>(t);
+        r3 += x[1] * y[2] + static_cast<uint64_t>(t >> 64);
+
+        t = static_cast<u128>(x[2]) * y[0] + r2;
+        r2 = static_cast<uint64_t>(t);
+        r3 += x[2] * y[1] + static_cast<uint64_t>(t >> 64) + x[3] * y[0];
+        return {r0, r1, r2, r3};
     }
     /// Unsigned division; x / 0 == 0 (EVM DIV).
     friend U256 operator/(const U256& a, const U256& b) noexcept;
@@ -171,26 +185,34 @@ class U256 {
     }
     /// Logical shifts; a shift of 256 or more gives 0.
     friend constexpr U256 operator<<(const U256& a, unsigned n) noexcept {
-        if (n >= 256) return {};
+        if (n >= 256) {
+            return {};
+        }
         U256 r;
         const unsigned limb = n / 64;
         const unsigned bit = n % 64;
         for (unsigned i = limb; i < 4; ++i) {
             const unsigned src = i - limb;
             uint64_t v = a.limbs[src] << bit;
-            if (bit != 0 && src > 0) v |= a.limbs[src - 1] >> (64 - bit);
+            if (bit != 0 && src > 0) {
+                v |= a.limbs[src - 1] >> (64 - bit);
+            }
             r.limbs[i] = v;
         }
         return r;
     }
     friend constexpr U256 operator>>(const U256& a, unsigned n) noexcept {
-        if (n >= 256) return {};
+        if (n >= 256) {
+            return {};
+        }
         U256 r;
         const unsigned limb = n / 64;
         const unsigned bit = n % 64;
         for (unsigned i = 0; i + limb < 4; ++i) {
             uint64_t v = a.limbs[i + limb] >> bit;
-            if (bit != 0 && i + limb + 1 < 4) v |= a.limbs[i + limb + 1] << (64 - bit);
+            if (bit != 0 && i + limb + 1 < 4) {
+                v |= a.limbs[i + limb + 1] << (64 - bit);
+            }
             r.limbs[i] = v;
         }
         return r;

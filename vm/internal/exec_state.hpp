@@ -65,6 +65,21 @@ class StackTop {
     U256* end_;
 };
 
+/// Stores v into a stack slot limb by limb. A whole-struct copy compiles to 128-bit moves, and a
+/// 128-bit load of a slot written by 64-bit stores (or a 64-bit load of one half of a 128-bit
+/// store) defeats store forwarding: a stall on nearly every DUP or SWAP after arithmetic.
+/// vm/CMakeLists.txt turns off SLP vectorisation for the interpreter so these stay 64-bit.
+[[gnu::always_inline]] inline void put(U256& dst, const U256& v) noexcept {
+    const uint64_t l0 = v.limbs[0];  // all read first: v may alias dst
+    const uint64_t l1 = v.limbs[1];
+    const uint64_t l2 = v.limbs[2];
+    const uint64_t l3 = v.limbs[3];
+    dst.limbs[0] = l0;
+    dst.limbs[1] = l1;
+    dst.limbs[2] = l2;
+    dst.limbs[3] = l3;
+}
+
 [[nodiscard]] inline uint64_t load_be64(const uint8_t* p) noexcept {
     uint64_t v = 0;
     std::memcpy(&v, p, 8);

@@ -56,37 +56,37 @@ inline Pc stop(StackTop, int64_t&, ExecState& s, Pc) noexcept {
     s.status = Status::kSuccess;
     return nullptr;
 }
-inline void add(StackTop st) noexcept { st[1] = st[0] + st[1]; }
-inline void mul(StackTop st) noexcept { st[1] = st[0] * st[1]; }
-inline void sub(StackTop st) noexcept { st[1] = st[0] - st[1]; }
-inline void div(StackTop st) noexcept { st[1] = st[0] / st[1]; }
-inline void sdiv(StackTop st) noexcept { st[1] = pel::sdiv(st[0], st[1]); }
-inline void mod(StackTop st) noexcept { st[1] = st[0] % st[1]; }
-inline void smod(StackTop st) noexcept { st[1] = pel::smod(st[0], st[1]); }
-inline void addmod(StackTop st) noexcept { st[2] = pel::addmod(st[0], st[1], st[2]); }
-inline void mulmod(StackTop st) noexcept { st[2] = pel::mulmod(st[0], st[1], st[2]); }
+inline void add(StackTop st) noexcept { put(st[1], st[0] + st[1]); }
+inline void mul(StackTop st) noexcept { put(st[1], st[0] * st[1]); }
+inline void sub(StackTop st) noexcept { put(st[1], st[0] - st[1]); }
+inline void div(StackTop st) noexcept { put(st[1], st[0] / st[1]); }
+inline void sdiv(StackTop st) noexcept { put(st[1], pel::sdiv(st[0], st[1])); }
+inline void mod(StackTop st) noexcept { put(st[1], st[0] % st[1]); }
+inline void smod(StackTop st) noexcept { put(st[1], pel::smod(st[0], st[1])); }
+inline void addmod(StackTop st) noexcept { put(st[2], pel::addmod(st[0], st[1], st[2])); }
+inline void mulmod(StackTop st) noexcept { put(st[2], pel::mulmod(st[0], st[1], st[2])); }
 inline Status exp(StackTop st, int64_t& gas, ExecState&) noexcept {
     if (!charge(gas, kExpByteCost * st[1].byte_width())) return Status::kOutOfGas;
     st[1] = pel::exp(st[0], st[1]);
     return Status::kSuccess;
 }
-inline void signextend(StackTop st) noexcept { st[1] = pel::signextend(st[0], st[1]); }
+inline void signextend(StackTop st) noexcept { put(st[1], pel::signextend(st[0], st[1])); }
 
 // --- 0x10s: comparison and bitwise -----------------------------------------------------------
-inline void lt(StackTop st) noexcept { st[1] = U256{st[0] < st[1] ? 1U : 0U}; }
-inline void gt(StackTop st) noexcept { st[1] = U256{st[0] > st[1] ? 1U : 0U}; }
-inline void slt(StackTop st) noexcept { st[1] = U256{pel::slt(st[0], st[1]) ? 1U : 0U}; }
-inline void sgt(StackTop st) noexcept { st[1] = U256{pel::sgt(st[0], st[1]) ? 1U : 0U}; }
-inline void eq(StackTop st) noexcept { st[1] = U256{st[0] == st[1] ? 1U : 0U}; }
-inline void iszero(StackTop st) noexcept { st[0] = U256{st[0].is_zero() ? 1U : 0U}; }
-inline void bit_and(StackTop st) noexcept { st[1] = st[0] & st[1]; }
-inline void bit_or(StackTop st) noexcept { st[1] = st[0] | st[1]; }
-inline void bit_xor(StackTop st) noexcept { st[1] = st[0] ^ st[1]; }
-inline void bit_not(StackTop st) noexcept { st[0] = ~st[0]; }
-inline void byte(StackTop st) noexcept { st[1] = pel::byte(st[0], st[1]); }
-inline void shl(StackTop st) noexcept { st[1] = st[1] << st[0]; }  // EIP-145: shift on top
-inline void shr(StackTop st) noexcept { st[1] = st[1] >> st[0]; }
-inline void sar(StackTop st) noexcept { st[1] = pel::sar(st[1], st[0]); }
+inline void lt(StackTop st) noexcept { put(st[1], U256{st[0] < st[1] ? 1U : 0U}); }
+inline void gt(StackTop st) noexcept { put(st[1], U256{st[0] > st[1] ? 1U : 0U}); }
+inline void slt(StackTop st) noexcept { put(st[1], U256{pel::slt(st[0], st[1]) ? 1U : 0U}); }
+inline void sgt(StackTop st) noexcept { put(st[1], U256{pel::sgt(st[0], st[1]) ? 1U : 0U}); }
+inline void eq(StackTop st) noexcept { put(st[1], U256{st[0] == st[1] ? 1U : 0U}); }
+inline void iszero(StackTop st) noexcept { put(st[0], U256{st[0].is_zero() ? 1U : 0U}); }
+inline void bit_and(StackTop st) noexcept { put(st[1], st[0] & st[1]); }
+inline void bit_or(StackTop st) noexcept { put(st[1], st[0] | st[1]); }
+inline void bit_xor(StackTop st) noexcept { put(st[1], st[0] ^ st[1]); }
+inline void bit_not(StackTop st) noexcept { put(st[0], ~st[0]); }
+inline void byte(StackTop st) noexcept { put(st[1], pel::byte(st[0], st[1])); }
+inline void shl(StackTop st) noexcept { put(st[1], st[1] << st[0]); }  // EIP-145: shift on top
+inline void shr(StackTop st) noexcept { put(st[1], st[1] >> st[0]); }
+inline void sar(StackTop st) noexcept { put(st[1], pel::sar(st[1], st[0])); }
 
 // --- 0x20: KECCAK256 -------------------------------------------------------------------------
 inline Status keccak256(StackTop st, int64_t& gas, ExecState& s) noexcept {
@@ -270,7 +270,7 @@ inline Status blobbasefee(StackTop st, int64_t&, ExecState& s) noexcept {
 inline void pop(StackTop) noexcept {}
 inline Status mload(StackTop st, int64_t& gas, ExecState& s) noexcept {
     if (!check_memory(gas, s.memory, st[0], U256{32})) return Status::kOutOfGas;
-    st[0] = load_be256(s.memory.data() + st[0].low64());
+    put(st[0], load_be256(s.memory.data() + st[0].low64()));
     return Status::kSuccess;
 }
 inline Status mstore(StackTop st, int64_t& gas, ExecState& s) noexcept {
@@ -371,7 +371,7 @@ inline Status mcopy(StackTop st, int64_t& gas, ExecState& s) noexcept {
 }
 
 // --- 0x5f-0x9f: PUSH, DUP, SWAP --------------------------------------------------------------
-inline void push0(StackTop st) noexcept { st.push_slot() = U256{}; }
+inline void push0(StackTop st) noexcept { put(st.push_slot(), U256{}); }
 
 /// Reads N big-endian immediate bytes at p. The code is padded, so p + N is always readable.
 template <size_t N>
@@ -390,16 +390,18 @@ template <size_t N>
 }
 template <size_t N>
 inline Pc push(StackTop st, int64_t&, ExecState&, Pc pc) noexcept {
-    st.push_slot() = load_immediate<N>(pc + 1);
+    put(st.push_slot(), load_immediate<N>(pc + 1));
     return pc + 1 + N;
 }
 template <size_t N>
 inline void dup(StackTop st) noexcept {
-    st.push_slot() = st[N - 1];
+    put(st.push_slot(), st[N - 1]);
 }
 template <size_t N>
 inline void swap(StackTop st) noexcept {
-    std::swap(st[0], st[N]);
+    U256& a = st[0];
+    U256& b = st[N];
+    for (size_t i = 0; i < 4; ++i) std::swap(a.limbs[i], b.limbs[i]);
 }
 
 // --- 0xa0s: LOG ------------------------------------------------------------------------------

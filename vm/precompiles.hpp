@@ -31,4 +31,8 @@ struct PrecompileResult {
 /// membership test used by 0x08 agrees with the definition [r]Q == O.
 [[nodiscard]] bool test_bn254_g2_membership_agrees(ByteView point) noexcept;
 
+/// Test hook: 0x07's GLV scalar multiplication of `point` (64 bytes, a valid G1 encoding) by
+/// `scalar` (32 bytes) equals plain double-and-add.
+[[nodiscard]] bool test_bn254_glv_matches(ByteView point, ByteView scalar) noexcept;
+
 }  // namespace pel::vm

@@ -31,6 +31,11 @@ namespace pel::vm::internal {
 /// agrees with [r]Q == O. False for points off the curve.
 [[nodiscard]] bool test_bn254_g2_checks_agree(const uint8_t* in) noexcept;
 
+/// Test hook: GLV multiplication equals plain double-and-add for a 64-byte G1 point and a
+/// 32-byte scalar. False for invalid points.
+[[nodiscard]] bool test_bn254_glv_matches_double_and_add(const uint8_t* point,
+                                                         const uint8_t* scalar) noexcept;
+
 /// Self-check of the built-in BLS12-381 constants (generators, [tau]G2): on the curve and in the
 /// subgroup. Backs vm::test_precompile_constants_valid().
 [[nodiscard]] bool test_bls12_381_constants_valid() noexcept;

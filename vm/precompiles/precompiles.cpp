@@ -346,6 +346,11 @@ bool test_bn254_g2_membership_agrees(ByteView point) noexcept {
     return point.size() == 128 && internal::test_bn254_g2_checks_agree(point.data());
 }
 
+bool test_bn254_glv_matches(ByteView point, ByteView scalar) noexcept {
+    return point.size() == 64 && scalar.size() == 32 &&
+           internal::test_bn254_glv_matches_double_and_add(point.data(), scalar.data());
+}
+
 bool is_precompile(const Address& addr) noexcept {
     for (size_t i = 0; i < 19; ++i) {
         if (addr.bytes[i] != 0) return false;

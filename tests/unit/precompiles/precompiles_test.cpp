@@ -9,6 +9,7 @@
 #include <span>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -235,6 +236,44 @@ TEST(Precompiles, bn254_short_input_is_zero_padded) {
     EXPECT_TRUE(r.success);
     EXPECT_EQ(r.output, full.output);
     EXPECT_NE(r.output, Bytes(64, 0));
+}
+
+TEST(Precompiles, bn254_glv_matches_double_and_add) {
+    // Points: the generator and the vectors' points; scalars: edge cases around r and 2^256 and
+    // a deterministic pseudo-random stream (splitmix64).
+    std::vector<Bytes> points{
+        hex("0000000000000000000000000000000000000000000000000000000000000001"
+            "0000000000000000000000000000000000000000000000000000000000000002")};
+    for (const auto& v : test::kBn254MulVectors) points.push_back(hex(v.input.substr(0, 128)));
+    const std::string_view edge[] = {
+        "0000000000000000000000000000000000000000000000000000000000000000",
+        "0000000000000000000000000000000000000000000000000000000000000001",
+        "30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000000",
+        "30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001",
+        "30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000002",
+        "183227397098d014dc2822db40c0ac2e9419f4243cdcb848a1f0fac9f8000000",
+        "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+    };
+    uint64_t state = 0x9e3779b97f4a7c15ULL;
+    const auto next = [&state] {
+        uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        return z ^ (z >> 31);
+    };
+    for (const auto& p : points) {
+        for (const auto e : edge) EXPECT_TRUE(test_bn254_glv_matches(p, hex(e))) << e;
+        for (int i = 0; i < 40; ++i) {
+            Bytes k(32);
+            for (size_t j = 0; j < 32; j += 8) {
+                const uint64_t w = next();
+                for (size_t b = 0; b < 8; ++b) k[j + b] = static_cast<uint8_t>(w >> (8 * b));
+            }
+            if (i % 4 == 1) k[0] &= 0x3f;                             // below 2^254
+            if (i % 4 == 2) std::fill(k.begin(), k.begin() + 16, 0);  // 128-bit
+            EXPECT_TRUE(test_bn254_glv_matches(p, k)) << to_hex(k);
+        }
+    }
 }
 
 TEST(Precompiles, bn254_invalid_points_fail) {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <iterator>
 #include <memory>
+#include <span>
 #include <type_traits>
 #include <unordered_map>
 #include <vector>
@@ -89,31 +90,35 @@ constexpr std::array<uint8_t, kNumOpcodes> kDenseValues = {
 #undef PEL_VM_DENSE_VALUE
 };
 
-std::array<const void*, 256> make_dispatch_table(const void* undefined,
-                                                 const void* const* dense_targets) noexcept {
+std::array<const void*, 256> make_dispatch_table(
+    const void* undefined, std::span<const void* const, kDenseValues.size()> dense) noexcept {
     std::array<const void*, 256> t{};
     t.fill(undefined);
-    for (size_t i = 0; i < kDenseValues.size(); ++i) t[kDenseValues[i]] = dense_targets[i];
+    for (size_t i = 0; i < kDenseValues.size(); ++i) {
+        t[kDenseValues[i]] = dense[i];
+    }
     return t;
 }
 
 /// Runs the frame until it halts; returns the gas left. The outcome is in s.status.
+/// Threaded code: every instruction ends in its own indirect jump (gotos are the point here).
+// NOLINTBEGIN(cppcoreguidelines-avoid-goto,readability-function-size)
 int64_t run(ExecState& s, int64_t gas, U256* const base) noexcept {
     // The labels in X-macro order: constant data, like any static table of label addresses.
-    __extension__ static const void* const kDenseTargets[] = {
+    __extension__ static const void* const dense_targets[] = {
 #define PEL_VM_DENSE_TARGET(e, v, n, g, i, o, h) &&l_##e,
         PEL_OPCODES(PEL_VM_DENSE_TARGET)
 #undef PEL_VM_DENSE_TARGET
     };
-    static_assert(std::size(kDenseTargets) == kDenseValues.size());
+    static_assert(std::size(dense_targets) == kDenseValues.size());
     // Indexed by opcode byte; built once, on the first run (thread-safe static initialization).
-    static const std::array<const void*, 256> kTargets =
-        __extension__ make_dispatch_table(&&l_undefined, kDenseTargets);
+    static const std::array<const void*, 256> targets =
+        __extension__ make_dispatch_table(&&l_undefined, dense_targets);
 
     Pc pc = s.code.code();
     U256* sp = base;
 
-#define PEL_VM_DISPATCH() __extension__({ goto* kTargets[*pc]; })
+#define PEL_VM_DISPATCH() __extension__({ goto* targets[*pc]; })
     PEL_VM_DISPATCH();
 
 #define PEL_VM_CASE(e, v, n, g, i, o, h)                       \
@@ -130,6 +135,7 @@ l_undefined:
 l_halt:
     return gas;
 }
+// NOLINTEND(cppcoreguidelines-avoid-goto,readability-function-size)
 
 }  // namespace
 
@@ -171,7 +177,9 @@ ExecResult Vm::execute(Host& host, const Message& msg, ByteView code,
         im.analyses.clear();
         im.analyses_bytes = 0;
     }
-    if (im.depth == im.frames.size()) im.frames.push_back(std::make_unique<internal::Frame>());
+    if (im.depth == im.frames.size()) {
+        im.frames.push_back(std::make_unique<internal::Frame>());
+    }
     internal::Frame& frame = *im.frames[im.depth];
 
     const internal::CodeAnalysis* analysis = &frame.scratch;
@@ -202,7 +210,9 @@ ExecResult Vm::execute(Host& host, const Message& msg, ByteView code,
         }
     }
     // A reverted or failed frame's refunds are undone along with its state.
-    if (s.status == Status::kSuccess) result.gas_refund = s.gas_refund;
+    if (s.status == Status::kSuccess) {
+        result.gas_refund = s.gas_refund;
+    }
     return result;
 }
 

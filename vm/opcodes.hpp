@@ -4,6 +4,7 @@
 // disassembler) read the table; nothing here allocates.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 
@@ -159,7 +160,7 @@ namespace pel::vm {
     X(kCreate,         0xf0, "CREATE",         32000, 3,  1, create)           \
     X(kCall,           0xf1, "CALL",           100,   7,  1, call)             \
     X(kCallcode,       0xf2, "CALLCODE",       100,   7,  1, callcode)         \
-    X(kReturn,         0xf3, "RETURN",         0,     2,  0, return_)          \
+    X(kReturn,         0xf3, "RETURN",         0,     2,  0, ret)          \
     X(kDelegatecall,   0xf4, "DELEGATECALL",   100,   6,  1, delegatecall)     \
     X(kCreate2,        0xf5, "CREATE2",        32000, 4,  1, create2)          \
     X(kStaticcall,     0xfa, "STATICCALL",     100,   6,  1, staticcall)       \
@@ -179,8 +180,8 @@ enum class Opcode : uint8_t {
 struct OpcodeInfo {
     const char* name = nullptr;  ///< nullptr for an undefined opcode
     int16_t base_gas = 0;
-    int8_t stack_in = 0;    ///< items that must be on the stack
-    int8_t stack_out = 0;   ///< items left in their place
+    uint8_t stack_in = 0;   ///< items that must be on the stack
+    uint8_t stack_out = 0;  ///< items left in their place
     uint8_t immediate = 0;  ///< bytes of immediate data that follow (PUSHn: n)
 
     [[nodiscard]] constexpr bool defined() const noexcept { return name != nullptr; }
@@ -189,12 +190,14 @@ struct OpcodeInfo {
 namespace detail {
 consteval std::array<OpcodeInfo, 256> make_opcode_table() {
     std::array<OpcodeInfo, 256> t{};
-#define PEL_VM_OPCODE_INFO(e, v, n, g, i, o, h)                               \
-    t[(v)] = OpcodeInfo{(n), static_cast<int16_t>(g), static_cast<int8_t>(i), \
-                        static_cast<int8_t>(o), 0};
+#define PEL_VM_OPCODE_INFO(e, v, n, g, i, o, h)                                \
+    t[(v)] = OpcodeInfo{(n), static_cast<int16_t>(g), static_cast<uint8_t>(i), \
+                        static_cast<uint8_t>(o), 0};
     PEL_OPCODES(PEL_VM_OPCODE_INFO)
 #undef PEL_VM_OPCODE_INFO
-    for (size_t v = 0x60; v <= 0x7f; ++v) t[v].immediate = static_cast<uint8_t>(v - 0x5f);
+    for (size_t v = 0x60; v <= 0x7f; ++v) {
+        t[v].immediate = static_cast<uint8_t>(v - 0x5f);
+    }
     return t;
 }
 
@@ -222,15 +225,15 @@ inline constexpr int kNumOpcodes = detail::count_opcodes();
 namespace detail {
 consteval int count_defined() {
     int n = 0;
-    for (const auto& i : kOpcodeTable) n += i.defined() ? 1 : 0;
+    for (const auto& i : kOpcodeTable) {
+        n += i.defined() ? 1 : 0;
+    }
     return n;
 }
 consteval bool stack_effects_sane() {
-    for (const auto& i : kOpcodeTable) {
-        if (i.stack_in < 0 || i.stack_out < 0 || i.stack_in > 17 || i.stack_out > 17) return false;
-        if (i.base_gas < 0) return false;
-    }
-    return true;
+    return std::ranges::all_of(kOpcodeTable, [](const OpcodeInfo& i) {
+        return i.stack_in <= 17 && i.stack_out <= 17 && i.base_gas >= 0;
+    });
 }
 }  // namespace detail
 static_assert(detail::count_defined() == kNumOpcodes, "an opcode value is listed twice");

@@ -3,6 +3,7 @@
 // stack-top view, memory expansion gas, big-endian loads. Private to vm/.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -99,16 +100,16 @@ inline void store_be256(uint8_t* p, const U256& v) noexcept {
     store_be64(p + 24, v.limbs[0]);
 }
 [[nodiscard]] inline U256 to_u256(const Address& a) noexcept {
-    uint8_t buf[32] = {};
-    std::memcpy(buf + 12, a.data(), 20);
-    return load_be256(buf);
+    std::array<uint8_t, 32> buf{};
+    std::memcpy(buf.data() + 12, a.data(), 20);
+    return load_be256(buf.data());
 }
 [[nodiscard]] inline U256 to_u256(const Hash32& h) noexcept { return load_be256(h.data()); }
 [[nodiscard]] inline Address to_address(const U256& v) noexcept {
-    uint8_t buf[32];
-    store_be256(buf, v);
+    std::array<uint8_t, 32> buf;  // NOLINT(cppcoreguidelines-pro-type-member-init): all written
+    store_be256(buf.data(), v);
     Address a;
-    std::memcpy(a.data(), buf + 12, 20);
+    std::memcpy(a.data(), buf.data() + 12, 20);
     return a;
 }
 [[nodiscard]] inline Hash32 to_hash32(const U256& v) noexcept {
@@ -127,11 +128,15 @@ inline void store_be256(uint8_t* p, const U256& v) noexcept {
 /// Expands memory to cover `new_end` bytes (rounded up to a word), charging the difference in
 /// C_mem. False when out of gas.
 [[gnu::noinline]] inline bool grow_memory(int64_t& gas, Bytes& memory, uint64_t new_end) noexcept {
-    if (new_end > kMaxMemory) return false;
+    if (new_end > kMaxMemory) {
+        return false;
+    }
     const uint64_t new_words = num_words(new_end);
     const uint64_t cur_words = memory.size() / 32;
     gas -= memory_cost(new_words) - memory_cost(cur_words);
-    if (gas < 0) return false;
+    if (gas < 0) {
+        return false;
+    }
     memory.resize(new_words * 32);  // new bytes are zero
     return true;
 }
@@ -141,13 +146,21 @@ inline void store_be256(uint8_t* p, const U256& v) noexcept {
 /// otherwise both values fit in 32 bits afterwards (for a non-zero size).
 [[gnu::always_inline]] inline bool check_memory(int64_t& gas, Bytes& memory, const U256& offset,
                                                 const U256& size) noexcept {
-    if (size.is_zero()) return true;
-    if (!offset.fits_u64() || !size.fits_u64()) return false;
+    if (size.is_zero()) {
+        return true;
+    }
+    if (!offset.fits_u64() || !size.fits_u64()) {
+        return false;
+    }
     const uint64_t off = offset.low64();
     const uint64_t sz = size.low64();
-    if (off > kMaxMemory || sz > kMaxMemory) return false;  // so off + sz cannot wrap
+    if (off > kMaxMemory || sz > kMaxMemory) {
+        return false;  // so off + sz cannot wrap
+    }
     const uint64_t end = off + sz;
-    if (end > memory.size()) return grow_memory(gas, memory, end);
+    if (end > memory.size()) {
+        return grow_memory(gas, memory, end);
+    }
     return true;
 }
 

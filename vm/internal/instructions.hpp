@@ -47,12 +47,14 @@ inline constexpr int64_t kSstoreSentry = 2300;   // EIP-2200
 /// Charges the cold surcharge if `addr` was cold; false when out of gas.
 [[gnu::always_inline]] inline bool access_account(int64_t& gas, ExecState& s, const Address& addr,
                                                   int64_t cold_cost) noexcept {
-    if (s.host.access_account(addr) == AccessStatus::kCold) return charge(gas, cold_cost);
+    if (s.host.access_account(addr) == AccessStatus::kCold) {
+        return charge(gas, cold_cost);
+    }
     return true;
 }
 
 // --- 0x00s: arithmetic -----------------------------------------------------------------------
-inline Pc stop(StackTop, int64_t&, ExecState& s, Pc) noexcept {
+inline Pc stop(StackTop /*unused*/, int64_t& /*unused*/, ExecState& s, Pc /*unused*/) noexcept {
     s.status = Status::kSuccess;
     return nullptr;
 }
@@ -65,8 +67,10 @@ inline void mod(StackTop st) noexcept { put(st[1], st[0] % st[1]); }
 inline void smod(StackTop st) noexcept { put(st[1], pel::smod(st[0], st[1])); }
 inline void addmod(StackTop st) noexcept { put(st[2], pel::addmod(st[0], st[1], st[2])); }
 inline void mulmod(StackTop st) noexcept { put(st[2], pel::mulmod(st[0], st[1], st[2])); }
-inline Status exp(StackTop st, int64_t& gas, ExecState&) noexcept {
-    if (!charge(gas, kExpByteCost * st[1].byte_width())) return Status::kOutOfGas;
+inline Status exp(StackTop st, int64_t& gas, ExecState& /*unused*/) noexcept {
+    if (!charge(gas, kExpByteCost * st[1].byte_width())) {
+        return Status::kOutOfGas;
+    }
     st[1] = pel::exp(st[0], st[1]);
     return Status::kSuccess;
 }
@@ -90,9 +94,13 @@ inline void sar(StackTop st) noexcept { put(st[1], pel::sar(st[1], st[0])); }
 
 // --- 0x20: KECCAK256 -------------------------------------------------------------------------
 inline Status keccak256(StackTop st, int64_t& gas, ExecState& s) noexcept {
-    if (!check_memory(gas, s.memory, st[0], st[1])) return Status::kOutOfGas;
+    if (!check_memory(gas, s.memory, st[0], st[1])) {
+        return Status::kOutOfGas;
+    }
     const uint64_t size = st[1].low64();
-    if (!charge(gas, words_cost(kKeccakWordCost, size))) return Status::kOutOfGas;
+    if (!charge(gas, words_cost(kKeccakWordCost, size))) {
+        return Status::kOutOfGas;
+    }
     const ByteView data = size == 0 ? ByteView{} : ByteView{s.memory.data() + st[0].low64(), size};
     st[1] = to_u256(pel::keccak256(data));
     return Status::kSuccess;
@@ -104,91 +112,109 @@ inline void copy_padded(uint8_t* dst, ByteView src, const U256& src_offset, uint
     const uint64_t start =
         src_offset.fits_u64() ? std::min<uint64_t>(src_offset.low64(), src.size()) : src.size();
     const uint64_t copied = std::min<uint64_t>(n, src.size() - start);
-    if (copied != 0) std::memcpy(dst, src.data() + start, copied);
-    if (copied < n) std::memset(dst + copied, 0, n - copied);
+    if (copied != 0) {
+        std::memcpy(dst, src.data() + start, copied);
+    }
+    if (copied < n) {
+        std::memset(dst + copied, 0, n - copied);
+    }
 }
 
 /// The *COPY instructions: charges memory expansion and the copy words, then copies.
 inline Status copy_to_memory(int64_t& gas, ExecState& s, const U256& mem_offset,
                              const U256& src_offset, const U256& size, ByteView src) noexcept {
-    if (!check_memory(gas, s.memory, mem_offset, size)) return Status::kOutOfGas;
-    if (size.is_zero()) return Status::kSuccess;
-    if (!charge(gas, words_cost(kCopyWordCost, size.low64()))) return Status::kOutOfGas;
+    if (!check_memory(gas, s.memory, mem_offset, size)) {
+        return Status::kOutOfGas;
+    }
+    if (size.is_zero()) {
+        return Status::kSuccess;
+    }
+    if (!charge(gas, words_cost(kCopyWordCost, size.low64()))) {
+        return Status::kOutOfGas;
+    }
     copy_padded(s.memory.data() + mem_offset.low64(), src, src_offset, size.low64());
     return Status::kSuccess;
 }
 
-inline Status address(StackTop st, int64_t&, ExecState& s) noexcept {
+inline Status address(StackTop st, int64_t& /*unused*/, ExecState& s) noexcept {
     st.push_slot() = to_u256(s.msg.recipient);
     return Status::kSuccess;
 }
 inline Status balance(StackTop st, int64_t& gas, ExecState& s) noexcept {
     const Address addr = to_address(st[0]);
-    if (!access_account(gas, s, addr, kColdAccountSurcharge)) return Status::kOutOfGas;
+    if (!access_account(gas, s, addr, kColdAccountSurcharge)) {
+        return Status::kOutOfGas;
+    }
     st[0] = s.host.get_balance(addr);
     return Status::kSuccess;
 }
-inline Status origin(StackTop st, int64_t&, ExecState& s) noexcept {
+inline Status origin(StackTop st, int64_t& /*unused*/, ExecState& s) noexcept {
     st.push_slot() = to_u256(s.host.get_tx_context().origin);
     return Status::kSuccess;
 }
-inline Status caller(StackTop st, int64_t&, ExecState& s) noexcept {
+inline Status caller(StackTop st, int64_t& /*unused*/, ExecState& s) noexcept {
     st.push_slot() = to_u256(s.msg.sender);
     return Status::kSuccess;
 }
-inline Status callvalue(StackTop st, int64_t&, ExecState& s) noexcept {
+inline Status callvalue(StackTop st, int64_t& /*unused*/, ExecState& s) noexcept {
     st.push_slot() = s.msg.value;
     return Status::kSuccess;
 }
-inline Status calldataload(StackTop st, int64_t&, ExecState& s) noexcept {
+inline Status calldataload(StackTop st, int64_t& /*unused*/, ExecState& s) noexcept {
     const ByteView input = s.msg.input;
     if (!st[0].fits_u64() || st[0].low64() >= input.size()) {
         st[0] = U256{};
         return Status::kSuccess;
     }
     const uint64_t off = st[0].low64();
-    uint8_t buf[32] = {};
-    std::memcpy(buf, input.data() + off, std::min<uint64_t>(32, input.size() - off));
-    st[0] = load_be256(buf);
+    std::array<uint8_t, 32> buf{};
+    std::memcpy(buf.data(), input.data() + off, std::min<uint64_t>(32, input.size() - off));
+    st[0] = load_be256(buf.data());
     return Status::kSuccess;
 }
-inline Status calldatasize(StackTop st, int64_t&, ExecState& s) noexcept {
+inline Status calldatasize(StackTop st, int64_t& /*unused*/, ExecState& s) noexcept {
     st.push_slot() = U256{s.msg.input.size()};
     return Status::kSuccess;
 }
 inline Status calldatacopy(StackTop st, int64_t& gas, ExecState& s) noexcept {
     return copy_to_memory(gas, s, st[0], st[1], st[2], s.msg.input);
 }
-inline Status codesize(StackTop st, int64_t&, ExecState& s) noexcept {
+inline Status codesize(StackTop st, int64_t& /*unused*/, ExecState& s) noexcept {
     st.push_slot() = U256{s.code.code_size()};
     return Status::kSuccess;
 }
 inline Status codecopy(StackTop st, int64_t& gas, ExecState& s) noexcept {
     return copy_to_memory(gas, s, st[0], st[1], st[2], s.code.code_view());
 }
-inline Status gasprice(StackTop st, int64_t&, ExecState& s) noexcept {
+inline Status gasprice(StackTop st, int64_t& /*unused*/, ExecState& s) noexcept {
     st.push_slot() = s.host.get_tx_context().gas_price;
     return Status::kSuccess;
 }
 inline Status extcodesize(StackTop st, int64_t& gas, ExecState& s) noexcept {
     const Address addr = to_address(st[0]);
-    if (!access_account(gas, s, addr, kColdAccountSurcharge)) return Status::kOutOfGas;
+    if (!access_account(gas, s, addr, kColdAccountSurcharge)) {
+        return Status::kOutOfGas;
+    }
     st[0] = U256{s.host.get_code_size(addr)};
     return Status::kSuccess;
 }
 inline Status extcodecopy(StackTop st, int64_t& gas, ExecState& s) noexcept {
     const Address addr = to_address(st[0]);
-    if (!check_memory(gas, s.memory, st[1], st[3])) return Status::kOutOfGas;
+    if (!check_memory(gas, s.memory, st[1], st[3])) {
+        return Status::kOutOfGas;
+    }
     if (!st[3].is_zero() && !charge(gas, words_cost(kCopyWordCost, st[3].low64()))) {
         return Status::kOutOfGas;
     }
-    if (!access_account(gas, s, addr, kColdAccountSurcharge)) return Status::kOutOfGas;
+    if (!access_account(gas, s, addr, kColdAccountSurcharge)) {
+        return Status::kOutOfGas;
+    }
     if (!st[3].is_zero()) {
         copy_padded(s.memory.data() + st[1].low64(), s.host.get_code(addr), st[2], st[3].low64());
     }
     return Status::kSuccess;
 }
-inline Status returndatasize(StackTop st, int64_t&, ExecState& s) noexcept {
+inline Status returndatasize(StackTop st, int64_t& /*unused*/, ExecState& s) noexcept {
     st.push_slot() = U256{s.return_data.size()};
     return Status::kSuccess;
 }
@@ -205,13 +231,15 @@ inline Status returndatacopy(StackTop st, int64_t& gas, ExecState& s) noexcept {
 }
 inline Status extcodehash(StackTop st, int64_t& gas, ExecState& s) noexcept {
     const Address addr = to_address(st[0]);
-    if (!access_account(gas, s, addr, kColdAccountSurcharge)) return Status::kOutOfGas;
+    if (!access_account(gas, s, addr, kColdAccountSurcharge)) {
+        return Status::kOutOfGas;
+    }
     st[0] = to_u256(s.host.get_code_hash(addr));
     return Status::kSuccess;
 }
 
 // --- 0x40s: block ----------------------------------------------------------------------------
-inline Status blockhash(StackTop st, int64_t&, ExecState& s) noexcept {
+inline Status blockhash(StackTop st, int64_t& /*unused*/, ExecState& s) noexcept {
     const int64_t current = s.host.get_tx_context().block_number;
     const U256& n = st[0];
     // Only the 256 most recent complete blocks are visible.
@@ -223,63 +251,69 @@ inline Status blockhash(StackTop st, int64_t&, ExecState& s) noexcept {
     }
     return Status::kSuccess;
 }
-inline Status coinbase(StackTop st, int64_t&, ExecState& s) noexcept {
+inline Status coinbase(StackTop st, int64_t& /*unused*/, ExecState& s) noexcept {
     st.push_slot() = to_u256(s.host.get_tx_context().coinbase);
     return Status::kSuccess;
 }
-inline Status timestamp(StackTop st, int64_t&, ExecState& s) noexcept {
+inline Status timestamp(StackTop st, int64_t& /*unused*/, ExecState& s) noexcept {
     st.push_slot() = U256{static_cast<uint64_t>(s.host.get_tx_context().timestamp)};
     return Status::kSuccess;
 }
-inline Status number(StackTop st, int64_t&, ExecState& s) noexcept {
+inline Status number(StackTop st, int64_t& /*unused*/, ExecState& s) noexcept {
     st.push_slot() = U256{static_cast<uint64_t>(s.host.get_tx_context().block_number)};
     return Status::kSuccess;
 }
-inline Status prevrandao(StackTop st, int64_t&, ExecState& s) noexcept {
+inline Status prevrandao(StackTop st, int64_t& /*unused*/, ExecState& s) noexcept {
     st.push_slot() = to_u256(s.host.get_tx_context().prev_randao);
     return Status::kSuccess;
 }
-inline Status gaslimit(StackTop st, int64_t&, ExecState& s) noexcept {
+inline Status gaslimit(StackTop st, int64_t& /*unused*/, ExecState& s) noexcept {
     st.push_slot() = U256{static_cast<uint64_t>(s.host.get_tx_context().gas_limit)};
     return Status::kSuccess;
 }
-inline Status chainid(StackTop st, int64_t&, ExecState& s) noexcept {
+inline Status chainid(StackTop st, int64_t& /*unused*/, ExecState& s) noexcept {
     st.push_slot() = s.host.get_tx_context().chain_id;
     return Status::kSuccess;
 }
-inline Status selfbalance(StackTop st, int64_t&, ExecState& s) noexcept {
+inline Status selfbalance(StackTop st, int64_t& /*unused*/, ExecState& s) noexcept {
     st.push_slot() = s.host.get_balance(s.msg.recipient);
     return Status::kSuccess;
 }
-inline Status basefee(StackTop st, int64_t&, ExecState& s) noexcept {
+inline Status basefee(StackTop st, int64_t& /*unused*/, ExecState& s) noexcept {
     st.push_slot() = s.host.get_tx_context().base_fee;
     return Status::kSuccess;
 }
-inline Status blobhash(StackTop st, int64_t&, ExecState& s) noexcept {
+inline Status blobhash(StackTop st, int64_t& /*unused*/, ExecState& s) noexcept {
     const auto hashes = s.host.get_tx_context().blob_hashes;
     st[0] =
         st[0].fits_u64() && st[0].low64() < hashes.size() ? to_u256(hashes[st[0].low64()]) : U256{};
     return Status::kSuccess;
 }
-inline Status blobbasefee(StackTop st, int64_t&, ExecState& s) noexcept {
+inline Status blobbasefee(StackTop st, int64_t& /*unused*/, ExecState& s) noexcept {
     st.push_slot() = s.host.get_tx_context().blob_base_fee;
     return Status::kSuccess;
 }
 
 // --- 0x50s: stack, memory, storage, flow -----------------------------------------------------
-inline void pop(StackTop) noexcept {}
+inline void pop(StackTop /*unused*/) noexcept {}
 inline Status mload(StackTop st, int64_t& gas, ExecState& s) noexcept {
-    if (!check_memory(gas, s.memory, st[0], U256{32})) return Status::kOutOfGas;
+    if (!check_memory(gas, s.memory, st[0], U256{32})) {
+        return Status::kOutOfGas;
+    }
     put(st[0], load_be256(s.memory.data() + st[0].low64()));
     return Status::kSuccess;
 }
 inline Status mstore(StackTop st, int64_t& gas, ExecState& s) noexcept {
-    if (!check_memory(gas, s.memory, st[0], U256{32})) return Status::kOutOfGas;
+    if (!check_memory(gas, s.memory, st[0], U256{32})) {
+        return Status::kOutOfGas;
+    }
     store_be256(s.memory.data() + st[0].low64(), st[1]);
     return Status::kSuccess;
 }
 inline Status mstore8(StackTop st, int64_t& gas, ExecState& s) noexcept {
-    if (!check_memory(gas, s.memory, st[0], U256{1})) return Status::kOutOfGas;
+    if (!check_memory(gas, s.memory, st[0], U256{1})) {
+        return Status::kOutOfGas;
+    }
     s.memory[st[0].low64()] = static_cast<uint8_t>(st[1].low64());
     return Status::kSuccess;
 }
@@ -311,8 +345,12 @@ inline constexpr std::array<SstoreCost, 9> kSstoreCosts = {{
 static_assert(static_cast<size_t>(StorageStatus::kModifiedRestored) == 8);
 
 inline Status sstore(StackTop st, int64_t& gas, ExecState& s) noexcept {
-    if (s.msg.is_static) return Status::kStaticModeViolation;
-    if (gas <= kSstoreSentry) return Status::kOutOfGas;  // EIP-2200 sentry
+    if (s.msg.is_static) {
+        return Status::kStaticModeViolation;
+    }
+    if (gas <= kSstoreSentry) {
+        return Status::kOutOfGas;  // EIP-2200 sentry
+    }
     int64_t cost = 0;
     if (s.host.access_storage(s.msg.recipient, st[0]) == AccessStatus::kCold) {
         cost = kColdSloadCost;
@@ -320,7 +358,9 @@ inline Status sstore(StackTop st, int64_t& gas, ExecState& s) noexcept {
     const StorageStatus status = s.host.set_storage(s.msg.recipient, st[0], st[1]);
     const SstoreCost& c = kSstoreCosts[static_cast<size_t>(status)];
     s.gas_refund += c.refund;
-    if (!charge(gas, cost + c.gas)) return Status::kOutOfGas;
+    if (!charge(gas, cost + c.gas)) {
+        return Status::kOutOfGas;
+    }
     return Status::kSuccess;
 }
 inline Pc jump_to(ExecState& s, const U256& dst) noexcept {
@@ -330,29 +370,33 @@ inline Pc jump_to(ExecState& s, const U256& dst) noexcept {
     }
     return s.code.code() + dst.low64();
 }
-inline Pc jump(StackTop st, int64_t&, ExecState& s, Pc) noexcept { return jump_to(s, st[0]); }
-inline Pc jumpi(StackTop st, int64_t&, ExecState& s, Pc pc) noexcept {
+inline Pc jump(StackTop st, int64_t& /*unused*/, ExecState& s, Pc /*unused*/) noexcept {
+    return jump_to(s, st[0]);
+}
+inline Pc jumpi(StackTop st, int64_t& /*unused*/, ExecState& s, Pc pc) noexcept {
     return st[1].is_zero() ? pc + 1 : jump_to(s, st[0]);
 }
-inline Pc pc(StackTop st, int64_t&, ExecState& s, Pc pc) noexcept {
+inline Pc pc(StackTop st, int64_t& /*unused*/, ExecState& s, Pc pc) noexcept {
     st.push_slot() = U256{static_cast<uint64_t>(pc - s.code.code())};
     return pc + 1;
 }
-inline Status msize(StackTop st, int64_t&, ExecState& s) noexcept {
+inline Status msize(StackTop st, int64_t& /*unused*/, ExecState& s) noexcept {
     st.push_slot() = U256{s.memory.size()};
     return Status::kSuccess;
 }
-inline Status gas(StackTop st, int64_t& gas, ExecState&) noexcept {
+inline Status gas(StackTop st, int64_t& gas, ExecState& /*unused*/) noexcept {
     st.push_slot() = U256{static_cast<uint64_t>(gas)};
     return Status::kSuccess;
 }
-inline void jumpdest(StackTop) noexcept {}
-inline Status tload(StackTop st, int64_t&, ExecState& s) noexcept {
+inline void jumpdest(StackTop /*unused*/) noexcept {}
+inline Status tload(StackTop st, int64_t& /*unused*/, ExecState& s) noexcept {
     st[0] = s.host.get_transient_storage(s.msg.recipient, st[0]);
     return Status::kSuccess;
 }
-inline Status tstore(StackTop st, int64_t&, ExecState& s) noexcept {
-    if (s.msg.is_static) return Status::kStaticModeViolation;
+inline Status tstore(StackTop st, int64_t& /*unused*/, ExecState& s) noexcept {
+    if (s.msg.is_static) {
+        return Status::kStaticModeViolation;
+    }
     s.host.set_transient_storage(s.msg.recipient, st[0], st[1]);
     return Status::kSuccess;
 }
@@ -364,8 +408,12 @@ inline Status mcopy(StackTop st, int64_t& gas, ExecState& s) noexcept {
     if (!check_memory(gas, s.memory, src, size) || !check_memory(gas, s.memory, dst, size)) {
         return Status::kOutOfGas;
     }
-    if (size.is_zero()) return Status::kSuccess;
-    if (!charge(gas, words_cost(kCopyWordCost, size.low64()))) return Status::kOutOfGas;
+    if (size.is_zero()) {
+        return Status::kSuccess;
+    }
+    if (!charge(gas, words_cost(kCopyWordCost, size.low64()))) {
+        return Status::kOutOfGas;
+    }
     std::memmove(s.memory.data() + dst.low64(), s.memory.data() + src.low64(), size.low64());
     return Status::kSuccess;
 }
@@ -380,16 +428,20 @@ template <size_t N>
     constexpr size_t kFull = N / 8;
     constexpr size_t kRest = N % 8;
     const uint8_t* end = p + N;
-    for (size_t i = 0; i < kFull; ++i) r.limbs[i] = load_be64(end - 8 * (i + 1));
+    for (size_t i = 0; i < kFull; ++i) {
+        r.limbs[i] = load_be64(end - 8 * (i + 1));
+    }
     if constexpr (kRest != 0) {
         uint64_t v = 0;
-        for (size_t j = 0; j < kRest; ++j) v = (v << 8) | p[j];
+        for (size_t j = 0; j < kRest; ++j) {
+            v = (v << 8) | p[j];
+        }
         r.limbs[kFull] = v;
     }
     return r;
 }
 template <size_t N>
-inline Pc push(StackTop st, int64_t&, ExecState&, Pc pc) noexcept {
+inline Pc push(StackTop st, int64_t& /*unused*/, ExecState& /*unused*/, Pc pc) noexcept {
     put(st.push_slot(), load_immediate<N>(pc + 1));
     return pc + 1 + N;
 }
@@ -401,20 +453,28 @@ template <size_t N>
 inline void swap(StackTop st) noexcept {
     U256& a = st[0];
     U256& b = st[N];
-    for (size_t i = 0; i < 4; ++i) std::swap(a.limbs[i], b.limbs[i]);
+    for (size_t i = 0; i < 4; ++i) {
+        std::swap(a.limbs[i], b.limbs[i]);
+    }
 }
 
 // --- 0xa0s: LOG ------------------------------------------------------------------------------
 template <size_t N>
 inline Status log(StackTop st, int64_t& gas, ExecState& s) noexcept {
-    if (s.msg.is_static) return Status::kStaticModeViolation;
-    if (!check_memory(gas, s.memory, st[0], st[1])) return Status::kOutOfGas;
+    if (s.msg.is_static) {
+        return Status::kStaticModeViolation;
+    }
+    if (!check_memory(gas, s.memory, st[0], st[1])) {
+        return Status::kOutOfGas;
+    }
     const uint64_t size = st[1].low64();
     if (!st[1].is_zero() && !charge(gas, kLogByteCost * static_cast<int64_t>(size))) {
         return Status::kOutOfGas;
     }
-    std::array<Hash32, N> topics;
-    for (size_t i = 0; i < N; ++i) topics[i] = to_hash32(st[2 + i]);
+    std::array<Hash32, N> topics{};
+    for (size_t i = 0; i < N; ++i) {
+        topics[i] = to_hash32(st[2 + i]);
+    }
     const ByteView data =
         st[1].is_zero() ? ByteView{} : ByteView{s.memory.data() + st[0].low64(), size};
     s.host.emit_log(s.msg.recipient, data, topics);
@@ -452,11 +512,17 @@ inline Status call_impl(StackTop st, int64_t& gas, ExecState& s) noexcept {
         !check_memory(gas, s.memory, out_off, out_size)) {
         return Status::kOutOfGas;
     }
-    if (!access_account(gas, s, dst, kColdAccountSurcharge)) return Status::kOutOfGas;
+    if (!access_account(gas, s, dst, kColdAccountSurcharge)) {
+        return Status::kOutOfGas;
+    }
     if (has_value) {
         int64_t cost = kCallValueCost;
-        if (Kind == CallKind::kCall && !s.host.account_exists(dst)) cost += kNewAccountCost;
-        if (!charge(gas, cost)) return Status::kOutOfGas;
+        if (Kind == CallKind::kCall && !s.host.account_exists(dst)) {
+            cost += kNewAccountCost;
+        }
+        if (!charge(gas, cost)) {
+            return Status::kOutOfGas;
+        }
     }
 
     const int64_t cap = all_but_64th(gas);
@@ -465,7 +531,9 @@ inline Status call_impl(StackTop st, int64_t& gas, ExecState& s) noexcept {
             ? static_cast<int64_t>(gas_requested.low64())
             : cap;
     gas -= call_gas;
-    if (has_value) call_gas += kCallStipend;
+    if (has_value) {
+        call_gas += kCallStipend;
+    }
 
     result = U256{};
     s.return_data.clear();
@@ -500,7 +568,9 @@ inline Status call_impl(StackTop st, int64_t& gas, ExecState& s) noexcept {
     ExecResult r = s.host.call(m);
     if (!out_size.is_zero()) {
         const uint64_t n = std::min<uint64_t>(out_size.low64(), r.output.size());
-        if (n != 0) std::memcpy(s.memory.data() + out_off.low64(), r.output.data(), n);
+        if (n != 0) {
+            std::memcpy(s.memory.data() + out_off.low64(), r.output.data(), n);
+        }
     }
     gas += r.gas_left;
     if (r.status == Status::kSuccess) {
@@ -527,20 +597,32 @@ inline Status staticcall(StackTop st, int64_t& gas, ExecState& s) noexcept {
 template <CallKind Kind>
 inline Status create_impl(StackTop st, int64_t& gas, ExecState& s) noexcept {
     constexpr bool kIsCreate2 = Kind == CallKind::kCreate2;
-    if (s.msg.is_static) return Status::kStaticModeViolation;
+    if (s.msg.is_static) {
+        return Status::kStaticModeViolation;
+    }
     const U256 value = st[0];
     const U256 off = st[1];
     const U256 size = st[2];
     U256& result = st[kIsCreate2 ? 3 : 2];
-    if (!check_memory(gas, s.memory, off, size)) return Status::kOutOfGas;
-    if (size > U256{kMaxInitcodeSize}) return Status::kOutOfGas;  // EIP-3860
+    if (!check_memory(gas, s.memory, off, size)) {
+        return Status::kOutOfGas;
+    }
+    if (size > U256{kMaxInitcodeSize}) {
+        return Status::kOutOfGas;  // EIP-3860
+    }
     const uint64_t n = size.low64();
     int64_t cost = words_cost(kInitcodeWordCost, n);
-    if constexpr (kIsCreate2) cost += words_cost(kKeccakWordCost, n);  // address hashing
-    if (!charge(gas, cost)) return Status::kOutOfGas;
+    if constexpr (kIsCreate2) {
+        cost += words_cost(kKeccakWordCost, n);  // address hashing
+    }
+    if (!charge(gas, cost)) {
+        return Status::kOutOfGas;
+    }
 
     Hash32 salt;
-    if constexpr (kIsCreate2) salt = to_hash32(st[3]);
+    if constexpr (kIsCreate2) {
+        salt = to_hash32(st[3]);
+    }
     result = U256{};
     s.return_data.clear();
     if (s.msg.depth >= kMaxCallDepth ||
@@ -587,17 +669,17 @@ inline Pc halt_with_output(StackTop st, int64_t& gas, ExecState& s, Status statu
     }
     return nullptr;
 }
-inline Pc return_(StackTop st, int64_t& gas, ExecState& s, Pc) noexcept {
+inline Pc ret(StackTop st, int64_t& gas, ExecState& s, Pc /*unused*/) noexcept {
     return halt_with_output(st, gas, s, Status::kSuccess);
 }
-inline Pc revert(StackTop st, int64_t& gas, ExecState& s, Pc) noexcept {
+inline Pc revert(StackTop st, int64_t& gas, ExecState& s, Pc /*unused*/) noexcept {
     return halt_with_output(st, gas, s, Status::kRevert);
 }
-inline Pc invalid(StackTop, int64_t&, ExecState& s, Pc) noexcept {
+inline Pc invalid(StackTop /*unused*/, int64_t& /*unused*/, ExecState& s, Pc /*unused*/) noexcept {
     s.status = Status::kInvalidInstruction;
     return nullptr;
 }
-inline Pc selfdestruct(StackTop st, int64_t& gas, ExecState& s, Pc) noexcept {
+inline Pc selfdestruct(StackTop st, int64_t& gas, ExecState& s, Pc /*unused*/) noexcept {
     if (s.msg.is_static) {
         s.status = Status::kStaticModeViolation;
         return nullptr;

@@ -109,6 +109,29 @@ bool in_g1(const Affine<F>& p) noexcept {
     return xxp.x == fp(kBeta) * p.x * z2 && -xxp.y == p.y * z2 * xxp.z;
 }
 
+/// [k]P for P in G1 and k < r: k = k2 x^2 + k1 with k1 < x^2 (two divisions by |x|), and
+/// [x^2]P = -phi(P), so [k]P = [k1]P + [k2](beta x, -y) with 128-bit halves (GLV without a
+/// lattice: the endomorphism's eigenvalue is itself a square of the curve parameter).
+Jacobian<F> g1_mul(const Affine<F>& p, const Limbs<4>& k) noexcept {
+    if (p.inf) return {F::one(), F::one(), F::zero()};
+    const auto divmod = [](const Limbs<4>& a, Limbs<4>& rem) {
+        const Limbs<4> q = limbs_div_small(a, kBlsAbsX);
+        // rem = a - q |x| (below |x|).
+        u128 prod = static_cast<u128>(q[0]) * kBlsAbsX;
+        rem = {static_cast<uint64_t>(a[0] - static_cast<uint64_t>(prod)), 0, 0, 0};
+        return q;
+    };
+    Limbs<4> r1;
+    Limbs<4> r2;
+    const Limbs<4> q1 = divmod(k, r1);
+    const Limbs<4> k2 = divmod(q1, r2);
+    // k1 = r2 |x| + r1 < x^2.
+    const u128 k1v = static_cast<u128>(r2[0]) * kBlsAbsX + r1[0];
+    const Limbs<4> k1{static_cast<uint64_t>(k1v), static_cast<uint64_t>(k1v >> 64), 0, 0};
+    const Affine<F> phi_neg{fp(kBeta) * p.x, -p.y, false};
+    return double_scalar_mul(p, k1, phi_neg, k2);
+}
+
 /// ZCash serialisation of a compressed G1 point (48 bytes, flags in the top three bits):
 /// compressed, infinity (then every other bit zero) and sign (y is the larger root).
 bool decode_g1_compressed(const uint8_t* in, Affine<F>& out) noexcept {
@@ -168,8 +191,8 @@ std::optional<bool> kzg_verify_proof(const uint8_t* commitment, const uint8_t* z
     // The specification's check e(P - [y]G1, -G2) * e(proof, [tau]G2 - [z]G2) == 1, rewritten by
     // bilinearity as e(P - [y]G1 + [z]proof, -G2) * e(proof, [tau]G2) == 1 so that both scalar
     // multiplications happen in G1 (three times cheaper than in G2) and the G2 side is fixed.
-    const Jacobian<F> lhs = jac_add(
-        jac_add(to_jacobian(c), jac_neg(scalar_mul(g1_generator(), ys))), scalar_mul(pi, zs));
+    const Jacobian<F> lhs =
+        jac_add(jac_add(to_jacobian(c), jac_neg(g1_mul(g1_generator(), ys))), g1_mul(pi, zs));
     const Affine<F> a = to_affine(lhs);
     // The G2 side is fixed: its Miller-loop lines are computed once.
     static const BlsPairing::Prepared neg_g2 = [] {
@@ -202,6 +225,12 @@ bool test_bls12_381_constants_valid() noexcept {
     const auto in_group = [](const auto& p, const auto& b) {
         return on_curve(p.x, p.y, b) && scalar_mul(p, kOrder).is_inf();
     };
+    // The split multiplication agrees with double-and-add (r - 1 exercises both halves).
+    Limbs<4> k = kOrder;
+    k[0] -= 1;
+    const Affine<F> a = to_affine(g1_mul(g1_generator(), k));
+    const Affine<F> b = to_affine(scalar_mul(g1_generator(), k));
+    if (a.inf || b.inf || !(a.x == b.x) || !(a.y == b.y)) return false;
     return in_group(g1_generator(), F::from_u64(4)) && in_g1(g1_generator()) &&
            in_group(g2_generator(), Bls381Pairing::twist_b()) &&
            in_group(tau_g2(), Bls381Pairing::twist_b());

@@ -166,21 +166,7 @@ Jacobian<F> glv_mul(const Affine<F>& p, Limbs<4> k) noexcept {
     k2 = abs_signed(k2, neg2);
     const Affine<F> p1{p.x, neg1 ? -p.y : p.y, false};
     const Affine<F> p2{F::from_limbs(kBeta) * p.x, neg2 ? -p.y : p.y, false};
-    const Affine<F> p12 = to_affine(jac_add_affine(to_jacobian(p1), p2));
-    Jacobian<F> r{F::one(), F::one(), F::zero()};
-    for (size_t i = std::max(limbs_bit_width(k1), limbs_bit_width(k2)); i-- > 0;) {
-        r = jac_double(r);
-        const bool b1 = limbs_bit(k1, i);
-        const bool b2 = limbs_bit(k2, i);
-        if (b1 && b2) {
-            r = jac_add_affine(r, p12);
-        } else if (b1) {
-            r = jac_add_affine(r, p1);
-        } else if (b2) {
-            r = jac_add_affine(r, p2);
-        }
-    }
-    return r;
+    return double_scalar_mul(p1, k1, p2, k2);
 }
 
 /// 64 bytes x || y; (0, 0) is infinity. False: a coordinate not below p or not on the curve.

@@ -6,6 +6,7 @@
 // on curves with high-degree twists" (PKC 2010). Plain value types; not constant time.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cstddef>
@@ -121,6 +122,27 @@ template <class F, size_t M>
     for (size_t i = limbs_bit_width(k); i-- > 0;) {
         r = jac_double(r);
         if (limbs_bit(k, i)) r = jac_add_affine(r, p);
+    }
+    return r;
+}
+
+/// [k1]p1 + [k2]p2 with shared doublings (Straus-Shamir), affine inputs.
+template <class F, size_t M>
+[[nodiscard]] Jacobian<F> double_scalar_mul(const Affine<F>& p1, const Limbs<M>& k1,
+                                            const Affine<F>& p2, const Limbs<M>& k2) noexcept {
+    const Affine<F> p12 = to_affine(jac_add_affine(to_jacobian(p1), p2));
+    Jacobian<F> r{F::one(), F::one(), F::zero()};
+    for (size_t i = std::max(limbs_bit_width(k1), limbs_bit_width(k2)); i-- > 0;) {
+        r = jac_double(r);
+        const bool b1 = limbs_bit(k1, i);
+        const bool b2 = limbs_bit(k2, i);
+        if (b1 && b2) {
+            r = jac_add_affine(r, p12);
+        } else if (b1) {
+            r = jac_add_affine(r, p1);
+        } else if (b2) {
+            r = jac_add_affine(r, p2);
+        }
     }
     return r;
 }

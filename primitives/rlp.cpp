@@ -113,7 +113,9 @@ enum class HeaderStatus : uint8_t {
 // far (is_list, and for truncations header_len and payload_len), for the message.
 inline HeaderStatus parse_header(ByteView in, size_t pos, Header& h) noexcept {
     const size_t remaining = in.size() - pos;
-    if (remaining == 0) return HeaderStatus::kEmpty;
+    if (remaining == 0) {
+        return HeaderStatus::kEmpty;
+    }
     const uint8_t prefix = in[pos];
     if (prefix < kStringBase) {
         h = Header{false, 0, 1};  // the byte is its own payload
@@ -124,7 +126,9 @@ inline HeaderStatus parse_header(ByteView in, size_t pos, Header& h) noexcept {
     if (short_len <= kShortMax) {
         h.header_len = 1;
         h.payload_len = short_len;
-        if (short_len > remaining - 1) return HeaderStatus::kTruncatedPayload;
+        if (short_len > remaining - 1) {
+            return HeaderStatus::kTruncatedPayload;
+        }
         if (short_len == 1 && !h.is_list && in[pos + 1] < kStringBase) {
             return HeaderStatus::kSingleByte;
         }
@@ -133,23 +137,35 @@ inline HeaderStatus parse_header(ByteView in, size_t pos, Header& h) noexcept {
     // Long form: the prefix gives the width of a big-endian length that follows.
     const size_t width = short_len - kShortMax;  // 1..8
     h.header_len = 1 + width;
-    if (width > remaining - 1) return HeaderStatus::kTruncatedLength;
-    if (in[pos + 1] == 0) return HeaderStatus::kLeadingZeroLength;
+    if (width > remaining - 1) {
+        return HeaderStatus::kTruncatedLength;
+    }
+    if (in[pos + 1] == 0) {
+        return HeaderStatus::kLeadingZeroLength;
+    }
     uint64_t len = 0;
-    for (size_t i = 0; i < width; ++i) len = (len << 8) | in[pos + 1 + i];
-    if (len <= kShortMax) return HeaderStatus::kLongFormForShort;
+    for (size_t i = 0; i < width; ++i) {
+        len = (len << 8) | in[pos + 1 + i];
+    }
+    if (len <= kShortMax) {
+        return HeaderStatus::kLongFormForShort;
+    }
     if (len > std::numeric_limits<size_t>::max() - h.header_len) {
         return HeaderStatus::kLengthOverflow;
     }
     h.payload_len = static_cast<size_t>(len);
-    if (h.payload_len > remaining - h.header_len) return HeaderStatus::kTruncatedPayload;
+    if (h.payload_len > remaining - h.header_len) {
+        return HeaderStatus::kTruncatedPayload;
+    }
     return HeaderStatus::kOk;
 }
 
 // The long-form length at `pos`, re-read for messages (parse_header has validated its width).
 uint64_t long_length(ByteView in, size_t pos, size_t header_len) noexcept {
     uint64_t len = 0;
-    for (size_t i = 1; i < header_len; ++i) len = (len << 8) | in[pos + i];
+    for (size_t i = 1; i < header_len; ++i) {
+        len = (len << 8) | in[pos + i];
+    }
     return len;
 }
 
@@ -221,7 +237,9 @@ inline bool canonical_integer(ByteView payload, size_t max_width) noexcept {
 inline uint64_t load_be64(const uint8_t* p) noexcept {
     uint64_t v = 0;
     std::memcpy(&v, p, 8);
-    if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
+    if constexpr (std::endian::native == std::endian::little) {
+        v = __builtin_bswap64(v);
+    }
     return v;
 }
 
@@ -285,8 +303,9 @@ Result<uint64_t> Decoder::read_u64() {
         return integer_error(payload, offset(), 8, "u64");
     }
     std::array<uint8_t, 8> buf{};  // right-aligned big-endian
-    if (!payload.empty())
+    if (!payload.empty()) {
         std::memcpy(buf.data() + (8 - payload.size()), payload.data(), payload.size());
+    }
     *this = probe;
     return load_be64(buf.data());
 }

@@ -6,8 +6,8 @@
 // must re-encode to the same item. Any mismatch aborts; sanitizers catch out-of-bounds reads.
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
 #include <cstdlib>
+#include <iostream>
 
 #include "primitives/rlp.hpp"
 
@@ -20,12 +20,14 @@ using pel::rlp::Decoder;
 constexpr int kMaxDepth = 64;
 
 [[noreturn]] void fail(const char* what, size_t offset) {
-    std::fprintf(stderr, "rlp_fuzz: %s (item at offset %zu)\n", what, offset);
+    std::cerr << "rlp_fuzz: " << what << " (item at offset " << offset << ")\n";
     std::abort();
 }
 
 void check_same(const Bytes& encoded, size_t from, ByteView raw, const char* what, size_t at) {
-    if (!pel::equal(ByteView(encoded).subspan(from), raw)) fail(what, at);
+    if (!pel::equal(ByteView(encoded).subspan(from), raw)) {
+        fail(what, at);
+    }
 }
 
 // Checks that each typed reader either rejects the string item at the front of `d` or accepts a
@@ -58,31 +60,48 @@ void check_typed_readers(const Decoder& d, ByteView raw, size_t at) {
 
 // Decodes every item in `d`, appending the re-encoding to `out`. Returns false if any item is
 // rejected (or nesting exceeds kMaxDepth); the bytes in `out` are then meaningless.
-bool walk(Decoder d, int depth, Bytes& out) {
+bool walk(Decoder d, int depth, Bytes& out) {  // NOLINT(misc-no-recursion): depth-bounded
     while (!d.at_end()) {
         const size_t at = d.offset();
         Decoder probe = d;
         const auto raw = probe.read_raw_item();
         const auto header = d.peek_header();
-        if (raw.has_value() != header.has_value())
+        if (raw.has_value() != header.has_value()) {
             fail("read_raw_item and peek_header disagree", at);
-        if (!raw) return false;
-        if (raw->size() != header->header_len + header->payload_len) fail("raw item size", at);
+        }
+        if (!raw) {
+            return false;
+        }
+        if (raw->size() != header->header_len + header->payload_len) {
+            fail("raw item size", at);
+        }
 
         const size_t start = out.size();
         if (header->is_list) {
-            if (d.read_bytes()) fail("read_bytes accepted a list", at);
+            if (d.read_bytes()) {
+                fail("read_bytes accepted a list", at);
+            }
             auto inner = d.read_list();
-            if (!inner) fail("read_list rejected what peek_header accepted", at);
-            if (depth >= kMaxDepth) return false;
+            if (!inner) {
+                fail("read_list rejected what peek_header accepted", at);
+            }
+            if (depth >= kMaxDepth) {
+                return false;
+            }
             Bytes payload;
-            if (!walk(*inner, depth + 1, payload)) return false;
+            if (!walk(*inner, depth + 1, payload)) {
+                return false;
+            }
             pel::rlp::encode_list(out, payload);
         } else {
             check_typed_readers(d, *raw, at);
-            if (Decoder c = d; c.read_list()) fail("read_list accepted a string", at);
+            if (Decoder c = d; c.read_list()) {
+                fail("read_list accepted a string", at);
+            }
             auto bytes = d.read_bytes();
-            if (!bytes) fail("read_bytes rejected what peek_header accepted", at);
+            if (!bytes) {
+                fail("read_bytes rejected what peek_header accepted", at);
+            }
             pel::rlp::encode_bytes(out, *bytes);
         }
         check_same(out, start, *raw, "accepted item does not re-encode to its input bytes", at);
@@ -91,7 +110,9 @@ bool walk(Decoder d, int depth, Bytes& out) {
             fail("header_size disagrees with the decoded header", at);
         }
     }
-    if (!d.expect_end()) fail("expect_end failed at the end", d.offset());
+    if (!d.expect_end()) {
+        fail("expect_end failed at the end", d.offset());
+    }
     return true;
 }
 

@@ -9,6 +9,7 @@ packages=(
   build-essential cmake ninja-build pkg-config g++ clang clang-format libclang-rt-14-dev
   # libraries
   libssl-dev libsecp256k1-dev libboost-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
+  libleveldb-dev libtbb-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
 )

@@ -287,9 +287,9 @@ constexpr uint64_t kTen19 = 10'000'000'000'000'000'000ULL;  // the largest power
 
 }  // namespace
 
-U256 operator/(const U256& a, const U256& b) noexcept { return divmod(a, b).quot; }
+U256 detail::udiv_wide(const U256& a, const U256& b) noexcept { return divmod(a, b).quot; }
 
-U256 operator%(const U256& a, const U256& b) noexcept {
+U256 detail::umod_wide(const U256& a, const U256& b) noexcept {
     // Same as divmod but without storing the quotient.
     const size_t n = significant_limbs(b.limbs.data(), 4);
     if (n <= 1) {

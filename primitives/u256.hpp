@@ -23,6 +23,14 @@ namespace detail {
 __extension__ using u128 = unsigned __int128;
 }  // namespace detail
 
+class U256;
+namespace detail {
+/// The out-of-line parts of U256's operator/ and operator% (u256.cpp), for operands that do not
+/// both fit 64 bits. Same contract as the operators; not for direct use.
+[[nodiscard]] U256 udiv_wide(const U256& a, const U256& b) noexcept;
+[[nodiscard]] U256 umod_wide(const U256& a, const U256& b) noexcept;
+}  // namespace detail
+
 class U256 {
   public:
     /// limbs[0] is the least significant 64 bits.
@@ -156,10 +164,21 @@ class U256 {
         r3 += x[2] * y[1] + static_cast<uint64_t>(t >> 64) + x[3] * y[0];
         return {r0, r1, r2, r3};
     }
-    /// Unsigned division; x / 0 == 0 (EVM DIV).
-    friend U256 operator/(const U256& a, const U256& b) noexcept;
+    /// Unsigned division; x / 0 == 0 (EVM DIV). Inline when both operands fit 64 bits (the
+    /// common case in contracts), Knuth's Algorithm D out of line otherwise.
+    friend U256 operator/(const U256& a, const U256& b) noexcept {
+        if (a.fits_u64() && b.fits_u64()) {
+            return b.limbs[0] != 0 ? U256{a.limbs[0] / b.limbs[0]} : U256{};
+        }
+        return detail::udiv_wide(a, b);
+    }
     /// Unsigned remainder; x % 0 == 0 (EVM MOD).
-    friend U256 operator%(const U256& a, const U256& b) noexcept;
+    friend U256 operator%(const U256& a, const U256& b) noexcept {
+        if (a.fits_u64() && b.fits_u64()) {
+            return b.limbs[0] != 0 ? U256{a.limbs[0] % b.limbs[0]} : U256{};
+        }
+        return detail::umod_wide(a, b);
+    }
 
     U256& operator+=(const U256& b) noexcept { return *this = *this + b; }
     U256& operator-=(const U256& b) noexcept { return *this = *this - b; }

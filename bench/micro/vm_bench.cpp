@@ -19,28 +19,37 @@ namespace {
 /// A host with empty state: everything is absent, warm and zero.
 class NullHost final : public Host {
   public:
-    bool account_exists(const Address&) noexcept override { return false; }
-    U256 get_balance(const Address&) noexcept override { return {}; }
-    size_t get_code_size(const Address&) noexcept override { return 0; }
-    Hash32 get_code_hash(const Address&) noexcept override { return {}; }
-    ByteView get_code(const Address&) noexcept override { return {}; }
-    U256 get_storage(const Address&, const U256&) noexcept override { return {}; }
-    StorageStatus set_storage(const Address&, const U256&, const U256&) noexcept override {
+    bool account_exists(const Address& /*addr*/) noexcept override { return false; }
+    U256 get_balance(const Address& /*addr*/) noexcept override { return {}; }
+    size_t get_code_size(const Address& /*addr*/) noexcept override { return 0; }
+    Hash32 get_code_hash(const Address& /*addr*/) noexcept override { return {}; }
+    ByteView get_code(const Address& /*addr*/) noexcept override { return {}; }
+    U256 get_storage(const Address& /*addr*/, const U256& /*key*/) noexcept override { return {}; }
+    StorageStatus set_storage(const Address& /*addr*/, const U256& /*key*/,
+                              const U256& /*value*/) noexcept override {
         return StorageStatus::kAssigned;
     }
-    U256 get_transient_storage(const Address&, const U256&) noexcept override { return {}; }
-    void set_transient_storage(const Address&, const U256&, const U256&) noexcept override {}
-    bool selfdestruct(const Address&, const Address&) noexcept override { return false; }
+    U256 get_transient_storage(const Address& /*addr*/, const U256& /*key*/) noexcept override {
+        return {};
+    }
+    void set_transient_storage(const Address& /*addr*/, const U256& /*key*/,
+                               const U256& /*value*/) noexcept override {}
+    bool selfdestruct(const Address& /*addr*/, const Address& /*beneficiary*/) noexcept override {
+        return false;
+    }
     ExecResult call(const Message& msg) noexcept override {
         ExecResult r;
         r.gas_left = msg.gas;
         return r;
     }
     const TxContext& get_tx_context() noexcept override { return tx_; }
-    Hash32 get_block_hash(int64_t) noexcept override { return {}; }
-    void emit_log(const Address&, ByteView, std::span<const Hash32>) noexcept override {}
-    AccessStatus access_account(const Address&) noexcept override { return AccessStatus::kWarm; }
-    AccessStatus access_storage(const Address&, const U256&) noexcept override {
+    Hash32 get_block_hash(int64_t /*block_number*/) noexcept override { return {}; }
+    void emit_log(const Address& /*addr*/, ByteView /*data*/,
+                  std::span<const Hash32> /*topics*/) noexcept override {}
+    AccessStatus access_account(const Address& /*addr*/) noexcept override {
+        return AccessStatus::kWarm;
+    }
+    AccessStatus access_storage(const Address& /*addr*/, const U256& /*key*/) noexcept override {
         return AccessStatus::kWarm;
     }
 
@@ -56,7 +65,7 @@ void run_code(benchmark::State& state, const Bytes& code) {
     Message msg;
     msg.gas = 100'000'000;
     int64_t gas_used = 0;
-    for (auto _ : state) {
+    for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores)
         const ExecResult r = vm.execute(host, msg, code, &hash);
         if (r.status != Status::kSuccess) {
             state.SkipWithError("execution failed");

@@ -3,9 +3,11 @@
 // usual push/store/return sequences.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <initializer_list>
 #include <string>
+#include <utility>
 
 #include "primitives/bytes.hpp"
 #include "primitives/hash.hpp"
@@ -27,14 +29,16 @@ struct Code {
     // Byte by byte: GCC 12 at -O3 reports a bogus -Warray-bounds for vector::insert here.
     Code& operator+=(const Code& b) {
         bytes.reserve(bytes.size() + b.bytes.size());
-        for (const uint8_t x : b.bytes) bytes.push_back(x);
+        for (const uint8_t x : b.bytes) {
+            bytes.push_back(x);
+        }
         return *this;
     }
     [[nodiscard]] size_t size() const { return bytes.size(); }
 };
 
 inline Code operator+(Opcode a, Opcode b) { return Code{a} + Code{b}; }
-inline Code operator+(Code a, Opcode b) { return a + Code{b}; }
+inline Code operator+(Code a, Opcode b) { return std::move(a) + Code{b}; }
 
 /// Raw bytes.
 inline Code raw(std::initializer_list<uint8_t> b) {
@@ -45,12 +49,14 @@ inline Code raw(std::initializer_list<uint8_t> b) {
 
 /// PUSHn with exactly `n` bytes of `v` (big-endian, low-order bytes kept).
 inline Code push_n(size_t n, const U256& v) {
-    uint8_t buf[32];
-    v.to_be32(buf);
+    std::array<uint8_t, 32> buf{};
+    v.to_be32(buf.data());
     Code c;
     c.bytes.resize(n + 1);
     c.bytes[0] = static_cast<uint8_t>(0x5f + n);
-    for (size_t i = 0; i < n; ++i) c.bytes[1 + i] = buf[32 - n + i];
+    for (size_t i = 0; i < n; ++i) {
+        c.bytes[1 + i] = buf[32 - n + i];
+    }
     return c;
 }
 /// The shortest PUSH1..PUSH32 for v (PUSH1 for zero, so gas is always 3).
@@ -74,13 +80,17 @@ inline Code ret(uint64_t offset, uint64_t size) {
 /// Repeats `c` n times.
 inline Code repeat(const Code& c, size_t n) {
     Code out;
-    for (size_t i = 0; i < n; ++i) out += c;
+    for (size_t i = 0; i < n; ++i) {
+        out += c;
+    }
     return out;
 }
 
 inline Address make_address(uint64_t n) {
     Address a;
-    for (size_t i = 0; i < 8; ++i) a.bytes[19 - i] = static_cast<uint8_t>(n >> (8 * i));
+    for (size_t i = 0; i < 8; ++i) {
+        a.bytes[19 - i] = static_cast<uint8_t>(n >> (8 * i));
+    }
     return a;
 }
 

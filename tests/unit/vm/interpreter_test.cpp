@@ -187,7 +187,9 @@ TEST_F(InterpreterTest, zero_size_never_expands_memory) {
 TEST_F(InterpreterTest, mcopy_copies_overlapping_and_charges) {
     // EIP-5656 example: memory 0x00..0x1f at 0, MCOPY(dst=1, src=0, size=8) -> shift right by one.
     U256 pattern;
-    for (size_t i = 0; i < 32; ++i) pattern = (pattern << 8U) | U256{i};
+    for (size_t i = 0; i < 32; ++i) {
+        pattern = (pattern << 8U) | U256{i};
+    }
     execute(mstore(0, pattern) + push(8) + push(0) + push(1) + O::kMcopy + ret(0, 32));
     ASSERT_EQ(result.status, Status::kSuccess);
     const Bytes expect = {0, 0, 1, 2, 3, 4, 5, 6, 7, 9, 10};
@@ -257,7 +259,9 @@ TEST_F(InterpreterTest, sstore_gas_and_refund_per_storage_status) {
         for (const auto& c : cases) {
             host = MockHost{};
             host.warm_accounts = {kSelf};
-            if (!cold) host.warm_slots.insert({kSelf, U256{7}});
+            if (!cold) {
+                host.warm_slots.insert({kSelf, U256{7}});
+            }
             host.accounts[kSelf].original[U256{7}] = U256{c.original};
             host.accounts[kSelf].storage[U256{7}] = U256{c.current};
             execute(push(c.value) + push(7) + O::kSstore);
@@ -535,7 +539,9 @@ TEST_F(InterpreterTest, staticcall_sets_static_for_callee) {
 /// CALL(gas, to, value, in_off, in_size, out_off, out_size): seven pushes (21 gas).
 Code call_code(const U256& gas, const Address& to, const U256& value, O op = O::kCall) {
     Code c = push(0) + push(0) + push(0) + push(0);
-    if (op == O::kCall || op == O::kCallcode) c += push(value);
+    if (op == O::kCall || op == O::kCallcode) {
+        c += push(value);
+    }
     return c + push(to) + push(gas) + op;
 }
 
@@ -711,7 +717,7 @@ TEST_F(InterpreterTest, create_initcode_size_limit) {
     execute(push(49152) + push(0) + push(0) + O::kCreate, 10'000'000);
     ASSERT_EQ(result.status, Status::kSuccess);
     ASSERT_EQ(host.calls.size(), 1U);
-    const int64_t charged = 9 + 32000 + mem_cost(1536) + 2 * 1536;
+    const int64_t charged = 9 + 32000 + mem_cost(1536) + int64_t{2} * 1536;
     EXPECT_EQ(host.calls[0].msg.gas, (10'000'000 - charged) - (10'000'000 - charged) / 64);
     EXPECT_EQ(host.calls[0].msg.kind, CallKind::kCreate);
     EXPECT_EQ(host.calls[0].input.size(), 49152U);

@@ -67,7 +67,9 @@ class MockHost final : public Host {
         return it == accounts.end() ? 0 : it->second.code.size();
     }
     Hash32 get_code_hash(const Address& addr) noexcept override {
-        if (!account_exists(addr)) return Hash32{};
+        if (!account_exists(addr)) {
+            return Hash32{};
+        }
         return keccak256(accounts[addr].code);
     }
     ByteView get_code(const Address& addr) noexcept override {
@@ -86,9 +88,13 @@ class MockHost final : public Host {
         const U256 original = acc.original.contains(key) ? acc.original[key] : current;
         acc.storage[key] = value;
         // EIP-2200 cases, named as in vm/host.hpp.
-        if (current == value) return StorageStatus::kAssigned;
+        if (current == value) {
+            return StorageStatus::kAssigned;
+        }
         if (original == current) {
-            if (original.is_zero()) return StorageStatus::kAdded;
+            if (original.is_zero()) {
+                return StorageStatus::kAdded;
+            }
             return value.is_zero() ? StorageStatus::kDeleted : StorageStatus::kModified;
         }
         if (!original.is_zero()) {
@@ -96,8 +102,12 @@ class MockHost final : public Host {
                 return value == original ? StorageStatus::kDeletedRestored
                                          : StorageStatus::kDeletedAdded;
             }
-            if (value.is_zero()) return StorageStatus::kModifiedDeleted;
-            if (value == original) return StorageStatus::kModifiedRestored;
+            if (value.is_zero()) {
+                return StorageStatus::kModifiedDeleted;
+            }
+            if (value == original) {
+                return StorageStatus::kModifiedRestored;
+            }
             return StorageStatus::kAssigned;
         }
         return value.is_zero() ? StorageStatus::kAddedDeleted : StorageStatus::kAssigned;
@@ -117,7 +127,9 @@ class MockHost final : public Host {
         calls.push_back({msg, Bytes(msg.input.begin(), msg.input.end())});
         if (call_result) {
             ExecResult r = *call_result;
-            if (r.gas_left < 0) r.gas_left = msg.gas;
+            if (r.gas_left < 0) {
+                r.gas_left = msg.gas;
+            }
             if (msg.kind == CallKind::kCreate || msg.kind == CallKind::kCreate2) {
                 r.create_address = create_address;
             }

@@ -30,7 +30,9 @@ constexpr uint64_t kBlsAbsX = 0xd201000000010000ULL;
 
 constexpr std::array<int8_t, 63> make_loop() {
     std::array<int8_t, 63> d{};
-    for (size_t i = 0; i < 63; ++i) d[i] = static_cast<int8_t>((kBlsAbsX >> (62 - i)) & 1);
+    for (size_t i = 0; i < 63; ++i) {
+        d[i] = static_cast<int8_t>((kBlsAbsX >> (62 - i)) & 1);
+    }
     return d;
 }
 static_assert((kBlsAbsX >> 63) == 1);
@@ -101,9 +103,13 @@ constexpr Limbs<6> kBeta{0x2e01fffffffefffeULL, 0xde17d813620a0002ULL, 0xddb3a93
 bool in_g1(const Affine<F>& p) noexcept {
     const Limbs<1> abs_x{kBlsAbsX};
     const Affine<F> xp = to_affine(scalar_mul(p, abs_x));
-    if (xp.inf) return false;  // x is not a multiple of r: only O would give O
+    if (xp.inf) {
+        return false;  // x is not a multiple of r: only O would give O
+    }
     const Jacobian<F> xxp = scalar_mul(xp, abs_x);
-    if (xxp.is_inf()) return false;
+    if (xxp.is_inf()) {
+        return false;
+    }
     // -[x^2]P = (X/Z^2, -Y/Z^3) against (beta x, y).
     const F z2 = xxp.z.sqr();
     return xxp.x == fp(kBeta) * p.x * z2 && -xxp.y == p.y * z2 * xxp.z;
@@ -113,7 +119,9 @@ bool in_g1(const Affine<F>& p) noexcept {
 /// [x^2]P = -phi(P), so [k]P = [k1]P + [k2](beta x, -y) with 128-bit halves (GLV without a
 /// lattice: the endomorphism's eigenvalue is itself a square of the curve parameter).
 Jacobian<F> g1_mul(const Affine<F>& p, const Limbs<4>& k) noexcept {
-    if (p.inf) return {F::one(), F::one(), F::zero()};
+    if (p.inf) {
+        return {F::one(), F::one(), F::zero()};
+    }
     const auto divmod = [](const Limbs<4>& a, Limbs<4>& rem) {
         const Limbs<4> q = limbs_div_small(a, kBlsAbsX);
         // rem = a - q |x| (below |x|).
@@ -136,36 +144,50 @@ Jacobian<F> g1_mul(const Affine<F>& p, const Limbs<4>& k) noexcept {
 /// compressed, infinity (then every other bit zero) and sign (y is the larger root).
 bool decode_g1_compressed(const uint8_t* in, Affine<F>& out) noexcept {
     const uint8_t flags = in[0];
-    if ((flags & 0x80) == 0) return false;
+    if ((flags & 0x80) == 0) {
+        return false;
+    }
     const bool inf = (flags & 0x40) != 0;
     const bool sign = (flags & 0x20) != 0;
     std::array<uint8_t, 48> xb{};
     std::copy(in, in + 48, xb.begin());  // NOLINT
     xb[0] &= 0x1f;
     if (inf) {
-        if (sign) return false;
+        if (sign) {
+            return false;
+        }
         for (const uint8_t b : xb) {
-            if (b != 0) return false;
+            if (b != 0) {
+                return false;
+            }
         }
         out = {};
         return true;
     }
     F x;
-    if (!F::from_be(xb.data(), x)) return false;
+    if (!F::from_be(xb.data(), x)) {
+        return false;
+    }
     const F rhs = x.sqr() * x + F::from_u64(4);
     // p = 3 mod 4: the candidate root is rhs^((p + 1)/4).
     Limbs<6> e = F::kP;
     limbs_add(e, Limbs<6>{1, 0, 0, 0});
     e = limbs_div_small(e, 4);
     F y = rhs.pow(e);
-    if (!(y.sqr() == rhs)) return false;
+    if (!(y.sqr() == rhs)) {
+        return false;
+    }
     // y is "larger" when y > (p - 1)/2, i.e. y > p - y.
     const Limbs<6> yl = y.to_limbs();
     const Limbs<6> nyl = (-y).to_limbs();
     const bool larger = !y.is_zero() && !limbs_geq(nyl, yl);
-    if (larger != sign) y = -y;
+    if (larger != sign) {
+        y = -y;
+    }
     const Affine<F> p{x, y, false};
-    if (!in_g1(p)) return false;
+    if (!in_g1(p)) {
+        return false;
+    }
     out = p;
     return true;
 }
@@ -213,7 +235,9 @@ std::optional<bool> kzg_verify_proof(const uint8_t* commitment, const uint8_t* z
         ps[n] = pi;
         qs[n++] = &tau;
     }
-    if (n == 0) return true;
+    if (n == 0) {
+        return true;
+    }
     const auto f =
         BlsPairing::miller_loop(std::span<const Affine<F>>(ps.data(), n),
                                 std::span<const BlsPairing::Prepared* const>(qs.data(), n));
@@ -230,7 +254,9 @@ bool test_bls12_381_constants_valid() noexcept {
     k[0] -= 1;
     const Affine<F> a = to_affine(g1_mul(g1_generator(), k));
     const Affine<F> b = to_affine(scalar_mul(g1_generator(), k));
-    if (a.inf || b.inf || !(a.x == b.x) || !(a.y == b.y)) return false;
+    if (a.inf || b.inf || !(a.x == b.x) || !(a.y == b.y)) {
+        return false;
+    }
     return in_group(g1_generator(), F::from_u64(4)) && in_g1(g1_generator()) &&
            in_group(g2_generator(), Bls381Pairing::twist_b()) &&
            in_group(tau_g2(), Bls381Pairing::twist_b());

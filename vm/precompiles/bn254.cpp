@@ -62,7 +62,9 @@ constexpr std::array<int8_t, Len - 1> make_loop() {
         n >>= 1;
     }
     std::array<int8_t, Len - 1> msb{};
-    for (size_t i = 0; i + 1 < Len; ++i) msb[i] = lsb[Len - 2 - i];  // top digit (1) dropped
+    for (size_t i = 0; i + 1 < Len; ++i) {
+        msb[i] = lsb[Len - 2 - i];  // top digit (1) dropped
+    }
     return msb;
 }
 
@@ -149,8 +151,12 @@ Limbs<4> abs_signed(Limbs<4> v, bool& negative) noexcept {
 
 /// [k]p for any 256-bit k (p has order r: every curve point does, the cofactor being 1).
 Jacobian<F> glv_mul(const Affine<F>& p, Limbs<4> k) noexcept {
-    if (p.inf) return {F::one(), F::one(), F::zero()};
-    while (limbs_geq(k, kOrder)) limbs_sub(k, kOrder);  // at most five times
+    if (p.inf) {
+        return {F::one(), F::one(), F::zero()};
+    }
+    while (limbs_geq(k, kOrder)) {
+        limbs_sub(k, kOrder);  // at most five times
+    }
     const Limbs<4> c1 = mul_round_shift320(k, kGlvG1);
     const Limbs<4> c2 = mul_round_shift320(k, kGlvG2);
     // k1 = k - c1 a1 - c2 a2 and k2 = c1 (-b1) - c2 b2, exact in wrapping 256-bit arithmetic
@@ -178,7 +184,9 @@ bool decode_g1(const uint8_t* in, Affine<F>& out) noexcept {
         out = {};
         return true;
     }
-    if (!on_curve(x, y, F::from_u64(3))) return false;
+    if (!on_curve(x, y, F::from_u64(3))) {
+        return false;
+    }
     out = {x, y, false};  // the cofactor is 1: every curve point is in G1
     return true;
 }
@@ -203,7 +211,9 @@ void encode_g1(const Affine<F>& p, uint8_t* out) noexcept {
 /// 2022, discuss such tests).
 bool in_g2(const Affine<E2>& q) noexcept {
     const Jacobian<E2> lq = scalar_mul_naf(q, kSixXSquaredNaf);
-    if (lq.is_inf()) return false;
+    if (lq.is_inf()) {
+        return false;
+    }
     const Affine<E2> pq = BnPairing::twist_frobenius(q);
     const E2 z2 = lq.z.sqr();
     return lq.x == pq.x * z2 && lq.y == pq.y * z2 * lq.z;
@@ -221,9 +231,13 @@ bool decode_g2(const uint8_t* in, Affine<E2>& out) noexcept {
         out = {};
         return true;
     }
-    if (!on_curve(x, y, Bn254Pairing::twist_b())) return false;
+    if (!on_curve(x, y, Bn254Pairing::twist_b())) {
+        return false;
+    }
     const Affine<E2> q{x, y, false};
-    if (!in_g2(q)) return false;
+    if (!in_g2(q)) {
+        return false;
+    }
     out = q;
     return true;
 }
@@ -232,7 +246,9 @@ bool decode_g2(const uint8_t* in, Affine<E2>& out) noexcept {
 
 bool test_bn254_glv_matches_double_and_add(const uint8_t* point, const uint8_t* scalar) noexcept {
     Affine<F> p;
-    if (!decode_g1(point, p)) return false;
+    if (!decode_g1(point, p)) {
+        return false;
+    }
     const Limbs<4> k = limbs_from_be<4>(scalar);
     const Affine<F> a = to_affine(glv_mul(p, k));
     const Affine<F> b = to_affine(scalar_mul(p, k));
@@ -246,7 +262,9 @@ bool test_bn254_g2_checks_agree(const uint8_t* in) noexcept {
         !F::from_be(in + 64, y.c1) || !F::from_be(in + 96, y.c0)) {  // NOLINT
         return false;
     }
-    if (!on_curve(x, y, Bn254Pairing::twist_b())) return false;
+    if (!on_curve(x, y, Bn254Pairing::twist_b())) {
+        return false;
+    }
     const Affine<E2> q{x, y, false};
     return in_g2(q) == scalar_mul(q, kOrder).is_inf();
 }
@@ -261,14 +279,18 @@ bool bn254_add(const uint8_t* in, uint8_t* out) noexcept {
 
 bool bn254_mul(const uint8_t* in, uint8_t* out) noexcept {
     Affine<F> a;
-    if (!decode_g1(in, a)) return false;
+    if (!decode_g1(in, a)) {
+        return false;
+    }
     const Limbs<4> k = limbs_from_be<4>(in + 64);  // NOLINT
     encode_g1(to_affine(glv_mul(a, k)), out);
     return true;
 }
 
 std::optional<bool> bn254_pairing_check(ByteView in) noexcept {
-    if (in.size() % 192 != 0) return std::nullopt;
+    if (in.size() % 192 != 0) {
+        return std::nullopt;
+    }
     std::vector<BnPairing::Pair> pairs;
     pairs.reserve(in.size() / 192);
     for (size_t off = 0; off < in.size(); off += 192) {
@@ -277,7 +299,9 @@ std::optional<bool> bn254_pairing_check(ByteView in) noexcept {
         if (!decode_g1(in.data() + off, p) || !decode_g2(in.data() + off + 64, q)) {  // NOLINT
             return std::nullopt;
         }
-        if (p.inf || q.inf) continue;  // e(O, Q) = e(P, O) = 1
+        if (p.inf || q.inf) {
+            continue;  // e(O, Q) = e(P, O) = 1
+        }
         pairs.push_back({p, q});
     }
     return BnPairing::check(pairs);

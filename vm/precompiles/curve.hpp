@@ -39,13 +39,17 @@ template <class F>
 
 template <class F>
 [[nodiscard]] Jacobian<F> to_jacobian(const Affine<F>& p) noexcept {
-    if (p.inf) return {F::one(), F::one(), F::zero()};
+    if (p.inf) {
+        return {F::one(), F::one(), F::zero()};
+    }
     return {p.x, p.y, F::one()};
 }
 
 template <class F>
 [[nodiscard]] Affine<F> to_affine(const Jacobian<F>& p) noexcept {
-    if (p.is_inf()) return {};
+    if (p.is_inf()) {
+        return {};
+    }
     const F zi = p.z.inv();
     const F zi2 = zi.sqr();
     return {p.x * zi2, p.y * zi2 * zi, false};
@@ -53,7 +57,9 @@ template <class F>
 
 template <class F>
 [[nodiscard]] Jacobian<F> jac_double(const Jacobian<F>& p) noexcept {
-    if (p.is_inf()) return p;
+    if (p.is_inf()) {
+        return p;
+    }
     const F a = p.x.sqr();
     const F b = p.y.sqr();
     const F c = b.sqr();
@@ -67,8 +73,12 @@ template <class F>
 
 template <class F>
 [[nodiscard]] Jacobian<F> jac_add(const Jacobian<F>& p, const Jacobian<F>& q) noexcept {
-    if (p.is_inf()) return q;
-    if (q.is_inf()) return p;
+    if (p.is_inf()) {
+        return q;
+    }
+    if (q.is_inf()) {
+        return p;
+    }
     const F z1z1 = p.z.sqr();
     const F z2z2 = q.z.sqr();
     const F u1 = p.x * z2z2;
@@ -78,7 +88,9 @@ template <class F>
     const F h = u2 - u1;
     const F r = (s2 - s1).dbl();
     if (h.is_zero()) {
-        if (r.is_zero()) return jac_double(p);
+        if (r.is_zero()) {
+            return jac_double(p);
+        }
         return {F::one(), F::one(), F::zero()};
     }
     const F i = h.dbl().sqr();
@@ -96,15 +108,21 @@ template <class F>
 /// p + q for an affine q (madd-2007-bl), cheaper than jac_add.
 template <class F>
 [[nodiscard]] Jacobian<F> jac_add_affine(const Jacobian<F>& p, const Affine<F>& q) noexcept {
-    if (q.inf) return p;
-    if (p.is_inf()) return to_jacobian(q);
+    if (q.inf) {
+        return p;
+    }
+    if (p.is_inf()) {
+        return to_jacobian(q);
+    }
     const F z1z1 = p.z.sqr();
     const F u2 = q.x * z1z1;
     const F s2 = q.y * p.z * z1z1;
     const F h = u2 - p.x;
     const F r = (s2 - p.y).dbl();
     if (h.is_zero()) {
-        if (r.is_zero()) return jac_double(p);
+        if (r.is_zero()) {
+            return jac_double(p);
+        }
         return {F::one(), F::one(), F::zero()};
     }
     const F hh = h.sqr();
@@ -121,7 +139,9 @@ template <class F, size_t M>
     Jacobian<F> r{F::one(), F::one(), F::zero()};
     for (size_t i = limbs_bit_width(k); i-- > 0;) {
         r = jac_double(r);
-        if (limbs_bit(k, i)) r = jac_add_affine(r, p);
+        if (limbs_bit(k, i)) {
+            r = jac_add_affine(r, p);
+        }
     }
     return r;
 }
@@ -171,7 +191,9 @@ template <size_t M>
             }
         }
         naf.digits[naf.len++] = d;
-        for (size_t i = 0; i < M; ++i) k[i] = (k[i] >> 1) | (i + 1 < M ? k[i + 1] << 63 : 0);
+        for (size_t i = 0; i < M; ++i) {
+            k[i] = (k[i] >> 1) | (i + 1 < M ? k[i + 1] << 63 : 0);
+        }
     }
     return naf;
 }
@@ -183,8 +205,12 @@ template <class F, size_t M>
     Jacobian<F> r{F::one(), F::one(), F::zero()};
     for (size_t i = naf.len; i-- > 0;) {
         r = jac_double(r);
-        if (naf.digits[i] > 0) r = jac_add_affine(r, p);
-        if (naf.digits[i] < 0) r = jac_add_affine(r, neg);
+        if (naf.digits[i] > 0) {
+            r = jac_add_affine(r, p);
+        }
+        if (naf.digits[i] < 0) {
+            r = jac_add_affine(r, neg);
+        }
     }
     return r;
 }
@@ -224,7 +250,9 @@ class Pairing {
             const E2 g1 = xi.pow(e);
             std::array<E2, 6> out{};
             out[0] = E2::one();
-            for (size_t i = 1; i < 6; ++i) out[i] = out[i - 1] * g1;
+            for (size_t i = 1; i < 6; ++i) {
+                out[i] = out[i - 1] * g1;
+            }
             return out;
         }();
         return g;
@@ -261,8 +289,12 @@ class Pairing {
         const Affine<E2> neg_q{q.x, -q.y, false};
         for (const int8_t digit : PC::kLoop) {
             out.lines.push_back(double_step(t, b3, two_inv));
-            if (digit > 0) out.lines.push_back(add_step(t, q));
-            if (digit < 0) out.lines.push_back(add_step(t, neg_q));
+            if (digit > 0) {
+                out.lines.push_back(add_step(t, q));
+            }
+            if (digit < 0) {
+                out.lines.push_back(add_step(t, neg_q));
+            }
         }
         if constexpr (PC::kBnFinalLines) {
             const Affine<E2> q1 = twist_frobenius(q);
@@ -280,19 +312,25 @@ class Pairing {
         E12 f = E12::one();
         size_t idx = 0;
         const auto mul_lines = [&]() {
-            for (size_t k = 0; k < ps.size(); ++k) f = mul_line(f, qs[k]->lines[idx], ps[k]);
+            for (size_t k = 0; k < ps.size(); ++k) {
+                f = mul_line(f, qs[k]->lines[idx], ps[k]);
+            }
             ++idx;
         };
         for (const int8_t digit : PC::kLoop) {
             f = f.sqr();
             mul_lines();
-            if (digit != 0) mul_lines();
+            if (digit != 0) {
+                mul_lines();
+            }
         }
         if constexpr (PC::kBnFinalLines) {
             mul_lines();
             mul_lines();
         }
-        if constexpr (PC::kNegativeX) f = f.conj();
+        if constexpr (PC::kNegativeX) {
+            f = f.conj();
+        }
         return f;
     }
 
@@ -313,7 +351,9 @@ class Pairing {
         E12 r = f;
         for (int i = 62 - std::countl_zero(e); i >= 0; --i) {
             r = r.cyclotomic_sqr();
-            if (((e >> i) & 1) != 0) r *= f;
+            if (((e >> i) & 1) != 0) {
+                r *= f;
+            }
         }
         return r;
     }
@@ -365,7 +405,9 @@ class Pairing {
 
     /// prod e(p_i, q_i) == 1. Pairs are assumed valid (on curve, in the subgroups, finite).
     [[nodiscard]] static bool check(std::span<const Pair> pairs) noexcept {
-        if (pairs.empty()) return true;
+        if (pairs.empty()) {
+            return true;
+        }
         return final_exponentiation(miller_loop(pairs)).is_one();
     }
 

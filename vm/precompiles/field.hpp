@@ -16,7 +16,7 @@
 
 namespace pel::vm::internal {
 
-__extension__ typedef unsigned __int128 u128;
+__extension__ using u128 = unsigned __int128;
 
 template <size_t N>
 using Limbs = std::array<uint64_t, N>;
@@ -26,7 +26,9 @@ using Limbs = std::array<uint64_t, N>;
 template <size_t N>
 [[nodiscard]] constexpr bool limbs_geq(const Limbs<N>& a, const Limbs<N>& b) noexcept {
     for (size_t i = N; i-- > 0;) {
-        if (a[i] != b[i]) return a[i] > b[i];
+        if (a[i] != b[i]) {
+            return a[i] > b[i];
+        }
     }
     return true;
 }
@@ -34,7 +36,9 @@ template <size_t N>
 template <size_t N>
 [[nodiscard]] constexpr bool limbs_is_zero(const Limbs<N>& a) noexcept {
     uint64_t acc = 0;
-    for (size_t i = 0; i < N; ++i) acc |= a[i];
+    for (size_t i = 0; i < N; ++i) {
+        acc |= a[i];
+    }
     return acc == 0;
 }
 
@@ -108,7 +112,9 @@ template <size_t N>
     for (size_t i = N; i-- > 0;) {
         if (a[i] != 0) {
             size_t w = 0;
-            for (uint64_t v = a[i]; v != 0; v >>= 1) ++w;
+            for (uint64_t v = a[i]; v != 0; v >>= 1) {
+                ++w;
+            }
             return i * 64 + w;
         }
     }
@@ -139,7 +145,9 @@ constexpr void limbs_to_be(const Limbs<N>& a, uint8_t* out) noexcept {
 /// -p^-1 mod 2^64 by Newton iteration (p odd).
 [[nodiscard]] constexpr uint64_t mont_neg_inv(uint64_t p0) noexcept {
     uint64_t inv = 1;
-    for (int i = 0; i < 7; ++i) inv *= 2 - p0 * inv;
+    for (int i = 0; i < 7; ++i) {
+        inv *= 2 - p0 * inv;
+    }
     return 0 - inv;
 }
 
@@ -151,7 +159,9 @@ template <size_t N>
     for (size_t i = 0; i < k; ++i) {
         Limbs<N> y = x;
         const uint64_t carry = limbs_add(y, x);
-        if (carry != 0 || limbs_geq(y, p)) limbs_sub(y, p);
+        if (carry != 0 || limbs_geq(y, p)) {
+            limbs_sub(y, p);
+        }
         x = y;
     }
     return x;
@@ -188,7 +198,9 @@ class Fp {
         }
 #endif
         L pm{};
-        for (size_t i = 0; i < kN; ++i) pm[i] = kP[i] & mask;
+        for (size_t i = 0; i < kN; ++i) {
+            pm[i] = kP[i] & mask;
+        }
         limbs_add(d, pm);
     }
 
@@ -196,7 +208,9 @@ class Fp {
     [[nodiscard]] static constexpr L select(uint64_t borrow, const L& x, const L& y) noexcept {
         const uint64_t mask = 0 - borrow;
         L r{};
-        for (size_t i = 0; i < kN; ++i) r[i] = (x[i] & mask) | (y[i] & ~mask);
+        for (size_t i = 0; i < kN; ++i) {
+            r[i] = (x[i] & mask) | (y[i] & ~mask);
+        }
         return r;
     }
 
@@ -217,7 +231,9 @@ class Fp {
     /// Parses 8N big-endian bytes; false when the value is not below p.
     [[nodiscard]] static constexpr bool from_be(const uint8_t* p, Fp& out) noexcept {
         const L x = limbs_from_be<kN>(p);
-        if (limbs_geq(x, kP)) return false;
+        if (limbs_geq(x, kP)) {
+            return false;
+        }
         out = from_limbs(x);
         return true;
     }
@@ -305,7 +321,9 @@ class Fp {
         Fp r = one();
         for (size_t i = limbs_bit_width(e); i-- > 0;) {
             r = r.sqr();
-            if (limbs_bit(e, i)) r *= *this;
+            if (limbs_bit(e, i)) {
+                r *= *this;
+            }
         }
         return r;
     }
@@ -377,7 +395,9 @@ struct Fp2 {
         Fp2 r = one();
         for (size_t i = limbs_bit_width(e); i-- > 0;) {
             r = r.sqr();
-            if (limbs_bit(e, i)) r *= *this;
+            if (limbs_bit(e, i)) {
+                r *= *this;
+            }
         }
         return r;
     }

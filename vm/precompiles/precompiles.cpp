@@ -12,7 +12,7 @@
 
 // RIPEMD160() is deprecated in OpenSSL 3 but, unlike EVP_ripemd160(), never needs the legacy
 // provider (OpenSSL 3.0.0-3.0.6 had RIPEMD-160 there only). It is the fallback below.
-#define OPENSSL_SUPPRESS_DEPRECATED
+#define OPENSSL_SUPPRESS_DEPRECATED  // NOLINT(readability-identifier-naming): OpenSSL's name
 #include <openssl/bn.h>
 #include <openssl/evp.h>
 #include <openssl/ripemd.h>
@@ -43,7 +43,9 @@ uint64_t words(size_t len) noexcept { return (static_cast<uint64_t>(len) + 31) /
 /// input[offset, offset + len) with zeros past the end of input.
 void read_padded(ByteView input, uint64_t offset, uint8_t* out, size_t len) noexcept {
     std::memset(out, 0, len);
-    if (offset >= input.size()) return;
+    if (offset >= input.size()) {
+        return;
+    }
     const size_t avail = std::min<size_t>(len, input.size() - static_cast<size_t>(offset));
     std::memcpy(out, input.data() + offset, avail);  // NOLINT
 }
@@ -52,19 +54,25 @@ void read_padded(ByteView input, uint64_t offset, uint8_t* out, size_t len) noex
 
 PrecompileResult ecrecover(ByteView input, int64_t gas) noexcept {
     PrecompileResult r;
-    if (!charge(gas, 3000, r)) return r;
+    if (!charge(gas, 3000, r)) {
+        return r;
+    }
     std::array<uint8_t, 128> in{};
     read_padded(input, 0, in.data(), in.size());
     // v is a full 32-byte word that must equal 27 or 28; anything else recovers nothing.
     const U256 v = U256::from_be32(in.data() + 32);  // NOLINT
-    if (v != U256{27} && v != U256{28}) return r;
+    if (v != U256{27} && v != U256{28}) {
+        return r;
+    }
     Hash32 msg;
     std::memcpy(msg.data(), in.data(), 32);
     const crypto::Signature sig{U256::from_be32(in.data() + 64),  // NOLINT
                                 U256::from_be32(in.data() + 96),  // NOLINT
                                 static_cast<uint8_t>(v.low64() - 27)};
     auto addr = crypto::recover_address(msg, sig, /*require_low_s=*/false);
-    if (!addr) return r;  // invalid signature: success with empty output
+    if (!addr) {
+        return r;  // invalid signature: success with empty output
+    }
     r.output.assign(32, 0);
     std::memcpy(r.output.data() + 12, addr.value().data(), 20);  // NOLINT
     return r;
@@ -79,19 +87,25 @@ bool evp_digest(const EVP_MD* md, ByteView input, uint8_t* out) noexcept {
 
 PrecompileResult sha256(ByteView input, int64_t gas) noexcept {
     PrecompileResult r;
-    if (!charge(gas, 60 + 12 * words(input.size()), r)) return r;
+    if (!charge(gas, 60 + 12 * words(input.size()), r)) {
+        return r;
+    }
     r.output.resize(32);
-    if (!evp_digest(EVP_sha256(), input, r.output.data())) return fail();
+    if (!evp_digest(EVP_sha256(), input, r.output.data())) {
+        return fail();
+    }
     return r;
 }
 
 PrecompileResult ripemd160(ByteView input, int64_t gas) noexcept {
     PrecompileResult r;
-    if (!charge(gas, 600 + 120 * words(input.size()), r)) return r;
+    if (!charge(gas, 600 + 120 * words(input.size()), r)) {
+        return r;
+    }
     r.output.assign(32, 0);
     // Prefer a provider implementation (default provider since OpenSSL 3.0.7); fall back to the
     // built-in low-level function, which works whatever providers are loaded.
-    static EVP_MD* const md = EVP_MD_fetch(nullptr, "RIPEMD160", nullptr);
+    static const EVP_MD* const md = EVP_MD_fetch(nullptr, "RIPEMD160", nullptr);
     if (!evp_digest(md, input, r.output.data() + 12)) {               // NOLINT
         RIPEMD160(input.data(), input.size(), r.output.data() + 12);  // NOLINT
     }
@@ -100,7 +114,9 @@ PrecompileResult ripemd160(ByteView input, int64_t gas) noexcept {
 
 PrecompileResult identity(ByteView input, int64_t gas) noexcept {
     PrecompileResult r;
-    if (!charge(gas, 15 + 3 * words(input.size()), r)) return r;
+    if (!charge(gas, 15 + 3 * words(input.size()), r)) {
+        return r;
+    }
     r.output.assign(input.begin(), input.end());
     return r;
 }
@@ -122,8 +138,12 @@ uint64_t modexp_gas(ByteView input, uint64_t base_len, uint64_t exp_len,
                     uint64_t mod_len) noexcept {
     const uint64_t max_len = std::max(base_len, mod_len);
     const u128 w = (static_cast<u128>(max_len) + 7) / 8;
-    if (w == 0) return 200;  // complexity 0: the exponent does not matter
-    if (w > (u128{1} << 62)) return ~uint64_t{0};
+    if (w == 0) {
+        return 200;  // complexity 0: the exponent does not matter
+    }
+    if (w > (u128{1} << 62)) {
+        return ~uint64_t{0};
+    }
     const u128 complexity = w * w;  // < 2^124
     // The first (at most) 32 bytes of the exponent, as the pricing reads them.
     std::array<uint8_t, 32> head{};
@@ -131,12 +151,18 @@ uint64_t modexp_gas(ByteView input, uint64_t base_len, uint64_t exp_len,
     read_padded(input, add_sat(96, base_len), head.data() + (32 - head_len), head_len);
     const unsigned head_bits = U256::from_be32(head.data()).bit_width();
     u128 iterations = head_bits > 0 ? head_bits - 1 : 0;
-    if (exp_len > 32) iterations += static_cast<u128>(exp_len - 32) * 8;
+    if (exp_len > 32) {
+        iterations += static_cast<u128>(exp_len - 32) * 8;
+    }
     iterations = std::max<u128>(iterations, 1);
     // complexity * iterations / 3 with saturation.
-    if (iterations > (~u128{0}) / complexity) return ~uint64_t{0};
+    if (iterations > (~u128{0}) / complexity) {
+        return ~uint64_t{0};
+    }
     const u128 gas = complexity * iterations / 3;
-    if (gas > ~uint64_t{0}) return ~uint64_t{0};
+    if (gas > ~uint64_t{0}) {
+        return ~uint64_t{0};
+    }
     return std::max<uint64_t>(200, static_cast<uint64_t>(gas));
 }
 
@@ -165,8 +191,12 @@ PrecompileResult modexp(ByteView input, int64_t gas) noexcept {
     const uint64_t exp_len = read_len(input, 32);
     const uint64_t mod_len = read_len(input, 64);
     PrecompileResult r;
-    if (!charge(gas, modexp_gas(input, base_len, exp_len, mod_len), r)) return r;
-    if (mod_len == 0) return r;
+    if (!charge(gas, modexp_gas(input, base_len, exp_len, mod_len), r)) {
+        return r;
+    }
+    if (mod_len == 0) {
+        return r;
+    }
     // Paid gas bounds the lengths: words^2 / 3 <= gas for base_len and mod_len and
     // 8 (exp_len - 32) / 3 <= gas for exp_len, so the sums below cannot overflow. Lengths past
     // 2^28 would need over 10^14 gas; they fail rather than allocate (OpenSSL takes ints).
@@ -181,16 +211,26 @@ PrecompileResult modexp(ByteView input, int64_t gas) noexcept {
     // result is then zeros (EIP-198: x mod 0 = 0), so only the modulus needs its padding.
     uint64_t missing = 0;
     const BnPtr<BIGNUM> mod{read_bn(input, mod_off, mod_len, missing)};
-    if (!mod || BN_lshift(mod.get(), mod.get(), static_cast<int>(missing * 8)) != 1) return fail();
+    if (!mod || BN_lshift(mod.get(), mod.get(), static_cast<int>(missing * 8)) != 1) {
+        return fail();
+    }
     r.output.assign(static_cast<size_t>(mod_len), 0);
-    if (BN_is_zero(mod.get())) return r;
+    if (BN_is_zero(mod.get()) != 0) {
+        return r;
+    }
     const BnPtr<BIGNUM> base{read_bn(input, 96, base_len, missing)};
     const BnPtr<BIGNUM> exp{read_bn(input, exp_off, exp_len, missing)};
     const BnPtr<BN_CTX> ctx{BN_CTX_new()};
     const BnPtr<BIGNUM> res{BN_new()};
-    if (!base || !exp || !ctx || !res) return fail();
-    if (BN_mod_exp(res.get(), base.get(), exp.get(), mod.get(), ctx.get()) != 1) return fail();
-    if (BN_bn2binpad(res.get(), r.output.data(), static_cast<int>(mod_len)) < 0) return fail();
+    if (!base || !exp || !ctx || !res) {
+        return fail();
+    }
+    if (BN_mod_exp(res.get(), base.get(), exp.get(), mod.get(), ctx.get()) != 1) {
+        return fail();
+    }
+    if (BN_bn2binpad(res.get(), r.output.data(), static_cast<int>(mod_len)) < 0) {
+        return fail();
+    }
     return r;
 }
 
@@ -198,29 +238,41 @@ PrecompileResult modexp(ByteView input, int64_t gas) noexcept {
 
 PrecompileResult bn254_add(ByteView input, int64_t gas) noexcept {
     PrecompileResult r;
-    if (!charge(gas, 150, r)) return r;
+    if (!charge(gas, 150, r)) {
+        return r;
+    }
     std::array<uint8_t, 128> in{};
     read_padded(input, 0, in.data(), in.size());
     r.output.resize(64);
-    if (!internal::bn254_add(in.data(), r.output.data())) return fail();
+    if (!internal::bn254_add(in.data(), r.output.data())) {
+        return fail();
+    }
     return r;
 }
 
 PrecompileResult bn254_mul(ByteView input, int64_t gas) noexcept {
     PrecompileResult r;
-    if (!charge(gas, 6000, r)) return r;
+    if (!charge(gas, 6000, r)) {
+        return r;
+    }
     std::array<uint8_t, 96> in{};
     read_padded(input, 0, in.data(), in.size());
     r.output.resize(64);
-    if (!internal::bn254_mul(in.data(), r.output.data())) return fail();
+    if (!internal::bn254_mul(in.data(), r.output.data())) {
+        return fail();
+    }
     return r;
 }
 
 PrecompileResult bn254_pairing(ByteView input, int64_t gas) noexcept {
     PrecompileResult r;
-    if (!charge(gas, 45000 + 34000 * static_cast<uint64_t>(input.size() / 192), r)) return r;
+    if (!charge(gas, 45000 + 34000 * static_cast<uint64_t>(input.size() / 192), r)) {
+        return r;
+    }
     const auto ok = internal::bn254_pairing_check(input);
-    if (!ok) return fail();
+    if (!ok) {
+        return fail();
+    }
     r.output.assign(32, 0);
     r.output[31] = *ok ? 1 : 0;
     return r;
@@ -269,13 +321,19 @@ void blake2b_g(std::array<uint64_t, 16>& v, size_t a, size_t b, size_t c, size_t
 }
 
 PrecompileResult blake2f(ByteView input, int64_t gas) noexcept {
-    if (input.size() != 213) return fail();
+    if (input.size() != 213) {
+        return fail();
+    }
     const uint8_t flag = input[212];
-    if (flag > 1) return fail();
+    if (flag > 1) {
+        return fail();
+    }
     const uint32_t rounds = (uint32_t{input[0]} << 24) | (uint32_t{input[1]} << 16) |
                             (uint32_t{input[2]} << 8) | uint32_t{input[3]};
     PrecompileResult r;
-    if (!charge(gas, rounds, r)) return r;
+    if (!charge(gas, rounds, r)) {
+        return r;
+    }
     const uint8_t* p = input.data();
     std::array<uint64_t, 8> h{};
     std::array<uint64_t, 16> m{};
@@ -288,7 +346,9 @@ PrecompileResult blake2f(ByteView input, int64_t gas) noexcept {
     }
     v[12] ^= load_le64(p + 196);  // NOLINT
     v[13] ^= load_le64(p + 204);  // NOLINT
-    if (flag != 0) v[14] = ~v[14];
+    if (flag != 0) {
+        v[14] = ~v[14];
+    }
     for (uint32_t round = 0; round < rounds; ++round) {
         const auto& s = kSigma[round % 10];
         blake2b_g(v, 0, 4, 8, 12, m[s[0]], m[s[1]]);
@@ -301,7 +361,9 @@ PrecompileResult blake2f(ByteView input, int64_t gas) noexcept {
         blake2b_g(v, 3, 4, 9, 14, m[s[14]], m[s[15]]);
     }
     r.output.resize(64);
-    for (size_t i = 0; i < 8; ++i) store_le64(h[i] ^ v[i] ^ v[i + 8], r.output.data() + 8 * i);
+    for (size_t i = 0; i < 8; ++i) {
+        store_le64(h[i] ^ v[i] ^ v[i + 8], r.output.data() + 8 * i);
+    }
     return r;
 }
 
@@ -314,8 +376,12 @@ constexpr std::array<uint8_t, 32> kBlsModulus{
 
 PrecompileResult point_evaluation(ByteView input, int64_t gas) noexcept {
     PrecompileResult r;
-    if (!charge(gas, 50000, r)) return r;
-    if (input.size() != 192) return fail();
+    if (!charge(gas, 50000, r)) {
+        return r;
+    }
+    if (input.size() != 192) {
+        return fail();
+    }
     const uint8_t* p = input.data();
     const uint8_t* versioned_hash = p;
     const uint8_t* z = p + 32;           // NOLINT
@@ -324,11 +390,17 @@ PrecompileResult point_evaluation(ByteView input, int64_t gas) noexcept {
     const uint8_t* proof = p + 144;      // NOLINT
     // kzg_to_versioned_hash: 0x01 || sha256(commitment)[1:].
     std::array<uint8_t, 32> h{};
-    if (!evp_digest(EVP_sha256(), ByteView{commitment, 48}, h.data())) return fail();
+    if (!evp_digest(EVP_sha256(), ByteView{commitment, 48}, h.data())) {
+        return fail();
+    }
     h[0] = 0x01;
-    if (std::memcmp(h.data(), versioned_hash, 32) != 0) return fail();
+    if (std::memcmp(h.data(), versioned_hash, 32) != 0) {
+        return fail();
+    }
     const auto ok = internal::kzg_verify_proof(commitment, z, y, proof);
-    if (!ok || !*ok) return fail();
+    if (!ok || !*ok) {
+        return fail();
+    }
     // FIELD_ELEMENTS_PER_BLOB (4096) and BLS_MODULUS as two words.
     r.output.assign(64, 0);
     r.output[30] = 0x10;
@@ -353,13 +425,17 @@ bool test_bn254_glv_matches(ByteView point, ByteView scalar) noexcept {
 
 bool is_precompile(const Address& addr) noexcept {
     for (size_t i = 0; i < 19; ++i) {
-        if (addr.bytes[i] != 0) return false;
+        if (addr.bytes[i] != 0) {
+            return false;
+        }
     }
     return addr.bytes[19] >= 0x01 && addr.bytes[19] <= 0x0a;
 }
 
 PrecompileResult run_precompile(const Address& addr, ByteView input, int64_t gas) noexcept {
-    if (!is_precompile(addr)) return fail();
+    if (!is_precompile(addr)) {
+        return fail();
+    }
     switch (addr.bytes[19]) {
         case 0x01:
             return ecrecover(input, gas);

@@ -2,10 +2,10 @@
 #include "vm/precompiles.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <span>
 #include <sstream>
 #include <string>
@@ -244,7 +244,9 @@ TEST(Precompiles, bn254_glv_matches_double_and_add) {
     std::vector<Bytes> points{
         hex("0000000000000000000000000000000000000000000000000000000000000001"
             "0000000000000000000000000000000000000000000000000000000000000002")};
-    for (const auto& v : test::kBn254MulVectors) points.push_back(hex(v.input.substr(0, 128)));
+    for (const auto& v : test::kBn254MulVectors) {
+        points.push_back(hex(v.input.substr(0, 128)));
+    }
     const std::string_view edge[] = {
         "0000000000000000000000000000000000000000000000000000000000000000",
         "0000000000000000000000000000000000000000000000000000000000000001",
@@ -262,15 +264,23 @@ TEST(Precompiles, bn254_glv_matches_double_and_add) {
         return z ^ (z >> 31);
     };
     for (const auto& p : points) {
-        for (const auto e : edge) EXPECT_TRUE(test_bn254_glv_matches(p, hex(e))) << e;
+        for (const auto e : edge) {
+            EXPECT_TRUE(test_bn254_glv_matches(p, hex(e))) << e;
+        }
         for (int i = 0; i < 40; ++i) {
             Bytes k(32);
             for (size_t j = 0; j < 32; j += 8) {
                 const uint64_t w = next();
-                for (size_t b = 0; b < 8; ++b) k[j + b] = static_cast<uint8_t>(w >> (8 * b));
+                for (size_t b = 0; b < 8; ++b) {
+                    k[j + b] = static_cast<uint8_t>(w >> (8 * b));
+                }
             }
-            if (i % 4 == 1) k[0] &= 0x3f;                             // below 2^254
-            if (i % 4 == 2) std::fill(k.begin(), k.begin() + 16, 0);  // 128-bit
+            if (i % 4 == 1) {
+                k[0] &= 0x3f;  // below 2^254
+            }
+            if (i % 4 == 2) {
+                std::fill(k.begin(), k.begin() + 16, 0);  // 128-bit
+            }
             EXPECT_TRUE(test_bn254_glv_matches(p, k)) << to_hex(k);
         }
     }
@@ -322,6 +332,8 @@ TEST(Precompiles, bn254_g2_not_in_subgroup_fails) {
 TEST(Precompiles, bn254_g2_fast_membership_matches_definition) {
     // Twist points from an independent script: (1 + 0u, y), then alternately a point with a
     // small x (outside G2) and the same point times the cofactor 2p - r (inside G2).
+    // Each point is four concatenated 32-byte words.
+    // NOLINTBEGIN(bugprone-suspicious-missing-comma)
     const std::string_view points[] = {
         "0000000000000000000000000000000000000000000000000000000000000000"
         "0000000000000000000000000000000000000000000000000000000000000001"
@@ -352,6 +364,7 @@ TEST(Precompiles, bn254_g2_fast_membership_matches_definition) {
         "111174aa6863058cb1e0152a19f03ebfd212ca879cce17d7f07add3f0ba78d83"
         "0bdd46cc35bd8be46814d10b927b96ee26d77b321f46561d95c129ed862a0479",
     };
+    // NOLINTEND(bugprone-suspicious-missing-comma)
     for (size_t i = 0; i < std::size(points); ++i) {
         const Bytes q = hex(points[i]);
         EXPECT_TRUE(test_bn254_g2_membership_agrees(q)) << i;
@@ -373,11 +386,11 @@ TEST(Precompiles, bn254_pairing_timing) {
     const Bytes in = hex(test::kBn254PairingVectors[0].input);  // jeff1, two pairs
     const double us =
         best_cpu_us(10, [&] { EXPECT_TRUE(run_precompile(precompile(0x08), in, 113000).success); });
-    std::printf("bn254 pairing check, 2 pairs: %.0f us CPU\n", us);
+    std::cout << "bn254 pairing check, 2 pairs: " << us << " us CPU\n";
     const Bytes mul = hex(test::kBn254MulVectors[3].input);  // 256-bit scalar
-    std::printf("bn254 scalar multiplication: %.0f us CPU\n", best_cpu_us(10, [&] {
-                    EXPECT_TRUE(run_precompile(precompile(0x07), mul, 6000).success);
-                }));
+    const double mul_us =
+        best_cpu_us(10, [&] { EXPECT_TRUE(run_precompile(precompile(0x07), mul, 6000).success); });
+    std::cout << "bn254 scalar multiplication: " << mul_us << " us CPU\n";
 }
 
 // --- 0x09 ----------------------------------------------------------------------------------------
@@ -448,7 +461,7 @@ TEST(Precompiles, point_evaluation_zero_polynomial_and_subgroup) {
     auto r = run_precompile(precompile(0x0a),
                             point_evaluation_input(z, Bytes(32, 0), infinity, infinity), 50000);
     EXPECT_TRUE(r.success);
-    EXPECT_EQ(r.output.size(), 64u);
+    EXPECT_EQ(r.output.size(), 64U);
     // ... but not p(z) = 1.
     Bytes one(32, 0);
     one[31] = 1;
@@ -490,7 +503,9 @@ TEST(Precompiles, point_evaluation_fixture_vectors) {
                                        "GeneralStateTests/Pyspecs/cancun/eip4844_blobs" /
                                        "point_evaluation_precompile_external_vectors.json";
     std::ifstream in(file);
-    if (!in) GTEST_SKIP() << "fixture not found: " << file;
+    if (!in) {
+        GTEST_SKIP() << "fixture not found: " << file;
+    }
     std::stringstream buf;
     buf << in.rdbuf();
     const std::string text = buf.str();
@@ -513,14 +528,14 @@ TEST(Precompiles, point_evaluation_fixture_vectors) {
         }
         ++cases;
     }
-    EXPECT_EQ(cases, 122u);
+    EXPECT_EQ(cases, 122U);
 }
 
 TEST(Precompiles, point_evaluation_timing) {
     const Bytes in = hex(test::kPointEvaluationVectors[0].input);
     const double us =
         best_cpu_us(10, [&] { EXPECT_TRUE(run_precompile(precompile(0x0a), in, 50000).success); });
-    std::printf("point evaluation: %.0f us CPU\n", us);
+    std::cout << "point evaluation: " << us << " us CPU\n";
 }
 
 }  // namespace

@@ -138,6 +138,8 @@ TEST(Precompiles, sha256_ripemd160_identity) {
 
 TEST(Precompiles, modexp_eip2565_vectors) { run_vectors(0x05, test::kModexpVectors); }
 
+TEST(Precompiles, modexp_random_vectors) { run_vectors(0x05, test::kModexpRandomVectors); }
+
 Bytes modexp_input(uint64_t base_len, uint64_t exp_len, uint64_t mod_len, std::string_view rest) {
     Bytes in(96, 0);
     for (size_t i = 0; i < 8; ++i) {

@@ -1,0 +1,528 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "state/internal/path_trie.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include <tbb/parallel_for.h>
+
+#include "primitives/hex.hpp"
+#include "primitives/keccak.hpp"
+
+namespace pel::state::internal {
+
+namespace {
+
+constexpr size_t kKeyNibbles = 64;
+
+std::unique_ptr<TrieNode> make_leaf(NibbleView path, ByteView value) {
+    auto n = std::make_unique<TrieNode>();
+    n->kind = NodeKind::kLeaf;
+    n->path.assign(path.begin(), path.end());
+    n->value.assign(value.begin(), value.end());
+    return n;
+}
+
+std::unique_ptr<TrieNode> make_branch() {
+    auto n = std::make_unique<TrieNode>();
+    n->kind = NodeKind::kBranch;
+    n->children.resize(16);
+    return n;
+}
+
+std::unique_ptr<TrieNode> make_extension(NibbleView path, ChildSlot child) {
+    auto n = std::make_unique<TrieNode>();
+    n->kind = NodeKind::kExtension;
+    n->path.assign(path.begin(), path.end());
+    n->children.resize(1);
+    n->children[0] = std::move(child);
+    return n;
+}
+
+void set_node(ChildSlot& slot, std::unique_ptr<TrieNode> node) {
+    slot.kind = node->kind;
+    slot.node = std::move(node);
+}
+
+ChildSlot slot_of(std::unique_ptr<TrieNode> node) {
+    ChildSlot s;
+    set_node(s, std::move(node));
+    return s;
+}
+
+size_t common_prefix(NibbleView a, NibbleView b) noexcept {
+    const size_t n = std::min(a.size(), b.size());
+    size_t i = 0;
+    while (i < n && a[i] == b[i]) ++i;
+    return i;
+}
+
+bool starts_with(NibbleView s, NibbleView prefix) noexcept {
+    return s.size() >= prefix.size() && std::equal(prefix.begin(), prefix.end(), s.begin());
+}
+
+std::array<uint8_t, kKeyNibbles> nibbles_of(const Hash32& key) noexcept {
+    std::array<uint8_t, kKeyNibbles> out{};
+    for (size_t i = 0; i < 32; ++i) {
+        out[2 * i] = static_cast<uint8_t>(key.bytes[i] >> 4);
+        out[2 * i + 1] = static_cast<uint8_t>(key.bytes[i] & 0x0f);
+    }
+    return out;
+}
+
+Bytes full_key(const Bytes& prefix, const Bytes& pos) {
+    Bytes k;
+    k.reserve(prefix.size() + pos.size());
+    append(k, prefix);
+    append(k, pos);
+    return k;
+}
+
+// The node's RLP (Yellow Paper appendix D); children must all be clean.
+void encode_rlp(Bytes& out, const TrieNode& n) {
+    switch (n.kind) {
+        case NodeKind::kLeaf:
+            encode_leaf(out, n.path, n.value);
+            return;
+        case NodeKind::kExtension:
+            encode_extension(out, n.path, n.children[0].ref.view());
+            return;
+        case NodeKind::kBranch: {
+            std::array<ByteView, 16> views;
+            for (size_t i = 0; i < 16; ++i) views[i] = n.children[i].ref.view();
+            encode_branch(out, views, {});
+            return;
+        }
+        case NodeKind::kUnknown:
+            break;
+    }
+    PEL_ASSERT(false, "trie node of unknown kind");
+}
+
+Unexpected<Error> corrupt(const char* what) {
+    return make_error("state: database corrupt: trie node record ", what);
+}
+
+}  // namespace
+
+void encode_node_record(Bytes& out, const TrieNode& n) {
+    out.push_back(static_cast<uint8_t>(n.kind));
+    switch (n.kind) {
+        case NodeKind::kLeaf:
+            out.push_back(static_cast<uint8_t>(n.path.size()));
+            append(out, n.path);
+            append(out, n.value);
+            return;
+        case NodeKind::kExtension: {
+            out.push_back(static_cast<uint8_t>(n.path.size()));
+            append(out, n.path);
+            const NodeRef& r = n.children[0].ref;
+            out.push_back(r.size);
+            append(out, r.view());
+            return;
+        }
+        case NodeKind::kBranch: {
+            uint16_t mask = 0;
+            uint16_t leaves = 0;
+            uint16_t exts = 0;
+            for (unsigned i = 0; i < 16; ++i) {
+                const ChildSlot& c = n.children[i];
+                if (c.ref.empty()) continue;
+                mask = static_cast<uint16_t>(mask | (1U << i));
+                if (c.kind == NodeKind::kLeaf) leaves = static_cast<uint16_t>(leaves | (1U << i));
+                if (c.kind == NodeKind::kExtension) exts = static_cast<uint16_t>(exts | (1U << i));
+            }
+            for (const uint16_t m : {mask, leaves, exts}) {
+                out.push_back(static_cast<uint8_t>(m & 0xff));
+                out.push_back(static_cast<uint8_t>(m >> 8));
+            }
+            for (const ChildSlot& c : n.children) {
+                if (c.ref.empty()) continue;
+                out.push_back(c.ref.size);
+                append(out, c.ref.view());
+            }
+            return;
+        }
+        case NodeKind::kUnknown:
+            break;
+    }
+    PEL_ASSERT(false, "trie node of unknown kind");
+}
+
+Result<std::unique_ptr<TrieNode>> decode_node_record(ByteView rec) {
+    if (rec.empty()) return corrupt("is empty");
+    auto n = std::make_unique<TrieNode>();
+    n->dirty = false;
+    size_t p = 1;
+    auto read_ref = [&](NodeRef& ref) -> bool {
+        if (p >= rec.size()) return false;
+        const uint8_t size = rec[p++];
+        if (size == 0 || size > ref.data.size() || rec.size() - p < size) return false;
+        std::copy_n(rec.begin() + static_cast<std::ptrdiff_t>(p), size, ref.data.begin());
+        ref.size = size;
+        p += size;
+        return true;
+    };
+    switch (rec[0]) {
+        case static_cast<uint8_t>(NodeKind::kLeaf):
+        case static_cast<uint8_t>(NodeKind::kExtension): {
+            n->kind = static_cast<NodeKind>(rec[0]);
+            if (rec.size() < 2) return corrupt("is truncated");
+            const size_t len = rec[1];
+            if (len > kKeyNibbles || rec.size() < 2 + len) return corrupt("has a bad path");
+            n->path.assign(rec.begin() + 2, rec.begin() + static_cast<std::ptrdiff_t>(2 + len));
+            if (std::any_of(n->path.begin(), n->path.end(), [](uint8_t x) { return x > 15; })) {
+                return corrupt("has a bad nibble");
+            }
+            p = 2 + len;
+            if (n->kind == NodeKind::kLeaf) {
+                n->value.assign(rec.begin() + static_cast<std::ptrdiff_t>(p), rec.end());
+                if (n->value.empty()) return corrupt("has an empty leaf value");
+                return n;
+            }
+            if (len == 0) return corrupt("has an empty extension path");
+            n->children.resize(1);
+            if (!read_ref(n->children[0].ref) || p != rec.size()) return corrupt("has a bad ref");
+            n->children[0].kind = NodeKind::kBranch;
+            return n;
+        }
+        case static_cast<uint8_t>(NodeKind::kBranch): {
+            n->kind = NodeKind::kBranch;
+            if (rec.size() < 7) return corrupt("is truncated");
+            auto u16 = [&](size_t at) {
+                return static_cast<unsigned>(rec[at]) | static_cast<unsigned>(rec[at + 1]) << 8;
+            };
+            const unsigned mask = u16(1);
+            const unsigned leaves = u16(3);
+            const unsigned exts = u16(5);
+            if ((leaves & ~mask) != 0 || (exts & ~mask) != 0 || (leaves & exts) != 0) {
+                return corrupt("has inconsistent masks");
+            }
+            p = 7;
+            n->children.resize(16);
+            for (unsigned i = 0; i < 16; ++i) {
+                if (((mask >> i) & 1U) == 0) continue;
+                ChildSlot& c = n->children[i];
+                if (!read_ref(c.ref)) return corrupt("has a bad child ref");
+                c.kind = ((leaves >> i) & 1U) != 0 ? NodeKind::kLeaf
+                         : ((exts >> i) & 1U) != 0 ? NodeKind::kExtension
+                                                   : NodeKind::kBranch;
+            }
+            if (p != rec.size()) return corrupt("has trailing bytes");
+            return n;
+        }
+        default:
+            return corrupt("has an unknown kind");
+    }
+}
+
+PathTrie::PathTrie(Bytes key_prefix, const Hash32& root) : prefix_(std::move(key_prefix)) {
+    reset(root);
+}
+
+void PathTrie::reset(const Hash32& root) {
+    root_ = ChildSlot{};
+    root_hash_ = root;
+    deleted_.clear();
+    if (root != kEmptyTrieRoot) {
+        root_.ref.data[0] = 0xa0;
+        std::copy(root.bytes.begin(), root.bytes.end(), root_.ref.data.begin() + 1);
+        root_.ref.size = 33;
+    }
+}
+
+Result<void> PathTrie::load(ChildSlot& slot, const Bytes& pos, const KvStore& kv) const {
+    if (slot.node != nullptr || slot.ref.empty()) return {};
+    PEL_TRY(auto rec, kv.get(full_key(prefix_, pos)));
+    if (!rec) {
+        return make_error("state: database corrupt: trie node missing at path ", to_hex(pos, false),
+                          " under prefix ", to_hex(prefix_, false));
+    }
+    PEL_TRY(auto node, decode_node_record(*rec));
+    if (slot.kind != NodeKind::kUnknown && slot.kind != node->kind) {
+        return corrupt("kind disagrees with its parent");
+    }
+    set_node(slot, std::move(node));
+    return {};
+}
+
+Result<void> PathTrie::verify_root(const KvStore& kv) {
+    if (root_.empty()) return {};
+    Bytes pos;
+    PEL_TRY_VOID(load(root_, pos, kv));
+    Bytes rlp;
+    encode_rlp(rlp, *root_.node);
+    if (root_hash_of(rlp) != root_hash_) {
+        return make_error(
+            "state: database corrupt: the trie root node does not hash to the "
+            "recorded state root");
+    }
+    return {};
+}
+
+void PathTrie::note_deleted(const Bytes& pos) { deleted_.push_back(full_key(prefix_, pos)); }
+
+Result<void> PathTrie::put(const Hash32& key, ByteView value, bool known_present,
+                           const KvStore& kv) {
+    PEL_ASSERT(!value.empty(), "PathTrie::put: empty value");
+    const auto nibbles = nibbles_of(key);
+    Bytes pos;
+    pos.reserve(kKeyNibbles);
+    return insert(root_, pos, nibbles, 0, value, known_present, kv);
+}
+
+Result<void> PathTrie::erase(const Hash32& key, const KvStore& kv) {
+    const auto nibbles = nibbles_of(key);
+    Bytes pos;
+    pos.reserve(kKeyNibbles);
+    PEL_TRY(const bool removed, remove(root_, pos, nibbles, 0, kv));
+    static_cast<void>(removed);
+    return {};
+}
+
+// Positions: `pos` is the nibble path of `slot` from the root (the node's storage key suffix).
+// Every node that ends up somewhere new is dirty (so it is written at its new position), and every
+// position that ends up empty is recorded in deleted_ (writes go after deletes in the batch, so a
+// position that is vacated and then refilled is simply overwritten).
+Result<void> PathTrie::insert(ChildSlot& slot, Bytes& pos,  // NOLINT(misc-no-recursion)
+                              NibbleView key, size_t d, ByteView value, bool known_present,
+                              const KvStore& kv) {
+    const NibbleView rest = key.subspan(d);
+    if (slot.empty() || (known_present && slot.node == nullptr && slot.kind == NodeKind::kLeaf)) {
+        // An empty slot, or the untouched leaf that holds this very key (the only key with this
+        // prefix): a new leaf at this position replaces it.
+        set_node(slot, make_leaf(rest, value));
+        return {};
+    }
+    PEL_TRY_VOID(load(slot, pos, kv));
+    TrieNode& n = *slot.node;
+    switch (n.kind) {
+        case NodeKind::kLeaf: {
+            if (equal(n.path, rest)) {
+                n.value.assign(value.begin(), value.end());
+                n.dirty = true;
+                return {};
+            }
+            const size_t c = common_prefix(n.path, rest);
+            PEL_ASSERT(c < n.path.size() && c < rest.size(), "keys of different lengths");
+            auto branch = make_branch();
+            const uint8_t old_nib = n.path[c];
+            set_node(branch->children[old_nib],
+                     make_leaf(NibbleView(n.path).subspan(c + 1), n.value));
+            set_node(branch->children[rest[c]], make_leaf(rest.subspan(c + 1), value));
+            if (c > 0) {
+                set_node(slot, make_extension(rest.first(c), slot_of(std::move(branch))));
+            } else {
+                set_node(slot, std::move(branch));
+            }
+            return {};
+        }
+        case NodeKind::kExtension: {
+            const size_t c = common_prefix(n.path, rest);
+            if (c == n.path.size()) {
+                const size_t mark = pos.size();
+                append(pos, n.path);
+                PEL_TRY_VOID(insert(n.children[0], pos, key, d + c, value, known_present, kv));
+                pos.resize(mark);
+                n.dirty = true;
+                return {};
+            }
+            auto branch = make_branch();
+            const uint8_t old_nib = n.path[c];
+            if (c + 1 < n.path.size()) {
+                // The rest of the old extension moves below the new branch; its child stays put.
+                set_node(
+                    branch->children[old_nib],
+                    make_extension(NibbleView(n.path).subspan(c + 1), std::move(n.children[0])));
+            } else {
+                branch->children[old_nib] = std::move(n.children[0]);
+            }
+            set_node(branch->children[rest[c]], make_leaf(rest.subspan(c + 1), value));
+            if (c > 0) {
+                set_node(slot, make_extension(rest.first(c), slot_of(std::move(branch))));
+            } else {
+                set_node(slot, std::move(branch));
+            }
+            return {};
+        }
+        case NodeKind::kBranch: {
+            const uint8_t nib = rest[0];
+            pos.push_back(nib);
+            PEL_TRY_VOID(insert(n.children[nib], pos, key, d + 1, value, known_present, kv));
+            pos.pop_back();
+            n.dirty = true;
+            return {};
+        }
+        case NodeKind::kUnknown:
+            break;
+    }
+    return corrupt("has an unknown kind");
+}
+
+Result<bool> PathTrie::remove(ChildSlot& slot, Bytes& pos,  // NOLINT(misc-no-recursion)
+                              NibbleView key, size_t d, const KvStore& kv) {
+    if (slot.empty()) return false;
+    PEL_TRY_VOID(load(slot, pos, kv));
+    TrieNode& n = *slot.node;
+    const NibbleView rest = key.subspan(d);
+    switch (n.kind) {
+        case NodeKind::kLeaf:
+            if (!equal(n.path, rest)) return false;
+            note_deleted(pos);
+            slot = ChildSlot{};
+            return true;
+        case NodeKind::kExtension: {
+            if (!starts_with(rest, n.path)) return false;
+            const size_t mark = pos.size();
+            append(pos, n.path);
+            PEL_TRY(const bool removed, remove(n.children[0], pos, key, d + n.path.size(), kv));
+            if (!removed) {
+                pos.resize(mark);
+                return false;
+            }
+            n.dirty = true;
+            ChildSlot& child = n.children[0];
+            PEL_ASSERT(!child.empty(), "a branch under an extension cannot vanish");
+            if (child.node != nullptr && child.node->kind != NodeKind::kBranch) {
+                // The branch below collapsed into a leaf or an extension: merge it into this one.
+                // It sat at pos || path, which is now empty.
+                note_deleted(pos);
+                TrieNode& c = *child.node;
+                Bytes merged = n.path;
+                append(merged, c.path);
+                std::unique_ptr<TrieNode> m;
+                if (c.kind == NodeKind::kLeaf) {
+                    m = make_leaf(merged, c.value);
+                } else {
+                    m = make_extension(merged, std::move(c.children[0]));
+                }
+                pos.resize(mark);
+                set_node(slot, std::move(m));
+                return true;
+            }
+            pos.resize(mark);
+            return true;
+        }
+        case NodeKind::kBranch: {
+            const uint8_t nib = rest[0];
+            pos.push_back(nib);
+            PEL_TRY(const bool removed, remove(n.children[nib], pos, key, d + 1, kv));
+            pos.pop_back();
+            if (!removed) return false;
+            n.dirty = true;
+            size_t count = 0;
+            size_t last = 0;
+            for (size_t i = 0; i < 16; ++i) {
+                if (!n.children[i].empty()) {
+                    ++count;
+                    last = i;
+                }
+            }
+            if (count >= 2) return true;
+            PEL_ASSERT(count == 1, "a branch had a single child");
+            // One child left: the branch collapses (Yellow Paper: no branch with one child and
+            // no value). A branch child stays where it is under a new one-nibble extension; a
+            // leaf or extension child moves up here.
+            ChildSlot& only = n.children[last];
+            const auto only_nib = static_cast<uint8_t>(last);
+            const NodeKind kind = only.node != nullptr ? only.node->kind : only.kind;
+            if (kind == NodeKind::kBranch) {
+                set_node(slot, make_extension(NibbleView(&only_nib, 1), std::move(only)));
+                return true;
+            }
+            pos.push_back(only_nib);
+            PEL_TRY_VOID(load(only, pos, kv));
+            note_deleted(pos);
+            pos.pop_back();
+            TrieNode& c = *only.node;
+            Bytes merged{only_nib};
+            append(merged, c.path);
+            if (c.kind == NodeKind::kLeaf) {
+                set_node(slot, make_leaf(merged, c.value));
+            } else {
+                set_node(slot, make_extension(merged, std::move(c.children[0])));
+            }
+            return true;
+        }
+        case NodeKind::kUnknown:
+            break;
+    }
+    return corrupt("has an unknown kind");
+}
+
+void PathTrie::hash_slot(ChildSlot& slot, Bytes& pos,  // NOLINT(misc-no-recursion)
+                         TrieWrites& out, int parallel_levels) const {
+    if (slot.node == nullptr) return;
+    TrieNode& n = *slot.node;
+    if (!n.dirty) {
+        if (n.kind == NodeKind::kLeaf) slot.node.reset();
+        return;
+    }
+    if (n.kind == NodeKind::kBranch) {
+        std::array<uint8_t, 16> dirty{};
+        size_t dirty_count = 0;
+        for (uint8_t i = 0; i < 16; ++i) {
+            const ChildSlot& c = n.children[i];
+            if (c.node != nullptr && c.node->dirty) dirty[dirty_count++] = i;
+        }
+        if (parallel_levels > 0 && dirty_count > 1) {
+            std::array<TrieWrites, 16> parts;
+            tbb::parallel_for(size_t{0}, dirty_count, [&](size_t k) {
+                try {
+                    const uint8_t i = dirty[k];
+                    Bytes child_pos = pos;
+                    child_pos.push_back(i);
+                    hash_slot(n.children[i], child_pos, parts[k], parallel_levels - 1);
+                } catch (...) {
+                    PEL_ASSERT(false, "state: allocation failure while hashing the trie");
+                }
+            });
+            for (size_t k = 0; k < dirty_count; ++k) {
+                out.puts.insert(out.puts.end(), std::make_move_iterator(parts[k].puts.begin()),
+                                std::make_move_iterator(parts[k].puts.end()));
+            }
+        }
+        for (uint8_t i = 0; i < 16; ++i) {  // whatever the parallel pass did not do
+            pos.push_back(i);
+            hash_slot(n.children[i], pos, out, 0);
+            pos.pop_back();
+        }
+    } else if (n.kind == NodeKind::kExtension) {
+        const size_t mark = pos.size();
+        append(pos, n.path);
+        hash_slot(n.children[0], pos, out, parallel_levels);
+        pos.resize(mark);
+    }
+    Bytes rlp;
+    encode_rlp(rlp, n);
+    slot.ref = make_node_ref(rlp);
+    slot.kind = n.kind;
+    n.dirty = false;
+    Bytes rec;
+    encode_node_record(rec, n);
+    out.puts.emplace_back(full_key(prefix_, pos), std::move(rec));
+    if (n.kind == NodeKind::kLeaf) slot.node.reset();
+}
+
+Hash32 PathTrie::hash(TrieWrites& out, bool parallel) {
+    out.deletes.insert(out.deletes.end(), std::make_move_iterator(deleted_.begin()),
+                       std::make_move_iterator(deleted_.end()));
+    deleted_.clear();
+    if (root_.empty()) {
+        root_hash_ = kEmptyTrieRoot;
+        return root_hash_;
+    }
+    if (root_.node == nullptr || !root_.node->dirty) return root_hash_;
+    Bytes pos;
+    pos.reserve(kKeyNibbles);
+    hash_slot(root_, pos, out, parallel ? 2 : 0);
+    // The root is referenced by its hash even when its RLP is shorter than 32 bytes.
+    if (root_.ref.is_hash()) {
+        std::copy_n(root_.ref.data.begin() + 1, 32, root_hash_.bytes.begin());
+    } else {
+        root_hash_ = keccak256(root_.ref.view());
+    }
+    return root_hash_;
+}
+
+}  // namespace pel::state::internal

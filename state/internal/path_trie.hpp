@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: Apache-2.0
+// PathTrie: a Merkle Patricia trie over 32-byte keys whose nodes are persisted in a KvStore keyed
+// by their position (key prefix || nibble path from the root), loaded lazily and updated in place.
+// Private to state/.
+//
+// Why keyed by path, not by hash: a node's position is stable (branches never move; a leaf or
+// extension moves only when the structure around it changes, and then the old position is
+// deleted), so every update overwrites or deletes the records it replaces. The database holds
+// exactly the current trie: no stale nodes, no reference counting, no pruning pass; a deleted
+// storage trie is one prefix range. The price: only the head trie is on disk (no historical
+// proofs), which the store does not offer anyway.
+//
+// Node records (value at prefix || path):
+//   leaf:      0x01 | n | n nibbles (rest of the key) | value
+//   extension: 0x02 | n | n nibbles | ref size | child ref
+//   branch:    0x03 | mask (2, LE) | leaf mask (2) | extension mask (2) | per child: size | ref
+// where a ref is the child's NodeRef (embedded RLP when under 32 bytes, else 0xa0 || keccak). The
+// kind masks let an update of an existing key replace a leaf without loading it.
+//
+// Thread safety: none; one PathTrie is used by one thread at a time, except that hash() may run
+// subtries on oneTBB workers (it joins before returning). Distinct tries are independent.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "primitives/bytes.hpp"
+#include "primitives/hash.hpp"
+#include "primitives/result.hpp"
+#include "state/kv_store.hpp"
+#include "state/trie_node.hpp"
+
+namespace pel::state::internal {
+
+enum class NodeKind : uint8_t { kUnknown = 0, kLeaf = 1, kExtension = 2, kBranch = 3 };
+
+struct TrieNode;
+
+/// A reference from a parent (or the trie) to a child position.
+struct ChildSlot {
+    NodeRef ref;  ///< valid unless `node` is dirty; empty: no child
+    NodeKind kind = NodeKind::kUnknown;
+    std::unique_ptr<TrieNode> node;  ///< loaded node, or null (then `ref` describes it)
+
+    [[nodiscard]] bool empty() const noexcept { return node == nullptr && ref.empty(); }
+};
+
+struct TrieNode {
+    NodeKind kind = NodeKind::kLeaf;
+    bool dirty = true;                ///< changed since loaded: to re-hash and re-persist
+    Bytes path;                       ///< leaf: rest of the key; extension: shared nibbles
+    Bytes value;                      ///< leaf only
+    std::vector<ChildSlot> children;  ///< branch: 16; extension: 1; leaf: none
+};
+
+/// Records produced by hash(): positions to delete and nodes to write (full keys).
+struct TrieWrites {
+    std::vector<Bytes> deletes;
+    std::vector<std::pair<Bytes, Bytes>> puts;
+};
+
+class PathTrie {
+  public:
+    /// A trie whose persisted root hash is `root` (kEmptyTrieRoot: empty) under `key_prefix`.
+    PathTrie(Bytes key_prefix, const Hash32& root);
+
+    /// Sets `key` to `value` (non-empty). `known_present`: the key is in the persisted trie (lets
+    /// an update skip loading the old leaf). Reads nodes from `kv`. Errors: I/O, corruption.
+    [[nodiscard]] Result<void> put(const Hash32& key, ByteView value, bool known_present,
+                                   const KvStore& kv);
+
+    /// Removes `key` if present. Errors: I/O, corruption.
+    [[nodiscard]] Result<void> erase(const Hash32& key, const KvStore& kv);
+
+    /// Hashes every dirty node bottom-up, appends their records and the positions that lost their
+    /// node to `out`, and returns the new root. With `parallel`, the dirty subtries under the top
+    /// two levels are hashed on oneTBB workers. Afterwards leaves are unloaded (memory stays
+    /// bounded by the branch and extension nodes that were touched).
+    [[nodiscard]] Hash32 hash(TrieWrites& out, bool parallel);
+
+    /// Forgets every loaded node and takes `root` as the persisted root (after a failed commit).
+    void reset(const Hash32& root);
+
+    [[nodiscard]] const Hash32& root() const noexcept { return root_hash_; }
+
+    /// Loads the root node and checks it hashes to root() (an integrity check for open()).
+    [[nodiscard]] Result<void> verify_root(const KvStore& kv);
+
+  private:
+    [[nodiscard]] Result<void> load(ChildSlot& slot, const Bytes& pos, const KvStore& kv) const;
+    [[nodiscard]] Result<void> insert(ChildSlot& slot, Bytes& pos, NibbleView key, size_t d,
+                                      ByteView value, bool known_present, const KvStore& kv);
+    [[nodiscard]] Result<bool> remove(ChildSlot& slot, Bytes& pos, NibbleView key, size_t d,
+                                      const KvStore& kv);
+    void note_deleted(const Bytes& pos);
+    void hash_slot(ChildSlot& slot, Bytes& pos, TrieWrites& out, int parallel_levels) const;
+
+    Bytes prefix_;
+    ChildSlot root_;
+    Hash32 root_hash_;
+    std::vector<Bytes> deleted_;  // full keys of positions vacated since the last hash()
+};
+
+/// Encodes a node record (see the file comment). Exposed for tests.
+void encode_node_record(Bytes& out, const TrieNode& node);
+
+/// Decodes a node record into a clean node whose children are unloaded refs.
+[[nodiscard]] Result<std::unique_ptr<TrieNode>> decode_node_record(ByteView rec);
+
+}  // namespace pel::state::internal

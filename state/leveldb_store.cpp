@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: Apache-2.0
+// The LevelDB implementation of KvStore. Every LevelDB type and status stays in this file.
+#include <memory>
+#include <string>
+#include <utility>
+
+#include <leveldb/cache.h>
+#include <leveldb/db.h>
+#include <leveldb/filter_policy.h>
+#include <leveldb/iterator.h>
+#include <leveldb/options.h>
+#include <leveldb/slice.h>
+#include <leveldb/write_batch.h>
+
+#include "state/kv_store.hpp"
+
+namespace pel::state {
+
+namespace {
+
+leveldb::Slice slice(ByteView v) {
+    return {reinterpret_cast<const char*>(v.data()), v.size()};  // NOLINT
+}
+
+ByteView view(const leveldb::Slice& s) {
+    return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};  // NOLINT
+}
+
+Unexpected<Error> status_error(const char* what, const leveldb::Status& s) {
+    if (s.IsCorruption())
+        return make_error("leveldb: database corrupt (", what, "): ", s.ToString());
+    return make_error("leveldb: ", what, " failed: ", s.ToString());
+}
+
+// Owns the DB and the objects its Options point to; destroyed last (snapshots share it).
+struct Db {
+    std::unique_ptr<leveldb::Cache> cache;
+    std::unique_ptr<const leveldb::FilterPolicy> filter;
+    std::unique_ptr<leveldb::DB> db;
+
+    Db() = default;
+    Db(const Db&) = delete;
+    Db& operator=(const Db&) = delete;
+    Db(Db&&) = delete;
+    Db& operator=(Db&&) = delete;
+    ~Db() { db.reset(); }  // the DB must close before its cache and filter policy go
+};
+
+Result<std::optional<Bytes>> db_get(const Db& d, ByteView key, const leveldb::Snapshot* snap) {
+    leveldb::ReadOptions ro;
+    ro.verify_checksums = true;
+    ro.snapshot = snap;
+    std::string value;
+    const leveldb::Status s = d.db->Get(ro, slice(key), &value);
+    if (s.IsNotFound()) return std::optional<Bytes>{};
+    if (!s.ok()) return status_error("get", s);
+    return std::optional<Bytes>{Bytes(value.begin(), value.end())};
+}
+
+class LevelDbSnapshot final : public KvSnapshot {
+  public:
+    LevelDbSnapshot(std::shared_ptr<const Db> db, const leveldb::Snapshot* snap)
+        : db_(std::move(db)), snap_(snap) {}
+    LevelDbSnapshot(const LevelDbSnapshot&) = delete;
+    LevelDbSnapshot& operator=(const LevelDbSnapshot&) = delete;
+    LevelDbSnapshot(LevelDbSnapshot&&) = delete;
+    LevelDbSnapshot& operator=(LevelDbSnapshot&&) = delete;
+    ~LevelDbSnapshot() override { db_->db->ReleaseSnapshot(snap_); }
+
+    Result<std::optional<Bytes>> get(ByteView key) const override {
+        return db_get(*db_, key, snap_);
+    }
+
+  private:
+    std::shared_ptr<const Db> db_;
+    const leveldb::Snapshot* snap_;
+};
+
+class LevelDbStore final : public KvStore {
+  public:
+    explicit LevelDbStore(std::shared_ptr<Db> db) : db_(std::move(db)) {}
+
+    Result<std::optional<Bytes>> get(ByteView key) const override {
+        return db_get(*db_, key, nullptr);
+    }
+
+    Result<void> write(const KvWriteBatch& batch, bool sync) override {
+        leveldb::WriteBatch wb;
+        batch.for_each([&](KvWriteBatch::Op op, ByteView key, ByteView value) {
+            if (op == KvWriteBatch::Op::kPut) {
+                wb.Put(slice(key), slice(value));
+            } else {
+                wb.Delete(slice(key));
+            }
+        });
+        leveldb::WriteOptions wo;
+        wo.sync = sync;
+        const leveldb::Status s = db_->db->Write(wo, &wb);
+        if (!s.ok()) return status_error("write", s);
+        return {};
+    }
+
+    std::shared_ptr<const KvSnapshot> snapshot() const override {
+        return std::make_shared<LevelDbSnapshot>(db_, db_->db->GetSnapshot());
+    }
+
+    Result<void> for_each_prefix(ByteView prefix,
+                                 const std::function<bool(ByteView, ByteView)>& fn) const override {
+        leveldb::ReadOptions ro;
+        ro.verify_checksums = true;
+        ro.fill_cache = false;  // scans (storage wipes) should not evict hot blocks
+        const std::unique_ptr<leveldb::Iterator> it(db_->db->NewIterator(ro));
+        const leveldb::Slice p = slice(prefix);
+        for (it->Seek(p); it->Valid() && it->key().starts_with(p); it->Next()) {
+            if (!fn(view(it->key()), view(it->value()))) break;
+        }
+        if (!it->status().ok()) return status_error("scan", it->status());
+        return {};
+    }
+
+  private:
+    std::shared_ptr<Db> db_;
+};
+
+}  // namespace
+
+Result<std::shared_ptr<KvStore>> open_leveldb_store(const std::string& path,
+                                                    const LevelDbOptions& options) {
+    auto d = std::make_shared<Db>();
+    d->cache.reset(leveldb::NewLRUCache(options.block_cache_bytes));
+    if (options.bloom_bits_per_key > 0) {
+        d->filter.reset(leveldb::NewBloomFilterPolicy(options.bloom_bits_per_key));
+    }
+    leveldb::Options o;
+    o.create_if_missing = options.create_if_missing;
+    o.error_if_exists = options.error_if_exists;
+    o.paranoid_checks = true;
+    o.block_cache = d->cache.get();
+    o.filter_policy = d->filter.get();
+    o.write_buffer_size = options.write_buffer_bytes;
+    o.max_file_size = options.max_file_bytes;
+    o.max_open_files = options.max_open_files;
+    leveldb::DB* raw = nullptr;
+    const leveldb::Status s = leveldb::DB::Open(o, path, &raw);
+    if (!s.ok()) return status_error("open", s);
+    d->db.reset(raw);
+    return std::shared_ptr<KvStore>(std::make_shared<LevelDbStore>(std::move(d)));
+}
+
+}  // namespace pel::state

@@ -1,0 +1,551 @@
+// SPDX-License-Identifier: Apache-2.0
+// StateStore: flat state and path-keyed tries over a KvStore. See state_view.hpp for the contract
+// and the consistency argument, state/internal/path_trie.hpp for the trie layout.
+//
+// Key layout (one-byte prefixes; addresses, slots and hashes fixed-size, so prefixes never nest):
+//   "F"                      format record: "pel-state/" + decimal kFormatVersion
+//   "H"                      head: has-block flag (1) | block_num (8, BE) | state root (32)
+//   "a" addr                 account: RLP(nonce, balance, storage root, code hash)
+//   "s" addr slot(32, BE)    storage value: minimal big-endian bytes (zero is never stored)
+//   "c" code_hash            code bytes (never deleted: content addressed and shared)
+//   "t" path                 state trie node at that nibble path (one nibble per byte)
+//   "u" addr path            storage trie node of `addr`
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <tbb/parallel_for.h>
+
+#include "primitives/keccak.hpp"
+#include "primitives/rlp.hpp"
+#include "state/internal/path_trie.hpp"
+#include "state/internal/sharded_cache.hpp"
+#include "state/kv_store.hpp"
+#include "state/state_view.hpp"
+
+namespace pel::state {
+
+namespace {
+
+constexpr uint8_t kFormatPrefix = 'F';
+constexpr uint8_t kHeadPrefix = 'H';
+constexpr uint8_t kAccountPrefix = 'a';
+constexpr uint8_t kStoragePrefix = 's';
+constexpr uint8_t kCodePrefix = 'c';
+constexpr uint8_t kStateTriePrefix = 't';
+constexpr uint8_t kStorageTriePrefix = 'u';
+constexpr size_t kHeadSize = 41;
+
+std::string format_record() { return "pel-state/" + std::to_string(StateStore::kFormatVersion); }
+
+Bytes key1(uint8_t prefix) { return Bytes{prefix}; }
+
+Bytes addr_key(uint8_t prefix, const Address& a) {
+    Bytes k(1 + 20);
+    k[0] = prefix;
+    std::copy(a.bytes.begin(), a.bytes.end(), k.begin() + 1);
+    return k;
+}
+
+Bytes slot_key(const Address& a, const U256& slot) {
+    Bytes k = addr_key(kStoragePrefix, a);
+    k.resize(1 + 20 + 32);
+    slot.to_be32(k.data() + 21);
+    return k;
+}
+
+Bytes code_key(const Hash32& h) {
+    Bytes k(1 + 32);
+    k[0] = kCodePrefix;
+    std::copy(h.bytes.begin(), h.bytes.end(), k.begin() + 1);
+    return k;
+}
+
+Bytes encode_head(const StateHead& h) {
+    Bytes out(kHeadSize, 0);
+    out[0] = h.block_num.has_value() ? 1 : 0;
+    const uint64_t n = h.block_num.value_or(0);
+    for (size_t i = 0; i < 8; ++i) out[1 + i] = static_cast<uint8_t>(n >> (56 - 8 * i));
+    std::copy(h.state_root.bytes.begin(), h.state_root.bytes.end(), out.begin() + 9);
+    return out;
+}
+
+Result<StateHead> decode_head(ByteView rec) {
+    if (rec.size() != kHeadSize || rec[0] > 1) {
+        return make_error("state: database corrupt: bad head record (", rec.size(), " bytes)");
+    }
+    StateHead h;
+    if (rec[0] == 1) {
+        uint64_t n = 0;
+        for (size_t i = 0; i < 8; ++i) n = (n << 8) | rec[1 + i];
+        h.block_num = n;
+    }
+    std::copy(rec.begin() + 9, rec.end(), h.state_root.bytes.begin());
+    return h;
+}
+
+Result<std::optional<Account>> decode_account_record(const std::optional<Bytes>& rec) {
+    if (!rec) return std::optional<Account>{};
+    auto a = decode_account(*rec);
+    if (!a) return make_error("state: database corrupt: ", a.error().message);
+    return std::optional<Account>{*a};
+}
+
+Result<U256> decode_slot_record(const std::optional<Bytes>& rec) {
+    if (!rec) return U256{};
+    if (rec->empty() || rec->size() > 32 || (*rec)[0] == 0) {
+        return make_error("state: database corrupt: bad storage value record");
+    }
+    return U256::from_be_bytes(*rec);
+}
+
+std::string printable(ByteView v) {
+    const bool text = std::all_of(v.begin(), v.end(), [](uint8_t c) { return c >= 32 && c < 127; });
+    if (text) return {v.begin(), v.end()};
+    return "0x" + to_hex(v, false);
+}
+
+struct SlotKey {
+    Address addr;
+    U256 slot;
+    friend bool operator==(const SlotKey&, const SlotKey&) = default;
+};
+
+struct SlotKeyHash {
+    size_t operator()(const SlotKey& k) const noexcept {
+        return std::hash<Address>{}(k.addr) ^ (std::hash<U256>{}(k.slot) * 0x9e3779b97f4a7c15ULL);
+    }
+};
+
+constexpr size_t kAccountCharge = sizeof(Address) + sizeof(std::optional<Account>);
+constexpr size_t kSlotCharge = sizeof(SlotKey) + sizeof(U256);
+
+// What views share with the store (and keep alive after it).
+struct Shared {
+    explicit Shared(std::shared_ptr<KvStore> store, size_t cache_bytes)
+        : kv(std::move(store)),
+          accounts(cache_bytes / 2),
+          slots(cache_bytes / 2 - cache_bytes / 8),
+          code(cache_bytes / 8) {}
+
+    std::shared_ptr<KvStore> kv;
+    internal::ShardedCache<Address, std::optional<Account>> accounts;
+    internal::ShardedCache<SlotKey, U256, SlotKeyHash> slots;
+    internal::ShardedCache<Hash32, std::shared_ptr<const Bytes>> code;
+    std::atomic<uint64_t> commit_seq{0};    // odd while a commit updates the cache
+    std::atomic<uint64_t> head_version{0};  // version of the latest published head
+};
+
+class View final : public StateView {
+  public:
+    View(std::shared_ptr<Shared> shared, std::shared_ptr<const KvSnapshot> snap, uint64_t version,
+         StateHead head)
+        : shared_(std::move(shared)), snap_(std::move(snap)), version_(version), head_(head) {}
+
+    Result<std::optional<Account>> account(const Address& addr) const override {
+        std::optional<Account> cached;
+        if (shared_->accounts.lookup(addr, version_, cached)) return cached;
+        const uint64_t seq = shared_->commit_seq.load(std::memory_order_acquire);
+        const bool may_fill =
+            (seq & 1U) == 0 && shared_->head_version.load(std::memory_order_acquire) == version_;
+        PEL_TRY(auto rec, snap_->get(addr_key(kAccountPrefix, addr)));
+        PEL_TRY(auto acc, decode_account_record(rec));
+        if (may_fill) {
+            shared_->accounts.fill(addr, acc, version_, kAccountCharge, shared_->commit_seq, seq);
+        }
+        return acc;
+    }
+
+    Result<U256> storage(const Address& addr, const U256& slot) const override {
+        const SlotKey key{addr, slot};
+        U256 cached;
+        if (shared_->slots.lookup(key, version_, cached)) return cached;
+        const uint64_t seq = shared_->commit_seq.load(std::memory_order_acquire);
+        const bool may_fill =
+            (seq & 1U) == 0 && shared_->head_version.load(std::memory_order_acquire) == version_;
+        PEL_TRY(auto rec, snap_->get(slot_key(addr, slot)));
+        PEL_TRY(const U256 value, decode_slot_record(rec));
+        if (may_fill)
+            shared_->slots.fill(key, value, version_, kSlotCharge, shared_->commit_seq, seq);
+        return value;
+    }
+
+    Result<std::shared_ptr<const Bytes>> code(const Hash32& code_hash) const override {
+        static const auto kEmpty = std::make_shared<const Bytes>();
+        if (code_hash == kEmptyCodeHash) return kEmpty;
+        std::shared_ptr<const Bytes> cached;
+        if (shared_->code.lookup(code_hash, UINT64_MAX, cached)) return cached;
+        PEL_TRY(auto rec, snap_->get(code_key(code_hash)));
+        if (!rec) return std::shared_ptr<const Bytes>{};
+        auto bytes = std::make_shared<const Bytes>(std::move(*rec));
+        shared_->code.update(code_hash, bytes, 0, bytes->size());
+        return bytes;
+    }
+
+    std::optional<uint64_t> block_num() const noexcept override { return head_.block_num; }
+    Hash32 state_root() const noexcept override { return head_.state_root; }
+
+  private:
+    std::shared_ptr<Shared> shared_;
+    std::shared_ptr<const KvSnapshot> snap_;
+    uint64_t version_;
+    StateHead head_;
+};
+
+// Runs body(i) for i in [0, n), on oneTBB workers when `parallel`. Bodies report failures through
+// their own outputs; anything thrown (allocation failure) becomes `failed`.
+template <class Body>
+void for_each_index(size_t n, bool parallel, std::atomic<bool>& failed, const Body& body) {
+    if (!parallel || n < 2) {
+        for (size_t i = 0; i < n; ++i) body(i);
+        return;
+    }
+    tbb::parallel_for(size_t{0}, n, [&](size_t i) {
+        try {
+            body(i);
+        } catch (...) {
+            failed.store(true, std::memory_order_relaxed);
+        }
+    });
+}
+
+// One account's part of a commit, computed independently of the others.
+struct Item {
+    Address addr;
+    Hash32 key;  // keccak256(addr)
+    const AccountDiff* diff = nullptr;
+    std::optional<Account> old;
+    Account now;
+    bool unchanged = false;
+    std::vector<Bytes> deletes;                       // flat slots and storage trie nodes
+    std::vector<std::pair<Bytes, Bytes>> puts;        // flat slots and storage trie nodes
+    std::vector<std::pair<U256, U256>> slot_changes;  // for the cache (cleared slots as zero)
+    std::optional<Error> error;
+};
+
+}  // namespace
+
+class StateStoreImpl {
+  public:
+    StateStoreImpl(std::shared_ptr<KvStore> kv, const StateStoreOptions& options, StateHead head)
+        : options_(options),
+          shared_(std::make_shared<Shared>(std::move(kv), options.cache_bytes)),
+          head_(head),
+          account_trie_(key1(kStateTriePrefix), head.state_root) {
+        publish_view();
+    }
+
+    Result<void> verify() { return account_trie_.verify_root(*shared_->kv); }
+
+    Result<Hash32> commit(uint64_t block_num, const StateDiff& diff);
+
+    StateHead head() const {
+        const std::lock_guard lock(head_mu_);
+        return head_view_head_;
+    }
+
+    std::shared_ptr<const StateView> view() const {
+        const std::lock_guard lock(head_mu_);
+        return head_view_;
+    }
+
+    Result<size_t> storage_record_count(const Address& addr) const {
+        size_t n = 0;
+        auto count = [&](ByteView, ByteView) {
+            ++n;
+            return true;
+        };
+        PEL_TRY_VOID(shared_->kv->for_each_prefix(addr_key(kStoragePrefix, addr), count));
+        PEL_TRY_VOID(shared_->kv->for_each_prefix(addr_key(kStorageTriePrefix, addr), count));
+        return n;
+    }
+
+  private:
+    void publish_view() {
+        auto v = std::make_shared<const View>(shared_, shared_->kv->snapshot(), version_, head_);
+        const std::lock_guard lock(head_mu_);
+        head_view_ = std::move(v);
+        head_view_head_ = head_;
+    }
+
+    Result<void> load_old(Item& item) const;
+    void update_storage(Item& item) const;
+
+    StateStoreOptions options_;
+    std::shared_ptr<Shared> shared_;
+    std::mutex commit_mu_;             // one commit at a time
+    StateHead head_;                   // guarded by commit_mu_ (after construction)
+    uint64_t version_ = 0;             // commits since open; guarded by commit_mu_
+    internal::PathTrie account_trie_;  // guarded by commit_mu_
+    mutable std::mutex head_mu_;
+    std::shared_ptr<const View> head_view_;  // guarded by head_mu_
+    StateHead head_view_head_;               // guarded by head_mu_
+};
+
+Result<void> StateStoreImpl::load_old(Item& item) const {
+    std::optional<Account> cached;
+    if (shared_->accounts.lookup(item.addr, version_, cached)) {
+        item.old = cached;
+        return {};
+    }
+    PEL_TRY(auto rec, shared_->kv->get(addr_key(kAccountPrefix, item.addr)));
+    PEL_TRY(item.old, decode_account_record(rec));
+    return {};
+}
+
+// Storage of one account: wipe (delete, clear), slot writes, storage trie update and hash.
+void StateStoreImpl::update_storage(Item& item) const {
+    const AccountDiff& d = *item.diff;
+    const KvStore& kv = *shared_->kv;
+    Hash32 root = item.old ? item.old->storage_root : kEmptyTrieRoot;
+    if ((d.deleted || d.storage_cleared) && root != kEmptyTrieRoot) {
+        auto r = kv.for_each_prefix(addr_key(kStoragePrefix, item.addr), [&](ByteView k, ByteView) {
+            item.deletes.emplace_back(k.begin(), k.end());
+            item.slot_changes.emplace_back(U256::from_be32(k.data() + 21), U256{});
+            return true;
+        });
+        if (r) {
+            r = kv.for_each_prefix(addr_key(kStorageTriePrefix, item.addr),
+                                   [&](ByteView k, ByteView) {
+                                       item.deletes.emplace_back(k.begin(), k.end());
+                                       return true;
+                                   });
+        }
+        if (!r) {
+            item.error = r.error();
+            return;
+        }
+        root = kEmptyTrieRoot;
+    }
+    if (!d.deleted && !d.storage.empty()) {
+        internal::PathTrie trie(addr_key(kStorageTriePrefix, item.addr), root);
+        std::vector<std::pair<Hash32, const std::pair<const U256, U256>*>> slots;
+        slots.reserve(d.storage.size());
+        for (const auto& e : d.storage) slots.emplace_back(keccak256(e.first.to_hash().view()), &e);
+        std::sort(slots.begin(), slots.end(),
+                  [](const auto& a, const auto& b) { return a.first < b.first; });
+        Bytes value;
+        for (const auto& [hkey, e] : slots) {
+            const auto& [slot, v] = *e;
+            Result<void> r;
+            if (v.is_zero()) {
+                r = trie.erase(hkey, kv);
+                item.deletes.push_back(slot_key(item.addr, slot));
+            } else {
+                value.clear();
+                rlp::encode_uint(value, v);
+                r = trie.put(hkey, value, false, kv);
+                item.puts.emplace_back(slot_key(item.addr, slot), v.to_be_bytes_trimmed());
+            }
+            if (!r) {
+                item.error = r.error();
+                return;
+            }
+            item.slot_changes.emplace_back(slot, v);
+        }
+        internal::TrieWrites w;
+        root = trie.hash(w, options_.parallel && slots.size() > 1024);
+        for (auto& k : w.deletes) item.deletes.push_back(std::move(k));
+        for (auto& p : w.puts) item.puts.push_back(std::move(p));
+    }
+    item.now.storage_root = root;
+}
+
+Result<Hash32> StateStoreImpl::commit(uint64_t block_num, const StateDiff& diff) {
+    const std::lock_guard lock(commit_mu_);
+    if (head_.block_num && block_num != *head_.block_num + 1) {
+        return make_error("state: commit of block ", block_num, " but the store is at block ",
+                          *head_.block_num, " (expected ", *head_.block_num + 1, ")");
+    }
+    std::vector<Item> items;
+    items.reserve(diff.accounts.size());
+    for (const auto& [addr, d] : diff.accounts) {
+        if (d.deleted &&
+            (d.storage_cleared || d.nonce || d.balance || d.code || !d.storage.empty())) {
+            return make_error("state: invalid diff: account 0x", addr.to_hex(),
+                              " is deleted and also changed");
+        }
+        Item item;
+        item.addr = addr;
+        item.diff = &d;
+        items.push_back(std::move(item));
+    }
+
+    // 1. Keys and old accounts; 2. storage (per account, independent). On failure nothing has
+    // changed yet.
+    std::atomic<bool> failed{false};
+    for_each_index(items.size(), options_.parallel, failed, [&](size_t i) {
+        Item& it = items[i];
+        it.key = keccak256(it.addr.view());
+        const AccountDiff& d = *it.diff;
+        if (d.code && keccak256(d.code->bytes) != d.code->hash) {
+            it.error = Error{"state: invalid diff: code hash of account 0x" + it.addr.to_hex() +
+                             " is not keccak256 of its code"};
+            return;
+        }
+        if (auto r = load_old(it); !r) {
+            it.error = r.error();
+            return;
+        }
+        it.now = it.old.value_or(Account{});
+        if (d.nonce) it.now.nonce = *d.nonce;
+        if (d.balance) it.now.balance = *d.balance;
+        if (d.code) it.now.code_hash = d.code->hash;
+        update_storage(it);
+        it.unchanged = !d.deleted && it.old && *it.old == it.now;
+    });
+    if (failed.load()) return make_error("state: allocation failure during commit");
+    for (const Item& it : items) {
+        if (it.error) return unexpected(*it.error);
+    }
+    std::sort(items.begin(), items.end(),
+              [](const Item& a, const Item& b) { return a.key < b.key; });
+
+    // 3. The state trie (sequential: the structure is shared), then its hash (parallel).
+    const Hash32 old_root = account_trie_.root();
+    Bytes value;
+    for (const Item& it : items) {
+        Result<void> r;
+        if (it.diff->deleted) {
+            if (it.old) r = account_trie_.erase(it.key, *shared_->kv);
+        } else if (!it.unchanged) {
+            value.clear();
+            encode_account(value, it.now);
+            r = account_trie_.put(it.key, value, it.old.has_value(), *shared_->kv);
+        }
+        if (!r) {
+            account_trie_.reset(old_root);
+            return unexpected(r.error());
+        }
+    }
+    internal::TrieWrites trie_writes;
+    const Hash32 root = account_trie_.hash(trie_writes, options_.parallel);
+
+    // 4. One batch: every delete first, then every put (a position vacated and refilled in this
+    // block ends up written), then the head.
+    KvWriteBatch batch;
+    for (const Item& it : items) {
+        for (const Bytes& k : it.deletes) batch.del(k);
+        if (it.diff->deleted && it.old) batch.del(addr_key(kAccountPrefix, it.addr));
+    }
+    for (const Bytes& k : trie_writes.deletes) batch.del(k);
+    for (const Item& it : items) {
+        for (const auto& [k, v] : it.puts) batch.put(k, v);
+        if (!it.diff->deleted && !it.unchanged) {
+            value.clear();
+            encode_account(value, it.now);
+            batch.put(addr_key(kAccountPrefix, it.addr), value);
+        }
+        if (it.diff->code && !it.diff->code->bytes.empty()) {
+            batch.put(code_key(it.diff->code->hash), it.diff->code->bytes);
+        }
+    }
+    for (const auto& [k, v] : trie_writes.puts) batch.put(k, v);
+    const StateHead new_head{block_num, root};
+    batch.put(key1(kHeadPrefix), encode_head(new_head));
+
+    shared_->commit_seq.fetch_add(1, std::memory_order_acq_rel);  // odd: cache being updated
+    if (auto r = shared_->kv->write(batch, options_.sync); !r) {
+        shared_->commit_seq.fetch_add(1, std::memory_order_acq_rel);
+        account_trie_.reset(old_root);
+        return unexpected(r.error());
+    }
+
+    // 5. Cache: the new values from the new version on; then publish the head.
+    const uint64_t next = version_ + 1;
+    for (const Item& it : items) {
+        if (it.diff->deleted) {
+            shared_->accounts.update(it.addr, std::nullopt, next, kAccountCharge);
+        } else if (!it.unchanged) {
+            shared_->accounts.update(it.addr, it.now, next, kAccountCharge);
+        }
+        for (const auto& [slot, v] : it.slot_changes) {
+            shared_->slots.update(SlotKey{it.addr, slot}, v, next, kSlotCharge);
+        }
+    }
+    version_ = next;
+    head_ = new_head;
+    shared_->head_version.store(next, std::memory_order_release);
+    publish_view();
+    shared_->commit_seq.fetch_add(1, std::memory_order_acq_rel);  // even: stable
+    return root;
+}
+
+Result<std::unique_ptr<StateStore>> StateStore::open(const std::string& path,
+                                                     const StateStoreOptions& options) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const fs::path dir(path);
+    bool create = true;
+    if (fs::exists(dir, ec)) {
+        if (!fs::is_directory(dir, ec)) {
+            return make_error("state: ", path, " exists and is not a directory");
+        }
+        const bool has_current = fs::exists(dir / "CURRENT", ec);
+        if (!has_current && !fs::is_empty(dir, ec)) {
+            return make_error("state: ", path,
+                              " is not empty and holds no LevelDB database (no CURRENT file)");
+        }
+        create = !has_current;
+    }
+    if (ec) return make_error("state: cannot inspect ", path, ": ", ec.message());
+    LevelDbOptions lo;
+    lo.create_if_missing = create;
+    lo.block_cache_bytes = options.leveldb_block_cache_bytes;
+    lo.write_buffer_bytes = options.leveldb_write_buffer_bytes;
+    PEL_TRY(auto kv, open_leveldb_store(path, lo));
+    return open(std::move(kv), options);
+}
+
+Result<std::unique_ptr<StateStore>> StateStore::open(std::shared_ptr<KvStore> kv,
+                                                     const StateStoreOptions& options) {
+    const std::string expected = format_record();
+    PEL_TRY(auto fmt, kv->get(key1(kFormatPrefix)));
+    if (!fmt) {
+        bool any = false;
+        PEL_TRY_VOID(kv->for_each_prefix({}, [&](ByteView, ByteView) {
+            any = true;
+            return false;
+        }));
+        if (any) {
+            return make_error(
+                "state: not a pel state database, or its format record is missing "
+                "(expected '",
+                expected, "')");
+        }
+        KvWriteBatch init;
+        init.put(key1(kFormatPrefix), as_bytes(expected));
+        init.put(key1(kHeadPrefix), encode_head(StateHead{}));
+        PEL_TRY_VOID(kv->write(init, true));
+    } else if (!equal(*fmt, as_bytes(expected))) {
+        return make_error("state: database format mismatch: found '", printable(*fmt),
+                          "', this build reads '", expected, "'");
+    }
+    PEL_TRY(auto head_rec, kv->get(key1(kHeadPrefix)));
+    if (!head_rec) return make_error("state: database corrupt: head record missing");
+    PEL_TRY(const StateHead head, decode_head(*head_rec));
+    auto impl = std::make_unique<StateStoreImpl>(std::move(kv), options, head);
+    PEL_TRY_VOID(impl->verify());
+    return std::unique_ptr<StateStore>(new StateStore(std::move(impl)));
+}
+
+StateStore::StateStore(std::unique_ptr<StateStoreImpl> impl) : impl_(std::move(impl)) {}
+StateStore::~StateStore() = default;
+
+Result<Hash32> StateStore::commit(uint64_t block_num, const StateDiff& diff) {
+    return impl_->commit(block_num, diff);
+}
+
+StateHead StateStore::head() const { return impl_->head(); }
+
+std::shared_ptr<const StateView> StateStore::view() const { return impl_->view(); }
+
+Result<size_t> StateStore::test_storage_record_count(const Address& addr) const {
+    return impl_->storage_record_count(addr);
+}
+
+}  // namespace pel::state

@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: Apache-2.0
+// Front door of the persistent state: StateView (read port for execution), StateDiff (what a block
+// changed) and StateStore (flat state + incrementally hashed Merkle Patricia trie over a KvStore,
+// normally LevelDB). The in-memory MemState (state/mem_state.hpp) is the oracle for its roots.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "primitives/bytes.hpp"
+#include "primitives/hash.hpp"
+#include "primitives/result.hpp"
+#include "primitives/u256.hpp"
+#include "state/account.hpp"
+
+namespace pel::state {
+
+class KvStore;
+
+/// Read-only state of one committed block.
+///
+/// Thread safety: every method may be called from any number of threads at once. A view is
+/// immutable: all its reads answer for the same block, whatever is committed meanwhile.
+class StateView {
+  public:
+    StateView() = default;
+    virtual ~StateView() = default;
+    StateView(const StateView&) = delete;
+    StateView& operator=(const StateView&) = delete;
+    StateView(StateView&&) = delete;
+    StateView& operator=(StateView&&) = delete;
+
+    /// The account header (storage_root included), or nullopt if the account does not exist.
+    /// Errors: I/O or corruption in the database.
+    [[nodiscard]] virtual Result<std::optional<Account>> account(const Address& addr) const = 0;
+
+    /// The value of a storage slot; zero when unset or when the account does not exist.
+    [[nodiscard]] virtual Result<U256> storage(const Address& addr, const U256& slot) const = 0;
+
+    /// The code whose keccak256 is `code_hash`: shared, immutable bytes (empty for kEmptyCodeHash),
+    /// or nullptr for a hash the store does not know. Code is content addressed and never deleted,
+    /// so a code read is not pinned to the view's block. Errors: I/O or corruption.
+    [[nodiscard]] virtual Result<std::shared_ptr<const Bytes>> code(
+        const Hash32& code_hash) const = 0;
+
+    /// The block this view shows; nullopt for a store that has not committed any block yet.
+    [[nodiscard]] virtual std::optional<uint64_t> block_num() const noexcept = 0;
+
+    /// The state root of that block (kEmptyTrieRoot for an empty state).
+    [[nodiscard]] virtual Hash32 state_root() const noexcept = 0;
+};
+
+/// New code for an account: the bytes and their keccak256 (commit() checks the hash).
+struct CodeChange {
+    Hash32 hash = kEmptyCodeHash;
+    Bytes bytes;
+};
+
+/// What a block did to one account. The final state after the block is:
+///  - `deleted`: the account does not exist (with its storage); no other field may be set.
+///    Selfdestruct of an account created in the same transaction, EIP-161 removal of empty
+///    touched accounts.
+///  - otherwise the account exists (created empty if it did not): when `storage_cleared`, all its
+///    previous storage is gone first (recreation over a destroyed account); then nonce, balance
+///    and code are replaced where set, and each `storage` slot is set (a zero value deletes it).
+struct AccountDiff {
+    bool deleted = false;
+    bool storage_cleared = false;
+    std::optional<uint64_t> nonce;
+    std::optional<U256> balance;
+    std::optional<CodeChange> code;
+    std::unordered_map<U256, U256> storage;  ///< slot -> new value (zero = delete)
+};
+
+/// Everything one block changed, by address. A plain value type.
+struct StateDiff {
+    std::unordered_map<Address, AccountDiff> accounts;
+};
+
+/// Where the store is.
+struct StateHead {
+    std::optional<uint64_t> block_num;  ///< nullopt before the first commit
+    Hash32 state_root = kEmptyTrieRoot;
+};
+
+/// StateStore tuning.
+struct StateStoreOptions {
+    /// Budget of the sharded read cache of accounts and storage slots (and, within it, one
+    /// eighth for code). Entries are charged an estimate of their heap footprint.
+    size_t cache_bytes = size_t{256} << 20;
+    /// LevelDB's own block cache, write buffer and file size (open(path) only).
+    size_t leveldb_block_cache_bytes = size_t{128} << 20;
+    size_t leveldb_write_buffer_bytes = size_t{64} << 20;
+    /// fsync every commit (durability). Tests that do not crash may turn it off for speed.
+    bool sync = true;
+    /// Hash storage tries and the state trie's subtries with oneTBB (in the calling thread's
+    /// arena; limit threads with tbb::global_control). Off: everything on the calling thread.
+    bool parallel = true;
+};
+
+class StateStoreImpl;
+
+/// The persistent world state: flat accounts, storage slots and code over a KvStore, plus the
+/// state trie and the storage tries, whose nodes are persisted by path and updated incrementally.
+///
+/// Durability: commit() writes the state changes, the trie node changes and the head record in
+/// one synced write batch, so after a crash the store is exactly at the last block whose commit()
+/// returned (or a later one whose write reached the disk), never in between.
+///
+/// Thread safety / Invariants:
+///  - commit() calls are serialised internally (one writer); views may be taken and read from any
+///    number of threads concurrently with a commit.
+///  - A view is pinned to one block by construction: it holds a KvStore snapshot of exactly that
+///    block, and the shared read cache tags every entry with the store version (commit count
+///    since open) from which its value holds. A read uses a cache entry only when its tag is not
+///    newer than the view's version; otherwise it reads its own snapshot. commit() writes the
+///    batch, then overwrites the cache entries of every changed key with the new version, then
+///    publishes the new head. Readers insert what they read from disk only if their view is the
+///    head and no commit began since they looked (a seqlock on commit_seq), so the cache never
+///    holds a value older than the head for any key. Hence a view never mixes blocks.
+///  - Views share ownership of the database and the cache: a view stays valid after the store is
+///    destroyed (the database closes when the last view goes).
+class StateStore {
+  public:
+    /// Opens the LevelDB database at `path`, creating it (with a format record and an empty
+    /// state) when the directory does not exist or is empty. Errors (nothing is written then): a
+    /// non-empty directory that is not a database, a database of another format version or without
+    /// a readable format record, a corrupt database ("corrupt" in the message), a database held
+    /// open elsewhere, I/O.
+    [[nodiscard]] static Result<std::unique_ptr<StateStore>> open(const std::string& path,
+                                                                  const StateStoreOptions& options);
+
+    /// As open(path) over any KvStore (tests use the in-memory one). An empty store is
+    /// initialised; anything else must carry this version's format record.
+    [[nodiscard]] static Result<std::unique_ptr<StateStore>> open(std::shared_ptr<KvStore> kv,
+                                                                  const StateStoreOptions& options);
+
+    ~StateStore();
+    StateStore(const StateStore&) = delete;
+    StateStore& operator=(const StateStore&) = delete;
+    StateStore(StateStore&&) = delete;
+    StateStore& operator=(StateStore&&) = delete;
+
+    /// Applies `diff` as block `block_num` and returns the new state root. `block_num` must be
+    /// head + 1, or anything when no block was committed yet. Cost grows with the number of
+    /// changed keys, not with the size of the state. Errors (the store is then unchanged and
+    /// still usable): a wrong block number, an invalid diff (deleted with other fields set, a code
+    /// hash that is not keccak256 of the code), I/O, corruption.
+    [[nodiscard]] Result<Hash32> commit(uint64_t block_num, const StateDiff& diff);
+
+    /// The last committed block and its root.
+    [[nodiscard]] StateHead head() const;
+
+    /// A view of the last committed block; it keeps showing that block while later blocks are
+    /// committed (it holds a database snapshot: release views you no longer need).
+    [[nodiscard]] std::shared_ptr<const StateView> view() const;
+
+    /// Current format version written into and required from every database.
+    static constexpr uint32_t kFormatVersion = 1;
+
+    // --- test hooks ----------------------------------------------------------------------------
+    /// Number of persisted storage trie nodes and flat storage slots of `addr`.
+    [[nodiscard]] Result<size_t> test_storage_record_count(const Address& addr) const;
+
+  private:
+    explicit StateStore(std::unique_ptr<StateStoreImpl> impl);
+    std::unique_ptr<StateStoreImpl> impl_;
+};
+
+}  // namespace pel::state

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: Apache-2.0
+// KvStore contract, checked identically on the in-memory store and on LevelDB.
+#include "state/kv_store.hpp"
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "tests/unit/state/state_gen.hpp"
+
+namespace pel::state {
+namespace {
+
+Bytes b(std::string_view s) {
+    const ByteView v = as_bytes(s);
+    return {v.begin(), v.end()};
+}
+
+class KvStoreTest : public ::testing::TestWithParam<bool> {
+  protected:
+    void SetUp() override {
+        if (GetParam()) {
+            auto kv = open_leveldb_store(dir_.sub("db"), LevelDbOptions{});
+            ASSERT_TRUE(kv.has_value()) << kv.error().message;
+            kv_ = *kv;
+        } else {
+            kv_ = make_mem_kv_store();
+        }
+    }
+    std::optional<Bytes> get(std::string_view k) {
+        auto r = kv_->get(as_bytes(k));
+        EXPECT_TRUE(r.has_value());
+        return r ? *r : std::nullopt;
+    }
+    void write(const KvWriteBatch& batch) { ASSERT_TRUE(kv_->write(batch, true).has_value()); }
+
+    storetest::TempDir dir_;
+    std::shared_ptr<KvStore> kv_;
+};
+
+TEST_P(KvStoreTest, missing_key_is_empty_optional) { EXPECT_FALSE(get("nope").has_value()); }
+
+TEST_P(KvStoreTest, batch_applies_in_order) {
+    KvWriteBatch batch;
+    batch.put(as_bytes("a"), as_bytes("1"));
+    batch.put(as_bytes("b"), as_bytes("2"));
+    batch.del(as_bytes("a"));
+    batch.del(as_bytes("b"));
+    batch.put(as_bytes("b"), as_bytes("3"));
+    batch.put(as_bytes("e"), {});
+    EXPECT_EQ(batch.count(), 6U);
+    write(batch);
+    EXPECT_FALSE(get("a").has_value());
+    EXPECT_EQ(get("b"), b("3"));
+    EXPECT_EQ(get("e"), Bytes{});
+}
+
+TEST_P(KvStoreTest, snapshot_does_not_see_later_writes) {
+    KvWriteBatch w1;
+    w1.put(as_bytes("k"), as_bytes("old"));
+    write(w1);
+    const auto snap = kv_->snapshot();
+    KvWriteBatch w2;
+    w2.put(as_bytes("k"), as_bytes("new"));
+    w2.put(as_bytes("k2"), as_bytes("x"));
+    write(w2);
+    EXPECT_EQ(*snap->get(as_bytes("k")), b("old"));
+    EXPECT_FALSE(snap->get(as_bytes("k2"))->has_value());
+    EXPECT_EQ(get("k"), b("new"));
+}
+
+TEST_P(KvStoreTest, prefix_scan_is_ordered_and_bounded) {
+    KvWriteBatch batch;
+    for (const char* k : {"p3", "p1", "q0", "p2", "o9", "p"}) batch.put(as_bytes(k), as_bytes(k));
+    write(batch);
+    std::vector<std::string> seen;
+    auto r = kv_->for_each_prefix(as_bytes("p"), [&](ByteView k, ByteView v) {
+        EXPECT_TRUE(equal(k, v));
+        seen.emplace_back(k.begin(), k.end());
+        return true;
+    });
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(seen, (std::vector<std::string>{"p", "p1", "p2", "p3"}));
+    seen.clear();
+    ASSERT_TRUE(kv_->for_each_prefix(as_bytes("p"),
+                                     [&](ByteView k, ByteView) {
+                                         seen.emplace_back(k.begin(), k.end());
+                                         return seen.size() < 2;
+                                     })
+                    .has_value());
+    EXPECT_EQ(seen.size(), 2U);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, KvStoreTest, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& p) {
+                             return p.param ? "LevelDb" : "Mem";
+                         });
+
+TEST(LevelDbStore, second_open_of_the_same_path_fails) {
+    storetest::TempDir dir;
+    auto first = open_leveldb_store(dir.sub("db"), LevelDbOptions{});
+    ASSERT_TRUE(first.has_value());
+    auto second = open_leveldb_store(dir.sub("db"), LevelDbOptions{});
+    ASSERT_FALSE(second.has_value());
+    EXPECT_NE(second.error().message.find("leveldb"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace pel::state

@@ -1,0 +1,345 @@
+// SPDX-License-Identifier: Apache-2.0
+// StateStore: roots against the MemState oracle over 1,000+ random blocks (both backends, with
+// close and reopen), reads against the oracle, no stale records, deletion of storage tries,
+// format-version and corruption refusal, diff validation.
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "primitives/keccak.hpp"
+#include "state/kv_store.hpp"
+#include "state/mem_state.hpp"
+#include "state/state_view.hpp"
+#include "tests/unit/state/state_gen.hpp"
+
+namespace pel::state {
+namespace {
+
+using storetest::apply;
+using storetest::full_diff;
+using storetest::GenParams;
+using storetest::make_block;
+using storetest::pool_address;
+using storetest::TempDir;
+
+StateStoreOptions fast_options() {
+    StateStoreOptions o;
+    o.sync = false;
+    o.cache_bytes = size_t{1} << 20;  // small: evictions happen
+    o.leveldb_block_cache_bytes = size_t{4} << 20;
+    o.leveldb_write_buffer_bytes = size_t{1} << 20;  // small: flushes and compactions happen
+    return o;
+}
+
+std::unique_ptr<StateStore> open_or_die(const std::string& path, const StateStoreOptions& o) {
+    auto s = StateStore::open(path, o);
+    EXPECT_TRUE(s.has_value()) << s.error().message;
+    return s ? std::move(*s) : nullptr;
+}
+
+// Every account of the pool read through `view` equals the oracle (fields, storage root, code,
+// and the slots of the pool).
+void expect_view_matches(const StateView& view, const MemState& ms, const GenParams& p) {
+    for (uint64_t i = 0; i < p.accounts; ++i) {
+        const Address a = pool_address(i);
+        auto acc = view.account(a);
+        ASSERT_TRUE(acc.has_value()) << acc.error().message;
+        const auto expected = ms.get_account(a);
+        ASSERT_EQ(*acc, expected) << "account " << i;
+        if (!expected) continue;
+        auto code = view.code(expected->code_hash);
+        ASSERT_TRUE(code.has_value() && *code != nullptr);
+        EXPECT_EQ(**code, ms.find(a)->code);
+        for (uint64_t s = 0; s < p.slots; ++s) {
+            auto v = view.storage(a, U256{s});
+            ASSERT_TRUE(v.has_value());
+            ASSERT_EQ(*v, ms.get_storage(a, U256{s})) << "account " << i << " slot " << s;
+        }
+    }
+}
+
+// Keys and values as strings (GCC 12 misreports std::vector<uint8_t> comparisons in std::map).
+std::map<std::string, std::string> dump(const KvStore& kv) {
+    std::map<std::string, std::string> out;
+    EXPECT_TRUE(kv.for_each_prefix({}, [&](ByteView k, ByteView v) {
+                      if (k[0] != 'c') {
+                          out.emplace(std::string(k.begin(), k.end()),
+                                      std::string(v.begin(), v.end()));
+                      }
+                      return true;
+                  }).has_value());
+    return out;
+}
+
+// The in-memory backend: 1,200 blocks; every root against MemState; periodic full reads; at the
+// end the whole database equals a store built from the final state in one block (no stale trie
+// nodes, slots or accounts; code is never deleted, so it is left out of the comparison).
+TEST(StateStore, random_blocks_match_mem_state_roots_in_memory) {
+    const GenParams p;
+    auto kv = make_mem_kv_store();
+    auto store = StateStore::open(kv, fast_options());
+    ASSERT_TRUE(store.has_value()) << store.error().message;
+    MemState ms;
+    for (uint64_t n = 0; n < 1200; ++n) {
+        const StateDiff diff = make_block(1, n, p);
+        apply(ms, diff);
+        auto root = (*store)->commit(n, diff);
+        ASSERT_TRUE(root.has_value()) << root.error().message;
+        ASSERT_EQ(*root, ms.state_root()) << "block " << n;
+        if (n % 100 == 99) expect_view_matches(*(*store)->view(), ms, p);
+        if (n % 300 == 299) {  // reopen over the same KvStore
+            store = StateStore::open(kv, fast_options());
+            ASSERT_TRUE(store.has_value());
+            ASSERT_EQ((*store)->head().state_root, ms.state_root());
+        }
+    }
+    auto fresh_kv = make_mem_kv_store();
+    auto fresh = StateStore::open(fresh_kv, fast_options());
+    ASSERT_TRUE(fresh.has_value());
+    auto root = (*fresh)->commit(1199, full_diff(ms));
+    ASSERT_TRUE(root.has_value());
+    EXPECT_EQ(*root, ms.state_root());
+    EXPECT_EQ(dump(*kv), dump(*fresh_kv));
+}
+
+// LevelDB: 1,000 blocks with small caches and write buffers, close and reopen every 250 blocks.
+TEST(StateStore, random_blocks_match_mem_state_roots_on_leveldb_with_reopen) {
+    const GenParams p;
+    TempDir dir;
+    const std::string path = dir.sub("db");
+    auto store = open_or_die(path, fast_options());
+    ASSERT_NE(store, nullptr);
+    MemState ms;
+    for (uint64_t n = 0; n < 1000; ++n) {
+        const StateDiff diff = make_block(2, n, p);
+        apply(ms, diff);
+        auto root = store->commit(n, diff);
+        ASSERT_TRUE(root.has_value()) << root.error().message;
+        ASSERT_EQ(*root, ms.state_root()) << "block " << n;
+        if (n % 250 == 249) {
+            store.reset();
+            store = open_or_die(path, fast_options());
+            ASSERT_NE(store, nullptr);
+            const StateHead head = store->head();
+            ASSERT_EQ(head.block_num, n);
+            ASSERT_EQ(head.state_root, ms.state_root());
+            expect_view_matches(*store->view(), ms, p);
+        }
+    }
+}
+
+TEST(StateStore, fresh_store_is_empty_and_block_numbers_are_checked) {
+    auto store = StateStore::open(make_mem_kv_store(), fast_options());
+    ASSERT_TRUE(store.has_value());
+    auto& s = **store;
+    EXPECT_FALSE(s.head().block_num.has_value());
+    EXPECT_EQ(s.head().state_root, kEmptyTrieRoot);
+    const auto v = s.view();
+    EXPECT_FALSE(v->block_num().has_value());
+    EXPECT_FALSE(v->account(pool_address(1))->has_value());
+    EXPECT_EQ(*v->storage(pool_address(1), U256{1}), U256{});
+    EXPECT_EQ(*v->code(Hash32{}), nullptr);
+    EXPECT_TRUE((*v->code(kEmptyCodeHash))->empty());
+
+    ASSERT_TRUE(s.commit(10, make_block(3, 0)).has_value());  // the first block may be any
+    EXPECT_EQ(s.head().block_num, 10U);
+    auto wrong = s.commit(12, make_block(3, 1));
+    ASSERT_FALSE(wrong.has_value());
+    EXPECT_NE(wrong.error().message.find("expected 11"), std::string::npos);
+    EXPECT_TRUE(s.commit(11, make_block(3, 1)).has_value());
+}
+
+TEST(StateStore, invalid_diffs_are_rejected_and_change_nothing) {
+    auto store = StateStore::open(make_mem_kv_store(), fast_options());
+    ASSERT_TRUE(store.has_value());
+    auto& s = **store;
+    ASSERT_TRUE(s.commit(0, make_block(4, 0)).has_value());
+    const StateHead before = s.head();
+
+    StateDiff deleted_and_set;
+    deleted_and_set.accounts[pool_address(1)].deleted = true;
+    deleted_and_set.accounts[pool_address(1)].balance = U256{5};
+    auto r = s.commit(1, deleted_and_set);
+    ASSERT_FALSE(r.has_value());
+    EXPECT_NE(r.error().message.find("deleted"), std::string::npos);
+
+    StateDiff bad_code;
+    bad_code.accounts[pool_address(2)].code = CodeChange{Hash32{}, Bytes{1, 2, 3}};
+    r = s.commit(1, bad_code);
+    ASSERT_FALSE(r.has_value());
+    EXPECT_NE(r.error().message.find("code hash"), std::string::npos);
+
+    EXPECT_EQ(s.head().state_root, before.state_root);
+    EXPECT_EQ(s.head().block_num, before.block_num);
+    EXPECT_TRUE(s.commit(1, make_block(4, 1)).has_value());
+}
+
+// Selfdestruct and EIP-161 removal delete the account's storage trie and slots; a storage clear
+// (recreation) leaves only the new slots.
+TEST(StateStore, deleting_or_clearing_removes_the_storage_trie) {
+    auto store = StateStore::open(make_mem_kv_store(), fast_options());
+    ASSERT_TRUE(store.has_value());
+    auto& s = **store;
+    const Address a = pool_address(7);
+    const Address b = pool_address(8);
+    StateDiff create;
+    for (uint64_t i = 0; i < 40; ++i) {
+        create.accounts[a].storage[U256{i}] = U256{i + 1};
+        create.accounts[b].storage[U256{i}] = U256{i + 1};
+    }
+    create.accounts[a].balance = U256{1};
+    create.accounts[b].balance = U256{1};
+    ASSERT_TRUE(s.commit(0, create).has_value());
+    ASSERT_GT(*s.test_storage_record_count(a), 40U);
+    const auto before = s.view();
+
+    StateDiff destroy;
+    destroy.accounts[a].deleted = true;
+    destroy.accounts[b].storage_cleared = true;
+    destroy.accounts[b].storage[U256{100}] = U256{9};
+    MemState ms;
+    apply(ms, create);
+    apply(ms, destroy);
+    auto root = s.commit(1, destroy);
+    ASSERT_TRUE(root.has_value());
+    EXPECT_EQ(*root, ms.state_root());
+    EXPECT_EQ(*s.test_storage_record_count(a), 0U);
+    EXPECT_EQ(*s.test_storage_record_count(b), 2U);  // one slot and its one-leaf trie
+    const auto after = s.view();
+    EXPECT_FALSE(after->account(a)->has_value());
+    EXPECT_EQ(*after->storage(a, U256{3}), U256{});
+    EXPECT_EQ(*after->storage(b, U256{3}), U256{});
+    EXPECT_EQ(*after->storage(b, U256{100}), U256{9});
+    // The older view still shows block 0.
+    EXPECT_EQ(*before->storage(a, U256{3}), U256{4});
+    EXPECT_EQ(*before->storage(b, U256{3}), U256{4});
+    EXPECT_TRUE(before->account(a)->has_value());
+}
+
+// Writes a store, then replaces its format record through the raw KvStore.
+void write_store_then_set_format(const std::string& path, const std::optional<std::string>& fmt) {
+    {
+        auto store = open_or_die(path, fast_options());
+        ASSERT_NE(store, nullptr);
+        ASSERT_TRUE(store->commit(0, make_block(5, 0)).has_value());
+    }
+    auto kv = open_leveldb_store(path, LevelDbOptions{});
+    ASSERT_TRUE(kv.has_value());
+    KvWriteBatch batch;
+    if (fmt) {
+        batch.put(as_bytes("F"), as_bytes(*fmt));
+    } else {
+        batch.del(as_bytes("F"));
+    }
+    ASSERT_TRUE((*kv)->write(batch, true).has_value());
+}
+
+std::optional<Bytes> raw_format(const std::string& path) {
+    auto kv = open_leveldb_store(path, LevelDbOptions{});
+    EXPECT_TRUE(kv.has_value());
+    if (!kv) return std::nullopt;
+    return *(*kv)->get(as_bytes("F"));
+}
+
+TEST(StateStore, refuses_another_format_version_and_leaves_it_untouched) {
+    TempDir dir;
+    const std::string path = dir.sub("db");
+    write_store_then_set_format(path, "pel-state/999");
+    auto r = StateStore::open(path, fast_options());
+    ASSERT_FALSE(r.has_value());
+    EXPECT_NE(r.error().message.find("format mismatch: found 'pel-state/999'"), std::string::npos)
+        << r.error().message;
+    const auto after = raw_format(path);
+    ASSERT_TRUE(after.has_value());
+    EXPECT_EQ(*after, Bytes(as_bytes("pel-state/999").begin(), as_bytes("pel-state/999").end()));
+}
+
+TEST(StateStore, refuses_a_missing_or_garbled_format_record) {
+    TempDir dir;
+    write_store_then_set_format(dir.sub("missing"), std::nullopt);
+    auto r = StateStore::open(dir.sub("missing"), fast_options());
+    ASSERT_FALSE(r.has_value());
+    EXPECT_NE(r.error().message.find("format record is missing"), std::string::npos)
+        << r.error().message;
+    EXPECT_FALSE(raw_format(dir.sub("missing")).has_value());  // not re-initialised
+
+    write_store_then_set_format(dir.sub("garbled"), std::string("\x01\xfe junk", 7));
+    r = StateStore::open(dir.sub("garbled"), fast_options());
+    ASSERT_FALSE(r.has_value());
+    EXPECT_NE(r.error().message.find("format mismatch: found '0x01fe"), std::string::npos)
+        << r.error().message;
+}
+
+TEST(StateStore, refuses_a_directory_that_is_not_a_database) {
+    TempDir dir;
+    std::filesystem::create_directories(dir.sub("other"));
+    std::ofstream(dir.sub("other") + "/notes.txt") << "mine";
+    auto r = StateStore::open(dir.sub("other"), fast_options());
+    ASSERT_FALSE(r.has_value());
+    EXPECT_NE(r.error().message.find("no CURRENT"), std::string::npos) << r.error().message;
+    EXPECT_TRUE(std::filesystem::exists(dir.sub("other") + "/notes.txt"));
+    EXPECT_FALSE(std::filesystem::exists(dir.sub("other") + "/CURRENT"));
+}
+
+// Builds a store whose data sits in table files (reopened once, so the log is compacted).
+void build_compacted_store(const std::string& path) {
+    {
+        auto store = open_or_die(path, fast_options());
+        ASSERT_NE(store, nullptr);
+        for (uint64_t n = 0; n < 30; ++n)
+            ASSERT_TRUE(store->commit(n, make_block(6, n)).has_value());
+    }
+    auto again = open_or_die(path, fast_options());
+    ASSERT_NE(again, nullptr);
+}
+
+void corrupt_file(const std::filesystem::path& f, double from, double to) {
+    std::fstream io(f, std::ios::in | std::ios::out | std::ios::binary);
+    const auto size = static_cast<std::streamoff>(std::filesystem::file_size(f));
+    const auto begin = static_cast<std::streamoff>(static_cast<double>(size) * from);
+    const auto end = static_cast<std::streamoff>(static_cast<double>(size) * to);
+    std::string buf(static_cast<size_t>(end - begin), '\0');
+    io.seekg(begin);
+    io.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    for (char& c : buf) c = static_cast<char>(c ^ 0x5a);
+    io.seekp(begin);
+    io.write(buf.data(), static_cast<std::streamsize>(buf.size()));
+}
+
+TEST(StateStore, refuses_corrupt_table_files) {
+    TempDir dir;
+    const std::string path = dir.sub("db");
+    build_compacted_store(path);
+    size_t tables = 0;
+    for (const auto& e : std::filesystem::directory_iterator(path)) {
+        if (e.path().extension() == ".ldb") {
+            corrupt_file(e.path(), 0.0, 0.6);  // data blocks; the index and footer stay readable
+            ++tables;
+        }
+    }
+    ASSERT_GT(tables, 0U);
+    auto r = StateStore::open(path, fast_options());
+    ASSERT_FALSE(r.has_value());
+    EXPECT_NE(r.error().message.find("corrupt"), std::string::npos) << r.error().message;
+}
+
+TEST(StateStore, refuses_a_corrupt_manifest) {
+    TempDir dir;
+    const std::string path = dir.sub("db");
+    build_compacted_store(path);
+    for (const auto& e : std::filesystem::directory_iterator(path)) {
+        if (e.path().filename().string().starts_with("MANIFEST")) corrupt_file(e.path(), 0.0, 1.0);
+    }
+    auto r = StateStore::open(path, fast_options());
+    ASSERT_FALSE(r.has_value());
+    EXPECT_NE(r.error().message.find("corrupt"), std::string::npos) << r.error().message;
+}
+
+}  // namespace
+}  // namespace pel::state

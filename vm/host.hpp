@@ -110,6 +110,11 @@ struct TxContext {
 
 class Host {
   public:
+    Host() = default;
+    Host(const Host&) = default;
+    Host& operator=(const Host&) = default;
+    Host(Host&&) = default;
+    Host& operator=(Host&&) = default;
     virtual ~Host() = default;
 
     /// EIP-161: an account "exists" unless it is empty (no code, zero nonce and balance) or absent.

@@ -89,7 +89,9 @@ bool Host::selfdestruct(const Address& addr, const Address& beneficiary) noexcep
     const U256 bal = state_.balance(addr);
     state_.sub_balance(addr, bal);
     state_.add_balance(beneficiary, bal);
-    if (!state_.is_created(addr)) return false;
+    if (!state_.is_created(addr)) {
+        return false;
+    }
     state_.set_balance(addr, U256{});
     return state_.mark_destructed(addr);
 }
@@ -102,14 +104,18 @@ vm::ExecResult Host::call(const vm::Message& msg) noexcept {
 }
 
 vm::ExecResult Host::call_frame(const vm::Message& msg) noexcept {
-    if (msg.depth > vm::kMaxCallDepth) return failed(vm::Status::kCallDepthExceeded, msg.gas);
+    if (msg.depth > vm::kMaxCallDepth) {
+        return failed(vm::Status::kCallDepthExceeded, msg.gas);
+    }
     const bool transfers = msg.kind == vm::CallKind::kCall && !msg.value.is_zero();
     if ((transfers || msg.kind == vm::CallKind::kCallCode) &&
         state_.balance(msg.sender) < msg.value) {
         return failed(vm::Status::kInsufficientBalance, msg.gas);
     }
 
-    if (tracer_ != nullptr) tracer_->on_enter(msg);
+    if (tracer_ != nullptr) {
+        tracer_->on_enter(msg);
+    }
     const size_t snap = state_.snapshot();
     if (msg.kind == vm::CallKind::kCall) {
         // EIP-161: the callee is touched even by a zero-value call (STATICCALL included); a
@@ -147,20 +153,28 @@ vm::ExecResult Host::call_frame(const vm::Message& msg) noexcept {
     if (res.status != vm::Status::kSuccess) {
         state_.revert(snap);
         res.gas_refund = 0;
-        if (vm::consumes_all_gas(res.status)) res.gas_left = 0;
+        if (vm::consumes_all_gas(res.status)) {
+            res.gas_left = 0;
+        }
     }
-    if (tracer_ != nullptr) tracer_->on_exit(msg, res);
+    if (tracer_ != nullptr) {
+        tracer_->on_exit(msg, res);
+    }
     return res;
 }
 
 vm::ExecResult Host::create(const vm::Message& msg) noexcept {
-    if (msg.depth > vm::kMaxCallDepth) return failed(vm::Status::kCallDepthExceeded, msg.gas);
+    if (msg.depth > vm::kMaxCallDepth) {
+        return failed(vm::Status::kCallDepthExceeded, msg.gas);
+    }
     if (state_.balance(msg.sender) < msg.value) {
         return failed(vm::Status::kInsufficientBalance, msg.gas);
     }
     const uint64_t nonce = state_.nonce(msg.sender);
     // EIP-2681: the creator's nonce cannot pass 2^64-1; the create fails, keeping the gas.
-    if (nonce == UINT64_MAX) return failed(vm::Status::kArgumentOutOfRange, msg.gas);
+    if (nonce == UINT64_MAX) {
+        return failed(vm::Status::kArgumentOutOfRange, msg.gas);
+    }
     state_.set_nonce(msg.sender, nonce + 1);
     const Address addr = msg.kind == vm::CallKind::kCreate
                              ? create_address(msg.sender, nonce)
@@ -172,7 +186,9 @@ vm::ExecResult Host::create_at(const vm::Message& msg, const Address& addr) noex
     vm::Message frame = msg;
     frame.recipient = addr;
     frame.code_address = addr;
-    if (tracer_ != nullptr) tracer_->on_enter(frame);
+    if (tracer_ != nullptr) {
+        tracer_->on_enter(frame);
+    }
     // The init code is the frame's code; its call data is empty.
     frame.input = {};
     vm::ExecResult res = create_frame(frame, msg.input);
@@ -231,7 +247,9 @@ vm::ExecResult Host::create_frame(const vm::Message& frame, ByteView initcode) n
 
     state_.revert(snap);
     res.gas_refund = 0;
-    if (vm::consumes_all_gas(res.status)) res.gas_left = 0;
+    if (vm::consumes_all_gas(res.status)) {
+        res.gas_left = 0;
+    }
     return res;
 }
 

@@ -22,7 +22,12 @@ namespace pel::exec {
 /// Source of BLOCKHASH answers. The VM has already checked the 256-block window.
 class BlockHashSource {
   public:
+    BlockHashSource() = default;
     virtual ~BlockHashSource() = default;
+    BlockHashSource(const BlockHashSource&) = delete;
+    BlockHashSource& operator=(const BlockHashSource&) = delete;
+    BlockHashSource(BlockHashSource&&) = delete;
+    BlockHashSource& operator=(BlockHashSource&&) = delete;
     [[nodiscard]] virtual Hash32 block_hash(int64_t block_num) const noexcept = 0;
 };
 
@@ -37,7 +42,12 @@ class StateTestBlockHashes final : public BlockHashSource {
 /// thread, synchronously; must not touch the state.
 class FrameTracer {
   public:
+    FrameTracer() = default;
     virtual ~FrameTracer() = default;
+    FrameTracer(const FrameTracer&) = delete;
+    FrameTracer& operator=(const FrameTracer&) = delete;
+    FrameTracer(FrameTracer&&) = delete;
+    FrameTracer& operator=(FrameTracer&&) = delete;
     /// A frame (or precompile call) starts. For creates `msg.recipient` is the new address and
     /// `msg.input` the init code.
     virtual void on_enter(const vm::Message& msg) noexcept = 0;

@@ -7,8 +7,12 @@ namespace pel::exec {
 
 std::optional<AccountInfo> MemStateReader::read_account(const Address& addr) noexcept {
     const state::MemAccount* acc = state_.find(addr);
-    if (acc == nullptr) return std::nullopt;
-    if (!acc->code.empty()) code_.try_emplace(acc->code_hash, ByteView{acc->code});
+    if (acc == nullptr) {
+        return std::nullopt;
+    }
+    if (!acc->code.empty()) {
+        code_.try_emplace(acc->code_hash, ByteView{acc->code});
+    }
     return AccountInfo{acc->nonce, acc->balance, acc->code_hash};
 }
 
@@ -32,12 +36,18 @@ void apply_writes(state::MemState& state, const TxnWrites& writes) {
             state.erase(w.address);
             continue;
         }
-        if (w.storage_cleared) state.clear_storage(w.address);
+        if (w.storage_cleared) {
+            state.clear_storage(w.address);
+        }
         state.create(w.address);
         state.set_nonce(w.address, w.info.nonce);
         state.set_balance(w.address, w.info.balance);
-        if (w.code) state.set_code(w.address, *w.code);
-        for (const StorageWrite& s : w.storage) state.set_storage(w.address, s.key, s.value);
+        if (w.code) {
+            state.set_code(w.address, *w.code);
+        }
+        for (const StorageWrite& s : w.storage) {
+            state.set_storage(w.address, s.key, s.value);
+        }
     }
 }
 
@@ -63,7 +73,9 @@ Result<BlockResult, BlockError> execute_block_sequential(state::MemState& state,
         }
         MemStateReader reader(state);
         Result<TxnResult, TxnError> r = apply_transaction(reader, vm, env, txn, senders[i], tracer);
-        if (!r) return unexpected(BlockError{i, r.error()});
+        if (!r) {
+            return unexpected(BlockError{i, r.error()});
+        }
         apply_writes(state, r->writes);
         out.gas_used += r->receipt.gas_used;
         out.blob_gas_used += r->receipt.blob_gas_used;

@@ -37,7 +37,12 @@ struct AccountInfo {
 /// structures (MVMemory) synchronise internally.
 class StateReader {
   public:
+    StateReader() = default;
     virtual ~StateReader() = default;
+    StateReader(const StateReader&) = delete;
+    StateReader& operator=(const StateReader&) = delete;
+    StateReader(StateReader&&) = delete;
+    StateReader& operator=(StateReader&&) = delete;
 
     /// The account, or nullopt if it does not exist.
     [[nodiscard]] virtual std::optional<AccountInfo> read_account(const Address& addr) noexcept = 0;

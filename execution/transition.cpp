@@ -36,19 +36,27 @@ Result<uint64_t, TxnError> check_stateless(const Transaction& txn, const BlockEn
         return unexpected(TxnError::kGasLimitExceedsBlock);
     }
     // EIP-1559 (legacy transactions too: both fee fields hold gas_price).
-    if (txn.max_fee_per_gas < env.base_fee) return unexpected(TxnError::kFeeCapBelowBaseFee);
+    if (txn.max_fee_per_gas < env.base_fee) {
+        return unexpected(TxnError::kFeeCapBelowBaseFee);
+    }
     if (txn.max_priority_fee_per_gas > txn.max_fee_per_gas) {
         return unexpected(TxnError::kPriorityAboveMaxFee);
     }
     if (txn.type == TxnType::kBlob) {
         // EIP-4844.
-        if (!txn.to) return unexpected(TxnError::kBlobCreate);
-        if (txn.blob_versioned_hashes.empty()) return unexpected(TxnError::kBlobNone);
+        if (!txn.to) {
+            return unexpected(TxnError::kBlobCreate);
+        }
+        if (txn.blob_versioned_hashes.empty()) {
+            return unexpected(TxnError::kBlobNone);
+        }
         if (txn.blob_versioned_hashes.size() > kMaxBlobsPerBlock) {
             return unexpected(TxnError::kBlobCountExceeded);
         }
         for (const Hash32& h : txn.blob_versioned_hashes) {
-            if (h.bytes[0] != kBlobHashVersionKzg) return unexpected(TxnError::kBlobVersionInvalid);
+            if (h.bytes[0] != kBlobHashVersionKzg) {
+                return unexpected(TxnError::kBlobVersionInvalid);
+            }
         }
         if (txn.max_fee_per_blob_gas < blob_base_fee(env.excess_blob_gas)) {
             return unexpected(TxnError::kBlobFeeCapBelowBlobBaseFee);
@@ -59,7 +67,9 @@ Result<uint64_t, TxnError> check_stateless(const Transaction& txn, const BlockEn
         return unexpected(TxnError::kInitcodeTooLarge);
     }
     const uint64_t intrinsic = intrinsic_gas(txn);
-    if (txn.gas_limit < intrinsic) return unexpected(TxnError::kIntrinsicGasTooLow);
+    if (txn.gas_limit < intrinsic) {
+        return unexpected(TxnError::kIntrinsicGasTooLow);
+    }
     return intrinsic;
 }
 
@@ -70,10 +80,16 @@ Result<void, TxnError> check_sender(const Transaction& txn, const AccountInfo* a
     if (acc != nullptr && acc->code_hash != kEmptyCodeHash) {
         return unexpected(TxnError::kSenderNotEoa);
     }
-    if (txn.nonce > nonce) return unexpected(TxnError::kNonceTooHigh);
-    if (txn.nonce < nonce) return unexpected(TxnError::kNonceTooLow);
+    if (txn.nonce > nonce) {
+        return unexpected(TxnError::kNonceTooHigh);
+    }
+    if (txn.nonce < nonce) {
+        return unexpected(TxnError::kNonceTooLow);
+    }
     // EIP-2681: the nonce must stay below 2^64-1 after the increment.
-    if (nonce == UINT64_MAX) return unexpected(TxnError::kNonceMax);
+    if (nonce == UINT64_MAX) {
+        return unexpected(TxnError::kNonceMax);
+    }
 
     const U256 balance = acc != nullptr ? acc->balance : U256{};
     U256 max_cost;
@@ -85,7 +101,9 @@ Result<void, TxnError> check_sender(const Transaction& txn, const AccountInfo* a
         ok = ok && checked_mul(blob_gas, txn.max_fee_per_blob_gas, blob_cost);
         ok = ok && checked_add(max_cost, blob_cost, max_cost);
     }
-    if (!ok || balance < max_cost) return unexpected(TxnError::kInsufficientFunds);
+    if (!ok || balance < max_cost) {
+        return unexpected(TxnError::kInsufficientFunds);
+    }
     return {};
 }
 
@@ -131,11 +149,15 @@ std::string_view to_string(TxnError e) noexcept {
 
 uint64_t intrinsic_gas(const Transaction& txn) noexcept {
     uint64_t gas = txn.to ? kTxGas : kTxCreateGas;
-    for (const uint8_t b : txn.data) gas += b == 0 ? kTxDataZeroGas : kTxDataNonZeroGas;
+    for (const uint8_t b : txn.data) {
+        gas += b == 0 ? kTxDataZeroGas : kTxDataNonZeroGas;
+    }
     for (const AccessListEntry& e : txn.access_list) {
         gas += kAccessListAddressGas + kAccessListStorageKeyGas * e.storage_keys.size();
     }
-    if (!txn.to) gas += kInitcodeWordGas * ((txn.data.size() + 31) / 32);
+    if (!txn.to) {
+        gas += kInitcodeWordGas * ((txn.data.size() + 31) / 32);
+    }
     return gas;
 }
 
@@ -168,7 +190,9 @@ Hash32 logs_hash(std::span<const Log> logs) {
         Bytes item;
         rlp::encode_bytes(item, log.address.view());
         Bytes topics;
-        for (const Hash32& t : log.topics) rlp::encode_bytes(topics, t.view());
+        for (const Hash32& t : log.topics) {
+            rlp::encode_bytes(topics, t.view());
+        }
         rlp::encode_list(item, topics);
         rlp::encode_bytes(item, log.data);
         rlp::encode_list(payload, item);
@@ -189,7 +213,9 @@ Bloom logs_bloom(std::span<const Log> logs) noexcept {
     };
     for (const Log& log : logs) {
         add(log.address.view());
-        for (const Hash32& t : log.topics) add(t.view());
+        for (const Hash32& t : log.topics) {
+            add(t.view());
+        }
     }
     return bloom;
 }
@@ -277,7 +303,9 @@ Result<TxnResult, TxnError> apply_transaction(StateReader& reader, vm::Vm& vm, c
     out.receipt.gas_used = gas_used;
     out.receipt.cumulative_gas_used = gas_used;
     out.receipt.blob_gas_used = blob_gas;
-    if (success) out.receipt.logs = state.logs();
+    if (success) {
+        out.receipt.logs = state.logs();
+    }
     out.receipt.bloom = logs_bloom(out.receipt.logs);
     out.writes = state.build_writes();
     return out;

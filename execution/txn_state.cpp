@@ -38,7 +38,9 @@ void TxnState::save(const Address& addr, const Account& acc) noexcept {
 
 AccountInfo& TxnState::mutable_info(const Address& addr, Account& acc) noexcept {
     save(addr, acc);
-    if (!acc.current) acc.current = AccountInfo{};
+    if (!acc.current) {
+        acc.current = AccountInfo{};
+    }
     return *acc.current;
 }
 
@@ -69,15 +71,21 @@ Hash32 TxnState::code_hash(const Address& addr) noexcept {
 
 ByteView TxnState::code(const Address& addr) noexcept {
     const Hash32 h = code_hash(addr);
-    if (h == kEmptyCodeHash) return {};
-    if (const auto it = new_code_.find(h); it != new_code_.end()) return it->second;
+    if (h == kEmptyCodeHash) {
+        return {};
+    }
+    if (const auto it = new_code_.find(h); it != new_code_.end()) {
+        return it->second;
+    }
     return reader_.read_code(h);
 }
 
 bool TxnState::has_storage(const Address& addr) noexcept {
     Account& acc = load(addr);
     for (const auto& [key, slot] : acc.slots) {
-        if (!slot.current.is_zero()) return true;
+        if (!slot.current.is_zero()) {
+            return true;
+        }
     }
     // Approximation: a base-state slot zeroed in this transaction still counts. Only an account
     // with code can have written its slots, and such an account collides anyway.
@@ -110,7 +118,9 @@ void TxnState::set_balance(const Address& addr, const U256& amount) noexcept {
 
 void TxnState::set_code(const Address& addr, ByteView code) noexcept {
     const Hash32 h = keccak256(code);
-    if (!code.empty()) new_code_.try_emplace(h, code.begin(), code.end());
+    if (!code.empty()) {
+        new_code_.try_emplace(h, code.begin(), code.end());
+    }
     Account& acc = load(addr);
     mutable_info(addr, acc).code_hash = code.empty() ? kEmptyCodeHash : h;
 }
@@ -137,12 +147,16 @@ bool TxnState::is_created(const Address& addr) const noexcept {
 }
 
 void TxnState::touch(const Address& addr) noexcept {
-    if (touched_.insert(addr).second) journal_.emplace_back(UndoTouch{addr});
+    if (touched_.insert(addr).second) {
+        journal_.emplace_back(UndoTouch{addr});
+    }
 }
 
 bool TxnState::mark_destructed(const Address& addr) noexcept {
     Account& acc = load(addr);
-    if (acc.destructed) return false;
+    if (acc.destructed) {
+        return false;
+    }
     save(addr, acc);
     acc.destructed = true;
     return true;
@@ -165,14 +179,20 @@ vm::StorageStatus TxnState::set_storage(const Address& addr, const U256& key,
     Slot& slot = load_slot(addr, acc, key);
     const U256 original = slot.original;
     const U256 current = slot.current;
-    if (current == value) return StorageStatus::kAssigned;
+    if (current == value) {
+        return StorageStatus::kAssigned;
+    }
     journal_.emplace_back(UndoSlot{addr, key, current});
     slot.current = value;
 
     // EIP-2200 as amended by EIP-3529; the VM turns the status into gas and refund.
     if (original == current) {
-        if (original.is_zero()) return StorageStatus::kAdded;
-        if (value.is_zero()) return StorageStatus::kDeleted;
+        if (original.is_zero()) {
+            return StorageStatus::kAdded;
+        }
+        if (value.is_zero()) {
+            return StorageStatus::kDeleted;
+        }
         return StorageStatus::kModified;
     }
     if (!original.is_zero()) {
@@ -180,8 +200,12 @@ vm::StorageStatus TxnState::set_storage(const Address& addr, const U256& key,
             return value == original ? StorageStatus::kDeletedRestored
                                      : StorageStatus::kDeletedAdded;
         }
-        if (value.is_zero()) return StorageStatus::kModifiedDeleted;
-        if (value == original) return StorageStatus::kModifiedRestored;
+        if (value.is_zero()) {
+            return StorageStatus::kModifiedDeleted;
+        }
+        if (value == original) {
+            return StorageStatus::kModifiedRestored;
+        }
         return StorageStatus::kAssigned;
     }
     return value.is_zero() ? StorageStatus::kAddedDeleted : StorageStatus::kAssigned;
@@ -195,19 +219,25 @@ U256 TxnState::transient_storage(const Address& addr, const U256& key) const noe
 void TxnState::set_transient_storage(const Address& addr, const U256& key,
                                      const U256& value) noexcept {
     U256& v = transient_[SlotKey{addr, key}];
-    if (v == value) return;
+    if (v == value) {
+        return;
+    }
     journal_.emplace_back(UndoTransient{addr, key, v});
     v = value;
 }
 
 vm::AccessStatus TxnState::access_account(const Address& addr) noexcept {
-    if (!warm_accounts_.insert(addr).second) return vm::AccessStatus::kWarm;
+    if (!warm_accounts_.insert(addr).second) {
+        return vm::AccessStatus::kWarm;
+    }
     journal_.emplace_back(UndoWarmAccount{addr});
     return vm::AccessStatus::kCold;
 }
 
 vm::AccessStatus TxnState::access_storage(const Address& addr, const U256& key) noexcept {
-    if (!warm_slots_.insert(SlotKey{addr, key}).second) return vm::AccessStatus::kWarm;
+    if (!warm_slots_.insert(SlotKey{addr, key}).second) {
+        return vm::AccessStatus::kWarm;
+    }
     journal_.emplace_back(UndoWarmSlot{addr, key});
     return vm::AccessStatus::kCold;
 }
@@ -247,11 +277,15 @@ void TxnState::revert(size_t snap) noexcept {
 
 void TxnState::finalize() noexcept {
     for (auto& [addr, acc] : accounts_) {
-        if (acc.destructed) acc.current.reset();
+        if (acc.destructed) {
+            acc.current.reset();
+        }
     }
     for (const Address& addr : touched_) {
         Account& acc = load(addr);
-        if (acc.current && acc.current->is_empty()) acc.current.reset();
+        if (acc.current && acc.current->is_empty()) {
+            acc.current.reset();
+        }
     }
     journal_.clear();
 }
@@ -282,7 +316,9 @@ TxnWrites TxnState::build_writes() const {
         for (const auto& [key, slot] : acc.slots) {
             const bool write =
                 acc.storage_cleared ? !slot.current.is_zero() : slot.current != slot.original;
-            if (write) w.storage.push_back(StorageWrite{key, slot.current});
+            if (write) {
+                w.storage.push_back(StorageWrite{key, slot.current});
+            }
         }
         std::sort(w.storage.begin(), w.storage.end(),
                   [](const StorageWrite& a, const StorageWrite& b) { return a.key < b.key; });

@@ -79,6 +79,9 @@ class TxnState {
     explicit TxnState(StateReader& reader) noexcept : reader_(reader) {}
     TxnState(const TxnState&) = delete;
     TxnState& operator=(const TxnState&) = delete;
+    TxnState(TxnState&&) = delete;
+    TxnState& operator=(TxnState&&) = delete;
+    ~TxnState() = default;
 
     // --- accounts --------------------------------------------------------------------------------
     /// The current header, or nullptr if the account does not exist. Valid until the next mutation.

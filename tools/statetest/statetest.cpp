@@ -74,38 +74,50 @@ struct Counts {
 [[noreturn]] void bad(const std::string& what) { throw std::runtime_error(what); }
 
 std::string as_text(const json& j) {
-    if (!j.is_string()) bad("expected a string, got " + j.dump());
+    if (!j.is_string()) {
+        bad("expected a string, got " + j.dump());
+    }
     return j.get<std::string>();
 }
 
 U256 parse_u256(const json& j) {
     auto r = U256::from_string(as_text(j));
-    if (!r) bad(r.error().message);
+    if (!r) {
+        bad(r.error().message);
+    }
     return *r;
 }
 
 uint64_t parse_u64(const json& j) {
     const U256 v = parse_u256(j);
-    if (!v.fits_u64()) bad("value does not fit 64 bits: " + j.dump());
+    if (!v.fits_u64()) {
+        bad("value does not fit 64 bits: " + j.dump());
+    }
     return v.low64();
 }
 
 /// Saturates at INT64_MAX (block gas limits in fixtures may exceed what the EVM can see).
 int64_t parse_i64(const json& j) {
     const U256 v = parse_u256(j);
-    if (!v.fits_u64() || v.low64() > static_cast<uint64_t>(INT64_MAX)) return INT64_MAX;
+    if (!v.fits_u64() || v.low64() > static_cast<uint64_t>(INT64_MAX)) {
+        return INT64_MAX;
+    }
     return static_cast<int64_t>(v.low64());
 }
 
 Bytes parse_bytes(const json& j) {
     auto r = pel::from_hex(as_text(j));
-    if (!r) bad(r.error().message);
+    if (!r) {
+        bad(r.error().message);
+    }
     return std::move(r).value();
 }
 
 Address parse_address(const json& j) {
     auto r = Address::from_hex(as_text(j));
-    if (!r) bad(r.error().message);
+    if (!r) {
+        bad(r.error().message);
+    }
     return *r;
 }
 
@@ -119,7 +131,9 @@ pel::state::MemState parse_pre(const json& pre) {
         st.set_nonce(addr, parse_u64(acc.at("nonce")));
         st.set_balance(addr, parse_u256(acc.at("balance")));
         Bytes code = parse_bytes(acc.at("code"));
-        if (!code.empty()) st.set_code(addr, std::move(code));
+        if (!code.empty()) {
+            st.set_code(addr, std::move(code));
+        }
         for (const auto& [key, value] : acc.at("storage").items()) {
             st.set_storage(addr, parse_u256(json(key)), parse_u256(value));
         }
@@ -133,8 +147,12 @@ pel::exec::BlockEnv parse_env(const json& env) {
     e.block_num = parse_i64(env.at("currentNumber"));
     e.timestamp = parse_i64(env.at("currentTimestamp"));
     e.gas_limit = parse_i64(env.at("currentGasLimit"));
-    if (env.contains("currentRandom")) e.prev_randao = parse_hash(env.at("currentRandom"));
-    if (env.contains("currentBaseFee")) e.base_fee = parse_u256(env.at("currentBaseFee"));
+    if (env.contains("currentRandom")) {
+        e.prev_randao = parse_hash(env.at("currentRandom"));
+    }
+    if (env.contains("currentBaseFee")) {
+        e.base_fee = parse_u256(env.at("currentBaseFee"));
+    }
     if (env.contains("currentExcessBlobGas")) {
         e.excess_blob_gas = parse_u64(env.at("currentExcessBlobGas"));
     }
@@ -152,7 +170,9 @@ class Runner {
         json doc;
         try {
             std::ifstream in(file);
-            if (!in) bad("cannot open");
+            if (!in) {
+                bad("cannot open");
+            }
             doc = json::parse(in);
         } catch (const std::exception& e) {
             fail(file, "-", "", std::string("bad fixture file: ") + e.what());
@@ -178,7 +198,9 @@ class Runner {
         const json& post = test.at("post");
         if (!post.contains("Cancun")) {
             ++counts_.skipped;
-            if (opts_.verbose) std::cout << "SKIP " << file.string() << ' ' << name << '\n';
+            if (opts_.verbose) {
+                std::cout << "SKIP " << file.string() << ' ' << name << '\n';
+            }
             return;
         }
         const pel::state::MemState pre = parse_pre(test.at("pre"));
@@ -191,11 +213,15 @@ class Runner {
                                       " g=" + std::to_string(idx.at("gas").get<int64_t>()) +
                                       " v=" + std::to_string(idx.at("value").get<int64_t>()) + "]";
             if (!opts_.filter.empty()) {
-                const std::string label = file.string() + ' ' + name + ' ' + where;
-                if (label.find(opts_.filter) == std::string::npos) continue;
+                std::string label = file.string();
+                label.append(" ").append(name).append(" ").append(where);
+                if (label.find(opts_.filter) == std::string::npos) {
+                    continue;
+                }
             }
-            if (opts_.trace)
+            if (opts_.trace) {
                 std::cout << "TRACE " << file.string() << ' ' << name << ' ' << where << '\n';
+            }
             const std::optional<std::string> reason = run_entry(pre, env, entry);
             if (reason) {
                 fail(file, name, where, *reason);
@@ -244,7 +270,9 @@ class Runner {
             }
         }
         if (opts_.trace) {
-            if (rejection) std::cout << "  rejected: " << *rejection << '\n';
+            if (rejection) {
+                std::cout << "  rejected: " << *rejection << '\n';
+            }
             print_state(st);
         }
 
@@ -261,11 +289,15 @@ class Runner {
         }
         const Hash32 got_logs = pel::exec::logs_hash(logs);
         if (got_logs != want_logs) {
-            if (!reason.empty()) reason += "; ";
+            if (!reason.empty()) {
+                reason += "; ";
+            }
             reason +=
                 "logs mismatch: expected " + want_logs.to_hex() + ", got " + got_logs.to_hex();
         }
-        if (!reason.empty()) return reason;
+        if (!reason.empty()) {
+            return reason;
+        }
         return std::nullopt;
     }
 
@@ -273,13 +305,17 @@ class Runner {
               const std::string& reason) {
         ++counts_.failed;
         std::cout << "FAIL " << file.string() << ' ' << name;
-        if (!where.empty()) std::cout << ' ' << where;
+        if (!where.empty()) {
+            std::cout << ' ' << where;
+        }
         std::cout << ": " << reason << '\n';
     }
 
     static void print_state(const pel::state::MemState& st) {
         std::vector<Address> addrs;
-        for (const auto& [addr, acc] : st.accounts()) addrs.push_back(addr);
+        for (const auto& [addr, acc] : st.accounts()) {
+            addrs.push_back(addr);
+        }
         std::sort(addrs.begin(), addrs.end());
         std::cout << "  post state (root " << st.state_root().to_hex() << "):\n";
         for (const Address& a : addrs) {
@@ -302,8 +338,9 @@ class Runner {
             indent(msg.depth);
             std::cout << kind_name(msg) << ' ' << msg.sender.to_hex() << " -> "
                       << msg.recipient.to_hex();
-            if (msg.code_address != msg.recipient)
+            if (msg.code_address != msg.recipient) {
                 std::cout << " code " << msg.code_address.to_hex();
+            }
             std::cout << " gas=" << msg.gas << " value=" << msg.value.to_string()
                       << " input=" << short_hex(msg.input) << '\n';
         }
@@ -335,7 +372,9 @@ class Runner {
         static std::string short_hex(pel::ByteView v) {
             constexpr size_t kMax = 64;
             std::string h = pel::to_hex(v.first(std::min(v.size(), kMax)));
-            if (v.size() > kMax) h += "...(" + std::to_string(v.size()) + "B)";
+            if (v.size() > kMax) {
+                h += "...(" + std::to_string(v.size()) + "B)";
+            }
             return h;
         }
     };
@@ -355,7 +394,9 @@ std::vector<fs::path> collect(const std::string& path) {
         return files;
     }
     for (const auto& e : fs::recursive_directory_iterator(p)) {
-        if (e.is_regular_file() && e.path().extension() == ".json") files.push_back(e.path());
+        if (e.is_regular_file() && e.path().extension() == ".json") {
+            files.push_back(e.path());
+        }
     }
     std::sort(files.begin(), files.end());
     return files;
@@ -382,7 +423,9 @@ int run_main(int argc, char** argv) {
         } else if (a == "--trace") {
             opts.trace = true;
         } else if (a == "--filter") {
-            if (i + 1 >= args.size()) return usage();
+            if (i + 1 >= args.size()) {
+                return usage();
+            }
             opts.filter = std::string(args[++i]);
         } else if (a == "--help" || a == "-h") {
             usage();
@@ -394,7 +437,9 @@ int run_main(int argc, char** argv) {
             opts.paths.emplace_back(a);
         }
     }
-    if (opts.paths.empty()) return usage();
+    if (opts.paths.empty()) {
+        return usage();
+    }
 
     Runner runner(opts);
     bool missing = false;
@@ -406,12 +451,26 @@ int run_main(int argc, char** argv) {
             missing = true;
             continue;
         }
-        for (const fs::path& f : collect(path)) runner.run_file(f);
+        for (const fs::path& f : collect(path)) {
+            runner.run_file(f);
+        }
     }
     const Counts& c = runner.counts();
     const uint64_t failed = c.failed + (missing ? 1 : 0);
     std::cout << c.passed << " passed, " << failed << " failed, " << c.skipped << " skipped\n";
     return failed != 0 ? 1 : 0;
+}
+
+/// run_main with a last-resort handler (e.g. a folder that cannot be listed).
+int guarded_run_main(int argc, char** argv) noexcept {
+    try {
+        return run_main(argc, argv);
+    } catch (const std::exception& e) {
+        std::cout << "error: " << e.what() << '\n';
+    } catch (...) {
+        std::cout << "error: unknown exception\n";
+    }
+    return 2;
 }
 
 struct MainArgs {
@@ -422,7 +481,7 @@ struct MainArgs {
 
 void* main_thread(void* p) {
     auto* a = static_cast<MainArgs*>(p);
-    a->rc = run_main(a->argc, a->argv);
+    a->rc = guarded_run_main(a->argc, a->argv);
     return nullptr;
 }
 
@@ -435,11 +494,11 @@ int main(int argc, char** argv) {
     MainArgs args{argc, argv, 1};
     pthread_attr_t attr;
     pthread_attr_init(&attr);
-    pthread_t thread;
+    pthread_t thread{};
     if (pthread_attr_setstacksize(&attr, kStackSize) != 0 ||
         pthread_create(&thread, &attr, main_thread, &args) != 0) {
         pthread_attr_destroy(&attr);
-        return run_main(argc, argv);
+        return guarded_run_main(argc, argv);
     }
     pthread_attr_destroy(&attr);
     pthread_join(thread, nullptr);

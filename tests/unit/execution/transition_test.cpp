@@ -75,7 +75,9 @@ class TransitionTest : public ::testing::Test {
     Receipt run(const Transaction& t) {
         auto r = apply(t);
         EXPECT_TRUE(r.has_value()) << to_string(r.error());
-        if (!r) return {};
+        if (!r) {
+            return {};
+        }
         apply_writes(state_, r->writes);
         return r->receipt;
     }
@@ -135,7 +137,9 @@ TEST(Logs, hash_and_bloom) {
     const std::vector<Log> logs{Log{addr(1), {Hash32{}}, {}}};
     const Bloom b = logs_bloom(logs);
     int bits = 0;
-    for (const uint8_t byte : b) bits += __builtin_popcount(byte);
+    for (const uint8_t byte : b) {
+        bits += __builtin_popcount(byte);
+    }
     EXPECT_GE(bits, 1);
     EXPECT_LE(bits, 6);
 }
@@ -211,9 +215,9 @@ TEST_F(TransitionTest, every_txn_error) {
     state_.set_nonce(kSender, 0);
 
     t = transfer();
-    state_.set_balance(kSender, U256{21000 * 30 + 999});  // caps count, not the effective price
+    state_.set_balance(kSender, U256{21000ULL * 30 + 999});  // caps count, not the effective price
     EXPECT_EQ(error_of(t), TxnError::kInsufficientFunds);
-    state_.set_balance(kSender, U256{21000 * 30 + 1000});
+    state_.set_balance(kSender, U256{21000ULL * 30 + 1000});
     EXPECT_TRUE(apply(t).has_value());
     state_.set_balance(kSender, kRich);
     t.max_fee_per_gas = U256::max();  // gas_limit * max_fee overflows 256 bits
@@ -244,10 +248,10 @@ TEST_F(TransitionTest, fees_go_to_coinbase_and_base_fee_is_burned) {
     EXPECT_TRUE(rc.success);
     EXPECT_EQ(rc.gas_used, 21000U);
     // Effective price min(30, 10 + 5) = 15; the tip 5 goes to the coinbase.
-    EXPECT_EQ(state_.find(kSender)->balance, kRich - U256{1000} - U256{21000 * 15});
+    EXPECT_EQ(state_.find(kSender)->balance, kRich - U256{1000} - U256{21000ULL * 15});
     EXPECT_EQ(state_.find(kSender)->nonce, 1U);
     EXPECT_EQ(state_.find(kTo)->balance, U256{1000});
-    EXPECT_EQ(state_.find(kCoinbase)->balance, U256{21000 * 5});
+    EXPECT_EQ(state_.find(kCoinbase)->balance, U256{21000ULL * 5});
 }
 
 TEST_F(TransitionTest, legacy_price_pays_tip_above_base_fee) {
@@ -257,8 +261,8 @@ TEST_F(TransitionTest, legacy_price_pays_tip_above_base_fee) {
     t.max_priority_fee_per_gas = 12;
     t.value = 0;
     run(t);
-    EXPECT_EQ(state_.find(kSender)->balance, kRich - U256{21000 * 12});
-    EXPECT_EQ(state_.find(kCoinbase)->balance, U256{21000 * 2});
+    EXPECT_EQ(state_.find(kSender)->balance, kRich - U256{21000ULL * 12});
+    EXPECT_EQ(state_.find(kCoinbase)->balance, U256{21000ULL * 2});
     // A zero-value call to an absent account creates nothing.
     EXPECT_EQ(state_.find(kTo), nullptr);
 }
@@ -274,8 +278,8 @@ TEST_F(TransitionTest, blob_gas_is_bought_at_the_blob_base_fee_and_burned) {
     const Receipt rc = run(t);
     EXPECT_EQ(rc.blob_gas_used, 2 * kGasPerBlob);
     EXPECT_EQ(state_.find(kSender)->balance,
-              kRich - U256{1000} - U256{21000 * 15} - U256{2 * kGasPerBlob * 2});
-    EXPECT_EQ(state_.find(kCoinbase)->balance, U256{21000 * 5});
+              kRich - U256{1000} - U256{21000ULL * 15} - U256{2 * kGasPerBlob * 2});
+    EXPECT_EQ(state_.find(kCoinbase)->balance, U256{21000ULL * 5});
 }
 
 TEST_F(TransitionTest, refund_is_capped_at_a_fifth) {

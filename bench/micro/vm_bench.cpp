@@ -136,7 +136,9 @@ void BM_Vm_token_transfer(benchmark::State& state) {
         0x33,                          // CALLER                         from, to
         0x7f,                          // PUSH32 Transfer signature
     };
-    for (uint8_t i = 0; i < 32; ++i) code.push_back(static_cast<uint8_t>(0xdd - i));
+    for (uint8_t i = 0; i < 32; ++i) {
+        code.push_back(static_cast<uint8_t>(0xdd - i));
+    }
     const Bytes tail = {
         0x60, 0x20, 0x60, 0x00, 0xa3,  // LOG3(0, 32, sig, from, to)
         0x60, 0x01, 0x60, 0x00, 0x52,  // MSTORE(0, 1)

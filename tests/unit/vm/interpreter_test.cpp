@@ -762,6 +762,46 @@ TEST_F(InterpreterTest, create_failure_pushes_zero_and_keeps_revert_data) {
     EXPECT_EQ(gas_used, 9 + 32000 + 2);
 }
 
+TEST_F(InterpreterTest, create_success_clears_return_data) {
+    ExecResult canned;
+    canned.gas_left = -1;
+    canned.output = {1, 2, 3};
+    host.call_result = canned;
+    // A CALL leaves 3 bytes of return data; a successful CREATE then empties the buffer.
+    const Code call = push(0) + push(0) + push(0) + push(0) + push(0) + push(kOther) + push(1000) +
+                      O::kCall + O::kPop;
+    EXPECT_EQ(eval(call + O::kReturndatasize), U256{3});
+    host.call_result->output = {};
+    EXPECT_EQ(eval(call + push(0) + push(0) + push(0) + O::kCreate + O::kPop + O::kReturndatasize),
+              U256{0});
+}
+
+TEST_F(InterpreterTest, jumpdest_analysis_edges) {
+    // A JUMPDEST byte inside PUSH32 data is not a destination; the one right after it is.
+    const Code code =
+        push(36) + O::kJump + push_n(32, U256{0x5b}) + O::kJumpdest + push(9) + ret_top();
+    execute(code);
+    EXPECT_EQ(result.status, Status::kSuccess);
+    EXPECT_EQ(U256::from_be_bytes(result.output), U256{9});
+    execute(push(35) + O::kJump + push_n(32, U256{0x5b}) + O::kJumpdest);  // 35 is push data
+    EXPECT_EQ(result.status, Status::kBadJumpDestination);
+    // A truncated PUSH at the end hides a would-be JUMPDEST and reads zeros.
+    execute(push(5) + O::kJump + raw({0x00, 0x62, 0x5b}));
+    EXPECT_EQ(result.status, Status::kBadJumpDestination);
+}
+
+TEST_F(InterpreterTest, shifts_and_bytes_out_of_range) {
+    const U256 min = U256{1} << 255U;
+    EXPECT_EQ(eval(push(min) + push(300) + O::kSar), U256::max());
+    EXPECT_EQ(eval(push(U256{1} << 254U) + push(U256::max()) + O::kSar), U256{0});
+    EXPECT_EQ(eval(push(min) + push(255) + O::kShr), U256{1});
+    EXPECT_EQ(eval(push(U256::max()) + push(32) + O::kByte), U256{0});
+    EXPECT_EQ(eval(push(0x7f) + push(0) + O::kSignextend), U256{0x7f});
+    EXPECT_EQ(eval(push(0x80) + push(31) + O::kSignextend), U256{0x80});
+    EXPECT_EQ(eval(push(U256::max()) + push(U256::max()) + O::kExp),
+              U256::max());  // odd power of -1
+}
+
 // --- selfdestruct ----------------------------------------------------------------------------
 
 TEST_F(InterpreterTest, selfdestruct_gas) {

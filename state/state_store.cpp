@@ -12,16 +12,16 @@
 //   "u" addr path            storage trie node of `addr`
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include <tbb/parallel_for.h>
-
 #include "primitives/keccak.hpp"
 #include "primitives/rlp.hpp"
+#include "state/internal/parallel.hpp"
 #include "state/internal/path_trie.hpp"
 #include "state/internal/sharded_cache.hpp"
 #include "state/kv_store.hpp"
@@ -204,13 +204,20 @@ void for_each_index(size_t n, bool parallel, std::atomic<bool>& failed, const Bo
         for (size_t i = 0; i < n; ++i) body(i);
         return;
     }
-    tbb::parallel_for(size_t{0}, n, [&](size_t i) {
+    internal::parallel_for_index(n, [&](size_t i) {
         try {
             body(i);
         } catch (...) {
             failed.store(true, std::memory_order_relaxed);
         }
     });
+}
+
+double ms_since(std::chrono::steady_clock::time_point& t) {
+    const auto now = std::chrono::steady_clock::now();
+    const double ms = std::chrono::duration<double, std::milli>(now - t).count();
+    t = now;
+    return ms;
 }
 
 // One account's part of a commit, computed independently of the others.
@@ -253,6 +260,11 @@ class StateStoreImpl {
         return head_view_;
     }
 
+    CommitStats last_commit_stats() {
+        const std::lock_guard lock(commit_mu_);
+        return stats_;
+    }
+
     Result<size_t> storage_record_count(const Address& addr) const {
         size_t n = 0;
         auto count = [&](ByteView, ByteView) {
@@ -281,6 +293,7 @@ class StateStoreImpl {
     StateHead head_;                   // guarded by commit_mu_ (after construction)
     uint64_t version_ = 0;             // commits since open; guarded by commit_mu_
     internal::PathTrie account_trie_;  // guarded by commit_mu_
+    CommitStats stats_;                // guarded by commit_mu_
     mutable std::mutex head_mu_;
     std::shared_ptr<const View> head_view_;  // guarded by head_mu_
     StateHead head_view_head_;               // guarded by head_mu_
@@ -302,6 +315,7 @@ void StateStoreImpl::update_storage(Item& item) const {
     const AccountDiff& d = *item.diff;
     const KvStore& kv = *shared_->kv;
     Hash32 root = item.old ? item.old->storage_root : kEmptyTrieRoot;
+    bool wiped = false;
     if ((d.deleted || d.storage_cleared) && root != kEmptyTrieRoot) {
         auto r = kv.for_each_prefix(addr_key(kStoragePrefix, item.addr), [&](ByteView k, ByteView) {
             item.deletes.emplace_back(k.begin(), k.end());
@@ -320,6 +334,7 @@ void StateStoreImpl::update_storage(Item& item) const {
             return;
         }
         root = kEmptyTrieRoot;
+        wiped = true;
     }
     if (!d.deleted && !d.storage.empty()) {
         internal::PathTrie trie(addr_key(kStorageTriePrefix, item.addr), root);
@@ -338,7 +353,13 @@ void StateStoreImpl::update_storage(Item& item) const {
             } else {
                 value.clear();
                 rlp::encode_uint(value, v);
-                r = trie.put(hkey, value, false, kv);
+                // A slot the cache knows to be set (the executor has usually just read it) is
+                // in the persisted trie: its leaf need not be loaded.
+                U256 cached;
+                const bool present =
+                    !wiped && shared_->slots.lookup(SlotKey{item.addr, slot}, version_, cached) &&
+                    !cached.is_zero();
+                r = trie.put(hkey, value, present, kv);
                 item.puts.emplace_back(slot_key(item.addr, slot), v.to_be_bytes_trimmed());
             }
             if (!r) {
@@ -361,6 +382,8 @@ Result<Hash32> StateStoreImpl::commit(uint64_t block_num, const StateDiff& diff)
         return make_error("state: commit of block ", block_num, " but the store is at block ",
                           *head_.block_num, " (expected ", *head_.block_num + 1, ")");
     }
+    CommitStats stats;
+    auto t = std::chrono::steady_clock::now();
     std::vector<Item> items;
     items.reserve(diff.accounts.size());
     for (const auto& [addr, d] : diff.accounts) {
@@ -404,6 +427,7 @@ Result<Hash32> StateStoreImpl::commit(uint64_t block_num, const StateDiff& diff)
     }
     std::sort(items.begin(), items.end(),
               [](const Item& a, const Item& b) { return a.key < b.key; });
+    stats.accounts_ms = ms_since(t);
 
     // 3. The state trie (sequential: the structure is shared), then its hash (parallel).
     const Hash32 old_root = account_trie_.root();
@@ -422,8 +446,10 @@ Result<Hash32> StateStoreImpl::commit(uint64_t block_num, const StateDiff& diff)
             return unexpected(r.error());
         }
     }
+    stats.trie_update_ms = ms_since(t);
     internal::TrieWrites trie_writes;
     const Hash32 root = account_trie_.hash(trie_writes, options_.parallel);
+    stats.trie_hash_ms = ms_since(t);
 
     // 4. One batch: every delete first, then every put (a position vacated and refilled in this
     // block ends up written), then the head.
@@ -454,6 +480,9 @@ Result<Hash32> StateStoreImpl::commit(uint64_t block_num, const StateDiff& diff)
         account_trie_.reset(old_root);
         return unexpected(r.error());
     }
+    stats.batch_ops = batch.count();
+    stats.batch_bytes = batch.byte_size();
+    stats.write_ms = ms_since(t);
 
     // 5. Cache: the new values from the new version on; then publish the head.
     const uint64_t next = version_ + 1;
@@ -472,6 +501,8 @@ Result<Hash32> StateStoreImpl::commit(uint64_t block_num, const StateDiff& diff)
     shared_->head_version.store(next, std::memory_order_release);
     publish_view();
     shared_->commit_seq.fetch_add(1, std::memory_order_acq_rel);  // even: stable
+    stats.publish_ms = ms_since(t);
+    stats_ = stats;
     return root;
 }
 
@@ -543,6 +574,8 @@ Result<Hash32> StateStore::commit(uint64_t block_num, const StateDiff& diff) {
 StateHead StateStore::head() const { return impl_->head(); }
 
 std::shared_ptr<const StateView> StateStore::view() const { return impl_->view(); }
+
+CommitStats StateStore::last_commit_stats() const { return impl_->last_commit_stats(); }
 
 Result<size_t> StateStore::test_storage_record_count(const Address& addr) const {
     return impl_->storage_record_count(addr);

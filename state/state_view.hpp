@@ -102,6 +102,17 @@ struct StateStoreOptions {
     bool parallel = true;
 };
 
+/// Where the wall time of one commit went, in milliseconds, and what it wrote.
+struct CommitStats {
+    double accounts_ms = 0;     ///< old accounts, flat storage writes, storage tries (parallel)
+    double trie_update_ms = 0;  ///< state trie structure updates (one thread)
+    double trie_hash_ms = 0;    ///< state trie hashing (parallel)
+    double write_ms = 0;        ///< building the batch and the (synced) write
+    double publish_ms = 0;      ///< cache update and head publication
+    size_t batch_ops = 0;       ///< puts and deletes in the batch
+    size_t batch_bytes = 0;     ///< approximate batch payload
+};
+
 class StateStoreImpl;
 
 /// The persistent world state: flat accounts, storage slots and code over a KvStore, plus the
@@ -158,6 +169,9 @@ class StateStore {
     /// A view of the last committed block; it keeps showing that block while later blocks are
     /// committed (it holds a database snapshot: release views you no longer need).
     [[nodiscard]] std::shared_ptr<const StateView> view() const;
+
+    /// Timings of the last successful commit (zeros before the first).
+    [[nodiscard]] CommitStats last_commit_stats() const;
 
     /// Current format version written into and required from every database.
     static constexpr uint32_t kFormatVersion = 1;

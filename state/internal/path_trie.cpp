@@ -4,10 +4,9 @@
 #include <algorithm>
 #include <utility>
 
-#include <tbb/parallel_for.h>
-
 #include "primitives/hex.hpp"
 #include "primitives/keccak.hpp"
+#include "state/internal/parallel.hpp"
 
 namespace pel::state::internal {
 
@@ -467,7 +466,7 @@ void PathTrie::hash_slot(ChildSlot& slot, Bytes& pos,  // NOLINT(misc-no-recursi
         }
         if (parallel_levels > 0 && dirty_count > 1) {
             std::array<TrieWrites, 16> parts;
-            tbb::parallel_for(size_t{0}, dirty_count, [&](size_t k) {
+            parallel_for_index(dirty_count, [&](size_t k) {
                 try {
                     const uint8_t i = dirty[k];
                     Bytes child_pos = pos;

@@ -89,8 +89,8 @@ void KvWriteBatch::append_record(Op op, ByteView key, ByteView value) {
     rep_.push_back(static_cast<uint8_t>(op));
     put_len(rep_, key.size());
     put_len(rep_, value.size());
-    append(rep_, key);
-    append(rep_, value);
+    pel::append(rep_, key);
+    pel::append(rep_, value);
     ++count_;
 }
 

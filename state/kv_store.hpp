@@ -25,6 +25,11 @@ class KvWriteBatch {
 
     void put(ByteView key, ByteView value);
     void del(ByteView key);
+    /// Appends every operation of `other`, in order.
+    void append(const KvWriteBatch& other) {
+        pel::append(rep_, other.rep_);
+        count_ += other.count_;
+    }
     void clear() noexcept {
         rep_.clear();
         count_ = 0;
@@ -114,6 +119,9 @@ struct LevelDbOptions {
     size_t max_file_bytes = size_t{32} << 20;      ///< target table file size
     int bloom_bits_per_key = 10;                   ///< 0 disables the bloom filter
     int max_open_files = 1000;
+    /// Snappy block compression. Off by default: trie nodes and keys are mostly keccak hashes,
+    /// which do not compress, and on a small machine the CPU is better spent elsewhere.
+    bool compression = false;
 };
 
 /// Opens (or, with create_if_missing, creates) a LevelDB database at `path`. paranoid_checks is

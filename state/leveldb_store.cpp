@@ -140,6 +140,7 @@ Result<std::shared_ptr<KvStore>> open_leveldb_store(const std::string& path,
     o.write_buffer_size = options.write_buffer_bytes;
     o.max_file_size = options.max_file_bytes;
     o.max_open_files = options.max_open_files;
+    o.compression = options.compression ? leveldb::kSnappyCompression : leveldb::kNoCompression;
     leveldb::DB* raw = nullptr;
     const leveldb::Status s = leveldb::DB::Open(o, path, &raw);
     if (!s.ok()) return status_error("open", s);

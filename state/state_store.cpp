@@ -228,8 +228,8 @@ struct Item {
     std::optional<Account> old;
     Account now;
     bool unchanged = false;
-    std::vector<Bytes> deletes;                       // flat slots and storage trie nodes
-    std::vector<std::pair<Bytes, Bytes>> puts;        // flat slots and storage trie nodes
+    KvWriteBatch deletes;                             // flat slots and storage trie nodes
+    KvWriteBatch puts;                                // flat slots and storage trie nodes
     std::vector<std::pair<U256, U256>> slot_changes;  // for the cache (cleared slots as zero)
     std::optional<Error> error;
 };
@@ -318,14 +318,14 @@ void StateStoreImpl::update_storage(Item& item) const {
     bool wiped = false;
     if ((d.deleted || d.storage_cleared) && root != kEmptyTrieRoot) {
         auto r = kv.for_each_prefix(addr_key(kStoragePrefix, item.addr), [&](ByteView k, ByteView) {
-            item.deletes.emplace_back(k.begin(), k.end());
+            item.deletes.del(k);
             item.slot_changes.emplace_back(U256::from_be32(k.data() + 21), U256{});
             return true;
         });
         if (r) {
             r = kv.for_each_prefix(addr_key(kStorageTriePrefix, item.addr),
                                    [&](ByteView k, ByteView) {
-                                       item.deletes.emplace_back(k.begin(), k.end());
+                                       item.deletes.del(k);
                                        return true;
                                    });
         }
@@ -349,7 +349,7 @@ void StateStoreImpl::update_storage(Item& item) const {
             Result<void> r;
             if (v.is_zero()) {
                 r = trie.erase(hkey, kv);
-                item.deletes.push_back(slot_key(item.addr, slot));
+                item.deletes.del(slot_key(item.addr, slot));
             } else {
                 value.clear();
                 rlp::encode_uint(value, v);
@@ -360,7 +360,7 @@ void StateStoreImpl::update_storage(Item& item) const {
                     !wiped && shared_->slots.lookup(SlotKey{item.addr, slot}, version_, cached) &&
                     !cached.is_zero();
                 r = trie.put(hkey, value, present, kv);
-                item.puts.emplace_back(slot_key(item.addr, slot), v.to_be_bytes_trimmed());
+                item.puts.put(slot_key(item.addr, slot), v.to_be_bytes_trimmed());
             }
             if (!r) {
                 item.error = r.error();
@@ -370,8 +370,8 @@ void StateStoreImpl::update_storage(Item& item) const {
         }
         internal::TrieWrites w;
         root = trie.hash(w, options_.parallel && slots.size() > 1024);
-        for (auto& k : w.deletes) item.deletes.push_back(std::move(k));
-        for (auto& p : w.puts) item.puts.push_back(std::move(p));
+        for (const Bytes& k : w.deletes) item.deletes.del(k);
+        item.puts.append(w.puts);
     }
     item.now.storage_root = root;
 }
@@ -431,20 +431,21 @@ Result<Hash32> StateStoreImpl::commit(uint64_t block_num, const StateDiff& diff)
 
     // 3. The state trie (sequential: the structure is shared), then its hash (parallel).
     const Hash32 old_root = account_trie_.root();
-    Bytes value;
-    for (const Item& it : items) {
-        Result<void> r;
+    std::vector<Bytes> values(items.size());
+    std::vector<internal::TrieOp> ops;
+    ops.reserve(items.size());
+    for (size_t i = 0; i < items.size(); ++i) {
+        const Item& it = items[i];
         if (it.diff->deleted) {
-            if (it.old) r = account_trie_.erase(it.key, *shared_->kv);
+            if (it.old) ops.push_back(internal::TrieOp{it.key, {}, true});
         } else if (!it.unchanged) {
-            value.clear();
-            encode_account(value, it.now);
-            r = account_trie_.put(it.key, value, it.old.has_value(), *shared_->kv);
+            encode_account(values[i], it.now);
+            ops.push_back(internal::TrieOp{it.key, values[i], it.old.has_value()});
         }
-        if (!r) {
-            account_trie_.reset(old_root);
-            return unexpected(r.error());
-        }
+    }
+    if (auto r = account_trie_.apply(ops, *shared_->kv, options_.parallel); !r) {
+        account_trie_.reset(old_root);
+        return unexpected(r.error());
     }
     stats.trie_update_ms = ms_since(t);
     internal::TrieWrites trie_writes;
@@ -455,22 +456,21 @@ Result<Hash32> StateStoreImpl::commit(uint64_t block_num, const StateDiff& diff)
     // block ends up written), then the head.
     KvWriteBatch batch;
     for (const Item& it : items) {
-        for (const Bytes& k : it.deletes) batch.del(k);
+        batch.append(it.deletes);
         if (it.diff->deleted && it.old) batch.del(addr_key(kAccountPrefix, it.addr));
     }
     for (const Bytes& k : trie_writes.deletes) batch.del(k);
     for (const Item& it : items) {
-        for (const auto& [k, v] : it.puts) batch.put(k, v);
+        batch.append(it.puts);
         if (!it.diff->deleted && !it.unchanged) {
-            value.clear();
-            encode_account(value, it.now);
-            batch.put(addr_key(kAccountPrefix, it.addr), value);
+            batch.put(addr_key(kAccountPrefix, it.addr),
+                      values[static_cast<size_t>(&it - items.data())]);
         }
         if (it.diff->code && !it.diff->code->bytes.empty()) {
             batch.put(code_key(it.diff->code->hash), it.diff->code->bytes);
         }
     }
-    for (const auto& [k, v] : trie_writes.puts) batch.put(k, v);
+    batch.append(trie_writes.puts);
     const StateHead new_head{block_num, root};
     batch.put(key1(kHeadPrefix), encode_head(new_head));
 

@@ -2,6 +2,7 @@
 #include "state/internal/path_trie.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "primitives/hex.hpp"
@@ -259,7 +260,9 @@ Result<void> PathTrie::verify_root(const KvStore& kv) {
     return {};
 }
 
-void PathTrie::note_deleted(const Bytes& pos) { deleted_.push_back(full_key(prefix_, pos)); }
+void PathTrie::note_deleted(const Bytes& pos, std::vector<Bytes>& deleted) const {
+    deleted.push_back(full_key(prefix_, pos));
+}
 
 Result<void> PathTrie::put(const Hash32& key, ByteView value, bool known_present,
                            const KvStore& kv) {
@@ -267,16 +270,77 @@ Result<void> PathTrie::put(const Hash32& key, ByteView value, bool known_present
     const auto nibbles = nibbles_of(key);
     Bytes pos;
     pos.reserve(kKeyNibbles);
-    return insert(root_, pos, nibbles, 0, value, known_present, kv);
+    return insert(root_, pos, nibbles, 0, value, known_present, kv, deleted_);
 }
 
 Result<void> PathTrie::erase(const Hash32& key, const KvStore& kv) {
     const auto nibbles = nibbles_of(key);
     Bytes pos;
     pos.reserve(kKeyNibbles);
-    PEL_TRY(const bool removed, remove(root_, pos, nibbles, 0, kv));
+    PEL_TRY(const bool removed, remove(root_, pos, nibbles, 0, kv, deleted_));
     static_cast<void>(removed);
     return {};
+}
+
+Result<void> PathTrie::apply(std::span<const TrieOp> ops, const KvStore& kv, bool parallel) {
+    auto sequential = [&]() -> Result<void> {
+        for (const TrieOp& op : ops) {
+            if (op.value.empty()) {
+                PEL_TRY_VOID(erase(op.key, kv));
+            } else {
+                PEL_TRY_VOID(put(op.key, op.value, op.known_present, kv));
+            }
+        }
+        return {};
+    };
+    if (!parallel || ops.size() < 64 || root_.empty()) return sequential();
+    {
+        const Bytes pos;
+        PEL_TRY_VOID(load(root_, pos, kv));
+    }
+    if (root_.node->kind != NodeKind::kBranch) return sequential();
+
+    // Ops are sorted by key, so each first nibble is one contiguous run.
+    std::array<std::span<const TrieOp>, 16> groups;
+    for (size_t i = 0; i < ops.size();) {
+        const auto nib = static_cast<uint8_t>(ops[i].key.bytes[0] >> 4);
+        size_t j = i + 1;
+        while (j < ops.size() && (ops[j].key.bytes[0] >> 4) == nib) ++j;
+        groups[nib] = ops.subspan(i, j - i);
+        i = j;
+    }
+    TrieNode& root = *root_.node;
+    std::array<std::vector<Bytes>, 16> deleted;
+    std::array<std::optional<Error>, 16> errors;
+    parallel_for_index(16, [&](size_t nib) {
+        try {
+            Bytes pos{static_cast<uint8_t>(nib)};
+            for (const TrieOp& op : groups[nib]) {
+                const auto nibbles = nibbles_of(op.key);
+                Result<void> r;
+                if (op.value.empty()) {
+                    auto removed = remove(root.children[nib], pos, nibbles, 1, kv, deleted[nib]);
+                    if (!removed) r = unexpected(std::move(removed).error());
+                } else {
+                    r = insert(root.children[nib], pos, nibbles, 1, op.value, op.known_present, kv,
+                               deleted[nib]);
+                }
+                if (!r) {
+                    errors[nib] = r.error();
+                    return;
+                }
+            }
+        } catch (...) {
+            errors[nib] = Error{"state: allocation failure while updating the trie"};
+        }
+    });
+    root.dirty = true;
+    for (size_t nib = 0; nib < 16; ++nib) {
+        if (errors[nib]) return unexpected(*errors[nib]);
+        for (auto& k : deleted[nib]) deleted_.push_back(std::move(k));
+    }
+    Bytes pos;
+    return collapse(root_, pos, kv, deleted_);
 }
 
 // Positions: `pos` is the nibble path of `slot` from the root (the node's storage key suffix).
@@ -285,7 +349,7 @@ Result<void> PathTrie::erase(const Hash32& key, const KvStore& kv) {
 // position that is vacated and then refilled is simply overwritten).
 Result<void> PathTrie::insert(ChildSlot& slot, Bytes& pos,  // NOLINT(misc-no-recursion)
                               NibbleView key, size_t d, ByteView value, bool known_present,
-                              const KvStore& kv) {
+                              const KvStore& kv, std::vector<Bytes>& deleted) const {
     const NibbleView rest = key.subspan(d);
     if (slot.empty() || (known_present && slot.node == nullptr && slot.kind == NodeKind::kLeaf)) {
         // An empty slot, or the untouched leaf that holds this very key (the only key with this
@@ -321,7 +385,8 @@ Result<void> PathTrie::insert(ChildSlot& slot, Bytes& pos,  // NOLINT(misc-no-re
             if (c == n.path.size()) {
                 const size_t mark = pos.size();
                 append(pos, n.path);
-                PEL_TRY_VOID(insert(n.children[0], pos, key, d + c, value, known_present, kv));
+                PEL_TRY_VOID(
+                    insert(n.children[0], pos, key, d + c, value, known_present, kv, deleted));
                 pos.resize(mark);
                 n.dirty = true;
                 return {};
@@ -347,7 +412,8 @@ Result<void> PathTrie::insert(ChildSlot& slot, Bytes& pos,  // NOLINT(misc-no-re
         case NodeKind::kBranch: {
             const uint8_t nib = rest[0];
             pos.push_back(nib);
-            PEL_TRY_VOID(insert(n.children[nib], pos, key, d + 1, value, known_present, kv));
+            PEL_TRY_VOID(
+                insert(n.children[nib], pos, key, d + 1, value, known_present, kv, deleted));
             pos.pop_back();
             n.dirty = true;
             return {};
@@ -359,7 +425,8 @@ Result<void> PathTrie::insert(ChildSlot& slot, Bytes& pos,  // NOLINT(misc-no-re
 }
 
 Result<bool> PathTrie::remove(ChildSlot& slot, Bytes& pos,  // NOLINT(misc-no-recursion)
-                              NibbleView key, size_t d, const KvStore& kv) {
+                              NibbleView key, size_t d, const KvStore& kv,
+                              std::vector<Bytes>& deleted) const {
     if (slot.empty()) return false;
     PEL_TRY_VOID(load(slot, pos, kv));
     TrieNode& n = *slot.node;
@@ -367,14 +434,15 @@ Result<bool> PathTrie::remove(ChildSlot& slot, Bytes& pos,  // NOLINT(misc-no-re
     switch (n.kind) {
         case NodeKind::kLeaf:
             if (!equal(n.path, rest)) return false;
-            note_deleted(pos);
+            note_deleted(pos, deleted);
             slot = ChildSlot{};
             return true;
         case NodeKind::kExtension: {
             if (!starts_with(rest, n.path)) return false;
             const size_t mark = pos.size();
             append(pos, n.path);
-            PEL_TRY(const bool removed, remove(n.children[0], pos, key, d + n.path.size(), kv));
+            PEL_TRY(const bool removed,
+                    remove(n.children[0], pos, key, d + n.path.size(), kv, deleted));
             if (!removed) {
                 pos.resize(mark);
                 return false;
@@ -385,7 +453,7 @@ Result<bool> PathTrie::remove(ChildSlot& slot, Bytes& pos,  // NOLINT(misc-no-re
             if (child.node != nullptr && child.node->kind != NodeKind::kBranch) {
                 // The branch below collapsed into a leaf or an extension: merge it into this one.
                 // It sat at pos || path, which is now empty.
-                note_deleted(pos);
+                note_deleted(pos, deleted);
                 TrieNode& c = *child.node;
                 Bytes merged = n.path;
                 append(merged, c.path);
@@ -405,42 +473,11 @@ Result<bool> PathTrie::remove(ChildSlot& slot, Bytes& pos,  // NOLINT(misc-no-re
         case NodeKind::kBranch: {
             const uint8_t nib = rest[0];
             pos.push_back(nib);
-            PEL_TRY(const bool removed, remove(n.children[nib], pos, key, d + 1, kv));
+            PEL_TRY(const bool removed, remove(n.children[nib], pos, key, d + 1, kv, deleted));
             pos.pop_back();
             if (!removed) return false;
             n.dirty = true;
-            size_t count = 0;
-            size_t last = 0;
-            for (size_t i = 0; i < 16; ++i) {
-                if (!n.children[i].empty()) {
-                    ++count;
-                    last = i;
-                }
-            }
-            if (count >= 2) return true;
-            PEL_ASSERT(count == 1, "a branch had a single child");
-            // One child left: the branch collapses (Yellow Paper: no branch with one child and
-            // no value). A branch child stays where it is under a new one-nibble extension; a
-            // leaf or extension child moves up here.
-            ChildSlot& only = n.children[last];
-            const auto only_nib = static_cast<uint8_t>(last);
-            const NodeKind kind = only.node != nullptr ? only.node->kind : only.kind;
-            if (kind == NodeKind::kBranch) {
-                set_node(slot, make_extension(NibbleView(&only_nib, 1), std::move(only)));
-                return true;
-            }
-            pos.push_back(only_nib);
-            PEL_TRY_VOID(load(only, pos, kv));
-            note_deleted(pos);
-            pos.pop_back();
-            TrieNode& c = *only.node;
-            Bytes merged{only_nib};
-            append(merged, c.path);
-            if (c.kind == NodeKind::kLeaf) {
-                set_node(slot, make_leaf(merged, c.value));
-            } else {
-                set_node(slot, make_extension(merged, std::move(c.children[0])));
-            }
+            PEL_TRY_VOID(collapse(slot, pos, kv, deleted));
             return true;
         }
         case NodeKind::kUnknown:
@@ -449,8 +486,50 @@ Result<bool> PathTrie::remove(ChildSlot& slot, Bytes& pos,  // NOLINT(misc-no-re
     return corrupt("has an unknown kind");
 }
 
+Result<void> PathTrie::collapse(ChildSlot& slot, Bytes& pos, const KvStore& kv,
+                                std::vector<Bytes>& deleted) const {
+    TrieNode& n = *slot.node;
+    size_t count = 0;
+    size_t last = 0;
+    for (size_t i = 0; i < 16; ++i) {
+        if (!n.children[i].empty()) {
+            ++count;
+            last = i;
+        }
+    }
+    if (count >= 2) return {};
+    if (count == 0) {  // only possible at the root, when apply() erased every key
+        note_deleted(pos, deleted);
+        slot = ChildSlot{};
+        return {};
+    }
+    // One child left: the branch collapses (Yellow Paper: no branch with one child and no
+    // value). A branch child stays where it is under a new one-nibble extension; a leaf or
+    // extension child moves up here.
+    ChildSlot& only = n.children[last];
+    const auto only_nib = static_cast<uint8_t>(last);
+    const NodeKind kind = only.node != nullptr ? only.node->kind : only.kind;
+    if (kind == NodeKind::kBranch) {
+        set_node(slot, make_extension(NibbleView(&only_nib, 1), std::move(only)));
+        return {};
+    }
+    pos.push_back(only_nib);
+    PEL_TRY_VOID(load(only, pos, kv));
+    note_deleted(pos, deleted);
+    pos.pop_back();
+    TrieNode& c = *only.node;
+    Bytes merged{only_nib};
+    append(merged, c.path);
+    if (c.kind == NodeKind::kLeaf) {
+        set_node(slot, make_leaf(merged, c.value));
+    } else {
+        set_node(slot, make_extension(merged, std::move(c.children[0])));
+    }
+    return {};
+}
+
 void PathTrie::hash_slot(ChildSlot& slot, Bytes& pos,  // NOLINT(misc-no-recursion)
-                         TrieWrites& out, int parallel_levels) const {
+                         TrieWrites& out, HashScratch& scratch, int parallel_levels) const {
     if (slot.node == nullptr) return;
     TrieNode& n = *slot.node;
     if (!n.dirty) {
@@ -471,35 +550,36 @@ void PathTrie::hash_slot(ChildSlot& slot, Bytes& pos,  // NOLINT(misc-no-recursi
                     const uint8_t i = dirty[k];
                     Bytes child_pos = pos;
                     child_pos.push_back(i);
-                    hash_slot(n.children[i], child_pos, parts[k], parallel_levels - 1);
+                    HashScratch task_scratch;
+                    hash_slot(n.children[i], child_pos, parts[k], task_scratch,
+                              parallel_levels - 1);
                 } catch (...) {
                     PEL_ASSERT(false, "state: allocation failure while hashing the trie");
                 }
             });
-            for (size_t k = 0; k < dirty_count; ++k) {
-                out.puts.insert(out.puts.end(), std::make_move_iterator(parts[k].puts.begin()),
-                                std::make_move_iterator(parts[k].puts.end()));
-            }
+            for (size_t k = 0; k < dirty_count; ++k) out.puts.append(parts[k].puts);
         }
         for (uint8_t i = 0; i < 16; ++i) {  // whatever the parallel pass did not do
             pos.push_back(i);
-            hash_slot(n.children[i], pos, out, 0);
+            hash_slot(n.children[i], pos, out, scratch, 0);
             pos.pop_back();
         }
     } else if (n.kind == NodeKind::kExtension) {
         const size_t mark = pos.size();
         append(pos, n.path);
-        hash_slot(n.children[0], pos, out, parallel_levels);
+        hash_slot(n.children[0], pos, out, scratch, parallel_levels);
         pos.resize(mark);
     }
-    Bytes rlp;
-    encode_rlp(rlp, n);
-    slot.ref = make_node_ref(rlp);
+    scratch.rlp.clear();
+    encode_rlp(scratch.rlp, n);
+    slot.ref = make_node_ref(scratch.rlp);
     slot.kind = n.kind;
     n.dirty = false;
-    Bytes rec;
-    encode_node_record(rec, n);
-    out.puts.emplace_back(full_key(prefix_, pos), std::move(rec));
+    scratch.rec.clear();
+    encode_node_record(scratch.rec, n);
+    scratch.key.assign(prefix_.begin(), prefix_.end());
+    append(scratch.key, pos);
+    out.puts.put(scratch.key, scratch.rec);
     if (n.kind == NodeKind::kLeaf) slot.node.reset();
 }
 
@@ -514,7 +594,8 @@ Hash32 PathTrie::hash(TrieWrites& out, bool parallel) {
     if (root_.node == nullptr || !root_.node->dirty) return root_hash_;
     Bytes pos;
     pos.reserve(kKeyNibbles);
-    hash_slot(root_, pos, out, parallel ? 2 : 0);
+    HashScratch scratch;
+    hash_slot(root_, pos, out, scratch, parallel ? 2 : 0);
     // The root is referenced by its hash even when its RLP is shorter than 32 bytes.
     if (root_.ref.is_hash()) {
         std::copy_n(root_.ref.data.begin() + 1, 32, root_hash_.bytes.begin());

@@ -25,6 +25,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "primitives/bytes.hpp"
@@ -56,10 +57,18 @@ struct TrieNode {
     std::vector<ChildSlot> children;  ///< branch: 16; extension: 1; leaf: none
 };
 
-/// Records produced by hash(): positions to delete and nodes to write (full keys).
+/// Records produced by hash(): positions to delete and nodes to write (full keys). The writes go
+/// straight into a batch buffer (no allocation per node).
 struct TrieWrites {
     std::vector<Bytes> deletes;
-    std::vector<std::pair<Bytes, Bytes>> puts;
+    KvWriteBatch puts;
+};
+
+/// One change for PathTrie::apply(): set `key` to `value`, or erase it when `value` is empty.
+struct TrieOp {
+    Hash32 key;
+    ByteView value;
+    bool known_present = false;  ///< see PathTrie::put()
 };
 
 class PathTrie {
@@ -74,6 +83,11 @@ class PathTrie {
 
     /// Removes `key` if present. Errors: I/O, corruption.
     [[nodiscard]] Result<void> erase(const Hash32& key, const KvStore& kv);
+
+    /// Applies `ops` (sorted by key, distinct keys) as put()/erase() would. With `parallel` and a
+    /// branch at the root, the ops under each of the root's 16 children run as independent tasks
+    /// (their subtries are disjoint); the root is fixed up afterwards.
+    [[nodiscard]] Result<void> apply(std::span<const TrieOp> ops, const KvStore& kv, bool parallel);
 
     /// Hashes every dirty node bottom-up, appends their records and the positions that lost their
     /// node to `out`, and returns the new root. With `parallel`, the dirty subtries under the top
@@ -91,12 +105,24 @@ class PathTrie {
 
   private:
     [[nodiscard]] Result<void> load(ChildSlot& slot, const Bytes& pos, const KvStore& kv) const;
+    struct HashScratch {
+        Bytes rlp;
+        Bytes rec;
+        Bytes key;
+    };
+    // `deleted` collects the full keys of vacated positions (per task when parallel).
     [[nodiscard]] Result<void> insert(ChildSlot& slot, Bytes& pos, NibbleView key, size_t d,
-                                      ByteView value, bool known_present, const KvStore& kv);
+                                      ByteView value, bool known_present, const KvStore& kv,
+                                      std::vector<Bytes>& deleted) const;
     [[nodiscard]] Result<bool> remove(ChildSlot& slot, Bytes& pos, NibbleView key, size_t d,
-                                      const KvStore& kv);
-    void note_deleted(const Bytes& pos);
-    void hash_slot(ChildSlot& slot, Bytes& pos, TrieWrites& out, int parallel_levels) const;
+                                      const KvStore& kv, std::vector<Bytes>& deleted) const;
+    // A branch at `slot` (position `pos`) left with fewer than two children becomes what the
+    // Yellow Paper allows: nothing, an extension over a branch child, or its moved-up child.
+    [[nodiscard]] Result<void> collapse(ChildSlot& slot, Bytes& pos, const KvStore& kv,
+                                        std::vector<Bytes>& deleted) const;
+    void note_deleted(const Bytes& pos, std::vector<Bytes>& deleted) const;
+    void hash_slot(ChildSlot& slot, Bytes& pos, TrieWrites& out, HashScratch& scratch,
+                   int parallel_levels) const;
 
     Bytes prefix_;
     ChildSlot root_;

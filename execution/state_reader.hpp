@@ -58,4 +58,9 @@ class StateReader {
     [[nodiscard]] virtual ByteView read_code(const Hash32& code_hash) noexcept = 0;
 };
 
+/// A StateReader whose four methods may be called from any number of threads at once, and whose
+/// answers never change while it is in use: the base state of a block executed by Block-STM
+/// (every worker reads it). Code views stay valid for the reader's lifetime.
+class ConcurrentStateReader : public StateReader {};
+
 }  // namespace pel::exec

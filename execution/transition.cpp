@@ -222,7 +222,8 @@ Bloom logs_bloom(std::span<const Log> logs) noexcept {
 
 Result<TxnResult, TxnError> apply_transaction(StateReader& reader, vm::Vm& vm, const BlockEnv& env,
                                               const Transaction& txn, const Address& sender,
-                                              FrameTracer* tracer) noexcept {
+                                              FrameTracer* tracer,
+                                              bool defer_coinbase_fee) noexcept {
     PEL_TRY(const uint64_t intrinsic, check_stateless(txn, env));
     TxnState state(reader);
     PEL_TRY_VOID(check_sender(txn, state.find_account(sender)));
@@ -294,7 +295,11 @@ Result<TxnResult, TxnError> apply_transaction(StateReader& reader, vm::Vm& vm, c
     state.add_balance(sender, U256{txn.gas_limit - gas_used} * gas_price);
     // EIP-1559: the priority part goes to the coinbase, the base fee is burned. The coinbase is
     // credited (and so touched) even when the tip is zero.
-    state.add_balance(env.coinbase, U256{gas_used} * (gas_price - env.base_fee));
+    const U256 fee = U256{gas_used} * (gas_price - env.base_fee);
+    const bool defer = defer_coinbase_fee && !state.is_loaded(env.coinbase);
+    if (!defer) {
+        state.add_balance(env.coinbase, fee);
+    }
     state.finalize();
 
     TxnResult out;
@@ -308,6 +313,9 @@ Result<TxnResult, TxnError> apply_transaction(StateReader& reader, vm::Vm& vm, c
     }
     out.receipt.bloom = logs_bloom(out.receipt.logs);
     out.writes = state.build_writes();
+    if (defer) {
+        out.coinbase_fee = fee;
+    }
     return out;
 }
 

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -81,6 +82,11 @@ struct Receipt {
 struct TxnResult {
     Receipt receipt;
     TxnWrites writes;
+    /// Set when the coinbase's fee credit was deferred (see apply_transaction's
+    /// `defer_coinbase_fee`): the amount to add to the coinbase's balance, with EIP-161 touch
+    /// semantics (create if absent, delete if empty afterwards). `writes` then has no coinbase
+    /// record.
+    std::optional<U256> coinbase_fee;
 };
 
 inline constexpr uint64_t kTxGas = 21000;
@@ -118,10 +124,14 @@ inline constexpr uint64_t kMaxRefundQuotient = 5;                ///< EIP-3529
 /// preceding transactions of the block. Errors: the TxnError of the first failed check; no
 /// state is produced then. `vm` is reused scratch (one per thread). Does not check the block's
 /// remaining gas; the block executor does. `tracer` (optional) observes the call frames.
-[[nodiscard]] Result<TxnResult, TxnError> apply_transaction(StateReader& reader, vm::Vm& vm,
-                                                            const BlockEnv& env,
-                                                            const Transaction& txn,
-                                                            const Address& sender,
-                                                            FrameTracer* tracer = nullptr) noexcept;
+///
+/// `defer_coinbase_fee` (Block-STM): when the transaction itself never accessed the coinbase's
+/// account, the fee credit is not applied but returned in TxnResult::coinbase_fee, so that the
+/// transactions of a block do not all read-modify-write the coinbase's balance. When the
+/// transaction did access the coinbase (sender, recipient, BALANCE, ...), the credit is applied as
+/// usual. Either way the post-state after applying the result is the same.
+[[nodiscard]] Result<TxnResult, TxnError> apply_transaction(
+    StateReader& reader, vm::Vm& vm, const BlockEnv& env, const Transaction& txn,
+    const Address& sender, FrameTracer* tracer = nullptr, bool defer_coinbase_fee = false) noexcept;
 
 }  // namespace pel::exec

@@ -117,6 +117,10 @@ class TxnState {
     /// chains), and it is marked created-in-this-transaction (EIP-6780).
     void create_account(const Address& addr, uint64_t nonce) noexcept;
     [[nodiscard]] bool is_created(const Address& addr) const noexcept;
+    /// True once the account was read from the reader (any access but the warm set loads it).
+    [[nodiscard]] bool is_loaded(const Address& addr) const noexcept {
+        return accounts_.find(addr) != accounts_.end();
+    }
 
     /// EIP-161 touch: at finalize() a touched account that is empty is deleted.
     void touch(const Address& addr) noexcept;

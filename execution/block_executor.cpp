@@ -1,0 +1,645 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "execution/block_executor.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <exception>
+#include <map>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+
+#include "execution/scheduler.hpp"
+#include "primitives/assert.hpp"
+#include "vm/vm.hpp"
+
+#if defined(__SANITIZE_THREAD__)
+#define PEL_EXEC_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define PEL_EXEC_TSAN 1
+#endif
+#endif
+
+#if defined(PEL_EXEC_TSAN)
+#include <pthread.h>
+#else
+#include <tbb/global_control.h>
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+#include <tbb/task_group.h>
+#endif
+
+namespace pel::exec {
+
+namespace {
+
+// --- running bodies on worker threads
+// -------------------------------------------------------------
+
+/// EVM nesting recurses natively (vm.hpp): 1025 levels need far more than a default worker stack.
+constexpr size_t kWorkerStackBytes = size_t{256} << 20;
+
+#if defined(PEL_EXEC_TSAN)
+// Debian's oneTBB is not instrumented: TSan cannot see the happens-before edges of its task
+// queues and would report every hand-off as a race. Under TSan the same worker bodies run on
+// plain pthreads (created with a large stack), so everything pel does stays checked.
+template <class Body>
+struct ThreadArg {
+    const Body* body;
+    size_t id;
+};
+
+template <class Body>
+void* thread_entry(void* p) {
+    auto* a = static_cast<ThreadArg<Body>*>(p);
+    (*a->body)(a->id);
+    return nullptr;
+}
+
+template <class Body>
+void run_workers(size_t threads, const Body& body) noexcept {
+    std::vector<pthread_t> handles(threads - 1);
+    std::vector<ThreadArg<Body>> args(threads - 1);
+    std::vector<bool> started(threads - 1, false);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, kWorkerStackBytes);
+    for (size_t i = 0; i + 1 < threads; ++i) {
+        args[i] = ThreadArg<Body>{&body, i + 1};
+        started[i] = pthread_create(&handles[i], &attr, &thread_entry<Body>, &args[i]) == 0;
+    }
+    pthread_attr_destroy(&attr);
+    body(0);
+    for (size_t i = 0; i + 1 < threads; ++i) {
+        if (started[i]) {
+            pthread_join(handles[i], nullptr);
+        }
+    }
+}
+
+template <class Body>
+void parallel_index(size_t n, size_t threads, const Body& body) noexcept {
+    std::atomic<size_t> next{0};
+    run_workers(threads, [&](size_t /*worker*/) noexcept {
+        for (size_t i = next.fetch_add(1); i < n; i = next.fetch_add(1)) {
+            body(i);
+        }
+    });
+}
+#else
+tbb::global_control& worker_stack_control() {
+    // Applies to the oneTBB workers created from now on; kept for the process lifetime.
+    static tbb::global_control control(tbb::global_control::thread_stack_size, kWorkerStackBytes);
+    return control;
+}
+
+/// Runs body(0) on the calling thread and body(1..threads-1) as tasks in a task_arena of
+/// `threads` slots. Block-STM workers cooperate through the scheduler, so one thread running
+/// several bodies one after the other still completes the block.
+template <class Body>
+void run_workers(size_t threads, const Body& body) noexcept {
+    (void)worker_stack_control();
+    // The process default caps oneTBB at the core count; a block asks for exactly its threads.
+    const tbb::global_control parallelism(tbb::global_control::max_allowed_parallelism, threads);
+    tbb::task_arena arena(static_cast<int>(threads));
+    arena.execute([&] {
+        tbb::task_group group;
+        for (size_t i = 1; i < threads; ++i) {
+            group.run([&body, i] { body(i); });
+        }
+        body(0);
+        group.wait();
+    });
+}
+
+template <class Body>
+void parallel_index(size_t n, size_t threads, const Body& body) noexcept {
+    (void)worker_stack_control();
+    tbb::task_arena arena(static_cast<int>(threads));
+    arena.execute([&] { tbb::parallel_for(size_t{0}, n, [&body](size_t i) { body(i); }); });
+}
+#endif
+
+// --- the block overlay: fold of transaction write sets, and a reader over it ---------------------
+
+std::optional<AccountInfo> apply_fee(std::optional<AccountInfo> acc, const U256& fee) noexcept {
+    AccountInfo a = acc.value_or(AccountInfo{});
+    a.balance += fee;
+    if (a.is_empty()) {  // EIP-161: the credit touches the account
+        return std::nullopt;
+    }
+    return a;
+}
+
+/// The state changes of the transactions executed so far, over the base state. Both executors
+/// build the block diff with it, so their diffs have one canonical form.
+class BlockOverlay {
+  public:
+    explicit BlockOverlay(StateReader& base) : base_(base) {}
+
+    void merge(const AccountWrite& w) {
+        Acc& a = accounts_[w.address];
+        if (w.deleted) {
+            a = Acc{};
+            a.deleted = true;
+            return;
+        }
+        if (w.storage_cleared || a.deleted) {
+            if (a.deleted && !w.code) {
+                a.code = Bytes{};  // the deleted account's code is gone
+            }
+            a.storage.clear();
+            a.storage_cleared = true;
+            a.deleted = false;
+        }
+        a.info = w.info;
+        if (w.code) {
+            a.code = w.code;
+            if (!w.code->empty()) {
+                codes_.try_emplace(w.info.code_hash, *w.code);
+            }
+        }
+        for (const StorageWrite& s : w.storage) {
+            a.storage[s.key] = s.value;
+        }
+    }
+
+    void merge_fee(const Address& coinbase, const U256& fee) {
+        const std::optional<AccountInfo> before = read_account(coinbase);
+        const std::optional<AccountInfo> now = apply_fee(before, fee);
+        if (now == before) {
+            return;  // a zero credit to a live account (or to none) changes nothing
+        }
+        auto it = accounts_.find(coinbase);
+        if (!now) {
+            if (it != accounts_.end() || base_.read_account(coinbase)) {
+                Acc& a = accounts_[coinbase];
+                a = Acc{};
+                a.deleted = true;
+            }
+            return;
+        }
+        Acc& a = accounts_[coinbase];
+        if (a.deleted) {
+            a.code = Bytes{};
+            a.storage.clear();
+            a.storage_cleared = true;
+            a.deleted = false;
+        }
+        a.info = *now;
+    }
+
+    void merge(const TxnResult& r, const Address& coinbase) {
+        for (const AccountWrite& w : r.writes.accounts) {
+            merge(w);
+        }
+        if (r.coinbase_fee) {
+            merge_fee(coinbase, *r.coinbase_fee);
+        }
+    }
+
+    std::optional<AccountInfo> read_account(const Address& addr) noexcept {
+        const auto it = accounts_.find(addr);
+        if (it == accounts_.end()) {
+            return base_.read_account(addr);
+        }
+        if (it->second.deleted) {
+            return std::nullopt;
+        }
+        return it->second.info;
+    }
+
+    U256 read_storage(const Address& addr, const U256& key) noexcept {
+        const auto it = accounts_.find(addr);
+        if (it == accounts_.end()) {
+            return base_.read_storage(addr, key);
+        }
+        const Acc& a = it->second;
+        if (a.deleted) {
+            return U256{};
+        }
+        if (const auto s = a.storage.find(key); s != a.storage.end()) {
+            return s->second;
+        }
+        return a.storage_cleared ? U256{} : base_.read_storage(addr, key);
+    }
+
+    bool has_storage(const Address& addr) noexcept {
+        // Same rule as MvMemory::has_storage: base storage unless the account was cleared (slots
+        // written in the block imply a nonce, which collides first).
+        const auto it = accounts_.find(addr);
+        if (it == accounts_.end()) {
+            return base_.has_storage(addr);
+        }
+        const Acc& a = it->second;
+        return !a.deleted && !a.storage_cleared && base_.has_storage(addr);
+    }
+
+    ByteView read_code(const Hash32& h) noexcept {
+        if (const auto it = codes_.find(h); it != codes_.end()) {
+            return it->second;
+        }
+        return base_.read_code(h);
+    }
+
+    /// The diff, sorted by address.
+    [[nodiscard]] TxnWrites diff() const {
+        TxnWrites out;
+        out.accounts.reserve(accounts_.size());
+        for (const auto& [addr, a] : accounts_) {
+            AccountWrite w;
+            w.address = addr;
+            w.deleted = a.deleted;
+            if (!a.deleted) {
+                w.storage_cleared = a.storage_cleared;
+                w.info = a.info;
+                w.code = a.code;
+                w.storage.reserve(a.storage.size());
+                for (const auto& [k, v] : a.storage) {
+                    w.storage.push_back(StorageWrite{k, v});
+                }
+            }
+            out.accounts.push_back(std::move(w));
+        }
+        std::sort(
+            out.accounts.begin(), out.accounts.end(),
+            [](const AccountWrite& x, const AccountWrite& y) { return x.address < y.address; });
+        return out;
+    }
+
+  private:
+    struct Acc {
+        bool deleted = false;
+        bool storage_cleared = false;
+        AccountInfo info;
+        std::optional<Bytes> code;
+        std::map<U256, U256> storage;
+    };
+    StateReader& base_;
+    std::unordered_map<Address, Acc> accounts_;
+    std::unordered_map<Hash32, Bytes> codes_;  // node-based: views stay valid
+};
+
+/// StateReader of one transaction over a BlockOverlay.
+class OverlayReader final : public StateReader {
+  public:
+    explicit OverlayReader(BlockOverlay& o) noexcept : o_(o) {}
+    std::optional<AccountInfo> read_account(const Address& addr) noexcept override {
+        return o_.read_account(addr);
+    }
+    U256 read_storage(const Address& addr, const U256& key) noexcept override {
+        return o_.read_storage(addr, key);
+    }
+    bool has_storage(const Address& addr) noexcept override { return o_.has_storage(addr); }
+    ByteView read_code(const Hash32& h) noexcept override { return o_.read_code(h); }
+
+  private:
+    BlockOverlay& o_;
+};
+
+using Outcome = std::optional<Result<TxnResult, TxnError>>;
+
+/// Runs txns [from, n) in order on the overlay, storing each outcome; stops after the first
+/// invalid transaction (the block is invalid from there on).
+void run_sequential(BlockOverlay& overlay, vm::Vm& vm, const BlockEnv& env,
+                    std::span<const Transaction> txns, std::span<const Address> senders,
+                    size_t from, std::vector<Outcome>& outcomes, BlockStats& stats) {
+    for (size_t i = from; i < txns.size(); ++i) {
+        OverlayReader reader(overlay);
+        outcomes[i] = apply_transaction(reader, vm, env, txns[i], senders[i]);
+        ++stats.executions;
+        if (!*outcomes[i]) {
+            return;
+        }
+        overlay.merge(**outcomes[i], env.coinbase);
+    }
+}
+
+/// Receipts and gas in block order, with the block-level checks in the sequential order.
+Result<BlockOutput, BlockError> assemble(const BlockEnv& env, std::span<const Transaction> txns,
+                                         std::vector<Outcome>& outcomes) {
+    BlockOutput out;
+    out.receipts.reserve(txns.size());
+    for (size_t i = 0; i < txns.size(); ++i) {
+        const Transaction& txn = txns[i];
+        if (env.gas_limit < 0 ||
+            txn.gas_limit > static_cast<uint64_t>(env.gas_limit) - out.gas_used) {
+            return unexpected(BlockError{i, TxnError::kGasLimitExceedsBlock});
+        }
+        if (txn.type == TxnType::kBlob &&
+            out.blob_gas_used + kGasPerBlob * txn.blob_versioned_hashes.size() >
+                kGasPerBlob * kMaxBlobsPerBlock) {
+            return unexpected(BlockError{i, TxnError::kBlobCountExceeded});
+        }
+        PEL_ASSERT(outcomes[i].has_value(), "transaction left unexecuted");
+        Result<TxnResult, TxnError>& r = *outcomes[i];
+        if (!r) {
+            return unexpected(BlockError{i, r.error()});
+        }
+        out.gas_used += r->receipt.gas_used;
+        out.blob_gas_used += r->receipt.blob_gas_used;
+        r->receipt.cumulative_gas_used = out.gas_used;
+        out.receipts.push_back(std::move(r->receipt));
+    }
+    return out;
+}
+
+}  // namespace
+
+// --- SequentialExecutor
+// -----------------------------------------------------------------------------
+
+SequentialExecutor::SequentialExecutor() : vm_(std::make_unique<vm::Vm>()) {}
+SequentialExecutor::~SequentialExecutor() = default;
+
+Result<BlockOutput, BlockError> SequentialExecutor::execute(const BlockEnv& env,
+                                                            std::span<const Transaction> txns,
+                                                            std::span<const Address> senders,
+                                                            ConcurrentStateReader& base) noexcept {
+    PEL_ASSERT(txns.size() == senders.size(), "one sender per transaction");
+    BlockOverlay overlay(base);
+    std::vector<Outcome> outcomes(txns.size());
+    BlockStats stats;
+    run_sequential(overlay, *vm_, env, txns, senders, 0, outcomes, stats);
+    PEL_TRY(BlockOutput out, assemble(env, txns, outcomes));
+    out.diff = overlay.diff();
+    out.stats = std::move(stats);
+    return out;
+}
+
+// --- ParallelExecutor
+// -------------------------------------------------------------------------------
+
+struct ParallelExecutor::Impl {
+    explicit Impl(const ParallelOptions& o) : options(o) {
+        options.threads = std::max<size_t>(options.threads, 1);
+        for (size_t i = 0; i < options.threads; ++i) {
+            vms.push_back(std::make_unique<vm::Vm>());
+        }
+    }
+
+    /// Per-worker counters and conflict locations, merged after the run.
+    struct alignas(64) WorkerStats {
+        uint64_t executions = 0;
+        uint64_t validations = 0;
+        uint64_t aborts = 0;
+        uint64_t dependency_waits = 0;
+        std::vector<Location> conflicts;
+    };
+
+    /// One block's run.
+    struct Run {
+        const BlockEnv& env;
+        std::span<const Transaction> txns;
+        std::span<const Address> senders;
+        MvMemory mv;
+        Scheduler scheduler;
+        std::vector<Outcome> outcomes;
+        std::vector<WorkerStats> stats;
+        std::atomic<uint64_t> executions{0};
+        std::atomic<uint64_t> conflicts{0};
+        std::atomic<bool> fell_back{false};
+        std::atomic<bool> failed{false};
+
+        Run(const BlockEnv& e, std::span<const Transaction> t, std::span<const Address> s,
+            ConcurrentStateReader& base, size_t threads)
+            : env(e),
+              txns(t),
+              senders(s),
+              mv(base, t.size()),
+              scheduler(t.size()),
+              outcomes(t.size()),
+              stats(threads) {}
+    };
+
+    Scheduler::Task try_execute(Run& run, Version v, vm::Vm& vm, WorkerStats& ws) {
+        for (;;) {
+            ReadSet reads;
+            MvReader reader(run.mv, v.txn_idx, reads);
+            Result<TxnResult, TxnError> r =
+                apply_transaction(reader, vm, run.env, run.txns[v.txn_idx], run.senders[v.txn_idx],
+                                  nullptr, /*defer_coinbase_fee=*/true);
+            ++ws.executions;
+            run.executions.fetch_add(1, std::memory_order_relaxed);
+            if (const auto blocking = reader.blocking()) {
+                ++ws.dependency_waits;
+                note_conflict(run);
+                if (run.scheduler.add_dependency(v.txn_idx, *blocking)) {
+                    return Scheduler::Task{};
+                }
+                continue;  // the blocker finished meanwhile: its writes are there now
+            }
+            const bool wrote_new =
+                r ? run.mv.record(v, r->writes, run.env.coinbase, r->coinbase_fee, std::move(reads))
+                  : run.mv.record_empty(v, std::move(reads));
+            run.outcomes[v.txn_idx] = std::move(r);
+            return run.scheduler.finish_execution(v, wrote_new);
+        }
+    }
+
+    Scheduler::Task validate(Run& run, Version v, WorkerStats& ws) {
+        ++ws.validations;
+        Location where;
+        const bool valid = run.mv.validate_read_set(v.txn_idx, &where);
+        const bool aborted = !valid && run.scheduler.try_validation_abort(v);
+        if (aborted) {
+            ++ws.aborts;
+            ws.conflicts.push_back(where);
+            note_conflict(run);
+            run.mv.convert_writes_to_estimates(v.txn_idx);
+        }
+        return run.scheduler.finish_validation(v.txn_idx, aborted);
+    }
+
+    void note_conflict(Run& run) noexcept {
+        const uint64_t c = run.conflicts.fetch_add(1, std::memory_order_relaxed) + 1;
+        if (options.fallback && c >= options.fallback_min_conflicts &&
+            c * 3 >= run.executions.load(std::memory_order_relaxed)) {
+            run.fell_back.store(true, std::memory_order_relaxed);
+            run.scheduler.halt();
+        }
+    }
+
+    void worker(Run& run, size_t id) noexcept {
+        try {
+            vm::Vm& vm = *vms[id];
+            WorkerStats& ws = run.stats[id];
+            Scheduler::Task task;
+            while (!run.scheduler.done()) {
+                if (task.kind == Scheduler::TaskKind::kExecute) {
+                    task = try_execute(run, task.version, vm, ws);
+                } else if (task.kind == Scheduler::TaskKind::kValidate) {
+                    task = validate(run, task.version, ws);
+                } else {
+                    task = run.scheduler.next_task();
+                    if (task.kind == Scheduler::TaskKind::kNone) {
+                        std::this_thread::yield();  // more threads than cores must not starve
+                    }
+                }
+            }
+        } catch (...) {
+            // Allocation failure: stop everyone; execute() reports it by terminating.
+            run.failed.store(true);
+            run.scheduler.halt();
+        }
+    }
+
+    ParallelOptions options;
+    std::vector<std::unique_ptr<vm::Vm>> vms;
+};
+
+ParallelExecutor::ParallelExecutor(const ParallelOptions& options)
+    : impl_(std::make_unique<Impl>(options)) {}
+ParallelExecutor::~ParallelExecutor() = default;
+
+Result<BlockOutput, BlockError> ParallelExecutor::execute(const BlockEnv& env,
+                                                          std::span<const Transaction> txns,
+                                                          std::span<const Address> senders,
+                                                          ConcurrentStateReader& base) noexcept {
+    PEL_ASSERT(txns.size() == senders.size(), "one sender per transaction");
+    PEL_ASSERT(txns.size() < UINT32_MAX, "block too large");
+    Impl& m = *impl_;
+    Impl::Run run(env, txns, senders, base, m.options.threads);
+    run_workers(m.options.threads, [&](size_t id) noexcept { m.worker(run, id); });
+    PEL_ASSERT(!run.failed.load(), "Block-STM worker failed (out of memory)");
+
+    BlockStats stats;
+    for (const Impl::WorkerStats& ws : run.stats) {
+        stats.executions += ws.executions;
+        stats.validations += ws.validations;
+        stats.aborts += ws.aborts;
+        stats.dependency_waits += ws.dependency_waits;
+    }
+    BlockOverlay overlay(base);
+    if (run.fell_back.load()) {
+        // Keep the longest prefix whose last incarnations executed and still validate (every
+        // lower transaction is final by then, so the check is exact), then go on in order.
+        size_t prefix = 0;
+        while (prefix < txns.size()) {
+            const auto idx = static_cast<TxnIndex>(prefix);
+            if (!run.scheduler.is_executed(idx, nullptr) || !run.outcomes[prefix] ||
+                !run.mv.validate_read_set(idx, nullptr)) {
+                break;
+            }
+            ++stats.validations;
+            const Result<TxnResult, TxnError>& r = *run.outcomes[prefix];
+            ++prefix;
+            if (!r) {
+                break;  // invalid: the block ends here either way
+            }
+            overlay.merge(*r, env.coinbase);
+        }
+        stats.fallback = "sequential after contention";
+        stats.fallback_from = prefix;
+        const bool prefix_invalid =
+            prefix > 0 && run.outcomes[prefix - 1] && !*run.outcomes[prefix - 1];
+        if (!prefix_invalid) {
+            for (size_t i = prefix; i < txns.size(); ++i) {
+                run.outcomes[i].reset();
+            }
+            run_sequential(overlay, *m.vms[0], env, txns, senders, prefix, run.outcomes, stats);
+        }
+    } else {
+        for (const Outcome& o : run.outcomes) {
+            PEL_ASSERT(o.has_value(), "Block-STM finished with an unexecuted transaction");
+            if (!*o) {
+                break;
+            }
+            overlay.merge(**o, env.coinbase);
+        }
+    }
+    stats.re_executions = stats.executions > txns.size() ? stats.executions - txns.size() : 0;
+
+    // Conflict report: the most frequent abort locations.
+    std::vector<ConflictCount> counts;
+    for (const Impl::WorkerStats& ws : run.stats) {
+        for (const Location& loc : ws.conflicts) {
+            auto it = std::find_if(counts.begin(), counts.end(),
+                                   [&](const ConflictCount& c) { return c.location == loc; });
+            if (it == counts.end()) {
+                counts.push_back(ConflictCount{loc, 1});
+            } else {
+                ++it->count;
+            }
+        }
+    }
+    std::stable_sort(
+        counts.begin(), counts.end(),
+        [](const ConflictCount& a, const ConflictCount& b) { return a.count > b.count; });
+    constexpr size_t kTopConflicts = 8;
+    if (counts.size() > kTopConflicts) {
+        counts.resize(kTopConflicts);
+    }
+    stats.top_conflicts = std::move(counts);
+
+    // Truncate outcomes after a fallback's invalid transaction are absent; assemble stops first.
+    PEL_TRY(BlockOutput out, assemble(env, txns, run.outcomes));
+    out.diff = overlay.diff();
+    out.stats = std::move(stats);
+    return out;
+}
+
+// --- sender recovery
+// ----------------------------------------------------------------------------------
+
+Result<std::vector<Address>, size_t> recover_senders(std::span<const Transaction> txns,
+                                                     size_t threads) noexcept {
+    std::vector<Address> out(txns.size());
+    std::vector<uint8_t> ok(txns.size(), 0);
+    const auto body = [&](size_t i) noexcept {
+        auto r = recover_sender(txns[i]);
+        if (r) {
+            out[i] = *r;
+            ok[i] = 1;
+        }
+    };
+    if (threads <= 1 || txns.size() < 2) {
+        for (size_t i = 0; i < txns.size(); ++i) {
+            body(i);
+        }
+    } else {
+        parallel_index(txns.size(), threads, body);
+    }
+    for (size_t i = 0; i < txns.size(); ++i) {
+        if (ok[i] == 0) {
+            return unexpected(i);
+        }
+    }
+    return out;
+}
+
+// --- MemStateConcurrentReader
+// -------------------------------------------------------------------------
+
+MemStateConcurrentReader::MemStateConcurrentReader(const state::MemState& state) : state_(state) {
+    for (const auto& [addr, acc] : state.accounts()) {
+        if (!acc.code.empty()) {
+            code_.try_emplace(acc.code_hash, ByteView{acc.code});
+        }
+    }
+}
+
+std::optional<AccountInfo> MemStateConcurrentReader::read_account(const Address& addr) noexcept {
+    const state::MemAccount* acc = state_.find(addr);
+    if (acc == nullptr) {
+        return std::nullopt;
+    }
+    return AccountInfo{acc->nonce, acc->balance, acc->code_hash};
+}
+
+U256 MemStateConcurrentReader::read_storage(const Address& addr, const U256& key) noexcept {
+    return state_.get_storage(addr, key);
+}
+
+bool MemStateConcurrentReader::has_storage(const Address& addr) noexcept {
+    const state::MemAccount* acc = state_.find(addr);
+    return acc != nullptr && !acc->storage.empty();
+}
+
+ByteView MemStateConcurrentReader::read_code(const Hash32& code_hash) noexcept {
+    const auto it = code_.find(code_hash);
+    return it != code_.end() ? it->second : ByteView{};
+}
+
+}  // namespace pel::exec

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: Apache-2.0
+// exec::BlockExecutor: the front door of block execution. Two implementations behind one
+// interface: SequentialExecutor (the reference: one transaction after the other) and
+// ParallelExecutor (Block-STM: optimistic execution on many threads over multi-version memory,
+// validation and re-execution). Both take the block's base state as a ConcurrentStateReader and
+// return the receipts, the block's state diff and statistics; for every block and thread count
+// their outputs are identical.
+//
+// Invalid transactions: a block with an invalid transaction (TxnError from apply_transaction, or
+// the block's gas pool / blob limit exceeded) is invalid as a whole. Both executors return
+// BlockError with the index of the lowest invalid transaction and the error the sequential order
+// meets first (gas pool, then blob count, then the transaction's own checks), exactly as
+// execute_block_sequential does, and no diff.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "execution/mv_memory.hpp"
+#include "execution/sequential.hpp"
+#include "execution/state_reader.hpp"
+#include "execution/transition.hpp"
+#include "execution/txn_state.hpp"
+#include "primitives/hash.hpp"
+#include "primitives/result.hpp"
+#include "primitives/transaction.hpp"
+#include "state/mem_state.hpp"
+
+namespace pel::state {
+class StateView;
+}  // namespace pel::state
+
+namespace pel::exec {
+
+/// How a location contributed to re-executions.
+struct ConflictCount {
+    Location location;
+    uint64_t count = 0;
+};
+
+/// Execution statistics of one block (the conflict report).
+struct BlockStats {
+    uint64_t executions = 0;        ///< transaction executions, incarnations and reruns included
+    uint64_t re_executions = 0;     ///< executions beyond one per transaction
+    uint64_t validations = 0;       ///< read-set validations
+    uint64_t aborts = 0;            ///< failed validations that aborted an incarnation
+    uint64_t dependency_waits = 0;  ///< executions that met an ESTIMATE
+    /// The fallback taken, if any ("" when none): "sequential after contention".
+    std::string fallback;
+    /// First transaction run sequentially by the fallback.
+    size_t fallback_from = 0;
+    /// The locations whose changes aborted incarnations most often, highest first (at most 8).
+    std::vector<ConflictCount> top_conflicts;
+};
+
+/// What executing a block produced.
+struct BlockOutput {
+    /// One per transaction, cumulative_gas_used filled in.
+    std::vector<Receipt> receipts;
+    /// The block's net effect on the base state, sorted by address (slots by key); apply it with
+    /// apply_writes(). Coinbase fee credits are folded in.
+    TxnWrites diff;
+    uint64_t gas_used = 0;
+    uint64_t blob_gas_used = 0;
+    BlockStats stats;
+};
+
+/// Executes ordered blocks of transactions.
+///
+/// Thread safety: an executor runs one block at a time (it owns per-worker VMs); use one executor
+/// per concurrently executed block.
+class BlockExecutor {
+  public:
+    BlockExecutor() = default;
+    virtual ~BlockExecutor() = default;
+    BlockExecutor(const BlockExecutor&) = delete;
+    BlockExecutor& operator=(const BlockExecutor&) = delete;
+    BlockExecutor(BlockExecutor&&) = delete;
+    BlockExecutor& operator=(BlockExecutor&&) = delete;
+
+    /// Executes `txns` sent by `senders` (same length, recovered beforehand, e.g. with
+    /// recover_senders) on `base`, which must not change during the call. Errors: see the file
+    /// comment. Never throws; allocation failure terminates.
+    [[nodiscard]] virtual Result<BlockOutput, BlockError> execute(
+        const BlockEnv& env, std::span<const Transaction> txns, std::span<const Address> senders,
+        ConcurrentStateReader& base) noexcept = 0;
+};
+
+/// The reference executor: transactions in order over an overlay of the base state.
+class SequentialExecutor final : public BlockExecutor {
+  public:
+    SequentialExecutor();
+    ~SequentialExecutor() override;
+    SequentialExecutor(const SequentialExecutor&) = delete;
+    SequentialExecutor& operator=(const SequentialExecutor&) = delete;
+    SequentialExecutor(SequentialExecutor&&) = delete;
+    SequentialExecutor& operator=(SequentialExecutor&&) = delete;
+
+    [[nodiscard]] Result<BlockOutput, BlockError> execute(
+        const BlockEnv& env, std::span<const Transaction> txns, std::span<const Address> senders,
+        ConcurrentStateReader& base) noexcept override;
+
+  private:
+    std::unique_ptr<vm::Vm> vm_;
+};
+
+struct ParallelOptions {
+    /// Worker threads (>= 1), the calling thread included.
+    size_t threads = 2;
+    /// Contention fallback: once at least `fallback_min_conflicts` executions met a dependency or
+    /// were aborted, and such conflicts are at least a third of all executions so far, the
+    /// workers stop and the rest of the block runs sequentially (after the longest prefix that
+    /// validates). Off: Block-STM to the end whatever the contention.
+    bool fallback = true;
+    uint64_t fallback_min_conflicts = 16;
+};
+
+/// Block-STM. See mv_memory.hpp and scheduler.hpp for the shared structures.
+class ParallelExecutor final : public BlockExecutor {
+  public:
+    explicit ParallelExecutor(const ParallelOptions& options);
+    ~ParallelExecutor() override;
+    ParallelExecutor(const ParallelExecutor&) = delete;
+    ParallelExecutor& operator=(const ParallelExecutor&) = delete;
+    ParallelExecutor(ParallelExecutor&&) = delete;
+    ParallelExecutor& operator=(ParallelExecutor&&) = delete;
+
+    [[nodiscard]] Result<BlockOutput, BlockError> execute(
+        const BlockEnv& env, std::span<const Transaction> txns, std::span<const Address> senders,
+        ConcurrentStateReader& base) noexcept override;
+
+  private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+/// Recovers every transaction's sender on `threads` threads (the stage before execution; never
+/// repeated by re-executions). Error: the index of the first transaction whose signature does not
+/// recover.
+[[nodiscard]] Result<std::vector<Address>, size_t> recover_senders(
+    std::span<const Transaction> txns, size_t threads) noexcept;
+
+/// ConcurrentStateReader over a MemState that nobody mutates while the reader is in use (const
+/// MemState reads are thread safe). Indexes the code by hash at construction.
+class MemStateConcurrentReader final : public ConcurrentStateReader {
+  public:
+    explicit MemStateConcurrentReader(const state::MemState& state);
+
+    [[nodiscard]] std::optional<AccountInfo> read_account(const Address& addr) noexcept override;
+    [[nodiscard]] U256 read_storage(const Address& addr, const U256& key) noexcept override;
+    [[nodiscard]] bool has_storage(const Address& addr) noexcept override;
+    [[nodiscard]] ByteView read_code(const Hash32& code_hash) noexcept override;
+
+  private:
+    const state::MemState& state_;
+    std::unordered_map<Hash32, ByteView> code_;
+};
+
+}  // namespace pel::exec

@@ -1,0 +1,482 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "execution/mv_memory.hpp"
+
+#include <algorithm>
+#include <functional>
+#include <utility>
+
+#include "primitives/assert.hpp"
+
+namespace pel::exec {
+
+namespace {
+
+constexpr size_t kShards = 256;
+
+enum class EntryKind : uint8_t {
+    kWrite,     ///< a full header (or deletion when !exists)
+    kDelta,     ///< balance += info.balance, EIP-161 touch semantics
+    kEstimate,  ///< the writing incarnation was aborted
+};
+
+struct AccountEntry {
+    TxnIndex txn_idx = 0;
+    uint32_t incarnation = 0;
+    EntryKind kind = EntryKind::kWrite;
+    bool exists = false;
+    bool clears_storage = false;
+    AccountInfo info;
+};
+// 8 bytes of version and flags ahead of the 72-byte header; no hidden padding growth.
+static_assert(sizeof(AccountInfo) == 72, "AccountInfo layout changed");
+static_assert(sizeof(AccountEntry) == 88 && alignof(AccountEntry) == 8,
+              "MvMemory account entry layout changed");
+
+struct SlotEntry {
+    TxnIndex txn_idx = 0;
+    uint32_t incarnation = 0;
+    bool estimate = false;
+    U256 value;
+};
+static_assert(sizeof(SlotEntry) == 48 && alignof(SlotEntry) == 8,
+              "MvMemory slot entry layout changed");
+
+struct SlotKey {
+    Address addr;
+    U256 slot;
+    friend bool operator==(const SlotKey&, const SlotKey&) = default;
+    friend bool operator<(const SlotKey& a, const SlotKey& b) noexcept {
+        return a.addr != b.addr ? a.addr < b.addr : a.slot < b.slot;
+    }
+};
+
+struct SlotKeyHash {
+    size_t operator()(const SlotKey& k) const noexcept {
+        return std::hash<Address>{}(k.addr) ^ (std::hash<U256>{}(k.slot) * 0x9e3779b97f4a7c15ULL);
+    }
+};
+
+/// Chains are short (one entry per writing transaction); a sorted vector beats a tree here.
+template <class Entry>
+Entry* find_entry(std::vector<Entry>& chain, TxnIndex txn_idx) noexcept {
+    auto it = std::lower_bound(chain.begin(), chain.end(), txn_idx,
+                               [](const Entry& e, TxnIndex t) { return e.txn_idx < t; });
+    return it != chain.end() && it->txn_idx == txn_idx ? &*it : nullptr;
+}
+
+template <class Entry>
+void upsert(std::vector<Entry>& chain, const Entry& e) {
+    auto it = std::lower_bound(chain.begin(), chain.end(), e.txn_idx,
+                               [](const Entry& x, TxnIndex t) { return x.txn_idx < t; });
+    if (it != chain.end() && it->txn_idx == e.txn_idx) {
+        *it = e;
+    } else {
+        chain.insert(it, e);
+    }
+}
+
+template <class Entry>
+void erase_entry(std::vector<Entry>& chain, TxnIndex txn_idx) noexcept {
+    auto it = std::lower_bound(chain.begin(), chain.end(), txn_idx,
+                               [](const Entry& x, TxnIndex t) { return x.txn_idx < t; });
+    if (it != chain.end() && it->txn_idx == txn_idx) {
+        chain.erase(it);
+    }
+}
+
+std::optional<AccountInfo> apply_delta(std::optional<AccountInfo> acc, const U256& delta) noexcept {
+    AccountInfo a = acc.value_or(AccountInfo{});
+    a.balance += delta;
+    // The credit touches the account (EIP-161): an empty account does not survive it.
+    if (a.is_empty()) {
+        return std::nullopt;
+    }
+    return a;
+}
+
+}  // namespace
+
+struct MvMemory::Impl {
+    struct alignas(64) Shard {
+        std::mutex mu;
+        std::unordered_map<Address, std::vector<AccountEntry>> accounts;
+        std::unordered_map<SlotKey, std::vector<SlotEntry>, SlotKeyHash> slots;
+    };
+    struct Txn {
+        std::mutex read_mu;  ///< guards `reads` (validators of an old incarnation may read it)
+        ReadSet reads;
+        std::vector<Address> written_accounts;  ///< sorted; owned by the executing thread
+        std::vector<SlotKey> written_slots;     ///< sorted; owned by the executing thread
+    };
+
+    Impl(ConcurrentStateReader& b, size_t n) : base(b), shards(kShards), txns(n) {}
+
+    Shard& shard_of(const Address& a) noexcept { return shards[std::hash<Address>{}(a) % kShards]; }
+    Shard& shard_of(const SlotKey& k) noexcept { return shards[SlotKeyHash{}(k) % kShards]; }
+
+    Resolved<std::optional<AccountInfo>> read_account(TxnIndex t, const Address& addr) noexcept {
+        Resolved<std::optional<AccountInfo>> out;
+        U256 delta;
+        bool has_delta = false;
+        bool found_write = false;
+        {
+            Shard& sh = shard_of(addr);
+            const std::lock_guard lock(sh.mu);
+            const auto it = sh.accounts.find(addr);
+            if (it != sh.accounts.end()) {
+                const auto& chain = it->second;
+                for (auto e = chain.rbegin(); e != chain.rend(); ++e) {
+                    if (e->txn_idx >= t) {
+                        continue;
+                    }
+                    if (e->kind == EntryKind::kEstimate) {
+                        out.blocking = e->txn_idx;
+                        return out;
+                    }
+                    if (e->kind == EntryKind::kDelta) {
+                        delta += e->info.balance;
+                        has_delta = true;
+                        continue;
+                    }
+                    found_write = true;
+                    if (e->exists) {
+                        out.value = e->info;
+                    }
+                    break;
+                }
+            }
+        }
+        if (!found_write) {
+            out.value = base.read_account(addr);
+        }
+        if (has_delta) {
+            out.value = apply_delta(out.value, delta);
+        }
+        return out;
+    }
+
+    /// The highest clearing write of `addr` in (after, t); an ESTIMATE there blocks.
+    Resolved<bool> cleared_between(TxnIndex t, const Address& addr,
+                                   std::optional<TxnIndex> after) noexcept {
+        Resolved<bool> out;
+        Shard& sh = shard_of(addr);
+        const std::lock_guard lock(sh.mu);
+        const auto it = sh.accounts.find(addr);
+        if (it == sh.accounts.end()) {
+            return out;
+        }
+        const auto& chain = it->second;
+        for (auto e = chain.rbegin(); e != chain.rend(); ++e) {
+            if (e->txn_idx >= t) {
+                continue;
+            }
+            if (after && e->txn_idx <= *after) {
+                break;
+            }
+            if (e->kind == EntryKind::kEstimate) {
+                out.blocking = e->txn_idx;
+                return out;
+            }
+            if (e->kind == EntryKind::kWrite && e->clears_storage) {
+                out.value = true;
+                return out;
+            }
+        }
+        return out;
+    }
+
+    Resolved<U256> read_storage(TxnIndex t, const Address& addr, const U256& slot) noexcept {
+        Resolved<U256> out;
+        std::optional<TxnIndex> writer;
+        {
+            const SlotKey key{addr, slot};
+            Shard& sh = shard_of(key);
+            const std::lock_guard lock(sh.mu);
+            const auto it = sh.slots.find(key);
+            if (it != sh.slots.end()) {
+                const auto& chain = it->second;
+                for (auto e = chain.rbegin(); e != chain.rend(); ++e) {
+                    if (e->txn_idx >= t) {
+                        continue;
+                    }
+                    if (e->estimate) {
+                        out.blocking = e->txn_idx;
+                        return out;
+                    }
+                    writer = e->txn_idx;
+                    out.value = e->value;
+                    break;
+                }
+            }
+        }
+        const Resolved<bool> cleared = cleared_between(t, addr, writer);
+        if (cleared.blocking) {
+            out.blocking = cleared.blocking;
+            return out;
+        }
+        if (cleared.value) {
+            out.value = U256{};
+        } else if (!writer) {
+            out.value = base.read_storage(addr, slot);
+        }
+        return out;
+    }
+
+    Resolved<bool> has_storage(TxnIndex t, const Address& addr) noexcept {
+        // Storage can only be written by the account's own code, so an account with storage
+        // written in this block has a nonce (and collides on it) unless it was deleted, which
+        // clears its storage: base storage and in-block clearing decide the answer.
+        Resolved<bool> cleared = cleared_between(t, addr, std::nullopt);
+        if (cleared.blocking) {
+            return cleared;
+        }
+        Resolved<bool> out;
+        out.value = !cleared.value && base.has_storage(addr);
+        return out;
+    }
+
+    ConcurrentStateReader& base;
+    std::vector<Shard> shards;
+    std::vector<Txn> txns;
+    std::mutex code_mu;
+    std::unordered_map<Hash32, std::unique_ptr<Bytes>> code;
+};
+
+MvMemory::MvMemory(ConcurrentStateReader& base, size_t num_txns)
+    : impl_(std::make_unique<Impl>(base, num_txns)) {}
+
+MvMemory::~MvMemory() = default;
+
+Resolved<std::optional<AccountInfo>> MvMemory::read_account(TxnIndex txn_idx,
+                                                            const Address& addr) noexcept {
+    return impl_->read_account(txn_idx, addr);
+}
+
+Resolved<U256> MvMemory::read_storage(TxnIndex txn_idx, const Address& addr,
+                                      const U256& slot) noexcept {
+    return impl_->read_storage(txn_idx, addr, slot);
+}
+
+Resolved<bool> MvMemory::has_storage(TxnIndex txn_idx, const Address& addr) noexcept {
+    return impl_->has_storage(txn_idx, addr);
+}
+
+ByteView MvMemory::find_code(const Hash32& code_hash) noexcept {
+    {
+        const std::lock_guard lock(impl_->code_mu);
+        const auto it = impl_->code.find(code_hash);
+        if (it != impl_->code.end()) {
+            return *it->second;
+        }
+    }
+    return impl_->base.read_code(code_hash);
+}
+
+bool MvMemory::record(Version v, const TxnWrites& writes, const Address& coinbase,
+                      const std::optional<U256>& coinbase_fee, ReadSet&& reads) {
+    Impl& m = *impl_;
+    Impl::Txn& txn = m.txns[v.txn_idx];
+    std::vector<Address> new_accounts;
+    std::vector<SlotKey> new_slots;
+    new_accounts.reserve(writes.accounts.size() + 1);
+    for (const AccountWrite& w : writes.accounts) {
+        AccountEntry e;
+        e.txn_idx = v.txn_idx;
+        e.incarnation = v.incarnation;
+        e.kind = EntryKind::kWrite;
+        e.exists = !w.deleted;
+        e.clears_storage = w.deleted || w.storage_cleared;
+        if (!w.deleted) {
+            e.info = w.info;
+        }
+        if (w.code && !w.code->empty()) {
+            const std::lock_guard lock(m.code_mu);
+            auto& slot = m.code[w.info.code_hash];
+            if (!slot) {
+                slot = std::make_unique<Bytes>(*w.code);
+            }
+        }
+        {
+            Impl::Shard& sh = m.shard_of(w.address);
+            const std::lock_guard lock(sh.mu);
+            upsert(sh.accounts[w.address], e);
+        }
+        new_accounts.push_back(w.address);
+        for (const StorageWrite& s : w.storage) {
+            const SlotKey key{w.address, s.key};
+            SlotEntry se;
+            se.txn_idx = v.txn_idx;
+            se.incarnation = v.incarnation;
+            se.value = s.value;
+            Impl::Shard& sh = m.shard_of(key);
+            const std::lock_guard lock(sh.mu);
+            upsert(sh.slots[key], se);
+            new_slots.push_back(key);
+        }
+    }
+    if (coinbase_fee) {
+        AccountEntry e;
+        e.txn_idx = v.txn_idx;
+        e.incarnation = v.incarnation;
+        e.kind = EntryKind::kDelta;
+        e.info.balance = *coinbase_fee;
+        Impl::Shard& sh = m.shard_of(coinbase);
+        const std::lock_guard lock(sh.mu);
+        upsert(sh.accounts[coinbase], e);
+        new_accounts.push_back(coinbase);
+    }
+    std::sort(new_accounts.begin(), new_accounts.end());
+    std::sort(new_slots.begin(), new_slots.end());
+
+    // Drop what the previous incarnation wrote and this one did not; note new locations.
+    bool wrote_new = false;
+    {
+        auto old = txn.written_accounts.begin();
+        for (const Address& a : new_accounts) {
+            while (old != txn.written_accounts.end() && *old < a) {
+                Impl::Shard& sh = m.shard_of(*old);
+                const std::lock_guard lock(sh.mu);
+                erase_entry(sh.accounts[*old], v.txn_idx);
+                ++old;
+            }
+            if (old != txn.written_accounts.end() && *old == a) {
+                ++old;
+            } else {
+                wrote_new = true;
+            }
+        }
+        for (; old != txn.written_accounts.end(); ++old) {
+            Impl::Shard& sh = m.shard_of(*old);
+            const std::lock_guard lock(sh.mu);
+            erase_entry(sh.accounts[*old], v.txn_idx);
+        }
+    }
+    {
+        auto old = txn.written_slots.begin();
+        for (const SlotKey& k : new_slots) {
+            while (old != txn.written_slots.end() && *old < k) {
+                Impl::Shard& sh = m.shard_of(*old);
+                const std::lock_guard lock(sh.mu);
+                erase_entry(sh.slots[*old], v.txn_idx);
+                ++old;
+            }
+            if (old != txn.written_slots.end() && *old == k) {
+                ++old;
+            } else {
+                wrote_new = true;
+            }
+        }
+        for (; old != txn.written_slots.end(); ++old) {
+            Impl::Shard& sh = m.shard_of(*old);
+            const std::lock_guard lock(sh.mu);
+            erase_entry(sh.slots[*old], v.txn_idx);
+        }
+    }
+    txn.written_accounts = std::move(new_accounts);
+    txn.written_slots = std::move(new_slots);
+    {
+        const std::lock_guard lock(txn.read_mu);
+        txn.reads = std::move(reads);
+    }
+    return wrote_new;
+}
+
+bool MvMemory::record_empty(Version v, ReadSet&& reads) {
+    return record(v, TxnWrites{}, Address{}, std::nullopt, std::move(reads));
+}
+
+void MvMemory::convert_writes_to_estimates(TxnIndex txn_idx) noexcept {
+    Impl& m = *impl_;
+    Impl::Txn& txn = m.txns[txn_idx];
+    for (const Address& a : txn.written_accounts) {
+        Impl::Shard& sh = m.shard_of(a);
+        const std::lock_guard lock(sh.mu);
+        if (AccountEntry* e = find_entry(sh.accounts[a], txn_idx)) {
+            e->kind = EntryKind::kEstimate;
+        }
+    }
+    for (const SlotKey& k : txn.written_slots) {
+        Impl::Shard& sh = m.shard_of(k);
+        const std::lock_guard lock(sh.mu);
+        if (SlotEntry* e = find_entry(sh.slots[k], txn_idx)) {
+            e->estimate = true;
+        }
+    }
+}
+
+bool MvMemory::validate_read_set(TxnIndex txn_idx, Location* conflict) noexcept {
+    Impl& m = *impl_;
+    Impl::Txn& txn = m.txns[txn_idx];
+    const std::lock_guard lock(txn.read_mu);
+    for (const ReadSet::AccountRead& r : txn.reads.accounts) {
+        const auto now = m.read_account(txn_idx, r.address);
+        if (now.blocking || now.value != r.value) {
+            if (conflict != nullptr) {
+                *conflict = Location{r.address, std::nullopt};
+            }
+            return false;
+        }
+    }
+    for (const ReadSet::SlotRead& r : txn.reads.slots) {
+        const auto now = m.read_storage(txn_idx, r.address, r.slot);
+        if (now.blocking || now.value != r.value) {
+            if (conflict != nullptr) {
+                *conflict = Location{r.address, r.slot};
+            }
+            return false;
+        }
+    }
+    for (const ReadSet::HasStorageRead& r : txn.reads.has_storage) {
+        const auto now = m.has_storage(txn_idx, r.address);
+        if (now.blocking || now.value != r.value) {
+            if (conflict != nullptr) {
+                *conflict = Location{r.address, std::nullopt};
+            }
+            return false;
+        }
+    }
+    return true;
+}
+
+std::optional<AccountInfo> MvReader::read_account(const Address& addr) noexcept {
+    if (blocking_) {
+        return std::nullopt;
+    }
+    auto r = mv_.read_account(txn_idx_, addr);
+    if (r.blocking) {
+        blocking_ = r.blocking;
+        return std::nullopt;
+    }
+    reads_.accounts.push_back(ReadSet::AccountRead{addr, r.value});
+    return r.value;
+}
+
+U256 MvReader::read_storage(const Address& addr, const U256& key) noexcept {
+    if (blocking_) {
+        return U256{};
+    }
+    auto r = mv_.read_storage(txn_idx_, addr, key);
+    if (r.blocking) {
+        blocking_ = r.blocking;
+        return U256{};
+    }
+    reads_.slots.push_back(ReadSet::SlotRead{addr, key, r.value});
+    return r.value;
+}
+
+bool MvReader::has_storage(const Address& addr) noexcept {
+    if (blocking_) {
+        return false;
+    }
+    auto r = mv_.has_storage(txn_idx_, addr);
+    if (r.blocking) {
+        blocking_ = r.blocking;
+        return false;
+    }
+    reads_.has_storage.push_back(ReadSet::HasStorageRead{addr, r.value});
+    return r.value;
+}
+
+ByteView MvReader::read_code(const Hash32& code_hash) noexcept { return mv_.find_code(code_hash); }
+
+}  // namespace pel::exec

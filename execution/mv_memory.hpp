@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: Apache-2.0
+// exec::MvMemory: the multi-version memory of Block-STM (Gelashvili et al., PPoPP 2023). For every
+// state location written by some transaction of the block it keeps the values written by each
+// transaction (the latest incarnation only), so that transaction `i` reads what the highest
+// transaction below `i` wrote, or the block's base state when none did.
+//
+// Locations. An account header (existence, nonce, balance, code hash) is one location; each
+// storage slot is one location. An account entry may instead be a *balance delta* (the lazily
+// applied coinbase fee credit): a read of the header resolves the highest full write below the
+// reader (or the base state) plus every delta above it.
+//
+// Storage clearing. An account entry carries `clears_storage` when the transaction deleted the
+// account (EIP-6780 self-destruct, EIP-161 cleanup) or re-created it (CREATE over an existing
+// address): slots written before that point, and the base state's slots, read as zero above it.
+//
+// Thread safety / Invariants:
+//  - Every public method may be called from any number of threads at once. Locations are spread
+//    over kShards shards, each a hash map of location -> version chain under its own mutex; a
+//    lookup locks exactly one shard (a slot read that must check clearing locks two, one after
+//    the other, never nested). No lock is held while executing EVM code.
+//  - A chain holds at most one entry per transaction, sorted by txn_idx. An entry is a value
+//    written by incarnation `incarnation` of txn_idx, or an ESTIMATE left by an aborted incarnation
+//    (a read that meets it reports a dependency on txn_idx instead of a value).
+//  - record() and convert_writes_to_estimates() of one transaction are never called concurrently
+//    with each other for the same transaction: the scheduler gives one thread at a time the right
+//    to execute or abort a given transaction. The per-transaction write and read sets are owned
+//    by that thread; the read set is additionally guarded by a per-transaction mutex because a
+//    validator of an older incarnation may still be reading it.
+//  - Code is content addressed: deployed code is kept by hash until the MvMemory is destroyed, so
+//    views returned by find_code() stay valid for the whole block.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "execution/state_reader.hpp"
+#include "execution/txn_state.hpp"
+#include "primitives/bytes.hpp"
+#include "primitives/hash.hpp"
+#include "primitives/u256.hpp"
+
+namespace pel::exec {
+
+using TxnIndex = uint32_t;
+
+/// A transaction's execution attempt: Version{txn_idx, incarnation}.
+struct Version {
+    TxnIndex txn_idx = 0;
+    uint32_t incarnation = 0;
+    friend bool operator==(const Version&, const Version&) = default;
+};
+static_assert(sizeof(Version) == 8 && alignof(Version) == 4, "Version must stay two packed words");
+
+/// One state location as the conflict report names it: an account header (slot unset) or a slot.
+struct Location {
+    Address address;
+    std::optional<U256> slot;
+    friend bool operator==(const Location&, const Location&) = default;
+};
+
+/// What a transaction read, by value. Validation re-resolves each read and compares.
+struct ReadSet {
+    struct AccountRead {
+        Address address;
+        std::optional<AccountInfo> value;
+    };
+    struct SlotRead {
+        Address address;
+        U256 slot;
+        U256 value;
+    };
+    struct HasStorageRead {
+        Address address;
+        bool value = false;
+    };
+    std::vector<AccountRead> accounts;
+    std::vector<SlotRead> slots;
+    std::vector<HasStorageRead> has_storage;
+    void clear() noexcept {
+        accounts.clear();
+        slots.clear();
+        has_storage.clear();
+    }
+};
+
+/// Outcome of a resolved read: a value, or the lower transaction whose write is an ESTIMATE.
+template <class T>
+struct Resolved {
+    std::optional<TxnIndex> blocking;  ///< set: the read must wait for this transaction
+    T value{};
+};
+
+class MvMemory {
+  public:
+    /// `base` must outlive the MvMemory.
+    MvMemory(ConcurrentStateReader& base, size_t num_txns);
+    ~MvMemory();
+    MvMemory(const MvMemory&) = delete;
+    MvMemory& operator=(const MvMemory&) = delete;
+    MvMemory(MvMemory&&) = delete;
+    MvMemory& operator=(MvMemory&&) = delete;
+
+    // --- reads for transaction `txn_idx` (what the highest lower writer wrote, or base) ----------
+    [[nodiscard]] Resolved<std::optional<AccountInfo>> read_account(TxnIndex txn_idx,
+                                                                    const Address& addr) noexcept;
+    [[nodiscard]] Resolved<U256> read_storage(TxnIndex txn_idx, const Address& addr,
+                                              const U256& slot) noexcept;
+    [[nodiscard]] Resolved<bool> has_storage(TxnIndex txn_idx, const Address& addr) noexcept;
+    /// Code by hash: deployed in this block by any incarnation, else the base state's.
+    [[nodiscard]] ByteView find_code(const Hash32& code_hash) noexcept;
+
+    // --- writes ------------------------------------------------------------------------------
+    /// Publishes incarnation `v`'s write set (and deferred coinbase fee, if any) and read set,
+    /// replacing the previous incarnation's. Returns true when it wrote a location the previous
+    /// incarnation did not (the scheduler must then revalidate the higher transactions).
+    bool record(Version v, const TxnWrites& writes, const Address& coinbase,
+                const std::optional<U256>& coinbase_fee, ReadSet&& reads);
+    /// Records an incarnation that produced no writes (invalid transaction); see record().
+    bool record_empty(Version v, ReadSet&& reads);
+    /// Turns the last incarnation's writes into ESTIMATE markers (after a validation abort).
+    void convert_writes_to_estimates(TxnIndex txn_idx) noexcept;
+
+    /// Re-resolves txn_idx's last read set. Returns false (and the first location that changed in
+    /// `conflict`, when given) if a value differs or a read now meets an ESTIMATE.
+    [[nodiscard]] bool validate_read_set(TxnIndex txn_idx, Location* conflict) noexcept;
+
+  private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+/// The read port of one incarnation: a StateReader over MvMemory that records the read set. After
+/// a read meets an ESTIMATE, blocking() is set and every later read answers a default without
+/// touching MvMemory (the incarnation will be discarded).
+///
+/// Thread safety: one reader per incarnation, used by one thread.
+class MvReader final : public StateReader {
+  public:
+    MvReader(MvMemory& mv, TxnIndex txn_idx, ReadSet& reads) noexcept
+        : mv_(mv), txn_idx_(txn_idx), reads_(reads) {}
+
+    [[nodiscard]] std::optional<AccountInfo> read_account(const Address& addr) noexcept override;
+    [[nodiscard]] U256 read_storage(const Address& addr, const U256& key) noexcept override;
+    [[nodiscard]] bool has_storage(const Address& addr) noexcept override;
+    [[nodiscard]] ByteView read_code(const Hash32& code_hash) noexcept override;
+
+    [[nodiscard]] std::optional<TxnIndex> blocking() const noexcept { return blocking_; }
+
+  private:
+    MvMemory& mv_;
+    TxnIndex txn_idx_;
+    ReadSet& reads_;
+    std::optional<TxnIndex> blocking_;
+};
+
+}  // namespace pel::exec

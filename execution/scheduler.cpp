@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "execution/scheduler.hpp"
+
+#include <algorithm>
+
+namespace pel::exec {
+
+Scheduler::Scheduler(size_t num_txns)
+    : num_txns_(static_cast<TxnIndex>(num_txns)), status_(std::make_unique<TxnStatus[]>(num_txns)) {
+    if (num_txns_ == 0) {
+        done_.store(true);
+    }
+}
+
+Scheduler::~Scheduler() = default;
+
+void Scheduler::decrease_execution_idx(TxnIndex target) noexcept {
+    TxnIndex cur = execution_idx_.load();
+    while (cur > target && !execution_idx_.compare_exchange_weak(cur, target)) {
+    }
+    decrease_cnt_.fetch_add(1);
+}
+
+void Scheduler::decrease_validation_idx(TxnIndex target) noexcept {
+    TxnIndex cur = validation_idx_.load();
+    while (cur > target && !validation_idx_.compare_exchange_weak(cur, target)) {
+    }
+    decrease_cnt_.fetch_add(1);
+}
+
+void Scheduler::check_done() noexcept {
+    // The decrease counter read first and last detects an index moving back during the check.
+    const uint64_t observed = decrease_cnt_.load();
+    if (std::min(execution_idx_.load(), validation_idx_.load()) >= num_txns_ &&
+        num_active_tasks_.load() == 0 && observed == decrease_cnt_.load()) {
+        done_.store(true, std::memory_order_release);
+    }
+}
+
+std::optional<Version> Scheduler::try_incarnate(TxnIndex txn_idx) noexcept {
+    if (txn_idx < num_txns_) {
+        TxnStatus& s = status_[txn_idx];
+        const std::lock_guard lock(s.mu);
+        if (s.status == Status::kReadyToExecute) {
+            s.status = Status::kExecuting;
+            return Version{txn_idx, s.incarnation};
+        }
+    }
+    num_active_tasks_.fetch_sub(1);
+    return std::nullopt;
+}
+
+std::optional<Version> Scheduler::next_version_to_execute() noexcept {
+    if (execution_idx_.load() >= num_txns_) {
+        check_done();
+        return std::nullopt;
+    }
+    num_active_tasks_.fetch_add(1);
+    const TxnIndex idx = execution_idx_.fetch_add(1);
+    return try_incarnate(idx);
+}
+
+std::optional<Version> Scheduler::next_version_to_validate() noexcept {
+    if (validation_idx_.load() >= num_txns_) {
+        check_done();
+        return std::nullopt;
+    }
+    num_active_tasks_.fetch_add(1);
+    const TxnIndex idx = validation_idx_.fetch_add(1);
+    if (idx < num_txns_) {
+        TxnStatus& s = status_[idx];
+        const std::lock_guard lock(s.mu);
+        if (s.status == Status::kExecuted) {
+            return Version{idx, s.incarnation};
+        }
+    }
+    num_active_tasks_.fetch_sub(1);
+    return std::nullopt;
+}
+
+Scheduler::Task Scheduler::next_task() noexcept {
+    if (validation_idx_.load() < execution_idx_.load()) {
+        if (const auto v = next_version_to_validate()) {
+            return Task{TaskKind::kValidate, *v};
+        }
+    } else if (const auto v = next_version_to_execute()) {
+        return Task{TaskKind::kExecute, *v};
+    }
+    return Task{};
+}
+
+bool Scheduler::add_dependency(TxnIndex txn_idx, TxnIndex blocking) noexcept {
+    {
+        TxnStatus& b = status_[blocking];
+        const std::lock_guard lock(b.mu);
+        if (b.status == Status::kExecuted) {
+            return false;
+        }
+        b.dependents.push_back(txn_idx);
+    }
+    {
+        TxnStatus& s = status_[txn_idx];
+        const std::lock_guard lock(s.mu);
+        s.status = Status::kAborting;
+    }
+    // The execution task ends here; the blocker's finish_execution will resume it.
+    num_active_tasks_.fetch_sub(1);
+    return true;
+}
+
+void Scheduler::set_ready_status(TxnIndex txn_idx) noexcept {
+    TxnStatus& s = status_[txn_idx];
+    const std::lock_guard lock(s.mu);
+    ++s.incarnation;
+    s.status = Status::kReadyToExecute;
+}
+
+void Scheduler::resume_dependencies(const std::vector<TxnIndex>& txns) noexcept {
+    if (txns.empty()) {
+        return;
+    }
+    TxnIndex min_idx = txns.front();
+    for (const TxnIndex t : txns) {
+        set_ready_status(t);
+        min_idx = std::min(min_idx, t);
+    }
+    decrease_execution_idx(min_idx);
+}
+
+Scheduler::Task Scheduler::finish_execution(Version v, bool wrote_new_location) noexcept {
+    std::vector<TxnIndex> deps;
+    {
+        TxnStatus& s = status_[v.txn_idx];
+        const std::lock_guard lock(s.mu);
+        s.status = Status::kExecuted;
+        deps.swap(s.dependents);
+    }
+    resume_dependencies(deps);
+    if (validation_idx_.load() > v.txn_idx) {
+        if (!wrote_new_location) {
+            // Only this transaction needs validating; keep the task slot for it.
+            return Task{TaskKind::kValidate, v};
+        }
+        decrease_validation_idx(v.txn_idx);
+    }
+    num_active_tasks_.fetch_sub(1);
+    return Task{};
+}
+
+bool Scheduler::try_validation_abort(Version v) noexcept {
+    TxnStatus& s = status_[v.txn_idx];
+    const std::lock_guard lock(s.mu);
+    if (s.status == Status::kExecuted && s.incarnation == v.incarnation) {
+        s.status = Status::kAborting;
+        return true;
+    }
+    return false;
+}
+
+Scheduler::Task Scheduler::finish_validation(TxnIndex txn_idx, bool aborted) noexcept {
+    if (aborted) {
+        set_ready_status(txn_idx);
+        decrease_validation_idx(txn_idx + 1);
+        if (execution_idx_.load() > txn_idx) {
+            if (const auto v = try_incarnate(txn_idx)) {
+                return Task{TaskKind::kExecute, *v};
+            }
+            // try_incarnate released the task slot.
+            return Task{};
+        }
+    }
+    num_active_tasks_.fetch_sub(1);
+    return Task{};
+}
+
+bool Scheduler::is_executed(TxnIndex txn_idx, uint32_t* incarnation) noexcept {
+    TxnStatus& s = status_[txn_idx];
+    const std::lock_guard lock(s.mu);
+    if (incarnation != nullptr) {
+        *incarnation = s.incarnation;
+    }
+    return s.status == Status::kExecuted;
+}
+
+}  // namespace pel::exec

@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: Apache-2.0
+// exec::Scheduler: Block-STM's collaborative scheduler (Gelashvili et al., PPoPP 2023, section 4).
+// Worker threads ask it for the next task: execute a version, or validate one. Two shared indices
+// walk the block: execution_idx (next transaction to execute) and validation_idx (next to
+// validate); both move back (decrease) when an abort or a new write makes earlier work stale.
+//
+// Thread safety / Invariants:
+//  - All methods may be called concurrently from any number of workers.
+//  - Each transaction has a status {kReadyToExecute, kExecuting, kExecuted, kAborting} and an
+//    incarnation number under its own mutex. Only the thread that moved a transaction to
+//    kExecuting (try_incarnate) executes it, and only the thread whose try_validation_abort
+//    succeeded aborts it; that gives one owner at a time for a transaction's MvMemory writes.
+//  - A transaction suspended on a dependency is in kAborting and listed in its blocker's
+//    dependency list (under the blocker's mutex); finish_execution of the blocker resumes it
+//    (kReadyToExecute with the next incarnation) and pulls execution_idx back to it.
+//  - num_active_tasks counts tasks handed out and not yet finished; decrease_cnt counts index
+//    decreases. done() turns true only when both indices are past the block, no task is active
+//    and no decrease happened while that was checked: every transaction is then executed and its
+//    last incarnation validated after all lower transactions' final writes.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "execution/mv_memory.hpp"
+
+namespace pel::exec {
+
+class Scheduler {
+  public:
+    enum class TaskKind : uint8_t { kNone, kExecute, kValidate };
+    struct Task {
+        TaskKind kind = TaskKind::kNone;
+        Version version;
+    };
+
+    explicit Scheduler(size_t num_txns);
+    ~Scheduler();
+    Scheduler(const Scheduler&) = delete;
+    Scheduler& operator=(const Scheduler&) = delete;
+    Scheduler(Scheduler&&) = delete;
+    Scheduler& operator=(Scheduler&&) = delete;
+
+    [[nodiscard]] bool done() const noexcept { return done_.load(std::memory_order_acquire); }
+    /// Ends the run early (the fallback): workers stop asking for tasks.
+    void halt() noexcept { done_.store(true, std::memory_order_release); }
+
+    /// The next task, or kNone when there is nothing to do right now (ask again unless done()).
+    [[nodiscard]] Task next_task() noexcept;
+
+    /// `txn_idx` read an ESTIMATE of `blocking`. Returns false when `blocking` has finished
+    /// meanwhile (re-execute right away); true when the transaction is suspended until then.
+    [[nodiscard]] bool add_dependency(TxnIndex txn_idx, TxnIndex blocking) noexcept;
+
+    /// The execution of `v` ended (its writes recorded). May hand back its validation task.
+    [[nodiscard]] Task finish_execution(Version v, bool wrote_new_location) noexcept;
+
+    /// Claims the right to abort `v` after a failed validation; false if `v` is no longer the
+    /// current executed incarnation (someone else aborted it, or it was re-executed).
+    [[nodiscard]] bool try_validation_abort(Version v) noexcept;
+
+    /// The validation of `v` ended. May hand back its re-execution task.
+    [[nodiscard]] Task finish_validation(TxnIndex txn_idx, bool aborted) noexcept;
+
+    /// Whether the transaction's latest incarnation has executed (for the fallback's takeover).
+    [[nodiscard]] bool is_executed(TxnIndex txn_idx, uint32_t* incarnation) noexcept;
+
+  private:
+    enum class Status : uint8_t { kReadyToExecute, kExecuting, kExecuted, kAborting };
+    struct alignas(64) TxnStatus {
+        std::mutex mu;
+        uint32_t incarnation = 0;
+        Status status = Status::kReadyToExecute;
+        std::vector<TxnIndex> dependents;
+    };
+
+    std::optional<Version> try_incarnate(TxnIndex txn_idx) noexcept;
+    std::optional<Version> next_version_to_execute() noexcept;
+    std::optional<Version> next_version_to_validate() noexcept;
+    void check_done() noexcept;
+    void decrease_execution_idx(TxnIndex target) noexcept;
+    void decrease_validation_idx(TxnIndex target) noexcept;
+    void set_ready_status(TxnIndex txn_idx) noexcept;
+    void resume_dependencies(const std::vector<TxnIndex>& txns) noexcept;
+
+    const TxnIndex num_txns_;
+    std::unique_ptr<TxnStatus[]> status_;
+    alignas(64) std::atomic<TxnIndex> execution_idx_{0};
+    alignas(64) std::atomic<TxnIndex> validation_idx_{0};
+    alignas(64) std::atomic<uint64_t> decrease_cnt_{0};
+    alignas(64) std::atomic<int64_t> num_active_tasks_{0};
+    alignas(64) std::atomic<bool> done_{false};
+};
+
+}  // namespace pel::exec

@@ -1,0 +1,674 @@
+// SPDX-License-Identifier: Apache-2.0
+// Block-STM: the parallel executor against the sequential reference, byte for byte (receipts,
+// logs, gas, state diff) on seeded random blocks at 1, 2, 4, 8 and 16 threads; MvMemory reads,
+// ESTIMATEs and balance deltas; the contention fallback; the coinbase's EIP-161 interplay with
+// deferred fee credits.
+#include <cstdint>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "execution/block_executor.hpp"
+#include "execution/mv_memory.hpp"
+#include "execution/sequential.hpp"
+#include "primitives/keccak.hpp"
+#include "state/mem_state.hpp"
+#include "vm/vm.hpp"
+
+namespace pel::exec {
+namespace {
+
+// --- a tiny assembler
+// ------------------------------------------------------------------------------
+
+class Asm {
+  public:
+    Asm& op(uint8_t o) {
+        code_.push_back(o);
+        return *this;
+    }
+    Asm& push1(uint8_t v) { return op(0x60).op(v); }
+    Asm& push_label(const std::string& l) {
+        op(0x61);
+        fixups_.emplace_back(code_.size(), l);
+        return op(0).op(0);
+    }
+    Asm& label(const std::string& l) {
+        labels_[l] = code_.size();
+        return op(0x5b);
+    }
+    Asm& bytes(const Bytes& b) {
+        code_.insert(code_.end(), b.begin(), b.end());
+        return *this;
+    }
+    Bytes done() {
+        for (const auto& [pos, l] : fixups_) {
+            const size_t target = labels_.at(l);
+            code_[pos] = static_cast<uint8_t>(target >> 8);
+            code_[pos + 1] = static_cast<uint8_t>(target & 0xff);
+        }
+        return code_;
+    }
+
+  private:
+    Bytes code_;
+    std::map<std::string, size_t> labels_;
+    std::vector<std::pair<size_t, std::string>> fixups_;
+};
+
+constexpr uint8_t kStop = 0x00, kAdd = 0x01, kSub = 0x03, kLt = 0x10, kIsZero = 0x15,
+                  kBalance = 0x31, kCaller = 0x33, kCallValue = 0x34, kCallDataLoad = 0x35,
+                  kCallDataSize = 0x36, kCallDataCopy = 0x37, kCodeCopy = 0x39, kCoinbase = 0x41,
+                  kPop = 0x50, kMstore = 0x52, kSload = 0x54, kSstore = 0x55, kJump = 0x56,
+                  kJumpi = 0x57, kGas = 0x5a, kDup1 = 0x80, kDup2 = 0x81, kDup3 = 0x82,
+                  kSwap1 = 0x90, kLog2 = 0xa2, kCreate = 0xf0, kCall = 0xf1, kReturn = 0xf3,
+                  kCreate2 = 0xf5, kRevert = 0xfd, kSelfDestruct = 0xff;
+
+/// ERC-20-like transfer(to = calldata[0], amount = calldata[32]); balances at slot = address.
+Bytes token_code() {
+    Asm a;
+    a.push1(0x20).op(kCallDataLoad).op(kCaller).op(kSload).op(kDup2).op(kDup2).op(kLt);
+    a.push_label("fail").op(kJumpi);
+    a.op(kDup2).op(kSwap1).op(kSub).op(kCaller).op(kSstore);
+    a.push1(0).op(kCallDataLoad).op(kDup1).op(kSload).op(kDup3).op(kAdd).op(kSwap1).op(kSstore);
+    a.push1(0).op(kMstore);
+    a.push1(0).op(kCallDataLoad).op(kCaller).push1(0x20).push1(0).op(kLog2).op(kStop);
+    a.label("fail").push1(0).push1(0).op(kRevert);
+    return a.done();
+}
+
+/// slot[calldata[0]] += 1
+Bytes counter_code() {
+    Asm a;
+    a.push1(0).op(kCallDataLoad).op(kDup1).op(kSload).push1(1).op(kAdd).op(kSwap1).op(kSstore);
+    return a.op(kStop).done();
+}
+
+/// slot[caller] = balance(calldata[0]) + balance(coinbase): reads lazily credited balances.
+Bytes balance_reader_code() {
+    Asm a;
+    a.push1(0).op(kCallDataLoad).op(kBalance).op(kCoinbase).op(kBalance).op(kAdd);
+    return a.op(kCaller).op(kSstore).op(kStop).done();
+}
+
+/// calldata = salt(32) ++ initcode: CREATE2 with the salt, or CREATE when the salt is zero;
+/// stores the new address (or zero) at slot[caller].
+Bytes factory_code() {
+    Asm a;
+    a.op(kCallDataSize).push1(32).op(kSwap1).op(kSub);
+    a.op(kDup1).push1(32).push1(0).op(kCallDataCopy);
+    a.push1(0).op(kCallDataLoad).op(kDup1).op(kIsZero).push_label("create").op(kJumpi);
+    a.op(kSwap1).push1(0).push1(0).op(kCreate2).op(kCaller).op(kSstore).op(kStop);
+    a.label("create").op(kPop).push1(0).push1(0).op(kCreate).op(kCaller).op(kSstore).op(kStop);
+    return a.done();
+}
+
+/// calldata = target(32) ++ input: CALL target with CALLVALUE and all gas; slot[caller] = success.
+Bytes proxy_code() {
+    Asm a;
+    a.op(kCallDataSize).push1(32).op(kSwap1).op(kSub);
+    a.op(kDup1).push1(32).push1(0).op(kCallDataCopy);
+    a.push1(0).push1(0).op(kDup3).push1(0).op(kCallValue).push1(0).op(kCallDataLoad).op(kGas);
+    a.op(kCall).op(kCaller).op(kSstore).op(kStop);
+    return a.done();
+}
+
+Bytes selfdestruct_to_caller_code() { return Asm{}.op(kCaller).op(kSelfDestruct).done(); }
+
+/// Init codes: deploy the counter (slot 0 = 42), self-destruct, revert, burn all gas.
+Bytes init_deploy_counter() {
+    const Bytes runtime = counter_code();
+    const auto len = static_cast<uint8_t>(runtime.size());
+    Asm a;
+    a.push1(42).push1(0).op(kSstore);
+    a.push1(len).push1(17).push1(0).op(kCodeCopy).push1(len).push1(0).op(kReturn);
+    return a.bytes(runtime).done();
+}
+Bytes init_selfdestruct() { return selfdestruct_to_caller_code(); }
+Bytes init_revert() { return Asm{}.push1(0).push1(0).op(kRevert).done(); }
+Bytes init_burn() {
+    Asm a;
+    a.label("loop").push_label("loop").op(kJump);
+    return a.done();
+}
+
+Bytes word(const Address& a) {
+    Bytes b(32, 0);
+    std::copy(a.bytes.begin(), a.bytes.end(), b.begin() + 12);
+    return b;
+}
+Bytes word(uint64_t v) {
+    Bytes b(32, 0);
+    for (size_t i = 0; i < 8; ++i) {
+        b[31 - i] = static_cast<uint8_t>(v >> (8 * i));
+    }
+    return b;
+}
+Bytes cat(Bytes a, const Bytes& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+}
+
+Address numbered(uint32_t tag, uint32_t n) {
+    Address a;
+    a.bytes[0] = static_cast<uint8_t>(tag);
+    for (size_t i = 0; i < 4; ++i) {
+        a.bytes[19 - i] = static_cast<uint8_t>(n >> (8 * i));
+    }
+    return a;
+}
+
+// --- the random world and block generator
+// ----------------------------------------------------------
+
+struct World {
+    state::MemState state;
+    std::vector<Address> eoas;
+    std::vector<Address> empties;  ///< existing empty accounts (EIP-161 cleanup targets)
+    Address token = numbered(0xc1, 1);
+    Address counter = numbered(0xc1, 2);
+    Address reader = numbered(0xc1, 3);
+    Address factory = numbered(0xc1, 4);
+    Address proxy = numbered(0xc1, 5);
+    Address proxy2 = numbered(0xc1, 6);
+    Address destructor = numbered(0xc1, 7);
+    uint32_t fresh = 0;
+};
+
+World make_world(size_t num_accounts) {
+    World w;
+    const U256 rich{1'000'000'000'000'000'000ULL};
+    for (uint32_t i = 0; i < num_accounts; ++i) {
+        const Address a = numbered(0xe0, i);
+        w.eoas.push_back(a);
+        w.state.set_balance(a, rich);
+    }
+    for (uint32_t i = 0; i < 3; ++i) {
+        const Address a = numbered(0xee, i);
+        w.empties.push_back(a);
+        w.state.create(a);
+    }
+    w.state.set_code(w.token, token_code());
+    w.state.set_nonce(w.token, 1);
+    for (const Address& a : w.eoas) {
+        w.state.set_storage(w.token, U256::from_be32(word(a).data()), U256{1'000'000});
+    }
+    w.state.set_code(w.counter, counter_code());
+    w.state.set_code(w.reader, balance_reader_code());
+    w.state.set_code(w.factory, factory_code());
+    w.state.set_nonce(w.factory, 1);
+    w.state.set_code(w.proxy, proxy_code());
+    w.state.set_code(w.proxy2, proxy_code());
+    w.state.set_code(w.destructor, selfdestruct_to_caller_code());
+    w.state.set_balance(w.destructor, U256{5'000'000});
+    return w;
+}
+
+struct Block {
+    BlockEnv env;
+    std::vector<Transaction> txns;
+    std::vector<Address> senders;
+};
+
+class Generator {
+  public:
+    explicit Generator(uint64_t seed) : rng_(seed) {}
+
+    uint64_t uniform(uint64_t n) { return std::uniform_int_distribution<uint64_t>(0, n - 1)(rng_); }
+
+    Block block(World& w, size_t size, bool allow_invalid) {
+        Block b;
+        b.env.block_num = 1;
+        b.env.timestamp = 1000;
+        b.env.gas_limit = 4'000'000'000;
+        b.env.base_fee = uniform(2);
+        b.env.chain_id = 1;
+        switch (uniform(4)) {
+            case 0:
+                b.env.coinbase = w.eoas[uniform(w.eoas.size())];
+                break;
+            case 1:
+                b.env.coinbase = w.empties[uniform(w.empties.size())];
+                break;
+            default:
+                b.env.coinbase = numbered(0xcb, static_cast<uint32_t>(uniform(3)));
+        }
+        std::map<Address, uint64_t> nonces;
+        const size_t invalid_at = allow_invalid ? uniform(size) : SIZE_MAX;
+        // Hot senders: small worlds contend by construction; pick from a subset sometimes.
+        for (size_t i = 0; i < size; ++i) {
+            const Address from = w.eoas[uniform(w.eoas.size())];
+            auto it = nonces.find(from);
+            if (it == nonces.end()) {
+                const state::MemAccount* acc = w.state.find(from);
+                it = nonces.emplace(from, acc != nullptr ? acc->nonce : 0).first;
+            }
+            Transaction t = txn(w, b.env);
+            t.nonce = it->second;
+            if (i == invalid_at) {
+                if (uniform(2) == 0) {
+                    t.nonce += 1 + uniform(2);
+                } else {
+                    t.value = U256{1} << 200U;
+                }
+            } else {
+                ++it->second;
+            }
+            b.txns.push_back(std::move(t));
+            b.senders.push_back(from);
+        }
+        return b;
+    }
+
+  private:
+    Transaction txn(World& w, const BlockEnv& env) {
+        Transaction t;
+        t.type = TxnType::kDynamicFee;
+        t.chain_id = 1;
+        t.max_priority_fee_per_gas = uniform(3);
+        t.max_fee_per_gas = env.base_fee + t.max_priority_fee_per_gas + uniform(2);
+        t.gas_limit = 300'000;
+        const auto pick = [&] { return w.eoas[uniform(w.eoas.size())]; };
+        const auto init = [&]() -> Bytes {
+            switch (uniform(4)) {
+                case 0:
+                    return init_deploy_counter();
+                case 1:
+                    return init_selfdestruct();
+                case 2:
+                    return init_revert();
+                default:
+                    return init_burn();
+            }
+        };
+        switch (uniform(16)) {
+            case 0:
+            case 1:
+            case 2:
+                t.to = pick();
+                t.value = 1 + uniform(1000);
+                t.gas_limit = 21000 + uniform(2) * 5000;
+                break;
+            case 3:
+                t.to = numbered(0xf0, w.fresh++);
+                t.value = uniform(3);
+                break;
+            case 4:
+                t.to = w.empties[uniform(w.empties.size())];
+                t.value = uniform(2) == 0 ? U256{} : U256{7};
+                break;
+            case 5:
+            case 6:
+            case 7:
+                t.to = w.token;
+                t.data = cat(word(pick()), word(uniform(8) == 0 ? 5'000'000 : 1 + uniform(100)));
+                break;
+            case 8:
+                t.to = w.counter;
+                t.data = word(uniform(4) == 0 ? 0 : uniform(1000));
+                if (uniform(6) == 0) {
+                    t.gas_limit = 21000 + 32 * 16 + 50;  // out of gas
+                }
+                break;
+            case 9:
+                t.to = w.reader;
+                t.data = word(uniform(2) == 0 ? pick() : env.coinbase);
+                break;
+            case 10:
+                t.to = w.factory;
+                t.data = cat(word(uniform(3)), init());  // salt 0 means CREATE; small salts collide
+                t.gas_limit = 150'000;
+                break;
+            case 11:
+                t.data = init();
+                t.value = uniform(2);
+                t.gas_limit = 120'000;
+                break;
+            case 12:
+                // proxy -> proxy2 -> token or counter, with value through the first hop
+                t.to = w.proxy;
+                t.value = uniform(3);
+                t.data = cat(word(w.proxy2), uniform(2) == 0
+                                                 ? cat(word(w.token), cat(word(pick()), word(3)))
+                                                 : cat(word(w.counter), word(uniform(3))));
+                break;
+            case 13:
+                t.to = w.destructor;
+                t.value = uniform(100);
+                break;
+            case 14:
+                t.to = env.coinbase;
+                t.value = uniform(2);
+                break;
+            default:
+                t.to = w.proxy;
+                t.value = uniform(5);
+                t.data = cat(word(pick()), Bytes{});
+                break;
+        }
+        return t;
+    }
+
+    std::mt19937_64 rng_;
+};
+
+// --- comparison
+// -------------------------------------------------------------------------------------
+
+void expect_same(const Result<BlockOutput, BlockError>& want,
+                 const Result<BlockOutput, BlockError>& got, const std::string& what) {
+    ASSERT_EQ(want.has_value(), got.has_value()) << what;
+    if (!want) {
+        EXPECT_EQ(want.error().txn_idx, got.error().txn_idx) << what;
+        EXPECT_EQ(want.error().error, got.error().error) << what;
+        return;
+    }
+    EXPECT_EQ(want->gas_used, got->gas_used) << what;
+    EXPECT_EQ(want->blob_gas_used, got->blob_gas_used) << what;
+    ASSERT_EQ(want->receipts.size(), got->receipts.size()) << what;
+    for (size_t i = 0; i < want->receipts.size(); ++i) {
+        const Receipt& a = want->receipts[i];
+        const Receipt& b = got->receipts[i];
+        EXPECT_EQ(a.success, b.success) << what << " txn " << i;
+        EXPECT_EQ(a.gas_used, b.gas_used) << what << " txn " << i;
+        EXPECT_EQ(a.cumulative_gas_used, b.cumulative_gas_used) << what << " txn " << i;
+        EXPECT_EQ(a.logs, b.logs) << what << " txn " << i;
+        EXPECT_EQ(a.bloom, b.bloom) << what << " txn " << i;
+    }
+    const auto dump = [](const TxnWrites& d) {
+        std::string out;
+        for (const AccountWrite& a : d.accounts) {
+            out += "\n  " + a.address.to_hex() + (a.deleted ? " deleted" : "") +
+                   (a.storage_cleared ? " cleared" : "") +
+                   " nonce=" + std::to_string(a.info.nonce) +
+                   " balance=" + a.info.balance.to_string() +
+                   " slots=" + std::to_string(a.storage.size()) + (a.code ? " code" : "");
+        }
+        return out;
+    };
+    ASSERT_EQ(want->diff.accounts.size(), got->diff.accounts.size())
+        << what << "\nwant:" << dump(want->diff) << "\ngot:" << dump(got->diff);
+    for (size_t i = 0; i < want->diff.accounts.size(); ++i) {
+        EXPECT_TRUE(want->diff.accounts[i] == got->diff.accounts[i])
+            << what << " diff entry " << i << "\nwant:" << dump(want->diff)
+            << "\ngot:" << dump(got->diff);
+    }
+}
+
+constexpr size_t kThreadCounts[] = {1, 2, 4, 8, 16};
+
+/// Runs `block` through the reference and every thread count; applies it to the world.
+/// Returns the number of parallel runs compared.
+struct Totals {
+    size_t runs = 0;
+    size_t fallbacks = 0;
+    uint64_t aborts = 0;
+    uint64_t dependency_waits = 0;
+    uint64_t re_executions = 0;
+};
+
+void check_block(World& w, const Block& b, SequentialExecutor& seq,
+                 std::vector<std::unique_ptr<ParallelExecutor>>& par, bool check_old_oracle,
+                 const std::string& what, Totals& totals) {
+    MemStateConcurrentReader base(w.state);
+    const auto want = seq.execute(b.env, b.txns, b.senders, base);
+    for (size_t k = 0; k < par.size(); ++k) {
+        const auto got = par[k]->execute(b.env, b.txns, b.senders, base);
+        expect_same(want, got, what + " threads=" + std::to_string(kThreadCounts[k % 5]));
+        ++totals.runs;
+        if (got) {
+            totals.fallbacks += got->stats.fallback.empty() ? 0U : 1U;
+            totals.aborts += got->stats.aborts;
+            totals.dependency_waits += got->stats.dependency_waits;
+            totals.re_executions += got->stats.re_executions;
+        }
+    }
+    if (check_old_oracle) {
+        // The overlay-based reference against the MemState one (execute_block_sequential).
+        state::MemState old = w.state;
+        vm::Vm vm;
+        const auto r = execute_block_sequential(old, vm, b.env, b.txns, b.senders);
+        EXPECT_EQ(r.has_value(), want.has_value()) << what;
+        if (r && want) {
+            state::MemState mine = w.state;
+            apply_writes(mine, want->diff);
+            EXPECT_EQ(mine.state_root(), old.state_root()) << what;
+            EXPECT_EQ(r->gas_used, want->gas_used) << what;
+        }
+    }
+    if (want) {
+        apply_writes(w.state, want->diff);
+    }
+}
+
+TEST(BlockStm, random_blocks_match_sequential_at_every_thread_count) {
+    Generator gen(20261121);
+    SequentialExecutor seq;
+    // Pure Block-STM (no fallback) at every thread count, then the same with an eager fallback.
+    std::vector<std::unique_ptr<ParallelExecutor>> par;
+    for (const size_t t : kThreadCounts) {
+        par.push_back(std::make_unique<ParallelExecutor>(ParallelOptions{t, false, 16}));
+    }
+    std::vector<std::unique_ptr<ParallelExecutor>> par_fallback;
+    for (const size_t t : kThreadCounts) {
+        par_fallback.push_back(std::make_unique<ParallelExecutor>(ParallelOptions{t, true, 2}));
+    }
+    const size_t world_sizes[] = {2, 3, 10, 100, 2, 1000, 10, 10000};
+    size_t blocks = 0;
+    Totals totals;
+    for (size_t wi = 0; wi < std::size(world_sizes); ++wi) {
+        World w = make_world(world_sizes[wi]);
+        const size_t num_blocks = world_sizes[wi] >= 1000 ? 25 : 200;
+        for (size_t bi = 0; bi < num_blocks; ++bi) {
+            size_t size = 1 + gen.uniform(30);
+            if (bi % 50 == 49) {
+                size = 300 + gen.uniform(300);
+            }
+            const bool invalid = gen.uniform(25) == 0;
+            const Block b = gen.block(w, size, invalid);
+            const std::string what = "world " + std::to_string(wi) + " block " +
+                                     std::to_string(bi) + " size " + std::to_string(size);
+            check_block(w, b, seq, bi % 3 == 0 ? par_fallback : par, world_sizes[wi] <= 100, what,
+                        totals);
+            ++blocks;
+            if (::testing::Test::HasFailure()) {
+                return;
+            }
+        }
+    }
+    EXPECT_GE(blocks, 1000U);
+    std::cout << "[ BlockStm ] " << blocks << " random blocks x " << std::size(kThreadCounts)
+              << " thread counts = " << totals.runs << " parallel runs equal to sequential ("
+              << totals.re_executions << " re-executions, " << totals.aborts << " aborts, "
+              << totals.dependency_waits << " dependency waits, " << totals.fallbacks
+              << " fallbacks)\n";
+}
+
+// --- targeted cases
+// ---------------------------------------------------------------------------------
+
+Transaction transfer_txn(const Address& to, uint64_t nonce, uint64_t value, uint64_t tip) {
+    Transaction t;
+    t.type = TxnType::kDynamicFee;
+    t.chain_id = 1;
+    t.nonce = nonce;
+    t.max_priority_fee_per_gas = tip;
+    t.max_fee_per_gas = 10 + tip;
+    t.gas_limit = 21000;
+    t.to = to;
+    t.value = value;
+    return t;
+}
+
+BlockEnv test_env(const Address& coinbase) {
+    BlockEnv env;
+    env.coinbase = coinbase;
+    env.block_num = 1;
+    env.gas_limit = 1'000'000'000;
+    env.base_fee = 10;
+    env.chain_id = 1;
+    return env;
+}
+
+TEST(BlockStm, dependent_chain_falls_back_and_matches) {
+    World w = make_world(2);
+    Block b;
+    b.env = test_env(numbered(0xcb, 0));
+    for (uint64_t i = 0; i < 400; ++i) {
+        const size_t s = i % 2;
+        b.txns.push_back(transfer_txn(w.eoas[1 - s], i / 2, 1000 + i, 1));
+        b.senders.push_back(w.eoas[s]);
+    }
+    MemStateConcurrentReader base(w.state);
+    SequentialExecutor seq;
+    ParallelExecutor par(ParallelOptions{2, true, 16});
+    const auto want = seq.execute(b.env, b.txns, b.senders, base);
+    ASSERT_TRUE(want.has_value());
+    const auto got = par.execute(b.env, b.txns, b.senders, base);
+    expect_same(want, got, "chain");
+    ASSERT_TRUE(got.has_value());
+    // On one core the workers may not overlap; when they do, contention must trigger it.
+    if (got->stats.aborts + got->stats.dependency_waits >= 16) {
+        EXPECT_EQ(got->stats.fallback, "sequential after contention");
+    }
+}
+
+TEST(BlockStm, coinbase_fee_deltas_delete_an_empty_coinbase_like_sequential) {
+    // EIP-161: a zero tip to an existing empty coinbase deletes it; a later positive tip
+    // re-creates it. The deferred credits must fold to the same diff.
+    World w = make_world(4);
+    const Address coinbase = w.empties[0];
+    Block b;
+    b.env = test_env(coinbase);
+    b.txns = {transfer_txn(w.eoas[1], 0, 5, 0), transfer_txn(w.eoas[2], 0, 5, 0),
+              transfer_txn(w.eoas[3], 0, 5, 2), transfer_txn(coinbase, 0, 0, 0)};
+    b.senders = {w.eoas[0], w.eoas[3], w.eoas[1], w.eoas[2]};
+    MemStateConcurrentReader base(w.state);
+    SequentialExecutor seq;
+    const auto want = seq.execute(b.env, b.txns, b.senders, base);
+    ASSERT_TRUE(want.has_value());
+    for (const size_t t : kThreadCounts) {
+        ParallelExecutor par(ParallelOptions{t, false, 16});
+        expect_same(want, par.execute(b.env, b.txns, b.senders, base), "coinbase");
+    }
+    // Only zero tips: the empty coinbase is deleted.
+    Block z = b;
+    z.txns = {transfer_txn(w.eoas[1], 0, 5, 0)};
+    z.senders = {w.eoas[0]};
+    const auto wz = seq.execute(z.env, z.txns, z.senders, base);
+    ASSERT_TRUE(wz.has_value());
+    bool deleted = false;
+    for (const AccountWrite& a : wz->diff.accounts) {
+        deleted = deleted || (a.address == coinbase && a.deleted);
+    }
+    EXPECT_TRUE(deleted);
+    ParallelExecutor par(ParallelOptions{2, false, 16});
+    expect_same(wz, par.execute(z.env, z.txns, z.senders, base), "zero tip");
+}
+
+TEST(BlockStm, invalid_nonce_reports_the_lowest_index) {
+    World w = make_world(3);
+    Block b;
+    b.env = test_env(numbered(0xcb, 0));
+    b.txns = {transfer_txn(w.eoas[1], 0, 5, 1), transfer_txn(w.eoas[2], 5, 5, 1),
+              transfer_txn(w.eoas[0], 0, 5, 1)};
+    b.senders = {w.eoas[0], w.eoas[1], w.eoas[2]};
+    MemStateConcurrentReader base(w.state);
+    SequentialExecutor seq;
+    const auto want = seq.execute(b.env, b.txns, b.senders, base);
+    ASSERT_FALSE(want.has_value());
+    EXPECT_EQ(want.error().txn_idx, 1U);
+    EXPECT_EQ(want.error().error, TxnError::kNonceTooHigh);
+    for (const size_t t : kThreadCounts) {
+        ParallelExecutor par(ParallelOptions{t, true, 16});
+        expect_same(want, par.execute(b.env, b.txns, b.senders, base), "invalid");
+    }
+}
+
+TEST(MvMemory, reads_resolve_lower_writes_estimates_and_deltas) {
+    state::MemState st;
+    const Address a = numbered(1, 1);
+    const Address cb = numbered(1, 2);
+    st.set_balance(a, U256{100});
+    st.set_storage(a, U256{1}, U256{11});
+    MemStateConcurrentReader base(st);
+    MvMemory mv(base, 4);
+    // Base values below any write.
+    EXPECT_EQ(mv.read_account(0, a).value->balance, U256{100});
+    EXPECT_EQ(mv.read_storage(3, a, U256{1}).value, U256{11});
+    // Txn 1 writes the header and slot 1; txn 2 credits a fee to the (absent) coinbase.
+    TxnWrites w1;
+    AccountWrite aw;
+    aw.address = a;
+    aw.info.balance = 50;
+    aw.storage = {StorageWrite{U256{1}, U256{12}}};
+    w1.accounts.push_back(aw);
+    EXPECT_TRUE(mv.record(Version{1, 0}, w1, cb, std::nullopt, ReadSet{}));
+    EXPECT_TRUE(mv.record(Version{2, 0}, TxnWrites{}, cb, U256{7}, ReadSet{}));
+    EXPECT_EQ(mv.read_account(1, a).value->balance, U256{100});
+    EXPECT_EQ(mv.read_account(2, a).value->balance, U256{50});
+    EXPECT_EQ(mv.read_storage(2, a, U256{1}).value, U256{12});
+    EXPECT_FALSE(mv.read_account(2, cb).value.has_value());
+    EXPECT_EQ(mv.read_account(3, cb).value->balance, U256{7});
+    // A zero delta on an absent account leaves it absent (EIP-161 touch).
+    EXPECT_FALSE(mv.record(Version{2, 1}, TxnWrites{}, cb, U256{}, ReadSet{}));
+    EXPECT_FALSE(mv.read_account(3, cb).value.has_value());
+    // Aborted writes become ESTIMATEs: readers above see a dependency.
+    mv.convert_writes_to_estimates(1);
+    EXPECT_EQ(mv.read_account(3, a).blocking, std::optional<TxnIndex>{1});
+    EXPECT_EQ(mv.read_storage(3, a, U256{1}).blocking, std::optional<TxnIndex>{1});
+    EXPECT_FALSE(mv.read_account(1, a).blocking.has_value());
+    // Re-execution without the slot write removes it.
+    w1.accounts[0].storage.clear();
+    EXPECT_FALSE(mv.record(Version{1, 1}, w1, cb, std::nullopt, ReadSet{}));
+    EXPECT_EQ(mv.read_storage(3, a, U256{1}).value, U256{11});
+}
+
+TEST(MvMemory, deleted_account_clears_storage_above_it) {
+    state::MemState st;
+    const Address a = numbered(1, 1);
+    st.set_nonce(a, 1);
+    st.set_storage(a, U256{1}, U256{11});
+    MemStateConcurrentReader base(st);
+    MvMemory mv(base, 4);
+    TxnWrites w;
+    AccountWrite d;
+    d.address = a;
+    d.deleted = true;
+    w.accounts.push_back(d);
+    EXPECT_TRUE(mv.record(Version{1, 0}, w, Address{}, std::nullopt, ReadSet{}));
+    EXPECT_EQ(mv.read_storage(1, a, U256{1}).value, U256{11});
+    EXPECT_EQ(mv.read_storage(2, a, U256{1}).value, U256{});
+    EXPECT_TRUE(mv.has_storage(1, a).value);
+    EXPECT_FALSE(mv.has_storage(2, a).value);
+    EXPECT_FALSE(mv.read_account(2, a).value.has_value());
+}
+
+TEST(BlockStm, recover_senders_in_parallel) {
+    std::vector<Transaction> txns;
+    std::vector<Address> want;
+    for (uint8_t i = 1; i <= 8; ++i) {
+        Transaction t = transfer_txn(numbered(9, i), 0, 1, 1);
+        Hash32 key;
+        key.bytes[31] = i;
+        ASSERT_TRUE(sign_transaction(t, key).has_value());
+        want.push_back(recover_sender(t).value());
+        txns.push_back(std::move(t));
+    }
+    const auto got = recover_senders(txns, 2);
+    ASSERT_TRUE(got.has_value());
+    EXPECT_EQ(*got, want);
+    txns[5].signature.r = U256{};
+    const auto bad = recover_senders(txns, 2);
+    ASSERT_FALSE(bad.has_value());
+    EXPECT_EQ(bad.error(), 5U);
+}
+
+}  // namespace
+}  // namespace pel::exec

@@ -2,7 +2,11 @@
 // pel-statetest: runs Ethereum GeneralStateTests fixtures (the post["Cancun"] entries) against
 // pel's state transition.
 //
-//   pel-statetest [--verbose] [--filter SUBSTR] [--trace] PATH...
+//   pel-statetest [--verbose] [--filter SUBSTR] [--trace] [--parallel THREADS] PATH...
+//
+// --parallel THREADS runs every case through the Block-STM executor (exec::ParallelExecutor) on
+// THREADS threads as a one-transaction block, and applies its state diff to `pre`, instead of
+// the sequential executor.
 //
 // --filter keeps the cases whose "<file> <test> [d=.. g=.. v=..]" label contains SUBSTR (so a
 // FAIL line's label selects exactly that case). --trace prints every call frame of the selected
@@ -23,10 +27,12 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <pthread.h>
 #include <stdexcept>
@@ -36,6 +42,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "execution/block_executor.hpp"
 #include "execution/host.hpp"
 #include "execution/sequential.hpp"
 #include "execution/transition.hpp"
@@ -59,6 +66,7 @@ using pel::U256;
 struct Options {
     bool verbose = false;
     bool trace = false;
+    size_t parallel_threads = 0;  ///< 0: the sequential executor
     std::string filter;
     std::vector<std::string> paths;
 };
@@ -164,7 +172,13 @@ pel::exec::BlockEnv parse_env(const json& env) {
 
 class Runner {
   public:
-    explicit Runner(const Options& opts) : opts_(opts) {}
+    explicit Runner(const Options& opts) : opts_(opts) {
+        if (opts.parallel_threads != 0) {
+            // No fallback: every case goes through the Block-STM machinery.
+            parallel_ = std::make_unique<pel::exec::ParallelExecutor>(
+                pel::exec::ParallelOptions{opts.parallel_threads, false, 16});
+        }
+    }
 
     void run_file(const fs::path& file) {
         json doc;
@@ -256,8 +270,22 @@ class Runner {
             rejection = "sender: " + sender.error().message;
         } else {
             const pel::Address from = *sender;
-            auto r = pel::exec::execute_block_sequential(st, vm_, env, {&*txn, 1}, {&from, 1},
-                                                         opts_.trace ? &tracer_ : nullptr);
+            pel::Result<pel::exec::BlockResult, pel::exec::BlockError> r =
+                pel::unexpected(pel::exec::BlockError{});
+            if (parallel_) {
+                pel::exec::MemStateConcurrentReader base(pre);
+                auto p = parallel_->execute(env, {&*txn, 1}, {&from, 1}, base);
+                if (p) {
+                    pel::exec::apply_writes(st, p->diff);
+                    r = pel::exec::BlockResult{std::move(p->receipts), p->gas_used,
+                                               p->blob_gas_used};
+                } else {
+                    r = pel::unexpected(p.error());
+                }
+            } else {
+                r = pel::exec::execute_block_sequential(st, vm_, env, {&*txn, 1}, {&from, 1},
+                                                        opts_.trace ? &tracer_ : nullptr);
+            }
             if (!r) {
                 rejection = std::string(pel::exec::to_string(r.error().error));
             } else {
@@ -380,6 +408,7 @@ class Runner {
     };
 
     const Options& opts_;
+    std::unique_ptr<pel::exec::ParallelExecutor> parallel_;
     Counts counts_;
     Tracer tracer_;
     pel::vm::Vm vm_;
@@ -403,11 +432,13 @@ std::vector<fs::path> collect(const std::string& path) {
 }
 
 int usage() {
-    std::cerr << "usage: pel-statetest [--verbose] [--filter SUBSTR] [--trace] PATH...\n"
+    std::cerr << "usage: pel-statetest [--verbose] [--filter SUBSTR] [--trace] [--parallel N] "
+                 "PATH...\n"
                  "  PATH: a state-test fixture file or a folder searched recursively for *.json\n"
                  "  --filter SUBSTR: only cases whose \"<file> <test> [d=.. g=.. v=..]\" label\n"
                  "                   contains SUBSTR\n"
                  "  --trace: print call frames and the post state of each case run\n"
+                 "  --parallel N: run each case through the Block-STM executor on N threads\n"
                  "  --verbose: print PASS/SKIP lines too\n";
     return 2;
 }
@@ -422,6 +453,16 @@ int run_main(int argc, char** argv) {
             opts.verbose = true;
         } else if (a == "--trace") {
             opts.trace = true;
+        } else if (a == "--parallel") {
+            if (i + 1 >= args.size()) {
+                return usage();
+            }
+            const std::string n(args[++i]);
+            const unsigned long threads = std::strtoul(n.c_str(), nullptr, 10);
+            if (threads == 0 || threads > 1024) {
+                return usage();
+            }
+            opts.parallel_threads = threads;
         } else if (a == "--filter") {
             if (i + 1 >= args.size()) {
                 return usage();

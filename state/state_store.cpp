@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -231,6 +232,8 @@ struct Item {
     KvWriteBatch deletes;                             // flat slots and storage trie nodes
     KvWriteBatch puts;                                // flat slots and storage trie nodes
     std::vector<std::pair<U256, U256>> slot_changes;  // for the cache (cleared slots as zero)
+    internal::PathTrie* resident = nullptr;     // this account's resident storage trie, if any
+    std::unique_ptr<internal::PathTrie> fresh;  // a storage trie made in this commit
     std::optional<Error> error;
 };
 
@@ -286,6 +289,7 @@ class StateStoreImpl {
 
     Result<void> load_old(Item& item) const;
     void update_storage(Item& item) const;
+    void keep_storage_tries(std::vector<Item>& items, uint64_t version);
 
     StateStoreOptions options_;
     std::shared_ptr<Shared> shared_;
@@ -293,11 +297,40 @@ class StateStoreImpl {
     StateHead head_;                   // guarded by commit_mu_ (after construction)
     uint64_t version_ = 0;             // commits since open; guarded by commit_mu_
     internal::PathTrie account_trie_;  // guarded by commit_mu_
-    CommitStats stats_;                // guarded by commit_mu_
+    struct ResidentTrie {
+        std::unique_ptr<internal::PathTrie> trie;
+        uint64_t last_used = 0;  // store version of the last commit that changed it
+    };
+    // Storage tries kept in memory between commits (nodes and leaves), so that a contract whose
+    // storage changes again does not reload its trie from the database. At most
+    // options_.resident_storage_tries; the least recently changed go first.
+    std::unordered_map<Address, ResidentTrie> storage_tries_;  // guarded by commit_mu_
+    CommitStats stats_;                                        // guarded by commit_mu_
     mutable std::mutex head_mu_;
     std::shared_ptr<const View> head_view_;  // guarded by head_mu_
     StateHead head_view_head_;               // guarded by head_mu_
 };
+
+void StateStoreImpl::keep_storage_tries(std::vector<Item>& items, uint64_t version) {
+    for (Item& it : items) {
+        if (it.diff->deleted) {
+            storage_tries_.erase(it.addr);
+        } else if (it.fresh) {
+            storage_tries_[it.addr] = ResidentTrie{std::move(it.fresh), version};
+        } else if (it.resident != nullptr) {
+            storage_tries_[it.addr].last_used = version;
+        }
+    }
+    const size_t limit = options_.resident_storage_tries;
+    if (storage_tries_.size() <= limit) return;
+    // Drop the least recently changed down to three quarters of the limit (amortised).
+    std::vector<std::pair<uint64_t, Address>> ages;
+    ages.reserve(storage_tries_.size());
+    for (const auto& [addr, t] : storage_tries_) ages.emplace_back(t.last_used, addr);
+    const size_t drop = storage_tries_.size() - limit * 3 / 4;
+    std::nth_element(ages.begin(), ages.begin() + static_cast<std::ptrdiff_t>(drop), ages.end());
+    for (size_t i = 0; i < drop; ++i) storage_tries_.erase(ages[i].second);
+}
 
 Result<void> StateStoreImpl::load_old(Item& item) const {
     std::optional<Account> cached;
@@ -337,7 +370,13 @@ void StateStoreImpl::update_storage(Item& item) const {
         wiped = true;
     }
     if (!d.deleted && !d.storage.empty()) {
-        internal::PathTrie trie(addr_key(kStorageTriePrefix, item.addr), root);
+        // The resident trie (upper nodes and leaves kept from earlier blocks) when it is at this
+        // root; otherwise a fresh one that loads what it needs and becomes resident afterwards.
+        if (item.resident == nullptr || item.resident->root() != root) {
+            item.fresh = std::make_unique<internal::PathTrie>(
+                addr_key(kStorageTriePrefix, item.addr), root, /*keep_leaves=*/true);
+        }
+        internal::PathTrie& trie = item.fresh ? *item.fresh : *item.resident;
         std::vector<std::pair<Hash32, const std::pair<const U256, U256>*>> slots;
         slots.reserve(d.storage.size());
         for (const auto& e : d.storage) slots.emplace_back(keccak256(e.first.to_hash().view()), &e);
@@ -400,6 +439,18 @@ Result<Hash32> StateStoreImpl::commit(uint64_t block_num, const StateDiff& diff)
 
     // 1. Keys and old accounts; 2. storage (per account, independent). On failure nothing has
     // changed yet.
+    for (Item& it : items) {
+        if (it.diff->storage.empty()) continue;
+        const auto found = storage_tries_.find(it.addr);
+        if (found != storage_tries_.end()) it.resident = found->second.trie.get();
+    }
+    const Hash32 old_root = account_trie_.root();
+    // Every failure from here on may have changed resident tries: forget them (they reload).
+    auto fail = [&](Error e) -> Result<Hash32> {
+        account_trie_.reset(old_root);
+        storage_tries_.clear();
+        return unexpected(std::move(e));
+    };
     std::atomic<bool> failed{false};
     for_each_index(items.size(), options_.parallel, failed, [&](size_t i) {
         Item& it = items[i];
@@ -421,16 +472,15 @@ Result<Hash32> StateStoreImpl::commit(uint64_t block_num, const StateDiff& diff)
         update_storage(it);
         it.unchanged = !d.deleted && it.old && *it.old == it.now;
     });
-    if (failed.load()) return make_error("state: allocation failure during commit");
+    if (failed.load()) return fail(Error{"state: allocation failure during commit"});
     for (const Item& it : items) {
-        if (it.error) return unexpected(*it.error);
+        if (it.error) return fail(*it.error);
     }
     std::sort(items.begin(), items.end(),
               [](const Item& a, const Item& b) { return a.key < b.key; });
     stats.accounts_ms = ms_since(t);
 
     // 3. The state trie (sequential: the structure is shared), then its hash (parallel).
-    const Hash32 old_root = account_trie_.root();
     std::vector<Bytes> values(items.size());
     std::vector<internal::TrieOp> ops;
     ops.reserve(items.size());
@@ -444,8 +494,7 @@ Result<Hash32> StateStoreImpl::commit(uint64_t block_num, const StateDiff& diff)
         }
     }
     if (auto r = account_trie_.apply(ops, *shared_->kv, options_.parallel); !r) {
-        account_trie_.reset(old_root);
-        return unexpected(r.error());
+        return fail(r.error());
     }
     stats.trie_update_ms = ms_since(t);
     internal::TrieWrites trie_writes;
@@ -477,8 +526,7 @@ Result<Hash32> StateStoreImpl::commit(uint64_t block_num, const StateDiff& diff)
     shared_->commit_seq.fetch_add(1, std::memory_order_acq_rel);  // odd: cache being updated
     if (auto r = shared_->kv->write(batch, options_.sync); !r) {
         shared_->commit_seq.fetch_add(1, std::memory_order_acq_rel);
-        account_trie_.reset(old_root);
-        return unexpected(r.error());
+        return fail(r.error());
     }
     stats.batch_ops = batch.count();
     stats.batch_bytes = batch.byte_size();
@@ -486,6 +534,7 @@ Result<Hash32> StateStoreImpl::commit(uint64_t block_num, const StateDiff& diff)
 
     // 5. Cache: the new values from the new version on; then publish the head.
     const uint64_t next = version_ + 1;
+    keep_storage_tries(items, next);
     for (const Item& it : items) {
         if (it.diff->deleted) {
             shared_->accounts.update(it.addr, std::nullopt, next, kAccountCharge);

@@ -95,6 +95,9 @@ struct StateStoreOptions {
     /// LevelDB's own block cache, write buffer and file size (open(path) only).
     size_t leveldb_block_cache_bytes = size_t{128} << 20;
     size_t leveldb_write_buffer_bytes = size_t{64} << 20;
+    /// Storage tries kept in memory between commits (whole tries, a few KiB for a contract with
+    /// tens of slots), so that storage that changes again is not reloaded from the database.
+    size_t resident_storage_tries = 16384;
     /// fsync every commit (durability). Tests that do not crash may turn it off for speed.
     bool sync = true;
     /// Hash storage tries and the state trie's subtries with oneTBB (in the calling thread's

@@ -216,7 +216,8 @@ Result<std::unique_ptr<TrieNode>> decode_node_record(ByteView rec) {
     }
 }
 
-PathTrie::PathTrie(Bytes key_prefix, const Hash32& root) : prefix_(std::move(key_prefix)) {
+PathTrie::PathTrie(Bytes key_prefix, const Hash32& root, bool keep_leaves)
+    : prefix_(std::move(key_prefix)), keep_leaves_(keep_leaves) {
     reset(root);
 }
 
@@ -533,7 +534,7 @@ void PathTrie::hash_slot(ChildSlot& slot, Bytes& pos,  // NOLINT(misc-no-recursi
     if (slot.node == nullptr) return;
     TrieNode& n = *slot.node;
     if (!n.dirty) {
-        if (n.kind == NodeKind::kLeaf) slot.node.reset();
+        if (n.kind == NodeKind::kLeaf && !keep_leaves_) slot.node.reset();
         return;
     }
     if (n.kind == NodeKind::kBranch) {
@@ -580,7 +581,7 @@ void PathTrie::hash_slot(ChildSlot& slot, Bytes& pos,  // NOLINT(misc-no-recursi
     scratch.key.assign(prefix_.begin(), prefix_.end());
     append(scratch.key, pos);
     out.puts.put(scratch.key, scratch.rec);
-    if (n.kind == NodeKind::kLeaf) slot.node.reset();
+    if (n.kind == NodeKind::kLeaf && !keep_leaves_) slot.node.reset();
 }
 
 Hash32 PathTrie::hash(TrieWrites& out, bool parallel) {

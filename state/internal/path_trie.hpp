@@ -74,7 +74,9 @@ struct TrieOp {
 class PathTrie {
   public:
     /// A trie whose persisted root hash is `root` (kEmptyTrieRoot: empty) under `key_prefix`.
-    PathTrie(Bytes key_prefix, const Hash32& root);
+    /// `keep_leaves`: hash() keeps leaves in memory (small tries kept between commits) instead of
+    /// unloading them.
+    PathTrie(Bytes key_prefix, const Hash32& root, bool keep_leaves = false);
 
     /// Sets `key` to `value` (non-empty). `known_present`: the key is in the persisted trie (lets
     /// an update skip loading the old leaf). Reads nodes from `kv`. Errors: I/O, corruption.
@@ -92,7 +94,7 @@ class PathTrie {
     /// Hashes every dirty node bottom-up, appends their records and the positions that lost their
     /// node to `out`, and returns the new root. With `parallel`, the dirty subtries under the top
     /// two levels are hashed on oneTBB workers. Afterwards leaves are unloaded (memory stays
-    /// bounded by the branch and extension nodes that were touched).
+    /// bounded by the branch and extension nodes that were touched), unless keep_leaves.
     [[nodiscard]] Hash32 hash(TrieWrites& out, bool parallel);
 
     /// Forgets every loaded node and takes `root` as the persisted root (after a failed commit).
@@ -125,6 +127,7 @@ class PathTrie {
                    int parallel_levels) const;
 
     Bytes prefix_;
+    bool keep_leaves_ = false;
     ChildSlot root_;
     Hash32 root_hash_;
     std::vector<Bytes> deleted_;  // full keys of positions vacated since the last hash()

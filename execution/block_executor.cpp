@@ -245,11 +245,20 @@ class BlockOverlay {
 
     /// The diff, sorted by address.
     [[nodiscard]] TxnWrites diff() const {
+        // Sorted through pointers: records with optional code are costly to swap around.
+        std::vector<const std::pair<const Address, Acc>*> order;
+        order.reserve(accounts_.size());
+        for (const auto& entry : accounts_) {
+            order.push_back(&entry);
+        }
+        std::sort(order.begin(), order.end(),
+                  [](const auto* x, const auto* y) { return x->first < y->first; });
         TxnWrites out;
-        out.accounts.reserve(accounts_.size());
-        for (const auto& [addr, a] : accounts_) {
-            AccountWrite w;
-            w.address = addr;
+        out.accounts.reserve(order.size());
+        for (const auto* entry : order) {
+            const Acc& a = entry->second;
+            AccountWrite& w = out.accounts.emplace_back();
+            w.address = entry->first;
             w.deleted = a.deleted;
             if (!a.deleted) {
                 w.storage_cleared = a.storage_cleared;
@@ -260,11 +269,7 @@ class BlockOverlay {
                     w.storage.push_back(StorageWrite{k, v});
                 }
             }
-            out.accounts.push_back(std::move(w));
         }
-        std::sort(
-            out.accounts.begin(), out.accounts.end(),
-            [](const AccountWrite& x, const AccountWrite& y) { return x.address < y.address; });
         return out;
     }
 
@@ -386,6 +391,7 @@ struct ParallelExecutor::Impl {
         uint64_t aborts = 0;
         uint64_t dependency_waits = 0;
         std::vector<Location> conflicts;
+        ReadSet reads;  ///< scratch, recycled through MvMemory::record
     };
 
     /// One block's run.
@@ -415,7 +421,8 @@ struct ParallelExecutor::Impl {
 
     Scheduler::Task try_execute(Run& run, Version v, vm::Vm& vm, WorkerStats& ws) {
         for (;;) {
-            ReadSet reads;
+            ReadSet& reads = ws.reads;
+            reads.clear();
             MvReader reader(run.mv, v.txn_idx, reads);
             Result<TxnResult, TxnError> r =
                 apply_transaction(reader, vm, run.env, run.txns[v.txn_idx], run.senders[v.txn_idx],
@@ -431,8 +438,8 @@ struct ParallelExecutor::Impl {
                 continue;  // the blocker finished meanwhile: its writes are there now
             }
             const bool wrote_new =
-                r ? run.mv.record(v, r->writes, run.env.coinbase, r->coinbase_fee, std::move(reads))
-                  : run.mv.record_empty(v, std::move(reads));
+                r ? run.mv.record(v, r->writes, run.env.coinbase, r->coinbase_fee, reads)
+                  : run.mv.record_empty(v, reads);
             run.outcomes[v.txn_idx] = std::move(r);
             return run.scheduler.finish_execution(v, wrote_new);
         }

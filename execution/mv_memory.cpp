@@ -64,6 +64,14 @@ Entry* find_entry(std::vector<Entry>& chain, TxnIndex txn_idx) noexcept {
     return it != chain.end() && it->txn_idx == txn_idx ? &*it : nullptr;
 }
 
+/// Reverse iterator at the highest entry below `txn_idx` (chains are sorted by txn_idx).
+template <class Entry>
+auto below(const std::vector<Entry>& chain, TxnIndex txn_idx) noexcept {
+    const auto it = std::lower_bound(chain.begin(), chain.end(), txn_idx,
+                                     [](const Entry& e, TxnIndex t) { return e.txn_idx < t; });
+    return std::make_reverse_iterator(it);
+}
+
 template <class Entry>
 void upsert(std::vector<Entry>& chain, const Entry& e) {
     auto it = std::lower_bound(chain.begin(), chain.end(), e.txn_idx,
@@ -109,7 +117,14 @@ struct MvMemory::Impl {
         std::vector<SlotKey> written_slots;     ///< sorted; owned by the executing thread
     };
 
-    Impl(ConcurrentStateReader& b, size_t n) : base(b), shards(kShards), txns(n) {}
+    Impl(ConcurrentStateReader& b, size_t n) : base(b), shards(kShards), txns(n) {
+        // About three locations per transaction; growing the maps mid-block costs rehashes.
+        const size_t per_shard = 3 * n / kShards + 4;
+        for (Shard& sh : shards) {
+            sh.accounts.reserve(per_shard);
+            sh.slots.reserve(per_shard);
+        }
+    }
 
     Shard& shard_of(const Address& a) noexcept { return shards[std::hash<Address>{}(a) % kShards]; }
     Shard& shard_of(const SlotKey& k) noexcept { return shards[SlotKeyHash{}(k) % kShards]; }
@@ -125,10 +140,7 @@ struct MvMemory::Impl {
             const auto it = sh.accounts.find(addr);
             if (it != sh.accounts.end()) {
                 const auto& chain = it->second;
-                for (auto e = chain.rbegin(); e != chain.rend(); ++e) {
-                    if (e->txn_idx >= t) {
-                        continue;
-                    }
+                for (auto e = below(chain, t); e != chain.rend(); ++e) {
                     if (e->kind == EntryKind::kEstimate) {
                         out.blocking = e->txn_idx;
                         return out;
@@ -166,10 +178,7 @@ struct MvMemory::Impl {
             return out;
         }
         const auto& chain = it->second;
-        for (auto e = chain.rbegin(); e != chain.rend(); ++e) {
-            if (e->txn_idx >= t) {
-                continue;
-            }
+        for (auto e = below(chain, t); e != chain.rend(); ++e) {
             if (after && e->txn_idx <= *after) {
                 break;
             }
@@ -195,17 +204,14 @@ struct MvMemory::Impl {
             const auto it = sh.slots.find(key);
             if (it != sh.slots.end()) {
                 const auto& chain = it->second;
-                for (auto e = chain.rbegin(); e != chain.rend(); ++e) {
-                    if (e->txn_idx >= t) {
-                        continue;
-                    }
+                const auto e = below(chain, t);
+                if (e != chain.rend()) {
                     if (e->estimate) {
                         out.blocking = e->txn_idx;
                         return out;
                     }
                     writer = e->txn_idx;
                     out.value = e->value;
-                    break;
                 }
             }
         }
@@ -273,13 +279,21 @@ ByteView MvMemory::find_code(const Hash32& code_hash) noexcept {
 }
 
 bool MvMemory::record(Version v, const TxnWrites& writes, const Address& coinbase,
-                      const std::optional<U256>& coinbase_fee, ReadSet&& reads) {
+                      const std::optional<U256>& coinbase_fee, ReadSet& reads) {
     Impl& m = *impl_;
     Impl::Txn& txn = m.txns[v.txn_idx];
     std::vector<Address> new_accounts;
     std::vector<SlotKey> new_slots;
     new_accounts.reserve(writes.accounts.size() + 1);
     for (const AccountWrite& w : writes.accounts) {
+        // A record kept only for its slots (header as read) publishes no header entry: every
+        // caller of a contract would otherwise "write" its header and conflict on it.
+        const bool header_unchanged =
+            !w.deleted && !w.storage_cleared && !w.code &&
+            std::any_of(reads.accounts.begin(), reads.accounts.end(),
+                        [&](const ReadSet::AccountRead& r) {
+                            return r.address == w.address && r.value && *r.value == w.info;
+                        });
         AccountEntry e;
         e.txn_idx = v.txn_idx;
         e.incarnation = v.incarnation;
@@ -296,12 +310,12 @@ bool MvMemory::record(Version v, const TxnWrites& writes, const Address& coinbas
                 slot = std::make_unique<Bytes>(*w.code);
             }
         }
-        {
+        if (!header_unchanged) {
             Impl::Shard& sh = m.shard_of(w.address);
             const std::lock_guard lock(sh.mu);
             upsert(sh.accounts[w.address], e);
+            new_accounts.push_back(w.address);
         }
-        new_accounts.push_back(w.address);
         for (const StorageWrite& s : w.storage) {
             const SlotKey key{w.address, s.key};
             SlotEntry se;
@@ -375,14 +389,15 @@ bool MvMemory::record(Version v, const TxnWrites& writes, const Address& coinbas
     txn.written_accounts = std::move(new_accounts);
     txn.written_slots = std::move(new_slots);
     {
+        // Swap, so the caller gets the previous read set's buffers back for its next execution.
         const std::lock_guard lock(txn.read_mu);
-        txn.reads = std::move(reads);
+        std::swap(txn.reads, reads);
     }
     return wrote_new;
 }
 
-bool MvMemory::record_empty(Version v, ReadSet&& reads) {
-    return record(v, TxnWrites{}, Address{}, std::nullopt, std::move(reads));
+bool MvMemory::record_empty(Version v, ReadSet& reads) {
+    return record(v, TxnWrites{}, Address{}, std::nullopt, reads);
 }
 
 void MvMemory::convert_writes_to_estimates(TxnIndex txn_idx) noexcept {

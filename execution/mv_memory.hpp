@@ -117,11 +117,13 @@ class MvMemory {
     // --- writes ------------------------------------------------------------------------------
     /// Publishes incarnation `v`'s write set (and deferred coinbase fee, if any) and read set,
     /// replacing the previous incarnation's. Returns true when it wrote a location the previous
-    /// incarnation did not (the scheduler must then revalidate the higher transactions).
+    /// incarnation did not (the scheduler must then revalidate the higher transactions). `reads`
+    /// is taken by swapping: it comes back holding the replaced read set (scratch to clear and
+    /// reuse).
     bool record(Version v, const TxnWrites& writes, const Address& coinbase,
-                const std::optional<U256>& coinbase_fee, ReadSet&& reads);
+                const std::optional<U256>& coinbase_fee, ReadSet& reads);
     /// Records an incarnation that produced no writes (invalid transaction); see record().
-    bool record_empty(Version v, ReadSet&& reads);
+    bool record_empty(Version v, ReadSet& reads);
     /// Turns the last incarnation's writes into ESTIMATE markers (after a validation abort).
     void convert_writes_to_estimates(TxnIndex txn_idx) noexcept;
 

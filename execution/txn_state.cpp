@@ -291,9 +291,20 @@ void TxnState::finalize() noexcept {
 }
 
 TxnWrites TxnState::build_writes() const {
+    // Visit the accounts in address order (sorting the records themselves would move optional
+    // code buffers around, and trips GCC 12's -Wmaybe-uninitialized under sanitizers).
+    std::vector<const std::pair<const Address, Account>*> order;
+    order.reserve(accounts_.size());
+    for (const auto& entry : accounts_) {
+        order.push_back(&entry);
+    }
+    std::sort(order.begin(), order.end(),
+              [](const auto* a, const auto* b) { return a->first < b->first; });
     TxnWrites out;
     out.accounts.reserve(accounts_.size());
-    for (const auto& [addr, acc] : accounts_) {
+    for (const auto* entry : order) {
+        const Address& addr = entry->first;
+        const Account& acc = entry->second;
         if (!acc.current) {
             if (acc.original) {
                 AccountWrite w;
@@ -327,8 +338,6 @@ TxnWrites TxnState::build_writes() const {
             out.accounts.push_back(std::move(w));
         }
     }
-    std::sort(out.accounts.begin(), out.accounts.end(),
-              [](const AccountWrite& a, const AccountWrite& b) { return a.address < b.address; });
     return out;
 }
 

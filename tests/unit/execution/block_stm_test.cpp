@@ -599,6 +599,7 @@ TEST(MvMemory, reads_resolve_lower_writes_estimates_and_deltas) {
     st.set_storage(a, U256{1}, U256{11});
     MemStateConcurrentReader base(st);
     MvMemory mv(base, 4);
+    ReadSet scratch;
     // Base values below any write.
     EXPECT_EQ(mv.read_account(0, a).value->balance, U256{100});
     EXPECT_EQ(mv.read_storage(3, a, U256{1}).value, U256{11});
@@ -609,15 +610,15 @@ TEST(MvMemory, reads_resolve_lower_writes_estimates_and_deltas) {
     aw.info.balance = 50;
     aw.storage = {StorageWrite{U256{1}, U256{12}}};
     w1.accounts.push_back(aw);
-    EXPECT_TRUE(mv.record(Version{1, 0}, w1, cb, std::nullopt, ReadSet{}));
-    EXPECT_TRUE(mv.record(Version{2, 0}, TxnWrites{}, cb, U256{7}, ReadSet{}));
+    EXPECT_TRUE(mv.record(Version{1, 0}, w1, cb, std::nullopt, scratch));
+    EXPECT_TRUE(mv.record(Version{2, 0}, TxnWrites{}, cb, U256{7}, scratch));
     EXPECT_EQ(mv.read_account(1, a).value->balance, U256{100});
     EXPECT_EQ(mv.read_account(2, a).value->balance, U256{50});
     EXPECT_EQ(mv.read_storage(2, a, U256{1}).value, U256{12});
     EXPECT_FALSE(mv.read_account(2, cb).value.has_value());
     EXPECT_EQ(mv.read_account(3, cb).value->balance, U256{7});
     // A zero delta on an absent account leaves it absent (EIP-161 touch).
-    EXPECT_FALSE(mv.record(Version{2, 1}, TxnWrites{}, cb, U256{}, ReadSet{}));
+    EXPECT_FALSE(mv.record(Version{2, 1}, TxnWrites{}, cb, U256{}, scratch));
     EXPECT_FALSE(mv.read_account(3, cb).value.has_value());
     // Aborted writes become ESTIMATEs: readers above see a dependency.
     mv.convert_writes_to_estimates(1);
@@ -626,7 +627,7 @@ TEST(MvMemory, reads_resolve_lower_writes_estimates_and_deltas) {
     EXPECT_FALSE(mv.read_account(1, a).blocking.has_value());
     // Re-execution without the slot write removes it.
     w1.accounts[0].storage.clear();
-    EXPECT_FALSE(mv.record(Version{1, 1}, w1, cb, std::nullopt, ReadSet{}));
+    EXPECT_FALSE(mv.record(Version{1, 1}, w1, cb, std::nullopt, scratch));
     EXPECT_EQ(mv.read_storage(3, a, U256{1}).value, U256{11});
 }
 
@@ -637,12 +638,13 @@ TEST(MvMemory, deleted_account_clears_storage_above_it) {
     st.set_storage(a, U256{1}, U256{11});
     MemStateConcurrentReader base(st);
     MvMemory mv(base, 4);
+    ReadSet scratch;
     TxnWrites w;
     AccountWrite d;
     d.address = a;
     d.deleted = true;
     w.accounts.push_back(d);
-    EXPECT_TRUE(mv.record(Version{1, 0}, w, Address{}, std::nullopt, ReadSet{}));
+    EXPECT_TRUE(mv.record(Version{1, 0}, w, Address{}, std::nullopt, scratch));
     EXPECT_EQ(mv.read_storage(1, a, U256{1}).value, U256{11});
     EXPECT_EQ(mv.read_storage(2, a, U256{1}).value, U256{});
     EXPECT_TRUE(mv.has_storage(1, a).value);

@@ -17,8 +17,11 @@
 #include "execution/block_executor.hpp"
 #include "execution/mv_memory.hpp"
 #include "execution/sequential.hpp"
+#include "execution/state_view_reader.hpp"
 #include "primitives/keccak.hpp"
+#include "state/kv_store.hpp"
 #include "state/mem_state.hpp"
+#include "state/state_view.hpp"
 #include "vm/vm.hpp"
 
 namespace pel::exec {
@@ -650,6 +653,49 @@ TEST(MvMemory, deleted_account_clears_storage_above_it) {
     EXPECT_TRUE(mv.has_storage(1, a).value);
     EXPECT_FALSE(mv.has_storage(2, a).value);
     EXPECT_FALSE(mv.read_account(2, a).value.has_value());
+}
+
+TEST(BlockStm, state_view_base_and_state_diff_commit_match_mem_state) {
+    // Base state in a StateStore (in-memory KvStore); blocks executed by Block-STM over a
+    // StateView, their diffs committed with to_state_diff; roots must follow MemState's.
+    World w = make_world(50);
+    state::StateDiff genesis;
+    for (const auto& [addr, acc] : w.state.accounts()) {
+        state::AccountDiff& d = genesis.accounts[addr];
+        d.nonce = acc.nonce;
+        d.balance = acc.balance;
+        if (!acc.code.empty()) {
+            d.code = state::CodeChange{acc.code_hash, acc.code};
+        }
+        for (const auto& [k, v] : acc.storage) {
+            d.storage[k] = v;
+        }
+    }
+    state::StateStoreOptions opts;
+    opts.sync = false;
+    auto store = state::StateStore::open(state::make_mem_kv_store(), opts);
+    ASSERT_TRUE(store.has_value()) << store.error().message;
+    auto root = (*store)->commit(0, genesis);
+    ASSERT_TRUE(root.has_value()) << root.error().message;
+    ASSERT_EQ(*root, w.state.state_root());
+    Generator gen(77);
+    SequentialExecutor seq;
+    ParallelExecutor par(ParallelOptions{2, true, 16});
+    for (uint64_t bn = 1; bn <= 12; ++bn) {
+        const Block b = gen.block(w, 1 + gen.uniform(40), false);
+        const auto view = (*store)->view();
+        StateViewReader base(*view);
+        const auto got = par.execute(b.env, b.txns, b.senders, base);
+        ASSERT_FALSE(base.error().has_value());
+        MemStateConcurrentReader mem(w.state);
+        const auto want = seq.execute(b.env, b.txns, b.senders, mem);
+        expect_same(want, got, "state view block " + std::to_string(bn));
+        ASSERT_TRUE(got.has_value());
+        apply_writes(w.state, want->diff);
+        root = (*store)->commit(bn, to_state_diff(got->diff));
+        ASSERT_TRUE(root.has_value()) << root.error().message;
+        EXPECT_EQ(*root, w.state.state_root()) << "block " << bn;
+    }
 }
 
 TEST(BlockStm, recover_senders_in_parallel) {

@@ -313,10 +313,10 @@ class StateStoreImpl {
 
 void StateStoreImpl::keep_storage_tries(std::vector<Item>& items, uint64_t version) {
     for (Item& it : items) {
-        if (it.diff->deleted) {
-            storage_tries_.erase(it.addr);
-        } else if (it.fresh) {
+        if (it.fresh) {
             storage_tries_[it.addr] = ResidentTrie{std::move(it.fresh), version};
+        } else if (it.diff->deleted || it.diff->storage_cleared) {
+            storage_tries_.erase(it.addr);  // its storage is gone
         } else if (it.resident != nullptr) {
             storage_tries_[it.addr].last_used = version;
         }

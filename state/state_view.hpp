@@ -125,6 +125,15 @@ class StateStoreImpl;
 /// one synced write batch, so after a crash the store is exactly at the last block whose commit()
 /// returned (or a later one whose write reached the disk), never in between.
 ///
+/// Roots: trie nodes are stored at their path (state/internal/path_trie.hpp explains why), so an
+/// update overwrites or deletes exactly the records it replaces: the database holds the head trie
+/// only, with no stale nodes and no pruning pass, and its size tracks the live state. A deleted
+/// account or a cleared storage loses its whole storage trie and slots (two prefix ranges). The
+/// state trie's branch nodes stay in memory once loaded (about 1 KiB per 16 accounts), storage
+/// tries up to resident_storage_tries; commit cost grows with the number of changed keys.
+/// Reopening loads nodes lazily (the first commit after open reads the upper levels); nothing is
+/// rebuilt. No history: only the head state can be read (and views of blocks still held).
+///
 /// Thread safety / Invariants:
 ///  - commit() calls are serialised internally (one writer); views may be taken and read from any
 ///    number of threads concurrently with a commit.

@@ -27,11 +27,13 @@
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <random>
 #include <string>
 #include <sys/resource.h>
+#include <unistd.h>
 #include <vector>
 
 #include <benchmark/benchmark.h>
@@ -79,6 +81,15 @@ double median(std::vector<double> v) {
     std::sort(v.begin(), v.end());
     const size_t n = v.size();
     return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+// Resident set size now (not the peak), from /proc/self/statm.
+double current_rss_mb() {
+    std::ifstream statm("/proc/self/statm");
+    uint64_t pages = 0;
+    uint64_t resident = 0;
+    statm >> pages >> resident;
+    return static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE)) / 1e6;
 }
 
 uint64_t dir_bytes(const std::string& path) {
@@ -169,7 +180,8 @@ struct World {
         std::cout << "state: " << kAccounts << " accounts (" << kAccounts / kContractEvery
                   << " contracts, " << kAccounts / kContractEvery * kSlotsPerContract
                   << " slots) built in " << wall << " s wall, " << (process_cpu_ms() - cpu0) / 1e3
-                  << " s CPU\n";
+                  << " s CPU; database " << static_cast<double>(dir_bytes(db)) / 1e6
+                  << " MB, RSS now " << current_rss_mb() << " MB\n";
     }
 
     // B accounts: 90% existing ones (balance, nonce), 10% new; B slots over B/10 existing

@@ -108,12 +108,19 @@ TEST(StateStore, random_blocks_match_mem_state_roots_in_memory) {
     EXPECT_EQ(dump(*kv), dump(*fresh_kv));
 }
 
-// LevelDB: 1,000 blocks with small caches and write buffers, close and reopen every 250 blocks.
+// LevelDB: 1,000 blocks with small caches and write buffers, at most 8 resident storage tries
+// (evictions), close and reopen every 250 blocks.
+StateStoreOptions tight_options() {
+    StateStoreOptions o = fast_options();
+    o.resident_storage_tries = 8;
+    return o;
+}
+
 TEST(StateStore, random_blocks_match_mem_state_roots_on_leveldb_with_reopen) {
     const GenParams p;
     TempDir dir;
     const std::string path = dir.sub("db");
-    auto store = open_or_die(path, fast_options());
+    auto store = open_or_die(path, tight_options());
     ASSERT_NE(store, nullptr);
     MemState ms;
     for (uint64_t n = 0; n < 1000; ++n) {
@@ -124,7 +131,7 @@ TEST(StateStore, random_blocks_match_mem_state_roots_on_leveldb_with_reopen) {
         ASSERT_EQ(*root, ms.state_root()) << "block " << n;
         if (n % 250 == 249) {
             store.reset();
-            store = open_or_die(path, fast_options());
+            store = open_or_die(path, tight_options());
             ASSERT_NE(store, nullptr);
             const StateHead head = store->head();
             ASSERT_EQ(head.block_num, n);

@@ -350,6 +350,38 @@ Result<BlockOutput, BlockError> assemble(const BlockEnv& env, std::span<const Tr
     return out;
 }
 
+/// The pre-execution contention check: a transaction "collides" when its sender or plain-transfer
+/// recipient is the sender or plain-transfer recipient of one of the `threads` transactions
+/// before it (those likely to run at the same time). Calls into contracts count by sender only,
+/// since their state accesses are unknown before execution (the runtime rule covers them). A
+/// block where at least half the transactions collide is executed in order.
+bool looks_dependent(std::span<const Transaction> txns, std::span<const Address> senders,
+                     size_t threads) noexcept {
+    constexpr size_t kMinTxns = 16;
+    if (threads < 2 || txns.size() < kMinTxns) {
+        return false;
+    }
+    const auto plain_to = [&](size_t i) -> const Address* {
+        return txns[i].to && txns[i].data.empty() ? &*txns[i].to : nullptr;
+    };
+    const size_t window = std::min<size_t>(threads, 16);
+    size_t colliding = 0;
+    for (size_t i = 1; i < txns.size(); ++i) {
+        const Address* to_i = plain_to(i);
+        for (size_t j = i > window ? i - window : 0; j < i; ++j) {
+            const Address* to_j = plain_to(j);
+            const bool hit =
+                senders[i] == senders[j] || (to_j != nullptr && senders[i] == *to_j) ||
+                (to_i != nullptr && (*to_i == senders[j] || (to_j != nullptr && *to_i == *to_j)));
+            if (hit) {
+                ++colliding;
+                break;
+            }
+        }
+    }
+    return colliding * 2 >= txns.size();
+}
+
 }  // namespace
 
 // --- SequentialExecutor
@@ -394,7 +426,13 @@ struct ParallelExecutor::Impl {
         ReadSet reads;  ///< scratch, recycled through MvMemory::record
     };
 
-    /// One block's run.
+    /// One block's run, shared by the workers.
+    ///
+    /// Thread safety / Invariants: `mv` and `scheduler` synchronise themselves. outcomes[i] is
+    /// written only by the thread executing transaction i's current incarnation, which the
+    /// scheduler makes exclusive; it is read after run_workers() joined every worker. stats[id]
+    /// belongs to worker `id`. The counters and flags are atomics; `fell_back` and `failed` only
+    /// ever go from false to true.
     struct Run {
         const BlockEnv& env;
         std::span<const Transaction> txns;
@@ -507,6 +545,18 @@ Result<BlockOutput, BlockError> ParallelExecutor::execute(const BlockEnv& env,
     PEL_ASSERT(txns.size() == senders.size(), "one sender per transaction");
     PEL_ASSERT(txns.size() < UINT32_MAX, "block too large");
     Impl& m = *impl_;
+    if (m.options.fallback && looks_dependent(txns, senders, m.options.threads)) {
+        // A chain of transfers gains nothing from optimism: run it in order from the start.
+        BlockOverlay overlay(base);
+        std::vector<Outcome> outcomes(txns.size());
+        BlockStats stats;
+        run_sequential(overlay, *m.vms[0], env, txns, senders, 0, outcomes, stats);
+        stats.fallback = "sequential (dependent block detected before execution)";
+        PEL_TRY(BlockOutput out, assemble(env, txns, outcomes));
+        out.diff = overlay.diff();
+        out.stats = std::move(stats);
+        return out;
+    }
     Impl::Run run(env, txns, senders, base, m.options.threads);
     run_workers(m.options.threads, [&](size_t id) noexcept { m.worker(run, id); });
     PEL_ASSERT(!run.failed.load(), "Block-STM worker failed (out of memory)");

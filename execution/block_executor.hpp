@@ -112,10 +112,13 @@ class SequentialExecutor final : public BlockExecutor {
 struct ParallelOptions {
     /// Worker threads (>= 1), the calling thread included.
     size_t threads = 2;
-    /// Contention fallback: once at least `fallback_min_conflicts` executions met a dependency or
-    /// were aborted, and such conflicts are at least a third of all executions so far, the
-    /// workers stop and the rest of the block runs sequentially (after the longest prefix that
-    /// validates). Off: Block-STM to the end whatever the contention.
+    /// Contention fallback, two rules. Before execution: when at least half the transactions
+    /// share a sender or plain-transfer recipient with one of the `threads` transactions before
+    /// them (a chain), the block runs in order from the start. During execution: once at least
+    /// `fallback_min_conflicts` executions met a dependency or were aborted, and such conflicts
+    /// are at least a third of all executions so far, the workers stop and the rest of the block
+    /// runs in order (after the longest prefix that validates). Off: Block-STM to the end
+    /// whatever the contention.
     bool fallback = true;
     uint64_t fallback_min_conflicts = 16;
 };

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // pel_block_stm_bench: Block-STM against the sequential executor on deterministic signed blocks.
 //
-//   pel_block_stm_bench [--txns N] [--accounts N] [--runs R] [--threads T]
+//   pel_block_stm_bench [--txns N] [--accounts N] [--runs R] [--threads T] [--only WORKLOAD]
 //
 // Workloads (fixed seeds):
 //   transfers  N plain value transfers among `accounts` accounts (each sender once while
@@ -45,6 +45,7 @@ struct Config {
     size_t accounts = 10'000;
     size_t runs = 5;
     size_t threads = 2;
+    std::string only;  ///< run just this workload (transfers, token, chain)
 };
 
 struct Workload {
@@ -284,10 +285,12 @@ int main(int argc, char** argv) {
             cfg.runs = v;
         } else if (args[i] == "--threads") {
             cfg.threads = v;
+        } else if (args[i] == "--only") {
+            cfg.only = std::string(args[i + 1]);
         } else {
             std::fprintf(stderr,
                          "usage: pel_block_stm_bench [--txns N] [--accounts N] [--runs R] "
-                         "[--threads T]\n");
+                         "[--threads T] [--only transfers|token|chain]\n");
             return 2;
         }
     }
@@ -298,12 +301,19 @@ int main(int argc, char** argv) {
     }
     const std::vector<Address> addrs = addresses(cfg.accounts);
     bool ok = true;
-    Workload t = transfers(cfg, addrs, false);
-    ok = run(cfg, t) && ok;
-    time_recovery(cfg, t);
-    Workload tok = transfers(cfg, addrs, true);
-    ok = run(cfg, tok) && ok;
-    Workload c = chain(cfg, addrs);
-    ok = run(cfg, c) && ok;
+    const auto wanted = [&](std::string_view name) { return cfg.only.empty() || cfg.only == name; };
+    if (wanted("transfers")) {
+        Workload t = transfers(cfg, addrs, false);
+        ok = run(cfg, t) && ok;
+        time_recovery(cfg, t);
+    }
+    if (wanted("token")) {
+        Workload tok = transfers(cfg, addrs, true);
+        ok = run(cfg, tok) && ok;
+    }
+    if (wanted("chain")) {
+        Workload c = chain(cfg, addrs);
+        ok = run(cfg, c) && ok;
+    }
     return ok ? 0 : 1;
 }

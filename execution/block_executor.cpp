@@ -466,7 +466,12 @@ struct ParallelExecutor::Impl {
                 apply_transaction(reader, vm, run.env, run.txns[v.txn_idx], run.senders[v.txn_idx],
                                   nullptr, /*defer_coinbase_fee=*/true);
             ++ws.executions;
-            run.executions.fetch_add(1, std::memory_order_relaxed);
+            const uint64_t executed = run.executions.fetch_add(1, std::memory_order_relaxed) + 1;
+            if (options.test_fallback_after_executions != 0 &&
+                executed >= options.test_fallback_after_executions) {
+                run.fell_back.store(true, std::memory_order_relaxed);
+                run.scheduler.halt();
+            }
             if (const auto blocking = reader.blocking()) {
                 ++ws.dependency_waits;
                 note_conflict(run);

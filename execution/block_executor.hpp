@@ -121,6 +121,9 @@ struct ParallelOptions {
     /// whatever the contention.
     bool fallback = true;
     uint64_t fallback_min_conflicts = 16;
+    /// Test hook: when non-zero, the runtime fallback is taken once this many executions have
+    /// run, contention or not (exercises the prefix validation and the in-order completion).
+    uint64_t test_fallback_after_executions = 0;
 };
 
 /// Block-STM. See mv_memory.hpp and scheduler.hpp for the shared structures.

@@ -461,9 +461,13 @@ TEST(BlockStm, random_blocks_match_sequential_at_every_thread_count) {
     for (const size_t t : kThreadCounts) {
         par.push_back(std::make_unique<ParallelExecutor>(ParallelOptions{t, false, 16}));
     }
+    // Eager fallbacks: the contention rules with a low threshold, and (test hook) a forced
+    // runtime fallback after a few executions, so the prefix-then-in-order path runs often.
     std::vector<std::unique_ptr<ParallelExecutor>> par_fallback;
     for (const size_t t : kThreadCounts) {
-        par_fallback.push_back(std::make_unique<ParallelExecutor>(ParallelOptions{t, true, 2}));
+        ParallelOptions o{t, true, 2};
+        o.test_fallback_after_executions = t % 4 == 0 ? 0 : 3 + t;
+        par_fallback.push_back(std::make_unique<ParallelExecutor>(o));
     }
     const size_t world_sizes[] = {2, 3, 10, 100, 2, 1000, 10, 10000};
     size_t blocks = 0;

@@ -603,8 +603,12 @@ Result<BlockOutput, BlockError> ParallelExecutor::execute(const BlockEnv& env,
             run_sequential(overlay, *m.vms[0], env, txns, senders, prefix, run.outcomes, stats);
         }
     } else {
-        for (const Outcome& o : run.outcomes) {
-            PEL_ASSERT(o.has_value(), "Block-STM finished with an unexecuted transaction");
+        for (size_t i = 0; i < run.outcomes.size(); ++i) {
+            const Outcome& o = run.outcomes[i];
+            // A transaction left suspended or aborted would leave a stale outcome here.
+            PEL_ASSERT(
+                o.has_value() && run.scheduler.is_executed(static_cast<TxnIndex>(i), nullptr),
+                "Block-STM finished with an unexecuted transaction");
             if (!*o) {
                 break;
             }

@@ -91,17 +91,18 @@ Scheduler::Task Scheduler::next_task() noexcept {
 
 bool Scheduler::add_dependency(TxnIndex txn_idx, TxnIndex blocking) noexcept {
     {
+        // Both locks at once (the blocker's first: it is the lower index, the only nesting order
+        // used): once the blocker's lock is released its finish_execution may resume this
+        // transaction, which must find it already suspended, not still executing.
         TxnStatus& b = status_[blocking];
         const std::lock_guard lock(b.mu);
         if (b.status == Status::kExecuted) {
             return false;
         }
-        b.dependents.push_back(txn_idx);
-    }
-    {
         TxnStatus& s = status_[txn_idx];
-        const std::lock_guard lock(s.mu);
+        const std::lock_guard txn_lock(s.mu);
         s.status = Status::kAborting;
+        b.dependents.push_back(txn_idx);
     }
     // The execution task ends here; the blocker's finish_execution will resume it.
     num_active_tasks_.fetch_sub(1);

@@ -11,8 +11,10 @@
 //    kExecuting (try_incarnate) executes it, and only the thread whose try_validation_abort
 //    succeeded aborts it; that gives one owner at a time for a transaction's MvMemory writes.
 //  - A transaction suspended on a dependency is in kAborting and listed in its blocker's
-//    dependency list (under the blocker's mutex); finish_execution of the blocker resumes it
-//    (kReadyToExecute with the next incarnation) and pulls execution_idx back to it.
+//    dependency list; both happen under the blocker's mutex (with the transaction's own mutex
+//    nested inside: lower index first, the only nesting), so the blocker's finish_execution
+//    always finds it suspended when it resumes it (kReadyToExecute with the next incarnation)
+//    and pulls execution_idx back to it.
 //  - num_active_tasks counts tasks handed out and not yet finished; decrease_cnt counts index
 //    decreases. done() turns true only when both indices are past the block, no task is active
 //    and no decrease happened while that was checked: every transaction is then executed and its

@@ -263,6 +263,8 @@ void BM_StateStore_commit_block(benchmark::State& state, bool prewarm) {
     std::vector<double> hash[2];
     std::vector<double> accounts[2];
     std::vector<double> write[2];
+    std::vector<double> update[2];
+    std::vector<double> publish[2];
     std::vector<double> calib[2];
     for (auto _ : state) {
         for (uint64_t r = 0; r < kRounds; ++r) {
@@ -282,6 +284,8 @@ void BM_StateStore_commit_block(benchmark::State& state, bool prewarm) {
                 hash[t].push_back(s.trie_hash_ms);
                 accounts[t].push_back(s.accounts_ms);
                 write[t].push_back(s.write_ms);
+                update[t].push_back(s.trie_update_ms);
+                publish[t].push_back(s.publish_ms);
             }
             for (int t = 0; t < 2; ++t)
                 calib[t].push_back(calibration_ms(static_cast<size_t>(t + 1)));
@@ -295,6 +299,8 @@ void BM_StateStore_commit_block(benchmark::State& state, bool prewarm) {
         state.counters["hash_ms" + sfx] = median(hash[t]);
         state.counters["accounts_ms" + sfx] = median(accounts[t]);
         state.counters["write_ms" + sfx] = median(write[t]);
+        state.counters["update_ms" + sfx] = median(update[t]);
+        state.counters["publish_ms" + sfx] = median(publish[t]);
     }
     state.counters["wall_t1/t2"] = median(wall[0]) / median(wall[1]);
     state.counters["hash_t1/t2"] = median(hash[0]) / median(hash[1]);

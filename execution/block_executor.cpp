@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <exception>
 #include <map>
 #include <thread>
@@ -268,6 +269,9 @@ class BlockOverlay {
                 for (const auto& [k, v] : a.storage) {
                     w.storage.push_back(StorageWrite{k, v});
                 }
+                std::sort(
+                    w.storage.begin(), w.storage.end(),
+                    [](const StorageWrite& x, const StorageWrite& y) { return x.key < y.key; });
             }
         }
         return out;
@@ -279,7 +283,7 @@ class BlockOverlay {
         bool storage_cleared = false;
         AccountInfo info;
         std::optional<Bytes> code;
-        std::map<U256, U256> storage;
+        std::unordered_map<U256, U256> storage;  // sorted by diff()
     };
     StateReader& base_;
     std::unordered_map<Address, Acc> accounts_;
@@ -562,9 +566,17 @@ Result<BlockOutput, BlockError> ParallelExecutor::execute(const BlockEnv& env,
         out.stats = std::move(stats);
         return out;
     }
-    Impl::Run run(env, txns, senders, base, m.options.threads);
+    using Clock = std::chrono::steady_clock;
+    const auto ms = [](Clock::time_point a, Clock::time_point b) {
+        return std::chrono::duration<double, std::milli>(b - a).count();
+    };
+    const Clock::time_point t0 = Clock::now();
+    auto run_ptr = std::make_unique<Impl::Run>(env, txns, senders, base, m.options.threads);
+    Impl::Run& run = *run_ptr;
+    const Clock::time_point t1 = Clock::now();
     run_workers(m.options.threads, [&](size_t id) noexcept { m.worker(run, id); });
     PEL_ASSERT(!run.failed.load(), "Block-STM worker failed (out of memory)");
+    const Clock::time_point t2 = Clock::now();
 
     BlockStats stats;
     for (const Impl::WorkerStats& ws : run.stats) {
@@ -642,6 +654,13 @@ Result<BlockOutput, BlockError> ParallelExecutor::execute(const BlockEnv& env,
     // Truncate outcomes after a fallback's invalid transaction are absent; assemble stops first.
     PEL_TRY(BlockOutput out, assemble(env, txns, run.outcomes));
     out.diff = overlay.diff();
+    const Clock::time_point t3 = Clock::now();
+    run_ptr.reset();
+    const Clock::time_point t4 = Clock::now();
+    stats.setup_ms = ms(t0, t1);
+    stats.workers_ms = ms(t1, t2);
+    stats.finish_ms = ms(t2, t3);
+    stats.teardown_ms = ms(t3, t4);
     out.stats = std::move(stats);
     return out;
 }

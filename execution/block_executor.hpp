@@ -56,6 +56,13 @@ struct BlockStats {
     size_t fallback_from = 0;
     /// The locations whose changes aborted incarnations most often, highest first (at most 8).
     std::vector<ConflictCount> top_conflicts;
+    /// Wall time of the Block-STM phases (zero for the sequential paths): building MvMemory and
+    /// the scheduler, the workers, the in-order fold of the results into the diff (and any
+    /// fallback completion), freeing the shared structures.
+    double setup_ms = 0;
+    double workers_ms = 0;
+    double finish_ms = 0;
+    double teardown_ms = 0;
 };
 
 /// What executing a block produced.

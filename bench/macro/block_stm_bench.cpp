@@ -255,6 +255,13 @@ bool run(const Config& cfg, Workload& w) {
             static_cast<unsigned long long>(stats.aborts),
             static_cast<unsigned long long>(stats.dependency_waits),
             stats.fallback.empty() ? "none" : stats.fallback.c_str());
+        if (stats.fallback.empty()) {
+            std::printf(
+                "%-10s %6s       phases: setup %.2f ms, workers %.2f ms, fold %.2f ms, "
+                "teardown %.2f ms (last run)\n",
+                w.name.c_str(), "", stats.setup_ms, stats.workers_ms, stats.finish_ms,
+                stats.teardown_ms);
+        }
     }
     return ok;
 }

@@ -2,6 +2,7 @@
 #include "execution/block_executor.hpp"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <exception>
@@ -195,6 +196,9 @@ class BlockOverlay {
         for (const AccountWrite& w : r.writes.accounts) {
             merge(w);
         }
+        if (r.value_credit) {
+            merge_fee(r.value_credit->to, r.value_credit->amount);
+        }
         if (r.coinbase_fee) {
             merge_fee(coinbase, *r.coinbase_fee);
         }
@@ -354,11 +358,12 @@ Result<BlockOutput, BlockError> assemble(const BlockEnv& env, std::span<const Tr
     return out;
 }
 
-/// The pre-execution contention check: a transaction "collides" when its sender or plain-transfer
-/// recipient is the sender or plain-transfer recipient of one of the `threads` transactions
-/// before it (those likely to run at the same time). Calls into contracts count by sender only,
-/// since their state accesses are unknown before execution (the runtime rule covers them). A
-/// block where at least half the transactions collide is executed in order.
+/// The pre-execution contention check: a transaction "collides" when its sender (whose nonce and
+/// balance it reads) is the sender or plain-transfer recipient of one of the `threads`
+/// transactions before it (those likely to run at the same time). Credits to a plain-transfer
+/// recipient are lazy deltas and read nothing, so a shared recipient alone is no collision; calls
+/// into contracts have unknown accesses (the runtime rule covers them). A block where at least
+/// half the transactions collide is executed in order.
 bool looks_dependent(std::span<const Transaction> txns, std::span<const Address> senders,
                      size_t threads) noexcept {
     constexpr size_t kMinTxns = 16;
@@ -371,12 +376,9 @@ bool looks_dependent(std::span<const Transaction> txns, std::span<const Address>
     const size_t window = std::min<size_t>(threads, 16);
     size_t colliding = 0;
     for (size_t i = 1; i < txns.size(); ++i) {
-        const Address* to_i = plain_to(i);
         for (size_t j = i > window ? i - window : 0; j < i; ++j) {
             const Address* to_j = plain_to(j);
-            const bool hit =
-                senders[i] == senders[j] || (to_j != nullptr && senders[i] == *to_j) ||
-                (to_i != nullptr && (*to_i == senders[j] || (to_j != nullptr && *to_i == *to_j)));
+            const bool hit = senders[i] == senders[j] || (to_j != nullptr && senders[i] == *to_j);
             if (hit) {
                 ++colliding;
                 break;
@@ -484,9 +486,26 @@ struct ParallelExecutor::Impl {
                 }
                 continue;  // the blocker finished meanwhile: its writes are there now
             }
-            const bool wrote_new =
-                r ? run.mv.record(v, r->writes, run.env.coinbase, r->coinbase_fee, reads)
-                  : run.mv.record_empty(v, reads);
+            bool wrote_new = false;
+            if (r) {
+                // At most two lazy credits; one entry per address.
+                std::array<BalanceDelta, 2> deltas;
+                size_t num_deltas = 0;
+                if (r->value_credit) {
+                    deltas[num_deltas++] =
+                        BalanceDelta{r->value_credit->to, r->value_credit->amount};
+                }
+                if (r->coinbase_fee) {
+                    if (num_deltas == 1 && deltas[0].address == run.env.coinbase) {
+                        deltas[0].amount += *r->coinbase_fee;
+                    } else {
+                        deltas[num_deltas++] = BalanceDelta{run.env.coinbase, *r->coinbase_fee};
+                    }
+                }
+                wrote_new = run.mv.record(v, r->writes, {deltas.data(), num_deltas}, reads);
+            } else {
+                wrote_new = run.mv.record_empty(v, reads);
+            }
             run.outcomes[v.txn_idx] = std::move(r);
             return run.scheduler.finish_execution(v, wrote_new);
         }

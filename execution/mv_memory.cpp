@@ -278,8 +278,8 @@ ByteView MvMemory::find_code(const Hash32& code_hash) noexcept {
     return impl_->base.read_code(code_hash);
 }
 
-bool MvMemory::record(Version v, const TxnWrites& writes, const Address& coinbase,
-                      const std::optional<U256>& coinbase_fee, ReadSet& reads) {
+bool MvMemory::record(Version v, const TxnWrites& writes, std::span<const BalanceDelta> deltas,
+                      ReadSet& reads) {
     Impl& m = *impl_;
     Impl::Txn& txn = m.txns[v.txn_idx];
     std::vector<Address> new_accounts;
@@ -328,16 +328,16 @@ bool MvMemory::record(Version v, const TxnWrites& writes, const Address& coinbas
             new_slots.push_back(key);
         }
     }
-    if (coinbase_fee) {
+    for (const BalanceDelta& d : deltas) {
         AccountEntry e;
         e.txn_idx = v.txn_idx;
         e.incarnation = v.incarnation;
         e.kind = EntryKind::kDelta;
-        e.info.balance = *coinbase_fee;
-        Impl::Shard& sh = m.shard_of(coinbase);
+        e.info.balance = d.amount;
+        Impl::Shard& sh = m.shard_of(d.address);
         const std::lock_guard lock(sh.mu);
-        upsert(sh.accounts[coinbase], e);
-        new_accounts.push_back(coinbase);
+        upsert(sh.accounts[d.address], e);
+        new_accounts.push_back(d.address);
     }
     std::sort(new_accounts.begin(), new_accounts.end());
     std::sort(new_slots.begin(), new_slots.end());
@@ -396,9 +396,7 @@ bool MvMemory::record(Version v, const TxnWrites& writes, const Address& coinbas
     return wrote_new;
 }
 
-bool MvMemory::record_empty(Version v, ReadSet& reads) {
-    return record(v, TxnWrites{}, Address{}, std::nullopt, reads);
-}
+bool MvMemory::record_empty(Version v, ReadSet& reads) { return record(v, TxnWrites{}, {}, reads); }
 
 void MvMemory::convert_writes_to_estimates(TxnIndex txn_idx) noexcept {
     Impl& m = *impl_;
@@ -437,6 +435,16 @@ bool MvMemory::validate_read_set(TxnIndex txn_idx, Location* conflict) noexcept 
         if (now.blocking || now.value != r.value) {
             if (conflict != nullptr) {
                 *conflict = Location{r.address, r.slot};
+            }
+            return false;
+        }
+    }
+    for (const ReadSet::CodeHashRead& r : txn.reads.code_hashes) {
+        const auto now = m.read_account(txn_idx, r.address);
+        const Hash32 h = now.value ? now.value->code_hash : kEmptyCodeHash;
+        if (now.blocking || h != r.value) {
+            if (conflict != nullptr) {
+                *conflict = Location{r.address, std::nullopt};
             }
             return false;
         }
@@ -490,6 +498,20 @@ bool MvReader::has_storage(const Address& addr) noexcept {
     }
     reads_.has_storage.push_back(ReadSet::HasStorageRead{addr, r.value});
     return r.value;
+}
+
+Hash32 MvReader::read_code_hash(const Address& addr) noexcept {
+    if (blocking_) {
+        return kEmptyCodeHash;
+    }
+    auto r = mv_.read_account(txn_idx_, addr);
+    if (r.blocking) {
+        blocking_ = r.blocking;
+        return kEmptyCodeHash;
+    }
+    const Hash32 h = r.value ? r.value->code_hash : kEmptyCodeHash;
+    reads_.code_hashes.push_back(ReadSet::CodeHashRead{addr, h});
+    return h;
 }
 
 ByteView MvReader::read_code(const Hash32& code_hash) noexcept { return mv_.find_code(code_hash); }

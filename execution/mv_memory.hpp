@@ -35,6 +35,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <unordered_map>
 #include <vector>
 
@@ -78,14 +79,27 @@ struct ReadSet {
         Address address;
         bool value = false;
     };
+    /// Only the code hash of the header was used (a lazily credited transfer's recipient).
+    struct CodeHashRead {
+        Address address;
+        Hash32 value;
+    };
     std::vector<AccountRead> accounts;
     std::vector<SlotRead> slots;
     std::vector<HasStorageRead> has_storage;
+    std::vector<CodeHashRead> code_hashes;
     void clear() noexcept {
         accounts.clear();
         slots.clear();
         has_storage.clear();
+        code_hashes.clear();
     }
+};
+
+/// A lazily applied balance credit (create if absent; EIP-161: an account left empty is gone).
+struct BalanceDelta {
+    Address address;
+    U256 amount;
 };
 
 /// Outcome of a resolved read: a value, or the lower transaction whose write is an ESTIMATE.
@@ -115,13 +129,14 @@ class MvMemory {
     [[nodiscard]] ByteView find_code(const Hash32& code_hash) noexcept;
 
     // --- writes ------------------------------------------------------------------------------
-    /// Publishes incarnation `v`'s write set (and deferred coinbase fee, if any) and read set,
+    /// Publishes incarnation `v`'s write set, balance deltas (at most one per address, none for
+    /// an address in `writes`) and read set,
     /// replacing the previous incarnation's. Returns true when it wrote a location the previous
     /// incarnation did not (the scheduler must then revalidate the higher transactions). `reads`
     /// is taken by swapping: it comes back holding the replaced read set (scratch to clear and
     /// reuse).
-    bool record(Version v, const TxnWrites& writes, const Address& coinbase,
-                const std::optional<U256>& coinbase_fee, ReadSet& reads);
+    bool record(Version v, const TxnWrites& writes, std::span<const BalanceDelta> deltas,
+                ReadSet& reads);
     /// Records an incarnation that produced no writes (invalid transaction); see record().
     bool record_empty(Version v, ReadSet& reads);
     /// Turns the last incarnation's writes into ESTIMATE markers (after a validation abort).
@@ -149,6 +164,7 @@ class MvReader final : public StateReader {
     [[nodiscard]] std::optional<AccountInfo> read_account(const Address& addr) noexcept override;
     [[nodiscard]] U256 read_storage(const Address& addr, const U256& key) noexcept override;
     [[nodiscard]] bool has_storage(const Address& addr) noexcept override;
+    [[nodiscard]] Hash32 read_code_hash(const Address& addr) noexcept override;
     [[nodiscard]] ByteView read_code(const Hash32& code_hash) noexcept override;
 
     [[nodiscard]] std::optional<TxnIndex> blocking() const noexcept { return blocking_; }

@@ -53,6 +53,14 @@ class StateReader {
     /// True if the account has at least one non-zero storage slot (EIP-7610 collision rule).
     [[nodiscard]] virtual bool has_storage(const Address& addr) noexcept = 0;
 
+    /// The account's code hash (kEmptyCodeHash when absent), for a caller that depends on nothing
+    /// else of the account. Block-STM validates such a read on the code hash alone, so balance
+    /// changes of the account by other transactions do not conflict with it.
+    [[nodiscard]] virtual Hash32 read_code_hash(const Address& addr) noexcept {
+        const std::optional<AccountInfo> a = read_account(addr);
+        return a ? a->code_hash : kEmptyCodeHash;
+    }
+
     /// The code whose keccak256 is `code_hash` (empty for kEmptyCodeHash or unknown hashes).
     /// Code is content addressed, so the view stays valid for the reader's whole lifetime.
     [[nodiscard]] virtual ByteView read_code(const Hash32& code_hash) noexcept = 0;

@@ -7,6 +7,7 @@
 #include "execution/host.hpp"
 #include "primitives/keccak.hpp"
 #include "primitives/rlp.hpp"
+#include "vm/precompiles.hpp"
 #include "vm/vm.hpp"
 
 namespace pel::exec {
@@ -222,8 +223,7 @@ Bloom logs_bloom(std::span<const Log> logs) noexcept {
 
 Result<TxnResult, TxnError> apply_transaction(StateReader& reader, vm::Vm& vm, const BlockEnv& env,
                                               const Transaction& txn, const Address& sender,
-                                              FrameTracer* tracer,
-                                              bool defer_coinbase_fee) noexcept {
+                                              FrameTracer* tracer, bool defer_credits) noexcept {
     PEL_TRY(const uint64_t intrinsic, check_stateless(txn, env));
     TxnState state(reader);
     PEL_TRY_VOID(check_sender(txn, state.find_account(sender)));
@@ -274,11 +274,25 @@ Result<TxnResult, TxnError> apply_transaction(StateReader& reader, vm::Vm& vm, c
     msg.input = txn.data;
     msg.value = txn.value;
     vm::ExecResult res;
+    std::optional<TxnResult::ValueCredit> value_credit;
     if (txn.to) {
         msg.recipient = *txn.to;
         msg.code_address = *txn.to;
         state.access_account(*txn.to);
-        res = host.call(msg);
+        if (defer_credits && txn.data.empty() && !txn.value.is_zero() && *txn.to != sender &&
+            !vm::is_precompile(*txn.to) && !state.is_loaded(*txn.to) &&
+            txn.value <= state.balance(sender) &&
+            reader.read_code_hash(*txn.to) == kEmptyCodeHash) {
+            // What Host::call does for a transfer into an account without code, minus reading the
+            // recipient: the credit is returned as a lazy delta (the recipient cannot end up
+            // empty).
+            state.sub_balance(sender, txn.value);
+            value_credit = TxnResult::ValueCredit{*txn.to, txn.value};
+            res.status = vm::Status::kSuccess;
+            res.gas_left = msg.gas;
+        } else {
+            res = host.call(msg);
+        }
     } else {
         const Address addr = create_address(sender, txn.nonce);
         res = host.create_at(msg, addr);
@@ -296,7 +310,7 @@ Result<TxnResult, TxnError> apply_transaction(StateReader& reader, vm::Vm& vm, c
     // EIP-1559: the priority part goes to the coinbase, the base fee is burned. The coinbase is
     // credited (and so touched) even when the tip is zero.
     const U256 fee = U256{gas_used} * (gas_price - env.base_fee);
-    const bool defer = defer_coinbase_fee && !state.is_loaded(env.coinbase);
+    const bool defer = defer_credits && !state.is_loaded(env.coinbase);
     if (!defer) {
         state.add_balance(env.coinbase, fee);
     }
@@ -316,6 +330,7 @@ Result<TxnResult, TxnError> apply_transaction(StateReader& reader, vm::Vm& vm, c
     if (defer) {
         out.coinbase_fee = fee;
     }
+    out.value_credit = value_credit;
     return out;
 }
 

@@ -83,10 +83,18 @@ struct TxnResult {
     Receipt receipt;
     TxnWrites writes;
     /// Set when the coinbase's fee credit was deferred (see apply_transaction's
-    /// `defer_coinbase_fee`): the amount to add to the coinbase's balance, with EIP-161 touch
+    /// `defer_credits`): the amount to add to the coinbase's balance, with EIP-161 touch
     /// semantics (create if absent, delete if empty afterwards). `writes` then has no coinbase
     /// record.
     std::optional<U256> coinbase_fee;
+    /// Set when a plain value transfer's credit to the recipient was deferred: add `amount`
+    /// (non-zero) to `to`'s balance, creating the account if absent. `writes` then has no record
+    /// of `to`. Applied before coinbase_fee (they commute).
+    struct ValueCredit {
+        Address to;
+        U256 amount;
+    };
+    std::optional<ValueCredit> value_credit;
 };
 
 inline constexpr uint64_t kTxGas = 21000;
@@ -125,13 +133,17 @@ inline constexpr uint64_t kMaxRefundQuotient = 5;                ///< EIP-3529
 /// state is produced then. `vm` is reused scratch (one per thread). Does not check the block's
 /// remaining gas; the block executor does. `tracer` (optional) observes the call frames.
 ///
-/// `defer_coinbase_fee` (Block-STM): when the transaction itself never accessed the coinbase's
-/// account, the fee credit is not applied but returned in TxnResult::coinbase_fee, so that the
-/// transactions of a block do not all read-modify-write the coinbase's balance. When the
-/// transaction did access the coinbase (sender, recipient, BALANCE, ...), the credit is applied as
-/// usual. Either way the post-state after applying the result is the same.
+/// `defer_credits` (Block-STM's lazy balance updates), so that transactions do not all
+/// read-modify-write the same balances:
+///  - when the transaction itself never accessed the coinbase's account, the fee credit is not
+///    applied but returned in TxnResult::coinbase_fee;
+///  - a plain value transfer (no data, non-zero value) to another account without code (and not
+///    a precompile) does not read the recipient's balance: the credit is returned in
+///    TxnResult::value_credit, and only the recipient's code hash is read (read_code_hash).
+/// Otherwise the credits are applied as usual. Either way the post-state after applying the
+/// result is the same.
 [[nodiscard]] Result<TxnResult, TxnError> apply_transaction(
     StateReader& reader, vm::Vm& vm, const BlockEnv& env, const Transaction& txn,
-    const Address& sender, FrameTracer* tracer = nullptr, bool defer_coinbase_fee = false) noexcept;
+    const Address& sender, FrameTracer* tracer = nullptr, bool defer_credits = false) noexcept;
 
 }  // namespace pel::exec

@@ -622,15 +622,17 @@ TEST(MvMemory, reads_resolve_lower_writes_estimates_and_deltas) {
     aw.info.balance = 50;
     aw.storage = {StorageWrite{U256{1}, U256{12}}};
     w1.accounts.push_back(aw);
-    EXPECT_TRUE(mv.record(Version{1, 0}, w1, cb, std::nullopt, scratch));
-    EXPECT_TRUE(mv.record(Version{2, 0}, TxnWrites{}, cb, U256{7}, scratch));
+    EXPECT_TRUE(mv.record(Version{1, 0}, w1, {}, scratch));
+    EXPECT_TRUE(
+        mv.record(Version{2, 0}, TxnWrites{}, std::vector<BalanceDelta>{{cb, U256{7}}}, scratch));
     EXPECT_EQ(mv.read_account(1, a).value->balance, U256{100});
     EXPECT_EQ(mv.read_account(2, a).value->balance, U256{50});
     EXPECT_EQ(mv.read_storage(2, a, U256{1}).value, U256{12});
     EXPECT_FALSE(mv.read_account(2, cb).value.has_value());
     EXPECT_EQ(mv.read_account(3, cb).value->balance, U256{7});
     // A zero delta on an absent account leaves it absent (EIP-161 touch).
-    EXPECT_FALSE(mv.record(Version{2, 1}, TxnWrites{}, cb, U256{}, scratch));
+    EXPECT_FALSE(
+        mv.record(Version{2, 1}, TxnWrites{}, std::vector<BalanceDelta>{{cb, U256{}}}, scratch));
     EXPECT_FALSE(mv.read_account(3, cb).value.has_value());
     // Aborted writes become ESTIMATEs: readers above see a dependency.
     mv.convert_writes_to_estimates(1);
@@ -639,7 +641,7 @@ TEST(MvMemory, reads_resolve_lower_writes_estimates_and_deltas) {
     EXPECT_FALSE(mv.read_account(1, a).blocking.has_value());
     // Re-execution without the slot write removes it.
     w1.accounts[0].storage.clear();
-    EXPECT_FALSE(mv.record(Version{1, 1}, w1, cb, std::nullopt, scratch));
+    EXPECT_FALSE(mv.record(Version{1, 1}, w1, {}, scratch));
     EXPECT_EQ(mv.read_storage(3, a, U256{1}).value, U256{11});
 }
 
@@ -656,7 +658,7 @@ TEST(MvMemory, deleted_account_clears_storage_above_it) {
     d.address = a;
     d.deleted = true;
     w.accounts.push_back(d);
-    EXPECT_TRUE(mv.record(Version{1, 0}, w, Address{}, std::nullopt, scratch));
+    EXPECT_TRUE(mv.record(Version{1, 0}, w, {}, scratch));
     EXPECT_EQ(mv.read_storage(1, a, U256{1}).value, U256{11});
     EXPECT_EQ(mv.read_storage(2, a, U256{1}).value, U256{});
     EXPECT_TRUE(mv.has_storage(1, a).value);
@@ -704,6 +706,42 @@ TEST(BlockStm, state_view_base_and_state_diff_commit_match_mem_state) {
         root = (*store)->commit(bn, to_state_diff(got->diff));
         ASSERT_TRUE(root.has_value()) << root.error().message;
         EXPECT_EQ(*root, w.state.state_root()) << "block " << bn;
+    }
+}
+
+TEST(BlockStm, lazy_value_credits_to_a_hot_recipient_match_sequential) {
+    // Plain transfers from distinct senders into one recipient (absent, an empty account, the
+    // coinbase) are lazy deltas; a contract reads the recipient's and the coinbase's balances
+    // half-way and at the end, which must resolve every delta below it.
+    World w = make_world(64);
+    for (const Address& hot : {numbered(0xf1, 1), w.empties[1], numbered(0xcb, 0)}) {
+        Block b;
+        b.env = test_env(numbered(0xcb, 0));
+        for (uint64_t i = 0; i < 60; ++i) {
+            b.txns.push_back(transfer_txn(hot, 0, 1 + i, i % 3));
+            b.senders.push_back(w.eoas[i]);
+            if (i == 30 || i == 59) {
+                Transaction r = transfer_txn(w.reader, 0, 0, 1);
+                r.gas_limit = 100'000;
+                r.data = word(hot);
+                b.txns.push_back(r);
+                b.senders.push_back(w.eoas[i == 30 ? 60 : 61]);
+            }
+        }
+        MemStateConcurrentReader base(w.state);
+        SequentialExecutor seq;
+        const auto want = seq.execute(b.env, b.txns, b.senders, base);
+        ASSERT_TRUE(want.has_value());
+        for (const size_t t : kThreadCounts) {
+            for (const bool fallback : {false, true}) {
+                ParallelExecutor par(ParallelOptions{t, fallback, 16});
+                const auto got = par.execute(b.env, b.txns, b.senders, base);
+                expect_same(want, got, "hot recipient " + hot.to_hex());
+                ASSERT_TRUE(got.has_value());
+                EXPECT_NE(got->stats.fallback,
+                          "sequential (dependent block detected before execution)");
+            }
+        }
     }
 }
 

@@ -535,7 +535,13 @@ Result<Hash32> StateStoreImpl::commit(uint64_t block_num, const StateDiff& diff)
     // 5. Cache: the new values from the new version on; then publish the head.
     const uint64_t next = version_ + 1;
     keep_storage_tries(items, next);
-    for (const Item& it : items) {
+    // The cache is thread safe and every key belongs to one item, so the updates can fan out.
+    // They must all land before the head is published (readers of the old view ignore them: their
+    // tags are newer than its version). An allocation failure here cannot be undone (the batch is
+    // durable), so it is fatal.
+    std::atomic<bool> cache_failed{false};
+    for_each_index(items.size(), options_.parallel, cache_failed, [&](size_t i) {
+        const Item& it = items[i];
         if (it.diff->deleted) {
             shared_->accounts.update(it.addr, std::nullopt, next, kAccountCharge);
         } else if (!it.unchanged) {
@@ -544,7 +550,8 @@ Result<Hash32> StateStoreImpl::commit(uint64_t block_num, const StateDiff& diff)
         for (const auto& [slot, v] : it.slot_changes) {
             shared_->slots.update(SlotKey{it.addr, slot}, v, next, kSlotCharge);
         }
-    }
+    });
+    PEL_ASSERT(!cache_failed.load(), "state: allocation failure while updating the cache");
     version_ = next;
     head_ = new_head;
     shared_->head_version.store(next, std::memory_order_release);

@@ -167,22 +167,28 @@ class BlockOverlay {
         }
     }
 
-    void merge_fee(const Address& coinbase, const U256& fee) {
-        const std::optional<AccountInfo> before = read_account(coinbase);
+    /// A lazy credit (coinbase fee, plain-transfer value): create if absent, EIP-161 touch.
+    void merge_fee(const Address& addr, const U256& fee) {
+        auto it = accounts_.find(addr);
+        std::optional<AccountInfo> before;
+        if (it == accounts_.end()) {
+            before = base_.read_account(addr);
+        } else if (!it->second.deleted) {
+            before = it->second.info;
+        }
         const std::optional<AccountInfo> now = apply_fee(before, fee);
         if (now == before) {
             return;  // a zero credit to a live account (or to none) changes nothing
         }
-        auto it = accounts_.find(coinbase);
+        if (it == accounts_.end()) {
+            it = accounts_.try_emplace(addr).first;
+        }
+        Acc& a = it->second;
         if (!now) {
-            if (it != accounts_.end() || base_.read_account(coinbase)) {
-                Acc& a = accounts_[coinbase];
-                a = Acc{};
-                a.deleted = true;
-            }
+            a = Acc{};
+            a.deleted = true;
             return;
         }
-        Acc& a = accounts_[coinbase];
         if (a.deleted) {
             a.code = Bytes{};
             a.storage.clear();

@@ -18,7 +18,10 @@ namespace pel::state {
 
 namespace {
 
+// An empty view may carry a null data pointer; LevelDB's Slice::compare/starts_with pass it to
+// memcmp, which must never see null, so empty views map to the empty Slice ("").
 leveldb::Slice slice(ByteView v) {
+    if (v.empty()) return {};
     return {reinterpret_cast<const char*>(v.data()), v.size()};  // NOLINT
 }
 

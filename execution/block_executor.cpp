@@ -199,13 +199,23 @@ class BlockOverlay {
     }
 
     void merge(const TxnResult& r, const Address& coinbase) {
+        merge(r, coinbase, [](const Address&) { return true; });
+    }
+
+    /// Folds the changes of `r` to the addresses `keep` accepts. Changes to one address are
+    /// independent of every other address's, so overlays over disjoint address sets can be built
+    /// concurrently (each fed every transaction in order) and their diffs merged.
+    template <class Keep>
+    void merge(const TxnResult& r, const Address& coinbase, const Keep& keep) {
         for (const AccountWrite& w : r.writes.accounts) {
-            merge(w);
+            if (keep(w.address)) {
+                merge(w);
+            }
         }
-        if (r.value_credit) {
+        if (r.value_credit && keep(r.value_credit->to)) {
             merge_fee(r.value_credit->to, r.value_credit->amount);
         }
-        if (r.coinbase_fee) {
+        if (r.coinbase_fee && keep(coinbase)) {
             merge_fee(coinbase, *r.coinbase_fee);
         }
     }
@@ -316,6 +326,39 @@ class OverlayReader final : public StateReader {
   private:
     BlockOverlay& o_;
 };
+
+/// The fold partition of an address (of `parts`); any fixed function of the address will do.
+size_t fold_part(const Address& a, size_t parts) noexcept {
+    return (std::hash<Address>{}(a) >> 8) % parts;
+}
+
+/// Merges diffs over disjoint address sets, each sorted by address, into one sorted diff.
+TxnWrites merge_diffs(std::vector<TxnWrites>& diffs) {
+    if (diffs.size() == 1) {
+        return std::move(diffs[0]);
+    }
+    size_t total = 0;
+    for (const TxnWrites& d : diffs) {
+        total += d.accounts.size();
+    }
+    TxnWrites out;
+    out.accounts.reserve(total);
+    std::vector<size_t> pos(diffs.size(), 0);
+    for (;;) {
+        size_t best = diffs.size();
+        for (size_t p = 0; p < diffs.size(); ++p) {
+            if (pos[p] < diffs[p].accounts.size() &&
+                (best == diffs.size() ||
+                 diffs[p].accounts[pos[p]].address < diffs[best].accounts[pos[best]].address)) {
+                best = p;
+            }
+        }
+        if (best == diffs.size()) {
+            return out;
+        }
+        out.accounts.push_back(std::move(diffs[best].accounts[pos[best]++]));
+    }
+}
 
 using Outcome = std::optional<Result<TxnResult, TxnError>>;
 
@@ -442,7 +485,8 @@ struct ParallelExecutor::Impl {
     ///
     /// Thread safety / Invariants: `mv` and `scheduler` synchronise themselves. outcomes[i] is
     /// written only by the thread executing transaction i's current incarnation, which the
-    /// scheduler makes exclusive; it is read after run_workers() joined every worker. stats[id]
+    /// scheduler makes exclusive; it is read after run_workers() joined every worker (by the fold
+    /// threads concurrently, read only, each then releasing its own part of `mv`). stats[id]
     /// belongs to worker `id`. The counters and flags are atomics; `fell_back` and `failed` only
     /// ever go from false to true.
     struct Run {
@@ -564,6 +608,32 @@ struct ParallelExecutor::Impl {
         }
     }
 
+    /// The diff of outcomes [0, end) (all present and valid), folded on `threads` threads: each
+    /// folds, in transaction order, the changes to the addresses of its partition into its own
+    /// overlay; the sorted partial diffs are merged by address. Each thread then frees its share
+    /// of the MvMemory, which nothing reads any more once the workers have finished.
+    static TxnWrites fold_parallel(Run& run, size_t end, ConcurrentStateReader& base,
+                                   size_t threads) {
+        std::vector<TxnWrites> diffs(threads);
+        const auto body = [&](size_t part) noexcept {
+            BlockOverlay overlay(base);
+            const auto keep = [&](const Address& a) {
+                return threads == 1 || fold_part(a, threads) == part;
+            };
+            for (size_t i = 0; i < end; ++i) {
+                overlay.merge(**run.outcomes[i], run.env.coinbase, keep);
+            }
+            diffs[part] = overlay.diff();
+            run.mv.release(part, threads);
+        };
+        if (threads == 1) {
+            body(0);
+        } else {
+            run_workers(threads, body);
+        }
+        return merge_diffs(diffs);
+    }
+
     ParallelOptions options;
     std::vector<std::unique_ptr<vm::Vm>> vms;
 };
@@ -611,6 +681,7 @@ Result<BlockOutput, BlockError> ParallelExecutor::execute(const BlockEnv& env,
         stats.dependency_waits += ws.dependency_waits;
     }
     BlockOverlay overlay(base);
+    std::optional<TxnWrites> folded;  // the diff, when the parallel fold built it
     if (run.fell_back.load()) {
         // Keep the longest prefix whose last incarnations executed and still validate (every
         // lower transaction is final by then, so the check is exact), then go on in order.
@@ -640,17 +711,18 @@ Result<BlockOutput, BlockError> ParallelExecutor::execute(const BlockEnv& env,
             run_sequential(overlay, *m.vms[0], env, txns, senders, prefix, run.outcomes, stats);
         }
     } else {
-        for (size_t i = 0; i < run.outcomes.size(); ++i) {
-            const Outcome& o = run.outcomes[i];
+        size_t end = 0;  // the valid prefix: the block ends at its first invalid transaction
+        for (; end < run.outcomes.size(); ++end) {
+            const Outcome& o = run.outcomes[end];
             // A transaction left suspended or aborted would leave a stale outcome here.
             PEL_ASSERT(
-                o.has_value() && run.scheduler.is_executed(static_cast<TxnIndex>(i), nullptr),
+                o.has_value() && run.scheduler.is_executed(static_cast<TxnIndex>(end), nullptr),
                 "Block-STM finished with an unexecuted transaction");
             if (!*o) {
                 break;
             }
-            overlay.merge(**o, env.coinbase);
         }
+        folded = Impl::fold_parallel(run, end, base, m.options.threads);
     }
     stats.re_executions = stats.executions > txns.size() ? stats.executions - txns.size() : 0;
 
@@ -678,7 +750,7 @@ Result<BlockOutput, BlockError> ParallelExecutor::execute(const BlockEnv& env,
 
     // Truncate outcomes after a fallback's invalid transaction are absent; assemble stops first.
     PEL_TRY(BlockOutput out, assemble(env, txns, run.outcomes));
-    out.diff = overlay.diff();
+    out.diff = folded ? std::move(*folded) : overlay.diff();
     const Clock::time_point t3 = Clock::now();
     run_ptr.reset();
     const Clock::time_point t4 = Clock::now();

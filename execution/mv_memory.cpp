@@ -461,6 +461,24 @@ bool MvMemory::validate_read_set(TxnIndex txn_idx, Location* conflict) noexcept 
     return true;
 }
 
+void MvMemory::release(size_t part, size_t parts) noexcept {
+    Impl& m = *impl_;
+    for (size_t i = part; i < m.shards.size(); i += parts) {
+        Impl::Shard& sh = m.shards[i];
+        const std::lock_guard lock(sh.mu);
+        decltype(sh.accounts)().swap(sh.accounts);
+        decltype(sh.slots)().swap(sh.slots);
+    }
+    const size_t n = m.txns.size();
+    for (size_t i = n * part / parts; i < n * (part + 1) / parts; ++i) {
+        Impl::Txn& txn = m.txns[i];
+        const std::lock_guard lock(txn.read_mu);
+        txn.reads = ReadSet{};
+        txn.written_accounts = std::vector<Address>{};
+        txn.written_slots = std::vector<SlotKey>{};
+    }
+}
+
 std::optional<AccountInfo> MvReader::read_account(const Address& addr) noexcept {
     if (blocking_) {
         return std::nullopt;

@@ -26,6 +26,8 @@
 //    to execute or abort a given transaction. The per-transaction write and read sets are owned
 //    by that thread; the read set is additionally guarded by a per-transaction mutex because a
 //    validator of an older incarnation may still be reading it.
+//  - release() ends the MvMemory's use: it runs only after every other call has returned (and
+//    none follows), each part of the shards and transactions on at most one thread.
 //  - Code is content addressed: deployed code is kept by hash until the MvMemory is destroyed, so
 //    views returned by find_code() stay valid for the whole block.
 #pragma once
@@ -145,6 +147,11 @@ class MvMemory {
     /// Re-resolves txn_idx's last read set. Returns false (and the first location that changed in
     /// `conflict`, when given) if a value differs or a read now meets an ESTIMATE.
     [[nodiscard]] bool validate_read_set(TxnIndex txn_idx, Location* conflict) noexcept;
+
+    /// Frees part `part` of `parts` of the versions, write sets and read sets (every part freed
+    /// leaves an MvMemory that must only be destroyed). Only once no other method is running or
+    /// will run; distinct parts may be released concurrently.
+    void release(size_t part, size_t parts) noexcept;
 
   private:
     struct Impl;

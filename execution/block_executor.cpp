@@ -140,6 +140,9 @@ class BlockOverlay {
   public:
     explicit BlockOverlay(StateReader& base) : base_(base) {}
 
+    /// Room for `accounts` accounts without rehashing.
+    void reserve(size_t accounts) { accounts_.reserve(accounts); }
+
     void merge(const AccountWrite& w) {
         Acc& a = accounts_[w.address];
         if (w.deleted) {
@@ -617,6 +620,8 @@ struct ParallelExecutor::Impl {
         std::vector<TxnWrites> diffs(threads);
         const auto body = [&](size_t part) noexcept {
             BlockOverlay overlay(base);
+            // About two accounts per transaction (sender, recipient) split over the parts.
+            overlay.reserve(2 * end / threads + 16);
             const auto keep = [&](const Address& a) {
                 return threads == 1 || fold_part(a, threads) == part;
             };

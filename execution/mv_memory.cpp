@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <memory_resource>
 #include <utility>
 
 #include "primitives/assert.hpp"
@@ -58,7 +59,7 @@ struct SlotKeyHash {
 
 /// Chains are short (one entry per writing transaction); a sorted vector beats a tree here.
 template <class Entry>
-Entry* find_entry(std::vector<Entry>& chain, TxnIndex txn_idx) noexcept {
+Entry* find_entry(std::pmr::vector<Entry>& chain, TxnIndex txn_idx) noexcept {
     auto it = std::lower_bound(chain.begin(), chain.end(), txn_idx,
                                [](const Entry& e, TxnIndex t) { return e.txn_idx < t; });
     return it != chain.end() && it->txn_idx == txn_idx ? &*it : nullptr;
@@ -66,14 +67,14 @@ Entry* find_entry(std::vector<Entry>& chain, TxnIndex txn_idx) noexcept {
 
 /// Reverse iterator at the highest entry below `txn_idx` (chains are sorted by txn_idx).
 template <class Entry>
-auto below(const std::vector<Entry>& chain, TxnIndex txn_idx) noexcept {
+auto below(const std::pmr::vector<Entry>& chain, TxnIndex txn_idx) noexcept {
     const auto it = std::lower_bound(chain.begin(), chain.end(), txn_idx,
                                      [](const Entry& e, TxnIndex t) { return e.txn_idx < t; });
     return std::make_reverse_iterator(it);
 }
 
 template <class Entry>
-void upsert(std::vector<Entry>& chain, const Entry& e) {
+void upsert(std::pmr::vector<Entry>& chain, const Entry& e) {
     auto it = std::lower_bound(chain.begin(), chain.end(), e.txn_idx,
                                [](const Entry& x, TxnIndex t) { return x.txn_idx < t; });
     if (it != chain.end() && it->txn_idx == e.txn_idx) {
@@ -84,7 +85,7 @@ void upsert(std::vector<Entry>& chain, const Entry& e) {
 }
 
 template <class Entry>
-void erase_entry(std::vector<Entry>& chain, TxnIndex txn_idx) noexcept {
+void erase_entry(std::pmr::vector<Entry>& chain, TxnIndex txn_idx) noexcept {
     auto it = std::lower_bound(chain.begin(), chain.end(), txn_idx,
                                [](const Entry& x, TxnIndex t) { return x.txn_idx < t; });
     if (it != chain.end() && it->txn_idx == txn_idx) {
@@ -105,10 +106,14 @@ std::optional<AccountInfo> apply_delta(std::optional<AccountInfo> acc, const U25
 }  // namespace
 
 struct MvMemory::Impl {
+    /// The maps, their nodes and the version chains are allocated from the shard's monotonic
+    /// arena (under `mu`, like every other access): a block's versions are freed in a few large
+    /// blocks rather than one by one. Declared first, the arena outlives the maps.
     struct alignas(64) Shard {
         std::mutex mu;
-        std::unordered_map<Address, std::vector<AccountEntry>> accounts;
-        std::unordered_map<SlotKey, std::vector<SlotEntry>, SlotKeyHash> slots;
+        std::pmr::monotonic_buffer_resource arena;
+        std::pmr::unordered_map<Address, std::pmr::vector<AccountEntry>> accounts{&arena};
+        std::pmr::unordered_map<SlotKey, std::pmr::vector<SlotEntry>, SlotKeyHash> slots{&arena};
     };
     struct Txn {
         std::mutex read_mu;  ///< guards `reads` (validators of an old incarnation may read it)
@@ -466,8 +471,9 @@ void MvMemory::release(size_t part, size_t parts) noexcept {
     for (size_t i = part; i < m.shards.size(); i += parts) {
         Impl::Shard& sh = m.shards[i];
         const std::lock_guard lock(sh.mu);
-        decltype(sh.accounts)().swap(sh.accounts);
-        decltype(sh.slots)().swap(sh.slots);
+        // The arena frees the memory when the MvMemory is destroyed; this only drops the entries.
+        sh.accounts.clear();
+        sh.slots.clear();
     }
     const size_t n = m.txns.size();
     for (size_t i = n * part / parts; i < n * (part + 1) / parts; ++i) {

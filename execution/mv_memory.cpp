@@ -134,7 +134,10 @@ struct MvMemory::Impl {
     Shard& shard_of(const Address& a) noexcept { return shards[std::hash<Address>{}(a) % kShards]; }
     Shard& shard_of(const SlotKey& k) noexcept { return shards[SlotKeyHash{}(k) % kShards]; }
 
-    Resolved<std::optional<AccountInfo>> read_account(TxnIndex t, const Address& addr) noexcept {
+    /// With `base_known`, a read that resolves to the base state reports from_base and leaves
+    /// the value unset (the caller has it already).
+    Resolved<std::optional<AccountInfo>> read_account(TxnIndex t, const Address& addr,
+                                                      bool base_known = false) noexcept {
         Resolved<std::optional<AccountInfo>> out;
         U256 delta;
         bool has_delta = false;
@@ -161,6 +164,12 @@ struct MvMemory::Impl {
                     }
                     break;
                 }
+            }
+        }
+        if (!found_write && !has_delta) {
+            out.from_base = true;
+            if (base_known) {
+                return out;
             }
         }
         if (!found_write) {
@@ -199,7 +208,8 @@ struct MvMemory::Impl {
         return out;
     }
 
-    Resolved<U256> read_storage(TxnIndex t, const Address& addr, const U256& slot) noexcept {
+    Resolved<U256> read_storage(TxnIndex t, const Address& addr, const U256& slot,
+                                bool base_known = false) noexcept {
         Resolved<U256> out;
         std::optional<TxnIndex> writer;
         {
@@ -228,7 +238,10 @@ struct MvMemory::Impl {
         if (cleared.value) {
             out.value = U256{};
         } else if (!writer) {
-            out.value = base.read_storage(addr, slot);
+            out.from_base = true;
+            if (!base_known) {
+                out.value = base.read_storage(addr, slot);
+            }
         }
         return out;
     }
@@ -427,8 +440,8 @@ bool MvMemory::validate_read_set(TxnIndex txn_idx, Location* conflict) noexcept 
     Impl::Txn& txn = m.txns[txn_idx];
     const std::lock_guard lock(txn.read_mu);
     for (const ReadSet::AccountRead& r : txn.reads.accounts) {
-        const auto now = m.read_account(txn_idx, r.address);
-        if (now.blocking || now.value != r.value) {
+        const auto now = m.read_account(txn_idx, r.address, r.from_base);
+        if (now.blocking || (!(now.from_base && r.from_base) && now.value != r.value)) {
             if (conflict != nullptr) {
                 *conflict = Location{r.address, std::nullopt};
             }
@@ -436,8 +449,8 @@ bool MvMemory::validate_read_set(TxnIndex txn_idx, Location* conflict) noexcept 
         }
     }
     for (const ReadSet::SlotRead& r : txn.reads.slots) {
-        const auto now = m.read_storage(txn_idx, r.address, r.slot);
-        if (now.blocking || now.value != r.value) {
+        const auto now = m.read_storage(txn_idx, r.address, r.slot, r.from_base);
+        if (now.blocking || (!(now.from_base && r.from_base) && now.value != r.value)) {
             if (conflict != nullptr) {
                 *conflict = Location{r.address, r.slot};
             }
@@ -445,9 +458,9 @@ bool MvMemory::validate_read_set(TxnIndex txn_idx, Location* conflict) noexcept 
         }
     }
     for (const ReadSet::CodeHashRead& r : txn.reads.code_hashes) {
-        const auto now = m.read_account(txn_idx, r.address);
+        const auto now = m.read_account(txn_idx, r.address, r.from_base);
         const Hash32 h = now.value ? now.value->code_hash : kEmptyCodeHash;
-        if (now.blocking || h != r.value) {
+        if (now.blocking || (!(now.from_base && r.from_base) && h != r.value)) {
             if (conflict != nullptr) {
                 *conflict = Location{r.address, std::nullopt};
             }
@@ -494,7 +507,7 @@ std::optional<AccountInfo> MvReader::read_account(const Address& addr) noexcept 
         blocking_ = r.blocking;
         return std::nullopt;
     }
-    reads_.accounts.push_back(ReadSet::AccountRead{addr, r.value});
+    reads_.accounts.push_back(ReadSet::AccountRead{addr, r.value, r.from_base});
     return r.value;
 }
 
@@ -507,7 +520,7 @@ U256 MvReader::read_storage(const Address& addr, const U256& key) noexcept {
         blocking_ = r.blocking;
         return U256{};
     }
-    reads_.slots.push_back(ReadSet::SlotRead{addr, key, r.value});
+    reads_.slots.push_back(ReadSet::SlotRead{addr, key, r.value, r.from_base});
     return r.value;
 }
 
@@ -534,7 +547,7 @@ Hash32 MvReader::read_code_hash(const Address& addr) noexcept {
         return kEmptyCodeHash;
     }
     const Hash32 h = r.value ? r.value->code_hash : kEmptyCodeHash;
-    reads_.code_hashes.push_back(ReadSet::CodeHashRead{addr, h});
+    reads_.code_hashes.push_back(ReadSet::CodeHashRead{addr, h, r.from_base});
     return h;
 }
 

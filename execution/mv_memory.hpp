@@ -68,14 +68,19 @@ struct Location {
 
 /// What a transaction read, by value. Validation re-resolves each read and compares.
 struct ReadSet {
+    // `from_base`: the value was the base state's (no version below the reader); validation
+    // then accepts a read that still resolves to the base state without reading it again (the
+    // base state does not change during the block).
     struct AccountRead {
         Address address;
         std::optional<AccountInfo> value;
+        bool from_base = false;
     };
     struct SlotRead {
         Address address;
         U256 slot;
         U256 value;
+        bool from_base = false;
     };
     struct HasStorageRead {
         Address address;
@@ -85,6 +90,7 @@ struct ReadSet {
     struct CodeHashRead {
         Address address;
         Hash32 value;
+        bool from_base = false;
     };
     std::vector<AccountRead> accounts;
     std::vector<SlotRead> slots;
@@ -109,6 +115,7 @@ template <class T>
 struct Resolved {
     std::optional<TxnIndex> blocking;  ///< set: the read must wait for this transaction
     T value{};
+    bool from_base = false;  ///< no version below the reader: `value` is the base state's
 };
 
 class MvMemory {

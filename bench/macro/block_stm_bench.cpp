@@ -249,9 +249,10 @@ bool run(const Config& cfg, Workload& w) {
         const double p = median(ms);
         std::printf(
             "%-10s %6zu txns  parallel x%-2zu %9.2f ms  speedup %.2fx  (re-executions %llu, "
-            "aborts %llu, dependency waits %llu, fallback %s)\n",
+            "validations %llu, aborts %llu, dependency waits %llu, fallback %s)\n",
             w.name.c_str(), w.txns.size(), threads, p, s / p,
             static_cast<unsigned long long>(stats.re_executions),
+            static_cast<unsigned long long>(stats.validations),
             static_cast<unsigned long long>(stats.aborts),
             static_cast<unsigned long long>(stats.dependency_waits),
             stats.fallback.empty() ? "none" : stats.fallback.c_str());

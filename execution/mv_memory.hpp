@@ -17,7 +17,9 @@
 //  - Every public method may be called from any number of threads at once. Locations are spread
 //    over kShards shards, each a hash map of location -> version chain under its own mutex; a
 //    lookup locks exactly one shard (a slot read that must check clearing locks two, one after
-//    the other, never nested). No lock is held while executing EVM code.
+//    the other, never nested). No lock is held while executing EVM code. A shard's maps and
+//    chains allocate from the shard's own monotonic arena (not thread safe), so only under its
+//    mutex; the arena's memory is returned when the MvMemory is destroyed.
 //  - A chain holds at most one entry per transaction, sorted by txn_idx. An entry is a value
 //    written by incarnation `incarnation` of txn_idx, or an ESTIMATE left by an aborted incarnation
 //    (a read that meets it reports a dependency on txn_idx instead of a value).
@@ -155,9 +157,10 @@ class MvMemory {
     /// `conflict`, when given) if a value differs or a read now meets an ESTIMATE.
     [[nodiscard]] bool validate_read_set(TxnIndex txn_idx, Location* conflict) noexcept;
 
-    /// Frees part `part` of `parts` of the versions, write sets and read sets (every part freed
-    /// leaves an MvMemory that must only be destroyed). Only once no other method is running or
-    /// will run; distinct parts may be released concurrently.
+    /// Drops part `part` of `parts` of the versions (their memory goes with the shard arenas at
+    /// destruction) and frees that part's write and read sets; every part released leaves an
+    /// MvMemory that must only be destroyed. Only once no other method is running or will run;
+    /// distinct parts may be released concurrently.
     void release(size_t part, size_t parts) noexcept;
 
   private:

@@ -481,7 +481,7 @@ struct ParallelExecutor::Impl {
         uint64_t aborts = 0;
         uint64_t dependency_waits = 0;
         std::vector<Location> conflicts;
-        ReadSet reads;  ///< scratch, recycled through MvMemory::record
+        ReadSet reads;  ///< scratch: cleared per execution, copied by MvMemory::record
     };
 
     /// One block's run, shared by the workers.

@@ -297,7 +297,7 @@ ByteView MvMemory::find_code(const Hash32& code_hash) noexcept {
 }
 
 bool MvMemory::record(Version v, const TxnWrites& writes, std::span<const BalanceDelta> deltas,
-                      ReadSet& reads) {
+                      const ReadSet& reads) {
     Impl& m = *impl_;
     Impl::Txn& txn = m.txns[v.txn_idx];
     std::vector<Address> new_accounts;
@@ -407,14 +407,20 @@ bool MvMemory::record(Version v, const TxnWrites& writes, std::span<const Balanc
     txn.written_accounts = std::move(new_accounts);
     txn.written_slots = std::move(new_slots);
     {
-        // Swap, so the caller gets the previous read set's buffers back for its next execution.
+        // Copied: exact-size buffers here (reused by later incarnations), while the caller's
+        // scratch keeps its grown capacity (no reallocation as the next execution reads).
         const std::lock_guard lock(txn.read_mu);
-        std::swap(txn.reads, reads);
+        txn.reads.accounts.assign(reads.accounts.begin(), reads.accounts.end());
+        txn.reads.slots.assign(reads.slots.begin(), reads.slots.end());
+        txn.reads.has_storage.assign(reads.has_storage.begin(), reads.has_storage.end());
+        txn.reads.code_hashes.assign(reads.code_hashes.begin(), reads.code_hashes.end());
     }
     return wrote_new;
 }
 
-bool MvMemory::record_empty(Version v, ReadSet& reads) { return record(v, TxnWrites{}, {}, reads); }
+bool MvMemory::record_empty(Version v, const ReadSet& reads) {
+    return record(v, TxnWrites{}, {}, reads);
+}
 
 void MvMemory::convert_writes_to_estimates(TxnIndex txn_idx) noexcept {
     Impl& m = *impl_;

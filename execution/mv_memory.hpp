@@ -144,12 +144,12 @@ class MvMemory {
     /// an address in `writes`) and read set,
     /// replacing the previous incarnation's. Returns true when it wrote a location the previous
     /// incarnation did not (the scheduler must then revalidate the higher transactions). `reads`
-    /// is taken by swapping: it comes back holding the replaced read set (scratch to clear and
-    /// reuse).
+    /// is copied (into the transaction's previous buffers), so the caller's scratch keeps its
+    /// capacity from one execution to the next.
     bool record(Version v, const TxnWrites& writes, std::span<const BalanceDelta> deltas,
-                ReadSet& reads);
+                const ReadSet& reads);
     /// Records an incarnation that produced no writes (invalid transaction); see record().
-    bool record_empty(Version v, ReadSet& reads);
+    bool record_empty(Version v, const ReadSet& reads);
     /// Turns the last incarnation's writes into ESTIMATE markers (after a validation abort).
     void convert_writes_to_estimates(TxnIndex txn_idx) noexcept;
 

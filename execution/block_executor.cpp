@@ -510,13 +510,13 @@ struct ParallelExecutor::Impl {
             : env(e),
               txns(t),
               senders(s),
-              mv(base, t.size()),
+              mv(base, t.size(), threads),
               scheduler(t.size()),
               outcomes(t.size()),
               stats(threads) {}
     };
 
-    Scheduler::Task try_execute(Run& run, Version v, vm::Vm& vm, WorkerStats& ws) {
+    Scheduler::Task try_execute(Run& run, Version v, vm::Vm& vm, WorkerStats& ws, size_t worker) {
         for (;;) {
             ReadSet& reads = ws.reads;
             reads.clear();
@@ -555,9 +555,9 @@ struct ParallelExecutor::Impl {
                         deltas[num_deltas++] = BalanceDelta{run.env.coinbase, *r->coinbase_fee};
                     }
                 }
-                wrote_new = run.mv.record(v, r->writes, {deltas.data(), num_deltas}, reads);
+                wrote_new = run.mv.record(v, r->writes, {deltas.data(), num_deltas}, reads, worker);
             } else {
-                wrote_new = run.mv.record_empty(v, reads);
+                wrote_new = run.mv.record_empty(v, reads, worker);
             }
             run.outcomes[v.txn_idx] = std::move(r);
             return run.scheduler.finish_execution(v, wrote_new);
@@ -594,7 +594,7 @@ struct ParallelExecutor::Impl {
             Scheduler::Task task;
             while (!run.scheduler.done()) {
                 if (task.kind == Scheduler::TaskKind::kExecute) {
-                    task = try_execute(run, task.version, vm, ws);
+                    task = try_execute(run, task.version, vm, ws, id);
                 } else if (task.kind == Scheduler::TaskKind::kValidate) {
                     task = validate(run, task.version, ws);
                 } else {

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <functional>
 #include <memory_resource>
+#include <span>
+#include <type_traits>
 #include <utility>
 
 #include "primitives/assert.hpp"
@@ -115,14 +117,35 @@ struct MvMemory::Impl {
         std::pmr::unordered_map<Address, std::pmr::vector<AccountEntry>> accounts{&arena};
         std::pmr::unordered_map<SlotKey, std::pmr::vector<SlotEntry>, SlotKeyHash> slots{&arena};
     };
+    /// The last incarnation's read and write sets, as arrays in the arena of the worker that
+    /// recorded it (a later incarnation copies its sets to its own worker's arena and repoints;
+    /// nothing is freed before the MvMemory is destroyed).
     struct Txn {
-        std::mutex read_mu;  ///< guards `reads` (validators of an old incarnation may read it)
-        ReadSet reads;
-        std::vector<Address> written_accounts;  ///< sorted; owned by the executing thread
-        std::vector<SlotKey> written_slots;     ///< sorted; owned by the executing thread
+        std::mutex read_mu;  ///< guards the read spans (validators of an old incarnation read them)
+        std::span<const ReadSet::AccountRead> read_accounts;
+        std::span<const ReadSet::SlotRead> read_slots;
+        std::span<const ReadSet::HasStorageRead> read_has_storage;
+        std::span<const ReadSet::CodeHashRead> read_code_hashes;
+        std::span<const Address> written_accounts;  ///< sorted; owned by the executing thread
+        std::span<const SlotKey> written_slots;     ///< sorted; owned by the executing thread
     };
 
-    Impl(ConcurrentStateReader& b, size_t n) : base(b), shards(kShards), txns(n) {
+    /// A copy of `src` in `arena` (trivial element types: the arena's release frees them).
+    template <class T>
+    static std::span<const T> stash(std::pmr::memory_resource& arena, std::span<const T> src) {
+        static_assert(std::is_trivially_copyable_v<T> && std::is_trivially_destructible_v<T>);
+        if (src.empty()) {
+            return {};
+        }
+        T* p = static_cast<T*>(arena.allocate(src.size_bytes(), alignof(T)));
+        std::uninitialized_copy(src.begin(), src.end(), p);
+        return {p, src.size()};
+    }
+
+    Impl(ConcurrentStateReader& b, size_t n, size_t workers) : base(b), shards(kShards), txns(n) {
+        for (size_t i = 0; i < std::max<size_t>(workers, 1); ++i) {
+            arenas.push_back(std::make_unique<std::pmr::monotonic_buffer_resource>());
+        }
         // About three locations per transaction; growing the maps mid-block costs rehashes.
         const size_t per_shard = 3 * n / kShards + 4;
         for (Shard& sh : shards) {
@@ -262,12 +285,14 @@ struct MvMemory::Impl {
     ConcurrentStateReader& base;
     std::vector<Shard> shards;
     std::vector<Txn> txns;
+    /// One per worker, used only by that worker's record() calls.
+    std::vector<std::unique_ptr<std::pmr::monotonic_buffer_resource>> arenas;
     std::mutex code_mu;
     std::unordered_map<Hash32, std::unique_ptr<Bytes>> code;
 };
 
-MvMemory::MvMemory(ConcurrentStateReader& base, size_t num_txns)
-    : impl_(std::make_unique<Impl>(base, num_txns)) {}
+MvMemory::MvMemory(ConcurrentStateReader& base, size_t num_txns, size_t workers)
+    : impl_(std::make_unique<Impl>(base, num_txns, workers)) {}
 
 MvMemory::~MvMemory() = default;
 
@@ -297,7 +322,8 @@ ByteView MvMemory::find_code(const Hash32& code_hash) noexcept {
 }
 
 bool MvMemory::record(Version v, const TxnWrites& writes, std::span<const BalanceDelta> deltas,
-                      const ReadSet& reads) {
+                      const ReadSet& reads, size_t worker) {
+    PEL_ASSERT(worker < impl_->arenas.size(), "record: worker out of range");
     Impl& m = *impl_;
     Impl::Txn& txn = m.txns[v.txn_idx];
     std::vector<Address> new_accounts;
@@ -404,22 +430,27 @@ bool MvMemory::record(Version v, const TxnWrites& writes, std::span<const Balanc
             erase_entry(sh.slots[*old], v.txn_idx);
         }
     }
-    txn.written_accounts = std::move(new_accounts);
-    txn.written_slots = std::move(new_slots);
+    std::pmr::memory_resource& arena = *m.arenas[worker];
+    txn.written_accounts = Impl::stash<Address>(arena, new_accounts);
+    txn.written_slots = Impl::stash<SlotKey>(arena, new_slots);
+    // Copied into this worker's arena (outside the lock), while the caller's scratch keeps its
+    // grown capacity (no reallocation as the next execution reads); then published.
+    const auto accounts = Impl::stash<ReadSet::AccountRead>(arena, reads.accounts);
+    const auto slots = Impl::stash<ReadSet::SlotRead>(arena, reads.slots);
+    const auto has_storage = Impl::stash<ReadSet::HasStorageRead>(arena, reads.has_storage);
+    const auto code_hashes = Impl::stash<ReadSet::CodeHashRead>(arena, reads.code_hashes);
     {
-        // Copied: exact-size buffers here (reused by later incarnations), while the caller's
-        // scratch keeps its grown capacity (no reallocation as the next execution reads).
         const std::lock_guard lock(txn.read_mu);
-        txn.reads.accounts.assign(reads.accounts.begin(), reads.accounts.end());
-        txn.reads.slots.assign(reads.slots.begin(), reads.slots.end());
-        txn.reads.has_storage.assign(reads.has_storage.begin(), reads.has_storage.end());
-        txn.reads.code_hashes.assign(reads.code_hashes.begin(), reads.code_hashes.end());
+        txn.read_accounts = accounts;
+        txn.read_slots = slots;
+        txn.read_has_storage = has_storage;
+        txn.read_code_hashes = code_hashes;
     }
     return wrote_new;
 }
 
-bool MvMemory::record_empty(Version v, const ReadSet& reads) {
-    return record(v, TxnWrites{}, {}, reads);
+bool MvMemory::record_empty(Version v, const ReadSet& reads, size_t worker) {
+    return record(v, TxnWrites{}, {}, reads, worker);
 }
 
 void MvMemory::convert_writes_to_estimates(TxnIndex txn_idx) noexcept {
@@ -445,7 +476,7 @@ bool MvMemory::validate_read_set(TxnIndex txn_idx, Location* conflict) noexcept 
     Impl& m = *impl_;
     Impl::Txn& txn = m.txns[txn_idx];
     const std::lock_guard lock(txn.read_mu);
-    for (const ReadSet::AccountRead& r : txn.reads.accounts) {
+    for (const ReadSet::AccountRead& r : txn.read_accounts) {
         const auto now = m.read_account(txn_idx, r.address, r.from_base);
         if (now.blocking || (!(now.from_base && r.from_base) && now.value != r.value)) {
             if (conflict != nullptr) {
@@ -454,7 +485,7 @@ bool MvMemory::validate_read_set(TxnIndex txn_idx, Location* conflict) noexcept 
             return false;
         }
     }
-    for (const ReadSet::SlotRead& r : txn.reads.slots) {
+    for (const ReadSet::SlotRead& r : txn.read_slots) {
         const auto now = m.read_storage(txn_idx, r.address, r.slot, r.from_base);
         if (now.blocking || (!(now.from_base && r.from_base) && now.value != r.value)) {
             if (conflict != nullptr) {
@@ -463,7 +494,7 @@ bool MvMemory::validate_read_set(TxnIndex txn_idx, Location* conflict) noexcept 
             return false;
         }
     }
-    for (const ReadSet::CodeHashRead& r : txn.reads.code_hashes) {
+    for (const ReadSet::CodeHashRead& r : txn.read_code_hashes) {
         const auto now = m.read_account(txn_idx, r.address, r.from_base);
         const Hash32 h = now.value ? now.value->code_hash : kEmptyCodeHash;
         if (now.blocking || (!(now.from_base && r.from_base) && h != r.value)) {
@@ -473,7 +504,7 @@ bool MvMemory::validate_read_set(TxnIndex txn_idx, Location* conflict) noexcept 
             return false;
         }
     }
-    for (const ReadSet::HasStorageRead& r : txn.reads.has_storage) {
+    for (const ReadSet::HasStorageRead& r : txn.read_has_storage) {
         const auto now = m.has_storage(txn_idx, r.address);
         if (now.blocking || now.value != r.value) {
             if (conflict != nullptr) {
@@ -494,14 +525,7 @@ void MvMemory::release(size_t part, size_t parts) noexcept {
         sh.accounts.clear();
         sh.slots.clear();
     }
-    const size_t n = m.txns.size();
-    for (size_t i = n * part / parts; i < n * (part + 1) / parts; ++i) {
-        Impl::Txn& txn = m.txns[i];
-        const std::lock_guard lock(txn.read_mu);
-        txn.reads = ReadSet{};
-        txn.written_accounts = std::vector<Address>{};
-        txn.written_slots = std::vector<SlotKey>{};
-    }
+    // The transactions' sets live in the worker arenas, returned whole at destruction.
 }
 
 std::optional<AccountInfo> MvReader::read_account(const Address& addr) noexcept {

@@ -27,7 +27,9 @@
 //    with each other for the same transaction: the scheduler gives one thread at a time the right
 //    to execute or abort a given transaction. The per-transaction write and read sets are owned
 //    by that thread; the read set is additionally guarded by a per-transaction mutex because a
-//    validator of an older incarnation may still be reading it.
+//    validator of an older incarnation may still be reading it. Both sets are copied into the
+//    recording worker's arena (each worker its own, used by no other thread); older copies stay
+//    there, unreferenced, until the MvMemory is destroyed.
 //  - release() ends the MvMemory's use: it runs only after every other call has returned (and
 //    none follows), each part of the shards and transactions on at most one thread.
 //  - Code is content addressed: deployed code is kept by hash until the MvMemory is destroyed, so
@@ -122,8 +124,9 @@ struct Resolved {
 
 class MvMemory {
   public:
-    /// `base` must outlive the MvMemory.
-    MvMemory(ConcurrentStateReader& base, size_t num_txns);
+    /// `base` must outlive the MvMemory. `workers`: the threads that call record() (each with its
+    /// own index in [0, workers)).
+    MvMemory(ConcurrentStateReader& base, size_t num_txns, size_t workers = 1);
     ~MvMemory();
     MvMemory(const MvMemory&) = delete;
     MvMemory& operator=(const MvMemory&) = delete;
@@ -144,12 +147,12 @@ class MvMemory {
     /// an address in `writes`) and read set,
     /// replacing the previous incarnation's. Returns true when it wrote a location the previous
     /// incarnation did not (the scheduler must then revalidate the higher transactions). `reads`
-    /// is copied (into the transaction's previous buffers), so the caller's scratch keeps its
-    /// capacity from one execution to the next.
+    /// is copied (into worker `worker`'s arena), so the caller's scratch keeps its capacity from
+    /// one execution to the next. No two threads call it with the same `worker` at once.
     bool record(Version v, const TxnWrites& writes, std::span<const BalanceDelta> deltas,
-                const ReadSet& reads);
+                const ReadSet& reads, size_t worker = 0);
     /// Records an incarnation that produced no writes (invalid transaction); see record().
-    bool record_empty(Version v, const ReadSet& reads);
+    bool record_empty(Version v, const ReadSet& reads, size_t worker = 0);
     /// Turns the last incarnation's writes into ESTIMATE markers (after a validation abort).
     void convert_writes_to_estimates(TxnIndex txn_idx) noexcept;
 
@@ -157,8 +160,8 @@ class MvMemory {
     /// `conflict`, when given) if a value differs or a read now meets an ESTIMATE.
     [[nodiscard]] bool validate_read_set(TxnIndex txn_idx, Location* conflict) noexcept;
 
-    /// Drops part `part` of `parts` of the versions (their memory goes with the shard arenas at
-    /// destruction) and frees that part's write and read sets; every part released leaves an
+    /// Drops part `part` of `parts` of the versions (their memory, like the transactions' read
+    /// and write sets, goes with the arenas at destruction); every part released leaves an
     /// MvMemory that must only be destroyed. Only once no other method is running or will run;
     /// distinct parts may be released concurrently.
     void release(size_t part, size_t parts) noexcept;

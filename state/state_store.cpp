@@ -10,10 +10,13 @@
 //   "c" code_hash            code bytes (never deleted: content addressed and shared)
 //   "t" path                 state trie node at that nibble path (one nibble per byte)
 //   "u" addr path            storage trie node of `addr`
+//   "x" ...                  auxiliary records of the store's user (the node's blocks, receipts,
+//                            indexes), written in the same batch as a commit (commit(.., aux))
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -39,6 +42,7 @@ constexpr uint8_t kStoragePrefix = 's';
 constexpr uint8_t kCodePrefix = 'c';
 constexpr uint8_t kStateTriePrefix = 't';
 constexpr uint8_t kStorageTriePrefix = 'u';
+static_assert(StateStore::kAuxPrefix == 'x');
 constexpr size_t kHeadSize = 41;
 
 std::string format_record() { return "pel-state/" + std::to_string(StateStore::kFormatVersion); }
@@ -251,7 +255,22 @@ class StateStoreImpl {
 
     Result<void> verify() { return account_trie_.verify_root(*shared_->kv); }
 
-    Result<Hash32> commit(uint64_t block_num, const StateDiff& diff);
+    Result<Hash32> commit(uint64_t block_num, const StateDiff& diff, const KvWriteBatch* aux);
+
+    Result<std::optional<Bytes>> get_aux(ByteView key) const {
+        if (key.empty() || key[0] != StateStore::kAuxPrefix) {
+            return make_error("state: auxiliary keys start with 'x'");
+        }
+        return shared_->kv->get(key);
+    }
+
+    Result<void> for_each_aux(ByteView prefix,
+                              const std::function<bool(ByteView, ByteView)>& fn) const {
+        if (prefix.empty() || prefix[0] != StateStore::kAuxPrefix) {
+            return make_error("state: auxiliary keys start with 'x'");
+        }
+        return shared_->kv->for_each_prefix(prefix, fn);
+    }
 
     StateHead head() const {
         const std::lock_guard lock(head_mu_);
@@ -415,11 +434,19 @@ void StateStoreImpl::update_storage(Item& item) const {
     item.now.storage_root = root;
 }
 
-Result<Hash32> StateStoreImpl::commit(uint64_t block_num, const StateDiff& diff) {
+Result<Hash32> StateStoreImpl::commit(uint64_t block_num, const StateDiff& diff,
+                                      const KvWriteBatch* aux) {
     const std::lock_guard lock(commit_mu_);
     if (head_.block_num && block_num != *head_.block_num + 1) {
         return make_error("state: commit of block ", block_num, " but the store is at block ",
                           *head_.block_num, " (expected ", *head_.block_num + 1, ")");
+    }
+    if (aux != nullptr) {
+        bool ok = true;
+        aux->for_each([&](KvWriteBatch::Op, ByteView key, ByteView) {
+            ok = ok && !key.empty() && key[0] == StateStore::kAuxPrefix;
+        });
+        if (!ok) return make_error("state: auxiliary record key outside the 'x' prefix");
     }
     CommitStats stats;
     auto t = std::chrono::steady_clock::now();
@@ -520,6 +547,7 @@ Result<Hash32> StateStoreImpl::commit(uint64_t block_num, const StateDiff& diff)
         }
     }
     batch.append(trie_writes.puts);
+    if (aux != nullptr) batch.append(*aux);
     const StateHead new_head{block_num, root};
     batch.put(key1(kHeadPrefix), encode_head(new_head));
 
@@ -624,7 +652,21 @@ StateStore::StateStore(std::unique_ptr<StateStoreImpl> impl) : impl_(std::move(i
 StateStore::~StateStore() = default;
 
 Result<Hash32> StateStore::commit(uint64_t block_num, const StateDiff& diff) {
-    return impl_->commit(block_num, diff);
+    return impl_->commit(block_num, diff, nullptr);
+}
+
+Result<Hash32> StateStore::commit(uint64_t block_num, const StateDiff& diff,
+                                  const KvWriteBatch& aux) {
+    return impl_->commit(block_num, diff, &aux);
+}
+
+Result<std::optional<Bytes>> StateStore::get_aux(ByteView key) const {
+    return impl_->get_aux(key);
+}
+
+Result<void> StateStore::for_each_aux(
+    ByteView prefix, const std::function<bool(ByteView key, ByteView value)>& fn) const {
+    return impl_->for_each_aux(prefix, fn);
 }
 
 StateHead StateStore::head() const { return impl_->head(); }

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,6 +21,7 @@
 namespace pel::state {
 
 class KvStore;
+class KvWriteBatch;
 
 /// Read-only state of one committed block.
 ///
@@ -174,6 +176,25 @@ class StateStore {
     /// still usable): a wrong block number, an invalid diff (deleted with other fields set, a code
     /// hash that is not keccak256 of the code), I/O, corruption.
     [[nodiscard]] Result<Hash32> commit(uint64_t block_num, const StateDiff& diff);
+
+    /// As commit(block_num, diff), with the auxiliary records in `aux` (the node's blocks,
+    /// receipts and indexes) written in the same atomic batch, after the state changes: after a
+    /// crash the store has both or neither. Every key of `aux` must start with kAuxPrefix
+    /// (otherwise an error, nothing written); the store never reads or writes that range itself.
+    [[nodiscard]] Result<Hash32> commit(uint64_t block_num, const StateDiff& diff,
+                                        const KvWriteBatch& aux);
+
+    /// The latest value of an auxiliary record (key must start with kAuxPrefix). Reads the
+    /// database directly (no snapshot): safe from many threads, concurrently with commit().
+    [[nodiscard]] Result<std::optional<Bytes>> get_aux(ByteView key) const;
+
+    /// Calls fn(key, value) for every auxiliary record whose key starts with `prefix` (which
+    /// must start with kAuxPrefix), in key order, until fn returns false.
+    [[nodiscard]] Result<void> for_each_aux(
+        ByteView prefix, const std::function<bool(ByteView key, ByteView value)>& fn) const;
+
+    /// First byte of every auxiliary record key.
+    static constexpr uint8_t kAuxPrefix = 'x';
 
     /// The last committed block and its root.
     [[nodiscard]] StateHead head() const;

@@ -162,6 +162,39 @@ TEST(StateStore, fresh_store_is_empty_and_block_numbers_are_checked) {
     EXPECT_TRUE(s.commit(11, make_block(3, 1)).has_value());
 }
 
+TEST(StateStore, auxiliary_records_commit_with_the_block_or_not_at_all) {
+    auto store = StateStore::open(make_mem_kv_store(), fast_options());
+    ASSERT_TRUE(store.has_value());
+    auto& s = **store;
+    const Bytes k1{'x', 'b', 1};
+    const Bytes k2{'x', 'b', 2};
+    KvWriteBatch aux;
+    aux.put(k1, Bytes{7});
+    aux.put(k2, Bytes{8});
+    ASSERT_TRUE(s.commit(0, make_block(3, 0), aux).has_value());
+    EXPECT_EQ(**s.get_aux(k1), Bytes{7});
+    std::vector<Bytes> seen;
+    ASSERT_TRUE(s.for_each_aux(Bytes{'x', 'b'}, [&](ByteView k, ByteView) {
+                     seen.emplace_back(k.begin(), k.end());
+                     return true;
+                 }).has_value());
+    EXPECT_EQ(seen, (std::vector<Bytes>{k1, k2}));
+
+    // A key outside the auxiliary range: an error, and neither the block nor the records land.
+    KvWriteBatch bad;
+    bad.put(Bytes{'x', 'b', 3}, Bytes{9});
+    bad.put(Bytes{'a', 1}, Bytes{9});
+    const Hash32 root = s.head().state_root;
+    auto r = s.commit(1, make_block(3, 1), bad);
+    ASSERT_FALSE(r.has_value());
+    EXPECT_NE(r.error().message.find("auxiliary"), std::string::npos);
+    EXPECT_EQ(s.head().block_num, 0U);
+    EXPECT_EQ(s.head().state_root, root);
+    EXPECT_FALSE(s.get_aux(Bytes{'x', 'b', 3})->has_value());
+    EXPECT_FALSE(s.get_aux(Bytes{'a', 1}).has_value());  // reads outside the range are refused
+    EXPECT_TRUE(s.commit(1, make_block(3, 1)).has_value());
+}
+
 TEST(StateStore, invalid_diffs_are_rejected_and_change_nothing) {
     auto store = StateStore::open(make_mem_kv_store(), fast_options());
     ASSERT_TRUE(store.has_value());

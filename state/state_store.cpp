@@ -660,9 +660,7 @@ Result<Hash32> StateStore::commit(uint64_t block_num, const StateDiff& diff,
     return impl_->commit(block_num, diff, &aux);
 }
 
-Result<std::optional<Bytes>> StateStore::get_aux(ByteView key) const {
-    return impl_->get_aux(key);
-}
+Result<std::optional<Bytes>> StateStore::get_aux(ByteView key) const { return impl_->get_aux(key); }
 
 Result<void> StateStore::for_each_aux(
     ByteView prefix, const std::function<bool(ByteView key, ByteView value)>& fn) const {

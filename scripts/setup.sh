@@ -9,10 +9,17 @@ packages=(
   build-essential cmake ninja-build pkg-config g++ clang clang-format libclang-rt-14-dev
   # libraries
   libssl-dev libsecp256k1-dev libboost-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
-  libleveldb-dev libtbb-dev
+  libleveldb-dev libtbb-dev libcli11-dev prometheus-cpp-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
+  # benchmark plots (pel-bench --plot, scripts/bench.sh)
+  gnuplot-nox
 )
+# End-to-end tests run real JavaScript clients (ethers, viem, solc from npm): Debian's Node.js
+# unless a node is already on the PATH.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: Apache-2.0
+// pel::node::Node: the node core. Owns the state store (LevelDB under the datadir), the chain
+// records, the mempool and the block producer thread, and implements NodeApi (node/api.hpp).
+// main() opens it with a NodeConfig, starts it, serves RPC on it, and stops it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "node/api.hpp"
+#include "primitives/hash.hpp"
+#include "primitives/result.hpp"
+
+namespace pel::node {
+
+/// A dev account: address and secret key (printed at startup, as anvil does).
+struct DevAccount {
+    Address address;
+    Hash32 secret_key;
+};
+
+/// Node settings (the CLI maps onto these one to one).
+struct NodeConfig {
+    std::string datadir = "pel-data";  ///< LevelDB lives in <datadir>/chaindata
+    /// Used when no genesis file is given (dev chain). With a genesis file, config.chainId wins.
+    uint64_t chain_id = 31337;
+    std::optional<std::string> genesis_path;  ///< geth genesis.json; empty: dev chain
+    /// 0: automine (a block as soon as the pool has executable transactions). S > 0: a block every
+    /// S seconds, empty ones included.
+    double block_time_s = 0;
+    size_t threads = 4;  ///< executor threads (>= 1)
+    /// Dev chain block gas limit (a genesis file's gasLimit wins).
+    uint64_t gas_limit = 30'000'000;
+    /// Dev chain initial base fee (a genesis file's baseFeePerGas wins). 1 gwei as geth --dev.
+    uint64_t initial_base_fee = 1'000'000'000;
+    /// Mempool limits.
+    size_t mempool_max_total = 100'000;      ///< pending + queued
+    size_t mempool_max_per_sender = 16'384;  ///< pending + queued of one sender
+    size_t mempool_max_queued_per_sender = 1'024;
+    /// eth_call / eth_estimateGas gas cap (geth --rpc.gascap default).
+    uint64_t rpc_gas_cap = 50'000'000;
+    /// eth_getLogs limits.
+    uint64_t max_log_block_range = 10'000;
+    size_t max_log_results = 10'000;
+    /// Automine: at most this many transactions per block (besides the gas limit).
+    size_t max_block_txs = 20'000;
+    /// fsync every block commit (off only in tests).
+    bool sync = true;
+    /// Number of dev accounts derived from the mnemonic (dev chain only).
+    size_t dev_account_count = 10;
+};
+
+/// The node core.
+///
+/// Lifecycle: open() (creates or reopens the datadir, writes genesis on first use, checks a
+/// reopened datadir has the same genesis hash and a head whose stateRoot matches the store),
+/// start() (block producer thread), stop() (finishes the block in progress; every block whose
+/// commit began is committed; idempotent; the destructor calls it).
+///
+/// Thread safety: all NodeApi methods and the accessors below may be called from any thread at
+/// once; open/start/stop from one controlling thread.
+class Node final : public NodeApi {
+  public:
+    /// Errors: bad genesis file (message names the field), a datadir created with another
+    /// genesis ("datadir ... was created with genesis 0x.., this genesis is 0x.."), a corrupt or
+    /// inconsistent datadir, I/O, a datadir held open by another process.
+    [[nodiscard]] static Result<std::unique_ptr<Node>> open(const NodeConfig& config);
+
+    ~Node() override;
+    Node(const Node&) = delete;
+    Node& operator=(const Node&) = delete;
+    Node(Node&&) = delete;
+    Node& operator=(Node&&) = delete;
+
+    /// Starts the block producer thread. Error: already started.
+    [[nodiscard]] Result<void> start();
+    /// Stops the producer after the block in progress; safe to call more than once.
+    void stop();
+
+    /// Genesis block hash (stable across restarts of the same datadir).
+    [[nodiscard]] Hash32 genesis_hash() const;
+    /// The dev accounts with their keys (empty for a genesis-file chain).
+    [[nodiscard]] const std::vector<DevAccount>& dev_accounts() const;
+
+    /// Test hook: produce one block now from the pool (whatever the block time), waiting until it
+    /// is committed; returns its number. Works with or without start().
+    [[nodiscard]] Result<uint64_t> test_mine_block();
+
+    // NodeApi
+    [[nodiscard]] uint64_t chain_id() const noexcept override;
+    [[nodiscard]] Head head() const override;
+    [[nodiscard]] ApiResult<std::optional<BlockRecord>> block_by_number(
+        BlockSelector selector) const override;
+    [[nodiscard]] ApiResult<std::optional<BlockRecord>> block_by_hash(
+        const Hash32& hash) const override;
+    [[nodiscard]] ApiResult<std::optional<TxRecord>> transaction_by_hash(
+        const Hash32& hash) const override;
+    [[nodiscard]] ApiResult<std::optional<ReceiptRecord>> receipt_by_hash(
+        const Hash32& hash) const override;
+    [[nodiscard]] ApiResult<std::vector<LogRecord>> logs(const LogFilter& filter) const override;
+    [[nodiscard]] ApiResult<U256> balance(const Address& addr,
+                                          BlockSelector selector) const override;
+    [[nodiscard]] ApiResult<uint64_t> nonce(const Address& addr,
+                                            BlockSelector selector) const override;
+    [[nodiscard]] ApiResult<Bytes> code(const Address& addr, BlockSelector selector) const override;
+    [[nodiscard]] ApiResult<Hash32> storage_at(const Address& addr, const U256& slot,
+                                               BlockSelector selector) const override;
+    [[nodiscard]] ApiResult<CallResult> call(const CallRequest& request,
+                                             BlockSelector selector) const override;
+    [[nodiscard]] ApiResult<uint64_t> estimate_gas(const CallRequest& request,
+                                                   BlockSelector selector) const override;
+    [[nodiscard]] U256 gas_price() const override;
+    [[nodiscard]] U256 max_priority_fee() const override;
+    [[nodiscard]] ApiResult<FeeHistory> fee_history(
+        uint64_t block_count, BlockSelector newest,
+        const std::vector<double>& reward_percentiles) const override;
+    [[nodiscard]] ApiResult<Hash32> submit_raw_transaction(ByteView raw) override;
+    [[nodiscard]] ApiResult<Hash32> send_transaction(const CallRequest& request) override;
+    [[nodiscard]] std::vector<Address> accounts() const override;
+    [[nodiscard]] SubscriptionId subscribe(Subscriber subscriber) override;
+    void unsubscribe(SubscriptionId id) override;
+    [[nodiscard]] ApiResult<std::optional<BlockConflictReport>> conflict_report(
+        BlockSelector selector) const override;
+    [[nodiscard]] NodeMetrics metrics() const override;
+
+  private:
+    struct Impl;
+    explicit Node(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace pel::node

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: Apache-2.0
+// Compiles the test contracts with solc from npm (solcjs, pinned in package.json), evmVersion
+// cancun: an OpenZeppelin ERC20 and a small contract that reverts with a require message and with
+// a custom error (about a second per compile).
+'use strict';
+
+const fs = require('node:fs');
+const path = require('node:path');
+const solc = require('solc');
+
+const kSource = `// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.20;
+
+import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
+
+contract E2EToken is ERC20 {
+    constructor(uint256 initialSupply) ERC20("E2E Token", "E2E") {
+        _mint(msg.sender, initialSupply);
+    }
+}
+
+contract Guard {
+    error TooLarge(uint256 value, uint256 limit);
+
+    uint256 public stored;
+
+    function setSmall(uint256 v) external {
+        require(v < 100, "Guard: value too large");
+        stored = v;
+    }
+
+    function setTiny(uint256 v) external {
+        if (v >= 10) revert TooLarge(v, 10);
+        stored = v;
+    }
+}
+`;
+
+const modules = path.join(__dirname, '..', 'node_modules');
+
+function findImport(p) {
+  const full = path.join(modules, p);
+  if (fs.existsSync(full)) return { contents: fs.readFileSync(full, 'utf8') };
+  return { error: `not found: ${p}` };
+}
+
+function compile() {
+  const input = {
+    language: 'Solidity',
+    sources: { 'E2E.sol': { content: kSource } },
+    settings: {
+      evmVersion: 'cancun',
+      optimizer: { enabled: true, runs: 200 },
+      outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object'] } },
+    },
+  };
+  const out = JSON.parse(solc.compile(JSON.stringify(input), { import: findImport }));
+  const errors = (out.errors || []).filter((e) => e.severity === 'error');
+  if (errors.length) throw new Error(errors.map((e) => e.formattedMessage).join('\n'));
+  const result = {};
+  for (const [name, c] of Object.entries(out.contracts['E2E.sol'])) {
+    result[name] = { abi: c.abi, bytecode: `0x${c.evm.bytecode.object}` };
+  }
+  return result;
+}
+
+module.exports = { compile };

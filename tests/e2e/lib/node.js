@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: Apache-2.0
+// Starts the node under test on a free loopback port with a temporary datadir and stops it.
+// PEL_NODE: path of the pel-node binary (the default target).
+// PEL_E2E_TARGET=anvil: run the same tests against anvil (from this package's node_modules) to
+// validate the tests themselves; anvil keeps no data across restarts.
+'use strict';
+
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+
+const target = process.env.PEL_E2E_TARGET === 'anvil' ? 'anvil' : 'pel';
+
+function anvilPath() {
+  return path.join(__dirname, '..', 'node_modules', '@foundry-rs', 'anvil-linux-amd64', 'bin',
+    'anvil');
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function rawRpc(url, method, params = []) {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  });
+  return res.json();
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+class NodeUnderTest {
+  constructor() {
+    this.target = target;
+    this.datadir = fs.mkdtempSync(path.join(os.tmpdir(), 'pel-e2e-'));
+    this.proc = null;
+    this.log = '';
+    this.port = 0;
+  }
+
+  get url() {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start() {
+    this.port = await freePort();
+    let bin;
+    let args;
+    if (this.target === 'anvil') {
+      bin = anvilPath();
+      // Cancun, as pel-node; automine (one block per transaction) is anvil's default.
+      args = ['--port', String(this.port), '--host', '127.0.0.1', '--hardfork', 'cancun'];
+    } else {
+      bin = process.env.PEL_NODE;
+      if (!bin) throw new Error('PEL_NODE is not set (path of the pel-node binary)');
+      args = ['--datadir', this.datadir, '--http.port', String(this.port),
+        '--http.addr', '127.0.0.1'];
+    }
+    const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc = proc;
+    this.exited = new Promise((resolve) => proc.on('exit', (code, sig) => resolve({ code, sig })));
+    let exitInfo = null;
+    this.exited.then((e) => { exitInfo = e; });
+    proc.stdout.on('data', (d) => { this.log += d.toString(); });
+    proc.stderr.on('data', (d) => { this.log += d.toString(); });
+    const deadline = Date.now() + 30000;
+    for (;;) {
+      if (exitInfo) {
+        throw new Error(`${bin} exited early (${JSON.stringify(exitInfo)}):\n${this.tail()}`);
+      }
+      try {
+        const r = await rawRpc(this.url, 'eth_chainId');
+        if (r.result) return;
+      } catch (_) { /* not listening yet */ }
+      if (Date.now() > deadline) {
+        throw new Error(`${bin} did not answer eth_chainId within 30 s:\n${this.tail()}`);
+      }
+      await sleep(50);
+    }
+  }
+
+  tail() {
+    return this.log.slice(-4000);
+  }
+
+  // SIGTERM, as a user stopping the node with Ctrl-C would (SIGINT) or a service manager would.
+  async stop() {
+    if (!this.proc) return null;
+    const proc = this.proc;
+    this.proc = null;
+    proc.kill('SIGTERM');
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 10000);
+    const e = await this.exited;
+    clearTimeout(timer);
+    return e;
+  }
+
+  async restart() {
+    const e = await this.stop();
+    await this.start();
+    return e;
+  }
+
+  cleanup() {
+    fs.rmSync(this.datadir, { recursive: true, force: true });
+  }
+}
+
+async function startNode() {
+  const n = new NodeUnderTest();
+  await n.start();
+  return n;
+}
+
+module.exports = { startNode, rawRpc, sleep, target, NodeUnderTest };

@@ -1,0 +1,643 @@
+// SPDX-License-Identifier: Apache-2.0
+// pel-bench: Block-STM (exec::ParallelExecutor) against the sequential executor on generated
+// contract workloads (bench/gen/workload.hpp): transfer, erc20, amm, lending, mixed.
+//
+// For every configuration (workload x accounts x pools x txs), the block is generated once; then:
+//  1. sender recovery (exec::recover_senders) is timed at each thread count, as its own stage,
+//     and its result checked against the signers;
+//  2. the sequential executor runs the block `repeat` times (the reference is its first run:
+//     every receipt must succeed, since the generator only emits valid actions);
+//  3. the parallel executor runs it `repeat` times at each thread count; every run's receipts
+//     (status, gas, cumulative gas, logs, bloom) and diff must equal the reference, and the post
+//     state root (base state + diff, computed with state::MemState) of its first run must equal
+//     the reference root. Any mismatch is reported and pel-bench exits with status 1.
+// Timings are medians of the execute() calls alone (no generation, recovery, checks or freeing
+// of the output). Run `pel-bench --help` for the options.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "bench/gen/latency_view.hpp"
+#include "bench/gen/workload.hpp"
+#include "execution/block_executor.hpp"
+#include "execution/sequential.hpp"
+#include "execution/state_view_reader.hpp"
+#include "primitives/hex.hpp"
+#include "state/state_view.hpp"
+
+namespace {
+
+using pel::Address;
+using pel::Hash32;
+namespace exec = pel::exec;
+namespace bench = pel::bench;
+using Clock = std::chrono::steady_clock;
+
+struct Options {
+    std::vector<std::string> workloads;
+    std::vector<size_t> accounts{1000};
+    std::vector<size_t> pools{1};
+    std::vector<size_t> txs{1000};
+    std::vector<size_t> threads{1, 2};
+    std::string state = "memory";
+    size_t cache_mb = 256;
+    size_t read_latency_us = 0;
+    size_t repeat = 5;
+    double hot = 0.1;
+    uint64_t seed = 1;
+    bool fallback = true;
+    std::string json;
+    std::string plot;
+    bool progress = true;
+};
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const size_t n = v.size();
+    return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+double ms_since(Clock::time_point t0) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+/// A progress bar on stderr when it is a terminal.
+class Progress {
+  public:
+    Progress(size_t total, bool enabled) : total_(total), on_(enabled && isatty(2) == 1) {}
+    void step(const std::string& what) {
+        ++done_;
+        if (!on_) {
+            return;
+        }
+        constexpr size_t kWidth = 30;
+        const size_t fill = total_ == 0 ? kWidth : done_ * kWidth / total_;
+        std::string bar(fill, '=');
+        bar.resize(kWidth, ' ');
+        std::fprintf(stderr, "\r[%s] %zu/%zu %-40.40s", bar.c_str(), done_, total_, what.c_str());
+        std::fflush(stderr);
+    }
+    void clear() const {
+        if (on_) {
+            std::fprintf(stderr, "\r%90s\r", "");
+            std::fflush(stderr);
+        }
+    }
+
+  private:
+    size_t total_;
+    size_t done_ = 0;
+    bool on_;
+};
+
+/// Removes a temporary directory when it goes out of scope.
+struct TempDir {
+    std::filesystem::path path;
+    TempDir() {
+        std::string tmpl = (std::filesystem::temp_directory_path() / "pel-bench-XXXXXX").string();
+        if (mkdtemp(tmpl.data()) == nullptr) {
+            throw std::runtime_error("pel-bench: cannot create a temporary directory");
+        }
+        path = tmpl;
+    }
+    ~TempDir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path, ec);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    TempDir(TempDir&&) = delete;
+    TempDir& operator=(TempDir&&) = delete;
+};
+
+/// The MemState as the StateDiff that creates it in an empty StateStore.
+pel::state::StateDiff genesis_diff(const pel::state::MemState& s) {
+    pel::state::StateDiff d;
+    for (const auto& [addr, a] : s.accounts()) {
+        pel::state::AccountDiff& ad = d.accounts[addr];
+        ad.nonce = a.nonce;
+        ad.balance = a.balance;
+        if (!a.code.empty()) {
+            ad.code = pel::state::CodeChange{a.code_hash, a.code};
+        }
+        ad.storage = a.storage;
+    }
+    return d;
+}
+
+/// The base state the executors read, for one configuration.
+class Base {
+  public:
+    virtual ~Base() = default;
+    /// A fresh reader for one run (a cold simulated cache when latency is on).
+    virtual exec::ConcurrentStateReader& begin_run() = 0;
+    /// After a run: a latched read error, if any.
+    [[nodiscard]] virtual std::optional<std::string> error() const { return std::nullopt; }
+    /// Reads that paid the simulated latency in the last run.
+    [[nodiscard]] virtual uint64_t misses() const { return 0; }
+};
+
+class MemoryBase final : public Base {
+  public:
+    explicit MemoryBase(const pel::state::MemState& s) : reader_(s) {}
+    exec::ConcurrentStateReader& begin_run() override { return reader_; }
+
+  private:
+    exec::MemStateConcurrentReader reader_;
+};
+
+class StoreBase final : public Base {
+  public:
+    /// Builds the store from `s` (block 0) and checks its root against the MemState's.
+    StoreBase(const pel::state::MemState& s, size_t cache_mb, size_t latency_us) {
+        pel::state::StateStoreOptions o;
+        o.cache_bytes = cache_mb << 20;
+        o.sync = false;
+        auto store = pel::state::StateStore::open((dir_.path / "db").string(), o);
+        if (!store) {
+            throw std::runtime_error("pel-bench: cannot open the state store: " +
+                                     store.error().message);
+        }
+        store_ = std::move(*store);
+        auto root = store_->commit(0, genesis_diff(s));
+        if (!root) {
+            throw std::runtime_error("pel-bench: genesis commit failed: " + root.error().message);
+        }
+        if (*root != s.state_root()) {
+            throw std::runtime_error(
+                "pel-bench: the StateStore root of the base state differs "
+                "from the MemState root");
+        }
+        view_ = store_->view();
+        latency_ =
+            std::make_unique<bench::LatencyView>(*view_, std::chrono::microseconds(latency_us));
+    }
+    exec::ConcurrentStateReader& begin_run() override {
+        latency_->begin_run();
+        reader_ = std::make_unique<exec::StateViewReader>(*latency_);
+        return *reader_;
+    }
+    [[nodiscard]] std::optional<std::string> error() const override {
+        auto e = reader_ ? reader_->error() : std::nullopt;
+        return e ? std::optional<std::string>(e->message) : std::nullopt;
+    }
+    [[nodiscard]] uint64_t misses() const override { return latency_->misses(); }
+
+  private:
+    TempDir dir_;
+    std::unique_ptr<pel::state::StateStore> store_;
+    std::shared_ptr<const pel::state::StateView> view_;
+    std::unique_ptr<bench::LatencyView> latency_;
+    std::unique_ptr<exec::StateViewReader> reader_;
+};
+
+/// First difference between two receipt lists, or "" if equal.
+std::string receipts_diff(const std::vector<exec::Receipt>& want,
+                          const std::vector<exec::Receipt>& got) {
+    if (want.size() != got.size()) {
+        return "receipt count " + std::to_string(got.size()) + " != " + std::to_string(want.size());
+    }
+    for (size_t i = 0; i < want.size(); ++i) {
+        const exec::Receipt& a = want[i];
+        const exec::Receipt& b = got[i];
+        if (a.success != b.success) {
+            return "txn " + std::to_string(i) + ": status differs";
+        }
+        if (a.gas_used != b.gas_used || a.cumulative_gas_used != b.cumulative_gas_used) {
+            return "txn " + std::to_string(i) + ": gas " + std::to_string(b.gas_used) +
+                   " != " + std::to_string(a.gas_used);
+        }
+        if (a.logs != b.logs || a.bloom != b.bloom || a.type != b.type ||
+            a.blob_gas_used != b.blob_gas_used) {
+            return "txn " + std::to_string(i) + ": logs differ";
+        }
+    }
+    return "";
+}
+
+std::string diff_diff(const exec::TxnWrites& want, const exec::TxnWrites& got) {
+    if (want.accounts.size() != got.accounts.size()) {
+        return "diff touches " + std::to_string(got.accounts.size()) + " accounts, not " +
+               std::to_string(want.accounts.size());
+    }
+    for (size_t i = 0; i < want.accounts.size(); ++i) {
+        if (!(want.accounts[i] == got.accounts[i])) {
+            return "diff differs at account " + pel::to_hex(want.accounts[i].address.bytes);
+        }
+    }
+    return "";
+}
+
+Hash32 post_root(const pel::state::MemState& base, const exec::TxnWrites& diff) {
+    pel::state::MemState s = base;
+    exec::apply_writes(s, diff);
+    return s.state_root();
+}
+
+struct Failure {
+    std::string what;
+};
+
+/// Runs one configuration; appends one JSON record per thread count. Throws Failure on a
+/// mismatch or an invalid block.
+void run_config(const Options& opt, const bench::WorkloadSpec& spec, nlohmann::json& records,
+                Progress& progress) {
+    const std::string label = spec.workload + " N=" + std::to_string(spec.accounts) +
+                              " P=" + std::to_string(spec.pools) +
+                              " T=" + std::to_string(spec.txns);
+    const auto g0 = Clock::now();
+    auto block = bench::make_block(spec);
+    if (!block) {
+        throw Failure{block.error().message};
+    }
+    const double gen_ms = ms_since(g0);
+    std::unique_ptr<Base> base;
+    if (opt.state == "leveldb") {
+        base = std::make_unique<StoreBase>(block->state, opt.cache_mb, opt.read_latency_us);
+    } else {
+        base = std::make_unique<MemoryBase>(block->state);
+    }
+    const size_t n = block->txns.size();
+
+    // Sender recovery, its own stage.
+    std::vector<double> recovery_ms;
+    for (const size_t t : opt.threads) {
+        std::vector<double> ms;
+        for (size_t r = 0; r < opt.repeat; ++r) {
+            const auto t0 = Clock::now();
+            auto senders = exec::recover_senders(block->txns, t);
+            ms.push_back(ms_since(t0));
+            if (!senders || *senders != block->senders) {
+                throw Failure{label + ": sender recovery does not give the signers"};
+            }
+        }
+        recovery_ms.push_back(median(ms));
+    }
+
+    // Sequential reference.
+    exec::SequentialExecutor seq;
+    std::optional<exec::BlockOutput> want;
+    std::vector<double> seq_ms;
+    for (size_t r = 0; r < opt.repeat; ++r) {
+        exec::ConcurrentStateReader& reader = base->begin_run();
+        const auto t0 = Clock::now();
+        auto out = seq.execute(block->env, block->txns, block->senders, reader);
+        seq_ms.push_back(ms_since(t0));
+        if (auto e = base->error()) {
+            throw Failure{label + ": state read error: " + *e};
+        }
+        if (!out) {
+            throw Failure{label + ": the block is invalid at txn " +
+                          std::to_string(out.error().txn_idx) + " (" +
+                          std::string(exec::to_string(out.error().error)) + ")"};
+        }
+        if (!want) {
+            for (size_t i = 0; i < n; ++i) {
+                if (!out->receipts[i].success) {
+                    throw Failure{label + ": txn " + std::to_string(i) +
+                                  " reverted in the sequential run (a generator bug)"};
+                }
+            }
+            want = std::move(*out);
+        } else if (const std::string d = receipts_diff(want->receipts, out->receipts) +
+                                         diff_diff(want->diff, out->diff);
+                   !d.empty()) {
+            throw Failure{label + ": sequential runs differ: " + d};
+        }
+        progress.step(label + " sequential");
+    }
+    const uint64_t seq_misses = base->misses();
+    const Hash32 want_root = post_root(block->state, want->diff);
+    const double seq_median = median(seq_ms);
+    const double gas = static_cast<double>(want->gas_used);
+
+    std::printf("\n%s: %s\n", label.c_str(), block->shape.c_str());
+    std::printf("  generated in %.0f ms (%zu setup txns); gas %llu; post-state root %s\n", gen_ms,
+                block->setup_txns, static_cast<unsigned long long>(want->gas_used),
+                pel::to_hex(want_root.bytes).c_str());
+    std::printf("  sequential %10.2f ms %10.0f tx/s %8.1f Mgas/s", seq_median,
+                static_cast<double>(n) * 1e3 / seq_median, gas / seq_median / 1e3);
+    if (opt.read_latency_us > 0) {
+        std::printf("  (%llu reads paid %zu us)", static_cast<unsigned long long>(seq_misses),
+                    opt.read_latency_us);
+    }
+    std::printf("\n  %7s %10s %8s %10s %8s %8s %8s %9s %s\n", "threads", "ms", "speedup", "tx/s",
+                "Mgas/s", "reexec/tx", "valid/tx", "recov ms", "fallback");
+
+    for (size_t ti = 0; ti < opt.threads.size(); ++ti) {
+        const size_t t = opt.threads[ti];
+        exec::ParallelOptions po;
+        po.threads = t;
+        po.fallback = opt.fallback;
+        exec::ParallelExecutor par(po);
+        std::vector<double> ms;
+        double re_exec = 0;
+        double validations = 0;
+        double aborts = 0;
+        double waits = 0;
+        size_t fallbacks = 0;
+        std::string fallback;
+        uint64_t misses = 0;
+        for (size_t r = 0; r < opt.repeat; ++r) {
+            exec::ConcurrentStateReader& reader = base->begin_run();
+            const auto t0 = Clock::now();
+            auto out = par.execute(block->env, block->txns, block->senders, reader);
+            ms.push_back(ms_since(t0));
+            misses = base->misses();
+            if (auto e = base->error()) {
+                throw Failure{label + ": state read error: " + *e};
+            }
+            if (!out) {
+                throw Failure{label + ": MISMATCH: parallel x" + std::to_string(t) +
+                              " says the block is invalid at txn " +
+                              std::to_string(out.error().txn_idx) + "; sequential executed it"};
+            }
+            const std::string d =
+                receipts_diff(want->receipts, out->receipts) + diff_diff(want->diff, out->diff);
+            if (!d.empty() || out->gas_used != want->gas_used) {
+                throw Failure{label + ": MISMATCH between sequential and parallel x" +
+                              std::to_string(t) + ": " + (d.empty() ? "block gas" : d)};
+            }
+            if (r == 0 && post_root(block->state, out->diff) != want_root) {
+                throw Failure{label + ": MISMATCH: parallel x" + std::to_string(t) +
+                              " post-state root differs"};
+            }
+            const exec::BlockStats& s = out->stats;
+            re_exec += static_cast<double>(s.re_executions);
+            validations += static_cast<double>(s.validations);
+            aborts += static_cast<double>(s.aborts);
+            waits += static_cast<double>(s.dependency_waits);
+            if (!s.fallback.empty()) {
+                ++fallbacks;
+                fallback = s.fallback;
+            }
+            progress.step(label + " x" + std::to_string(t));
+        }
+        const double p = median(ms);
+        const double runs = static_cast<double>(opt.repeat);
+        const double per_txn = runs * static_cast<double>(n);
+        const std::string fb = fallbacks == 0 ? "none"
+                                              : fallback + " (" + std::to_string(fallbacks) + "/" +
+                                                    std::to_string(opt.repeat) + " runs)";
+        progress.clear();
+        std::printf("  %7zu %10.2f %7.2fx %10.0f %8.1f %9.3f %8.3f %9.2f %s\n", t, p,
+                    seq_median / p, static_cast<double>(n) * 1e3 / p, gas / p / 1e3,
+                    re_exec / per_txn, validations / per_txn, recovery_ms[ti], fb.c_str());
+        std::fflush(stdout);
+
+        nlohmann::json rec;
+        rec["workload"] = spec.workload;
+        rec["accounts"] = spec.accounts;
+        rec["pools"] = spec.pools;
+        rec["txs"] = n;
+        rec["hot"] = spec.workload == "mixed" ? nlohmann::json(spec.hot) : nlohmann::json();
+        rec["seed"] = spec.seed;
+        rec["shape"] = block->shape;
+        rec["state"] = opt.state;
+        rec["cache_mb"] = opt.state == "leveldb" ? nlohmann::json(opt.cache_mb) : nlohmann::json();
+        rec["read_latency_us"] = opt.read_latency_us;
+        rec["reads_with_latency"] = misses;
+        rec["repeat"] = opt.repeat;
+        rec["threads"] = t;
+        rec["gas_used"] = want->gas_used;
+        rec["sequential_ms"] = seq_median;
+        rec["parallel_ms"] = p;
+        rec["speedup"] = seq_median / p;
+        rec["sequential_tx_per_s"] = static_cast<double>(n) * 1e3 / seq_median;
+        rec["parallel_tx_per_s"] = static_cast<double>(n) * 1e3 / p;
+        rec["sequential_mgas_per_s"] = gas / seq_median / 1e3;
+        rec["parallel_mgas_per_s"] = gas / p / 1e3;
+        rec["re_executions_per_tx"] = re_exec / per_txn;
+        rec["validations_per_tx"] = validations / per_txn;
+        rec["aborts_per_tx"] = aborts / per_txn;
+        rec["dependency_waits_per_tx"] = waits / per_txn;
+        rec["fallback"] = fallbacks == 0 ? "" : fallback;
+        rec["fallback_runs"] = fallbacks;
+        rec["recovery_ms"] = recovery_ms[ti];
+        rec["parallel_ms_runs"] = ms;
+        rec["sequential_ms_runs"] = seq_ms;
+        rec["state_root"] = pel::to_hex(want_root.bytes);
+        rec["equal"] = true;
+        records.push_back(std::move(rec));
+    }
+}
+
+/// Writes a gnuplot script that draws speedup against threads, one line per configuration, and
+/// runs it. Returns false (with a message) when gnuplot fails.
+bool plot(const nlohmann::json& records, const std::string& png) {
+    std::ostringstream data;
+    std::ostringstream plots;
+    std::string current;
+    size_t series = 0;
+    for (const auto& r : records) {
+        std::string key =
+            r["workload"].get<std::string>() + " N=" + std::to_string(r["accounts"].get<size_t>());
+        if (r["workload"] == "amm" || r["workload"] == "lending" || r["workload"] == "mixed") {
+            key += " P=" + std::to_string(r["pools"].get<size_t>());
+        }
+        key += " T=" + std::to_string(r["txs"].get<size_t>());
+        if (r["state"] == "leveldb") {
+            key += " leveldb";
+            if (r["read_latency_us"].get<size_t>() > 0) {
+                key += " " + std::to_string(r["read_latency_us"].get<size_t>()) + "us";
+            }
+        }
+        if (key != current) {
+            if (series > 0) {
+                data << "EOD\n";
+            }
+            data << "$s" << series << " << EOD\n";
+            plots << (series == 0 ? "plot " : ", ") << "$s" << series
+                  << " using 1:2 with linespoints title '" << key << "'";
+            current = key;
+            ++series;
+        }
+        data << r["threads"].get<size_t>() << " " << r["speedup"].get<double>() << "\n";
+    }
+    if (series == 0) {
+        return true;
+    }
+    data << "EOD\n";
+    const std::string script_path = png + ".gp";
+    {
+        std::ofstream f(script_path);
+        f << "set terminal pngcairo size 1000,640 font ',10'\n"
+          << "set output '" << png << "'\n"
+          << "set title 'pel-bench: Block-STM speedup over sequential'\n"
+          << "set xlabel 'threads'\nset ylabel 'speedup (sequential time / parallel time)'\n"
+          << "set logscale x 2\nset grid\nset key outside right top\n"
+          << "set yrange [0:*]\n"
+          << data.str() << plots.str()
+          << ", 1 with lines dashtype 2 lc 'gray' title 'sequential'\n";
+    }
+    const std::string cmd = "gnuplot '" + script_path + "'";
+    const int rc = std::system(cmd.c_str());
+    std::filesystem::remove(script_path);
+    if (rc != 0) {
+        std::fprintf(stderr, "pel-bench: gnuplot failed (%d); is gnuplot-nox installed?\n", rc);
+        return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Options opt;
+    CLI::App app{
+        "pel-bench: Block-STM (parallel) against the sequential executor on generated blocks of "
+        "signed transactions.\n"
+        "For each configuration (every combination of the --workload, --accounts, --pools and "
+        "--txs lists) it generates the block (deterministic in --seed), times sender recovery at "
+        "each thread count, runs the sequential executor --repeat times and the parallel "
+        "executor --repeat times at each thread count, checks that every parallel run has the "
+        "same receipts (status, gas, logs) and state diff as the sequential one and the same "
+        "post-state root (fails with exit status 1 otherwise), and prints median times, tx/s, "
+        "Mgas/s, speedup, re-executions and validations per transaction and the fallback "
+        "taken.\n"
+        "Workloads: transfer (plain transfers among N accounts); erc20 (OpenZeppelin ERC-20 "
+        "transfers among N holders); amm (swaps of N traders through a router over P "
+        "Uniswap-V2-style pairs; P=1 is one hot pool); lending (N users over P Compound-style "
+        "markets: deposits, collateral, borrows, repays, an oracle price drop at mid-block, then "
+        "liquidations); mixed (35% transfers, 25% ERC-20, 25% swaps, 15% lending, plus a --hot "
+        "share of swaps on pool 0)."};
+    app.add_option("--workload", opt.workloads,
+                   "workload(s): transfer, erc20, amm, lending, mixed (comma-separated)")
+        ->required()
+        ->delimiter(',')
+        ->check(CLI::IsMember({"transfer", "erc20", "amm", "lending", "mixed"}));
+    app.add_option("--accounts", opt.accounts,
+                   "N: accounts / holders / traders / users, >= 2 (comma-separated list)")
+        ->delimiter(',')
+        ->check(CLI::Range(size_t{2}, size_t{10'000'000}))
+        ->capture_default_str();
+    app.add_option("--pools", opt.pools,
+                   "P: AMM pairs (amm, mixed) and lending markets (lending, mixed); ignored by "
+                   "transfer and erc20 (comma-separated list)")
+        ->delimiter(',')
+        ->check(CLI::Range(size_t{1}, size_t{100'000}))
+        ->capture_default_str();
+    app.add_option("--txs", opt.txs, "transactions per block (comma-separated list)")
+        ->delimiter(',')
+        ->check(CLI::Range(size_t{1}, size_t{10'000'000}))
+        ->capture_default_str();
+    app.add_option("--threads", opt.threads, "parallel executor thread counts, e.g. 1,2,4,8,16,32")
+        ->delimiter(',')
+        ->check(CLI::Range(size_t{1}, size_t{1024}))
+        ->capture_default_str();
+    app.add_option("--state", opt.state,
+                   "base state: memory (state::MemState) or leveldb (a StateStore built in a "
+                   "temporary directory, removed at exit, read through exec::StateViewReader)")
+        ->check(CLI::IsMember({"memory", "leveldb"}))
+        ->capture_default_str();
+    app.add_option("--cache-mb", opt.cache_mb,
+                   "leveldb: the StateStore read cache (StateStoreOptions::cache_bytes), MiB")
+        ->capture_default_str();
+    app.add_option("--read-latency-us", opt.read_latency_us,
+                   "leveldb: simulated storage latency. Each run starts with a cold simulated "
+                   "cache: the first read of each distinct key (account, storage slot, code) "
+                   "that reaches the StateView in a run sleeps this many microseconds; later "
+                   "reads of that key in the run do not (they wait only while its first read "
+                   "is still sleeping). Sequential and parallel runs pay it alike")
+        ->capture_default_str();
+    app.add_option("--repeat", opt.repeat, "runs per executor and thread count (median reported)")
+        ->check(CLI::Range(size_t{1}, size_t{1000}))
+        ->capture_default_str();
+    app.add_option("--hot", opt.hot, "mixed: share of transactions that swap on pool 0 (0..1)")
+        ->check(CLI::Range(0.0, 1.0))
+        ->capture_default_str();
+    app.add_option("--seed", opt.seed, "generator seed")->capture_default_str();
+    app.add_flag("!--no-fallback", opt.fallback,
+                 "disable the parallel executor's contention fallback to in-order execution");
+    app.add_option("--json", opt.json, "write one JSON record per configuration and thread count");
+    app.add_option("--plot", opt.plot,
+                   "write a PNG of speedup against threads, one line per configuration "
+                   "(runs gnuplot with pngcairo)");
+    app.add_flag("!--no-progress", opt.progress, "no progress bar (shown only on a terminal)");
+    CLI11_PARSE(app, argc, argv);
+
+    if (opt.read_latency_us > 0 && opt.state != "leveldb") {
+        std::fprintf(stderr, "pel-bench: --read-latency-us needs --state leveldb\n");
+        return 2;
+    }
+    std::sort(opt.threads.begin(), opt.threads.end());
+    opt.threads.erase(std::unique(opt.threads.begin(), opt.threads.end()), opt.threads.end());
+
+    std::vector<bench::WorkloadSpec> specs;
+    for (const std::string& w : opt.workloads) {
+        const bool uses_pools = w == "amm" || w == "lending" || w == "mixed";
+        for (const size_t a : opt.accounts) {
+            for (const size_t p : uses_pools ? opt.pools : std::vector<size_t>{1}) {
+                for (const size_t t : opt.txs) {
+                    specs.push_back(bench::WorkloadSpec{w, a, p, t, opt.hot, opt.seed});
+                }
+            }
+        }
+    }
+
+    double load[3] = {0, 0, 0};
+    const int nload = getloadavg(load, 3);
+    std::string command;
+    for (int i = 0; i < argc; ++i) {
+        command += (i == 0 ? "pel-bench" : std::string(" ") + argv[i]);
+    }
+    std::printf("%s\n%u hardware threads, load average %.2f %.2f %.2f at start\n", command.c_str(),
+                std::thread::hardware_concurrency(), load[0], load[1], load[2]);
+
+    nlohmann::json records = nlohmann::json::array();
+    Progress progress(specs.size() * opt.repeat * (1 + opt.threads.size()), opt.progress);
+    int status = 0;
+    for (const bench::WorkloadSpec& spec : specs) {
+        try {
+            run_config(opt, spec, records, progress);
+        } catch (const Failure& f) {
+            progress.clear();
+            std::fprintf(stderr, "pel-bench: FAILED: %s\n", f.what.c_str());
+            status = 1;
+            break;
+        } catch (const std::exception& e) {
+            progress.clear();
+            std::fprintf(stderr, "%s\n", e.what());
+            status = 1;
+            break;
+        }
+    }
+    progress.clear();
+
+    if (!opt.json.empty()) {
+        nlohmann::json doc;
+        doc["tool"] = "pel-bench";
+        doc["command"] = command;
+        doc["hardware_threads"] = std::thread::hardware_concurrency();
+        doc["load_average_at_start"] =
+            nload == 3 ? nlohmann::json({load[0], load[1], load[2]}) : nlohmann::json();
+        doc["ok"] = status == 0;
+        doc["records"] = records;
+        std::ofstream f(opt.json);
+        f << doc.dump(2) << "\n";
+        if (!f) {
+            std::fprintf(stderr, "pel-bench: cannot write %s\n", opt.json.c_str());
+            status = status == 0 ? 2 : status;
+        }
+    }
+    if (!opt.plot.empty() && !plot(records, opt.plot)) {
+        status = status == 0 ? 2 : status;
+    }
+    return status;
+}

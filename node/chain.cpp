@@ -1,0 +1,431 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "node/chain.hpp"
+
+#include <cstring>
+
+#include <nlohmann/json.hpp>
+
+#include "primitives/keccak.hpp"
+#include "primitives/rlp.hpp"
+
+namespace pel::node {
+namespace {
+
+Bytes wrap_list(const Bytes& payload) {
+    Bytes out;
+    rlp::encode_list(out, payload);
+    return out;
+}
+
+Result<Bloom> read_bloom(rlp::Decoder& d) {
+    PEL_TRY(ByteView b, d.read_bytes());
+    if (b.size() != 256) {
+        return make_error("logsBloom: expected 256 bytes, got ", b.size());
+    }
+    Bloom out{};
+    std::memcpy(out.data(), b.data(), 256);
+    return out;
+}
+
+Bytes prefixed_key(char tag, ByteView rest) {
+    Bytes k(2 + rest.size());
+    k[0] = static_cast<uint8_t>('x');
+    k[1] = static_cast<uint8_t>(tag);
+    if (!rest.empty()) {
+        std::memcpy(k.data() + 2, rest.data(), rest.size());
+    }
+    return k;
+}
+
+template <class T>
+Result<T> field(Result<T> r, const char* name) {
+    if (!r) {
+        return make_error("header field '", name, "': ", r.error().message);
+    }
+    return r;
+}
+
+}  // namespace
+
+Bytes encode_header(const BlockHeader& h) {
+    Bytes p;
+    rlp::encode_bytes(p, h.parent_hash.view());
+    rlp::encode_bytes(p, h.ommers_hash.view());
+    rlp::encode_bytes(p, h.coinbase.view());
+    rlp::encode_bytes(p, h.state_root.view());
+    rlp::encode_bytes(p, h.transactions_root.view());
+    rlp::encode_bytes(p, h.receipts_root.view());
+    rlp::encode_bytes(p, ByteView(h.logs_bloom.data(), h.logs_bloom.size()));
+    rlp::encode_uint(p, h.difficulty);
+    rlp::encode_uint(p, h.number);
+    rlp::encode_uint(p, h.gas_limit);
+    rlp::encode_uint(p, h.gas_used);
+    rlp::encode_uint(p, h.timestamp);
+    rlp::encode_bytes(p, h.extra_data);
+    rlp::encode_bytes(p, h.mix_hash.view());
+    std::array<uint8_t, 8> nonce{};
+    for (size_t i = 0; i < 8; ++i) {
+        nonce[i] = static_cast<uint8_t>(h.nonce >> (56 - 8 * i));
+    }
+    rlp::encode_bytes(p, ByteView(nonce.data(), nonce.size()));
+    rlp::encode_uint(p, h.base_fee_per_gas);
+    rlp::encode_bytes(p, h.withdrawals_root.view());
+    rlp::encode_uint(p, h.blob_gas_used);
+    rlp::encode_uint(p, h.excess_blob_gas);
+    rlp::encode_bytes(p, h.parent_beacon_block_root.view());
+    return wrap_list(p);
+}
+
+Result<BlockHeader> decode_header(ByteView rlp_bytes) {
+    rlp::Decoder outer(rlp_bytes);
+    PEL_TRY(rlp::Decoder d, outer.read_list());
+    PEL_TRY_VOID(outer.expect_end());
+    BlockHeader h;
+    PEL_TRY(h.parent_hash, field(d.read_hash(), "parentHash"));
+    PEL_TRY(h.ommers_hash, field(d.read_hash(), "ommersHash"));
+    PEL_TRY(h.coinbase, field(d.read_address(), "coinbase"));
+    PEL_TRY(h.state_root, field(d.read_hash(), "stateRoot"));
+    PEL_TRY(h.transactions_root, field(d.read_hash(), "transactionsRoot"));
+    PEL_TRY(h.receipts_root, field(d.read_hash(), "receiptsRoot"));
+    PEL_TRY(h.logs_bloom, field(read_bloom(d), "logsBloom"));
+    PEL_TRY(h.difficulty, field(d.read_u256(), "difficulty"));
+    PEL_TRY(h.number, field(d.read_u64(), "number"));
+    PEL_TRY(h.gas_limit, field(d.read_u64(), "gasLimit"));
+    PEL_TRY(h.gas_used, field(d.read_u64(), "gasUsed"));
+    PEL_TRY(h.timestamp, field(d.read_u64(), "timestamp"));
+    PEL_TRY(ByteView extra, field(d.read_bytes(), "extraData"));
+    h.extra_data.assign(extra.begin(), extra.end());
+    PEL_TRY(h.mix_hash, field(d.read_hash(), "mixHash"));
+    PEL_TRY(ByteView nonce, field(d.read_bytes(), "nonce"));
+    if (nonce.size() != 8) {
+        return make_error("header field 'nonce': expected 8 bytes");
+    }
+    h.nonce = 0;
+    for (const uint8_t b : nonce) {
+        h.nonce = (h.nonce << 8) | b;
+    }
+    PEL_TRY(h.base_fee_per_gas, field(d.read_u256(), "baseFeePerGas"));
+    PEL_TRY(h.withdrawals_root, field(d.read_hash(), "withdrawalsRoot"));
+    PEL_TRY(h.blob_gas_used, field(d.read_u64(), "blobGasUsed"));
+    PEL_TRY(h.excess_blob_gas, field(d.read_u64(), "excessBlobGas"));
+    PEL_TRY(h.parent_beacon_block_root, field(d.read_hash(), "parentBeaconBlockRoot"));
+    PEL_TRY_VOID(d.expect_end());
+    return h;
+}
+
+Hash32 header_hash(const BlockHeader& h) { return keccak256(encode_header(h)); }
+
+U256 next_base_fee(const BlockHeader& parent) {
+    const uint64_t target = parent.gas_limit / 2;
+    if (target == 0 || parent.gas_used == target) {
+        return parent.base_fee_per_gas;
+    }
+    if (parent.gas_used > target) {
+        U256 delta =
+            parent.base_fee_per_gas * U256(parent.gas_used - target) / U256(target) / U256(8);
+        if (delta.is_zero()) {
+            delta = 1;
+        }
+        return parent.base_fee_per_gas + delta;
+    }
+    const U256 delta =
+        parent.base_fee_per_gas * U256(target - parent.gas_used) / U256(target) / U256(8);
+    return parent.base_fee_per_gas - delta;
+}
+
+uint64_t next_excess_blob_gas(const BlockHeader& parent) {
+    const uint64_t sum = parent.excess_blob_gas + parent.blob_gas_used;
+    return sum < kTargetBlobGasPerBlock ? 0 : sum - kTargetBlobGasPerBlock;
+}
+
+Bytes encode_receipt(const StoredReceipt& r) {
+    Bytes p;
+    if (r.status) {
+        rlp::encode_uint(p, uint64_t{1});
+    } else {
+        rlp::encode_bytes(p, {});
+    }
+    rlp::encode_uint(p, r.cumulative_gas_used);
+    rlp::encode_bytes(p, ByteView(r.bloom.data(), r.bloom.size()));
+    Bytes logs;
+    for (const exec::Log& log : r.logs) {
+        Bytes l;
+        rlp::encode_bytes(l, log.address.view());
+        Bytes topics;
+        for (const Hash32& t : log.topics) {
+            rlp::encode_bytes(topics, t.view());
+        }
+        rlp::encode_list(l, topics);
+        rlp::encode_bytes(l, log.data);
+        rlp::encode_list(logs, l);
+    }
+    rlp::encode_list(p, logs);
+    Bytes out;
+    if (r.type != TxnType::kLegacy) {
+        out.push_back(static_cast<uint8_t>(r.type));
+    }
+    rlp::encode_list(out, p);
+    return out;
+}
+
+Result<StoredReceipt> decode_receipt(ByteView encoded) {
+    StoredReceipt r;
+    if (encoded.empty()) {
+        return make_error("receipt: empty");
+    }
+    if (encoded[0] < 0x80) {
+        if (encoded[0] > 3) {
+            return make_error("receipt: unknown type ", encoded[0]);
+        }
+        r.type = static_cast<TxnType>(encoded[0]);
+        encoded = encoded.subspan(1);
+    }
+    rlp::Decoder outer(encoded);
+    PEL_TRY(rlp::Decoder d, outer.read_list());
+    PEL_TRY_VOID(outer.expect_end());
+    PEL_TRY(ByteView status, d.read_bytes());
+    if (status.size() > 1 || (status.size() == 1 && status[0] != 1)) {
+        return make_error("receipt: bad status");
+    }
+    r.status = status.size() == 1;
+    PEL_TRY(r.cumulative_gas_used, d.read_u64());
+    PEL_TRY(r.bloom, read_bloom(d));
+    PEL_TRY(rlp::Decoder logs, d.read_list());
+    while (!logs.at_end()) {
+        PEL_TRY(rlp::Decoder l, logs.read_list());
+        exec::Log log;
+        PEL_TRY(log.address, l.read_address());
+        PEL_TRY(rlp::Decoder topics, l.read_list());
+        while (!topics.at_end()) {
+            PEL_TRY(Hash32 t, topics.read_hash());
+            log.topics.push_back(t);
+        }
+        PEL_TRY(ByteView data, l.read_bytes());
+        log.data.assign(data.begin(), data.end());
+        PEL_TRY_VOID(l.expect_end());
+        r.logs.push_back(std::move(log));
+    }
+    PEL_TRY_VOID(d.expect_end());
+    return r;
+}
+
+Bytes encode_body(const StoredBody& b) {
+    Bytes txs;
+    for (const Bytes& t : b.txns) {
+        rlp::encode_bytes(txs, t);
+    }
+    Bytes senders;
+    for (const Address& a : b.senders) {
+        rlp::encode_bytes(senders, a.view());
+    }
+    Bytes p;
+    rlp::encode_list(p, txs);
+    rlp::encode_list(p, senders);
+    return wrap_list(p);
+}
+
+Result<StoredBody> decode_body(ByteView rlp_bytes) {
+    rlp::Decoder outer(rlp_bytes);
+    PEL_TRY(rlp::Decoder d, outer.read_list());
+    PEL_TRY(rlp::Decoder txs, d.read_list());
+    PEL_TRY(rlp::Decoder senders, d.read_list());
+    StoredBody b;
+    while (!txs.at_end()) {
+        PEL_TRY(ByteView t, txs.read_bytes());
+        b.txns.emplace_back(t.begin(), t.end());
+    }
+    while (!senders.at_end()) {
+        PEL_TRY(Address a, senders.read_address());
+        b.senders.push_back(a);
+    }
+    if (b.txns.size() != b.senders.size()) {
+        return make_error("body: ", b.txns.size(), " transactions but ", b.senders.size(),
+                          " senders");
+    }
+    return b;
+}
+
+Bytes encode_receipt_list(std::span<const Bytes> receipts) {
+    Bytes p;
+    for (const Bytes& r : receipts) {
+        rlp::encode_bytes(p, r);
+    }
+    return wrap_list(p);
+}
+
+Result<std::vector<Bytes>> decode_receipt_list(ByteView rlp_bytes) {
+    rlp::Decoder outer(rlp_bytes);
+    PEL_TRY(rlp::Decoder d, outer.read_list());
+    std::vector<Bytes> out;
+    while (!d.at_end()) {
+        PEL_TRY(ByteView r, d.read_bytes());
+        out.emplace_back(r.begin(), r.end());
+    }
+    return out;
+}
+
+uint64_t block_size(ByteView header_rlp, std::span<const Bytes> txns) {
+    size_t txs_payload = 0;
+    for (const Bytes& t : txns) {
+        // Legacy transactions are RLP lists and sit in the body as they are; typed ones are byte
+        // strings (EIP-2718).
+        const bool legacy = !t.empty() && t[0] >= 0xc0;
+        txs_payload += legacy ? t.size() : rlp::header_size(t.size()) + t.size();
+    }
+    const size_t payload = header_rlp.size() + rlp::header_size(txs_payload) + txs_payload + 2;
+    return rlp::header_size(payload) + payload;
+}
+
+std::string encode_conflict_report(const BlockConflictReport& r) {
+    nlohmann::json j;
+    j["n"] = r.block_number;
+    j["h"] = r.block_hash.to_hex();
+    j["txs"] = r.txs;
+    j["gas"] = r.gas_used;
+    j["ex"] = r.executions;
+    j["rex"] = r.re_executions;
+    j["val"] = r.validations;
+    j["ab"] = r.aborts;
+    j["dw"] = r.dependency_waits;
+    j["fb"] = r.fallback;
+    j["fbf"] = r.fallback_from;
+    j["ems"] = r.execution_ms;
+    j["cms"] = r.commit_ms;
+    j["thr"] = r.threads;
+    nlohmann::json top = nlohmann::json::array();
+    for (const ConflictLocation& c : r.top_conflicts) {
+        nlohmann::json e;
+        e["a"] = c.address.to_hex();
+        if (c.slot) {
+            e["s"] = c.slot->to_hex();
+        }
+        e["c"] = c.count;
+        top.push_back(std::move(e));
+    }
+    j["top"] = std::move(top);
+    return j.dump();
+}
+
+Result<BlockConflictReport> decode_conflict_report(ByteView text) {
+    const auto j = nlohmann::json::parse(text.begin(), text.end(), nullptr, false);
+    if (j.is_discarded() || !j.is_object()) {
+        return make_error("conflict report: not JSON");
+    }
+    try {
+        BlockConflictReport r;
+        r.block_number = j.at("n").get<uint64_t>();
+        PEL_TRY(r.block_hash, Hash32::from_hex(j.at("h").get<std::string>()));
+        r.txs = j.at("txs").get<uint64_t>();
+        r.gas_used = j.at("gas").get<uint64_t>();
+        r.executions = j.at("ex").get<uint64_t>();
+        r.re_executions = j.at("rex").get<uint64_t>();
+        r.validations = j.at("val").get<uint64_t>();
+        r.aborts = j.at("ab").get<uint64_t>();
+        r.dependency_waits = j.at("dw").get<uint64_t>();
+        r.fallback = j.at("fb").get<std::string>();
+        r.fallback_from = j.at("fbf").get<uint64_t>();
+        r.execution_ms = j.at("ems").get<double>();
+        r.commit_ms = j.at("cms").get<double>();
+        r.threads = j.at("thr").get<uint64_t>();
+        for (const auto& e : j.at("top")) {
+            ConflictLocation c;
+            PEL_TRY(c.address, Address::from_hex(e.at("a").get<std::string>()));
+            if (e.contains("s")) {
+                PEL_TRY(U256 s, U256::from_hex(e.at("s").get<std::string>()));
+                c.slot = s;
+            }
+            c.count = e.at("c").get<uint64_t>();
+            r.top_conflicts.push_back(c);
+        }
+        return r;
+    } catch (const std::exception& e) {
+        return make_error("conflict report: ", e.what());
+    }
+}
+
+Bytes encode_u64_be(uint64_t v) {
+    Bytes b(8);
+    for (size_t i = 0; i < 8; ++i) {
+        b[i] = static_cast<uint8_t>(v >> (56 - 8 * i));
+    }
+    return b;
+}
+
+Result<uint64_t> decode_u64_be(ByteView b) {
+    if (b.size() != 8) {
+        return make_error("expected an 8-byte number, got ", b.size(), " bytes");
+    }
+    uint64_t v = 0;
+    for (const uint8_t x : b) {
+        v = (v << 8) | x;
+    }
+    return v;
+}
+
+namespace keys {
+Bytes header(uint64_t num) { return prefixed_key('h', encode_u64_be(num)); }
+Bytes hash_index(const Hash32& hash) { return prefixed_key('n', hash.view()); }
+Bytes state_root(uint64_t num) { return prefixed_key('s', encode_u64_be(num)); }
+Bytes body(uint64_t num) { return prefixed_key('b', encode_u64_be(num)); }
+Bytes receipts(uint64_t num) { return prefixed_key('r', encode_u64_be(num)); }
+Bytes txn(const Hash32& hash) { return prefixed_key('t', hash.view()); }
+Bytes conflicts(uint64_t num) { return prefixed_key('c', encode_u64_be(num)); }
+Bytes identity() { return prefixed_key('g', {}); }
+}  // namespace keys
+
+std::string decode_revert_reason(ByteView data) {
+    if (data.size() < 4) {
+        return "";
+    }
+    const uint32_t sel = static_cast<uint32_t>(data[0]) << 24 |
+                         static_cast<uint32_t>(data[1]) << 16 |
+                         static_cast<uint32_t>(data[2]) << 8 | data[3];
+    const ByteView body = data.subspan(4);
+    if (sel == 0x08c379a0U) {  // Error(string)
+        if (body.size() < 64) {
+            return "";
+        }
+        const U256 off = U256::from_be32(body.data());
+        if (!off.fits_u64() || off.low64() + 32 > body.size()) {
+            return "";
+        }
+        const U256 len = U256::from_be32(body.data() + off.low64());
+        const uint64_t start = off.low64() + 32;
+        if (!len.fits_u64() || len.low64() > body.size() - start) {
+            return "";
+        }
+        return {reinterpret_cast<const char*>(body.data() + start),  // NOLINT
+                static_cast<size_t>(len.low64())};
+    }
+    if (sel == 0x4e487b71U && body.size() == 32) {  // Panic(uint256), Solidity's codes
+        const U256 code = U256::from_be32(body.data());
+        const uint64_t c = code.fits_u64() ? code.low64() : ~uint64_t{0};
+        switch (c) {
+            case 0x00:
+                return "generic panic";
+            case 0x01:
+                return "assert(false)";
+            case 0x11:
+                return "arithmetic underflow or overflow";
+            case 0x12:
+                return "division or modulo by zero";
+            case 0x21:
+                return "enum overflow";
+            case 0x22:
+                return "invalid encoded storage byte array accessed";
+            case 0x31:
+                return "out-of-bounds array access; popping on an empty array";
+            case 0x32:
+                return "out-of-bounds access of an array or bytesN";
+            case 0x41:
+                return "out of memory";
+            case 0x51:
+                return "uninitialized function";
+            default:
+                return "unknown panic code: " + code.to_hex();
+        }
+    }
+    return "";
+}
+
+}  // namespace pel::node

@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: Apache-2.0
+// Chain records: the Cancun header RLP and block hash, the EIP-2718 receipt encoding (what the
+// receiptsRoot commits to), block bodies, and the auxiliary-record keys under which the node keeps
+// them in the state store (written in the same batch as the block's state, see
+// StateStore::commit(block_num, diff, aux)).
+//
+// Aux records (every key starts with StateStore::kAuxPrefix 'x'; numbers are 8-byte big-endian):
+//   "xh" num   -> header RLP with a zero stateRoot
+//   "xs" num   -> state root of block num (written with block num+1; see node.cpp)
+//   "xn" hash  -> num (block hash index; written with the next block)
+//   "xb" num   -> body: rlp([[tx encoding as a byte string]..., [sender]...])
+//   "xr" num   -> rlp([receipt encoding as a byte string]...) (consensus encodings)
+//   "xt" hash  -> rlp([num, index]) (transaction index)
+//   "xc" num   -> conflict report (JSON text)
+//   "xg"       -> rlp([genesis hash, chain id]) (the datadir's identity)
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "execution/transition.hpp"
+#include "execution/txn_state.hpp"
+#include "node/api.hpp"
+#include "primitives/bytes.hpp"
+#include "primitives/hash.hpp"
+#include "primitives/result.hpp"
+#include "primitives/transaction.hpp"
+
+namespace pel::node {
+
+/// keccak256(rlp([])): the ommers hash of every post-merge block.
+inline constexpr Hash32 kEmptyOmmersHash{{0x1d, 0xcc, 0x4d, 0xe8, 0xde, 0xc7, 0x5d, 0x7a,
+                                          0xab, 0x85, 0xb5, 0x67, 0xb6, 0xcc, 0xd4, 0x1a,
+                                          0xd3, 0x12, 0x45, 0x1b, 0x94, 0x8a, 0x74, 0x13,
+                                          0xf0, 0xa1, 0x42, 0xfd, 0x40, 0xd4, 0x93, 0x47}};
+
+/// EIP-4844 target blob gas per block (3 blobs).
+inline constexpr uint64_t kTargetBlobGasPerBlock = 393216;
+
+/// rlp([parentHash, ommersHash, coinbase, stateRoot, transactionsRoot, receiptsRoot, logsBloom,
+/// difficulty, number, gasLimit, gasUsed, timestamp, extraData, mixHash, nonce, baseFeePerGas,
+/// withdrawalsRoot, blobGasUsed, excessBlobGas, parentBeaconBlockRoot]) (Cancun).
+[[nodiscard]] Bytes encode_header(const BlockHeader& h);
+/// Strict inverse of encode_header (all 20 fields). Errors name the field.
+[[nodiscard]] Result<BlockHeader> decode_header(ByteView rlp);
+/// keccak256(encode_header(h)).
+[[nodiscard]] Hash32 header_hash(const BlockHeader& h);
+
+/// EIP-1559 base fee of the child of `parent` (elasticity 2, change denominator 8).
+[[nodiscard]] U256 next_base_fee(const BlockHeader& parent);
+/// EIP-4844 excess blob gas of the child of `parent`.
+[[nodiscard]] uint64_t next_excess_blob_gas(const BlockHeader& parent);
+
+/// A receipt as stored: the consensus fields.
+struct StoredReceipt {
+    TxnType type = TxnType::kLegacy;
+    bool status = false;
+    uint64_t cumulative_gas_used = 0;
+    Bloom bloom{};
+    std::vector<exec::Log> logs;
+};
+
+/// EIP-2718 receipt encoding: rlp([status, cumulativeGasUsed, logsBloom, logs]), prefixed by the
+/// type byte for typed transactions. This is the receipts trie's value.
+[[nodiscard]] Bytes encode_receipt(const StoredReceipt& r);
+[[nodiscard]] Result<StoredReceipt> decode_receipt(ByteView encoded);
+
+/// A block body as stored.
+struct StoredBody {
+    std::vector<Bytes> txns;  ///< canonical encodings
+    std::vector<Address> senders;
+};
+[[nodiscard]] Bytes encode_body(const StoredBody& b);
+[[nodiscard]] Result<StoredBody> decode_body(ByteView rlp);
+
+[[nodiscard]] Bytes encode_receipt_list(std::span<const Bytes> receipts);
+[[nodiscard]] Result<std::vector<Bytes>> decode_receipt_list(ByteView rlp);
+
+/// Size of rlp([header, [txs], [], []]) (the "size" of a block in JSON-RPC).
+[[nodiscard]] uint64_t block_size(ByteView header_rlp, std::span<const Bytes> txns);
+
+/// Conflict report as stored (JSON), and back.
+[[nodiscard]] std::string encode_conflict_report(const BlockConflictReport& r);
+[[nodiscard]] Result<BlockConflictReport> decode_conflict_report(ByteView text);
+
+/// Aux keys.
+namespace keys {
+[[nodiscard]] Bytes header(uint64_t num);
+[[nodiscard]] Bytes hash_index(const Hash32& hash);
+[[nodiscard]] Bytes state_root(uint64_t num);
+[[nodiscard]] Bytes body(uint64_t num);
+[[nodiscard]] Bytes receipts(uint64_t num);
+[[nodiscard]] Bytes txn(const Hash32& hash);
+[[nodiscard]] Bytes conflicts(uint64_t num);
+[[nodiscard]] Bytes identity();
+}  // namespace keys
+
+[[nodiscard]] Bytes encode_u64_be(uint64_t v);
+[[nodiscard]] Result<uint64_t> decode_u64_be(ByteView b);
+
+/// Revert reason of Error(string) or Panic(uint256) revert data, as geth words it ("" when the
+/// data is neither).
+[[nodiscard]] std::string decode_revert_reason(ByteView data);
+
+}  // namespace pel::node

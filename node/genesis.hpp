@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: Apache-2.0
+// Genesis: a geth genesis.json (config.chainId, alloc, gasLimit, baseFeePerGas, timestamp,
+// extraData, coinbase, difficulty, mixHash, nonce, excessBlobGas), or the dev chain (the dev
+// accounts with 10,000 ETH each). Genesis is block 0, committed like any block.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "node/api.hpp"
+#include "node/node.hpp"
+#include "primitives/bytes.hpp"
+#include "primitives/hash.hpp"
+#include "primitives/result.hpp"
+#include "primitives/u256.hpp"
+#include "state/state_view.hpp"
+
+namespace pel::node {
+
+struct GenesisAccount {
+    U256 balance;
+    uint64_t nonce = 0;
+    Bytes code;
+    std::map<U256, U256> storage;
+};
+
+struct Genesis {
+    uint64_t chain_id = 31337;
+    uint64_t gas_limit = 30'000'000;
+    U256 base_fee = 1'000'000'000;
+    uint64_t timestamp = 0;
+    Bytes extra_data;
+    Address coinbase;
+    U256 difficulty;
+    Hash32 mix_hash;
+    uint64_t nonce = 0;
+    uint64_t excess_blob_gas = 0;
+    std::map<Address, GenesisAccount> alloc;
+};
+
+/// Parses geth's genesis.json. Quantities may be JSON numbers, "0x" hex or decimal strings;
+/// alloc keys with or without "0x". Missing gasLimit/baseFeePerGas take `defaults`' values.
+/// Errors name the field ("genesis: field 'alloc.0x12..balance': ...").
+[[nodiscard]] Result<Genesis> parse_genesis(std::string_view json_text, const Genesis& defaults);
+/// Reads and parses a file (errors name the file).
+[[nodiscard]] Result<Genesis> load_genesis_file(const std::string& path, const Genesis& defaults);
+
+/// 10,000 ETH.
+[[nodiscard]] U256 dev_account_balance();
+
+/// The genesis state as a StateDiff for StateStore::commit(0, ...).
+[[nodiscard]] state::StateDiff genesis_diff(const Genesis& g);
+/// The genesis state root (computed in memory).
+[[nodiscard]] Hash32 genesis_state_root(const Genesis& g);
+/// The genesis header for a state root.
+[[nodiscard]] BlockHeader genesis_header(const Genesis& g, const Hash32& state_root);
+
+}  // namespace pel::node

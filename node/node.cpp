@@ -1,0 +1,1826 @@
+// SPDX-License-Identifier: Apache-2.0
+// Node: the chain (records in the state store's auxiliary range), the mempool and the block
+// producer, behind NodeApi.
+//
+// Storing a block atomically. The header commits to the state root, which StateStore::commit()
+// computes while it writes the block, so the header cannot be in the block's own batch in full.
+// Block n's batch therefore holds its header with a zero stateRoot ("xh" n), its body, receipts,
+// transaction index and conflict report, plus the *parent's* state root ("xs" n-1) and the
+// parent's hash index ("xn"), which are known by then. The head's state root is the store's own
+// head root, written in the same batch. So after a crash the store holds every record of exactly
+// the blocks whose state it holds, and a header is always template + (xs n, or the store's root
+// for the head).
+#include "node/node.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <spdlog/spdlog.h>
+
+#include "execution/block_executor.hpp"
+#include "execution/host.hpp"
+#include "execution/state_view_reader.hpp"
+#include "execution/transition.hpp"
+#include "node/chain.hpp"
+#include "node/dev_accounts.hpp"
+#include "node/genesis.hpp"
+#include "node/mempool.hpp"
+#include "primitives/keccak.hpp"
+#include "primitives/rlp.hpp"
+#include "state/kv_store.hpp"
+#include "state/state_view.hpp"
+#include "state/trie.hpp"
+#include "vm/host.hpp"
+#include "vm/vm.hpp"
+
+namespace pel::node {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr uint64_t kGwei = 1'000'000'000;
+constexpr size_t kMaxTxBytes = 128 * 1024;  // geth txMaxSize (4 slots of 32 KiB)
+constexpr size_t kMaxRetriesPerBlock = 4096;
+
+ApiError rejected(std::string msg) { return {ApiErrorKind::kRejected, std::move(msg), {}}; }
+ApiError invalid(std::string msg) { return {ApiErrorKind::kInvalidInput, std::move(msg), {}}; }
+ApiError internal(std::string msg) { return {ApiErrorKind::kInternal, std::move(msg), {}}; }
+
+std::string_view geth_message(exec::TxnError e) {
+    using E = exec::TxnError;
+    switch (e) {
+        case E::kWrongChainId:
+            return "invalid chain id for signer";
+        case E::kGasLimitExceedsBlock:
+            return "exceeds block gas limit";
+        case E::kFeeCapBelowBaseFee:
+            return "max fee per gas less than block base fee";
+        case E::kPriorityAboveMaxFee:
+            return "max priority fee per gas higher than max fee per gas";
+        case E::kBlobCreate:
+        case E::kBlobNone:
+        case E::kBlobCountExceeded:
+        case E::kBlobVersionInvalid:
+        case E::kBlobFeeCapBelowBlobBaseFee:
+            return "transaction type not supported";
+        case E::kInitcodeTooLarge:
+            return "max initcode size exceeded";
+        case E::kIntrinsicGasTooLow:
+            return "intrinsic gas too low";
+        case E::kSenderNotEoa:
+            return "sender not an eoa";
+        case E::kNonceTooHigh:
+            return "nonce too high";
+        case E::kNonceTooLow:
+            return "nonce too low";
+        case E::kNonceMax:
+            return "nonce has max value";
+        case E::kInsufficientFunds:
+            return "insufficient funds for gas * price + value";
+    }
+    return "invalid transaction";
+}
+
+std::string halt_message(vm::Status s) {
+    using S = vm::Status;
+    switch (s) {
+        case S::kSuccess:
+            return "";
+        case S::kRevert:
+            return "execution reverted";
+        case S::kOutOfGas:
+            return "out of gas";
+        case S::kInvalidInstruction:
+            return "invalid opcode: INVALID";
+        case S::kUndefinedInstruction:
+            return "invalid opcode";
+        case S::kStackOverflow:
+            return "stack limit reached 1024 (1023)";
+        case S::kStackUnderflow:
+            return "stack underflow";
+        case S::kBadJumpDestination:
+            return "invalid jump destination";
+        case S::kInvalidMemoryAccess:
+            return "return data out of bounds";
+        case S::kCallDepthExceeded:
+            return "max call depth exceeded";
+        case S::kStaticModeViolation:
+            return "write protection";
+        case S::kPrecompileFailure:
+            return "precompile failed";
+        case S::kContractValidationFailure:
+            return "invalid code";
+        case S::kInsufficientBalance:
+            return "insufficient balance for transfer";
+        default:
+            return "execution failed";
+    }
+}
+
+/// gas_limit * fee + value, saturating at 2^256-1.
+U256 txn_cost(const Transaction& t) {
+    const auto prod = mul_full(U256(t.gas_limit), t.max_fee_per_gas);
+    if ((prod[4] | prod[5] | prod[6] | prod[7]) != 0) {
+        return U256::max();
+    }
+    const U256 gas_cost(prod[0], prod[1], prod[2], prod[3]);
+    U256 out;
+    if (add_overflow(gas_cost, t.value, out)) {
+        return U256::max();
+    }
+    return out;
+}
+
+uint64_t now_seconds() {
+    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count());
+}
+
+double ms_since(Clock::time_point t0) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+Bloom or_blooms(const Bloom& a, const Bloom& b) {
+    Bloom out{};
+    for (size_t i = 0; i < out.size(); ++i) {
+        out[i] = static_cast<uint8_t>(a[i] | b[i]);
+    }
+    return out;
+}
+
+/// The bloom may contain `data` (the 3 bits of keccak256(data), Yellow Paper 4.3.1).
+bool bloom_may_contain(const Bloom& bloom, ByteView data) {
+    const Hash32 h = keccak256(data);
+    for (size_t i = 0; i < 6; i += 2) {
+        const unsigned bit = ((static_cast<unsigned>(h.bytes[i]) << 8) | h.bytes[i + 1]) & 2047U;
+        if ((bloom[255 - bit / 8] & (1U << (bit % 8))) == 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/// BLOCKHASH over a copy of the recent hashes (the block's 256-block window).
+class RecentHashes final : public exec::BlockHashSource {
+  public:
+    RecentHashes(uint64_t first, std::vector<Hash32> hashes)
+        : first_(first), hashes_(std::move(hashes)) {}
+    [[nodiscard]] Hash32 block_hash(int64_t block_num) const noexcept override {
+        if (block_num < 0) {
+            return {};
+        }
+        const auto n = static_cast<uint64_t>(block_num);
+        if (n < first_ || n - first_ >= hashes_.size()) {
+            return {};
+        }
+        return hashes_[n - first_];
+    }
+
+  private:
+    uint64_t first_;
+    std::vector<Hash32> hashes_;
+};
+
+/// Captures the top frame's result.
+class TopFrameTracer final : public exec::FrameTracer {
+  public:
+    void on_enter(const vm::Message& /*msg*/) noexcept override {}
+    void on_exit(const vm::Message& msg, const vm::ExecResult& result) noexcept override {
+        if (msg.depth == 0) {
+            status = result.status;
+            output = result.output;
+            seen = true;
+        }
+    }
+    bool seen = false;
+    vm::Status status = vm::Status::kSuccess;
+    Bytes output;
+};
+
+/// eth_call's view of the head: the caller's nonce is the call's, and a caller with code is
+/// treated as an EOA (geth skips those checks for calls).
+class CallReader final : public exec::StateReader {
+  public:
+    CallReader(exec::StateReader& base, const Address& from, std::optional<uint64_t> nonce)
+        : base_(base), from_(from), nonce_(nonce) {}
+    [[nodiscard]] std::optional<exec::AccountInfo> read_account(
+        const Address& addr) noexcept override {
+        auto a = base_.read_account(addr);
+        if (addr == from_) {
+            if (nonce_) {
+                if (!a) {
+                    a = exec::AccountInfo{};
+                }
+                a->nonce = *nonce_;
+            }
+            if (a && a->code_hash != kEmptyCodeHash) {
+                a->code_hash = kEmptyCodeHash;
+            }
+        }
+        return a;
+    }
+    [[nodiscard]] U256 read_storage(const Address& addr, const U256& key) noexcept override {
+        return base_.read_storage(addr, key);
+    }
+    [[nodiscard]] bool has_storage(const Address& addr) noexcept override {
+        return base_.has_storage(addr);
+    }
+    [[nodiscard]] ByteView read_code(const Hash32& code_hash) noexcept override {
+        return base_.read_code(code_hash);
+    }
+
+  private:
+    exec::StateReader& base_;
+    Address from_;
+    std::optional<uint64_t> nonce_;
+};
+
+struct HeadState {
+    BlockHeader header;
+    Hash32 hash;
+    std::shared_ptr<const state::StateView> view;
+};
+
+}  // namespace
+
+struct Node::Impl {
+    NodeConfig config;
+    Genesis genesis;
+    std::vector<DevAccount> dev;
+    std::unique_ptr<state::StateStore> store;
+    std::unique_ptr<Mempool> pool;
+    std::unique_ptr<exec::ParallelExecutor> executor;  // producer only (under produce_mu)
+    Hash32 genesis_hash;
+
+    mutable std::mutex head_mu;
+    std::shared_ptr<const HeadState> head_state;  // guarded by head_mu
+
+    // Serialises block production (producer thread and test_mine_block).
+    std::mutex produce_mu;
+    std::deque<Hash32> recent;  // guarded by produce_mu: hashes of blocks [recent_first, head]
+    uint64_t recent_first = 0;  // guarded by produce_mu
+
+    std::thread producer;
+    std::mutex wake_mu;
+    std::condition_variable wake_cv;
+    bool stopping = false;  // guarded by wake_mu
+    bool work = false;      // guarded by wake_mu: the pool changed since the producer looked
+    bool started = false;   // controlling thread only
+
+    // Subscriptions: callbacks run under dispatch_mu (recursive: a callback may unsubscribe),
+    // so unsubscribe() waits for a callback running on another thread.
+    std::recursive_mutex dispatch_mu;
+    std::map<SubscriptionId, Subscriber> subs;  // guarded by dispatch_mu
+    SubscriptionId next_sub = 1;                // guarded by dispatch_mu
+
+    std::mutex send_mu;  // send_transaction: nonce assignment and submission
+
+    mutable std::mutex vm_mu;
+    mutable std::vector<std::unique_ptr<vm::Vm>> vms;  // guarded by vm_mu: idle VMs for calls
+
+    // Metrics.
+    std::atomic<uint64_t> blocks_produced{0};
+    std::atomic<uint64_t> txs_committed{0};
+    std::atomic<uint64_t> gas_committed{0};
+    std::atomic<uint64_t> re_executions{0};
+    std::atomic<uint64_t> txs_rejected{0};
+    mutable std::mutex metrics_mu;
+    double execution_ms_total = 0;         // guarded by metrics_mu
+    double last_execution_ms = 0;          // guarded by metrics_mu
+    double last_re_executions_per_tx = 0;  // guarded by metrics_mu
+
+    // --- helpers ---------------------------------------------------------------------------
+
+    std::shared_ptr<const HeadState> head() const {
+        const std::lock_guard lock(head_mu);
+        return head_state;
+    }
+
+    std::unique_ptr<vm::Vm> take_vm() const {
+        {
+            const std::lock_guard lock(vm_mu);
+            if (!vms.empty()) {
+                auto v = std::move(vms.back());
+                vms.pop_back();
+                return v;
+            }
+        }
+        return std::make_unique<vm::Vm>();
+    }
+    void give_vm(std::unique_ptr<vm::Vm> v) const {
+        const std::lock_guard lock(vm_mu);
+        if (vms.size() < 16) {
+            vms.push_back(std::move(v));
+        }
+    }
+
+    /// The full header of block `num` (nullopt past the head).
+    ApiResult<std::optional<BlockHeader>> header_at(uint64_t num, const HeadState& h) const {
+        if (num == h.header.number) {
+            return std::optional<BlockHeader>(h.header);
+        }
+        if (num > h.header.number) {
+            return std::optional<BlockHeader>();
+        }
+        auto raw = store->get_aux(keys::header(num));
+        if (!raw) {
+            return unexpected(internal(raw.error().message));
+        }
+        if (!*raw) {
+            return unexpected(internal("missing header record of block " + std::to_string(num)));
+        }
+        auto header = decode_header(**raw);
+        if (!header) {
+            return unexpected(
+                internal("block " + std::to_string(num) + ": " + header.error().message));
+        }
+        auto root = store->get_aux(keys::state_root(num));
+        if (!root || !*root || (*root)->size() != 32) {
+            return unexpected(
+                internal("missing state root record of block " + std::to_string(num)));
+        }
+        std::copy((*root)->begin(), (*root)->end(), header->state_root.bytes.begin());
+        return std::optional<BlockHeader>(std::move(*header));
+    }
+
+    ApiResult<std::optional<uint64_t>> number_of_hash(const Hash32& hash,
+                                                      const HeadState& h) const {
+        if (hash == h.hash) {
+            return std::optional<uint64_t>(h.header.number);
+        }
+        auto raw = store->get_aux(keys::hash_index(hash));
+        if (!raw) {
+            return unexpected(internal(raw.error().message));
+        }
+        if (!*raw) {
+            return std::optional<uint64_t>();
+        }
+        auto n = decode_u64_be(**raw);
+        if (!n) {
+            return unexpected(internal(n.error().message));
+        }
+        if (*n > h.header.number) {
+            return std::optional<uint64_t>();
+        }
+        return std::optional<uint64_t>(*n);
+    }
+
+    ApiResult<StoredBody> body_at(uint64_t num) const {
+        auto raw = store->get_aux(keys::body(num));
+        if (!raw) {
+            return unexpected(internal(raw.error().message));
+        }
+        if (!*raw) {
+            return unexpected(internal("missing body of block " + std::to_string(num)));
+        }
+        auto b = decode_body(**raw);
+        if (!b) {
+            return unexpected(internal(b.error().message));
+        }
+        return std::move(*b);
+    }
+
+    ApiResult<std::vector<StoredReceipt>> receipts_at(uint64_t num) const {
+        auto raw = store->get_aux(keys::receipts(num));
+        if (!raw) {
+            return unexpected(internal(raw.error().message));
+        }
+        if (!*raw) {
+            return unexpected(internal("missing receipts of block " + std::to_string(num)));
+        }
+        auto list = decode_receipt_list(**raw);
+        if (!list) {
+            return unexpected(internal(list.error().message));
+        }
+        std::vector<StoredReceipt> out;
+        out.reserve(list->size());
+        for (const Bytes& r : *list) {
+            auto d = decode_receipt(r);
+            if (!d) {
+                return unexpected(internal(d.error().message));
+            }
+            out.push_back(std::move(*d));
+        }
+        return out;
+    }
+
+    /// Block number a selector names for block queries (nullopt: past the head).
+    static std::optional<uint64_t> block_number_of(BlockSelector s, const HeadState& h) {
+        switch (s.tag) {
+            case BlockTag::kEarliest:
+                return 0;
+            case BlockTag::kNumber:
+                if (s.number > h.header.number) {
+                    return std::nullopt;
+                }
+                return s.number;
+            default:
+                return h.header.number;
+        }
+    }
+
+    /// The head, if the selector names the head's state; an error otherwise.
+    static ApiResult<void> check_state_selector(BlockSelector s, const HeadState& h) {
+        const uint64_t head_num = h.header.number;
+        if (s.tag == BlockTag::kNumber) {
+            if (s.number > head_num) {
+                return unexpected(rejected("header not found"));
+            }
+            if (s.number != head_num) {
+                return unexpected(rejected("historical state not available: only block " +
+                                           std::to_string(head_num) + " (the head) is kept"));
+            }
+        }
+        if (s.tag == BlockTag::kEarliest && head_num != 0) {
+            return unexpected(rejected("historical state not available: only block " +
+                                       std::to_string(head_num) + " (the head) is kept"));
+        }
+        return {};
+    }
+
+    ApiResult<BlockRecord> make_block_record(const BlockHeader& header) const {
+        BlockRecord rec;
+        rec.header = header;
+        const Bytes header_rlp = encode_header(header);
+        rec.hash = keccak256(header_rlp);
+        auto body = body_at(header.number);
+        if (!body) {
+            return unexpected(std::move(body).error());
+        }
+        rec.size = block_size(header_rlp, body->txns);
+        rec.transactions.reserve(body->txns.size());
+        for (size_t i = 0; i < body->txns.size(); ++i) {
+            auto txn = decode_transaction(body->txns[i]);
+            if (!txn) {
+                return unexpected(internal(txn.error().message));
+            }
+            TxRecord t;
+            t.hash = keccak256(body->txns[i]);
+            t.from = body->senders[i];
+            t.block_hash = rec.hash;
+            t.block_number = header.number;
+            t.index = i;
+            t.gas_price = exec::effective_gas_price(*txn, header.base_fee_per_gas);
+            t.txn = std::move(*txn);
+            rec.transactions.push_back(std::move(t));
+        }
+        return rec;
+    }
+
+    /// Logs of one block with their positions (optionally filtered).
+    ApiResult<void> block_logs(const BlockHeader& header, const Hash32& hash,
+                               const LogFilter* filter, std::vector<LogRecord>& out,
+                               size_t limit) const {
+        auto receipts = receipts_at(header.number);
+        if (!receipts) {
+            return unexpected(std::move(receipts).error());
+        }
+        std::optional<StoredBody> body;
+        uint64_t log_index = 0;
+        for (size_t i = 0; i < receipts->size(); ++i) {
+            for (const exec::Log& log : (*receipts)[i].logs) {
+                const uint64_t idx = log_index++;
+                if (filter != nullptr) {
+                    if (!filter->addresses.empty() &&
+                        std::find(filter->addresses.begin(), filter->addresses.end(),
+                                  log.address) == filter->addresses.end()) {
+                        continue;
+                    }
+                    if (filter->topics.size() > log.topics.size()) {
+                        continue;
+                    }
+                    bool ok = true;
+                    for (size_t t = 0; t < filter->topics.size() && ok; ++t) {
+                        const auto& alts = filter->topics[t];
+                        ok = alts.empty() ||
+                             std::find(alts.begin(), alts.end(), log.topics[t]) != alts.end();
+                    }
+                    if (!ok) {
+                        continue;
+                    }
+                }
+                if (!body) {
+                    auto b = body_at(header.number);
+                    if (!b) {
+                        return unexpected(std::move(b).error());
+                    }
+                    body = std::move(*b);
+                }
+                if (out.size() >= limit) {
+                    return unexpected(
+                        rejected("query returned more than " + std::to_string(limit) + " results"));
+                }
+                LogRecord r;
+                r.address = log.address;
+                r.topics = log.topics;
+                r.data = log.data;
+                r.block_number = header.number;
+                r.block_hash = hash;
+                r.tx_hash = keccak256(body->txns[i]);
+                r.tx_index = i;
+                r.log_index = idx;
+                out.push_back(std::move(r));
+            }
+        }
+        return {};
+    }
+
+    static bool bloom_matches(const Bloom& bloom, const LogFilter& f) {
+        if (!f.addresses.empty()) {
+            bool any = false;
+            for (const Address& a : f.addresses) {
+                any = any || bloom_may_contain(bloom, a.view());
+            }
+            if (!any) {
+                return false;
+            }
+        }
+        for (const auto& alts : f.topics) {
+            if (alts.empty()) {
+                continue;
+            }
+            bool any = false;
+            for (const Hash32& t : alts) {
+                any = any || bloom_may_contain(bloom, t.view());
+            }
+            if (!any) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    // --- calls ----------------------------------------------------------------------------
+
+    struct CallOutcome {
+        bool started = false;  // false: the transaction was invalid (error set)
+        std::string error;
+        bool success = false;
+        bool reverted = false;
+        Bytes output;
+        uint64_t gas_used = 0;
+    };
+
+    /// Runs `req` with `gas` on the head state; nothing is committed.
+    CallOutcome run_call(const CallRequest& req, uint64_t gas, const HeadState& h,
+                         exec::StateViewReader& base) const {
+        CallOutcome out;
+        const Address from = req.from.value_or(Address{});
+        Transaction txn;
+        txn.chain_id = genesis.chain_id;
+        const bool legacy = req.gas_price.has_value();
+        txn.type = legacy ? TxnType::kLegacy : TxnType::kDynamicFee;
+        if (req.access_list && !legacy) {
+            txn.access_list = *req.access_list;
+        } else if (req.access_list) {
+            txn.type = TxnType::kAccessList;
+            txn.access_list = *req.access_list;
+        }
+        if (legacy) {
+            txn.max_fee_per_gas = *req.gas_price;
+            txn.max_priority_fee_per_gas = *req.gas_price;
+        } else {
+            txn.max_fee_per_gas = req.max_fee_per_gas.value_or(U256{});
+            txn.max_priority_fee_per_gas = req.max_priority_fee_per_gas.value_or(U256{});
+            if (req.max_priority_fee_per_gas && !req.max_fee_per_gas) {
+                txn.max_fee_per_gas = next_base_fee(h.header) + txn.max_priority_fee_per_gas;
+            }
+        }
+        txn.gas_limit = gas;
+        txn.to = req.to;
+        txn.value = req.value.value_or(U256{});
+        txn.data = req.data;
+        if (req.nonce) {
+            txn.nonce = *req.nonce;
+        } else {
+            const auto acc = base.read_account(from);
+            txn.nonce = acc ? acc->nonce : 0;
+        }
+        CallReader nonce_reader(base, from, txn.nonce);
+
+        exec::BlockEnv env;
+        env.coinbase = genesis.coinbase;
+        env.block_num = static_cast<int64_t>(h.header.number + 1);
+        env.timestamp = static_cast<int64_t>(std::max(now_seconds(), h.header.timestamp + 1));
+        env.gas_limit = static_cast<int64_t>(std::max(h.header.gas_limit, gas));
+        env.prev_randao = keccak256(h.hash.view());
+        // geth's NoBaseFee for calls: a call that names no fee pays none.
+        env.base_fee = txn.max_fee_per_gas.is_zero() && txn.max_priority_fee_per_gas.is_zero()
+                           ? U256{}
+                           : next_base_fee(h.header);
+        env.excess_blob_gas = next_excess_blob_gas(h.header);
+        env.chain_id = genesis.chain_id;
+        RecentHashes hashes(h.header.number, {h.hash});
+        env.block_hashes = &hashes;
+
+        TopFrameTracer tracer;
+        auto vm = take_vm();
+        auto res = exec::apply_transaction(nonce_reader, *vm, env, txn, from, &tracer, false);
+        give_vm(std::move(vm));
+        if (!res) {
+            out.error = std::string(geth_message(res.error()));
+            return out;
+        }
+        out.started = true;
+        out.gas_used = res->receipt.gas_used;
+        out.success = res->receipt.success;
+        if (tracer.seen) {
+            out.reverted = tracer.status == vm::Status::kRevert;
+            if (out.success || out.reverted) {
+                out.output = std::move(tracer.output);
+            }
+            out.error = halt_message(tracer.status);
+        }
+        if (out.reverted) {
+            const std::string reason = decode_revert_reason(out.output);
+            if (!reason.empty()) {
+                out.error += ": " + reason;
+            }
+        }
+        return out;
+    }
+
+    ApiError call_error(const CallOutcome& o) const {
+        if (o.reverted) {
+            return {ApiErrorKind::kReverted, o.error, o.output};
+        }
+        return rejected(o.error);
+    }
+
+    // --- production -----------------------------------------------------------------------
+
+    void notify_block(const NewBlockEvent& ev) {
+        const std::lock_guard lock(dispatch_mu);
+        // Copy: a callback may unsubscribe (erase) while we iterate.
+        const auto copy = subs;
+        for (const auto& [id, s] : copy) {
+            if (s.on_block && subs.contains(id)) {
+                s.on_block(ev);
+            }
+        }
+    }
+    void notify_pending(const Hash32& hash) {
+        const std::lock_guard lock(dispatch_mu);
+        const auto copy = subs;
+        for (const auto& [id, s] : copy) {
+            if (s.on_pending && subs.contains(id)) {
+                s.on_pending(hash);
+            }
+        }
+    }
+
+    void wake() {
+        {
+            const std::lock_guard lock(wake_mu);
+            work = true;
+        }
+        wake_cv.notify_all();
+    }
+
+    /// Produces the next block from the pool (an empty one when `allow_empty`). Returns the new
+    /// block's number, or nullopt when there was nothing to do.
+    Result<std::optional<uint64_t>> produce(bool allow_empty);
+
+    void producer_loop();
+};
+
+Result<std::optional<uint64_t>> Node::Impl::produce(bool allow_empty) {
+    const std::lock_guard produce_lock(produce_mu);
+    const auto h = head();
+    const BlockHeader& parent = h->header;
+    const uint64_t number = parent.number + 1;
+    const U256 base_fee = next_base_fee(parent);
+
+    exec::BlockEnv env;
+    env.coinbase = genesis.coinbase;
+    env.block_num = static_cast<int64_t>(number);
+    env.timestamp = static_cast<int64_t>(std::max(now_seconds(), parent.timestamp + 1));
+    env.gas_limit = static_cast<int64_t>(parent.gas_limit);
+    env.prev_randao = keccak256(h->hash.view());
+    env.base_fee = base_fee;
+    env.excess_blob_gas = next_excess_blob_gas(parent);
+    env.chain_id = genesis.chain_id;
+    RecentHashes hashes(recent_first, std::vector<Hash32>(recent.begin(), recent.end()));
+    env.block_hashes = &hashes;
+
+    std::unordered_set<Hash32> excluded;
+    std::vector<std::shared_ptr<const PoolTxn>> picked;
+    std::vector<Transaction> txns;
+    std::vector<Address> senders;
+    std::optional<exec::BlockOutput> output;
+    double exec_ms = 0;
+    for (size_t attempt = 0; attempt < kMaxRetriesPerBlock; ++attempt) {
+        picked = pool->select(base_fee, parent.gas_limit, config.max_block_txs,
+                              [&](const Hash32& x) { return excluded.contains(x); });
+        if (picked.empty() && !allow_empty) {
+            return std::optional<uint64_t>();
+        }
+        txns.clear();
+        senders.clear();
+        txns.reserve(picked.size());
+        senders.reserve(picked.size());
+        for (const auto& p : picked) {
+            txns.push_back(p->txn);
+            senders.push_back(p->sender);
+        }
+        exec::StateViewReader reader(*h->view);
+        const auto t0 = Clock::now();
+        auto res = executor->execute(env, txns, senders, reader);
+        exec_ms = ms_since(t0);
+        if (const auto err = reader.error()) {
+            return make_error("block ", number, ": state read failed: ", err->message);
+        }
+        if (res) {
+            output = std::move(*res);
+            break;
+        }
+        const size_t idx = res.error().txn_idx;
+        const exec::TxnError why = res.error().error;
+        const PoolTxn& bad = *picked.at(idx);
+        switch (why) {
+            case exec::TxnError::kGasLimitExceedsBlock:
+            case exec::TxnError::kFeeCapBelowBaseFee:
+            case exec::TxnError::kNonceTooHigh:
+                // Not this block: keep it in the pool for a later one.
+                excluded.insert(bad.hash);
+                break;
+            default:
+                spdlog::warn("block {}: dropping transaction {} from {}: {}", number,
+                             bad.hash.to_hex(), bad.sender.to_hex(), geth_message(why));
+                pool->remove(bad.hash);
+                break;
+        }
+    }
+    if (!output) {
+        // Too many invalid transactions in a row: produce an empty block rather than nothing.
+        picked.clear();
+        txns.clear();
+        senders.clear();
+        exec::StateViewReader reader(*h->view);
+        auto res = executor->execute(env, txns, senders, reader);
+        if (!res) {
+            return make_error("block ", number, ": empty block failed to execute");
+        }
+        output = std::move(*res);
+    }
+
+    // Records.
+    std::vector<Bytes> raw_txns;
+    raw_txns.reserve(picked.size());
+    for (const auto& p : picked) {
+        raw_txns.push_back(p->raw);
+    }
+    std::vector<Bytes> receipt_encodings;
+    receipt_encodings.reserve(output->receipts.size());
+    Bloom bloom{};
+    for (const exec::Receipt& r : output->receipts) {
+        StoredReceipt s{r.type, r.success, r.cumulative_gas_used, r.bloom, r.logs};
+        receipt_encodings.push_back(encode_receipt(s));
+        bloom = or_blooms(bloom, r.bloom);
+    }
+    BlockHeader header;
+    header.parent_hash = h->hash;
+    header.ommers_hash = kEmptyOmmersHash;
+    header.coinbase = env.coinbase;
+    header.transactions_root = state::ordered_trie_root(raw_txns);
+    header.receipts_root = state::ordered_trie_root(receipt_encodings);
+    header.logs_bloom = bloom;
+    header.number = number;
+    header.gas_limit = parent.gas_limit;
+    header.gas_used = output->gas_used;
+    header.timestamp = static_cast<uint64_t>(env.timestamp);
+    header.mix_hash = env.prev_randao;
+    header.base_fee_per_gas = base_fee;
+    header.withdrawals_root = kEmptyTrieRoot;
+    header.blob_gas_used = output->blob_gas_used;
+    header.excess_blob_gas = env.excess_blob_gas;
+
+    BlockConflictReport report;
+    report.block_number = number;
+    report.txs = picked.size();
+    report.gas_used = output->gas_used;
+    report.executions = output->stats.executions;
+    report.re_executions = output->stats.re_executions;
+    report.validations = output->stats.validations;
+    report.aborts = output->stats.aborts;
+    report.dependency_waits = output->stats.dependency_waits;
+    report.fallback = output->stats.fallback;
+    report.fallback_from = output->stats.fallback_from;
+    for (const auto& c : output->stats.top_conflicts) {
+        report.top_conflicts.push_back({c.location.address, c.location.slot, c.count});
+    }
+    report.execution_ms = exec_ms;
+    report.threads = config.threads;
+
+    state::KvWriteBatch aux;
+    aux.put(keys::header(number), encode_header(header));  // stateRoot zero: see file comment
+    aux.put(keys::state_root(parent.number), parent.state_root.view());
+    aux.put(keys::hash_index(h->hash), encode_u64_be(parent.number));
+    StoredBody body{raw_txns, senders};
+    aux.put(keys::body(number), encode_body(body));
+    aux.put(keys::receipts(number), encode_receipt_list(receipt_encodings));
+    for (size_t i = 0; i < picked.size(); ++i) {
+        Bytes loc;
+        Bytes payload;
+        rlp::encode_uint(payload, number);
+        rlp::encode_uint(payload, uint64_t{i});
+        rlp::encode_list(loc, payload);
+        aux.put(keys::txn(picked[i]->hash), loc);
+    }
+    // The report's hash is filled in after the commit (it depends on the state root); the stored
+    // copy carries a zero hash and readers take the hash from the header.
+    aux.put(keys::conflicts(number), as_bytes(encode_conflict_report(report)));
+
+    const auto c0 = Clock::now();
+    auto root = store->commit(number, exec::to_state_diff(output->diff), aux);
+    const double commit_ms = ms_since(c0);
+    if (!root) {
+        return make_error("block ", number, ": commit failed: ", root.error().message);
+    }
+    header.state_root = *root;
+    auto next = std::make_shared<HeadState>();
+    next->header = header;
+    next->hash = header_hash(header);
+    next->view = store->view();
+    const Hash32 block_hash = next->hash;
+    {
+        const std::lock_guard lock(head_mu);
+        head_state = next;
+    }
+    recent.push_back(block_hash);
+    while (recent.size() > 256) {
+        recent.pop_front();
+        ++recent_first;
+    }
+
+    // Pool maintenance: mined transactions go, senders' nonces move on.
+    std::vector<Hash32> mined;
+    std::unordered_map<Address, uint64_t> nonces;
+    mined.reserve(picked.size());
+    for (const auto& p : picked) {
+        mined.push_back(p->hash);
+        uint64_t& n = nonces[p->sender];
+        n = std::max(n, p->txn.nonce + 1);
+    }
+    pool->on_block(mined, nonces);
+
+    // Metrics and the block's log line.
+    blocks_produced.fetch_add(1, std::memory_order_relaxed);
+    txs_committed.fetch_add(picked.size(), std::memory_order_relaxed);
+    gas_committed.fetch_add(output->gas_used, std::memory_order_relaxed);
+    re_executions.fetch_add(output->stats.re_executions, std::memory_order_relaxed);
+    {
+        const std::lock_guard lock(metrics_mu);
+        execution_ms_total += exec_ms;
+        last_execution_ms = exec_ms;
+        last_re_executions_per_tx = picked.empty()
+                                        ? 0.0
+                                        : static_cast<double>(output->stats.re_executions) /
+                                              static_cast<double>(picked.size());
+    }
+    const double mgas_s = exec_ms > 0 ? static_cast<double>(output->gas_used) / 1e3 / exec_ms : 0.0;
+    spdlog::info(
+        "block {} hash {} txs {} gas {} ({:.1f} Mgas/s) exec {:.2f} ms commit {:.2f} ms "
+        "re-executions {}{}",
+        number, block_hash.to_hex(), picked.size(), output->gas_used, mgas_s, exec_ms, commit_ms,
+        output->stats.re_executions,
+        output->stats.fallback.empty() ? "" : " fallback: " + output->stats.fallback);
+
+    // Subscribers.
+    bool any = false;
+    {
+        const std::lock_guard lock(dispatch_mu);
+        any = !subs.empty();
+    }
+    if (any) {
+        NewBlockEvent ev;
+        ev.number = number;
+        ev.hash = block_hash;
+        ev.tx_hashes = mined;
+        uint64_t log_index = 0;
+        for (size_t i = 0; i < output->receipts.size(); ++i) {
+            for (const exec::Log& log : output->receipts[i].logs) {
+                LogRecord r;
+                r.address = log.address;
+                r.topics = log.topics;
+                r.data = log.data;
+                r.block_number = number;
+                r.block_hash = block_hash;
+                r.tx_hash = mined[i];
+                r.tx_index = i;
+                r.log_index = log_index++;
+                ev.logs.push_back(std::move(r));
+            }
+        }
+        notify_block(ev);
+    }
+    return std::optional<uint64_t>(number);
+}
+
+void Node::Impl::producer_loop() {
+    const bool periodic = config.block_time_s > 0;
+    const auto period = std::chrono::duration_cast<Clock::duration>(
+        std::chrono::duration<double>(periodic ? config.block_time_s : 1.0));
+    auto next_block = Clock::now() + period;
+    for (;;) {
+        {
+            std::unique_lock lock(wake_mu);
+            if (periodic) {
+                wake_cv.wait_until(lock, next_block, [&] { return stopping; });
+            } else {
+                wake_cv.wait(lock, [&] { return stopping || work; });
+            }
+            if (stopping) {
+                return;
+            }
+            work = false;
+        }
+        if (periodic) {
+            next_block += period;
+            if (next_block < Clock::now()) {
+                next_block = Clock::now() + period;
+            }
+        }
+        // Automine: keep producing while the pool has executable transactions.
+        for (;;) {
+            auto r = produce(periodic);
+            if (!r) {
+                spdlog::error("block production failed: {}", r.error().message);
+                break;
+            }
+            if (periodic || !r->has_value() || pool->pending_count() == 0) {
+                break;
+            }
+            const std::lock_guard lock(wake_mu);
+            if (stopping) {
+                return;
+            }
+        }
+    }
+}
+
+// --- Node --------------------------------------------------------------------------------------
+
+Node::Node(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Node::~Node() { stop(); }
+
+Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config) {
+    auto impl = std::make_unique<Impl>();
+    impl->config = config;
+    if (config.threads == 0) {
+        return make_error("threads must be at least 1");
+    }
+
+    // Genesis.
+    Genesis defaults;
+    defaults.chain_id = config.chain_id;
+    defaults.gas_limit = config.gas_limit;
+    defaults.base_fee = config.initial_base_fee;
+    if (config.genesis_path) {
+        PEL_TRY(impl->genesis, load_genesis_file(*config.genesis_path, defaults));
+    } else {
+        impl->genesis = defaults;
+        PEL_TRY(impl->dev, derive_dev_accounts(kDevMnemonic, config.dev_account_count));
+        for (const DevAccount& a : impl->dev) {
+            impl->genesis.alloc[a.address].balance = dev_account_balance();
+        }
+    }
+    const Hash32 genesis_root = genesis_state_root(impl->genesis);
+    const BlockHeader genesis = genesis_header(impl->genesis, genesis_root);
+    impl->genesis_hash = header_hash(genesis);
+
+    // Store.
+    std::error_code ec;
+    std::filesystem::create_directories(config.datadir, ec);
+    if (ec) {
+        return make_error("datadir ", config.datadir, ": ", ec.message());
+    }
+    const std::string db_path = (std::filesystem::path(config.datadir) / "chaindata").string();
+    state::StateStoreOptions so;
+    so.sync = config.sync;
+    PEL_TRY(impl->store, state::StateStore::open(db_path, so));
+    state::StateStore& store = *impl->store;
+
+    Bytes identity;
+    {
+        Bytes p;
+        rlp::encode_bytes(p, impl->genesis_hash.view());
+        rlp::encode_uint(p, impl->genesis.chain_id);
+        rlp::encode_list(identity, p);
+    }
+    PEL_TRY(auto stored_identity, store.get_aux(keys::identity()));
+    if (!stored_identity) {
+        if (store.head().block_num) {
+            return make_error("datadir ", config.datadir,
+                              ": the state store has blocks but no chain records (not a pel-node "
+                              "datadir?)");
+        }
+        state::KvWriteBatch aux;
+        aux.put(keys::header(0), encode_header([&] {
+                    BlockHeader t = genesis;
+                    t.state_root = Hash32{};
+                    return t;
+                }()));
+        aux.put(keys::body(0), encode_body({}));
+        aux.put(keys::receipts(0), encode_receipt_list({}));
+        BlockConflictReport report;
+        aux.put(keys::conflicts(0), as_bytes(encode_conflict_report(report)));
+        aux.put(keys::identity(), identity);
+        PEL_TRY(Hash32 root, store.commit(0, genesis_diff(impl->genesis), aux));
+        if (root != genesis_root) {
+            return make_error("genesis: state store root ", root.to_hex(),
+                              " differs from the computed genesis root ", genesis_root.to_hex());
+        }
+        spdlog::info("initialised datadir {} with genesis {} (chain id {})", config.datadir,
+                     impl->genesis_hash.to_hex(), impl->genesis.chain_id);
+    } else if (*stored_identity != identity) {
+        std::string stored = "an unreadable identity record";
+        rlp::Decoder d(*stored_identity);
+        if (auto l = d.read_list()) {
+            auto hash = l->read_hash();
+            auto id = l->read_u64();
+            if (hash && id) {
+                stored = "genesis " + hash->to_hex() + " (chain id " + std::to_string(*id) + ")";
+            }
+        }
+        return make_error("datadir ", config.datadir, " was created with ", stored,
+                          "; this node's genesis is ", impl->genesis_hash.to_hex(), " (chain id ",
+                          impl->genesis.chain_id,
+                          "): use another --datadir or the genesis it was created with");
+    }
+
+    // Head: the store's last block; its header is the stored template with the store's root.
+    const state::StateHead sh = store.head();
+    if (!sh.block_num) {
+        return make_error("datadir ", config.datadir, ": state store has no block");
+    }
+    const uint64_t head_num = *sh.block_num;
+    PEL_TRY(auto head_raw, store.get_aux(keys::header(head_num)));
+    if (!head_raw) {
+        return make_error("datadir ", config.datadir, ": no header record for head block ",
+                          head_num, " (corrupt chain records)");
+    }
+    PEL_TRY(BlockHeader head_header, decode_header(*head_raw));
+    if (head_header.number != head_num) {
+        return make_error("datadir ", config.datadir, ": head header number ", head_header.number,
+                          " != state store head ", head_num);
+    }
+    if (!head_header.state_root.is_zero() && head_header.state_root != sh.state_root) {
+        return make_error("datadir ", config.datadir, ": head block ", head_num, " stateRoot ",
+                          head_header.state_root.to_hex(), " != state store root ",
+                          sh.state_root.to_hex());
+    }
+    head_header.state_root = sh.state_root;
+    if (head_num == 0 && sh.state_root != genesis_root) {
+        return make_error("datadir ", config.datadir, ": genesis state root ",
+                          sh.state_root.to_hex(), " != expected ", genesis_root.to_hex());
+    }
+    PEL_TRY(auto next_raw, store.get_aux(keys::header(head_num + 1)));
+    if (next_raw) {
+        return make_error("datadir ", config.datadir, ": a header record exists past the head ",
+                          head_num, " (corrupt chain records)");
+    }
+    auto hs = std::make_shared<HeadState>();
+    hs->header = head_header;
+    hs->hash = header_hash(head_header);
+    hs->view = store.view();
+    impl->head_state = hs;
+
+    // The BLOCKHASH window.
+    const uint64_t first = head_num >= 255 ? head_num - 255 : 0;
+    impl->recent_first = first;
+    for (uint64_t n = first; n <= head_num; ++n) {
+        auto h = impl->header_at(n, *hs);
+        if (!h || !*h) {
+            return make_error("datadir ", config.datadir, ": cannot read header of block ", n,
+                              h ? std::string() : ": " + h.error().message);
+        }
+        impl->recent.push_back(header_hash(**h));
+    }
+    if (head_num > 0) {
+        auto h0 = impl->header_at(0, *hs);
+        if (!h0 || !*h0 || header_hash(**h0) != impl->genesis_hash) {
+            return make_error("datadir ", config.datadir, ": stored genesis header differs");
+        }
+    }
+
+    MempoolLimits limits;
+    limits.max_total = config.mempool_max_total;
+    limits.max_per_sender = config.mempool_max_per_sender;
+    limits.max_queued_per_sender = config.mempool_max_queued_per_sender;
+    impl->pool = std::make_unique<Mempool>(limits);
+    exec::ParallelOptions po;
+    po.threads = config.threads;
+    impl->executor = std::make_unique<exec::ParallelExecutor>(po);
+    spdlog::info("chain id {} head block {} hash {} state root {}", impl->genesis.chain_id,
+                 head_num, hs->hash.to_hex(), sh.state_root.to_hex());
+    return std::unique_ptr<Node>(new Node(std::move(impl)));
+}
+
+Result<void> Node::start() {
+    if (impl_->started) {
+        return make_error("node already started");
+    }
+    impl_->started = true;
+    {
+        const std::lock_guard lock(impl_->wake_mu);
+        impl_->stopping = false;
+        impl_->work = impl_->pool->pending_count() > 0;
+    }
+    impl_->producer = std::thread([this] { impl_->producer_loop(); });
+    return {};
+}
+
+void Node::stop() {
+    if (!impl_ || !impl_->started) {
+        return;
+    }
+    {
+        const std::lock_guard lock(impl_->wake_mu);
+        impl_->stopping = true;
+    }
+    impl_->wake_cv.notify_all();
+    if (impl_->producer.joinable()) {
+        impl_->producer.join();
+    }
+    impl_->started = false;
+}
+
+Hash32 Node::genesis_hash() const { return impl_->genesis_hash; }
+const std::vector<DevAccount>& Node::dev_accounts() const { return impl_->dev; }
+
+Result<uint64_t> Node::test_mine_block() {
+    PEL_TRY(auto n, impl_->produce(true));
+    return n.value_or(0);
+}
+
+uint64_t Node::chain_id() const noexcept { return impl_->genesis.chain_id; }
+
+NodeApi::Head Node::head() const {
+    const auto h = impl_->head();
+    return {h->header.number, h->hash, h->header.timestamp, h->header.base_fee_per_gas};
+}
+
+ApiResult<std::optional<BlockRecord>> Node::block_by_number(BlockSelector selector) const {
+    const auto h = impl_->head();
+    const auto n = Impl::block_number_of(selector, *h);
+    if (!n) {
+        return std::optional<BlockRecord>();
+    }
+    auto header = impl_->header_at(*n, *h);
+    if (!header) {
+        return unexpected(std::move(header).error());
+    }
+    if (!*header) {
+        return std::optional<BlockRecord>();
+    }
+    auto rec = impl_->make_block_record(**header);
+    if (!rec) {
+        return unexpected(std::move(rec).error());
+    }
+    return std::optional<BlockRecord>(std::move(*rec));
+}
+
+ApiResult<std::optional<BlockRecord>> Node::block_by_hash(const Hash32& hash) const {
+    const auto h = impl_->head();
+    auto n = impl_->number_of_hash(hash, *h);
+    if (!n) {
+        return unexpected(std::move(n).error());
+    }
+    if (!*n) {
+        return std::optional<BlockRecord>();
+    }
+    return block_by_number(BlockSelector::at(**n));
+}
+
+ApiResult<std::optional<TxRecord>> Node::transaction_by_hash(const Hash32& hash) const {
+    if (auto p = impl_->pool->get(hash)) {
+        TxRecord t;
+        t.txn = p->txn;
+        t.hash = p->hash;
+        t.from = p->sender;
+        t.gas_price = p->txn.max_fee_per_gas;
+        return std::optional<TxRecord>(std::move(t));
+    }
+    const auto h = impl_->head();
+    auto loc = impl_->store->get_aux(keys::txn(hash));
+    if (!loc) {
+        return unexpected(internal(loc.error().message));
+    }
+    if (!*loc) {
+        return std::optional<TxRecord>();
+    }
+    rlp::Decoder outer(**loc);
+    auto l = outer.read_list();
+    if (!l) {
+        return unexpected(internal("bad transaction index record"));
+    }
+    auto num = l->read_u64();
+    auto idx = l->read_u64();
+    if (!num || !idx) {
+        return unexpected(internal("bad transaction index record"));
+    }
+    if (*num > h->header.number) {
+        return std::optional<TxRecord>();  // committed after the head we look at
+    }
+    auto block = block_by_number(BlockSelector::at(*num));
+    if (!block) {
+        return unexpected(std::move(block).error());
+    }
+    if (!*block || *idx >= (*block)->transactions.size()) {
+        return unexpected(internal("transaction index points past its block"));
+    }
+    return std::optional<TxRecord>(std::move((*block)->transactions[*idx]));
+}
+
+ApiResult<std::optional<ReceiptRecord>> Node::receipt_by_hash(const Hash32& hash) const {
+    const auto h = impl_->head();
+    auto loc = impl_->store->get_aux(keys::txn(hash));
+    if (!loc) {
+        return unexpected(internal(loc.error().message));
+    }
+    if (!*loc) {
+        return std::optional<ReceiptRecord>();
+    }
+    rlp::Decoder outer(**loc);
+    auto l = outer.read_list();
+    if (!l) {
+        return unexpected(internal("bad transaction index record"));
+    }
+    auto num = l->read_u64();
+    auto idx = l->read_u64();
+    if (!num || !idx) {
+        return unexpected(internal("bad transaction index record"));
+    }
+    if (*num > h->header.number) {
+        return std::optional<ReceiptRecord>();
+    }
+    auto header = impl_->header_at(*num, *h);
+    if (!header || !*header) {
+        return unexpected(internal("missing header of block " + std::to_string(*num)));
+    }
+    auto body = impl_->body_at(*num);
+    if (!body) {
+        return unexpected(std::move(body).error());
+    }
+    auto receipts = impl_->receipts_at(*num);
+    if (!receipts) {
+        return unexpected(std::move(receipts).error());
+    }
+    const size_t i = static_cast<size_t>(*idx);
+    if (i >= receipts->size() || i >= body->txns.size()) {
+        return unexpected(internal("transaction index points past its block"));
+    }
+    auto txn = decode_transaction(body->txns[i]);
+    if (!txn) {
+        return unexpected(internal(txn.error().message));
+    }
+    const Hash32 block_hash = header_hash(**header);
+    const StoredReceipt& sr = (*receipts)[i];
+    ReceiptRecord r;
+    r.tx_hash = hash;
+    r.tx_index = i;
+    r.block_hash = block_hash;
+    r.block_number = *num;
+    r.from = body->senders[i];
+    r.to = txn->to;
+    if (!txn->to) {
+        r.contract_address = exec::create_address(r.from, txn->nonce);
+    }
+    r.cumulative_gas_used = sr.cumulative_gas_used;
+    r.gas_used = sr.cumulative_gas_used - (i == 0 ? 0 : (*receipts)[i - 1].cumulative_gas_used);
+    r.effective_gas_price = exec::effective_gas_price(*txn, (*header)->base_fee_per_gas);
+    r.status = sr.status;
+    r.logs_bloom = sr.bloom;
+    r.type = sr.type;
+    uint64_t log_index = 0;
+    for (size_t k = 0; k < i; ++k) {
+        log_index += (*receipts)[k].logs.size();
+    }
+    for (const exec::Log& log : sr.logs) {
+        LogRecord lr;
+        lr.address = log.address;
+        lr.topics = log.topics;
+        lr.data = log.data;
+        lr.block_number = *num;
+        lr.block_hash = block_hash;
+        lr.tx_hash = hash;
+        lr.tx_index = i;
+        lr.log_index = log_index++;
+        r.logs.push_back(std::move(lr));
+    }
+    return std::optional<ReceiptRecord>(std::move(r));
+}
+
+ApiResult<std::vector<LogRecord>> Node::logs(const LogFilter& filter) const {
+    const auto h = impl_->head();
+    std::vector<LogRecord> out;
+    if (filter.block_hash) {
+        auto n = impl_->number_of_hash(*filter.block_hash, *h);
+        if (!n) {
+            return unexpected(std::move(n).error());
+        }
+        if (!*n) {
+            return unexpected(invalid("unknown block"));
+        }
+        auto header = impl_->header_at(**n, *h);
+        if (!header || !*header) {
+            return unexpected(internal("missing header"));
+        }
+        PEL_TRY_VOID(impl_->block_logs(**header, *filter.block_hash, &filter, out,
+                                       impl_->config.max_log_results));
+        return out;
+    }
+    const auto resolve = [&](BlockSelector s) -> uint64_t {
+        if (s.tag == BlockTag::kEarliest) {
+            return 0;
+        }
+        if (s.tag == BlockTag::kNumber) {
+            return std::min(s.number, h->header.number);
+        }
+        return h->header.number;
+    };
+    const uint64_t from = filter.from_block.tag == BlockTag::kNumber ? filter.from_block.number
+                                                                     : resolve(filter.from_block);
+    const uint64_t to = resolve(filter.to_block);
+    if (from > to) {
+        if (from > h->header.number) {
+            return out;  // nothing mined there yet (geth answers [] for a range past the head)
+        }
+        return unexpected(invalid("invalid block range params"));
+    }
+    if (to - from + 1 > impl_->config.max_log_block_range) {
+        return unexpected(rejected("query exceeds max block range " +
+                                   std::to_string(impl_->config.max_log_block_range)));
+    }
+    for (uint64_t n = from; n <= to; ++n) {
+        auto header = impl_->header_at(n, *h);
+        if (!header) {
+            return unexpected(std::move(header).error());
+        }
+        if (!*header) {
+            break;
+        }
+        if (!Impl::bloom_matches((*header)->logs_bloom, filter)) {
+            continue;
+        }
+        PEL_TRY_VOID(impl_->block_logs(**header, header_hash(**header), &filter, out,
+                                       impl_->config.max_log_results));
+    }
+    return out;
+}
+
+ApiResult<U256> Node::balance(const Address& addr, BlockSelector selector) const {
+    const auto h = impl_->head();
+    PEL_TRY_VOID(Impl::check_state_selector(selector, *h));
+    auto a = h->view->account(addr);
+    if (!a) {
+        return unexpected(internal(a.error().message));
+    }
+    return *a ? (*a)->balance : U256{};
+}
+
+ApiResult<uint64_t> Node::nonce(const Address& addr, BlockSelector selector) const {
+    const auto h = impl_->head();
+    PEL_TRY_VOID(Impl::check_state_selector(selector, *h));
+    auto a = h->view->account(addr);
+    if (!a) {
+        return unexpected(internal(a.error().message));
+    }
+    const uint64_t n = *a ? (*a)->nonce : 0;
+    if (selector.tag == BlockTag::kPending) {
+        return impl_->pool->pending_nonce(addr, n);
+    }
+    return n;
+}
+
+ApiResult<Bytes> Node::code(const Address& addr, BlockSelector selector) const {
+    const auto h = impl_->head();
+    PEL_TRY_VOID(Impl::check_state_selector(selector, *h));
+    auto a = h->view->account(addr);
+    if (!a) {
+        return unexpected(internal(a.error().message));
+    }
+    if (!*a || (*a)->code_hash == kEmptyCodeHash) {
+        return Bytes{};
+    }
+    auto c = h->view->code((*a)->code_hash);
+    if (!c) {
+        return unexpected(internal(c.error().message));
+    }
+    if (!*c) {
+        return unexpected(internal("missing code " + (*a)->code_hash.to_hex()));
+    }
+    return Bytes(**c);
+}
+
+ApiResult<Hash32> Node::storage_at(const Address& addr, const U256& slot,
+                                   BlockSelector selector) const {
+    const auto h = impl_->head();
+    PEL_TRY_VOID(Impl::check_state_selector(selector, *h));
+    auto v = h->view->storage(addr, slot);
+    if (!v) {
+        return unexpected(internal(v.error().message));
+    }
+    return v->to_hash();
+}
+
+ApiResult<CallResult> Node::call(const CallRequest& request, BlockSelector selector) const {
+    const auto h = impl_->head();
+    PEL_TRY_VOID(Impl::check_state_selector(selector, *h));
+    if (request.chain_id && *request.chain_id != impl_->genesis.chain_id) {
+        return unexpected(rejected("invalid chain id for signer"));
+    }
+    const uint64_t cap = impl_->config.rpc_gas_cap;
+    const uint64_t gas = std::min(request.gas.value_or(cap), cap);
+    exec::StateViewReader base(*h->view);
+    const auto o = impl_->run_call(request, gas, *h, base);
+    if (const auto err = base.error()) {
+        return unexpected(internal(err->message));
+    }
+    if (!o.started) {
+        return unexpected(rejected(o.error));
+    }
+    CallResult r;
+    r.success = o.success;
+    r.output = o.output;
+    r.gas_used = o.gas_used;
+    r.reverted = o.reverted;
+    r.error = o.error;
+    return r;
+}
+
+ApiResult<uint64_t> Node::estimate_gas(const CallRequest& request, BlockSelector selector) const {
+    const auto h = impl_->head();
+    PEL_TRY_VOID(Impl::check_state_selector(selector, *h));
+    if (request.chain_id && *request.chain_id != impl_->genesis.chain_id) {
+        return unexpected(rejected("invalid chain id for signer"));
+    }
+    exec::StateViewReader base(*h->view);
+    uint64_t hi = h->header.gas_limit;
+    if (request.gas && *request.gas >= exec::kTxGas) {
+        hi = *request.gas;
+    }
+    hi = std::min(hi, impl_->config.rpc_gas_cap);
+    // With a fee, the sender's balance bounds the gas (geth).
+    U256 fee = request.gas_price.value_or(request.max_fee_per_gas.value_or(U256{}));
+    if (!fee.is_zero()) {
+        const Address from = request.from.value_or(Address{});
+        const auto acc = base.read_account(from);
+        U256 available = acc ? acc->balance : U256{};
+        const U256 value = request.value.value_or(U256{});
+        if (available < value) {
+            return unexpected(rejected("insufficient funds for transfer"));
+        }
+        available -= value;
+        const U256 allowance = available / fee;
+        if (allowance.fits_u64() && allowance.low64() < hi) {
+            hi = allowance.low64();
+        }
+    }
+    auto first = impl_->run_call(request, hi, *h, base);
+    if (const auto err = base.error()) {
+        return unexpected(internal(err->message));
+    }
+    if (!first.started) {
+        if (first.error == "intrinsic gas too low") {
+            return unexpected(
+                rejected("gas required exceeds allowance (" + std::to_string(hi) + ")"));
+        }
+        return unexpected(rejected(first.error));
+    }
+    if (!first.success) {
+        if (first.reverted) {
+            return unexpected(impl_->call_error(first));
+        }
+        if (first.error == "out of gas") {
+            return unexpected(
+                rejected("gas required exceeds allowance (" + std::to_string(hi) + ")"));
+        }
+        return unexpected(rejected(first.error));
+    }
+    uint64_t lo = first.gas_used > 0 ? first.gas_used - 1 : 0;  // it cannot succeed with less
+    // Most calls need little more than they use (refunds, the 63/64 rule); try that first.
+    const uint64_t optimistic = (first.gas_used + 2300) * 64 / 63;
+    if (optimistic < hi) {
+        const auto o = impl_->run_call(request, optimistic, *h, base);
+        if (o.started && o.success) {
+            hi = optimistic;
+        } else {
+            lo = optimistic;
+        }
+    }
+    while (lo + 1 < hi) {
+        // geth stops within 1.5% of the answer (it is an estimate; the upper end always works).
+        if (static_cast<double>(hi - lo) / static_cast<double>(hi) < 0.015) {
+            break;
+        }
+        uint64_t mid = lo + (hi - lo) / 2;
+        const auto o = impl_->run_call(request, mid, *h, base);
+        if (o.started && o.success) {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    return hi;
+}
+
+U256 Node::gas_price() const {
+    const auto h = impl_->head();
+    return next_base_fee(h->header) + max_priority_fee();
+}
+
+U256 Node::max_priority_fee() const { return U256(kGwei); }
+
+ApiResult<FeeHistory> Node::fee_history(uint64_t block_count, BlockSelector newest,
+                                        const std::vector<double>& reward_percentiles) const {
+    for (size_t i = 0; i < reward_percentiles.size(); ++i) {
+        const double p = reward_percentiles[i];
+        if (!(p >= 0 && p <= 100) || (i > 0 && p < reward_percentiles[i - 1])) {
+            return unexpected(invalid("invalid reward percentile " + std::to_string(p)));
+        }
+    }
+    const auto h = impl_->head();
+    FeeHistory fh;
+    block_count = std::min<uint64_t>(block_count, 1024);
+    const auto last = Impl::block_number_of(newest, *h);
+    if (!last) {
+        return unexpected(invalid("request beyond head block"));
+    }
+    if (block_count == 0) {
+        fh.oldest_block = *last;
+        return fh;
+    }
+    block_count = std::min<uint64_t>(block_count, *last + 1);
+    fh.oldest_block = *last + 1 - block_count;
+    BlockHeader last_header;
+    for (uint64_t n = fh.oldest_block; n <= *last; ++n) {
+        auto header = impl_->header_at(n, *h);
+        if (!header || !*header) {
+            return unexpected(internal("missing header of block " + std::to_string(n)));
+        }
+        const BlockHeader& bh = **header;
+        fh.base_fee_per_gas.push_back(bh.base_fee_per_gas);
+        fh.gas_used_ratio.push_back(bh.gas_limit == 0 ? 0.0
+                                                      : static_cast<double>(bh.gas_used) /
+                                                            static_cast<double>(bh.gas_limit));
+        fh.base_fee_per_blob_gas.push_back(exec::blob_base_fee(bh.excess_blob_gas));
+        fh.blob_gas_used_ratio.push_back(
+            static_cast<double>(bh.blob_gas_used) /
+            static_cast<double>(exec::kMaxBlobsPerBlock * exec::kGasPerBlob));
+        if (!reward_percentiles.empty()) {
+            std::vector<U256> row;
+            if (bh.gas_used == 0) {
+                row.assign(reward_percentiles.size(), U256{});
+            } else {
+                auto body = impl_->body_at(n);
+                auto receipts = impl_->receipts_at(n);
+                if (!body || !receipts) {
+                    return unexpected(internal("missing body of block " + std::to_string(n)));
+                }
+                // (tip, gas used) sorted by tip; percentiles weighted by gas (geth).
+                std::vector<std::pair<U256, uint64_t>> tips;
+                for (size_t i = 0; i < body->txns.size(); ++i) {
+                    auto txn = decode_transaction(body->txns[i]);
+                    if (!txn) {
+                        return unexpected(internal(txn.error().message));
+                    }
+                    const U256 price = exec::effective_gas_price(*txn, bh.base_fee_per_gas);
+                    const uint64_t used = (*receipts)[i].cumulative_gas_used -
+                                          (i == 0 ? 0 : (*receipts)[i - 1].cumulative_gas_used);
+                    tips.emplace_back(price - bh.base_fee_per_gas, used);
+                }
+                std::sort(tips.begin(), tips.end(),
+                          [](const auto& a, const auto& b) { return a.first < b.first; });
+                size_t idx = 0;
+                uint64_t sum = tips.empty() ? 0 : tips[0].second;
+                for (const double p : reward_percentiles) {
+                    const double threshold = static_cast<double>(bh.gas_used) * p / 100.0;
+                    while (static_cast<double>(sum) < threshold && idx + 1 < tips.size()) {
+                        ++idx;
+                        sum += tips[idx].second;
+                    }
+                    row.push_back(tips.empty() ? U256{} : tips[idx].first);
+                }
+            }
+            fh.reward.push_back(std::move(row));
+        }
+        last_header = bh;
+    }
+    fh.base_fee_per_gas.push_back(next_base_fee(last_header));
+    fh.base_fee_per_blob_gas.push_back(exec::blob_base_fee(next_excess_blob_gas(last_header)));
+    return fh;
+}
+
+ApiResult<Hash32> Node::submit_raw_transaction(ByteView raw) {
+    auto& impl = *impl_;
+    const auto reject = [&](std::string msg) -> ApiResult<Hash32> {
+        impl.txs_rejected.fetch_add(1, std::memory_order_relaxed);
+        return unexpected(rejected(std::move(msg)));
+    };
+    if (raw.empty()) {
+        return unexpected(invalid("empty transaction"));
+    }
+    auto decoded = decode_transaction(raw);
+    if (!decoded) {
+        impl.txs_rejected.fetch_add(1, std::memory_order_relaxed);
+        return unexpected(invalid(decoded.error().message));
+    }
+    const Transaction& txn = *decoded;
+    const Hash32 hash = keccak256(raw);
+    if (impl.pool->contains(hash)) {
+        return reject("already known");
+    }
+    if (txn.type == TxnType::kBlob) {
+        return reject("transaction type not supported");
+    }
+    if (raw.size() > kMaxTxBytes) {
+        return reject("oversized data");
+    }
+    if (txn.chain_id && *txn.chain_id != impl.genesis.chain_id) {
+        return reject("invalid chain id for signer");
+    }
+    const auto h = impl.head();
+    if (txn.gas_limit > h->header.gas_limit) {
+        return reject("exceeds block gas limit");
+    }
+    if (txn.max_priority_fee_per_gas > txn.max_fee_per_gas) {
+        return reject("max priority fee per gas higher than max fee per gas");
+    }
+    auto sender = recover_sender(txn);
+    if (!sender) {
+        return reject("invalid sender");
+    }
+    if (!txn.to && txn.data.size() > vm::kMaxInitcodeSize) {
+        return reject("max initcode size exceeded");
+    }
+    if (exec::intrinsic_gas(txn) > txn.gas_limit) {
+        return reject("intrinsic gas too low");
+    }
+    if (txn.max_fee_per_gas < next_base_fee(h->header)) {
+        return reject("max fee per gas less than block base fee");
+    }
+    auto acc = h->view->account(*sender);
+    if (!acc) {
+        return unexpected(internal(acc.error().message));
+    }
+    SenderState st;
+    if (*acc) {
+        st.nonce = (*acc)->nonce;
+        st.balance = (*acc)->balance;
+        if ((*acc)->code_hash != kEmptyCodeHash) {
+            return reject("sender not an eoa");
+        }
+    }
+    if (st.nonce == UINT64_MAX) {
+        return reject("nonce has max value");
+    }
+    auto p = std::make_shared<PoolTxn>();
+    p->txn = txn;
+    p->hash = hash;
+    p->sender = *sender;
+    p->raw.assign(raw.begin(), raw.end());
+    p->cost = txn_cost(txn);
+    auto added = impl.pool->add(std::move(p), st);
+    if (!added) {
+        return reject(added.error().message);
+    }
+    impl.notify_pending(hash);
+    if (added->pending) {
+        impl.wake();
+    }
+    return hash;
+}
+
+ApiResult<Hash32> Node::send_transaction(const CallRequest& request) {
+    auto& impl = *impl_;
+    if (!request.from) {
+        return unexpected(rejected("unknown account"));
+    }
+    const auto it = std::find_if(impl.dev.begin(), impl.dev.end(),
+                                 [&](const DevAccount& a) { return a.address == *request.from; });
+    if (it == impl.dev.end()) {
+        return unexpected(rejected("unknown account"));
+    }
+    if (request.chain_id && *request.chain_id != impl.genesis.chain_id) {
+        return unexpected(rejected("invalid chain id for signer"));
+    }
+    const std::lock_guard lock(impl.send_mu);
+    Transaction txn;
+    txn.chain_id = impl.genesis.chain_id;
+    const auto h = impl.head();
+    if (request.gas_price) {
+        txn.type = request.access_list ? TxnType::kAccessList : TxnType::kLegacy;
+        txn.max_fee_per_gas = *request.gas_price;
+        txn.max_priority_fee_per_gas = *request.gas_price;
+    } else {
+        txn.type = TxnType::kDynamicFee;
+        txn.max_priority_fee_per_gas =
+            request.max_priority_fee_per_gas.value_or(max_priority_fee());
+        txn.max_fee_per_gas = request.max_fee_per_gas.value_or(next_base_fee(h->header) * U256(2) +
+                                                               txn.max_priority_fee_per_gas);
+    }
+    if (request.access_list) {
+        txn.access_list = *request.access_list;
+    }
+    txn.to = request.to;
+    txn.value = request.value.value_or(U256{});
+    txn.data = request.data;
+    if (request.nonce) {
+        txn.nonce = *request.nonce;
+    } else {
+        PEL_TRY(txn.nonce, nonce(*request.from, BlockSelector{BlockTag::kPending, 0}));
+    }
+    if (request.gas) {
+        txn.gas_limit = *request.gas;
+    } else {
+        CallRequest est = request;
+        est.nonce = std::nullopt;  // estimate on the head state
+        PEL_TRY(txn.gas_limit, estimate_gas(est, BlockSelector::latest()));
+    }
+    if (auto s = sign_transaction(txn, it->secret_key); !s) {
+        return unexpected(internal(s.error().message));
+    }
+    const Bytes raw = encode_transaction(txn);
+    return submit_raw_transaction(raw);
+}
+
+std::vector<Address> Node::accounts() const {
+    std::vector<Address> out;
+    out.reserve(impl_->dev.size());
+    for (const DevAccount& a : impl_->dev) {
+        out.push_back(a.address);
+    }
+    return out;
+}
+
+SubscriptionId Node::subscribe(Subscriber subscriber) {
+    const std::lock_guard lock(impl_->dispatch_mu);
+    const SubscriptionId id = impl_->next_sub++;
+    impl_->subs.emplace(id, std::move(subscriber));
+    return id;
+}
+
+void Node::unsubscribe(SubscriptionId id) {
+    const std::lock_guard lock(impl_->dispatch_mu);
+    impl_->subs.erase(id);
+}
+
+ApiResult<std::optional<BlockConflictReport>> Node::conflict_report(BlockSelector selector) const {
+    const auto h = impl_->head();
+    const auto n = Impl::block_number_of(selector, *h);
+    if (!n) {
+        return std::optional<BlockConflictReport>();
+    }
+    auto header = impl_->header_at(*n, *h);
+    if (!header) {
+        return unexpected(std::move(header).error());
+    }
+    if (!*header) {
+        return std::optional<BlockConflictReport>();
+    }
+    auto raw = impl_->store->get_aux(keys::conflicts(*n));
+    if (!raw || !*raw) {
+        return unexpected(internal("missing conflict report of block " + std::to_string(*n)));
+    }
+    auto r = decode_conflict_report(**raw);
+    if (!r) {
+        return unexpected(internal(r.error().message));
+    }
+    r->block_number = *n;
+    r->block_hash = header_hash(**header);
+    return std::optional<BlockConflictReport>(std::move(*r));
+}
+
+NodeMetrics Node::metrics() const {
+    NodeMetrics m;
+    m.head_number = impl_->head()->header.number;
+    m.blocks_produced = impl_->blocks_produced.load(std::memory_order_relaxed);
+    m.txs_committed = impl_->txs_committed.load(std::memory_order_relaxed);
+    m.gas_committed = impl_->gas_committed.load(std::memory_order_relaxed);
+    m.re_executions = impl_->re_executions.load(std::memory_order_relaxed);
+    m.txs_rejected = impl_->txs_rejected.load(std::memory_order_relaxed);
+    {
+        const std::lock_guard lock(impl_->metrics_mu);
+        m.execution_ms_total = impl_->execution_ms_total;
+        m.last_block_execution_ms = impl_->last_execution_ms;
+        m.last_block_re_executions_per_tx = impl_->last_re_executions_per_tx;
+    }
+    m.mempool_pending = impl_->pool->pending_count();
+    m.mempool_queued = impl_->pool->queued_count();
+    return m;
+}
+
+}  // namespace pel::node

@@ -8,8 +8,9 @@
 //   "a" addr                 account: RLP(nonce, balance, storage root, code hash)
 //   "s" addr slot(32, BE)    storage value: minimal big-endian bytes (zero is never stored)
 //   "c" code_hash            code bytes (never deleted: content addressed and shared)
-//   "t" path                 state trie node at that nibble path (one nibble per byte)
-//   "u" addr path            storage trie node of `addr`
+//   "t" depth path           state trie node at that nibble path (depth = its length, one byte;
+//                            one nibble per byte): see state/internal/path_trie.hpp
+//   "u" addr depth path      storage trie node of `addr`
 //   "x" ...                  auxiliary records of the store's user (the node's blocks, receipts,
 //                            indexes), written in the same batch as a commit (commit(.., aux))
 #include <algorithm>

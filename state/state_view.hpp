@@ -207,7 +207,7 @@ class StateStore {
     [[nodiscard]] CommitStats last_commit_stats() const;
 
     /// Current format version written into and required from every database.
-    static constexpr uint32_t kFormatVersion = 1;
+    static constexpr uint32_t kFormatVersion = 2;
 
     // --- test hooks ----------------------------------------------------------------------------
     /// Number of persisted storage trie nodes and flat storage slots of `addr`.

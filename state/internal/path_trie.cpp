@@ -70,13 +70,17 @@ std::array<uint8_t, kKeyNibbles> nibbles_of(const Hash32& key) noexcept {
     return out;
 }
 
-Bytes full_key(const Bytes& prefix, const Bytes& pos) {
-    Bytes k;
-    k.reserve(prefix.size() + pos.size());
-    append(k, prefix);
-    append(k, pos);
-    return k;
+// n | the n nibbles of `path` packed two per byte, high nibble first (an odd path ends with a
+// zero low nibble).
+void append_packed_path(Bytes& out, NibbleView path) {
+    out.push_back(static_cast<uint8_t>(path.size()));
+    for (size_t i = 0; i < path.size(); i += 2) {
+        const uint8_t lo = i + 1 < path.size() ? path[i + 1] : 0;
+        out.push_back(static_cast<uint8_t>(path[i] << 4 | lo));
+    }
 }
+
+bool same_ref(const NodeRef& a, const NodeRef& b) noexcept { return equal(a.view(), b.view()); }
 
 // The node's RLP (Yellow Paper appendix D); children must all be clean.
 void encode_rlp(Bytes& out, const TrieNode& n) {
@@ -105,54 +109,33 @@ Unexpected<Error> corrupt(const char* what) {
 
 }  // namespace
 
-void encode_node_record(Bytes& out, const TrieNode& n) {
+void encode_node_record(Bytes& out, const TrieNode& n, const NodeRef& own_ref) {
     out.push_back(static_cast<uint8_t>(n.kind));
     switch (n.kind) {
         case NodeKind::kLeaf:
-            out.push_back(static_cast<uint8_t>(n.path.size()));
-            append(out, n.path);
+            append_packed_path(out, n.path);
             append(out, n.value);
             return;
         case NodeKind::kExtension: {
-            out.push_back(static_cast<uint8_t>(n.path.size()));
-            append(out, n.path);
+            append_packed_path(out, n.path);
             const NodeRef& r = n.children[0].ref;
             out.push_back(r.size);
             append(out, r.view());
             return;
         }
-        case NodeKind::kBranch: {
-            uint16_t mask = 0;
-            uint16_t leaves = 0;
-            uint16_t exts = 0;
-            for (unsigned i = 0; i < 16; ++i) {
-                const ChildSlot& c = n.children[i];
-                if (c.ref.empty()) continue;
-                mask = static_cast<uint16_t>(mask | (1U << i));
-                if (c.kind == NodeKind::kLeaf) leaves = static_cast<uint16_t>(leaves | (1U << i));
-                if (c.kind == NodeKind::kExtension) exts = static_cast<uint16_t>(exts | (1U << i));
-            }
-            for (const uint16_t m : {mask, leaves, exts}) {
-                out.push_back(static_cast<uint8_t>(m & 0xff));
-                out.push_back(static_cast<uint8_t>(m >> 8));
-            }
-            for (const ChildSlot& c : n.children) {
-                if (c.ref.empty()) continue;
-                out.push_back(c.ref.size);
-                append(out, c.ref.view());
-            }
+        case NodeKind::kBranch:
+            out.push_back(own_ref.size);
+            append(out, own_ref.view());
             return;
-        }
         case NodeKind::kUnknown:
             break;
     }
     PEL_ASSERT(false, "trie node of unknown kind");
 }
 
-Result<std::unique_ptr<TrieNode>> decode_node_record(ByteView rec) {
+Result<NodeRecord> decode_node_record(ByteView rec) {
     if (rec.empty()) return corrupt("is empty");
-    auto n = std::make_unique<TrieNode>();
-    n->dirty = false;
+    NodeRecord out;
     size_t p = 1;
     auto read_ref = [&](NodeRef& ref) -> bool {
         if (p >= rec.size()) return false;
@@ -166,51 +149,43 @@ Result<std::unique_ptr<TrieNode>> decode_node_record(ByteView rec) {
     switch (rec[0]) {
         case static_cast<uint8_t>(NodeKind::kLeaf):
         case static_cast<uint8_t>(NodeKind::kExtension): {
+            auto n = std::make_unique<TrieNode>();
+            n->dirty = false;
             n->kind = static_cast<NodeKind>(rec[0]);
             if (rec.size() < 2) return corrupt("is truncated");
             const size_t len = rec[1];
-            if (len > kKeyNibbles || rec.size() < 2 + len) return corrupt("has a bad path");
-            n->path.assign(rec.begin() + 2, rec.begin() + static_cast<std::ptrdiff_t>(2 + len));
-            if (std::any_of(n->path.begin(), n->path.end(), [](uint8_t x) { return x > 15; })) {
-                return corrupt("has a bad nibble");
+            const size_t packed = (len + 1) / 2;
+            if (len > kKeyNibbles || rec.size() < 2 + packed) return corrupt("has a bad path");
+            n->path.reserve(len);
+            for (size_t i = 0; i < len; ++i) {
+                const uint8_t byte = rec[2 + i / 2];
+                n->path.push_back(static_cast<uint8_t>(i % 2 == 0 ? byte >> 4 : byte & 0x0f));
             }
-            p = 2 + len;
+            if (len % 2 == 1 && (rec[1 + packed] & 0x0f) != 0) return corrupt("has a bad path pad");
+            p = 2 + packed;
+            Bytes rlp;
             if (n->kind == NodeKind::kLeaf) {
                 n->value.assign(rec.begin() + static_cast<std::ptrdiff_t>(p), rec.end());
                 if (n->value.empty()) return corrupt("has an empty leaf value");
-                return n;
+                encode_leaf(rlp, n->path, n->value);
+            } else {
+                if (len == 0) return corrupt("has an empty extension path");
+                n->children.resize(1);
+                if (!read_ref(n->children[0].ref) || p != rec.size()) {
+                    return corrupt("has a bad ref");
+                }
+                n->children[0].kind = NodeKind::kBranch;
+                encode_extension(rlp, n->path, n->children[0].ref.view());
             }
-            if (len == 0) return corrupt("has an empty extension path");
-            n->children.resize(1);
-            if (!read_ref(n->children[0].ref) || p != rec.size()) return corrupt("has a bad ref");
-            n->children[0].kind = NodeKind::kBranch;
-            return n;
+            out.kind = n->kind;
+            out.ref = make_node_ref(rlp);
+            out.node = std::move(n);
+            return out;
         }
-        case static_cast<uint8_t>(NodeKind::kBranch): {
-            n->kind = NodeKind::kBranch;
-            if (rec.size() < 7) return corrupt("is truncated");
-            auto u16 = [&](size_t at) {
-                return static_cast<unsigned>(rec[at]) | static_cast<unsigned>(rec[at + 1]) << 8;
-            };
-            const unsigned mask = u16(1);
-            const unsigned leaves = u16(3);
-            const unsigned exts = u16(5);
-            if ((leaves & ~mask) != 0 || (exts & ~mask) != 0 || (leaves & exts) != 0) {
-                return corrupt("has inconsistent masks");
-            }
-            p = 7;
-            n->children.resize(16);
-            for (unsigned i = 0; i < 16; ++i) {
-                if (((mask >> i) & 1U) == 0) continue;
-                ChildSlot& c = n->children[i];
-                if (!read_ref(c.ref)) return corrupt("has a bad child ref");
-                c.kind = ((leaves >> i) & 1U) != 0 ? NodeKind::kLeaf
-                         : ((exts >> i) & 1U) != 0 ? NodeKind::kExtension
-                                                   : NodeKind::kBranch;
-            }
-            if (p != rec.size()) return corrupt("has trailing bytes");
-            return n;
-        }
+        case static_cast<uint8_t>(NodeKind::kBranch):
+            out.kind = NodeKind::kBranch;
+            if (!read_ref(out.ref) || p != rec.size()) return corrupt("has a bad branch ref");
+            return out;
         default:
             return corrupt("has an unknown kind");
     }
@@ -232,37 +207,89 @@ void PathTrie::reset(const Hash32& root) {
     }
 }
 
+void PathTrie::node_key(Bytes& out, const Bytes& pos) const {
+    out.clear();
+    out.reserve(prefix_.size() + 1 + pos.size());
+    append(out, prefix_);
+    out.push_back(static_cast<uint8_t>(pos.size()));
+    append(out, pos);
+}
+
+Bytes PathTrie::node_key(const Bytes& pos) const {
+    Bytes k;
+    node_key(k, pos);
+    return k;
+}
+
+Result<void> PathTrie::load_children(TrieNode& branch, const Bytes& pos, const KvStore& kv) const {
+    Bytes scan;
+    scan.reserve(prefix_.size() + 2 + pos.size());
+    append(scan, prefix_);
+    scan.push_back(static_cast<uint8_t>(pos.size() + 1));
+    append(scan, pos);
+    std::optional<Error> bad;
+    PEL_TRY_VOID(kv.for_each_prefix(scan, [&](ByteView k, ByteView v) {
+        if (k.size() != scan.size() + 1 || k.back() > 15) {
+            bad = Error{"state: database corrupt: trie node record at a bad key"};
+            return false;
+        }
+        auto rec = decode_node_record(v);
+        if (!rec) {
+            bad = rec.error();
+            return false;
+        }
+        ChildSlot& c = branch.children[k.back()];
+        c.ref = rec->ref;
+        c.kind = rec->kind;
+        c.node = std::move(rec->node);
+        return true;
+    }));
+    if (bad) return unexpected(std::move(*bad));
+    return {};
+}
+
+// A node is loaded from its own record, a branch with its children's records; either way its RLP
+// must give the ref its parent holds (for the root: the root hash), so a lost, stale or damaged
+// record is found on the way down.
 Result<void> PathTrie::load(ChildSlot& slot, const Bytes& pos, const KvStore& kv) const {
     if (slot.node != nullptr || slot.ref.empty()) return {};
-    PEL_TRY(auto rec, kv.get(full_key(prefix_, pos)));
-    if (!rec) {
-        return make_error("state: database corrupt: trie node missing at path ", to_hex(pos, false),
-                          " under prefix ", to_hex(prefix_, false));
+    std::unique_ptr<TrieNode> node;
+    NodeKind kind = slot.kind;
+    if (kind != NodeKind::kBranch) {
+        PEL_TRY(auto rec, kv.get(node_key(pos)));
+        if (!rec) {
+            return make_error("state: database corrupt: trie node missing at path ",
+                              to_hex(pos, false), " under prefix ", to_hex(prefix_, false));
+        }
+        PEL_TRY(auto decoded, decode_node_record(*rec));
+        if (slot.kind != NodeKind::kUnknown && slot.kind != decoded.kind) {
+            return corrupt("kind disagrees with its parent");
+        }
+        kind = decoded.kind;
+        node = std::move(decoded.node);
     }
-    PEL_TRY(auto node, decode_node_record(*rec));
-    if (slot.kind != NodeKind::kUnknown && slot.kind != node->kind) {
-        return corrupt("kind disagrees with its parent");
+    if (kind == NodeKind::kBranch) {
+        node = make_branch();
+        node->dirty = false;
+        PEL_TRY_VOID(load_children(*node, pos, kv));
     }
+    Bytes rlp;
+    encode_rlp(rlp, *node);
+    const bool ok =
+        pos.empty() ? root_hash_of(rlp) == root_hash_ : same_ref(make_node_ref(rlp), slot.ref);
+    if (!ok) return corrupt("does not hash to the reference its parent holds");
     set_node(slot, std::move(node));
     return {};
 }
 
 Result<void> PathTrie::verify_root(const KvStore& kv) {
     if (root_.empty()) return {};
-    Bytes pos;
-    PEL_TRY_VOID(load(root_, pos, kv));
-    Bytes rlp;
-    encode_rlp(rlp, *root_.node);
-    if (root_hash_of(rlp) != root_hash_) {
-        return make_error(
-            "state: database corrupt: the trie root node does not hash to the "
-            "recorded state root");
-    }
-    return {};
+    const Bytes pos;
+    return load(root_, pos, kv);
 }
 
 void PathTrie::note_deleted(const Bytes& pos, std::vector<Bytes>& deleted) const {
-    deleted.push_back(full_key(prefix_, pos));
+    deleted.push_back(node_key(pos));
 }
 
 Result<void> PathTrie::put(const Hash32& key, ByteView value, bool known_present,
@@ -577,9 +604,8 @@ void PathTrie::hash_slot(ChildSlot& slot, Bytes& pos,  // NOLINT(misc-no-recursi
     slot.kind = n.kind;
     n.dirty = false;
     scratch.rec.clear();
-    encode_node_record(scratch.rec, n);
-    scratch.key.assign(prefix_.begin(), prefix_.end());
-    append(scratch.key, pos);
+    encode_node_record(scratch.rec, n, slot.ref);
+    node_key(scratch.key, pos);
     out.puts.put(scratch.key, scratch.rec);
     if (n.kind == NodeKind::kLeaf && !keep_leaves_) slot.node.reset();
 }

@@ -10,12 +10,17 @@
 // storage trie is one prefix range. The price: only the head trie is on disk (no historical
 // proofs), which the store does not offer anyway.
 //
-// Node records (value at prefix || path):
-//   leaf:      0x01 | n | n nibbles (rest of the key) | value
-//   extension: 0x02 | n | n nibbles | ref size | child ref
-//   branch:    0x03 | mask (2, LE) | leaf mask (2) | extension mask (2) | per child: size | ref
-// where a ref is the child's NodeRef (embedded RLP when under 32 bytes, else 0xa0 || keccak). The
-// kind masks let an update of an existing key replace a leaf without loading it.
+// Node records, at key prefix || depth (1 byte) || nibble path (one nibble per byte), so that the
+// children of a node at depth d are the records at depth d + 1 under its path: one short range.
+//   leaf:      0x01 | n | n nibbles packed two per byte (high first) | value
+//   extension: 0x02 | n | n nibbles packed | ref size | child ref
+//   branch:    0x03 | ref size | own ref
+// where a ref is a NodeRef (embedded RLP when under 32 bytes, else 0xa0 || keccak). A record holds
+// nothing about its siblings: a branch record is only its own ref (the refs of its children are
+// in their own records; a leaf's or extension's ref is computed from its record), so an update
+// rewrites the changed nodes and nothing else. Loading a branch reads its children's records in
+// one range scan and checks that they hash to the branch's ref (every load is checked against
+// its parent, up to the root hash in the head record).
 //
 // Thread safety: none; one PathTrie is used by one thread at a time, except that hash() may run
 // subtries on oneTBB workers (it joins before returning). Distinct tries are independent.
@@ -107,6 +112,12 @@ class PathTrie {
 
   private:
     [[nodiscard]] Result<void> load(ChildSlot& slot, const Bytes& pos, const KvStore& kv) const;
+    // Fills the 16 child slots of the branch at `pos` from the records one level below it.
+    [[nodiscard]] Result<void> load_children(TrieNode& branch, const Bytes& pos,
+                                             const KvStore& kv) const;
+    // The database key of the node at `pos`.
+    [[nodiscard]] Bytes node_key(const Bytes& pos) const;
+    void node_key(Bytes& out, const Bytes& pos) const;
     struct HashScratch {
         Bytes rlp;
         Bytes rec;
@@ -133,10 +144,19 @@ class PathTrie {
     std::vector<Bytes> deleted_;  // full keys of positions vacated since the last hash()
 };
 
-/// Encodes a node record (see the file comment). Exposed for tests.
-void encode_node_record(Bytes& out, const TrieNode& node);
+/// Encodes a node record (see the file comment); `own_ref` is the node's ref (stored for
+/// branches only). Exposed for tests.
+void encode_node_record(Bytes& out, const TrieNode& node, const NodeRef& own_ref);
 
-/// Decodes a node record into a clean node whose children are unloaded refs.
-[[nodiscard]] Result<std::unique_ptr<TrieNode>> decode_node_record(ByteView rec);
+/// A decoded node record: the node's kind and ref, and for a leaf or an extension the clean node
+/// itself (an extension's child unloaded); a branch's children are in their own records.
+struct NodeRecord {
+    NodeKind kind = NodeKind::kUnknown;
+    NodeRef ref;
+    std::unique_ptr<TrieNode> node;
+};
+
+/// Decodes a node record. Errors ("corrupt"): anything that is not a record of the format above.
+[[nodiscard]] Result<NodeRecord> decode_node_record(ByteView rec);
 
 }  // namespace pel::state::internal

@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <mutex>
@@ -504,15 +505,18 @@ Result<Hash32> StateStoreImpl::commit(uint64_t block_num, const StateDiff& diff,
     for (const Item& it : items) {
         if (it.error) return fail(*it.error);
     }
-    std::sort(items.begin(), items.end(),
-              [](const Item& a, const Item& b) { return a.key < b.key; });
+    // Trie order (sorted by hashed key), as indexes: items are large and stay where they are.
+    std::vector<uint32_t> order(items.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<uint32_t>(i);
+    std::sort(order.begin(), order.end(),
+              [&](uint32_t a, uint32_t b) { return items[a].key < items[b].key; });
     stats.accounts_ms = ms_since(t);
 
     // 3. The state trie (sequential: the structure is shared), then its hash (parallel).
     std::vector<Bytes> values(items.size());
     std::vector<internal::TrieOp> ops;
     ops.reserve(items.size());
-    for (size_t i = 0; i < items.size(); ++i) {
+    for (const uint32_t i : order) {
         const Item& it = items[i];
         if (it.diff->deleted) {
             if (it.old) ops.push_back(internal::TrieOp{it.key, {}, true});

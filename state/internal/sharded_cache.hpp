@@ -57,12 +57,19 @@ class ShardedCache {
         Shard& s = shard_of(key);
         const std::lock_guard lock(s.mu);
         const auto it = s.map.find(key);
-        if (it != s.map.end()) {
-            s.used -= it->second->charge;
-            s.lru.erase(it->second);
-            s.map.erase(it);
+        if (it == s.map.end()) {
+            insert_locked(s, key, value, version, charge);
+            return;
         }
-        insert_locked(s, key, value, version, charge);
+        // In place: no node is freed or allocated; the entry moves to the front.
+        Entry& e = *it->second;
+        s.used -= e.charge;
+        e.value = value;
+        e.version = version;
+        e.charge = charge + kOverhead;
+        s.used += e.charge;
+        s.lru.splice(s.lru.begin(), s.lru, it->second);
+        evict_locked(s, &e);
     }
 
     /// Total bytes charged (approximate; shards are read one at a time).
@@ -111,6 +118,16 @@ class ShardedCache {
         s.lru.push_front(Entry{key, value, version, c});
         s.map.emplace(key, s.lru.begin());
         s.used += c;
+    }
+
+    // Evicts from the LRU end until the shard is within budget, never `keep` (the front entry).
+    void evict_locked(Shard& s, const Entry* keep) {
+        while (s.used > shard_budget_ && &s.lru.back() != keep) {
+            const Entry& victim = s.lru.back();
+            s.used -= victim.charge;
+            s.map.erase(victim.key);
+            s.lru.pop_back();
+        }
     }
 
     size_t shard_budget_;

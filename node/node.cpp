@@ -1489,6 +1489,25 @@ ApiResult<uint64_t> Node::estimate_gas(const CallRequest& request, BlockSelector
             hi = allowance.low64();
         }
     }
+    // A plain transfer to an account without code needs exactly its intrinsic gas (geth answers
+    // 21000 without searching).
+    if (request.to && request.data.empty() && hi >= exec::kTxGas) {
+        const auto to = base.read_account(*request.to);
+        if (!to || to->code_hash == kEmptyCodeHash) {
+            Transaction probe;
+            probe.to = request.to;
+            if (request.access_list) {
+                probe.access_list = *request.access_list;
+            }
+            const uint64_t need = exec::intrinsic_gas(probe);
+            if (need <= hi) {
+                const auto o = impl_->run_call(request, need, *h, base);
+                if (o.started && o.success) {
+                    return need;
+                }
+            }
+        }
+    }
     auto first = impl_->run_call(request, hi, *h, base);
     if (const auto err = base.error()) {
         return unexpected(internal(err->message));

@@ -1,0 +1,444 @@
+// SPDX-License-Identifier: Apache-2.0
+// Block production, chain records, restart, eth_call/estimateGas, logs and subscriptions.
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "node/chain.hpp"
+#include "node/dev_accounts.hpp"
+#include "node/genesis.hpp"
+#include "primitives/hex.hpp"
+#include "primitives/keccak.hpp"
+#include "primitives/rlp.hpp"
+#include "state/trie.hpp"
+#include "tests/unit/node/core_test_util.hpp"
+
+namespace pel::node {
+namespace {
+
+using test::addr;
+using test::eth;
+using test::kGwei;
+using test::make_txn;
+using test::raw;
+using test::TempDir;
+
+// Runtime code: revert with Error("nope").
+Bytes reverter_code() {
+    Bytes code = *from_hex("0x6064600c60003960646000fd");
+    Bytes data = *from_hex("0x08c379a0");
+    Bytes word(32, 0);
+    word[31] = 0x20;
+    append(data, word);
+    word[31] = 4;
+    append(data, word);
+    Bytes text(32, 0);
+    text[0] = 'n';
+    text[1] = 'o';
+    text[2] = 'p';
+    text[3] = 'e';
+    append(data, text);
+    append(code, data);
+    return code;
+}
+
+const Hash32 kTopic = keccak256(as_bytes("Ping()"));
+
+// Runtime code: LOG1(kTopic) with empty data, then SSTORE(0, 1).
+Bytes logger_code() {
+    Bytes code{0x7f};
+    append(code, kTopic.view());
+    append(code, *from_hex("0x60006000a16001600055"
+                           "00"));
+    return code;
+}
+
+// Runtime code: return 32 bytes holding 42.
+Bytes returner_code() { return *from_hex("0x602a60005260206000f3"); }
+
+const Address kReverter = *Address::from_hex("0x00000000000000000000000000000000000000c1");
+const Address kLogger = *Address::from_hex("0x00000000000000000000000000000000000000c2");
+const Address kReturner = *Address::from_hex("0x00000000000000000000000000000000000000c3");
+
+std::string genesis_json(const std::vector<DevAccount>& dev) {
+    std::ostringstream out;
+    out << R"({"config": {"chainId": 31337}, "gasLimit": "30000000", "alloc": {)";
+    for (const DevAccount& a : dev) {
+        out << '"' << a.address.to_hex() << R"(": {"balance": ")" << dev_account_balance().to_hex()
+            << R"("},)";
+    }
+    out << '"' << kReverter.to_hex() << R"(": {"code": ")" << to_hex(reverter_code()) << R"("},)";
+    out << '"' << kLogger.to_hex() << R"(": {"code": ")" << to_hex(logger_code()) << R"("},)";
+    out << '"' << kReturner.to_hex() << R"(": {"code": ")" << to_hex(returner_code()) << R"("}}})";
+    return out.str();
+}
+
+/// The receipts root recomputed here from the receipt records, with its own RLP and the general
+/// trie_root (not the node's encode_receipt / ordered_trie_root).
+Hash32 independent_receipts_root(const std::vector<ReceiptRecord>& receipts) {
+    std::vector<std::pair<Bytes, Bytes>> entries;
+    for (size_t i = 0; i < receipts.size(); ++i) {
+        const ReceiptRecord& r = receipts[i];
+        Bytes logs;
+        Bloom bloom{};
+        const auto add_bloom = [&](ByteView v) {
+            const Hash32 h = keccak256(v);
+            for (size_t k = 0; k < 6; k += 2) {
+                const unsigned bit = ((unsigned{h.bytes[k]} << 8) | h.bytes[k + 1]) & 2047U;
+                bloom[255 - bit / 8] =
+                    static_cast<uint8_t>(bloom[255 - bit / 8] | (1U << (bit % 8)));
+            }
+        };
+        for (const LogRecord& l : r.logs) {
+            Bytes item;
+            rlp::encode_bytes(item, l.address.view());
+            add_bloom(l.address.view());
+            Bytes topics;
+            for (const Hash32& t : l.topics) {
+                rlp::encode_bytes(topics, t.view());
+                add_bloom(t.view());
+            }
+            rlp::encode_list(item, topics);
+            rlp::encode_bytes(item, l.data);
+            rlp::encode_list(logs, item);
+        }
+        EXPECT_EQ(bloom, r.logs_bloom);
+        Bytes payload;
+        rlp::encode_uint(payload, uint64_t{r.status ? 1U : 0U});
+        rlp::encode_uint(payload, r.cumulative_gas_used);
+        rlp::encode_bytes(payload, ByteView(bloom.data(), bloom.size()));
+        rlp::encode_list(payload, logs);
+        Bytes value;
+        if (r.type != TxnType::kLegacy) {
+            value.push_back(static_cast<uint8_t>(r.type));
+        }
+        rlp::encode_list(value, payload);
+        Bytes key;
+        rlp::encode_uint(key, uint64_t{i});
+        entries.emplace_back(std::move(key), std::move(value));
+    }
+    return state::trie_root(std::move(entries));
+}
+
+class ChainTest : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        auto dev = derive_dev_accounts(kDevMnemonic, 3);
+        ASSERT_TRUE(dev.has_value());
+        dev_ = *dev;
+        genesis_file_ = (dir_.path() / "genesis.json").string();
+        std::ofstream(genesis_file_) << genesis_json(dev_);
+        reopen();
+    }
+    NodeConfig config() const {
+        NodeConfig c = test::dev_config(dir_);
+        c.datadir = (dir_.path() / "data").string();
+        c.genesis_path = genesis_file_;
+        return c;
+    }
+    void reopen() {
+        node_.reset();
+        node_ = test::open_node(config());
+        ASSERT_TRUE(node_);
+    }
+    Hash32 submit(const Transaction& t) {
+        auto r = node_->submit_raw_transaction(raw(t));
+        EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
+        return r ? *r : Hash32{};
+    }
+    uint64_t mine() {
+        auto n = node_->test_mine_block();
+        EXPECT_TRUE(n.has_value()) << (n ? "" : n.error().message);
+        return n ? *n : 0;
+    }
+    ReceiptRecord receipt(const Hash32& h) {
+        auto r = node_->receipt_by_hash(h);
+        EXPECT_TRUE(r.has_value() && r->has_value());
+        return r && *r ? **r : ReceiptRecord{};
+    }
+    BlockRecord block(uint64_t n) {
+        auto b = node_->block_by_number(BlockSelector::at(n));
+        EXPECT_TRUE(b.has_value() && b->has_value());
+        return b && *b ? **b : BlockRecord{};
+    }
+
+    TempDir dir_;
+    std::vector<DevAccount> dev_;
+    std::string genesis_file_;
+    std::unique_ptr<Node> node_;
+};
+
+TEST_F(ChainTest, produced_block_roots_receipts_and_records) {
+    const Hash32 t0 = submit(make_txn(dev_[0].secret_key, 0, addr(7), eth(1)));
+    const Hash32 t1 = submit(make_txn(dev_[1].secret_key, 0, kLogger, U256(0), 100'000, {}));
+    const Hash32 t2 = submit(make_txn(dev_[2].secret_key, 0, kReverter, U256(0), 100'000));
+    const Hash32 t3 = submit(make_txn(dev_[0].secret_key, 1, addr(7), eth(2)));
+    EXPECT_EQ(mine(), 1U);
+    const BlockRecord b = block(1);
+    ASSERT_EQ(b.transactions.size(), 4U);
+    EXPECT_EQ(b.hash, keccak256(encode_header(b.header)));
+    EXPECT_EQ(b.header.parent_hash, node_->genesis_hash());
+    EXPECT_EQ(b.header.number, 1U);
+    EXPECT_EQ(b.header.ommers_hash, kEmptyOmmersHash);
+    EXPECT_EQ(b.header.withdrawals_root, kEmptyTrieRoot);
+    EXPECT_EQ(node_->head().hash, b.hash);
+
+    std::vector<ReceiptRecord> receipts;
+    std::vector<std::pair<Bytes, Bytes>> txs;
+    uint64_t gas = 0;
+    for (size_t i = 0; i < b.transactions.size(); ++i) {
+        const TxRecord& t = b.transactions[i];
+        receipts.push_back(receipt(t.hash));
+        EXPECT_EQ(receipts.back().tx_index, i);
+        EXPECT_EQ(receipts.back().block_hash, b.hash);
+        gas += receipts.back().gas_used;
+        EXPECT_EQ(receipts.back().cumulative_gas_used, gas);
+        Bytes key;
+        rlp::encode_uint(key, uint64_t{i});
+        txs.emplace_back(std::move(key), raw(t.txn));
+    }
+    EXPECT_EQ(b.header.gas_used, gas);
+    EXPECT_EQ(b.header.receipts_root, independent_receipts_root(receipts));
+    EXPECT_EQ(b.header.transactions_root, state::trie_root(std::move(txs)));
+
+    const ReceiptRecord r0 = receipt(t0);
+    EXPECT_TRUE(r0.status);
+    EXPECT_EQ(r0.gas_used, 21000U);
+    EXPECT_EQ(r0.from, dev_[0].address);
+    EXPECT_EQ(r0.effective_gas_price, b.header.base_fee_per_gas + U256(kGwei));
+    const ReceiptRecord r1 = receipt(t1);
+    EXPECT_TRUE(r1.status);
+    ASSERT_EQ(r1.logs.size(), 1U);
+    EXPECT_EQ(r1.logs[0].address, kLogger);
+    EXPECT_EQ(r1.logs[0].topics, std::vector<Hash32>{kTopic});
+    EXPECT_EQ(r1.logs[0].tx_hash, t1);
+    EXPECT_FALSE(receipt(t2).status);
+    EXPECT_TRUE(receipt(t3).status);
+    EXPECT_EQ(*node_->balance(addr(7), BlockSelector::latest()), eth(3));
+    EXPECT_EQ(*node_->nonce(dev_[0].address, BlockSelector::latest()), 2U);
+
+    auto mined = node_->transaction_by_hash(t3);
+    ASSERT_TRUE(mined.has_value() && mined->has_value());
+    EXPECT_EQ((*mined)->block_hash, b.hash);
+    EXPECT_EQ((*mined)->block_number, 1U);
+    auto by_hash = node_->block_by_hash(b.hash);
+    ASSERT_TRUE(by_hash.has_value() && by_hash->has_value());
+    EXPECT_EQ((*by_hash)->header, b.header);
+
+    // Base fee: the genesis had 1 gwei; the next block's follows EIP-1559.
+    EXPECT_EQ(b.header.base_fee_per_gas, next_base_fee(block(0).header));
+    mine();
+    const BlockRecord b2 = block(2);
+    EXPECT_EQ(b2.header.parent_hash, b.hash);
+    EXPECT_GT(b2.header.timestamp, b.header.timestamp);
+    EXPECT_EQ(b2.header.base_fee_per_gas, next_base_fee(b.header));
+    EXPECT_EQ(b2.header.receipts_root, kEmptyTrieRoot);
+
+    auto report = node_->conflict_report(BlockSelector::at(1));
+    ASSERT_TRUE(report.has_value() && report->has_value());
+    EXPECT_EQ((*report)->txs, 4U);
+    EXPECT_EQ((*report)->block_hash, b.hash);
+    EXPECT_GE((*report)->executions, 4U);
+
+    // Logs.
+    LogFilter f;
+    f.from_block = BlockSelector::at(0);
+    f.to_block = BlockSelector::latest();
+    f.addresses = {kLogger};
+    f.topics = {{kTopic}};
+    auto logs = node_->logs(f);
+    ASSERT_TRUE(logs.has_value());
+    ASSERT_EQ(logs->size(), 1U);
+    EXPECT_EQ((*logs)[0].block_hash, b.hash);
+    EXPECT_EQ((*logs)[0].log_index, 0U);
+    f.topics = {{}, {kTopic}};  // a second topic the log does not have
+    EXPECT_TRUE(node_->logs(f)->empty());
+    f.topics = {{keccak256(as_bytes("x")), kTopic}};  // OR
+    EXPECT_EQ(node_->logs(f)->size(), 1U);
+    f.addresses = {kReverter};
+    f.topics = {};
+    EXPECT_TRUE(node_->logs(f)->empty());
+    LogFilter by_block;
+    by_block.block_hash = b.hash;
+    EXPECT_EQ(node_->logs(by_block)->size(), 1U);
+
+    // Only the head state is kept.
+    auto old = node_->balance(addr(7), BlockSelector::at(1));
+    ASSERT_FALSE(old.has_value());
+    EXPECT_NE(old.error().message.find("historical state not available"), std::string::npos);
+    auto future = node_->balance(addr(7), BlockSelector::at(99));
+    ASSERT_FALSE(future.has_value());
+    EXPECT_EQ(future.error().message, "header not found");
+    EXPECT_FALSE(node_->block_by_number(BlockSelector::at(99))->has_value());
+}
+
+TEST_F(ChainTest, restart_resumes_at_the_head_with_records_intact) {
+    const Hash32 t0 = submit(make_txn(dev_[0].secret_key, 0, kLogger, U256(5), 100'000));
+    mine();
+    submit(make_txn(dev_[1].secret_key, 0, addr(9), eth(1)));
+    mine();
+    mine();
+    const auto head = node_->head();
+    const BlockRecord b1 = block(1);
+    const ReceiptRecord r0 = receipt(t0);
+    const U256 bal = *node_->balance(addr(9), BlockSelector::latest());
+    reopen();
+    EXPECT_EQ(node_->head().number, head.number);
+    EXPECT_EQ(node_->head().hash, head.hash);
+    EXPECT_EQ(block(1).hash, b1.hash);
+    EXPECT_EQ(block(1).header, b1.header);
+    const ReceiptRecord again = receipt(t0);
+    EXPECT_EQ(again.block_hash, r0.block_hash);
+    EXPECT_EQ(again.logs.size(), 1U);
+    EXPECT_EQ(*node_->balance(addr(9), BlockSelector::latest()), bal);
+    EXPECT_EQ(U256::from_hash(*node_->storage_at(kLogger, U256(0), BlockSelector::latest())),
+              U256(1));
+    // The chain goes on from there.
+    submit(make_txn(dev_[0].secret_key, 1, addr(9), eth(1)));
+    EXPECT_EQ(mine(), head.number + 1);
+    EXPECT_EQ(block(head.number + 1).header.parent_hash, head.hash);
+    EXPECT_EQ(*node_->balance(addr(9), BlockSelector::latest()), bal + eth(1));
+    // Blocks before the restart are still found by hash.
+    EXPECT_TRUE(node_->block_by_hash(head.hash)->has_value());
+}
+
+TEST_F(ChainTest, block_is_produced_without_a_transaction_that_became_invalid) {
+    // Each fits the balance alone (the pool checks them one at a time); together they do not.
+    const Hash32 a = submit(make_txn(dev_[0].secret_key, 0, addr(1), eth(9'000)));
+    const Hash32 b = submit(make_txn(dev_[0].secret_key, 1, addr(2), eth(5'000)));
+    const Hash32 c = submit(make_txn(dev_[1].secret_key, 0, addr(3), eth(1)));
+    EXPECT_EQ(mine(), 1U);
+    const BlockRecord blk = block(1);
+    ASSERT_EQ(blk.transactions.size(), 2U);
+    EXPECT_TRUE(receipt(a).status);
+    EXPECT_TRUE(receipt(c).status);
+    auto gone = node_->transaction_by_hash(b);
+    ASSERT_TRUE(gone.has_value());
+    EXPECT_FALSE(gone->has_value());
+    EXPECT_EQ(node_->metrics().mempool_pending, 0U);
+    EXPECT_EQ(*node_->balance(addr(2), BlockSelector::latest()), U256(0));
+}
+
+TEST_F(ChainTest, eth_call_returns_output_and_revert_data) {
+    CallRequest req;
+    req.to = kReturner;
+    auto r = node_->call(req, BlockSelector::latest());
+    ASSERT_TRUE(r.has_value()) << r.error().message;
+    EXPECT_TRUE(r->success);
+    Bytes want(32, 0);
+    want[31] = 42;
+    EXPECT_EQ(r->output, want);
+
+    req.to = kReverter;
+    auto rev = node_->call(req, BlockSelector::latest());
+    ASSERT_TRUE(rev.has_value());
+    EXPECT_FALSE(rev->success);
+    EXPECT_TRUE(rev->reverted);
+    EXPECT_EQ(rev->error, "execution reverted: nope");
+    const Bytes code = reverter_code();
+    EXPECT_EQ(rev->output, Bytes(code.begin() + 12, code.end()));
+
+    auto est = node_->estimate_gas(req, BlockSelector::latest());
+    ASSERT_FALSE(est.has_value());
+    EXPECT_EQ(est.error().kind, ApiErrorKind::kReverted);
+    EXPECT_EQ(rpc_error_code(est.error().kind), 3);
+    EXPECT_EQ(est.error().message, "execution reverted: nope");
+    EXPECT_EQ(est.error().data, rev->output);
+
+    // A plain transfer estimates at 21000; a contract call within 1.5% above what it needs.
+    CallRequest transfer;
+    transfer.from = dev_[0].address;
+    transfer.to = addr(5);
+    transfer.value = eth(1);
+    auto g = node_->estimate_gas(transfer, BlockSelector::latest());
+    ASSERT_TRUE(g.has_value()) << g.error().message;
+    EXPECT_EQ(*g, 21000U);
+    CallRequest logcall;
+    logcall.from = dev_[0].address;
+    logcall.to = kLogger;
+    auto lg = node_->estimate_gas(logcall, BlockSelector::latest());
+    ASSERT_TRUE(lg.has_value()) << lg.error().message;
+    logcall.gas = *lg;
+    EXPECT_TRUE(node_->call(logcall, BlockSelector::latest())->success);
+    logcall.gas = *lg * 97 / 100;
+    EXPECT_FALSE(node_->call(logcall, BlockSelector::latest())->success);
+
+    // Value beyond the balance cannot start.
+    CallRequest poor;
+    poor.from = addr(77);
+    poor.to = addr(5);
+    poor.value = U256(1);
+    auto p = node_->call(poor, BlockSelector::latest());
+    ASSERT_FALSE(p.has_value());
+    EXPECT_EQ(p.error().kind, ApiErrorKind::kRejected);
+    // Nothing was committed by any of this.
+    EXPECT_EQ(node_->head().number, 0U);
+    EXPECT_EQ(U256::from_hash(*node_->storage_at(kLogger, U256(0), BlockSelector::latest())),
+              U256(0));
+}
+
+TEST(ChainDev, automine_send_transaction_and_subscriptions) {
+    TempDir dir;
+    NodeConfig c = test::dev_config(dir);
+    auto node = test::open_node(c);
+    ASSERT_TRUE(node);
+    std::mutex mu;
+    std::vector<NewBlockEvent> blocks;
+    std::vector<Hash32> pending;
+    const SubscriptionId id = node->subscribe(Subscriber{[&](const NewBlockEvent& ev) {
+                                                             const std::lock_guard lock(mu);
+                                                             blocks.push_back(ev);
+                                                         },
+                                                         [&](const Hash32& h) {
+                                                             const std::lock_guard lock(mu);
+                                                             pending.push_back(h);
+                                                         }});
+    ASSERT_TRUE(node->start().has_value());
+    CallRequest req;
+    req.from = node->accounts()[0];
+    req.to = addr(4);
+    req.value = eth(3);
+    auto h = node->send_transaction(req);
+    ASSERT_TRUE(h.has_value()) << h.error().message;
+    EXPECT_TRUE(test::eventually([&] {
+        auto r = node->receipt_by_hash(*h);
+        return r && r->has_value();
+    }));
+    EXPECT_EQ(*node->balance(addr(4), BlockSelector::latest()), eth(3));
+    {
+        const std::lock_guard lock(mu);
+        ASSERT_EQ(pending.size(), 1U);
+        EXPECT_EQ(pending[0], *h);
+        ASSERT_GE(blocks.size(), 1U);
+        EXPECT_EQ(blocks[0].tx_hashes, std::vector<Hash32>{*h});
+    }
+    // Unknown accounts are refused.
+    req.from = addr(1);
+    auto unknown = node->send_transaction(req);
+    ASSERT_FALSE(unknown.has_value());
+    EXPECT_EQ(unknown.error().message, "unknown account");
+    node->unsubscribe(id);
+    node->stop();
+    const NodeMetrics m = node->metrics();
+    EXPECT_GE(m.head_number, 1U);
+    EXPECT_EQ(m.txs_committed, 1U);
+    EXPECT_EQ(m.gas_committed, 21000U);
+}
+
+TEST(ChainDev, periodic_blocks_are_produced_empty_too) {
+    TempDir dir;
+    NodeConfig c = test::dev_config(dir);
+    c.block_time_s = 0.05;
+    auto node = test::open_node(c);
+    ASSERT_TRUE(node);
+    ASSERT_TRUE(node->start().has_value());
+    EXPECT_TRUE(test::eventually([&] { return node->head().number >= 3; }));
+    node->stop();
+    const uint64_t n = node->head().number;
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    EXPECT_EQ(node->head().number, n);  // stopped means stopped
+}
+
+}  // namespace
+}  // namespace pel::node

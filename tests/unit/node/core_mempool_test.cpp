@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: Apache-2.0
+// Admission through Node::submit_raw_transaction (geth's error strings), replacement, queued
+// promotion, limits; and the Mempool's selection order.
+#include <gtest/gtest.h>
+
+#include "node/mempool.hpp"
+#include "primitives/keccak.hpp"
+#include "tests/unit/node/core_test_util.hpp"
+
+namespace pel::node {
+namespace {
+
+using test::addr;
+using test::eth;
+using test::kGwei;
+using test::make_txn;
+using test::raw;
+using test::TempDir;
+
+class MempoolTest : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        node_ = test::open_node(config());
+        ASSERT_TRUE(node_);
+        key0_ = node_->dev_accounts()[0].secret_key;
+        a0_ = node_->dev_accounts()[0].address;
+        key1_ = node_->dev_accounts()[1].secret_key;
+    }
+    virtual NodeConfig config() { return test::dev_config(dir_); }
+
+    std::string submit_error(const Transaction& t) {
+        auto r = node_->submit_raw_transaction(raw(t));
+        EXPECT_FALSE(r.has_value());
+        if (r) {
+            return "";
+        }
+        EXPECT_EQ(r.error().kind, ApiErrorKind::kRejected) << r.error().message;
+        return r.error().message;
+    }
+    Hash32 submit_ok(const Transaction& t) {
+        auto r = node_->submit_raw_transaction(raw(t));
+        EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
+        return r ? *r : Hash32{};
+    }
+
+    TempDir dir_;
+    std::unique_ptr<Node> node_;
+    Hash32 key0_;
+    Hash32 key1_;
+    Address a0_;
+};
+
+TEST_F(MempoolTest, returns_keccak_of_raw_and_already_known) {
+    const Transaction t = make_txn(key0_, 0, addr(1), U256(1));
+    EXPECT_EQ(submit_ok(t), keccak256(raw(t)));
+    EXPECT_EQ(submit_error(t), "already known");
+    auto pending = node_->transaction_by_hash(keccak256(raw(t)));
+    ASSERT_TRUE(pending.has_value() && pending->has_value());
+    EXPECT_FALSE((*pending)->block_hash.has_value());
+    EXPECT_EQ((*pending)->from, a0_);
+}
+
+TEST_F(MempoolTest, geth_error_strings) {
+    EXPECT_EQ(submit_error(make_txn(key0_, 0, addr(1), U256(1), 20000)), "intrinsic gas too low");
+    EXPECT_EQ(submit_error(make_txn(key0_, 0, addr(1), U256(1), 31'000'000)),
+              "exceeds block gas limit");
+    EXPECT_EQ(submit_error(make_txn(key0_, 0, addr(1), U256(1), 21000, {}, U256(10 * kGwei),
+                                    U256(kGwei), 1)),
+              "invalid chain id for signer");
+    EXPECT_EQ(submit_error(make_txn(key0_, 0, addr(1), U256(1), 21000, {}, U256(1), U256(1))),
+              "max fee per gas less than block base fee");
+    EXPECT_EQ(submit_error(make_txn(key0_, 0, addr(1), U256(1), 21000, {}, U256(10 * kGwei),
+                                    U256(11 * kGwei))),
+              "max priority fee per gas higher than max fee per gas");
+    const std::string funds = submit_error(make_txn(key0_, 0, addr(1), eth(20'000)));
+    EXPECT_EQ(funds.rfind("insufficient funds for gas * price + value", 0), 0U) << funds;
+
+    Transaction bad_sig = make_txn(key0_, 0, addr(1), U256(1));
+    bad_sig.signature.r = U256(0);
+    EXPECT_EQ(submit_error(bad_sig), "invalid sender");
+
+    Transaction blob;
+    blob.type = TxnType::kBlob;
+    blob.chain_id = 31337;
+    blob.max_fee_per_gas = U256(10 * kGwei);
+    blob.max_priority_fee_per_gas = U256(kGwei);
+    blob.gas_limit = 21000;
+    blob.to = addr(1);
+    blob.max_fee_per_blob_gas = U256(1);
+    Hash32 vh;
+    vh.bytes[0] = 1;
+    blob.blob_versioned_hashes = {vh};
+    ASSERT_TRUE(sign_transaction(blob, key0_).has_value());
+    EXPECT_EQ(submit_error(blob), "transaction type not supported");
+
+    // Undecodable input is invalid params, not a pool error.
+    const Bytes junk{0x02, 0xc1, 0x05};
+    auto r = node_->submit_raw_transaction(junk);
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().kind, ApiErrorKind::kInvalidInput);
+    EXPECT_EQ(rpc_error_code(r.error().kind), -32602);
+    EXPECT_EQ(node_->metrics().mempool_pending, 0U);
+}
+
+TEST_F(MempoolTest, nonce_too_low_after_mining) {
+    submit_ok(make_txn(key0_, 0, addr(1), U256(1)));
+    ASSERT_TRUE(node_->test_mine_block().has_value());
+    const std::string e = submit_error(make_txn(key0_, 0, addr(2), U256(1)));
+    EXPECT_EQ(e, "nonce too low: next nonce 1, tx nonce 0");
+}
+
+TEST_F(MempoolTest, replacement_needs_ten_percent_on_both_fees) {
+    const Transaction t0 =
+        make_txn(key0_, 0, addr(1), U256(1), 21000, {}, U256(10 * kGwei), U256(kGwei));
+    const Hash32 h0 = submit_ok(t0);
+    // +5%: refused.
+    EXPECT_EQ(submit_error(make_txn(key0_, 0, addr(1), U256(2), 21000, {}, U256(10'500'000'000ULL),
+                                    U256(1'050'000'000ULL))),
+              "replacement transaction underpriced");
+    // Fee cap +10% but tip unchanged: refused.
+    EXPECT_EQ(submit_error(
+                  make_txn(key0_, 0, addr(1), U256(2), 21000, {}, U256(11 * kGwei), U256(kGwei))),
+              "replacement transaction underpriced");
+    // Both +10%: replaces.
+    const Hash32 h1 = submit_ok(
+        make_txn(key0_, 0, addr(1), U256(2), 21000, {}, U256(11 * kGwei), U256(1'100'000'000ULL)));
+    auto gone = node_->transaction_by_hash(h0);
+    ASSERT_TRUE(gone.has_value());
+    EXPECT_FALSE(gone->has_value());
+    EXPECT_EQ(node_->metrics().mempool_pending, 1U);
+    ASSERT_TRUE(node_->test_mine_block().has_value());
+    auto receipt = node_->receipt_by_hash(h1);
+    ASSERT_TRUE(receipt.has_value() && receipt->has_value());
+    EXPECT_TRUE((*receipt)->status);
+}
+
+TEST_F(MempoolTest, queued_until_the_gap_fills_and_pending_nonce) {
+    submit_ok(make_txn(key0_, 2, addr(1), U256(1)));
+    submit_ok(make_txn(key0_, 1, addr(1), U256(1)));
+    EXPECT_EQ(node_->metrics().mempool_queued, 2U);
+    EXPECT_EQ(node_->metrics().mempool_pending, 0U);
+    EXPECT_EQ(*node_->nonce(a0_, {BlockTag::kPending, 0}), 0U);
+    // Nothing executable: no transaction is mined.
+    ASSERT_TRUE(node_->test_mine_block().has_value());
+    auto b1 = node_->block_by_number(BlockSelector::latest());
+    EXPECT_TRUE((*b1)->transactions.empty());
+    submit_ok(make_txn(key0_, 0, addr(1), U256(1)));
+    EXPECT_EQ(node_->metrics().mempool_pending, 3U);
+    EXPECT_EQ(node_->metrics().mempool_queued, 0U);
+    EXPECT_EQ(*node_->nonce(a0_, {BlockTag::kPending, 0}), 3U);
+    EXPECT_EQ(*node_->nonce(a0_, BlockSelector::latest()), 0U);
+    ASSERT_TRUE(node_->test_mine_block().has_value());
+    auto b2 = node_->block_by_number(BlockSelector::latest());
+    ASSERT_EQ((*b2)->transactions.size(), 3U);
+    for (uint64_t i = 0; i < 3; ++i) {
+        EXPECT_EQ((*b2)->transactions[i].txn.nonce, i);
+    }
+    EXPECT_EQ(*node_->nonce(a0_, BlockSelector::latest()), 3U);
+    EXPECT_EQ(node_->metrics().mempool_pending + node_->metrics().mempool_queued, 0U);
+}
+
+class MempoolLimitsTest : public MempoolTest {
+  protected:
+    NodeConfig config() override {
+        NodeConfig c = test::dev_config(dir_);
+        c.mempool_max_per_sender = 3;
+        c.mempool_max_queued_per_sender = 1;
+        c.mempool_max_total = 4;
+        return c;
+    }
+};
+
+TEST_F(MempoolLimitsTest, per_sender_queued_and_total_limits) {
+    submit_ok(make_txn(key0_, 5, addr(1), U256(1)));  // queued
+    EXPECT_EQ(submit_error(make_txn(key0_, 6, addr(1), U256(1))), "account limit exceeded");
+    submit_ok(make_txn(key0_, 0, addr(1), U256(1)));
+    submit_ok(make_txn(key0_, 1, addr(1), U256(1)));
+    EXPECT_EQ(submit_error(make_txn(key0_, 2, addr(1), U256(1))), "account limit exceeded");
+    submit_ok(make_txn(key1_, 0, addr(1), U256(1)));
+    EXPECT_EQ(submit_error(make_txn(key1_, 1, addr(1), U256(1))), "txpool is full");
+    // A replacement does not count against the limits.
+    submit_ok(make_txn(key1_, 0, addr(1), U256(1), 21000, {}, U256(20 * kGwei), U256(2 * kGwei)));
+}
+
+TEST(Mempool, selection_orders_by_tip_across_senders_and_nonce_within) {
+    Mempool pool(MempoolLimits{});
+    const auto mk = [](const Address& s, uint64_t nonce, uint64_t tip_gwei) {
+        auto p = std::make_shared<PoolTxn>();
+        p->txn.type = TxnType::kDynamicFee;
+        p->txn.nonce = nonce;
+        p->txn.gas_limit = 21000;
+        p->txn.max_fee_per_gas = U256(100 * kGwei);
+        p->txn.max_priority_fee_per_gas = U256(tip_gwei * kGwei);
+        p->sender = s;
+        p->hash.bytes[0] = s.bytes[19];
+        p->hash.bytes[1] = static_cast<uint8_t>(nonce);
+        p->cost = U256(1);
+        return p;
+    };
+    const SenderState rich{0, U256(1'000'000)};
+    ASSERT_TRUE(pool.add(mk(addr(1), 0, 1), rich).has_value());
+    ASSERT_TRUE(pool.add(mk(addr(1), 1, 50), rich).has_value());
+    ASSERT_TRUE(pool.add(mk(addr(2), 0, 5), rich).has_value());
+    ASSERT_TRUE(pool.add(mk(addr(3), 0, 3), rich).has_value());
+    const auto picked = pool.select(U256(kGwei), 30'000'000, 100);
+    ASSERT_EQ(picked.size(), 4U);
+    EXPECT_EQ(picked[0]->sender, addr(2));
+    EXPECT_EQ(picked[1]->sender, addr(3));
+    EXPECT_EQ(picked[2]->sender, addr(1));
+    EXPECT_EQ(picked[2]->txn.nonce, 0U);
+    EXPECT_EQ(picked[3]->txn.nonce, 1U);
+    // Gas limit: only two fit.
+    EXPECT_EQ(pool.select(U256(kGwei), 42'000, 100).size(), 2U);
+    // A fee cap below the base fee is not selected.
+    EXPECT_TRUE(pool.select(U256(200 * kGwei), 30'000'000, 100).empty());
+    // After a block that mined sender 1's nonce 0, its nonce 1 is still pending.
+    pool.on_block({picked[2]->hash}, {{addr(1), 1}});
+    EXPECT_EQ(pool.pending_count(), 3U);
+    EXPECT_EQ(pool.pending_nonce(addr(1), 1), 2U);
+    pool.remove(picked[3]->hash);
+    EXPECT_EQ(pool.pending_nonce(addr(1), 1), 1U);
+    EXPECT_EQ(pool.size(), 2U);
+}
+
+}  // namespace
+}  // namespace pel::node

@@ -26,6 +26,8 @@
 #include "primitives/keccak.hpp"
 #include "primitives/secp256k1.hpp"
 #include "primitives/u256.hpp"
+#include "vm/host.hpp"
+#include "vm/vm.hpp"
 
 namespace pel::bench {
 namespace {
@@ -201,8 +203,14 @@ class World {
             }
             for (size_t i = 0; i < n; ++i) {
                 if (!out->receipts[i].success) {
-                    return make_error("pel-bench: setup transaction ", from + i,
-                                      " reverted (a generator bug)");
+                    const Transaction& t = setup_[from + i];
+                    return make_error(
+                        "pel-bench: setup transaction ", from + i, " from ",
+                        to_hex(setup_from_[from + i].bytes), " to ",
+                        t.to ? to_hex(t.to->bytes) : std::string("(create)"), " calldata ",
+                        to_hex(ByteView(t.data.data(), std::min<size_t>(t.data.size(), 36))),
+                        " failed: ", why_failed(env, txns.first(i + 1), senders.first(i + 1)),
+                        " (a generator bug)");
                 }
             }
             exec::apply_writes(state_, out->diff);
@@ -248,6 +256,45 @@ class World {
 
   private:
     static constexpr size_t kSetupBlock = 4096;
+
+    /// Records the outcome of the last top-level frame.
+    class LastFrame final : public exec::FrameTracer {
+      public:
+        void on_enter(const vm::Message& /*msg*/) noexcept override {}
+        void on_exit(const vm::Message& msg, const vm::ExecResult& result) noexcept override {
+            if (msg.depth == 0) {
+                status = result.status;
+                output = result.output;
+            }
+        }
+        vm::Status status = vm::Status::kSuccess;
+        Bytes output;
+    };
+
+    /// Re-runs `txns` on a copy of the state and says how the last one ended: the revert reason
+    /// (Error(string)) or the status.
+    std::string why_failed(const exec::BlockEnv& env, std::span<const Transaction> txns,
+                           std::span<const Address> senders) const {
+        state::MemState copy = state_;
+        vm::Vm vm;
+        LastFrame last;
+        (void)exec::execute_block_sequential(copy, vm, env, txns, senders, &last);
+        constexpr uint32_t kErrorSelector = 0x08c379a0;  // Error(string)
+        const Bytes& o = last.output;
+        if (last.status == vm::Status::kRevert && o.size() >= 68 &&
+            (uint32_t{o[0]} << 24 | uint32_t{o[1]} << 16 | uint32_t{o[2]} << 8 | o[3]) ==
+                kErrorSelector) {
+            const U256 len = U256::from_be32(o.data() + 36);
+            if (len.fits_u64() && 68 + len.limbs[0] <= o.size()) {
+                return "revert \"" +
+                       std::string(o.begin() + 68,
+                                   o.begin() + 68 + static_cast<std::ptrdiff_t>(len.limbs[0])) +
+                       "\"";
+            }
+        }
+        return "status " + std::to_string(static_cast<int>(last.status)) + ", output " +
+               to_hex(last.output);
+    }
 
     exec::BlockEnv make_env() const {
         exec::BlockEnv env;
@@ -322,7 +369,7 @@ struct Erc20 {
     std::vector<bool> funded;
 
     explicit Erc20(World& w) : funded(w.users(), false) {
-        token = w.setup_deploy(Abi(hex_bytes(token::kCreationCodeHex)).word(pow10(30)).take());
+        token = w.setup_deploy(Abi(hex_bytes(token::kCreationCodeHex)).word(pow10(40)).take());
     }
     /// The holder gets 1,000 tokens from the deployer in setup (once).
     void fund(World& w, size_t u) {
@@ -354,7 +401,7 @@ struct Amm {
     Amm(World& w, size_t pools) {
         for (size_t i = 0; i <= pools; ++i) {
             tokens.push_back(
-                w.setup_deploy(Abi(hex_bytes(token::kCreationCodeHex)).word(pow10(30)).take()));
+                w.setup_deploy(Abi(hex_bytes(token::kCreationCodeHex)).word(pow10(40)).take()));
         }
         for (size_t p = 0; p < pools; ++p) {
             pairs.push_back(w.setup_deploy(Abi(hex_bytes(pair_c::kCreationCodeHex))
@@ -407,10 +454,11 @@ constexpr uint64_t kPriceAfter = 1500;
 constexpr uint64_t kFactorPercent = 80;
 
 /// One asset token, one oracle, `markets` markets; user u belongs to market u % markets. Every
-/// tenth user (u % 10 == 9) is "risky": it borrowed 15,000 against 10 ether, under the limit
-/// at 2,000 (16,000) and over it after the drop to 1,500 (12,000), so it can be liquidated once
-/// the oracle update has run. The others borrowed 4,000 and act in the block. The generator
-/// tracks each safe user's balance, debt and collateral so that every action succeeds.
+/// tenth user of a market ((u / markets) % 10 == 9) is "risky": it borrowed 15,000 against 10
+/// ether, under the limit at 2,000 (16,000) and over it after the drop to 1,500 (12,000), so it can
+/// be liquidated once the oracle update has run. The others borrowed 4,000 and act in the block.
+/// The generator tracks each safe user's balance, debt and collateral so that every action
+/// succeeds.
 struct Lending {
     struct User {
         bool risky = false;
@@ -432,7 +480,7 @@ struct Lending {
     std::map<std::string, size_t> counts;
 
     Lending(World& w, size_t market_count) : users(w.users()), risky_by_market(market_count) {
-        asset = w.setup_deploy(Abi(hex_bytes(token::kCreationCodeHex)).word(pow10(30)).take());
+        asset = w.setup_deploy(Abi(hex_bytes(token::kCreationCodeHex)).word(pow10(40)).take());
         oracle = w.setup_deploy(
             Abi(hex_bytes(oracle_c::kCreationCodeHex)).word(units(kPriceBefore)).take());
         for (size_t m = 0; m < market_count; ++m) {
@@ -443,13 +491,14 @@ struct Lending {
                                                  .word(pow10(16) * U256{kFactorPercent})
                                                  .word(pow10(9))
                                                  .take()));
-            // Ten million of liquidity from the deployer.
+            // A billion of liquidity from the deployer (borrows are at most 15,000 a user).
             w.setup_call(w.deployer(), asset,
                          Abi(kApprove).addr(markets[m]).word(U256::max()).take());
-            w.setup_call(w.deployer(), markets[m], Abi(kDeposit).word(units(10'000'000)).take());
+            w.setup_call(w.deployer(), markets[m], Abi(kDeposit).word(units(1'000'000'000)).take());
         }
         for (size_t u = 0; u < users.size(); ++u) {
-            users[u].risky = u % 10 == 9;
+            // Every tenth user of each market (market = u % markets, rank = u / markets).
+            users[u].risky = (u / market_count) % 10 == 9;
             if (users[u].risky) {
                 set_up(w, u);
                 risky_by_market[u % market_count].push_back(u);

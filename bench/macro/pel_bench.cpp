@@ -5,15 +5,17 @@
 // For every configuration (workload x accounts x pools x txs), the block is generated once; then:
 //  1. sender recovery (exec::recover_senders) is timed at each thread count, as its own stage,
 //     and its result checked against the signers;
-//  2. the sequential executor runs the block `repeat` times (the reference is its first run:
-//     every receipt must succeed, since the generator only emits valid actions);
-//  3. the parallel executor runs it `repeat` times at each thread count; every run's receipts
+//  2. the sequential executor runs the block `warmup` + `repeat` times (the reference is its
+//     first run: every receipt must succeed, since the generator only emits valid actions);
+//  3. the parallel executor runs it `warmup` + `repeat` times at each thread count; every run's
+//  receipts
 //     (status, gas, cumulative gas, logs, bloom) and diff must equal the reference, and the post
 //     state root (base state + diff, computed with state::MemState) of its first run must equal
 //     the reference root. Any mismatch is reported and pel-bench exits with status 1.
 // Timings are medians of the execute() calls alone (no generation, recovery, checks or freeing
 // of the output). Run `pel-bench --help` for the options.
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -59,11 +61,13 @@ struct Options {
     size_t cache_mb = 256;
     size_t read_latency_us = 0;
     size_t repeat = 5;
+    size_t warmup = 1;
     double hot = 0.1;
     uint64_t seed = 1;
     bool fallback = true;
     std::string json;
     std::string plot;
+    std::string replot;
     bool progress = true;
 };
 
@@ -294,11 +298,13 @@ void run_config(const Options& opt, const bench::WorkloadSpec& spec, nlohmann::j
     exec::SequentialExecutor seq;
     std::optional<exec::BlockOutput> want;
     std::vector<double> seq_ms;
-    for (size_t r = 0; r < opt.repeat; ++r) {
+    for (size_t r = 0; r < opt.warmup + opt.repeat; ++r) {
         exec::ConcurrentStateReader& reader = base->begin_run();
         const auto t0 = Clock::now();
         auto out = seq.execute(block->env, block->txns, block->senders, reader);
-        seq_ms.push_back(ms_since(t0));
+        if (r >= opt.warmup) {
+            seq_ms.push_back(ms_since(t0));
+        }
         if (auto e = base->error()) {
             throw Failure{label + ": state read error: " + *e};
         }
@@ -351,14 +357,15 @@ void run_config(const Options& opt, const bench::WorkloadSpec& spec, nlohmann::j
         double validations = 0;
         double aborts = 0;
         double waits = 0;
+        std::array<double, 4> phase_ms{};
         size_t fallbacks = 0;
         std::string fallback;
         uint64_t misses = 0;
-        for (size_t r = 0; r < opt.repeat; ++r) {
+        for (size_t r = 0; r < opt.warmup + opt.repeat; ++r) {
             exec::ConcurrentStateReader& reader = base->begin_run();
             const auto t0 = Clock::now();
             auto out = par.execute(block->env, block->txns, block->senders, reader);
-            ms.push_back(ms_since(t0));
+            const double elapsed = ms_since(t0);
             misses = base->misses();
             if (auto e = base->error()) {
                 throw Failure{label + ": state read error: " + *e};
@@ -378,16 +385,24 @@ void run_config(const Options& opt, const bench::WorkloadSpec& spec, nlohmann::j
                 throw Failure{label + ": MISMATCH: parallel x" + std::to_string(t) +
                               " post-state root differs"};
             }
+            progress.step(label + " x" + std::to_string(t));
+            if (r < opt.warmup) {
+                continue;  // checked, not counted
+            }
+            ms.push_back(elapsed);
             const exec::BlockStats& s = out->stats;
             re_exec += static_cast<double>(s.re_executions);
             validations += static_cast<double>(s.validations);
             aborts += static_cast<double>(s.aborts);
             waits += static_cast<double>(s.dependency_waits);
+            phase_ms[0] += s.setup_ms;
+            phase_ms[1] += s.workers_ms;
+            phase_ms[2] += s.finish_ms;
+            phase_ms[3] += s.teardown_ms;
             if (!s.fallback.empty()) {
                 ++fallbacks;
                 fallback = s.fallback;
             }
-            progress.step(label + " x" + std::to_string(t));
         }
         const double p = median(ms);
         const double runs = static_cast<double>(opt.repeat);
@@ -414,6 +429,7 @@ void run_config(const Options& opt, const bench::WorkloadSpec& spec, nlohmann::j
         rec["read_latency_us"] = opt.read_latency_us;
         rec["reads_with_latency"] = misses;
         rec["repeat"] = opt.repeat;
+        rec["warmup"] = opt.warmup;
         rec["threads"] = t;
         rec["gas_used"] = want->gas_used;
         rec["sequential_ms"] = seq_median;
@@ -427,6 +443,10 @@ void run_config(const Options& opt, const bench::WorkloadSpec& spec, nlohmann::j
         rec["validations_per_tx"] = validations / per_txn;
         rec["aborts_per_tx"] = aborts / per_txn;
         rec["dependency_waits_per_tx"] = waits / per_txn;
+        rec["phases_ms"] = {{"setup", phase_ms[0] / runs},
+                            {"workers", phase_ms[1] / runs},
+                            {"fold", phase_ms[2] / runs},
+                            {"teardown", phase_ms[3] / runs}};
         rec["fallback"] = fallbacks == 0 ? "" : fallback;
         rec["fallback_runs"] = fallbacks;
         rec["recovery_ms"] = recovery_ms[ti];
@@ -438,53 +458,83 @@ void run_config(const Options& opt, const bench::WorkloadSpec& spec, nlohmann::j
     }
 }
 
-/// Writes a gnuplot script that draws speedup against threads, one line per configuration, and
-/// runs it. Returns false (with a message) when gnuplot fails.
-bool plot(const nlohmann::json& records, const std::string& png) {
-    std::ostringstream data;
-    std::ostringstream plots;
-    std::string current;
-    size_t series = 0;
-    for (const auto& r : records) {
-        std::string key =
-            r["workload"].get<std::string>() + " N=" + std::to_string(r["accounts"].get<size_t>());
-        if (r["workload"] == "amm" || r["workload"] == "lending" || r["workload"] == "mixed") {
-            key += " P=" + std::to_string(r["pools"].get<size_t>());
+/// The plot panel of a record: its workload, and the state and latency when not in memory.
+std::string panel_of(const nlohmann::json& r) {
+    std::string key = r["workload"].get<std::string>();
+    if (r["state"] == "leveldb") {
+        key += ", leveldb";
+        if (r["read_latency_us"].get<size_t>() > 0) {
+            key += ", " + std::to_string(r["read_latency_us"].get<size_t>()) + " us reads";
         }
-        key += " T=" + std::to_string(r["txs"].get<size_t>());
-        if (r["state"] == "leveldb") {
-            key += " leveldb";
-            if (r["read_latency_us"].get<size_t>() > 0) {
-                key += " " + std::to_string(r["read_latency_us"].get<size_t>()) + "us";
-            }
-        }
-        if (key != current) {
-            if (series > 0) {
-                data << "EOD\n";
-            }
-            data << "$s" << series << " << EOD\n";
-            plots << (series == 0 ? "plot " : ", ") << "$s" << series
-                  << " using 1:2 with linespoints title '" << key << "'";
-            current = key;
-            ++series;
-        }
-        data << r["threads"].get<size_t>() << " " << r["speedup"].get<double>() << "\n";
     }
-    if (series == 0) {
+    return key;
+}
+
+/// The line of a record within its panel.
+std::string series_of(const nlohmann::json& r) {
+    std::string key = "N=" + std::to_string(r["accounts"].get<size_t>());
+    if (r["workload"] == "amm" || r["workload"] == "lending" || r["workload"] == "mixed") {
+        key += " P=" + std::to_string(r["pools"].get<size_t>());
+    }
+    return key + " T=" + std::to_string(r["txs"].get<size_t>());
+}
+
+/// Writes a gnuplot script that draws speedup against threads, one panel per workload (and
+/// state), one line per configuration, and runs gnuplot on it. Returns false (with a message)
+/// when gnuplot fails.
+bool plot(const nlohmann::json& records, const std::string& png) {
+    // panel -> series -> (threads, speedup), in first-seen order.
+    std::vector<std::pair<std::string, std::vector<std::pair<std::string, std::string>>>> panels;
+    for (const auto& r : records) {
+        const std::string panel = panel_of(r);
+        const std::string series = series_of(r);
+        auto p = std::find_if(panels.begin(), panels.end(),
+                              [&](const auto& e) { return e.first == panel; });
+        if (p == panels.end()) {
+            panels.push_back({panel, {}});
+            p = panels.end() - 1;
+        }
+        auto s = std::find_if(p->second.begin(), p->second.end(),
+                              [&](const auto& e) { return e.first == series; });
+        if (s == p->second.end()) {
+            p->second.push_back({series, ""});
+            s = p->second.end() - 1;
+        }
+        s->second += std::to_string(r["threads"].get<size_t>()) + " " +
+                     std::to_string(r["speedup"].get<double>()) + "\n";
+    }
+    if (panels.empty()) {
         return true;
     }
-    data << "EOD\n";
+    const size_t cols = panels.size() < 3 ? panels.size() : 3;
+    const size_t rows = (panels.size() + cols - 1) / cols;
+    std::ostringstream gp;
+    gp << "set terminal pngcairo size " << 520 * cols << "," << 400 * rows << " font ',9'\n"
+       << "set output '" << png << "'\n"
+       << "set multiplot layout " << rows << "," << cols
+       << " title 'pel-bench: Block-STM speedup over the sequential executor'\n"
+       << "set logscale x 2\nset grid\nset key top left font ',8'\nset yrange [0:*]\n"
+       << "set xlabel 'threads'\nset ylabel 'speedup'\n";
+    size_t block = 0;
+    for (const auto& [panel, series] : panels) {
+        for (const auto& s : series) {
+            gp << "$d" << block++ << " << EOD\n" << s.second << "EOD\n";
+        }
+    }
+    block = 0;
+    for (const auto& [panel, series] : panels) {
+        gp << "set title '" << panel << "'\nplot ";
+        for (size_t i = 0; i < series.size(); ++i) {
+            gp << (i == 0 ? "" : ", ") << "$d" << block++ << " using 1:2 with linespoints title '"
+               << series[i].first << "'";
+        }
+        gp << ", 1 with lines dashtype 2 lc 'gray' notitle\n";
+    }
+    gp << "unset multiplot\n";
     const std::string script_path = png + ".gp";
     {
         std::ofstream f(script_path);
-        f << "set terminal pngcairo size 1000,640 font ',10'\n"
-          << "set output '" << png << "'\n"
-          << "set title 'pel-bench: Block-STM speedup over sequential'\n"
-          << "set xlabel 'threads'\nset ylabel 'speedup (sequential time / parallel time)'\n"
-          << "set logscale x 2\nset grid\nset key outside right top\n"
-          << "set yrange [0:*]\n"
-          << data.str() << plots.str()
-          << ", 1 with lines dashtype 2 lc 'gray' title 'sequential'\n";
+        f << gp.str();
     }
     const std::string cmd = "gnuplot '" + script_path + "'";
     const int rc = std::system(cmd.c_str());
@@ -505,8 +555,9 @@ int main(int argc, char** argv) {
         "signed transactions.\n"
         "For each configuration (every combination of the --workload, --accounts, --pools and "
         "--txs lists) it generates the block (deterministic in --seed), times sender recovery at "
-        "each thread count, runs the sequential executor --repeat times and the parallel "
-        "executor --repeat times at each thread count, checks that every parallel run has the "
+        "each thread count, runs the sequential executor (--warmup untimed runs, then --repeat "
+        "timed ones) and the parallel executor (the same) at each thread count, checks that every "
+        "parallel run has the "
         "same receipts (status, gas, logs) and state diff as the sequential one and the same "
         "post-state root (fails with exit status 1 otherwise), and prints median times, tx/s, "
         "Mgas/s, speedup, re-executions and validations per transaction and the fallback "
@@ -518,8 +569,8 @@ int main(int argc, char** argv) {
         "liquidations); mixed (35% transfers, 25% ERC-20, 25% swaps, 15% lending, plus a --hot "
         "share of swaps on pool 0)."};
     app.add_option("--workload", opt.workloads,
-                   "workload(s): transfer, erc20, amm, lending, mixed (comma-separated)")
-        ->required()
+                   "workload(s): transfer, erc20, amm, lending, mixed (comma-separated); "
+                   "required unless --replot")
         ->delimiter(',')
         ->check(CLI::IsMember({"transfer", "erc20", "amm", "lending", "mixed"}));
     app.add_option("--accounts", opt.accounts,
@@ -556,8 +607,14 @@ int main(int argc, char** argv) {
                    "reads of that key in the run do not (they wait only while its first read "
                    "is still sleeping). Sequential and parallel runs pay it alike")
         ->capture_default_str();
-    app.add_option("--repeat", opt.repeat, "runs per executor and thread count (median reported)")
+    app.add_option("--repeat", opt.repeat,
+                   "timed runs per executor and thread count (the median is reported), and sender "
+                   "recoveries per thread count")
         ->check(CLI::Range(size_t{1}, size_t{1000}))
+        ->capture_default_str();
+    app.add_option("--warmup", opt.warmup,
+                   "untimed runs before the timed ones, per executor and thread count (their "
+                   "results are checked too)")
         ->capture_default_str();
     app.add_option("--hot", opt.hot, "mixed: share of transactions that swap on pool 0 (0..1)")
         ->check(CLI::Range(0.0, 1.0))
@@ -566,12 +623,40 @@ int main(int argc, char** argv) {
     app.add_flag("!--no-fallback", opt.fallback,
                  "disable the parallel executor's contention fallback to in-order execution");
     app.add_option("--json", opt.json, "write one JSON record per configuration and thread count");
-    app.add_option("--plot", opt.plot,
-                   "write a PNG of speedup against threads, one line per configuration "
-                   "(runs gnuplot with pngcairo)");
+    app.add_option(
+        "--plot", opt.plot,
+        "write a PNG of speedup against threads: one panel per workload (and state), one "
+        "line per configuration (runs gnuplot with pngcairo)");
+    app.add_option("--replot", opt.replot,
+                   "run nothing: read the records of this JSON file (written by --json, or "
+                   "several merged into one \"records\" array) and write the --plot PNG")
+        ->check(CLI::ExistingFile);
     app.add_flag("!--no-progress", opt.progress, "no progress bar (shown only on a terminal)");
     CLI11_PARSE(app, argc, argv);
 
+    if (!opt.replot.empty()) {
+        if (opt.plot.empty()) {
+            std::fprintf(stderr, "pel-bench: --replot needs --plot\n");
+            return 2;
+        }
+        std::ifstream f(opt.replot);
+        const nlohmann::json doc = nlohmann::json::parse(f, nullptr, false);
+        if (doc.is_discarded() || !doc.contains("records") || !doc["records"].is_array()) {
+            std::fprintf(stderr, "pel-bench: %s is not a pel-bench JSON file\n",
+                         opt.replot.c_str());
+            return 2;
+        }
+        try {
+            return plot(doc["records"], opt.plot) ? 0 : 2;
+        } catch (const nlohmann::json::exception& e) {
+            std::fprintf(stderr, "pel-bench: %s: bad record: %s\n", opt.replot.c_str(), e.what());
+            return 2;
+        }
+    }
+    if (opt.workloads.empty()) {
+        std::fprintf(stderr, "pel-bench: --workload is required (see --help)\n");
+        return 2;
+    }
     if (opt.read_latency_us > 0 && opt.state != "leveldb") {
         std::fprintf(stderr, "pel-bench: --read-latency-us needs --state leveldb\n");
         return 2;
@@ -601,7 +686,8 @@ int main(int argc, char** argv) {
                 std::thread::hardware_concurrency(), load[0], load[1], load[2]);
 
     nlohmann::json records = nlohmann::json::array();
-    Progress progress(specs.size() * opt.repeat * (1 + opt.threads.size()), opt.progress);
+    Progress progress(specs.size() * (opt.warmup + opt.repeat) * (1 + opt.threads.size()),
+                      opt.progress);
     int status = 0;
     for (const bench::WorkloadSpec& spec : specs) {
         try {

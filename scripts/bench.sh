@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# The standard pel-bench sweep (issue 6): Block-STM against the sequential executor on every
+# workload, at the sizes of the targets. Writes
+#   docs/bench/results.json   every record of every run (pel-bench --json), merged
+#   docs/bench/speedup.png    speedup against threads, one panel per workload (gnuplot)
+# and rewrites the README between the markers <!-- pel-bench:begin --> and <!-- pel-bench:end -->
+# (nothing else in the README is touched) with the targets, a table of every configuration and
+# the figure.
+#
+# Usage: scripts/bench.sh [BUILD_DIR]      (default build/release; needs BUILD_DIR/bench/pel-bench:
+#                                           `ninja -C BUILD_DIR pel_bench`, a Release build)
+# Environment: PEL_BENCH_REPEAT (default 5: timed runs per executor and thread count, medians
+# reported), PEL_BENCH_NO_README=1 (write results.json and the PNG only).
+# Takes about 5-10 minutes on 2 cores. Run it on a machine that is otherwise idle: the figures are
+# wall-clock medians, and the load average at the start of every run is recorded with them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+build=${1:-build/release}
+bin="$build/bench/pel-bench"
+repeat=${PEL_BENCH_REPEAT:-5}
+if [[ ! -x "$bin" ]]; then
+  echo "bench.sh: $bin not found; build it first: ninja -C $build pel_bench" >&2
+  exit 1
+fi
+for tool in jq gnuplot python3; do
+  command -v "$tool" >/dev/null || { echo "bench.sh: $tool is required" >&2; exit 1; }
+done
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0
+run() {
+  n=$((n + 1))
+  echo "== pel-bench $*" >&2
+  "$bin" "$@" --repeat "$repeat" --json "$tmp/run$(printf %02d $n).json"
+}
+
+# In-memory base state, 1,000- and 10,000-transaction blocks, 1 and 2 threads (the machine's cores).
+run --workload transfer --accounts 2,10,100,1000,10000 --txs 1000,10000 --threads 1,2
+run --workload erc20 --accounts 100,10000 --txs 1000,10000 --threads 1,2
+run --workload amm --accounts 10000 --pools 1,10,100 --txs 1000,10000 --threads 1,2
+run --workload lending --accounts 1000 --pools 1,10,100 --txs 1000,10000 --threads 1,2
+run --workload mixed --accounts 10000 --pools 10 --hot 0.1 --txs 1000,10000 --threads 1,2
+# LevelDB base state with 100 us per cold read: how far threads hide storage latency.
+run --workload transfer --accounts 10000 --txs 10000 --state leveldb --read-latency-us 100 \
+  --threads 1,2,4,8,16,32
+
+mkdir -p docs/bench
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+dirty=$(git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo " (+ local changes)" || true)
+jq -s --arg date "$(date -u +%Y-%m-%dT%H:%MZ)" --arg commit "$commit$dirty" \
+  --arg cpu "$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2 | sed 's/^ //')" \
+  '{tool: "pel-bench", script: "scripts/bench.sh", date: $date, commit: $commit, cpu: $cpu,
+    hardware_threads: .[0].hardware_threads,
+    runs: [.[] | {command, load_average_at_start, ok}],
+    records: [.[].records[]]}' "$tmp"/run*.json > docs/bench/results.json
+"$bin" --replot docs/bench/results.json --plot docs/bench/speedup.png
+echo "bench.sh: wrote docs/bench/results.json and docs/bench/speedup.png" >&2
+
+[[ "${PEL_BENCH_NO_README:-}" == 1 ]] && exit 0
+
+# The README section: the targets, one row per configuration, the figure.
+jq -r '
+  def f2: . * 100 | round / 100 | tostring | if test("\\.") then . else . + ".0" end;
+  def x: (f2) + "x";
+  def sp($r; $w; $a; $p; $t; $st; $th):
+    [$r[] | select(.workload == $w and .accounts == $a and .pools == $p and .txs == $t
+                   and .state == $st and .threads == $th)] | first;
+  def target($r; $name; $w; $a; $p; $t; $st; $th; $min):
+    sp($r; $w; $a; $p; $t; $st; $th) as $rec
+    | if $rec == null then "| \($name) | >= \($min)x | not measured | |"
+      else "| \($name) | >= \($min)x | **\($rec.speedup | x)** | "
+           + (if $rec.speedup >= $min then "met" else "not met" end) + " |" end;
+  .records as $r
+  | "Measured by `scripts/bench.sh` on \(.date), commit \(.commit), \(.hardware_threads) hardware"
+    + " threads (\(.cpu)). Load average (1, 5, 15 min) at the start of each run: "
+    + ([.runs[] | .load_average_at_start | map(f2) | join(" ")] | join("; "))
+    + ". Medians of \($r[0].repeat) timed runs after \($r[0].warmup) warm-up; every parallel"
+    + " run is checked against the sequential one (receipts, diff, state root). Speedup ="
+    + " sequential time / parallel time for the same block; sender recovery is a separate stage"
+    + " (last column). All records: [docs/bench/results.json](docs/bench/results.json).",
+    "",
+    "| target (2 threads unless said) | wanted | measured | |",
+    "|---|---|---|---|",
+    target($r; "transfer, 10,000 accounts, 10,000 txs"; "transfer"; 10000; 1; 10000; "memory"; 2; 1.9),
+    target($r; "erc20, 10,000 holders, 10,000 txs"; "erc20"; 10000; 1; 10000; "memory"; 2; 1.9),
+    target($r; "amm, 100 pools, 10,000 txs"; "amm"; 10000; 100; 10000; "memory"; 2; 1.8),
+    target($r; "lending, 1,000 users, 100 markets, 10,000 txs"; "lending"; 1000; 100; 10000; "memory"; 2; 1.7),
+    target($r; "transfer, 2 accounts (fully dependent), 10,000 txs"; "transfer"; 2; 1; 10000; "memory"; 2; 0.97),
+    target($r; "amm, 1 pool (fully dependent), 10,000 txs"; "amm"; 10000; 1; 10000; "memory"; 2; 0.97),
+    target($r; "transfer, 10,000 accounts, leveldb, 100 us reads, 32 threads"; "transfer"; 10000; 1; 10000; "leveldb"; 32; 10),
+    "",
+    "| workload | N | P | txs | state | sequential | seq. Mgas/s | speedup by threads | re-exec/tx | valid/tx | fallback | recovery ms by threads |",
+    "|---|---:|---:|---:|---|---:|---:|---|---:|---:|---|---|",
+    ($r | group_by([.workload, .accounts, .pools, .txs, .state, .read_latency_us])
+        | sort_by(.[0].workload as $w | ["transfer","erc20","amm","lending","mixed"] | index($w))[]
+        | (max_by(.threads)) as $top
+        | "| \(.[0].workload) | \(.[0].accounts) | \(if .[0].workload == "transfer" or .[0].workload == "erc20" then "-" else .[0].pools end)"
+          + " | \(.[0].txs) | \(.[0].state)\(if .[0].read_latency_us > 0 then ", \(.[0].read_latency_us) us" else "" end)"
+          + " | \(.[0].sequential_ms | f2) ms | \(.[0].sequential_mgas_per_s | round)"
+          + " | \([.[] | "\(.threads): \(.speedup | x)"] | join(", "))"
+          + " | \($top.re_executions_per_tx * 1000 | round / 1000)"
+          + " | \($top.validations_per_tx * 1000 | round / 1000)"
+          + " | \([.[] | select(.fallback != "") | "\(.threads) threads: \(.fallback_runs)/\(.repeat)"] | if length == 0 then "none" else join(", ") end)"
+          + " | \([.[] | "\(.threads): \(.recovery_ms | f2)"] | join(", ")) |"),
+    "",
+    "![pel-bench speedup against threads](docs/bench/speedup.png)"
+' docs/bench/results.json > "$tmp/section.md"
+
+python3 - "$tmp/section.md" <<'PY'
+import sys
+begin, end = "<!-- pel-bench:begin -->", "<!-- pel-bench:end -->"
+section = open(sys.argv[1]).read().rstrip("\n")
+text = open("README.md").read()
+i, j = text.find(begin), text.find(end)
+if i < 0 or j < i:
+    sys.exit("bench.sh: README.md lacks the pel-bench markers; nothing written")
+open("README.md", "w").write(text[: i + len(begin)] + "\n" + section + "\n" + text[j:])
+PY
+echo "bench.sh: README.md section updated" >&2

@@ -251,6 +251,20 @@ struct HeadState {
     std::shared_ptr<const state::StateView> view;
 };
 
+/// A committed block, decoded once (immutable: there are no reorgs).
+struct CachedBlock {
+    BlockHeader header;  ///< with its state root
+    Hash32 hash;
+    uint64_t size = 0;
+    std::vector<Bytes> raw;  ///< canonical transaction encodings
+    std::vector<Transaction> txns;
+    std::vector<Hash32> tx_hashes;
+    std::vector<Address> senders;
+    std::vector<StoredReceipt> receipts;
+};
+
+constexpr size_t kBlockCacheSize = 64;
+
 }  // namespace
 
 struct Node::Impl {
@@ -284,6 +298,11 @@ struct Node::Impl {
     SubscriptionId next_sub = 1;                // guarded by dispatch_mu
 
     std::mutex send_mu;  // send_transaction: nonce assignment and submission
+
+    // Recently read or produced blocks, decoded (receipt lookups of a big block would otherwise
+    // decode the whole block each time).
+    mutable std::mutex cache_mu;
+    mutable std::map<uint64_t, std::shared_ptr<const CachedBlock>> cache;  // guarded by cache_mu
 
     mutable std::mutex vm_mu;
     mutable std::vector<std::unique_ptr<vm::Vm>> vms;  // guarded by vm_mu: idle VMs for calls
@@ -448,73 +467,158 @@ struct Node::Impl {
         return {};
     }
 
-    ApiResult<BlockRecord> make_block_record(const BlockHeader& header) const {
-        BlockRecord rec;
-        rec.header = header;
-        const Bytes header_rlp = encode_header(header);
-        rec.hash = keccak256(header_rlp);
-        auto body = body_at(header.number);
+    void cache_put(std::shared_ptr<const CachedBlock> b) const {
+        const std::lock_guard lock(cache_mu);
+        cache[b->header.number] = std::move(b);
+        while (cache.size() > kBlockCacheSize) {
+            cache.erase(cache.begin());
+        }
+    }
+
+    /// Block `num` decoded (null past the head).
+    ApiResult<std::shared_ptr<const CachedBlock>> load_block(uint64_t num,
+                                                             const HeadState& h) const {
+        if (num > h.header.number) {
+            return std::shared_ptr<const CachedBlock>();
+        }
+        {
+            const std::lock_guard lock(cache_mu);
+            const auto it = cache.find(num);
+            if (it != cache.end()) {
+                return it->second;
+            }
+        }
+        auto header = header_at(num, h);
+        if (!header) {
+            return unexpected(std::move(header).error());
+        }
+        if (!*header) {
+            return std::shared_ptr<const CachedBlock>();
+        }
+        auto body = body_at(num);
         if (!body) {
             return unexpected(std::move(body).error());
         }
-        rec.size = block_size(header_rlp, body->txns);
-        rec.transactions.reserve(body->txns.size());
-        for (size_t i = 0; i < body->txns.size(); ++i) {
-            auto txn = decode_transaction(body->txns[i]);
+        auto receipts = receipts_at(num);
+        if (!receipts) {
+            return unexpected(std::move(receipts).error());
+        }
+        if (receipts->size() != body->txns.size()) {
+            return unexpected(internal("block " + std::to_string(num) + ": " +
+                                       std::to_string(body->txns.size()) + " transactions but " +
+                                       std::to_string(receipts->size()) + " receipts"));
+        }
+        auto b = std::make_shared<CachedBlock>();
+        b->header = std::move(**header);
+        const Bytes header_rlp = encode_header(b->header);
+        b->hash = keccak256(header_rlp);
+        b->size = block_size(header_rlp, body->txns);
+        b->txns.reserve(body->txns.size());
+        b->tx_hashes.reserve(body->txns.size());
+        for (const Bytes& r : body->txns) {
+            auto txn = decode_transaction(r);
             if (!txn) {
                 return unexpected(internal(txn.error().message));
             }
-            TxRecord t;
-            t.hash = keccak256(body->txns[i]);
-            t.from = body->senders[i];
-            t.block_hash = rec.hash;
-            t.block_number = header.number;
-            t.index = i;
-            t.gas_price = exec::effective_gas_price(*txn, header.base_fee_per_gas);
-            t.txn = std::move(*txn);
-            rec.transactions.push_back(std::move(t));
+            b->txns.push_back(std::move(*txn));
+            b->tx_hashes.push_back(keccak256(r));
+        }
+        b->raw = std::move(body->txns);
+        b->senders = std::move(body->senders);
+        b->receipts = std::move(*receipts);
+        std::shared_ptr<const CachedBlock> out = b;
+        cache_put(out);
+        return out;
+    }
+
+    static TxRecord tx_record(const CachedBlock& b, size_t i) {
+        TxRecord t;
+        t.txn = b.txns[i];
+        t.hash = b.tx_hashes[i];
+        t.from = b.senders[i];
+        t.block_hash = b.hash;
+        t.block_number = b.header.number;
+        t.index = i;
+        t.gas_price = exec::effective_gas_price(b.txns[i], b.header.base_fee_per_gas);
+        return t;
+    }
+
+    static BlockRecord make_block_record(const CachedBlock& b) {
+        BlockRecord rec;
+        rec.header = b.header;
+        rec.hash = b.hash;
+        rec.size = b.size;
+        rec.transactions.reserve(b.txns.size());
+        for (size_t i = 0; i < b.txns.size(); ++i) {
+            rec.transactions.push_back(tx_record(b, i));
         }
         return rec;
     }
 
-    /// Logs of one block with their positions (optionally filtered).
-    ApiResult<void> block_logs(const BlockHeader& header, const Hash32& hash,
-                               const LogFilter* filter, std::vector<LogRecord>& out,
-                               size_t limit) const {
-        auto receipts = receipts_at(header.number);
-        if (!receipts) {
-            return unexpected(std::move(receipts).error());
+    static ReceiptRecord receipt_record(const CachedBlock& b, size_t i) {
+        const StoredReceipt& sr = b.receipts[i];
+        const Transaction& txn = b.txns[i];
+        ReceiptRecord r;
+        r.tx_hash = b.tx_hashes[i];
+        r.tx_index = i;
+        r.block_hash = b.hash;
+        r.block_number = b.header.number;
+        r.from = b.senders[i];
+        r.to = txn.to;
+        if (!txn.to) {
+            r.contract_address = exec::create_address(r.from, txn.nonce);
         }
-        std::optional<StoredBody> body;
+        r.cumulative_gas_used = sr.cumulative_gas_used;
+        r.gas_used = sr.cumulative_gas_used - (i == 0 ? 0 : b.receipts[i - 1].cumulative_gas_used);
+        r.effective_gas_price = exec::effective_gas_price(txn, b.header.base_fee_per_gas);
+        r.status = sr.status;
+        r.logs_bloom = sr.bloom;
+        r.type = sr.type;
         uint64_t log_index = 0;
-        for (size_t i = 0; i < receipts->size(); ++i) {
-            for (const exec::Log& log : (*receipts)[i].logs) {
+        for (size_t k = 0; k < i; ++k) {
+            log_index += b.receipts[k].logs.size();
+        }
+        for (const exec::Log& log : sr.logs) {
+            LogRecord lr;
+            lr.address = log.address;
+            lr.topics = log.topics;
+            lr.data = log.data;
+            lr.block_number = b.header.number;
+            lr.block_hash = b.hash;
+            lr.tx_hash = r.tx_hash;
+            lr.tx_index = i;
+            lr.log_index = log_index++;
+            r.logs.push_back(std::move(lr));
+        }
+        return r;
+    }
+
+    static bool log_matches(const exec::Log& log, const LogFilter& f) {
+        if (!f.addresses.empty() &&
+            std::find(f.addresses.begin(), f.addresses.end(), log.address) == f.addresses.end()) {
+            return false;
+        }
+        if (f.topics.size() > log.topics.size()) {
+            return false;
+        }
+        for (size_t t = 0; t < f.topics.size(); ++t) {
+            const auto& alts = f.topics[t];
+            if (!alts.empty() && std::find(alts.begin(), alts.end(), log.topics[t]) == alts.end()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /// Appends the logs of block `b` that match `filter`; errors past `limit` results.
+    static ApiResult<void> block_logs(const CachedBlock& b, const LogFilter& filter,
+                                      std::vector<LogRecord>& out, size_t limit) {
+        uint64_t log_index = 0;
+        for (size_t i = 0; i < b.receipts.size(); ++i) {
+            for (const exec::Log& log : b.receipts[i].logs) {
                 const uint64_t idx = log_index++;
-                if (filter != nullptr) {
-                    if (!filter->addresses.empty() &&
-                        std::find(filter->addresses.begin(), filter->addresses.end(),
-                                  log.address) == filter->addresses.end()) {
-                        continue;
-                    }
-                    if (filter->topics.size() > log.topics.size()) {
-                        continue;
-                    }
-                    bool ok = true;
-                    for (size_t t = 0; t < filter->topics.size() && ok; ++t) {
-                        const auto& alts = filter->topics[t];
-                        ok = alts.empty() ||
-                             std::find(alts.begin(), alts.end(), log.topics[t]) != alts.end();
-                    }
-                    if (!ok) {
-                        continue;
-                    }
-                }
-                if (!body) {
-                    auto b = body_at(header.number);
-                    if (!b) {
-                        return unexpected(std::move(b).error());
-                    }
-                    body = std::move(*b);
+                if (!log_matches(log, filter)) {
+                    continue;
                 }
                 if (out.size() >= limit) {
                     return unexpected(
@@ -524,15 +628,42 @@ struct Node::Impl {
                 r.address = log.address;
                 r.topics = log.topics;
                 r.data = log.data;
-                r.block_number = header.number;
-                r.block_hash = hash;
-                r.tx_hash = keccak256(body->txns[i]);
+                r.block_number = b.header.number;
+                r.block_hash = b.hash;
+                r.tx_hash = b.tx_hashes[i];
                 r.tx_index = i;
                 r.log_index = idx;
                 out.push_back(std::move(r));
             }
         }
         return {};
+    }
+
+    /// (block number, index) of a mined transaction, if mined at or below the head.
+    ApiResult<std::optional<std::pair<uint64_t, size_t>>> locate(const Hash32& hash,
+                                                                 const HeadState& h) const {
+        using Loc = std::optional<std::pair<uint64_t, size_t>>;
+        auto loc = store->get_aux(keys::txn(hash));
+        if (!loc) {
+            return unexpected(internal(loc.error().message));
+        }
+        if (!*loc) {
+            return Loc();
+        }
+        rlp::Decoder outer(**loc);
+        auto l = outer.read_list();
+        if (!l) {
+            return unexpected(internal("bad transaction index record"));
+        }
+        auto num = l->read_u64();
+        auto idx = l->read_u64();
+        if (!num || !idx) {
+            return unexpected(internal("bad transaction index record"));
+        }
+        if (*num > h.header.number) {
+            return Loc();  // committed after the head this call looks at
+        }
+        return Loc(std::pair<uint64_t, size_t>(*num, static_cast<size_t>(*idx)));
     }
 
     static bool bloom_matches(const Bloom& bloom, const LogFilter& f) {
@@ -857,6 +988,28 @@ Result<std::optional<uint64_t>> Node::Impl::produce(bool allow_empty) {
         const std::lock_guard lock(head_mu);
         head_state = next;
     }
+    std::shared_ptr<const CachedBlock> produced;
+    {
+        auto cached = std::make_shared<CachedBlock>();
+        cached->header = header;
+        cached->hash = block_hash;
+        const Bytes header_rlp = encode_header(header);
+        cached->size = block_size(header_rlp, raw_txns);
+        cached->txns = std::move(txns);
+        cached->tx_hashes.reserve(picked.size());
+        for (const auto& p : picked) {
+            cached->tx_hashes.push_back(p->hash);
+        }
+        cached->senders = std::move(senders);
+        cached->receipts.reserve(output->receipts.size());
+        for (exec::Receipt& r : output->receipts) {
+            cached->receipts.push_back(StoredReceipt{r.type, r.success, r.cumulative_gas_used,
+                                                     r.bloom, std::move(r.logs)});
+        }
+        cached->raw = std::move(raw_txns);
+        produced = cached;
+        cache_put(std::move(cached));
+    }
     recent.push_back(block_hash);
     while (recent.size() > 256) {
         recent.pop_front();
@@ -908,8 +1061,8 @@ Result<std::optional<uint64_t>> Node::Impl::produce(bool allow_empty) {
         ev.hash = block_hash;
         ev.tx_hashes = mined;
         uint64_t log_index = 0;
-        for (size_t i = 0; i < output->receipts.size(); ++i) {
-            for (const exec::Log& log : output->receipts[i].logs) {
+        for (size_t i = 0; i < produced->receipts.size(); ++i) {
+            for (const exec::Log& log : produced->receipts[i].logs) {
                 LogRecord r;
                 r.address = log.address;
                 r.topics = log.topics;
@@ -1178,18 +1331,14 @@ ApiResult<std::optional<BlockRecord>> Node::block_by_number(BlockSelector select
     if (!n) {
         return std::optional<BlockRecord>();
     }
-    auto header = impl_->header_at(*n, *h);
-    if (!header) {
-        return unexpected(std::move(header).error());
+    auto b = impl_->load_block(*n, *h);
+    if (!b) {
+        return unexpected(std::move(b).error());
     }
-    if (!*header) {
+    if (!*b) {
         return std::optional<BlockRecord>();
     }
-    auto rec = impl_->make_block_record(**header);
-    if (!rec) {
-        return unexpected(std::move(rec).error());
-    }
-    return std::optional<BlockRecord>(std::move(*rec));
+    return std::optional<BlockRecord>(Impl::make_block_record(**b));
 }
 
 ApiResult<std::optional<BlockRecord>> Node::block_by_hash(const Hash32& hash) const {
@@ -1214,113 +1363,28 @@ ApiResult<std::optional<TxRecord>> Node::transaction_by_hash(const Hash32& hash)
         return std::optional<TxRecord>(std::move(t));
     }
     const auto h = impl_->head();
-    auto loc = impl_->store->get_aux(keys::txn(hash));
+    PEL_TRY(auto loc, impl_->locate(hash, *h));
     if (!loc) {
-        return unexpected(internal(loc.error().message));
-    }
-    if (!*loc) {
         return std::optional<TxRecord>();
     }
-    rlp::Decoder outer(**loc);
-    auto l = outer.read_list();
-    if (!l) {
-        return unexpected(internal("bad transaction index record"));
-    }
-    auto num = l->read_u64();
-    auto idx = l->read_u64();
-    if (!num || !idx) {
-        return unexpected(internal("bad transaction index record"));
-    }
-    if (*num > h->header.number) {
-        return std::optional<TxRecord>();  // committed after the head we look at
-    }
-    auto block = block_by_number(BlockSelector::at(*num));
-    if (!block) {
-        return unexpected(std::move(block).error());
-    }
-    if (!*block || *idx >= (*block)->transactions.size()) {
+    PEL_TRY(auto b, impl_->load_block(loc->first, *h));
+    if (!b || loc->second >= b->txns.size()) {
         return unexpected(internal("transaction index points past its block"));
     }
-    return std::optional<TxRecord>(std::move((*block)->transactions[*idx]));
+    return std::optional<TxRecord>(Impl::tx_record(*b, loc->second));
 }
 
 ApiResult<std::optional<ReceiptRecord>> Node::receipt_by_hash(const Hash32& hash) const {
     const auto h = impl_->head();
-    auto loc = impl_->store->get_aux(keys::txn(hash));
+    PEL_TRY(auto loc, impl_->locate(hash, *h));
     if (!loc) {
-        return unexpected(internal(loc.error().message));
-    }
-    if (!*loc) {
         return std::optional<ReceiptRecord>();
     }
-    rlp::Decoder outer(**loc);
-    auto l = outer.read_list();
-    if (!l) {
-        return unexpected(internal("bad transaction index record"));
-    }
-    auto num = l->read_u64();
-    auto idx = l->read_u64();
-    if (!num || !idx) {
-        return unexpected(internal("bad transaction index record"));
-    }
-    if (*num > h->header.number) {
-        return std::optional<ReceiptRecord>();
-    }
-    auto header = impl_->header_at(*num, *h);
-    if (!header || !*header) {
-        return unexpected(internal("missing header of block " + std::to_string(*num)));
-    }
-    auto body = impl_->body_at(*num);
-    if (!body) {
-        return unexpected(std::move(body).error());
-    }
-    auto receipts = impl_->receipts_at(*num);
-    if (!receipts) {
-        return unexpected(std::move(receipts).error());
-    }
-    const size_t i = static_cast<size_t>(*idx);
-    if (i >= receipts->size() || i >= body->txns.size()) {
+    PEL_TRY(auto b, impl_->load_block(loc->first, *h));
+    if (!b || loc->second >= b->txns.size()) {
         return unexpected(internal("transaction index points past its block"));
     }
-    auto txn = decode_transaction(body->txns[i]);
-    if (!txn) {
-        return unexpected(internal(txn.error().message));
-    }
-    const Hash32 block_hash = header_hash(**header);
-    const StoredReceipt& sr = (*receipts)[i];
-    ReceiptRecord r;
-    r.tx_hash = hash;
-    r.tx_index = i;
-    r.block_hash = block_hash;
-    r.block_number = *num;
-    r.from = body->senders[i];
-    r.to = txn->to;
-    if (!txn->to) {
-        r.contract_address = exec::create_address(r.from, txn->nonce);
-    }
-    r.cumulative_gas_used = sr.cumulative_gas_used;
-    r.gas_used = sr.cumulative_gas_used - (i == 0 ? 0 : (*receipts)[i - 1].cumulative_gas_used);
-    r.effective_gas_price = exec::effective_gas_price(*txn, (*header)->base_fee_per_gas);
-    r.status = sr.status;
-    r.logs_bloom = sr.bloom;
-    r.type = sr.type;
-    uint64_t log_index = 0;
-    for (size_t k = 0; k < i; ++k) {
-        log_index += (*receipts)[k].logs.size();
-    }
-    for (const exec::Log& log : sr.logs) {
-        LogRecord lr;
-        lr.address = log.address;
-        lr.topics = log.topics;
-        lr.data = log.data;
-        lr.block_number = *num;
-        lr.block_hash = block_hash;
-        lr.tx_hash = hash;
-        lr.tx_index = i;
-        lr.log_index = log_index++;
-        r.logs.push_back(std::move(lr));
-    }
-    return std::optional<ReceiptRecord>(std::move(r));
+    return std::optional<ReceiptRecord>(Impl::receipt_record(*b, loc->second));
 }
 
 ApiResult<std::vector<LogRecord>> Node::logs(const LogFilter& filter) const {
@@ -1334,12 +1398,11 @@ ApiResult<std::vector<LogRecord>> Node::logs(const LogFilter& filter) const {
         if (!*n) {
             return unexpected(invalid("unknown block"));
         }
-        auto header = impl_->header_at(**n, *h);
-        if (!header || !*header) {
-            return unexpected(internal("missing header"));
+        PEL_TRY(auto b, impl_->load_block(**n, *h));
+        if (!b) {
+            return unexpected(invalid("unknown block"));
         }
-        PEL_TRY_VOID(impl_->block_logs(**header, *filter.block_hash, &filter, out,
-                                       impl_->config.max_log_results));
+        PEL_TRY_VOID(Impl::block_logs(*b, filter, out, impl_->config.max_log_results));
         return out;
     }
     const auto resolve = [&](BlockSelector s) -> uint64_t {
@@ -1375,8 +1438,11 @@ ApiResult<std::vector<LogRecord>> Node::logs(const LogFilter& filter) const {
         if (!Impl::bloom_matches((*header)->logs_bloom, filter)) {
             continue;
         }
-        PEL_TRY_VOID(impl_->block_logs(**header, header_hash(**header), &filter, out,
-                                       impl_->config.max_log_results));
+        PEL_TRY(auto b, impl_->load_block(n, *h));
+        if (!b) {
+            break;
+        }
+        PEL_TRY_VOID(Impl::block_logs(*b, filter, out, impl_->config.max_log_results));
     }
     return out;
 }
@@ -1604,21 +1670,16 @@ ApiResult<FeeHistory> Node::fee_history(uint64_t block_count, BlockSelector newe
             if (bh.gas_used == 0) {
                 row.assign(reward_percentiles.size(), U256{});
             } else {
-                auto body = impl_->body_at(n);
-                auto receipts = impl_->receipts_at(n);
-                if (!body || !receipts) {
-                    return unexpected(internal("missing body of block " + std::to_string(n)));
+                PEL_TRY(auto blk, impl_->load_block(n, *h));
+                if (!blk) {
+                    return unexpected(internal("missing block " + std::to_string(n)));
                 }
                 // (tip, gas used) sorted by tip; percentiles weighted by gas (geth).
                 std::vector<std::pair<U256, uint64_t>> tips;
-                for (size_t i = 0; i < body->txns.size(); ++i) {
-                    auto txn = decode_transaction(body->txns[i]);
-                    if (!txn) {
-                        return unexpected(internal(txn.error().message));
-                    }
-                    const U256 price = exec::effective_gas_price(*txn, bh.base_fee_per_gas);
-                    const uint64_t used = (*receipts)[i].cumulative_gas_used -
-                                          (i == 0 ? 0 : (*receipts)[i - 1].cumulative_gas_used);
+                for (size_t i = 0; i < blk->txns.size(); ++i) {
+                    const U256 price = exec::effective_gas_price(blk->txns[i], bh.base_fee_per_gas);
+                    const uint64_t used = blk->receipts[i].cumulative_gas_used -
+                                          (i == 0 ? 0 : blk->receipts[i - 1].cumulative_gas_used);
                     tips.emplace_back(price - bh.base_fee_per_gas, used);
                 }
                 std::sort(tips.begin(), tips.end(),

@@ -170,7 +170,8 @@ bool bloom_may_contain(const Bloom& bloom, ByteView data) {
     return true;
 }
 
-/// BLOCKHASH over a copy of the recent hashes (the block's 256-block window).
+/// BLOCKHASH over a copy of the recent hashes (the next block's 256-block window). Immutable,
+/// so thread safe.
 class RecentHashes final : public exec::BlockHashSource {
   public:
     RecentHashes(uint64_t first, std::vector<Hash32> hashes)
@@ -249,6 +250,8 @@ struct HeadState {
     BlockHeader header;
     Hash32 hash;
     std::shared_ptr<const state::StateView> view;
+    /// Hashes of the last (up to) 256 blocks, the head's included: BLOCKHASH for the next block.
+    std::shared_ptr<const RecentHashes> hashes;
 };
 
 /// A committed block, decoded once (immutable: there are no reorgs).
@@ -751,8 +754,7 @@ struct Node::Impl {
                            : next_base_fee(h.header);
         env.excess_blob_gas = next_excess_blob_gas(h.header);
         env.chain_id = genesis.chain_id;
-        RecentHashes hashes(h.header.number, {h.hash});
-        env.block_hashes = &hashes;
+        env.block_hashes = h.hashes.get();
 
         TopFrameTracer tracer;
         auto vm = take_vm();
@@ -841,8 +843,7 @@ Result<std::optional<uint64_t>> Node::Impl::produce(bool allow_empty) {
     env.base_fee = base_fee;
     env.excess_blob_gas = next_excess_blob_gas(parent);
     env.chain_id = genesis.chain_id;
-    RecentHashes hashes(recent_first, std::vector<Hash32>(recent.begin(), recent.end()));
-    env.block_hashes = &hashes;
+    env.block_hashes = h->hashes.get();
 
     std::unordered_set<Hash32> excluded;
     std::vector<std::shared_ptr<const PoolTxn>> picked;
@@ -984,6 +985,13 @@ Result<std::optional<uint64_t>> Node::Impl::produce(bool allow_empty) {
     next->hash = header_hash(header);
     next->view = store->view();
     const Hash32 block_hash = next->hash;
+    recent.push_back(block_hash);
+    while (recent.size() > 256) {
+        recent.pop_front();
+        ++recent_first;
+    }
+    next->hashes = std::make_shared<const RecentHashes>(
+        recent_first, std::vector<Hash32>(recent.begin(), recent.end()));
     {
         const std::lock_guard lock(head_mu);
         head_state = next;
@@ -1009,11 +1017,6 @@ Result<std::optional<uint64_t>> Node::Impl::produce(bool allow_empty) {
         cached->raw = std::move(raw_txns);
         produced = cached;
         cache_put(std::move(cached));
-    }
-    recent.push_back(block_hash);
-    while (recent.size() > 256) {
-        recent.pop_front();
-        ++recent_first;
     }
 
     // Pool maintenance: mined transactions go, senders' nonces move on.
@@ -1261,6 +1264,8 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config) {
         }
         impl->recent.push_back(header_hash(**h));
     }
+    hs->hashes = std::make_shared<const RecentHashes>(
+        first, std::vector<Hash32>(impl->recent.begin(), impl->recent.end()));
     if (head_num > 0) {
         auto h0 = impl->header_at(0, *hs);
         if (!h0 || !*h0 || header_hash(**h0) != impl->genesis_hash) {

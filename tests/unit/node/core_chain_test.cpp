@@ -57,6 +57,14 @@ Bytes logger_code() {
 // Runtime code: return 32 bytes holding 42.
 Bytes returner_code() { return *from_hex("0x602a60005260206000f3"); }
 
+// Runtime code: return BLOCKHASH(NUMBER - 1) and store it in slot 0.
+Bytes blockhash_code() {
+    return *from_hex(
+        "0x600143034080600055600052"
+        "60206000f3");
+}
+
+const Address kBlockHasher = *Address::from_hex("0x00000000000000000000000000000000000000c4");
 const Address kReverter = *Address::from_hex("0x00000000000000000000000000000000000000c1");
 const Address kLogger = *Address::from_hex("0x00000000000000000000000000000000000000c2");
 const Address kReturner = *Address::from_hex("0x00000000000000000000000000000000000000c3");
@@ -70,7 +78,9 @@ std::string genesis_json(const std::vector<DevAccount>& dev) {
     }
     out << '"' << kReverter.to_hex() << R"(": {"code": ")" << to_hex(reverter_code()) << R"("},)";
     out << '"' << kLogger.to_hex() << R"(": {"code": ")" << to_hex(logger_code()) << R"("},)";
-    out << '"' << kReturner.to_hex() << R"(": {"code": ")" << to_hex(returner_code()) << R"("}}})";
+    out << '"' << kReturner.to_hex() << R"(": {"code": ")" << to_hex(returner_code()) << R"("},)";
+    out << '"' << kBlockHasher.to_hex() << R"(": {"code": ")" << to_hex(blockhash_code())
+        << R"("}}})";
     return out.str();
 }
 
@@ -376,6 +386,27 @@ TEST_F(ChainTest, eth_call_returns_output_and_revert_data) {
     EXPECT_EQ(node_->head().number, 0U);
     EXPECT_EQ(U256::from_hash(*node_->storage_at(kLogger, U256(0), BlockSelector::latest())),
               U256(0));
+}
+
+TEST_F(ChainTest, blockhash_of_recent_blocks_in_blocks_and_calls) {
+    mine();
+    mine();
+    const Hash32 h2 = node_->head().hash;
+    CallRequest req;
+    req.to = kBlockHasher;
+    auto r = node_->call(req, BlockSelector::latest());
+    ASSERT_TRUE(r.has_value() && r->success);
+    EXPECT_EQ(r->output, Bytes(h2.bytes.begin(), h2.bytes.end()));
+    const Hash32 t = submit(make_txn(dev_[0].secret_key, 0, kBlockHasher, U256(0), 100'000));
+    EXPECT_EQ(mine(), 3U);
+    EXPECT_TRUE(receipt(t).status);
+    EXPECT_EQ(*node_->storage_at(kBlockHasher, U256(0), BlockSelector::latest()), h2);
+    // After a restart the window is rebuilt from the stored headers.
+    const Hash32 h3 = node_->head().hash;
+    reopen();
+    auto again = node_->call(req, BlockSelector::latest());
+    ASSERT_TRUE(again.has_value() && again->success);
+    EXPECT_EQ(again->output, Bytes(h3.bytes.begin(), h3.bytes.end()));
 }
 
 TEST(ChainDev, automine_send_transaction_and_subscriptions) {

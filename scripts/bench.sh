@@ -94,7 +94,8 @@ jq -r '
     "| workload | N | P | txs | state | sequential | seq. Mgas/s | speedup by threads | re-exec/tx | valid/tx | fallback | recovery ms by threads |",
     "|---|---:|---:|---:|---|---:|---:|---|---:|---:|---|---|",
     ($r | group_by([.workload, .accounts, .pools, .txs, .state, .read_latency_us])
-        | sort_by(.[0].workload as $w | ["transfer","erc20","amm","lending","mixed"] | index($w))[]
+        | sort_by(.[0] | [(.workload as $w | ["transfer","erc20","amm","lending","mixed"] | index($w)),
+                          .state, .read_latency_us, .accounts, .pools, .txs])[]
         | (max_by(.threads)) as $top
         | "| \(.[0].workload) | \(.[0].accounts) | \(if .[0].workload == "transfer" or .[0].workload == "erc20" then "-" else .[0].pools end)"
           + " | \(.[0].txs) | \(.[0].state)\(if .[0].read_latency_us > 0 then ", \(.[0].read_latency_us) us" else "" end)"

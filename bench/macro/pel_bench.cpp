@@ -5,10 +5,11 @@
 // For every configuration (workload x accounts x pools x txs), the block is generated once; then:
 //  1. sender recovery (exec::recover_senders) is timed at each thread count, as its own stage,
 //     and its result checked against the signers;
-//  2. the sequential executor runs the block `warmup` + `repeat` times (the reference is its
-//     first run: every receipt must succeed, since the generator only emits valid actions);
-//  3. the parallel executor runs it `warmup` + `repeat` times at each thread count; every run's
-//  receipts
+//  2. `warmup` + `repeat` rounds, each one sequential run and then one parallel run per thread
+//     count (interleaved, so that a change of load on a shared machine hits all alike). The
+//     reference is the first sequential run: every receipt must succeed (the generator only
+//     emits valid actions);
+//  3. every parallel run's receipts
 //     (status, gas, cumulative gas, logs, bloom) and diff must equal the reference, and the post
 //     state root (base state + diff, computed with state::MemState) of its first run must equal
 //     the reference root. Any mismatch is reported and pel-bench exits with status 1.
@@ -294,64 +295,16 @@ void run_config(const Options& opt, const bench::WorkloadSpec& spec, nlohmann::j
         recovery_ms.push_back(median(ms));
     }
 
-    // Sequential reference.
+    // Rounds: the sequential run, then one parallel run per thread count, so that a change of
+    // load on a shared machine hits every executor alike. The first `warmup` rounds are checked
+    // but not timed. The reference is the first sequential run.
     exec::SequentialExecutor seq;
     std::optional<exec::BlockOutput> want;
+    Hash32 want_root;
     std::vector<double> seq_ms;
-    for (size_t r = 0; r < opt.warmup + opt.repeat; ++r) {
-        exec::ConcurrentStateReader& reader = base->begin_run();
-        const auto t0 = Clock::now();
-        auto out = seq.execute(block->env, block->txns, block->senders, reader);
-        if (r >= opt.warmup) {
-            seq_ms.push_back(ms_since(t0));
-        }
-        if (auto e = base->error()) {
-            throw Failure{label + ": state read error: " + *e};
-        }
-        if (!out) {
-            throw Failure{label + ": the block is invalid at txn " +
-                          std::to_string(out.error().txn_idx) + " (" +
-                          std::string(exec::to_string(out.error().error)) + ")"};
-        }
-        if (!want) {
-            for (size_t i = 0; i < n; ++i) {
-                if (!out->receipts[i].success) {
-                    throw Failure{label + ": txn " + std::to_string(i) +
-                                  " reverted in the sequential run (a generator bug)"};
-                }
-            }
-            want = std::move(*out);
-        } else if (const std::string d = receipts_diff(want->receipts, out->receipts) +
-                                         diff_diff(want->diff, out->diff);
-                   !d.empty()) {
-            throw Failure{label + ": sequential runs differ: " + d};
-        }
-        progress.step(label + " sequential");
-    }
-    const uint64_t seq_misses = base->misses();
-    const Hash32 want_root = post_root(block->state, want->diff);
-    const double seq_median = median(seq_ms);
-    const double gas = static_cast<double>(want->gas_used);
-
-    std::printf("\n%s: %s\n", label.c_str(), block->shape.c_str());
-    std::printf("  generated in %.0f ms (%zu setup txns); gas %llu; post-state root %s\n", gen_ms,
-                block->setup_txns, static_cast<unsigned long long>(want->gas_used),
-                pel::to_hex(want_root.bytes).c_str());
-    std::printf("  sequential %10.2f ms %10.0f tx/s %8.1f Mgas/s", seq_median,
-                static_cast<double>(n) * 1e3 / seq_median, gas / seq_median / 1e3);
-    if (opt.read_latency_us > 0) {
-        std::printf("  (%llu reads paid %zu us)", static_cast<unsigned long long>(seq_misses),
-                    opt.read_latency_us);
-    }
-    std::printf("\n  %7s %10s %8s %10s %8s %8s %8s %9s %s\n", "threads", "ms", "speedup", "tx/s",
-                "Mgas/s", "reexec/tx", "valid/tx", "recov ms", "fallback");
-
-    for (size_t ti = 0; ti < opt.threads.size(); ++ti) {
-        const size_t t = opt.threads[ti];
-        exec::ParallelOptions po;
-        po.threads = t;
-        po.fallback = opt.fallback;
-        exec::ParallelExecutor par(po);
+    uint64_t seq_misses = 0;
+    struct PerThreads {
+        std::unique_ptr<exec::ParallelExecutor> executor;
         std::vector<double> ms;
         double re_exec = 0;
         double validations = 0;
@@ -361,12 +314,57 @@ void run_config(const Options& opt, const bench::WorkloadSpec& spec, nlohmann::j
         size_t fallbacks = 0;
         std::string fallback;
         uint64_t misses = 0;
-        for (size_t r = 0; r < opt.warmup + opt.repeat; ++r) {
+    };
+    std::vector<PerThreads> par(opt.threads.size());
+    for (size_t ti = 0; ti < opt.threads.size(); ++ti) {
+        exec::ParallelOptions po;
+        po.threads = opt.threads[ti];
+        po.fallback = opt.fallback;
+        par[ti].executor = std::make_unique<exec::ParallelExecutor>(po);
+    }
+    for (size_t r = 0; r < opt.warmup + opt.repeat; ++r) {
+        const bool timed = r >= opt.warmup;
+        {
             exec::ConcurrentStateReader& reader = base->begin_run();
             const auto t0 = Clock::now();
-            auto out = par.execute(block->env, block->txns, block->senders, reader);
+            auto out = seq.execute(block->env, block->txns, block->senders, reader);
             const double elapsed = ms_since(t0);
-            misses = base->misses();
+            seq_misses = base->misses();
+            if (auto e = base->error()) {
+                throw Failure{label + ": state read error: " + *e};
+            }
+            if (!out) {
+                throw Failure{label + ": the block is invalid at txn " +
+                              std::to_string(out.error().txn_idx) + " (" +
+                              std::string(exec::to_string(out.error().error)) + ")"};
+            }
+            if (!want) {
+                for (size_t i = 0; i < n; ++i) {
+                    if (!out->receipts[i].success) {
+                        throw Failure{label + ": txn " + std::to_string(i) +
+                                      " reverted in the sequential run (a generator bug)"};
+                    }
+                }
+                want = std::move(*out);
+                want_root = post_root(block->state, want->diff);
+            } else if (const std::string d = receipts_diff(want->receipts, out->receipts) +
+                                             diff_diff(want->diff, out->diff);
+                       !d.empty()) {
+                throw Failure{label + ": sequential runs differ: " + d};
+            }
+            if (timed) {
+                seq_ms.push_back(elapsed);
+            }
+            progress.step(label + " sequential");
+        }
+        for (size_t ti = 0; ti < opt.threads.size(); ++ti) {
+            const size_t t = opt.threads[ti];
+            PerThreads& pt = par[ti];
+            exec::ConcurrentStateReader& reader = base->begin_run();
+            const auto t0 = Clock::now();
+            auto out = pt.executor->execute(block->env, block->txns, block->senders, reader);
+            const double elapsed = ms_since(t0);
+            pt.misses = base->misses();
             if (auto e = base->error()) {
                 throw Failure{label + ": state read error: " + *e};
             }
@@ -386,35 +384,55 @@ void run_config(const Options& opt, const bench::WorkloadSpec& spec, nlohmann::j
                               " post-state root differs"};
             }
             progress.step(label + " x" + std::to_string(t));
-            if (r < opt.warmup) {
-                continue;  // checked, not counted
+            if (!timed) {
+                continue;
             }
-            ms.push_back(elapsed);
+            pt.ms.push_back(elapsed);
             const exec::BlockStats& s = out->stats;
-            re_exec += static_cast<double>(s.re_executions);
-            validations += static_cast<double>(s.validations);
-            aborts += static_cast<double>(s.aborts);
-            waits += static_cast<double>(s.dependency_waits);
-            phase_ms[0] += s.setup_ms;
-            phase_ms[1] += s.workers_ms;
-            phase_ms[2] += s.finish_ms;
-            phase_ms[3] += s.teardown_ms;
+            pt.re_exec += static_cast<double>(s.re_executions);
+            pt.validations += static_cast<double>(s.validations);
+            pt.aborts += static_cast<double>(s.aborts);
+            pt.waits += static_cast<double>(s.dependency_waits);
+            pt.phase_ms[0] += s.setup_ms;
+            pt.phase_ms[1] += s.workers_ms;
+            pt.phase_ms[2] += s.finish_ms;
+            pt.phase_ms[3] += s.teardown_ms;
             if (!s.fallback.empty()) {
-                ++fallbacks;
-                fallback = s.fallback;
+                ++pt.fallbacks;
+                pt.fallback = s.fallback;
             }
         }
-        const double p = median(ms);
+    }
+    const double seq_median = median(seq_ms);
+    const double gas = static_cast<double>(want->gas_used);
+
+    progress.clear();
+    std::printf("\n%s: %s\n", label.c_str(), block->shape.c_str());
+    std::printf("  generated in %.0f ms (%zu setup txns); gas %llu; post-state root %s\n", gen_ms,
+                block->setup_txns, static_cast<unsigned long long>(want->gas_used),
+                pel::to_hex(want_root.bytes).c_str());
+    std::printf("  sequential %10.2f ms %10.0f tx/s %8.1f Mgas/s", seq_median,
+                static_cast<double>(n) * 1e3 / seq_median, gas / seq_median / 1e3);
+    if (opt.read_latency_us > 0) {
+        std::printf("  (%llu reads paid %zu us)", static_cast<unsigned long long>(seq_misses),
+                    opt.read_latency_us);
+    }
+    std::printf("\n  %7s %10s %8s %10s %8s %8s %8s %9s %s\n", "threads", "ms", "speedup", "tx/s",
+                "Mgas/s", "reexec/tx", "valid/tx", "recov ms", "fallback");
+
+    for (size_t ti = 0; ti < opt.threads.size(); ++ti) {
+        const size_t t = opt.threads[ti];
+        const PerThreads& pt = par[ti];
+        const double p = median(pt.ms);
         const double runs = static_cast<double>(opt.repeat);
         const double per_txn = runs * static_cast<double>(n);
-        const std::string fb = fallbacks == 0 ? "none"
-                                              : fallback + " (" + std::to_string(fallbacks) + "/" +
-                                                    std::to_string(opt.repeat) + " runs)";
-        progress.clear();
+        const std::string fb = pt.fallbacks == 0
+                                   ? "none"
+                                   : pt.fallback + " (" + std::to_string(pt.fallbacks) + "/" +
+                                         std::to_string(opt.repeat) + " runs)";
         std::printf("  %7zu %10.2f %7.2fx %10.0f %8.1f %9.3f %8.3f %9.2f %s\n", t, p,
                     seq_median / p, static_cast<double>(n) * 1e3 / p, gas / p / 1e3,
-                    re_exec / per_txn, validations / per_txn, recovery_ms[ti], fb.c_str());
-        std::fflush(stdout);
+                    pt.re_exec / per_txn, pt.validations / per_txn, recovery_ms[ti], fb.c_str());
 
         nlohmann::json rec;
         rec["workload"] = spec.workload;
@@ -424,10 +442,11 @@ void run_config(const Options& opt, const bench::WorkloadSpec& spec, nlohmann::j
         rec["hot"] = spec.workload == "mixed" ? nlohmann::json(spec.hot) : nlohmann::json();
         rec["seed"] = spec.seed;
         rec["shape"] = block->shape;
+        rec["setup_txs"] = block->setup_txns;
         rec["state"] = opt.state;
         rec["cache_mb"] = opt.state == "leveldb" ? nlohmann::json(opt.cache_mb) : nlohmann::json();
         rec["read_latency_us"] = opt.read_latency_us;
-        rec["reads_with_latency"] = misses;
+        rec["reads_with_latency"] = pt.misses;
         rec["repeat"] = opt.repeat;
         rec["warmup"] = opt.warmup;
         rec["threads"] = t;
@@ -439,23 +458,24 @@ void run_config(const Options& opt, const bench::WorkloadSpec& spec, nlohmann::j
         rec["parallel_tx_per_s"] = static_cast<double>(n) * 1e3 / p;
         rec["sequential_mgas_per_s"] = gas / seq_median / 1e3;
         rec["parallel_mgas_per_s"] = gas / p / 1e3;
-        rec["re_executions_per_tx"] = re_exec / per_txn;
-        rec["validations_per_tx"] = validations / per_txn;
-        rec["aborts_per_tx"] = aborts / per_txn;
-        rec["dependency_waits_per_tx"] = waits / per_txn;
-        rec["phases_ms"] = {{"setup", phase_ms[0] / runs},
-                            {"workers", phase_ms[1] / runs},
-                            {"fold", phase_ms[2] / runs},
-                            {"teardown", phase_ms[3] / runs}};
-        rec["fallback"] = fallbacks == 0 ? "" : fallback;
-        rec["fallback_runs"] = fallbacks;
+        rec["re_executions_per_tx"] = pt.re_exec / per_txn;
+        rec["validations_per_tx"] = pt.validations / per_txn;
+        rec["aborts_per_tx"] = pt.aborts / per_txn;
+        rec["dependency_waits_per_tx"] = pt.waits / per_txn;
+        rec["phases_ms"] = {{"setup", pt.phase_ms[0] / runs},
+                            {"workers", pt.phase_ms[1] / runs},
+                            {"fold", pt.phase_ms[2] / runs},
+                            {"teardown", pt.phase_ms[3] / runs}};
+        rec["fallback"] = pt.fallbacks == 0 ? "" : pt.fallback;
+        rec["fallback_runs"] = pt.fallbacks;
         rec["recovery_ms"] = recovery_ms[ti];
-        rec["parallel_ms_runs"] = ms;
+        rec["parallel_ms_runs"] = pt.ms;
         rec["sequential_ms_runs"] = seq_ms;
         rec["state_root"] = pel::to_hex(want_root.bytes);
         rec["equal"] = true;
         records.push_back(std::move(rec));
     }
+    std::fflush(stdout);
 }
 
 /// The plot panel of a record: its workload, and the state and latency when not in memory.
@@ -555,10 +575,10 @@ int main(int argc, char** argv) {
         "signed transactions.\n"
         "For each configuration (every combination of the --workload, --accounts, --pools and "
         "--txs lists) it generates the block (deterministic in --seed), times sender recovery at "
-        "each thread count, runs the sequential executor (--warmup untimed runs, then --repeat "
-        "timed ones) and the parallel executor (the same) at each thread count, checks that every "
-        "parallel run has the "
-        "same receipts (status, gas, logs) and state diff as the sequential one and the same "
+        "each thread count, then runs --warmup untimed and --repeat timed rounds of one "
+        "sequential run followed by one parallel run per thread count, checks that every "
+        "parallel run has the same receipts (status, gas, logs) and state diff as the sequential "
+        "one and the same "
         "post-state root (fails with exit status 1 otherwise), and prints median times, tx/s, "
         "Mgas/s, speedup, re-executions and validations per transaction and the fallback "
         "taken.\n"

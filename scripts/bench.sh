@@ -37,11 +37,11 @@ run() {
 }
 
 # In-memory base state, 1,000- and 10,000-transaction blocks, 1 and 2 threads (the machine's cores).
-run --workload transfer --accounts 2,10,100,1000,10000 --txs 1000,10000 --threads 1,2
-run --workload erc20 --accounts 100,10000 --txs 1000,10000 --threads 1,2
-run --workload amm --accounts 10000 --pools 1,10,100 --txs 1000,10000 --threads 1,2
-run --workload lending --accounts 1000 --pools 1,10,100 --txs 1000,10000 --threads 1,2
-run --workload mixed --accounts 10000 --pools 10 --hot 0.1 --txs 1000,10000 --threads 1,2
+run --workload transfer --accounts 2,10,100,1000,10000 --txs 1000,10000 --threads 1,2,4
+run --workload erc20 --accounts 100,10000 --txs 1000,10000 --threads 1,2,4
+run --workload amm --accounts 10000 --pools 1,10,100 --txs 1000,10000 --threads 1,2,4
+run --workload lending --accounts 1000 --pools 1,10,100 --txs 1000,10000 --threads 1,2,4
+run --workload mixed --accounts 10000 --pools 10 --hot 0.1 --txs 1000,10000 --threads 1,2,4
 # LevelDB base state with 100 us per cold read: how far threads hide storage latency.
 run --workload transfer --accounts 10000 --txs 10000 --state leveldb --read-latency-us 100 \
   --threads 1,2,4,8,16,32

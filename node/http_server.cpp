@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: Apache-2.0
+// Thread safety / Invariants:
+//  - Every Session runs on its own strand: its stream, buffer and parser are touched only from
+//    handlers on that strand, so a session needs no lock.
+//  - `sessions_` (guarded by `mu_`) holds a weak pointer to every live session so that stop() can
+//    shut down the receive side of idle connections; a session removes itself when destroyed.
+//  - After `stopping_` is set no new connection is accepted and no response keeps the connection
+//    alive; io_context::run() returns once the last session is gone.
+#include "node/http_server.hpp"
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/version.hpp>
+
+#include "node/rpc_dispatch.hpp"
+
+namespace pel::node {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+/// geth's accepted JSON-RPC content types.
+bool accepted_content_type(std::string_view v) {
+    const auto semi = v.find(';');
+    std::string_view mt = v.substr(0, semi);
+    while (!mt.empty() && (mt.back() == ' ' || mt.back() == '\t')) {
+        mt.remove_suffix(1);
+    }
+    while (!mt.empty() && (mt.front() == ' ' || mt.front() == '\t')) {
+        mt.remove_prefix(1);
+    }
+    std::string lower(mt);
+    for (char& c : lower) {
+        if (c >= 'A' && c <= 'Z') {
+            c = static_cast<char>(c - 'A' + 'a');
+        }
+    }
+    return lower == "application/json" || lower == "application/json-rpc" ||
+           lower == "application/jsonrequest";
+}
+
+}  // namespace
+
+class Session;
+
+struct HttpServer::Impl {
+    HttpOptions options;
+    HttpHandler handler;
+    asio::io_context ioc;
+    tcp::acceptor acceptor;
+    std::vector<std::thread> threads;
+    std::atomic<bool> stopping{false};
+    std::mutex mu;
+    std::unordered_map<const Session*, std::weak_ptr<Session>> sessions;  // guarded by mu
+    uint16_t bound_port = 0;
+
+    Impl(HttpOptions o, HttpHandler h)
+        : options(std::move(o)),
+          handler(std::move(h)),
+          ioc(static_cast<int>(options.io_threads)),
+          acceptor(asio::make_strand(ioc)) {}
+
+    void do_accept();
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+  public:
+    Session(tcp::socket&& socket, HttpServer::Impl& server)
+        : stream_(std::move(socket)), server_(server) {}
+
+    ~Session() {
+        const std::lock_guard lock(server_.mu);
+        server_.sessions.erase(this);
+    }
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+
+    void run() {
+        asio::dispatch(stream_.get_executor(),
+                       beast::bind_front_handler(&Session::do_read, shared_from_this()));
+    }
+
+    /// Called by stop(): an idle connection sees end of stream; one mid-request finishes it.
+    void shutdown_receive() {
+        asio::post(stream_.get_executor(), [self = shared_from_this()] {
+            beast::error_code ec;
+            self->stream_.socket().shutdown(tcp::socket::shutdown_receive, ec);
+        });
+    }
+
+  private:
+    void do_read() {
+        parser_.emplace();
+        parser_->body_limit(server_.options.max_body_bytes);
+        stream_.expires_after(server_.options.idle_timeout);
+        http::async_read(stream_, buffer_, *parser_,
+                         beast::bind_front_handler(&Session::on_read, shared_from_this()));
+    }
+
+    void on_read(beast::error_code ec, size_t /*bytes*/) {
+        if (ec == http::error::body_limit) {
+            // The body was not (fully) read: answer and close the connection.
+            send(too_large(), /*keep_alive=*/false);
+            return;
+        }
+        if (ec) {
+            // End of stream, timeout, reset or malformed HTTP: nothing sensible to answer.
+            close();
+            return;
+        }
+        auto req = parser_->release();
+        const bool keep_alive = req.keep_alive() && !server_.stopping.load();
+        send(respond(req), keep_alive);
+    }
+
+    using Response = http::response<http::string_body>;
+    using Request = http::request<http::string_body>;
+
+    void add_cors(const Request& req, Response& res) const {
+        if (server_.options.cors_origin.empty() || req.find(http::field::origin) == req.end()) {
+            return;
+        }
+        res.set(http::field::access_control_allow_origin, server_.options.cors_origin);
+        res.set(http::field::vary, "Origin");
+    }
+
+    Response make(http::status status, unsigned version, std::string body,
+                  std::string_view content_type) const {
+        Response res{status, version};
+        res.set(http::field::server, "pel-node");
+        if (!body.empty() || status == http::status::ok) {
+            res.set(http::field::content_type, std::string(content_type));
+        }
+        res.body() = std::move(body);
+        res.prepare_payload();
+        return res;
+    }
+
+    Response too_large() const {
+        const std::string body = rpc::Dispatcher::error_response(
+            rpc::kInvalidRequest, "request body too large: the limit is " +
+                                      std::to_string(server_.options.max_body_bytes) + " bytes");
+        return make(http::status::payload_too_large, 11, body, "application/json");
+    }
+
+    Response respond(const Request& req) const {
+        const unsigned v = req.version();
+        Response res;
+        if (req.method() == http::verb::options) {
+            res = make(http::status::no_content, v, "", "");
+            if (!server_.options.cors_origin.empty()) {
+                res.set(http::field::access_control_allow_origin, server_.options.cors_origin);
+                res.set(http::field::access_control_allow_methods, "POST, GET, OPTIONS");
+                const auto asked = req.find(http::field::access_control_request_headers);
+                res.set(http::field::access_control_allow_headers,
+                        asked != req.end() ? std::string(asked->value()) : "Content-Type");
+                res.set(http::field::access_control_max_age, "600");
+            }
+        } else if (req.method() != http::verb::post) {
+            res = make(http::status::method_not_allowed, v, "method not allowed\n", "text/plain");
+            res.set(http::field::allow, "POST, OPTIONS");
+        } else if (const auto ct = req[http::field::content_type];
+                   !accepted_content_type(std::string_view(ct.data(), ct.size()))) {
+            res = make(http::status::unsupported_media_type, v,
+                       "invalid content type, only application/json is supported\n", "text/plain");
+        } else {
+            std::optional<std::string> body;
+            try {
+                body = server_.handler(req.body());
+            } catch (const std::exception& e) {
+                body = rpc::Dispatcher::error_response(rpc::kInternalError,
+                                                       std::string("internal error: ") + e.what());
+            }
+            if (body) {
+                res = make(http::status::ok, v, std::move(*body), "application/json");
+            } else {
+                res = make(http::status::no_content, v, "", "");
+            }
+        }
+        add_cors(req, res);
+        return res;
+    }
+
+    void send(Response res, bool keep_alive) {
+        res.keep_alive(keep_alive);
+        res_ = std::make_shared<Response>(std::move(res));
+        stream_.expires_after(server_.options.idle_timeout);
+        http::async_write(stream_, *res_,
+                          [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
+                              self->res_.reset();
+                              if (ec || !keep_alive) {
+                                  self->close();
+                                  return;
+                              }
+                              self->do_read();
+                          });
+    }
+
+    void close() {
+        beast::error_code ec;
+        stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+        stream_.socket().close(ec);
+    }
+
+    beast::tcp_stream stream_;
+    beast::flat_buffer buffer_;
+    std::optional<http::request_parser<http::string_body>> parser_;
+    std::shared_ptr<Response> res_;
+    HttpServer::Impl& server_;
+};
+
+void HttpServer::Impl::do_accept() {
+    acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+        if (ec || stopping.load()) {
+            if (ec == asio::error::operation_aborted || stopping.load()) {
+                return;
+            }
+            // Out of descriptors and the like: keep listening.
+            do_accept();
+            return;
+        }
+        beast::error_code nd;
+        socket.set_option(tcp::no_delay(true), nd);
+        auto session = std::make_shared<Session>(std::move(socket), *this);
+        bool registered = false;
+        {
+            // stop() sets `stopping` under the same lock: a session is either registered
+            // before stop() looks, or never started. (The session is destroyed outside the
+            // lock: its destructor takes it.)
+            const std::lock_guard lock(mu);
+            if (!stopping.load()) {
+                sessions.emplace(session.get(), session);
+                registered = true;
+            }
+        }
+        if (!registered) {
+            return;
+        }
+        session->run();
+        do_accept();
+    });
+}
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+HttpServer::~HttpServer() { stop(); }
+
+uint16_t HttpServer::port() const noexcept { return impl_->bound_port; }
+
+Result<std::unique_ptr<HttpServer>> HttpServer::start(HttpOptions options, HttpHandler handler) {
+    if (options.io_threads == 0) {
+        options.io_threads = 1;
+    }
+    auto impl = std::make_unique<Impl>(std::move(options), std::move(handler));
+    beast::error_code ec;
+    const auto addr = asio::ip::make_address(impl->options.address, ec);
+    if (ec) {
+        return make_error("http: invalid listen address '", impl->options.address,
+                          "': ", ec.message());
+    }
+    const tcp::endpoint endpoint(addr, impl->options.port);
+    const std::string where = impl->options.address + ":" + std::to_string(impl->options.port);
+    impl->acceptor.open(endpoint.protocol(), ec);
+    if (!ec) {
+        impl->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+    }
+    if (!ec) {
+        impl->acceptor.bind(endpoint, ec);
+    }
+    if (!ec) {
+        impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    }
+    if (ec) {
+        return make_error("http: cannot listen on ", where, ": ", ec.message());
+    }
+    impl->bound_port = impl->acceptor.local_endpoint(ec).port();
+    impl->do_accept();
+    Impl* raw = impl.get();
+    for (size_t i = 0; i < raw->options.io_threads; ++i) {
+        raw->threads.emplace_back([raw] { raw->ioc.run(); });
+    }
+    return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+void HttpServer::stop() {
+    if (!impl_) {
+        return;
+    }
+    std::vector<std::shared_ptr<Session>> live;
+    {
+        const std::lock_guard lock(impl_->mu);
+        if (impl_->stopping.exchange(true)) {
+            return;
+        }
+        for (auto& [ptr, weak] : impl_->sessions) {
+            if (auto s = weak.lock()) {
+                live.push_back(std::move(s));
+            }
+        }
+    }
+    asio::post(impl_->acceptor.get_executor(), [impl = impl_.get()] {
+        beast::error_code ec;
+        impl->acceptor.close(ec);
+    });
+    for (auto& s : live) {
+        s->shutdown_receive();
+    }
+    live.clear();
+    for (auto& t : impl_->threads) {
+        if (t.joinable()) {
+            t.join();
+        }
+    }
+    impl_->threads.clear();
+}
+
+}  // namespace pel::node

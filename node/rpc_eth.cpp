@@ -1,0 +1,558 @@
+// SPDX-License-Identifier: Apache-2.0
+// Thread safety / Invariants (the filter table):
+//  - `Filters::mu` guards the table and every filter's backlog; node callbacks (new blocks,
+//    new pending transactions) and RPC handlers take it for the duration of one update.
+//  - A filter's backlog never exceeds max_filter_backlog entries (oldest dropped first), and a
+//    filter whose last poll is older than filter_timeout is removed at the next table access.
+//  - No NodeApi method is called with `mu` held (eth_getFilterLogs copies the criteria first), so
+//    the node's callbacks can never wait on a handler that waits on the node.
+#include "node/rpc_eth.hpp"
+
+#include <deque>
+#include <mutex>
+#include <random>
+#include <unordered_map>
+
+#include "node/json_codec.hpp"
+#include "node/rpc_json.hpp"
+#include "primitives/keccak.hpp"
+
+namespace pel::node::rpc {
+
+namespace q = pel::node::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+RpcError from_api(const ApiError& e) {
+    if (e.kind == ApiErrorKind::kReverted) {
+        return RpcError{kExecutionReverted, q::revert_message(e.data), Json(q::data(e.data))};
+    }
+    return RpcError{rpc_error_code(e.kind), e.message, std::nullopt};
+}
+
+template <class T>
+Result<T, RpcError> api(ApiResult<T> r) {
+    if (!r) {
+        return unexpected(from_api(r.error()));
+    }
+    return std::move(r).value();
+}
+
+Result<bool, RpcError> bool_param(const Params& p, size_t i) {
+    const Json& v = p.at(i);
+    if (v.is_null()) {
+        return false;
+    }
+    if (!v.is_boolean()) {
+        return invalid_argument(i, Error{"json: cannot unmarshal " + std::string(v.type_name()) +
+                                         " into Go value of type bool"});
+    }
+    return v.get<bool>();
+}
+
+/// eth_feeHistory's block count: geth's HexOrDecimal64 (a hex or decimal string, or a number).
+Result<uint64_t> block_count(const Json& v) {
+    if (v.is_number_unsigned()) {
+        return v.get<uint64_t>();
+    }
+    if (v.is_number_integer()) {
+        return make_error("block count must not be negative");
+    }
+    if (v.is_string()) {
+        const auto& s = v.get_ref<const std::string&>();
+        if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+            return q::parse_quantity_u64(v);
+        }
+        PEL_TRY(const U256 n, U256::from_dec(s));
+        if (!n.fits_u64()) {
+            return make_error("block count too large");
+        }
+        return n.low64();
+    }
+    return make_error("json: cannot unmarshal ", std::string_view(v.type_name()),
+                      " into a block count");
+}
+
+Result<std::vector<double>> percentiles(const Json& v) {
+    std::vector<double> out;
+    if (v.is_null()) {
+        return out;
+    }
+    if (!v.is_array()) {
+        return make_error("reward percentiles must be an array of numbers");
+    }
+    for (const auto& x : v) {
+        if (!x.is_number()) {
+            return make_error("reward percentiles must be an array of numbers");
+        }
+        out.push_back(x.get<double>());
+    }
+    return out;
+}
+
+std::string new_filter_id(std::mt19937_64& rng) {
+    const U256 id(rng(), rng(), 0, 0);
+    return q::quantity(id);
+}
+
+}  // namespace
+
+struct EthRpc::Filters {
+    enum class Kind : uint8_t { kLogs, kBlocks, kPending };
+    struct Filter {
+        Kind kind = Kind::kBlocks;
+        LogFilter criteria;
+        std::deque<LogRecord> logs;
+        std::deque<Hash32> hashes;
+        Clock::time_point last_poll;
+    };
+
+    const EthRpcOptions& options;
+    mutable std::mutex mu;
+    std::unordered_map<std::string, Filter> table;  // guarded by mu
+    std::mt19937_64 rng{std::random_device{}()};    // guarded by mu
+
+    explicit Filters(const EthRpcOptions& o) : options(o) {}
+
+    void expire_locked(Clock::time_point now) {
+        for (auto it = table.begin(); it != table.end();) {
+            if (now - it->second.last_poll > options.filter_timeout) {
+                it = table.erase(it);
+            } else {
+                ++it;
+            }
+        }
+    }
+
+    template <class T>
+    void push_capped(std::deque<T>& q, T v) const {
+        q.push_back(std::move(v));
+        while (q.size() > options.max_filter_backlog) {
+            q.pop_front();
+        }
+    }
+
+    static bool in_range(const LogFilter& f, uint64_t block_num) {
+        if (f.block_hash) {
+            return false;  // a filter on one given block never sees new blocks
+        }
+        auto below = [&](const BlockSelector& s) {
+            return s.tag == BlockTag::kEarliest
+                       ? block_num > 0
+                       : s.tag == BlockTag::kNumber && block_num > s.number;
+        };
+        const bool after_from =
+            f.from_block.tag != BlockTag::kNumber || block_num >= f.from_block.number;
+        return after_from && !below(f.to_block);
+    }
+
+    void on_block(const NewBlockEvent& ev) {
+        const std::lock_guard lock(mu);
+        expire_locked(options.clock());
+        for (auto& [id, f] : table) {
+            if (f.kind == Kind::kBlocks) {
+                push_capped(f.hashes, ev.hash);
+            } else if (f.kind == Kind::kLogs && in_range(f.criteria, ev.number)) {
+                for (const auto& log : ev.logs) {
+                    if (log_matches(f.criteria, log)) {
+                        push_capped(f.logs, log);
+                    }
+                }
+            }
+        }
+    }
+
+    void on_pending(const Hash32& hash) {
+        const std::lock_guard lock(mu);
+        for (auto& [id, f] : table) {
+            if (f.kind == Kind::kPending) {
+                push_capped(f.hashes, hash);
+            }
+        }
+    }
+
+    Result<std::string, RpcError> install(Kind kind, LogFilter criteria) {
+        const std::lock_guard lock(mu);
+        const auto now = options.clock();
+        expire_locked(now);
+        if (table.size() >= options.max_filters) {
+            return rpc_error(kServerError, "too many filters installed (limit " +
+                                               std::to_string(options.max_filters) + ")");
+        }
+        std::string id = new_filter_id(rng);
+        while (table.count(id) != 0) {
+            id = new_filter_id(rng);
+        }
+        Filter f;
+        f.kind = kind;
+        f.criteria = std::move(criteria);
+        f.last_poll = now;
+        table.emplace(id, std::move(f));
+        return id;
+    }
+
+    RpcResult changes(const std::string& id) {
+        const std::lock_guard lock(mu);
+        const auto now = options.clock();
+        expire_locked(now);
+        const auto it = table.find(id);
+        if (it == table.end()) {
+            return rpc_error(kServerError, "filter not found");
+        }
+        Filter& f = it->second;
+        f.last_poll = now;
+        Json out = Json::array();
+        if (f.kind == Kind::kLogs) {
+            for (const auto& log : f.logs) {
+                out.push_back(log_json(log));
+            }
+            f.logs.clear();
+        } else {
+            for (const auto& h : f.hashes) {
+                out.push_back(q::hash(h));
+            }
+            f.hashes.clear();
+        }
+        return out;
+    }
+
+    Result<LogFilter, RpcError> log_criteria(const std::string& id) {
+        const std::lock_guard lock(mu);
+        const auto now = options.clock();
+        expire_locked(now);
+        const auto it = table.find(id);
+        if (it == table.end() || it->second.kind != Kind::kLogs) {
+            return rpc_error(kServerError, "filter not found");
+        }
+        it->second.last_poll = now;
+        return it->second.criteria;
+    }
+
+    bool uninstall(const std::string& id) {
+        const std::lock_guard lock(mu);
+        expire_locked(options.clock());
+        return table.erase(id) != 0;
+    }
+};
+
+EthRpc::EthRpc(NodeApi& api, EthRpcOptions options)
+    : api_(api), options_(std::move(options)), filters_(std::make_unique<Filters>(options_)) {
+    Subscriber sub;
+    Filters* f = filters_.get();
+    sub.on_block = [f](const NewBlockEvent& ev) { f->on_block(ev); };
+    sub.on_pending = [f](const Hash32& h) { f->on_pending(h); };
+    subscription_ = api_.subscribe(std::move(sub));
+}
+
+EthRpc::~EthRpc() { api_.unsubscribe(subscription_); }
+
+size_t EthRpc::test_filter_count() const {
+    const std::lock_guard lock(filters_->mu);
+    return filters_->table.size();
+}
+
+void EthRpc::register_methods(Dispatcher& d) {
+    // Captured by pointer: the handlers outlive this call (they live in the dispatcher).
+    NodeApi* const node = &api_;
+    Filters* const filters = filters_.get();
+
+    // A block parameter at position i (absent: latest). A hash (EIP-1898) is resolved to its
+    // number; the node answers for the head only.
+    auto selector = [node](const Params& p, size_t i,
+                           bool allow_hash) -> Result<BlockSelector, RpcError> {
+        if (p.at(i).is_null()) {
+            return BlockSelector::latest();
+        }
+        PEL_TRY(const q::BlockParam b, decode_param(p, i, [allow_hash](const Json& v) {
+                    return q::parse_block_param(v, allow_hash);
+                }));
+        if (b.kind != q::BlockParam::Kind::kHash) {
+            return to_selector(b);
+        }
+        PEL_TRY(const auto block, api(node->block_by_hash(b.hash)));
+        if (!block) {
+            return rpc_error(kServerError, "header for hash not found");
+        }
+        return BlockSelector::at(block->header.number);
+    };
+    auto string_param = [](const Params& p, size_t i) -> Result<std::string, RpcError> {
+        if (!p.at(i).is_string()) {
+            return invalid_argument(i, Error{"expected a filter id string"});
+        }
+        return p.at(i).get<std::string>();
+    };
+
+    // --- chain and network ------------------------------------------------------------------
+    d.add("web3_clientVersion", [this](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(0, 0));
+        return Json(options_.client_version);
+    });
+    d.add("web3_sha3", [](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(1, 1));
+        PEL_TRY(const Bytes data, decode_param(p, 0, q::parse_data));
+        return Json(q::hash(keccak256(data)));
+    });
+    d.add("eth_chainId", [node](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(0, 0));
+        return Json(q::quantity(node->chain_id()));
+    });
+    d.add("net_version", [node](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(0, 0));
+        return Json(std::to_string(node->chain_id()));
+    });
+    d.add("net_listening", [](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(0, 0));
+        return Json(true);
+    });
+    d.add("net_peerCount", [](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(0, 0));
+        return Json("0x0");
+    });
+    d.add("eth_syncing", [](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(0, 0));
+        return Json(false);
+    });
+    d.add("eth_blockNumber", [node](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(0, 0));
+        return Json(q::quantity(node->head().number));
+    });
+    d.add("eth_accounts", [node](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(0, 0));
+        Json out = Json::array();
+        for (const auto& a : node->accounts()) {
+            out.push_back(q::address(a));
+        }
+        return out;
+    });
+
+    // --- accounts -----------------------------------------------------------------------------
+    d.add("eth_getBalance", [node, selector](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(1, 2));
+        PEL_TRY(const Address a, decode_param(p, 0, q::parse_address));
+        PEL_TRY(const BlockSelector s, selector(p, 1, true));
+        PEL_TRY(const U256 v, api(node->balance(a, s)));
+        return Json(q::quantity(v));
+    });
+    d.add("eth_getTransactionCount", [node, selector](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(1, 2));
+        PEL_TRY(const Address a, decode_param(p, 0, q::parse_address));
+        PEL_TRY(const BlockSelector s, selector(p, 1, true));
+        PEL_TRY(const uint64_t v, api(node->nonce(a, s)));
+        return Json(q::quantity(v));
+    });
+    d.add("eth_getCode", [node, selector](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(1, 2));
+        PEL_TRY(const Address a, decode_param(p, 0, q::parse_address));
+        PEL_TRY(const BlockSelector s, selector(p, 1, true));
+        PEL_TRY(const Bytes v, api(node->code(a, s)));
+        return Json(q::data(v));
+    });
+    d.add("eth_getStorageAt", [node, selector](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(2, 3));
+        PEL_TRY(const Address a, decode_param(p, 0, q::parse_address));
+        PEL_TRY(const Hash32 slot, decode_param(p, 1, q::parse_slot));
+        PEL_TRY(const BlockSelector s, selector(p, 2, true));
+        PEL_TRY(const Hash32 v, api(node->storage_at(a, U256::from_hash(slot), s)));
+        return Json(q::hash(v));
+    });
+
+    // --- execution ------------------------------------------------------------------------------
+    auto no_overrides = [](const Params& p) -> Result<void, RpcError> {
+        if (!p.at(2).is_null() || !p.at(3).is_null()) {
+            return rpc_error(kInvalidParams,
+                             "invalid argument 2: state and block overrides are not supported");
+        }
+        return {};
+    };
+    d.add("eth_call", [node, selector, no_overrides](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(1, 4));
+        PEL_TRY(const CallRequest req, decode_param(p, 0, parse_call_request));
+        PEL_TRY(const BlockSelector s, selector(p, 1, true));
+        PEL_TRY_VOID(no_overrides(p));
+        PEL_TRY(const CallResult r, api(node->call(req, s)));
+        if (r.success) {
+            return Json(q::data(r.output));
+        }
+        if (r.reverted) {
+            return rpc_error(kExecutionReverted, q::revert_message(r.output),
+                             Json(q::data(r.output)));
+        }
+        return rpc_error(kServerError, r.error.empty() ? "execution failed" : r.error);
+    });
+    d.add("eth_estimateGas", [node, selector, no_overrides](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(1, 4));
+        PEL_TRY(const CallRequest req, decode_param(p, 0, parse_call_request));
+        PEL_TRY(const BlockSelector s, selector(p, 1, true));
+        PEL_TRY_VOID(no_overrides(p));
+        PEL_TRY(const uint64_t gas, api(node->estimate_gas(req, s)));
+        return Json(q::quantity(gas));
+    });
+    d.add("eth_gasPrice", [node](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(0, 0));
+        return Json(q::quantity(node->gas_price()));
+    });
+    d.add("eth_maxPriorityFeePerGas", [node](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(0, 0));
+        return Json(q::quantity(node->max_priority_fee()));
+    });
+    d.add("eth_feeHistory", [node, selector](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(2, 3));
+        PEL_TRY(const uint64_t count, decode_param(p, 0, block_count));
+        PEL_TRY(const BlockSelector newest, selector(p, 1, false));
+        PEL_TRY(const std::vector<double> pcts, decode_param(p, 2, percentiles));
+        PEL_TRY(const FeeHistory h, api(node->fee_history(count, newest, pcts)));
+        return fee_history_json(h, !p.at(2).is_null());
+    });
+
+    // --- blocks and transactions ----------------------------------------------------------------
+    d.add("eth_getBlockByNumber", [node, selector](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(1, 2));
+        PEL_TRY(const BlockSelector s, selector(p, 0, false));
+        PEL_TRY(const bool full, bool_param(p, 1));
+        PEL_TRY(const auto block, api(node->block_by_number(s)));
+        return block ? block_json(*block, full) : Json();
+    });
+    d.add("eth_getBlockByHash", [node](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(1, 2));
+        PEL_TRY(const Hash32 h, decode_param(p, 0, q::parse_hash));
+        PEL_TRY(const bool full, bool_param(p, 1));
+        PEL_TRY(const auto block, api(node->block_by_hash(h)));
+        return block ? block_json(*block, full) : Json();
+    });
+    d.add("eth_getBlockTransactionCountByNumber", [node, selector](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(1, 1));
+        PEL_TRY(const BlockSelector s, selector(p, 0, false));
+        PEL_TRY(const auto block, api(node->block_by_number(s)));
+        return block ? Json(q::quantity(block->transactions.size())) : Json();
+    });
+    d.add("eth_getBlockTransactionCountByHash", [node](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(1, 1));
+        PEL_TRY(const Hash32 h, decode_param(p, 0, q::parse_hash));
+        PEL_TRY(const auto block, api(node->block_by_hash(h)));
+        return block ? Json(q::quantity(block->transactions.size())) : Json();
+    });
+    d.add("eth_getTransactionByBlockNumberAndIndex",
+          [node, selector](const Params& p) -> RpcResult {
+              PEL_TRY_VOID(p.expect(2, 2));
+              PEL_TRY(const BlockSelector s, selector(p, 0, false));
+              PEL_TRY(const uint64_t i, decode_param(p, 1, q::parse_quantity_u64));
+              PEL_TRY(const auto block, api(node->block_by_number(s)));
+              if (!block || i >= block->transactions.size()) {
+                  return Json();
+              }
+              return tx_json(block->transactions[i]);
+          });
+    d.add("eth_getTransactionByBlockHashAndIndex", [node](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(2, 2));
+        PEL_TRY(const Hash32 h, decode_param(p, 0, q::parse_hash));
+        PEL_TRY(const uint64_t i, decode_param(p, 1, q::parse_quantity_u64));
+        PEL_TRY(const auto block, api(node->block_by_hash(h)));
+        if (!block || i >= block->transactions.size()) {
+            return Json();
+        }
+        return tx_json(block->transactions[i]);
+    });
+    d.add("eth_getUncleCountByBlockNumber", [node, selector](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(1, 1));
+        PEL_TRY(const BlockSelector s, selector(p, 0, false));
+        PEL_TRY(const auto block, api(node->block_by_number(s)));
+        return block ? Json("0x0") : Json();
+    });
+    d.add("eth_getUncleCountByBlockHash", [node](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(1, 1));
+        PEL_TRY(const Hash32 h, decode_param(p, 0, q::parse_hash));
+        PEL_TRY(const auto block, api(node->block_by_hash(h)));
+        return block ? Json("0x0") : Json();
+    });
+    d.add("eth_getTransactionByHash", [node](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(1, 1));
+        PEL_TRY(const Hash32 h, decode_param(p, 0, q::parse_hash));
+        PEL_TRY(const auto tx, api(node->transaction_by_hash(h)));
+        return tx ? tx_json(*tx) : Json();
+    });
+    d.add("eth_getTransactionReceipt", [node](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(1, 1));
+        PEL_TRY(const Hash32 h, decode_param(p, 0, q::parse_hash));
+        PEL_TRY(const auto r, api(node->receipt_by_hash(h)));
+        return r ? receipt_json(*r) : Json();
+    });
+    d.add("eth_sendRawTransaction", [node](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(1, 1));
+        PEL_TRY(const Bytes raw, decode_param(p, 0, q::parse_data));
+        PEL_TRY(const Hash32 h, api(node->submit_raw_transaction(raw)));
+        return Json(q::hash(h));
+    });
+    d.add("eth_sendTransaction", [node](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(1, 1));
+        PEL_TRY(const CallRequest req, decode_param(p, 0, parse_call_request));
+        PEL_TRY(const Hash32 h, api(node->send_transaction(req)));
+        return Json(q::hash(h));
+    });
+
+    // --- logs and filters
+    // -------------------------------------------------------------------------
+    d.add("eth_getLogs", [node](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(1, 1));
+        PEL_TRY(const LogFilter f, decode_param(p, 0, parse_log_filter));
+        PEL_TRY(const auto logs, api(node->logs(f)));
+        Json out = Json::array();
+        for (const auto& l : logs) {
+            out.push_back(log_json(l));
+        }
+        return out;
+    });
+    d.add("eth_newFilter", [filters](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(1, 1));
+        PEL_TRY(LogFilter f, decode_param(p, 0, parse_log_filter));
+        PEL_TRY(const std::string id, filters->install(Filters::Kind::kLogs, std::move(f)));
+        return Json(id);
+    });
+    d.add("eth_newBlockFilter", [filters](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(0, 0));
+        PEL_TRY(const std::string id, filters->install(Filters::Kind::kBlocks, {}));
+        return Json(id);
+    });
+    d.add("eth_newPendingTransactionFilter", [filters](const Params& p) -> RpcResult {
+        // geth takes an optional fullTx flag; only hashes are delivered here.
+        PEL_TRY_VOID(p.expect(0, 1));
+        PEL_TRY(const bool full, bool_param(p, 0));
+        if (full) {
+            return rpc_error(kInvalidParams,
+                             "invalid argument 0: full transaction objects are not supported");
+        }
+        PEL_TRY(const std::string id, filters->install(Filters::Kind::kPending, {}));
+        return Json(id);
+    });
+    d.add("eth_getFilterChanges", [filters, string_param](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(1, 1));
+        PEL_TRY(const std::string id, string_param(p, 0));
+        return filters->changes(id);
+    });
+    d.add("eth_getFilterLogs", [node, filters, string_param](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(1, 1));
+        PEL_TRY(const std::string id, string_param(p, 0));
+        PEL_TRY(const LogFilter f, filters->log_criteria(id));
+        PEL_TRY(const auto logs, api(node->logs(f)));
+        Json out = Json::array();
+        for (const auto& l : logs) {
+            out.push_back(log_json(l));
+        }
+        return out;
+    });
+    d.add("eth_uninstallFilter", [filters, string_param](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(1, 1));
+        PEL_TRY(const std::string id, string_param(p, 0));
+        return Json(filters->uninstall(id));
+    });
+
+    // --- pel ------------------------------------------------------------------------------------
+    d.add("pel_getBlockConflicts", [node, selector](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(0, 1));
+        PEL_TRY(const BlockSelector s, selector(p, 0, true));
+        PEL_TRY(const auto report, api(node->conflict_report(s)));
+        return report ? conflict_report_json(*report) : Json();
+    });
+}
+
+}  // namespace pel::node::rpc

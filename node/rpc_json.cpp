@@ -1,0 +1,451 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "node/rpc_json.hpp"
+
+#include <algorithm>
+#include <map>
+
+namespace pel::node::rpc {
+
+namespace q = pel::node::json;
+
+namespace {
+
+Json access_list_json(const AccessList& list) {
+    Json out = Json::array();
+    for (const auto& e : list) {
+        Json keys = Json::array();
+        for (const auto& k : e.storage_keys) {
+            keys.push_back(q::hash(k));
+        }
+        out.push_back(Json{{"address", q::address(e.address)}, {"storageKeys", std::move(keys)}});
+    }
+    return out;
+}
+
+Json bloom_json(const Bloom& bloom) { return q::data(ByteView(bloom.data(), bloom.size())); }
+
+Json opt_hash(const std::optional<Hash32>& h) { return h ? Json(q::hash(*h)) : Json(); }
+Json opt_quantity(const std::optional<uint64_t>& v) { return v ? Json(q::quantity(*v)) : Json(); }
+Json opt_address(const std::optional<Address>& a) { return a ? Json(q::address(*a)) : Json(); }
+
+}  // namespace
+
+Json tx_json(const TxRecord& rec) {
+    const Transaction& t = rec.txn;
+    Json j;
+    j["blockHash"] = opt_hash(rec.block_hash);
+    j["blockNumber"] = opt_quantity(rec.block_number);
+    j["from"] = q::address(rec.from);
+    j["gas"] = q::quantity(t.gas_limit);
+    j["gasPrice"] = q::quantity(rec.gas_price);
+    if (t.type == TxnType::kDynamicFee || t.type == TxnType::kBlob) {
+        j["maxFeePerGas"] = q::quantity(t.max_fee_per_gas);
+        j["maxPriorityFeePerGas"] = q::quantity(t.max_priority_fee_per_gas);
+    }
+    if (t.type == TxnType::kBlob) {
+        j["maxFeePerBlobGas"] = q::quantity(t.max_fee_per_blob_gas);
+        Json hashes = Json::array();
+        for (const auto& h : t.blob_versioned_hashes) {
+            hashes.push_back(q::hash(h));
+        }
+        j["blobVersionedHashes"] = std::move(hashes);
+    }
+    j["hash"] = q::hash(rec.hash);
+    j["input"] = q::data(t.data);
+    j["nonce"] = q::quantity(t.nonce);
+    j["to"] = opt_address(t.to);
+    j["transactionIndex"] = opt_quantity(rec.index);
+    j["value"] = q::quantity(t.value);
+    j["type"] = q::quantity(static_cast<uint64_t>(t.type));
+    if (t.type != TxnType::kLegacy) {
+        j["accessList"] = access_list_json(t.access_list);
+    }
+    if (t.chain_id) {
+        j["chainId"] = q::quantity(*t.chain_id);
+    }
+    const uint64_t parity = t.signature.y_parity;
+    if (t.type == TxnType::kLegacy) {
+        // EIP-155: v = chain_id * 2 + 35 + parity; unprotected: 27 + parity.
+        const U256 v =
+            t.chain_id ? U256(*t.chain_id) * U256(2) + U256(35 + parity) : U256(27 + parity);
+        j["v"] = q::quantity(v);
+    } else {
+        j["v"] = q::quantity(parity);
+        j["yParity"] = q::quantity(parity);
+    }
+    j["r"] = q::quantity(t.signature.r);
+    j["s"] = q::quantity(t.signature.s);
+    return j;
+}
+
+Json block_json(const BlockRecord& b, bool full) {
+    const BlockHeader& h = b.header;
+    Json j;
+    j["baseFeePerGas"] = q::quantity(h.base_fee_per_gas);
+    j["blobGasUsed"] = q::quantity(h.blob_gas_used);
+    j["difficulty"] = q::quantity(h.difficulty);
+    j["excessBlobGas"] = q::quantity(h.excess_blob_gas);
+    j["extraData"] = q::data(h.extra_data);
+    j["gasLimit"] = q::quantity(h.gas_limit);
+    j["gasUsed"] = q::quantity(h.gas_used);
+    j["hash"] = q::hash(b.hash);
+    j["logsBloom"] = bloom_json(h.logs_bloom);
+    j["miner"] = q::address(h.coinbase);
+    j["mixHash"] = q::hash(h.mix_hash);
+    std::array<uint8_t, 8> nonce{};
+    for (size_t i = 0; i < 8; ++i) {
+        nonce[7 - i] = static_cast<uint8_t>(h.nonce >> (8 * i));
+    }
+    j["nonce"] = q::data(nonce);
+    j["number"] = q::quantity(h.number);
+    j["parentBeaconBlockRoot"] = q::hash(h.parent_beacon_block_root);
+    j["parentHash"] = q::hash(h.parent_hash);
+    j["receiptsRoot"] = q::hash(h.receipts_root);
+    j["sha3Uncles"] = q::hash(h.ommers_hash);
+    j["size"] = q::quantity(b.size);
+    j["stateRoot"] = q::hash(h.state_root);
+    j["timestamp"] = q::quantity(h.timestamp);
+    j["totalDifficulty"] = "0x0";
+    Json txs = Json::array();
+    for (const auto& tx : b.transactions) {
+        txs.push_back(full ? tx_json(tx) : Json(q::hash(tx.hash)));
+    }
+    j["transactions"] = std::move(txs);
+    j["transactionsRoot"] = q::hash(h.transactions_root);
+    j["uncles"] = Json::array();
+    j["withdrawals"] = Json::array();
+    j["withdrawalsRoot"] = q::hash(h.withdrawals_root);
+    return j;
+}
+
+Json log_json(const LogRecord& log) {
+    Json topics = Json::array();
+    for (const auto& t : log.topics) {
+        topics.push_back(q::hash(t));
+    }
+    return Json{{"address", q::address(log.address)},
+                {"topics", std::move(topics)},
+                {"data", q::data(log.data)},
+                {"blockNumber", q::quantity(log.block_number)},
+                {"transactionHash", q::hash(log.tx_hash)},
+                {"transactionIndex", q::quantity(log.tx_index)},
+                {"blockHash", q::hash(log.block_hash)},
+                {"logIndex", q::quantity(log.log_index)},
+                {"removed", log.removed}};
+}
+
+Json receipt_json(const ReceiptRecord& r) {
+    Json logs = Json::array();
+    for (const auto& l : r.logs) {
+        logs.push_back(log_json(l));
+    }
+    Json j{{"blockHash", q::hash(r.block_hash)},
+           {"blockNumber", q::quantity(r.block_number)},
+           {"contractAddress", opt_address(r.contract_address)},
+           {"cumulativeGasUsed", q::quantity(r.cumulative_gas_used)},
+           {"effectiveGasPrice", q::quantity(r.effective_gas_price)},
+           {"from", q::address(r.from)},
+           {"gasUsed", q::quantity(r.gas_used)},
+           {"logs", std::move(logs)},
+           {"logsBloom", bloom_json(r.logs_bloom)},
+           {"status", r.status ? "0x1" : "0x0"},
+           {"to", opt_address(r.to)},
+           {"transactionHash", q::hash(r.tx_hash)},
+           {"transactionIndex", q::quantity(r.tx_index)},
+           {"type", q::quantity(static_cast<uint64_t>(r.type))}};
+    if (r.type == TxnType::kBlob) {
+        j["blobGasUsed"] = q::quantity(r.blob_gas_used);
+    }
+    return j;
+}
+
+Json fee_history_json(const FeeHistory& h, bool with_reward) {
+    auto quantities = [](const std::vector<U256>& v) {
+        Json a = Json::array();
+        for (const auto& x : v) {
+            a.push_back(q::quantity(x));
+        }
+        return a;
+    };
+    Json j{{"oldestBlock", q::quantity(h.oldest_block)},
+           {"baseFeePerGas", quantities(h.base_fee_per_gas)},
+           {"gasUsedRatio", h.gas_used_ratio},
+           {"baseFeePerBlobGas", quantities(h.base_fee_per_blob_gas)},
+           {"blobGasUsedRatio", h.blob_gas_used_ratio}};
+    if (with_reward) {
+        Json rows = Json::array();
+        for (const auto& row : h.reward) {
+            rows.push_back(quantities(row));
+        }
+        j["reward"] = std::move(rows);
+    }
+    return j;
+}
+
+Json conflict_report_json(const BlockConflictReport& r) {
+    std::map<Address, uint64_t> per_contract;
+    Json slots = Json::array();
+    Json locations = Json::array();
+    for (const auto& c : r.top_conflicts) {
+        per_contract[c.address] += c.count;
+        Json loc{{"address", q::address(c.address)},
+                 {"slot", c.slot ? Json(q::hash(c.slot->to_hash())) : Json()},
+                 {"count", c.count}};
+        if (c.slot) {
+            slots.push_back(loc);
+        }
+        locations.push_back(std::move(loc));
+    }
+    std::vector<std::pair<Address, uint64_t>> hot(per_contract.begin(), per_contract.end());
+    std::stable_sort(hot.begin(), hot.end(),
+                     [](const auto& a, const auto& b) { return a.second > b.second; });
+    Json contracts = Json::array();
+    for (const auto& [addr, count] : hot) {
+        contracts.push_back(Json{{"address", q::address(addr)}, {"count", count}});
+    }
+    return Json{
+        {"blockNumber", r.block_number},
+        {"blockHash", q::hash(r.block_hash)},
+        {"txs", r.txs},
+        {"gasUsed", r.gas_used},
+        {"executions", r.executions},
+        {"reExecutions", r.re_executions},
+        {"reExecutionsPerTx",
+         r.txs == 0 ? 0.0 : static_cast<double>(r.re_executions) / static_cast<double>(r.txs)},
+        {"validations", r.validations},
+        {"aborts", r.aborts},
+        {"dependencyWaits", r.dependency_waits},
+        {"fallback", r.fallback.empty() ? Json() : Json(r.fallback)},
+        {"fallbackFrom", r.fallback.empty() ? Json() : Json(r.fallback_from)},
+        {"executionMs", r.execution_ms},
+        {"commitMs", r.commit_ms},
+        {"threads", r.threads},
+        {"hotContracts", std::move(contracts)},
+        {"hotSlots", std::move(slots)},
+        {"conflicts", std::move(locations)}};
+}
+
+namespace {
+
+/// Decodes field `name` of object `obj` with `decoder` when present and not null.
+template <class T, class F>
+Result<void> field(const Json& obj, const char* name, std::optional<T>& out, F&& decoder) {
+    const auto it = obj.find(name);
+    if (it == obj.end() || it->is_null()) {
+        return {};
+    }
+    auto r = decoder(*it);
+    if (!r) {
+        return make_error("field '", name, "': ", r.error().message);
+    }
+    out = std::move(r).value();
+    return {};
+}
+
+Result<AccessList> parse_access_list(const Json& v) {
+    if (!v.is_array()) {
+        return make_error("access list must be an array");
+    }
+    AccessList out;
+    for (const auto& e : v) {
+        if (!e.is_object()) {
+            return make_error("access list entry must be an object");
+        }
+        AccessListEntry entry;
+        const auto addr = e.find("address");
+        if (addr == e.end()) {
+            return make_error("access list entry without address");
+        }
+        PEL_TRY(entry.address, json::parse_address(*addr));
+        const auto keys = e.find("storageKeys");
+        if (keys != e.end() && !keys->is_null()) {
+            if (!keys->is_array()) {
+                return make_error("storageKeys must be an array");
+            }
+            for (const auto& k : *keys) {
+                PEL_TRY(const Hash32 h, json::parse_hash(k));
+                entry.storage_keys.push_back(h);
+            }
+        }
+        out.push_back(std::move(entry));
+    }
+    return out;
+}
+
+/// A hash or a list of hashes (null members match anything: the whole position is then any).
+Result<std::vector<Hash32>> parse_topic_position(const Json& v) {
+    std::vector<Hash32> out;
+    if (v.is_null()) {
+        return out;
+    }
+    if (v.is_string()) {
+        PEL_TRY(const Hash32 h, json::parse_hash(v));
+        out.push_back(h);
+        return out;
+    }
+    if (!v.is_array()) {
+        return make_error("topic must be null, a hash or a list of hashes");
+    }
+    for (const auto& t : v) {
+        if (t.is_null()) {
+            return std::vector<Hash32>{};  // geth: a null member matches any topic
+        }
+        PEL_TRY(const Hash32 h, json::parse_hash(t));
+        out.push_back(h);
+    }
+    return out;
+}
+
+}  // namespace
+
+Result<CallRequest> parse_call_request(const Json& v) {
+    if (!v.is_object()) {
+        return make_error("json: cannot unmarshal ", std::string_view(v.type_name()),
+                          " into a transaction object");
+    }
+    CallRequest r;
+    PEL_TRY_VOID(field(v, "from", r.from, json::parse_address));
+    PEL_TRY_VOID(field(v, "to", r.to, json::parse_address));
+    PEL_TRY_VOID(field(v, "gas", r.gas, json::parse_quantity_u64));
+    PEL_TRY_VOID(field(v, "gasPrice", r.gas_price, json::parse_quantity));
+    PEL_TRY_VOID(field(v, "maxFeePerGas", r.max_fee_per_gas, json::parse_quantity));
+    PEL_TRY_VOID(
+        field(v, "maxPriorityFeePerGas", r.max_priority_fee_per_gas, json::parse_quantity));
+    PEL_TRY_VOID(field(v, "value", r.value, json::parse_quantity));
+    PEL_TRY_VOID(field(v, "nonce", r.nonce, json::parse_quantity_u64));
+    PEL_TRY_VOID(field(v, "accessList", r.access_list, parse_access_list));
+    PEL_TRY_VOID(field(v, "chainId", r.chain_id, json::parse_quantity_u64));
+    std::optional<Bytes> data;
+    std::optional<Bytes> input;
+    PEL_TRY_VOID(field(v, "data", data, json::parse_data));
+    PEL_TRY_VOID(field(v, "input", input, json::parse_data));
+    if (data && input && *data != *input) {
+        return make_error(
+            "both \"data\" and \"input\" are set and not equal. Please use \"input\" to pass "
+            "transaction call data");
+    }
+    if (input) {
+        r.data = std::move(*input);
+    } else if (data) {
+        r.data = std::move(*data);
+    }
+    if (r.gas_price && (r.max_fee_per_gas || r.max_priority_fee_per_gas)) {
+        return make_error("both gasPrice and (maxFeePerGas or maxPriorityFeePerGas) specified");
+    }
+    if (r.max_fee_per_gas && r.max_priority_fee_per_gas &&
+        *r.max_priority_fee_per_gas > *r.max_fee_per_gas) {
+        return make_error("maxFeePerGas (", r.max_fee_per_gas->to_string(),
+                          ") < maxPriorityFeePerGas (", r.max_priority_fee_per_gas->to_string(),
+                          ")");
+    }
+    return r;
+}
+
+BlockSelector to_selector(const json::BlockParam& p) {
+    using K = json::BlockParam::Kind;
+    switch (p.kind) {
+        case K::kLatest:
+            return {BlockTag::kLatest, 0};
+        case K::kPending:
+            return {BlockTag::kPending, 0};
+        case K::kEarliest:
+            return {BlockTag::kEarliest, 0};
+        case K::kSafe:
+            return {BlockTag::kSafe, 0};
+        case K::kFinalized:
+            return {BlockTag::kFinalized, 0};
+        case K::kNumber:
+            return BlockSelector::at(p.number);
+        case K::kHash:
+            break;
+    }
+    return {};  // a hash is resolved by the caller (it needs the chain)
+}
+
+Result<LogFilter> parse_log_filter(const Json& v) {
+    if (!v.is_object()) {
+        return make_error("json: cannot unmarshal ", std::string_view(v.type_name()),
+                          " into a filter object");
+    }
+    LogFilter f;
+    const auto from = v.find("fromBlock");
+    const auto to = v.find("toBlock");
+    const auto hash = v.find("blockHash");
+    const bool has_from = from != v.end() && !from->is_null();
+    const bool has_to = to != v.end() && !to->is_null();
+    if (hash != v.end() && !hash->is_null()) {
+        if (has_from || has_to) {
+            return make_error(
+                "cannot specify both BlockHash and FromBlock/ToBlock, choose one or the other");
+        }
+        PEL_TRY(f.block_hash, json::parse_hash(*hash));
+    }
+    if (has_from) {
+        auto p = json::parse_block_param(*from, false);
+        if (!p) {
+            return make_error("field 'fromBlock': ", p.error().message);
+        }
+        f.from_block = to_selector(*p);
+    }
+    if (has_to) {
+        auto p = json::parse_block_param(*to, false);
+        if (!p) {
+            return make_error("field 'toBlock': ", p.error().message);
+        }
+        f.to_block = to_selector(*p);
+    }
+    const auto addr = v.find("address");
+    if (addr != v.end() && !addr->is_null()) {
+        if (addr->is_array()) {
+            for (const auto& a : *addr) {
+                auto r = json::parse_address(a);
+                if (!r) {
+                    return make_error("field 'address': ", r.error().message);
+                }
+                f.addresses.push_back(*r);
+            }
+        } else {
+            auto r = json::parse_address(*addr);
+            if (!r) {
+                return make_error("field 'address': ", r.error().message);
+            }
+            f.addresses.push_back(*r);
+        }
+    }
+    const auto topics = v.find("topics");
+    if (topics != v.end() && !topics->is_null()) {
+        if (!topics->is_array()) {
+            return make_error("field 'topics': must be an array");
+        }
+        if (topics->size() > 4) {
+            return make_error("field 'topics': at most 4 topic positions, got ", topics->size());
+        }
+        for (const auto& t : *topics) {
+            auto r = parse_topic_position(t);
+            if (!r) {
+                return make_error("field 'topics': ", r.error().message);
+            }
+            f.topics.push_back(std::move(r).value());
+        }
+    }
+    return f;
+}
+
+bool log_matches(const LogFilter& filter, const LogRecord& log) {
+    if (!filter.addresses.empty() && std::find(filter.addresses.begin(), filter.addresses.end(),
+                                               log.address) == filter.addresses.end()) {
+        return false;
+    }
+    if (filter.topics.size() > log.topics.size()) {
+        return false;
+    }
+    for (size_t i = 0; i < filter.topics.size(); ++i) {
+        const auto& alts = filter.topics[i];
+        if (!alts.empty() && std::find(alts.begin(), alts.end(), log.topics[i]) == alts.end()) {
+            return false;
+        }
+    }
+    return true;
+}
+
+}  // namespace pel::node::rpc

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: Apache-2.0
+// JSON forms of the node's records, as go-ethereum prints them (ethers v6 and viem parse these
+// strictly), and decoders of the structured request parameters (call objects, log filters).
+// Thread safety: pure functions.
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "node/api.hpp"
+#include "node/json_codec.hpp"
+#include "primitives/result.hpp"
+
+namespace pel::node::rpc {
+
+using Json = nlohmann::json;
+
+/// A transaction (geth's RPCTransaction): type, chainId, nonce, gas, gasPrice, fee caps,
+/// accessList, v/r/s, yParity (typed), input, value, to, from, hash, block fields (null while
+/// pending).
+[[nodiscard]] Json tx_json(const TxRecord& tx);
+/// A block; `full` gives transaction objects, otherwise their hashes.
+[[nodiscard]] Json block_json(const BlockRecord& block, bool full);
+[[nodiscard]] Json log_json(const LogRecord& log);
+[[nodiscard]] Json receipt_json(const ReceiptRecord& receipt);
+/// eth_feeHistory; `reward` is left out when no percentiles were asked (geth).
+[[nodiscard]] Json fee_history_json(const FeeHistory& history, bool with_reward);
+/// pel_getBlockConflicts: counts as JSON numbers, the hash as hex; hot contracts (conflicts
+/// summed per address) and hot slots, highest count first.
+[[nodiscard]] Json conflict_report_json(const BlockConflictReport& report);
+
+/// The transaction object of eth_call / eth_estimateGas / eth_sendTransaction (geth's
+/// TransactionArgs): from, to (null for a creation), gas, gasPrice, maxFeePerGas,
+/// maxPriorityFeePerGas, value, nonce, data or input (equal when both are given), accessList,
+/// chainId. Unknown fields are ignored, as geth does. Errors name the field.
+[[nodiscard]] Result<CallRequest> parse_call_request(const Json& v);
+
+/// The filter object of eth_getLogs / eth_newFilter: fromBlock, toBlock (block numbers or tags),
+/// blockHash (exclusive with the range), address (one or a list), topics (at most 4 positions;
+/// each null, a hash or a list of hashes where a null member matches anything).
+[[nodiscard]] Result<LogFilter> parse_log_filter(const Json& v);
+
+/// Converts a decoded block parameter that is not a hash into the API's selector.
+[[nodiscard]] BlockSelector to_selector(const json::BlockParam& p);
+
+/// Whether `log` matches the address and topic criteria of `filter` (not the block range).
+[[nodiscard]] bool log_matches(const LogFilter& filter, const LogRecord& log);
+
+}  // namespace pel::node::rpc

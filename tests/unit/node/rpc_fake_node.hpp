@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: Apache-2.0
+// A scripted NodeApi for the RPC tests: fixed answers that the tests set, the last arguments
+// each method saw, and hooks to fire the subscribers' callbacks.
+#pragma once
+
+#include <map>
+#include <mutex>
+
+#include "node/api.hpp"
+
+namespace pel::node::test {
+
+class FakeNode final : public NodeApi {
+  public:
+    uint64_t chain = 31337;
+    Head head_value{7, {}, 1700000000, U256(1000000000)};
+    std::map<uint64_t, BlockRecord> blocks;
+    std::map<Hash32, TxRecord> txs;
+    std::map<Hash32, ReceiptRecord> receipts;
+    std::vector<LogRecord> log_answer;
+    U256 balance_value = 0;
+    uint64_t nonce_value = 0;
+    Bytes code_value;
+    Hash32 storage_value;
+    ApiResult<CallResult> call_answer = CallResult{};
+    ApiResult<uint64_t> estimate_answer = uint64_t{21000};
+    ApiResult<Hash32> submit_answer = Hash32{};
+    std::vector<Address> accounts_value;
+    std::optional<BlockConflictReport> report;
+    NodeMetrics metrics_value;
+
+    // What the last calls were given.
+    mutable std::mutex mu;
+    mutable std::optional<BlockSelector> last_selector;
+    mutable std::optional<Address> last_address;
+    mutable std::optional<U256> last_slot;
+    mutable std::optional<CallRequest> last_call;
+    mutable std::optional<LogFilter> last_filter;
+    mutable std::optional<Bytes> last_raw;
+    mutable std::optional<std::vector<double>> last_percentiles;
+
+    [[nodiscard]] uint64_t chain_id() const noexcept override { return chain; }
+    [[nodiscard]] Head head() const override { return head_value; }
+
+    [[nodiscard]] ApiResult<std::optional<BlockRecord>> block_by_number(
+        BlockSelector s) const override {
+        remember(s);
+        const uint64_t n = s.tag == BlockTag::kNumber     ? s.number
+                           : s.tag == BlockTag::kEarliest ? 0
+                                                          : head_value.number;
+        const auto it = blocks.find(n);
+        if (it == blocks.end()) {
+            return std::optional<BlockRecord>();
+        }
+        return std::optional<BlockRecord>(it->second);
+    }
+    [[nodiscard]] ApiResult<std::optional<BlockRecord>> block_by_hash(
+        const Hash32& h) const override {
+        for (const auto& [n, b] : blocks) {
+            if (b.hash == h) {
+                return std::optional<BlockRecord>(b);
+            }
+        }
+        return std::optional<BlockRecord>();
+    }
+    [[nodiscard]] ApiResult<std::optional<TxRecord>> transaction_by_hash(
+        const Hash32& h) const override {
+        const auto it = txs.find(h);
+        return it == txs.end() ? std::optional<TxRecord>() : std::optional<TxRecord>(it->second);
+    }
+    [[nodiscard]] ApiResult<std::optional<ReceiptRecord>> receipt_by_hash(
+        const Hash32& h) const override {
+        const auto it = receipts.find(h);
+        return it == receipts.end() ? std::optional<ReceiptRecord>()
+                                    : std::optional<ReceiptRecord>(it->second);
+    }
+    [[nodiscard]] ApiResult<std::vector<LogRecord>> logs(const LogFilter& f) const override {
+        const std::lock_guard lock(mu);
+        last_filter = f;
+        return log_answer;
+    }
+    [[nodiscard]] ApiResult<U256> balance(const Address& a, BlockSelector s) const override {
+        remember(s, a);
+        return balance_value;
+    }
+    [[nodiscard]] ApiResult<uint64_t> nonce(const Address& a, BlockSelector s) const override {
+        remember(s, a);
+        return nonce_value;
+    }
+    [[nodiscard]] ApiResult<Bytes> code(const Address& a, BlockSelector s) const override {
+        remember(s, a);
+        return code_value;
+    }
+    [[nodiscard]] ApiResult<Hash32> storage_at(const Address& a, const U256& slot,
+                                               BlockSelector s) const override {
+        remember(s, a);
+        const std::lock_guard lock(mu);
+        last_slot = slot;
+        return storage_value;
+    }
+    [[nodiscard]] ApiResult<CallResult> call(const CallRequest& r, BlockSelector s) const override {
+        remember(s);
+        const std::lock_guard lock(mu);
+        last_call = r;
+        return call_answer;
+    }
+    [[nodiscard]] ApiResult<uint64_t> estimate_gas(const CallRequest& r,
+                                                   BlockSelector s) const override {
+        remember(s);
+        const std::lock_guard lock(mu);
+        last_call = r;
+        return estimate_answer;
+    }
+    [[nodiscard]] U256 gas_price() const override { return U256(2000000000); }
+    [[nodiscard]] U256 max_priority_fee() const override { return U256(1000000000); }
+    [[nodiscard]] ApiResult<FeeHistory> fee_history(uint64_t count, BlockSelector newest,
+                                                    const std::vector<double>& p) const override {
+        remember(newest);
+        const std::lock_guard lock(mu);
+        last_percentiles = p;
+        FeeHistory h;
+        h.oldest_block = head_value.number + 1 - count;
+        for (uint64_t i = 0; i <= count; ++i) {
+            h.base_fee_per_gas.emplace_back(1000000000);
+            h.base_fee_per_blob_gas.emplace_back(1);
+        }
+        for (uint64_t i = 0; i < count; ++i) {
+            h.gas_used_ratio.push_back(0.5);
+            h.blob_gas_used_ratio.push_back(0);
+            h.reward.emplace_back(p.size(), U256(1000000000));
+        }
+        return h;
+    }
+    [[nodiscard]] ApiResult<Hash32> submit_raw_transaction(ByteView raw) override {
+        const std::lock_guard lock(mu);
+        last_raw = Bytes(raw.begin(), raw.end());
+        return submit_answer;
+    }
+    [[nodiscard]] ApiResult<Hash32> send_transaction(const CallRequest& r) override {
+        const std::lock_guard lock(mu);
+        last_call = r;
+        return submit_answer;
+    }
+    [[nodiscard]] std::vector<Address> accounts() const override { return accounts_value; }
+
+    [[nodiscard]] SubscriptionId subscribe(Subscriber s) override {
+        const std::lock_guard lock(mu);
+        subs_.emplace(++next_id_, std::move(s));
+        return next_id_;
+    }
+    void unsubscribe(SubscriptionId id) override {
+        const std::lock_guard lock(mu);
+        subs_.erase(id);
+    }
+    [[nodiscard]] ApiResult<std::optional<BlockConflictReport>> conflict_report(
+        BlockSelector s) const override {
+        remember(s);
+        return report;
+    }
+    [[nodiscard]] NodeMetrics metrics() const override { return metrics_value; }
+
+    /// Fires every subscriber's on_block / on_pending.
+    void fire_block(const NewBlockEvent& ev) {
+        for (auto& s : subscribers()) {
+            if (s.on_block) s.on_block(ev);
+        }
+    }
+    void fire_pending(const Hash32& h) {
+        for (auto& s : subscribers()) {
+            if (s.on_pending) s.on_pending(h);
+        }
+    }
+    [[nodiscard]] size_t subscriber_count() const {
+        const std::lock_guard lock(mu);
+        return subs_.size();
+    }
+
+  private:
+    void remember(BlockSelector s, std::optional<Address> a = std::nullopt) const {
+        const std::lock_guard lock(mu);
+        last_selector = s;
+        if (a) last_address = a;
+    }
+    std::vector<Subscriber> subscribers() const {
+        const std::lock_guard lock(mu);
+        std::vector<Subscriber> out;
+        for (const auto& [id, s] : subs_) out.push_back(s);
+        return out;
+    }
+    std::map<SubscriptionId, Subscriber> subs_;
+    SubscriptionId next_id_ = 0;
+};
+
+}  // namespace pel::node::test

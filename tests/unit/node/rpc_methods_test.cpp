@@ -1,0 +1,499 @@
+// SPDX-License-Identifier: Apache-2.0
+// The eth_* methods against a scripted NodeApi: parameter decoding, JSON shapes (geth's field
+// names), error mapping (code 3 reverts, -32000 admission errors), filters and their expiry.
+#include <gtest/gtest.h>
+
+#include "node/json_codec.hpp"
+#include "node/rpc_eth.hpp"
+#include "node/rpc_json.hpp"
+#include "primitives/hex.hpp"
+#include "tests/unit/node/rpc_fake_node.hpp"
+
+namespace pel::node::rpc {
+namespace {
+
+using test::FakeNode;
+
+Hash32 h32(uint8_t b) {
+    Hash32 h;
+    h.bytes.fill(b);
+    return h;
+}
+Address addr(uint8_t b) {
+    Address a;
+    a.bytes.fill(b);
+    return a;
+}
+
+class MethodsTest : public ::testing::Test {
+  protected:
+    MethodsTest() {
+        EthRpcOptions o;
+        o.clock = [this] { return now_; };
+        eth_ = std::make_unique<EthRpc>(node_, o);
+        eth_->register_methods(d_);
+    }
+
+    Json call(const std::string& method, Json params = Json::array()) {
+        const Json req{{"jsonrpc", "2.0"}, {"id", 1}, {"method", method}, {"params", params}};
+        const auto out = d_.handle(req.dump());
+        EXPECT_TRUE(out.has_value());
+        return Json::parse(*out);
+    }
+    Json result(const std::string& method, Json params = Json::array()) {
+        auto r = call(method, std::move(params));
+        EXPECT_TRUE(r.contains("result")) << r.dump();
+        return r["result"];
+    }
+    Json error(const std::string& method, Json params = Json::array()) {
+        auto r = call(method, std::move(params));
+        EXPECT_TRUE(r.contains("error")) << r.dump();
+        return r["error"];
+    }
+
+    static TxRecord dynamic_fee_tx(bool mined) {
+        TxRecord t;
+        t.txn.type = TxnType::kDynamicFee;
+        t.txn.chain_id = 31337;
+        t.txn.nonce = 5;
+        t.txn.max_priority_fee_per_gas = U256(1000000000);
+        t.txn.max_fee_per_gas = U256(3000000000);
+        t.txn.gas_limit = 21000;
+        t.txn.to = addr(0xbb);
+        t.txn.value = U256(1000);
+        t.txn.signature = {U256(0x1234), U256(0x5678), 1};
+        t.hash = h32(0x11);
+        t.from = addr(0xaa);
+        t.gas_price = U256(2000000000);
+        if (mined) {
+            t.block_hash = h32(0x22);
+            t.block_number = 7;
+            t.index = 0;
+        }
+        return t;
+    }
+
+    std::chrono::steady_clock::time_point now_{};
+    FakeNode node_;
+    Dispatcher d_;
+    std::unique_ptr<EthRpc> eth_;
+};
+
+TEST_F(MethodsTest, chain_identity) {
+    EXPECT_EQ(result("eth_chainId"), "0x7a69");
+    EXPECT_EQ(result("net_version"), "31337");
+    EXPECT_EQ(result("eth_blockNumber"), "0x7");
+    EXPECT_EQ(result("eth_syncing"), false);
+    EXPECT_EQ(result("net_listening"), true);
+    EXPECT_EQ(result("web3_clientVersion").get<std::string>().rfind("pel-node/", 0), 0u);
+    EXPECT_EQ(result("web3_sha3", {"0x"}),
+              "0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470");
+    EXPECT_EQ(error("eth_chainId", {1})["code"], kInvalidParams);
+}
+
+TEST_F(MethodsTest, account_reads_decode_address_and_block) {
+    node_.balance_value = U256(1000000000000000000ULL);
+    EXPECT_EQ(result("eth_getBalance", {"0x" + std::string(40, 'a'), "latest"}),
+              "0xde0b6b3a7640000");
+    EXPECT_EQ(node_.last_address, addr(0xaa));
+    EXPECT_EQ(node_.last_selector, BlockSelector::latest());
+
+    node_.nonce_value = 3;
+    EXPECT_EQ(result("eth_getTransactionCount", {"0x" + std::string(40, 'a'), "pending"}), "0x3");
+    EXPECT_EQ(node_.last_selector->tag, BlockTag::kPending);
+    EXPECT_EQ(result("eth_getTransactionCount", {"0x" + std::string(40, 'a'), "0x7"}), "0x3");
+    EXPECT_EQ(node_.last_selector, BlockSelector::at(7));
+
+    node_.code_value = Bytes{0x60, 0x00};
+    EXPECT_EQ(result("eth_getCode", {"0x" + std::string(40, 'a'), "latest"}), "0x6000");
+
+    node_.storage_value = h32(0x01);
+    EXPECT_EQ(result("eth_getStorageAt", {"0x" + std::string(40, 'a'), "0x2", "latest"}),
+              json::hash(h32(0x01)));
+    EXPECT_EQ(node_.last_slot, U256(2));
+
+    // Bad address, bad block tag, wrong counts: -32602.
+    EXPECT_EQ(error("eth_getBalance", {"0x1234", "latest"})["code"], kInvalidParams);
+    EXPECT_EQ(error("eth_getBalance", {"0x" + std::string(40, 'a'), "0x01"})["code"],
+              kInvalidParams);
+    EXPECT_EQ(error("eth_getBalance", Json::array())["code"], kInvalidParams);
+    EXPECT_EQ(error("eth_getStorageAt", {"0x" + std::string(40, 'a')})["code"], kInvalidParams);
+}
+
+TEST_F(MethodsTest, block_hash_selector_resolves_to_its_number) {
+    BlockRecord b;
+    b.header.number = 7;
+    b.hash = h32(0x77);
+    node_.blocks[7] = b;
+    EXPECT_EQ(result("eth_getBalance",
+                     {"0x" + std::string(40, 'a'), {{"blockHash", json::hash(h32(0x77))}}}),
+              "0x0");
+    EXPECT_EQ(node_.last_selector, BlockSelector::at(7));
+    const auto e = error("eth_getBalance", {"0x" + std::string(40, 'a'), json::hash(h32(0x78))});
+    EXPECT_EQ(e["code"], kServerError);
+    EXPECT_EQ(e["message"], "header for hash not found");
+}
+
+TEST_F(MethodsTest, api_errors_keep_their_codes) {
+    node_.submit_answer = unexpected(ApiError{ApiErrorKind::kRejected, "nonce too low", {}});
+    auto e = error("eth_sendRawTransaction", {"0x02f8"});
+    EXPECT_EQ(e, (Json{{"code", -32000}, {"message", "nonce too low"}}));
+    EXPECT_EQ(node_.last_raw, (Bytes{0x02, 0xf8}));
+    node_.submit_answer = unexpected(ApiError{ApiErrorKind::kInvalidInput, "rlp: truncated", {}});
+    EXPECT_EQ(error("eth_sendRawTransaction", {"0x02f8"})["code"], kInvalidParams);
+    EXPECT_EQ(error("eth_sendRawTransaction", {"0x2f8"})["code"], kInvalidParams);  // odd length
+    node_.submit_answer = h32(0x42);
+    EXPECT_EQ(result("eth_sendRawTransaction", {"0x02f8"}), json::hash(h32(0x42)));
+}
+
+TEST_F(MethodsTest, eth_call_success_revert_and_halt) {
+    CallResult ok;
+    ok.success = true;
+    ok.output = Bytes{0xab, 0xcd};
+    node_.call_answer = ok;
+    EXPECT_EQ(
+        result("eth_call", {{{"to", "0x" + std::string(40, 'b')}, {"data", "0x1234"}}, "latest"}),
+        "0xabcd");
+    ASSERT_TRUE(node_.last_call);
+    EXPECT_EQ(node_.last_call->to, addr(0xbb));
+    EXPECT_EQ(node_.last_call->data, (Bytes{0x12, 0x34}));
+
+    CallResult rev;
+    rev.reverted = true;
+    rev.output = from_hex(
+                     "08c379a0"
+                     "0000000000000000000000000000000000000000000000000000000000000020"
+                     "0000000000000000000000000000000000000000000000000000000000000004"
+                     "6e6f706500000000000000000000000000000000000000000000000000000000")
+                     .value();
+    rev.error = "execution reverted: nope";
+    node_.call_answer = rev;
+    auto e = error("eth_call", {{{"to", "0x" + std::string(40, 'b')}}});
+    EXPECT_EQ(e["code"], 3);
+    EXPECT_EQ(e["message"], "execution reverted: nope");
+    EXPECT_EQ(e["data"], json::data(rev.output));
+
+    CallResult halt;
+    halt.error = "out of gas";
+    node_.call_answer = halt;
+    e = error("eth_call", {{{"to", "0x" + std::string(40, 'b')}}});
+    EXPECT_EQ(e, (Json{{"code", -32000}, {"message", "out of gas"}}));
+
+    // Bad call objects.
+    EXPECT_EQ(error("eth_call", {{{"to", "0x12"}}})["code"], kInvalidParams);
+    EXPECT_EQ(error("eth_call", {{{"data", "0x12"}, {"input", "0x13"}}})["code"], kInvalidParams);
+    EXPECT_EQ(error("eth_call", {{{"gasPrice", "0x1"}, {"maxFeePerGas", "0x1"}}})["code"],
+              kInvalidParams);
+    EXPECT_EQ(error("eth_call", {"0x12"})["code"], kInvalidParams);
+    EXPECT_EQ(error("eth_call", {{{"gas", "0x01"}}})["code"], kInvalidParams);
+}
+
+TEST_F(MethodsTest, estimate_gas_revert_carries_data) {
+    const Bytes panic = from_hex("4e487b71" + std::string(62, '0') + "11").value();
+    node_.estimate_answer = unexpected(ApiError{ApiErrorKind::kReverted, "whatever", panic});
+    const auto e = error("eth_estimateGas", {{{"to", "0x" + std::string(40, 'b')}}});
+    EXPECT_EQ(e["code"], 3);
+    EXPECT_EQ(e["message"], "execution reverted: arithmetic underflow or overflow");
+    EXPECT_EQ(e["data"], json::data(panic));
+    node_.estimate_answer = uint64_t{53000};
+    EXPECT_EQ(result("eth_estimateGas", {{{"from", "0x" + std::string(40, 'a')}}}), "0xcf08");
+}
+
+TEST_F(MethodsTest, call_request_fields) {
+    node_.submit_answer = h32(1);
+    static_cast<void>(result(
+        "eth_sendTransaction",
+        {{{"from", "0x" + std::string(40, 'a')},
+          {"to", nullptr},
+          {"gas", "0x5208"},
+          {"maxFeePerGas", "0x2"},
+          {"maxPriorityFeePerGas", "0x1"},
+          {"value", "0x10"},
+          {"nonce", "0x3"},
+          {"input", "0x60"},
+          {"chainId", "0x7a69"},
+          {"accessList",
+           {{{"address", "0x" + std::string(40, 'c')}, {"storageKeys", {json::hash(h32(3))}}}}}}}));
+    const CallRequest& r = *node_.last_call;
+    EXPECT_EQ(r.from, addr(0xaa));
+    EXPECT_FALSE(r.to);
+    EXPECT_EQ(r.gas, 21000u);
+    EXPECT_EQ(r.max_fee_per_gas, U256(2));
+    EXPECT_EQ(r.max_priority_fee_per_gas, U256(1));
+    EXPECT_EQ(r.value, U256(16));
+    EXPECT_EQ(r.nonce, 3u);
+    EXPECT_EQ(r.data, Bytes{0x60});
+    EXPECT_EQ(r.chain_id, 31337u);
+    ASSERT_TRUE(r.access_list);
+    ASSERT_EQ(r.access_list->size(), 1u);
+    EXPECT_EQ((*r.access_list)[0].storage_keys, std::vector<Hash32>{h32(3)});
+}
+
+TEST_F(MethodsTest, transaction_json_has_geth_fields) {
+    node_.txs[h32(0x11)] = dynamic_fee_tx(true);
+    const auto j = result("eth_getTransactionByHash", {json::hash(h32(0x11))});
+    for (const char* k : {"blockHash",
+                          "blockNumber",
+                          "from",
+                          "gas",
+                          "gasPrice",
+                          "maxFeePerGas",
+                          "maxPriorityFeePerGas",
+                          "hash",
+                          "input",
+                          "nonce",
+                          "to",
+                          "transactionIndex",
+                          "value",
+                          "type",
+                          "accessList",
+                          "chainId",
+                          "v",
+                          "r",
+                          "s",
+                          "yParity"}) {
+        EXPECT_TRUE(j.contains(k)) << k;
+    }
+    EXPECT_EQ(j["type"], "0x2");
+    EXPECT_EQ(j["chainId"], "0x7a69");
+    EXPECT_EQ(j["nonce"], "0x5");
+    EXPECT_EQ(j["v"], "0x1");
+    EXPECT_EQ(j["yParity"], "0x1");
+    EXPECT_EQ(j["r"], "0x1234");
+    EXPECT_EQ(j["input"], "0x");
+    EXPECT_EQ(j["accessList"], Json::array());
+    EXPECT_EQ(j["blockNumber"], "0x7");
+    EXPECT_EQ(j["transactionIndex"], "0x0");
+
+    // Pending: block fields null, still found.
+    node_.txs[h32(0x11)] = dynamic_fee_tx(false);
+    const auto p = result("eth_getTransactionByHash", {json::hash(h32(0x11))});
+    EXPECT_TRUE(p["blockHash"].is_null());
+    EXPECT_TRUE(p["blockNumber"].is_null());
+    EXPECT_TRUE(p["transactionIndex"].is_null());
+    EXPECT_TRUE(result("eth_getTransactionByHash", {json::hash(h32(0x12))}).is_null());
+    EXPECT_TRUE(result("eth_getTransactionReceipt", {json::hash(h32(0x11))}).is_null());
+}
+
+TEST_F(MethodsTest, legacy_transaction_v_follows_eip155) {
+    TxRecord t = dynamic_fee_tx(true);
+    t.txn.type = TxnType::kLegacy;
+    t.txn.chain_id = 31337;
+    t.txn.signature.y_parity = 1;
+    auto j = tx_json(t);
+    EXPECT_EQ(j["v"], json::quantity(uint64_t{31337 * 2 + 36}));
+    EXPECT_FALSE(j.contains("yParity"));
+    EXPECT_FALSE(j.contains("accessList"));
+    EXPECT_FALSE(j.contains("maxFeePerGas"));
+    t.txn.chain_id.reset();
+    j = tx_json(t);
+    EXPECT_EQ(j["v"], "0x1c");
+    EXPECT_FALSE(j.contains("chainId"));
+}
+
+TEST_F(MethodsTest, block_json_has_geth_fields_and_tx_forms) {
+    BlockRecord b;
+    b.header.number = 7;
+    b.header.gas_limit = 30000000;
+    b.header.base_fee_per_gas = U256(875000000);
+    b.header.nonce = 0;
+    b.hash = h32(0x22);
+    b.size = 600;
+    b.transactions.push_back(dynamic_fee_tx(true));
+    node_.blocks[7] = b;
+    auto j = result("eth_getBlockByNumber", {"0x7", false});
+    for (const char* k : {"baseFeePerGas",    "blobGasUsed",
+                          "difficulty",       "excessBlobGas",
+                          "extraData",        "gasLimit",
+                          "gasUsed",          "hash",
+                          "logsBloom",        "miner",
+                          "mixHash",          "nonce",
+                          "number",           "parentBeaconBlockRoot",
+                          "parentHash",       "receiptsRoot",
+                          "sha3Uncles",       "size",
+                          "stateRoot",        "timestamp",
+                          "totalDifficulty",  "transactions",
+                          "transactionsRoot", "uncles",
+                          "withdrawals",      "withdrawalsRoot"}) {
+        EXPECT_TRUE(j.contains(k)) << k;
+    }
+    EXPECT_EQ(j["nonce"], "0x0000000000000000");
+    EXPECT_EQ(j["totalDifficulty"], "0x0");
+    EXPECT_EQ(j["size"], "0x258");
+    EXPECT_EQ(j["baseFeePerGas"], "0x342770c0");
+    EXPECT_EQ(j["logsBloom"].get<std::string>().size(), 2u + 512u);
+    EXPECT_EQ(j["transactions"], Json::array({json::hash(h32(0x11))}));
+    EXPECT_EQ(j["uncles"], Json::array());
+    j = result("eth_getBlockByNumber", {"latest", true});
+    ASSERT_EQ(j["transactions"].size(), 1u);
+    EXPECT_EQ(j["transactions"][0]["hash"], json::hash(h32(0x11)));
+    EXPECT_EQ(result("eth_getBlockByHash", {json::hash(h32(0x22)), false})["number"], "0x7");
+    EXPECT_TRUE(result("eth_getBlockByNumber", {"0x8", false}).is_null());
+    EXPECT_EQ(result("eth_getBlockTransactionCountByNumber", {"0x7"}), "0x1");
+    EXPECT_EQ(result("eth_getTransactionByBlockNumberAndIndex", {"0x7", "0x0"})["hash"],
+              json::hash(h32(0x11)));
+    EXPECT_TRUE(result("eth_getTransactionByBlockNumberAndIndex", {"0x7", "0x1"}).is_null());
+    EXPECT_EQ(error("eth_getBlockByNumber", {"0x7", "yes"})["code"], kInvalidParams);
+}
+
+TEST_F(MethodsTest, receipt_and_logs_json) {
+    ReceiptRecord r;
+    r.tx_hash = h32(0x11);
+    r.block_hash = h32(0x22);
+    r.block_number = 7;
+    r.from = addr(0xaa);
+    r.contract_address = addr(0xcc);
+    r.gas_used = 50000;
+    r.cumulative_gas_used = 50000;
+    r.effective_gas_price = U256(2000000000);
+    r.status = true;
+    r.type = TxnType::kDynamicFee;
+    LogRecord l;
+    l.address = addr(0xcc);
+    l.topics = {h32(0x01)};
+    l.data = Bytes{0x01};
+    l.block_number = 7;
+    l.block_hash = h32(0x22);
+    l.tx_hash = h32(0x11);
+    r.logs.push_back(l);
+    node_.receipts[h32(0x11)] = r;
+    const auto j = result("eth_getTransactionReceipt", {json::hash(h32(0x11))});
+    EXPECT_EQ(j["status"], "0x1");
+    EXPECT_EQ(j["type"], "0x2");
+    EXPECT_TRUE(j["to"].is_null());
+    EXPECT_EQ(j["contractAddress"], json::address(addr(0xcc)));
+    EXPECT_EQ(j["gasUsed"], "0xc350");
+    EXPECT_EQ(j["effectiveGasPrice"], "0x77359400");
+    ASSERT_EQ(j["logs"].size(), 1u);
+    EXPECT_EQ(j["logs"][0]["logIndex"], "0x0");
+    EXPECT_EQ(j["logs"][0]["removed"], false);
+    EXPECT_EQ(j["logs"][0]["topics"], Json::array({json::hash(h32(1))}));
+}
+
+TEST_F(MethodsTest, get_logs_decodes_the_filter) {
+    node_.log_answer = {};
+    EXPECT_EQ(result("eth_getLogs",
+                     {{{"fromBlock", "0x1"},
+                       {"toBlock", "latest"},
+                       {"address", "0x" + std::string(40, 'c')},
+                       {"topics",
+                        {json::hash(h32(1)), nullptr, {json::hash(h32(2)), json::hash(h32(3))}}}}}),
+              Json::array());
+    const LogFilter& f = *node_.last_filter;
+    EXPECT_EQ(f.from_block, BlockSelector::at(1));
+    EXPECT_EQ(f.to_block, BlockSelector::latest());
+    EXPECT_EQ(f.addresses, std::vector<Address>{addr(0xcc)});
+    ASSERT_EQ(f.topics.size(), 3u);
+    EXPECT_EQ(f.topics[0], std::vector<Hash32>{h32(1)});
+    EXPECT_TRUE(f.topics[1].empty());
+    EXPECT_EQ(f.topics[2].size(), 2u);
+    EXPECT_EQ(
+        error("eth_getLogs", {{{"blockHash", json::hash(h32(1))}, {"fromBlock", "0x1"}}})["code"],
+        kInvalidParams);
+    EXPECT_EQ(
+        error("eth_getLogs", {{{"topics", {nullptr, nullptr, nullptr, nullptr, nullptr}}}})["code"],
+        kInvalidParams);
+    EXPECT_EQ(error("eth_getLogs", {{{"address", "0x12"}}})["code"], kInvalidParams);
+    node_.log_answer.clear();
+}
+
+TEST_F(MethodsTest, block_and_pending_filters_deliver_once) {
+    const std::string bf = result("eth_newBlockFilter");
+    const std::string pf = result("eth_newPendingTransactionFilter");
+    EXPECT_NE(bf, pf);
+    EXPECT_EQ(result("eth_getFilterChanges", {bf}), Json::array());
+    node_.fire_block({8, h32(0x08), {}, {}});
+    node_.fire_pending(h32(0x99));
+    EXPECT_EQ(result("eth_getFilterChanges", {bf}), Json::array({json::hash(h32(0x08))}));
+    EXPECT_EQ(result("eth_getFilterChanges", {bf}), Json::array());
+    EXPECT_EQ(result("eth_getFilterChanges", {pf}), Json::array({json::hash(h32(0x99))}));
+    EXPECT_EQ(result("eth_uninstallFilter", {bf}), true);
+    EXPECT_EQ(result("eth_uninstallFilter", {bf}), false);
+    const auto e = error("eth_getFilterChanges", {bf});
+    EXPECT_EQ(e, (Json{{"code", -32000}, {"message", "filter not found"}}));
+}
+
+TEST_F(MethodsTest, log_filters_match_address_topics_and_range) {
+    const std::string f = result("eth_newFilter", {{{"address", json::address(addr(0xcc))},
+                                                    {"topics", {json::hash(h32(1))}},
+                                                    {"toBlock", "0x9"}}});
+    LogRecord match;
+    match.address = addr(0xcc);
+    match.topics = {h32(1), h32(2)};
+    LogRecord other_addr = match;
+    other_addr.address = addr(0xdd);
+    LogRecord other_topic = match;
+    other_topic.topics = {h32(3)};
+    LogRecord no_topics = match;
+    no_topics.topics.clear();
+    node_.fire_block({8, h32(8), {}, {match, other_addr, other_topic, no_topics}});
+    node_.fire_block({10, h32(10), {}, {match}});  // past toBlock
+    const auto changes = result("eth_getFilterChanges", {f});
+    ASSERT_EQ(changes.size(), 1u);
+    EXPECT_EQ(changes[0]["address"], json::address(addr(0xcc)));
+    // eth_getFilterLogs asks the node with the filter's criteria.
+    node_.log_answer = {match};
+    EXPECT_EQ(result("eth_getFilterLogs", {f}).size(), 1u);
+    EXPECT_EQ(node_.last_filter->to_block, BlockSelector::at(9));
+    // A block filter is not a log filter.
+    const std::string bf = result("eth_newBlockFilter");
+    EXPECT_EQ(error("eth_getFilterLogs", {bf})["code"], kServerError);
+}
+
+TEST_F(MethodsTest, filters_expire_after_five_minutes_unpolled) {
+    const std::string a = result("eth_newBlockFilter");
+    const std::string b = result("eth_newBlockFilter");
+    EXPECT_EQ(eth_->test_filter_count(), 2u);
+    now_ += std::chrono::minutes(4);
+    EXPECT_EQ(result("eth_getFilterChanges", {a}), Json::array());  // polling keeps `a` alive
+    now_ += std::chrono::minutes(2);
+    node_.fire_block({8, h32(8), {}, {}});
+    EXPECT_EQ(eth_->test_filter_count(), 1u);
+    EXPECT_EQ(error("eth_getFilterChanges", {b})["message"], "filter not found");
+    EXPECT_EQ(result("eth_getFilterChanges", {a}).size(), 1u);
+}
+
+TEST_F(MethodsTest, unsubscribes_on_destruction) {
+    EXPECT_EQ(node_.subscriber_count(), 1u);
+    eth_.reset();
+    EXPECT_EQ(node_.subscriber_count(), 0u);
+}
+
+TEST_F(MethodsTest, fees) {
+    EXPECT_EQ(result("eth_gasPrice"), "0x77359400");
+    EXPECT_EQ(result("eth_maxPriorityFeePerGas"), "0x3b9aca00");
+    auto j = result("eth_feeHistory", {"0x2", "latest", {25, 75}});
+    EXPECT_EQ(j["oldestBlock"], "0x6");
+    EXPECT_EQ(j["baseFeePerGas"].size(), 3u);
+    EXPECT_EQ(j["reward"].size(), 2u);
+    EXPECT_EQ(j["reward"][0].size(), 2u);
+    EXPECT_EQ(*node_.last_percentiles, (std::vector<double>{25, 75}));
+    j = result("eth_feeHistory", {2, "latest"});
+    EXPECT_FALSE(j.contains("reward"));
+    EXPECT_EQ(error("eth_feeHistory", {"0x2", "latest", {"a"}})["code"], kInvalidParams);
+}
+
+TEST_F(MethodsTest, accounts_and_conflict_report) {
+    node_.accounts_value = {addr(0xaa)};
+    EXPECT_EQ(result("eth_accounts"), Json::array({json::address(addr(0xaa))}));
+    EXPECT_TRUE(result("pel_getBlockConflicts", {"0x7"}).is_null());
+    BlockConflictReport rep;
+    rep.block_number = 7;
+    rep.txs = 10;
+    rep.re_executions = 5;
+    rep.executions = 15;
+    rep.top_conflicts = {
+        {addr(0xcc), U256(1), 3}, {addr(0xcc), std::nullopt, 1}, {addr(0xdd), U256(2), 2}};
+    node_.report = rep;
+    const auto j = result("pel_getBlockConflicts", {"latest"});
+    EXPECT_EQ(j["reExecutions"], 5);
+    EXPECT_EQ(j["reExecutionsPerTx"], 0.5);
+    EXPECT_TRUE(j["fallback"].is_null());
+    ASSERT_EQ(j["hotContracts"].size(), 2u);
+    EXPECT_EQ(j["hotContracts"][0]["address"], json::address(addr(0xcc)));
+    EXPECT_EQ(j["hotContracts"][0]["count"], 4);
+    EXPECT_EQ(j["hotSlots"].size(), 2u);
+}
+
+}  // namespace
+}  // namespace pel::node::rpc

@@ -482,9 +482,14 @@ struct ParallelExecutor::Impl {
         uint64_t dependency_waits = 0;
         std::vector<Location> conflicts;
         ReadSet reads;  ///< scratch: cleared per execution, copied by MvMemory::record
+        /// `executions` as the other workers may read it (the contention rule): written only by
+        /// the owner, with plain stores, so counting costs no shared read-modify-write.
+        std::atomic<uint64_t> published_executions{0};
     };
 
-    /// One block's run, shared by the workers.
+    /// One block's run, shared by the workers. Kept by the executor from block to block (begin()
+    /// starts the next one), so that the version memory, the scheduler's records and the outcome
+    /// slots are reused rather than allocated, faulted in and freed for every block.
     ///
     /// Thread safety / Invariants: `mv` and `scheduler` synchronise themselves. outcomes[i] is
     /// written only by the thread executing transaction i's current incarnation, which the
@@ -493,27 +498,45 @@ struct ParallelExecutor::Impl {
     /// belongs to worker `id`. The counters and flags are atomics; `fell_back` and `failed` only
     /// ever go from false to true.
     struct Run {
-        const BlockEnv& env;
+        BlockEnv env;
         std::span<const Transaction> txns;
         std::span<const Address> senders;
         MvMemory mv;
-        Scheduler scheduler;
+        Scheduler scheduler{0};
         std::vector<Outcome> outcomes;
         std::vector<WorkerStats> stats;
-        std::atomic<uint64_t> executions{0};
+        std::atomic<uint64_t> executions{0};  ///< counted only for test_fallback_after_executions
         std::atomic<uint64_t> conflicts{0};
         std::atomic<bool> fell_back{false};
         std::atomic<bool> failed{false};
 
-        Run(const BlockEnv& e, std::span<const Transaction> t, std::span<const Address> s,
-            ConcurrentStateReader& base, size_t threads)
-            : env(e),
-              txns(t),
-              senders(s),
-              mv(base, t.size(), threads),
-              scheduler(t.size()),
-              outcomes(t.size()),
-              stats(threads) {}
+        explicit Run(size_t threads) : mv(threads), stats(threads) {}
+
+        void begin(const BlockEnv& e, std::span<const Transaction> t, std::span<const Address> s,
+                   ConcurrentStateReader& base) {
+            env = e;
+            txns = t;
+            senders = s;
+            mv.reset(base, t.size(), &env.coinbase);
+            scheduler.reset(t.size());
+            outcomes.clear();
+            outcomes.resize(t.size());
+            for (WorkerStats& ws : stats) {
+                ws.executions = 0;
+                ws.validations = 0;
+                ws.aborts = 0;
+                ws.dependency_waits = 0;
+                ws.conflicts.clear();
+                ws.published_executions.store(0);
+            }
+            executions.store(0);
+            conflicts.store(0);
+            fell_back.store(false);
+            failed.store(false);
+        }
+
+        /// Ends the block: frees the outcomes (the versions were dropped by the fold).
+        void end() { outcomes.clear(); }
     };
 
     Scheduler::Task try_execute(Run& run, Version v, vm::Vm& vm, WorkerStats& ws, size_t worker) {
@@ -525,9 +548,10 @@ struct ParallelExecutor::Impl {
                 apply_transaction(reader, vm, run.env, run.txns[v.txn_idx], run.senders[v.txn_idx],
                                   nullptr, /*defer_coinbase_fee=*/true);
             ++ws.executions;
-            const uint64_t executed = run.executions.fetch_add(1, std::memory_order_relaxed) + 1;
+            ws.published_executions.store(ws.executions, std::memory_order_relaxed);
             if (options.test_fallback_after_executions != 0 &&
-                executed >= options.test_fallback_after_executions) {
+                run.executions.fetch_add(1, std::memory_order_relaxed) + 1 >=
+                    options.test_fallback_after_executions) {
                 run.fell_back.store(true, std::memory_order_relaxed);
                 run.scheduler.halt();
             }
@@ -580,8 +604,14 @@ struct ParallelExecutor::Impl {
 
     void note_conflict(Run& run) noexcept {
         const uint64_t c = run.conflicts.fetch_add(1, std::memory_order_relaxed) + 1;
-        if (options.fallback && c >= options.fallback_min_conflicts &&
-            c * 3 >= run.executions.load(std::memory_order_relaxed)) {
+        if (!options.fallback || c < options.fallback_min_conflicts) {
+            return;
+        }
+        uint64_t executed = 0;
+        for (const WorkerStats& w : run.stats) {
+            executed += w.published_executions.load(std::memory_order_relaxed);
+        }
+        if (c * 3 >= executed) {
             run.fell_back.store(true, std::memory_order_relaxed);
             run.scheduler.halt();
         }
@@ -641,6 +671,8 @@ struct ParallelExecutor::Impl {
 
     ParallelOptions options;
     std::vector<std::unique_ptr<vm::Vm>> vms;
+    /// The block state, reused by every block this executor runs.
+    std::unique_ptr<Run> block_run;
 };
 
 ParallelExecutor::ParallelExecutor(const ParallelOptions& options)
@@ -671,8 +703,11 @@ Result<BlockOutput, BlockError> ParallelExecutor::execute(const BlockEnv& env,
         return std::chrono::duration<double, std::milli>(b - a).count();
     };
     const Clock::time_point t0 = Clock::now();
-    auto run_ptr = std::make_unique<Impl::Run>(env, txns, senders, base, m.options.threads);
-    Impl::Run& run = *run_ptr;
+    if (!m.block_run) {
+        m.block_run = std::make_unique<Impl::Run>(m.options.threads);
+    }
+    Impl::Run& run = *m.block_run;
+    run.begin(env, txns, senders, base);
     const Clock::time_point t1 = Clock::now();
     run_workers(m.options.threads, [&](size_t id) noexcept { m.worker(run, id); });
     PEL_ASSERT(!run.failed.load(), "Block-STM worker failed (out of memory)");
@@ -757,7 +792,11 @@ Result<BlockOutput, BlockError> ParallelExecutor::execute(const BlockEnv& env,
     PEL_TRY(BlockOutput out, assemble(env, txns, run.outcomes));
     out.diff = folded ? std::move(*folded) : overlay.diff();
     const Clock::time_point t3 = Clock::now();
-    run_ptr.reset();
+    if (!folded) {
+        // The fallback path did not release the versions on fold threads.
+        run.mv.release(0, 1);
+    }
+    run.end();
     const Clock::time_point t4 = Clock::now();
     stats.setup_ms = ms(t0, t1);
     stats.workers_ms = ms(t1, t2);

@@ -262,6 +262,11 @@ void Host::emit_log(const Address& addr, ByteView data, std::span<const Hash32> 
 }
 
 vm::AccessStatus Host::access_account(const Address& addr) noexcept {
+    // EIP-2929: the precompiles are warm from the start of every transaction; answering here
+    // spares each transaction ten warm-set insertions.
+    if (is_warm_precompile(addr)) {
+        return vm::AccessStatus::kWarm;
+    }
     return state_.access_account(addr);
 }
 

@@ -5,6 +5,7 @@
 // Thread safety: not thread safe; one Host per transaction execution (like TxnState).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "execution/txn_state.hpp"
@@ -60,6 +61,23 @@ class FrameTracer {
 /// CREATE2 address (EIP-1014): keccak256(0xff ++ sender ++ salt ++ keccak256(initcode))[12:].
 [[nodiscard]] Address create2_address(const Address& sender, const Hash32& salt,
                                       ByteView initcode) noexcept;
+
+/// Highest address of the Cancun precompiles (0x01..0x0a), all warm from the start (EIP-2929).
+inline constexpr uint8_t kLastWarmPrecompile = 0x0a;
+
+/// 0x01..0x0a: a precompile that every transaction starts with warm.
+[[nodiscard]] inline bool is_warm_precompile(const Address& addr) noexcept {
+    const uint8_t last = addr.bytes[19];
+    if (last == 0 || last > kLastWarmPrecompile) {
+        return false;
+    }
+    for (size_t i = 0; i < 19; ++i) {
+        if (addr.bytes[i] != 0) {
+            return false;
+        }
+    }
+    return true;
+}
 
 class Host final : public vm::Host {
   public:

@@ -2,12 +2,15 @@
 #include "execution/mv_memory.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <functional>
 #include <memory_resource>
 #include <span>
 #include <type_traits>
 #include <utility>
 
+#include "execution/internal/arena.hpp"
+#include "execution/internal/sync.hpp"
 #include "primitives/assert.hpp"
 
 namespace pel::exec {
@@ -44,10 +47,18 @@ struct SlotEntry {
 static_assert(sizeof(SlotEntry) == 48 && alignof(SlotEntry) == 8,
               "MvMemory slot entry layout changed");
 
+using internal::AddrEq;
+using internal::AddrHash;
+using internal::SpinLock;
+
 struct SlotKey {
     Address addr;
     U256 slot;
-    friend bool operator==(const SlotKey&, const SlotKey&) = default;
+    friend bool operator==(const SlotKey& a, const SlotKey& b) noexcept {
+        return ((a.slot.limbs[0] ^ b.slot.limbs[0]) | (a.slot.limbs[1] ^ b.slot.limbs[1]) |
+                (a.slot.limbs[2] ^ b.slot.limbs[2]) | (a.slot.limbs[3] ^ b.slot.limbs[3])) == 0 &&
+               AddrEq{}(a.addr, b.addr);
+    }
     friend bool operator<(const SlotKey& a, const SlotKey& b) noexcept {
         return a.addr != b.addr ? a.addr < b.addr : a.slot < b.slot;
     }
@@ -55,7 +66,7 @@ struct SlotKey {
 
 struct SlotKeyHash {
     size_t operator()(const SlotKey& k) const noexcept {
-        return std::hash<Address>{}(k.addr) ^ (std::hash<U256>{}(k.slot) * 0x9e3779b97f4a7c15ULL);
+        return AddrHash{}(k.addr) ^ (std::hash<U256>{}(k.slot) * 0x9e3779b97f4a7c15ULL);
     }
 };
 
@@ -108,20 +119,31 @@ std::optional<AccountInfo> apply_delta(std::optional<AccountInfo> acc, const U25
 }  // namespace
 
 struct MvMemory::Impl {
-    /// The maps, their nodes and the version chains are allocated from the shard's monotonic
-    /// arena (under `mu`, like every other access): a block's versions are freed in a few large
-    /// blocks rather than one by one. Declared first, the arena outlives the maps.
+    using AccountMap =
+        std::pmr::unordered_map<Address, std::pmr::vector<AccountEntry>, AddrHash, AddrEq>;
+    using SlotMap = std::pmr::unordered_map<SlotKey, std::pmr::vector<SlotEntry>, SlotKeyHash>;
+    /// The maps, their nodes and the version chains are allocated from the shard's arena (under
+    /// `mu`, like every other access). The arena keeps its memory from block to block: reset()
+    /// destroys the maps, rewinds the arena and builds empty maps in it again.
     struct alignas(64) Shard {
-        std::mutex mu;
-        std::pmr::monotonic_buffer_resource arena;
-        std::pmr::unordered_map<Address, std::pmr::vector<AccountEntry>> accounts{&arena};
-        std::pmr::unordered_map<SlotKey, std::pmr::vector<SlotEntry>, SlotKeyHash> slots{&arena};
+        SpinLock mu;
+        internal::ReusableArena arena;
+        std::optional<AccountMap> account_map;
+        std::optional<SlotMap> slot_map;
+        AccountMap& accounts() noexcept { return *account_map; }
+        SlotMap& slots() noexcept { return *slot_map; }
     };
     /// The last incarnation's read and write sets, as arrays in the arena of the worker that
     /// recorded it (a later incarnation copies its sets to its own worker's arena and repoints;
-    /// nothing is freed before the MvMemory is destroyed).
+    /// nothing is freed before the next reset() rewinds the arenas).
     struct Txn {
-        std::mutex read_mu;  ///< guards the read spans (validators of an old incarnation read them)
+        /// Guards the read spans (validators of an old incarnation read them) and the pooled delta.
+        SpinLock read_mu;
+        /// The incarnation's balance delta to the pooled address (see `pooled`), if any; an
+        /// ESTIMATE once the incarnation is aborted.
+        bool has_pooled = false;
+        bool pooled_estimate = false;
+        U256 pooled_amount;
         std::span<const ReadSet::AccountRead> read_accounts;
         std::span<const ReadSet::SlotRead> read_slots;
         std::span<const ReadSet::HasStorageRead> read_has_storage;
@@ -142,20 +164,58 @@ struct MvMemory::Impl {
         return {p, src.size()};
     }
 
-    Impl(ConcurrentStateReader& b, size_t n, size_t workers) : base(b), shards(kShards), txns(n) {
+    explicit Impl(size_t workers) : shards(kShards), scratch(std::max<size_t>(workers, 1)) {
         for (size_t i = 0; i < std::max<size_t>(workers, 1); ++i) {
-            arenas.push_back(std::make_unique<std::pmr::monotonic_buffer_resource>());
+            arenas.push_back(std::make_unique<internal::ReusableArena>());
+        }
+    }
+
+    /// Starts a block: no versions, no read or write sets, no deployed code.
+    void reset(ConcurrentStateReader& b, size_t n, const Address* pooled_addr) {
+        base = &b;
+        pooled.reset();
+        if (pooled_addr != nullptr) {
+            pooled = *pooled_addr;
+        }
+        if (n > txn_capacity) {
+            txns = std::make_unique<Txn[]>(n);
+            txn_capacity = n;
+        } else {
+            for (size_t i = 0; i < n; ++i) {
+                Txn& t = txns[i];
+                t.has_pooled = false;
+                t.pooled_estimate = false;
+                t.read_accounts = {};
+                t.read_slots = {};
+                t.read_has_storage = {};
+                t.read_code_hashes = {};
+                t.written_accounts = {};
+                t.written_slots = {};
+            }
+        }
+        num_txns = n;
+        for (auto& a : arenas) {
+            a->rewind();
         }
         // About three locations per transaction; growing the maps mid-block costs rehashes.
         const size_t per_shard = 3 * n / kShards + 4;
         for (Shard& sh : shards) {
-            sh.accounts.reserve(per_shard);
-            sh.slots.reserve(per_shard);
+            sh.account_map.reset();
+            sh.slot_map.reset();
+            sh.arena.rewind();
+            sh.account_map.emplace(&sh.arena);
+            sh.slot_map.emplace(&sh.arena);
+            sh.accounts().reserve(per_shard);
+            sh.slots().reserve(per_shard);
         }
+        code.clear();
+        code_count.store(0, std::memory_order_relaxed);
     }
 
-    Shard& shard_of(const Address& a) noexcept { return shards[std::hash<Address>{}(a) % kShards]; }
-    Shard& shard_of(const SlotKey& k) noexcept { return shards[SlotKeyHash{}(k) % kShards]; }
+    Shard& shard_of(const Address& a) noexcept { return shards[(AddrHash{}(a) >> 40) % kShards]; }
+    Shard& shard_of(const SlotKey& k) noexcept {
+        return shards[(SlotKeyHash{}(k) >> 40) % kShards];
+    }
 
     /// With `base_known`, a read that resolves to the base state reports from_base and leaves
     /// the value unset (the caller has it already).
@@ -165,11 +225,12 @@ struct MvMemory::Impl {
         U256 delta;
         bool has_delta = false;
         bool found_write = false;
+        TxnIndex writer = 0;
         {
             Shard& sh = shard_of(addr);
             const std::lock_guard lock(sh.mu);
-            const auto it = sh.accounts.find(addr);
-            if (it != sh.accounts.end()) {
+            const auto it = sh.accounts().find(addr);
+            if (it != sh.accounts().end()) {
                 const auto& chain = it->second;
                 for (auto e = below(chain, t); e != chain.rend(); ++e) {
                     if (e->kind == EntryKind::kEstimate) {
@@ -182,11 +243,31 @@ struct MvMemory::Impl {
                         continue;
                     }
                     found_write = true;
+                    writer = e->txn_idx;
                     if (e->exists) {
                         out.value = e->info;
                     }
                     break;
                 }
+            }
+        }
+        if (pooled && AddrEq{}(*pooled, addr)) {
+            // The pooled deltas of the transactions between the write (or the block start) and
+            // the reader, nearest first (an ESTIMATE there blocks).
+            const TxnIndex lowest = found_write ? writer + 1 : 0;
+            for (TxnIndex j = t; j > lowest;) {
+                --j;
+                Txn& other = txns[j];
+                const std::lock_guard lock(other.read_mu);
+                if (!other.has_pooled) {
+                    continue;
+                }
+                if (other.pooled_estimate) {
+                    out.blocking = j;
+                    return out;
+                }
+                delta += other.pooled_amount;
+                has_delta = true;
             }
         }
         if (!found_write && !has_delta) {
@@ -196,7 +277,7 @@ struct MvMemory::Impl {
             }
         }
         if (!found_write) {
-            out.value = base.read_account(addr);
+            out.value = base->read_account(addr);
         }
         if (has_delta) {
             out.value = apply_delta(out.value, delta);
@@ -210,8 +291,8 @@ struct MvMemory::Impl {
         Resolved<bool> out;
         Shard& sh = shard_of(addr);
         const std::lock_guard lock(sh.mu);
-        const auto it = sh.accounts.find(addr);
-        if (it == sh.accounts.end()) {
+        const auto it = sh.accounts().find(addr);
+        if (it == sh.accounts().end()) {
             return out;
         }
         const auto& chain = it->second;
@@ -239,8 +320,8 @@ struct MvMemory::Impl {
             const SlotKey key{addr, slot};
             Shard& sh = shard_of(key);
             const std::lock_guard lock(sh.mu);
-            const auto it = sh.slots.find(key);
-            if (it != sh.slots.end()) {
+            const auto it = sh.slots().find(key);
+            if (it != sh.slots().end()) {
                 const auto& chain = it->second;
                 const auto e = below(chain, t);
                 if (e != chain.rend()) {
@@ -263,7 +344,7 @@ struct MvMemory::Impl {
         } else if (!writer) {
             out.from_base = true;
             if (!base_known) {
-                out.value = base.read_storage(addr, slot);
+                out.value = base->read_storage(addr, slot);
             }
         }
         return out;
@@ -278,21 +359,44 @@ struct MvMemory::Impl {
             return cleared;
         }
         Resolved<bool> out;
-        out.value = !cleared.value && base.has_storage(addr);
+        out.value = !cleared.value && base->has_storage(addr);
         return out;
     }
 
-    ConcurrentStateReader& base;
+    ConcurrentStateReader* base = nullptr;
     std::vector<Shard> shards;
-    std::vector<Txn> txns;
+    std::unique_ptr<Txn[]> txns;
+    size_t txn_capacity = 0;
+    size_t num_txns = 0;
     /// One per worker, used only by that worker's record() calls.
-    std::vector<std::unique_ptr<std::pmr::monotonic_buffer_resource>> arenas;
+    std::vector<std::unique_ptr<internal::ReusableArena>> arenas;
+    /// Per-worker scratch of record() (kept for its capacity).
+    struct alignas(64) Scratch {
+        std::vector<Address> accounts;
+        std::vector<SlotKey> slots;
+    };
+    std::vector<Scratch> scratch;
+    /// The address whose balance deltas are kept per transaction rather than in a version chain
+    /// (the coinbase: every transaction credits it, so a chain would be one hot lock and vector).
+    std::optional<Address> pooled;
     std::mutex code_mu;
+    /// How many codes `code` holds; readers skip the lock while it is zero.
+    std::atomic<size_t> code_count{0};
     std::unordered_map<Hash32, std::unique_ptr<Bytes>> code;
 };
 
-MvMemory::MvMemory(ConcurrentStateReader& base, size_t num_txns, size_t workers)
-    : impl_(std::make_unique<Impl>(base, num_txns, workers)) {}
+MvMemory::MvMemory(ConcurrentStateReader& base, size_t num_txns, size_t workers,
+                   const Address* pooled_delta_address)
+    : impl_(std::make_unique<Impl>(workers)) {
+    impl_->reset(base, num_txns, pooled_delta_address);
+}
+
+MvMemory::MvMemory(size_t workers) : impl_(std::make_unique<Impl>(workers)) {}
+
+void MvMemory::reset(ConcurrentStateReader& base, size_t num_txns,
+                     const Address* pooled_delta_address) {
+    impl_->reset(base, num_txns, pooled_delta_address);
+}
 
 MvMemory::~MvMemory() = default;
 
@@ -311,14 +415,14 @@ Resolved<bool> MvMemory::has_storage(TxnIndex txn_idx, const Address& addr) noex
 }
 
 ByteView MvMemory::find_code(const Hash32& code_hash) noexcept {
-    {
+    if (impl_->code_count.load(std::memory_order_acquire) != 0) {
         const std::lock_guard lock(impl_->code_mu);
         const auto it = impl_->code.find(code_hash);
         if (it != impl_->code.end()) {
             return *it->second;
         }
     }
-    return impl_->base.read_code(code_hash);
+    return impl_->base->read_code(code_hash);
 }
 
 bool MvMemory::record(Version v, const TxnWrites& writes, std::span<const BalanceDelta> deltas,
@@ -326,9 +430,13 @@ bool MvMemory::record(Version v, const TxnWrites& writes, std::span<const Balanc
     PEL_ASSERT(worker < impl_->arenas.size(), "record: worker out of range");
     Impl& m = *impl_;
     Impl::Txn& txn = m.txns[v.txn_idx];
-    std::vector<Address> new_accounts;
-    std::vector<SlotKey> new_slots;
-    new_accounts.reserve(writes.accounts.size() + 1);
+    Impl::Scratch& scratch = m.scratch[worker];
+    std::vector<Address>& new_accounts = scratch.accounts;
+    std::vector<SlotKey>& new_slots = scratch.slots;
+    new_accounts.clear();
+    new_slots.clear();
+    bool pooled_now = false;
+    U256 pooled_amount;
     for (const AccountWrite& w : writes.accounts) {
         // A record kept only for its slots (header as read) publishes no header entry: every
         // caller of a contract would otherwise "write" its header and conflict on it.
@@ -352,12 +460,13 @@ bool MvMemory::record(Version v, const TxnWrites& writes, std::span<const Balanc
             auto& slot = m.code[w.info.code_hash];
             if (!slot) {
                 slot = std::make_unique<Bytes>(*w.code);
+                m.code_count.fetch_add(1, std::memory_order_release);
             }
         }
         if (!header_unchanged) {
             Impl::Shard& sh = m.shard_of(w.address);
             const std::lock_guard lock(sh.mu);
-            upsert(sh.accounts[w.address], e);
+            upsert(sh.accounts()[w.address], e);
             new_accounts.push_back(w.address);
         }
         for (const StorageWrite& s : w.storage) {
@@ -368,11 +477,16 @@ bool MvMemory::record(Version v, const TxnWrites& writes, std::span<const Balanc
             se.value = s.value;
             Impl::Shard& sh = m.shard_of(key);
             const std::lock_guard lock(sh.mu);
-            upsert(sh.slots[key], se);
+            upsert(sh.slots()[key], se);
             new_slots.push_back(key);
         }
     }
     for (const BalanceDelta& d : deltas) {
+        if (m.pooled && AddrEq{}(*m.pooled, d.address)) {
+            pooled_now = true;
+            pooled_amount = d.amount;
+            continue;
+        }
         AccountEntry e;
         e.txn_idx = v.txn_idx;
         e.incarnation = v.incarnation;
@@ -380,7 +494,7 @@ bool MvMemory::record(Version v, const TxnWrites& writes, std::span<const Balanc
         e.info.balance = d.amount;
         Impl::Shard& sh = m.shard_of(d.address);
         const std::lock_guard lock(sh.mu);
-        upsert(sh.accounts[d.address], e);
+        upsert(sh.accounts()[d.address], e);
         new_accounts.push_back(d.address);
     }
     std::sort(new_accounts.begin(), new_accounts.end());
@@ -389,12 +503,19 @@ bool MvMemory::record(Version v, const TxnWrites& writes, std::span<const Balanc
     // Drop what the previous incarnation wrote and this one did not; note new locations.
     bool wrote_new = false;
     {
+        const std::lock_guard lock(txn.read_mu);
+        wrote_new = pooled_now && !txn.has_pooled;
+        txn.has_pooled = pooled_now;
+        txn.pooled_estimate = false;
+        txn.pooled_amount = pooled_amount;
+    }
+    {
         auto old = txn.written_accounts.begin();
         for (const Address& a : new_accounts) {
             while (old != txn.written_accounts.end() && *old < a) {
                 Impl::Shard& sh = m.shard_of(*old);
                 const std::lock_guard lock(sh.mu);
-                erase_entry(sh.accounts[*old], v.txn_idx);
+                erase_entry(sh.accounts()[*old], v.txn_idx);
                 ++old;
             }
             if (old != txn.written_accounts.end() && *old == a) {
@@ -406,7 +527,7 @@ bool MvMemory::record(Version v, const TxnWrites& writes, std::span<const Balanc
         for (; old != txn.written_accounts.end(); ++old) {
             Impl::Shard& sh = m.shard_of(*old);
             const std::lock_guard lock(sh.mu);
-            erase_entry(sh.accounts[*old], v.txn_idx);
+            erase_entry(sh.accounts()[*old], v.txn_idx);
         }
     }
     {
@@ -415,7 +536,7 @@ bool MvMemory::record(Version v, const TxnWrites& writes, std::span<const Balanc
             while (old != txn.written_slots.end() && *old < k) {
                 Impl::Shard& sh = m.shard_of(*old);
                 const std::lock_guard lock(sh.mu);
-                erase_entry(sh.slots[*old], v.txn_idx);
+                erase_entry(sh.slots()[*old], v.txn_idx);
                 ++old;
             }
             if (old != txn.written_slots.end() && *old == k) {
@@ -427,7 +548,7 @@ bool MvMemory::record(Version v, const TxnWrites& writes, std::span<const Balanc
         for (; old != txn.written_slots.end(); ++old) {
             Impl::Shard& sh = m.shard_of(*old);
             const std::lock_guard lock(sh.mu);
-            erase_entry(sh.slots[*old], v.txn_idx);
+            erase_entry(sh.slots()[*old], v.txn_idx);
         }
     }
     std::pmr::memory_resource& arena = *m.arenas[worker];
@@ -456,17 +577,21 @@ bool MvMemory::record_empty(Version v, const ReadSet& reads, size_t worker) {
 void MvMemory::convert_writes_to_estimates(TxnIndex txn_idx) noexcept {
     Impl& m = *impl_;
     Impl::Txn& txn = m.txns[txn_idx];
+    {
+        const std::lock_guard lock(txn.read_mu);
+        txn.pooled_estimate = txn.has_pooled;
+    }
     for (const Address& a : txn.written_accounts) {
         Impl::Shard& sh = m.shard_of(a);
         const std::lock_guard lock(sh.mu);
-        if (AccountEntry* e = find_entry(sh.accounts[a], txn_idx)) {
+        if (AccountEntry* e = find_entry(sh.accounts()[a], txn_idx)) {
             e->kind = EntryKind::kEstimate;
         }
     }
     for (const SlotKey& k : txn.written_slots) {
         Impl::Shard& sh = m.shard_of(k);
         const std::lock_guard lock(sh.mu);
-        if (SlotEntry* e = find_entry(sh.slots[k], txn_idx)) {
+        if (SlotEntry* e = find_entry(sh.slots()[k], txn_idx)) {
             e->estimate = true;
         }
     }
@@ -521,11 +646,11 @@ void MvMemory::release(size_t part, size_t parts) noexcept {
     for (size_t i = part; i < m.shards.size(); i += parts) {
         Impl::Shard& sh = m.shards[i];
         const std::lock_guard lock(sh.mu);
-        // The arena frees the memory when the MvMemory is destroyed; this only drops the entries.
-        sh.accounts.clear();
-        sh.slots.clear();
+        // The arena keeps the memory for the next block; this only drops the entries.
+        sh.accounts().clear();
+        sh.slots().clear();
     }
-    // The transactions' sets live in the worker arenas, returned whole at destruction.
+    // The transactions' sets live in the worker arenas, rewound by the next reset().
 }
 
 std::optional<AccountInfo> MvReader::read_account(const Address& addr) noexcept {

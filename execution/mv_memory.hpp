@@ -19,7 +19,8 @@
 //    lookup locks exactly one shard (a slot read that must check clearing locks two, one after
 //    the other, never nested). No lock is held while executing EVM code. A shard's maps and
 //    chains allocate from the shard's own monotonic arena (not thread safe), so only under its
-//    mutex; the arena's memory is returned when the MvMemory is destroyed.
+//    lock; the arena's memory is kept for the next block (reset() rewinds it) and returned when
+//    the MvMemory is destroyed.
 //  - A chain holds at most one entry per transaction, sorted by txn_idx. An entry is a value
 //    written by incarnation `incarnation` of txn_idx, or an ESTIMATE left by an aborted incarnation
 //    (a read that meets it reports a dependency on txn_idx instead of a value).
@@ -29,11 +30,16 @@
 //    by that thread; the read set is additionally guarded by a per-transaction mutex because a
 //    validator of an older incarnation may still be reading it. Both sets are copied into the
 //    recording worker's arena (each worker its own, used by no other thread); older copies stay
-//    there, unreferenced, until the MvMemory is destroyed.
+//    there, unreferenced, until the next reset().
+//  - Balance deltas to the pooled address (if one is given) live in the transaction's record
+//    instead of a chain, under the same per-transaction lock as its read set; record() and
+//    convert_writes_to_estimates() update them like chain entries (ESTIMATE on abort), and a read
+//    of that address takes the transactions' locks one at a time, never while holding a shard's.
+//  - Locks are spin locks held for a few dozen instructions, never across EVM execution.
 //  - release() ends the MvMemory's use: it runs only after every other call has returned (and
 //    none follows), each part of the shards and transactions on at most one thread.
-//  - Code is content addressed: deployed code is kept by hash until the MvMemory is destroyed, so
-//    views returned by find_code() stay valid for the whole block.
+//  - Code is content addressed: deployed code is kept by hash until the next reset(), so views
+//    returned by find_code() stay valid for the whole block.
 #pragma once
 
 #include <cstddef>
@@ -125,8 +131,21 @@ struct Resolved {
 class MvMemory {
   public:
     /// `base` must outlive the MvMemory. `workers`: the threads that call record() (each with its
-    /// own index in [0, workers)).
-    MvMemory(ConcurrentStateReader& base, size_t num_txns, size_t workers = 1);
+    /// own index in [0, workers)). `pooled_delta_address` (optional, e.g. the coinbase): balance
+    /// deltas to that address are kept with their transaction instead of in the address's version
+    /// chain, so that every transaction crediting it does not contend on one chain; a read of
+    /// that address sums the deltas of the transactions between its highest lower full write and
+    /// the reader (linear in that distance), with the same results.
+    MvMemory(ConcurrentStateReader& base, size_t num_txns, size_t workers = 1,
+             const Address* pooled_delta_address = nullptr);
+    /// An MvMemory for `workers` recording threads that holds no block yet: call reset() first.
+    explicit MvMemory(size_t workers);
+    /// Starts a new block (arguments as for the constructor; the worker count stays). Drops every
+    /// version, read and write set and deployed code of the previous block but keeps the memory
+    /// (shard arenas, maps' capacity, per-transaction records) for reuse. Not concurrent with
+    /// any other call.
+    void reset(ConcurrentStateReader& base, size_t num_txns,
+               const Address* pooled_delta_address = nullptr);
     ~MvMemory();
     MvMemory(const MvMemory&) = delete;
     MvMemory& operator=(const MvMemory&) = delete;
@@ -162,8 +181,8 @@ class MvMemory {
 
     /// Drops part `part` of `parts` of the versions (their memory, like the transactions' read
     /// and write sets, goes with the arenas at destruction); every part released leaves an
-    /// MvMemory that must only be destroyed. Only once no other method is running or will run;
-    /// distinct parts may be released concurrently.
+    /// MvMemory that must only be reset or destroyed. Only once no other method is running or will
+    /// run; distinct parts may be released concurrently.
     void release(size_t part, size_t parts) noexcept;
 
   private:

@@ -2,14 +2,30 @@
 #include "execution/scheduler.hpp"
 
 #include <algorithm>
+#include <mutex>
 
 namespace pel::exec {
 
-Scheduler::Scheduler(size_t num_txns)
-    : num_txns_(static_cast<TxnIndex>(num_txns)), status_(std::make_unique<TxnStatus[]>(num_txns)) {
-    if (num_txns_ == 0) {
-        done_.store(true);
+Scheduler::Scheduler(size_t num_txns) { reset(num_txns); }
+
+void Scheduler::reset(size_t num_txns) {
+    if (num_txns > capacity_) {
+        status_ = std::make_unique<TxnStatus[]>(num_txns);
+        capacity_ = num_txns;
+    } else {
+        for (size_t i = 0; i < num_txns; ++i) {
+            TxnStatus& s = status_[i];
+            s.incarnation = 0;
+            s.status = Status::kReadyToExecute;
+            s.dependents.clear();
+        }
     }
+    num_txns_ = static_cast<TxnIndex>(num_txns);
+    execution_idx_.store(0);
+    validation_idx_.store(0);
+    decrease_cnt_.store(0);
+    num_active_tasks_.store(0);
+    done_.store(num_txns_ == 0);
 }
 
 Scheduler::~Scheduler() = default;

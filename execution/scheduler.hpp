@@ -7,11 +7,11 @@
 // Thread safety / Invariants:
 //  - All methods may be called concurrently from any number of workers.
 //  - Each transaction has a status {kReadyToExecute, kExecuting, kExecuted, kAborting} and an
-//    incarnation number under its own mutex. Only the thread that moved a transaction to
+//    incarnation number under its own (spin) lock. Only the thread that moved a transaction to
 //    kExecuting (try_incarnate) executes it, and only the thread whose try_validation_abort
 //    succeeded aborts it; that gives one owner at a time for a transaction's MvMemory writes.
 //  - A transaction suspended on a dependency is in kAborting and listed in its blocker's
-//    dependency list; both happen under the blocker's mutex (with the transaction's own mutex
+//    dependency list; both happen under the blocker's lock (with the transaction's own lock
 //    nested inside: lower index first, the only nesting), so the blocker's finish_execution
 //    always finds it suspended when it resumes it (kReadyToExecute with the next incarnation)
 //    and pulls execution_idx back to it.
@@ -25,10 +25,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <vector>
 
+#include "execution/internal/sync.hpp"
 #include "execution/mv_memory.hpp"
 
 namespace pel::exec {
@@ -42,6 +42,9 @@ class Scheduler {
     };
 
     explicit Scheduler(size_t num_txns);
+    /// Starts a new block of `num_txns` transactions, reusing the per-transaction records. Not
+    /// concurrent with any other call.
+    void reset(size_t num_txns);
     ~Scheduler();
     Scheduler(const Scheduler&) = delete;
     Scheduler& operator=(const Scheduler&) = delete;
@@ -75,7 +78,7 @@ class Scheduler {
   private:
     enum class Status : uint8_t { kReadyToExecute, kExecuting, kExecuted, kAborting };
     struct alignas(64) TxnStatus {
-        std::mutex mu;
+        internal::SpinLock mu;
         uint32_t incarnation = 0;
         Status status = Status::kReadyToExecute;
         std::vector<TxnIndex> dependents;
@@ -90,7 +93,8 @@ class Scheduler {
     void set_ready_status(TxnIndex txn_idx) noexcept;
     void resume_dependencies(const std::vector<TxnIndex>& txns) noexcept;
 
-    const TxnIndex num_txns_;
+    TxnIndex num_txns_ = 0;
+    size_t capacity_ = 0;
     std::unique_ptr<TxnStatus[]> status_;
     alignas(64) std::atomic<TxnIndex> execution_idx_{0};
     alignas(64) std::atomic<TxnIndex> validation_idx_{0};

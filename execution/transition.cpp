@@ -25,9 +25,6 @@ bool checked_add(const U256& a, const U256& b, U256& out) noexcept {
     return !add_overflow(a, b, out);
 }
 
-/// Highest address of the Cancun precompiles (0x01..0x0a), all warm from the start (EIP-2929).
-constexpr uint8_t kLastPrecompile = 0x0a;
-
 /// Stateless checks against the block (no account read). Returns the intrinsic gas.
 Result<uint64_t, TxnError> check_stateless(const Transaction& txn, const BlockEnv& env) noexcept {
     if (txn.chain_id && U256{*txn.chain_id} != env.chain_id) {
@@ -240,11 +237,7 @@ Result<TxnResult, TxnError> apply_transaction(StateReader& reader, vm::Vm& vm, c
     // EIP-2929 (and EIP-3651 for the coinbase): the accounts and slots warm from the start.
     state.access_account(sender);
     state.access_account(env.coinbase);
-    for (uint8_t i = 1; i <= kLastPrecompile; ++i) {
-        Address p;
-        p.bytes[19] = i;
-        state.access_account(p);
-    }
+    // The precompiles (0x01..0x0a) are warm too: Host::access_account answers so for them.
     for (const AccessListEntry& e : txn.access_list) {
         state.access_account(e.address);
         for (const Hash32& key : e.storage_keys) {

@@ -645,6 +645,52 @@ TEST(MvMemory, reads_resolve_lower_writes_estimates_and_deltas) {
     EXPECT_EQ(mv.read_storage(3, a, U256{1}).value, U256{11});
 }
 
+TEST(MvMemory, pooled_deltas_resolve_like_chain_deltas_and_reset_clears_them) {
+    state::MemState st;
+    const Address cb = numbered(1, 2);
+    st.set_balance(cb, U256{1000});
+    MemStateConcurrentReader base(st);
+    MvMemory mv(base, 6, 1, &cb);
+    ReadSet scratch;
+    const auto credit = [&](Version v, uint64_t amount) {
+        return mv.record(v, TxnWrites{}, std::vector<BalanceDelta>{{cb, U256{amount}}}, scratch);
+    };
+    // Txns 0 and 2 credit the pooled address; txn 3 writes it in full; txn 4 credits again.
+    EXPECT_TRUE(credit(Version{0, 0}, 5));
+    EXPECT_TRUE(credit(Version{2, 0}, 7));
+    TxnWrites full;
+    AccountWrite aw;
+    aw.address = cb;
+    aw.info.balance = 1;
+    full.accounts.push_back(aw);
+    EXPECT_TRUE(mv.record(Version{3, 0}, full, {}, scratch));
+    EXPECT_TRUE(credit(Version{4, 0}, 11));
+    EXPECT_TRUE(mv.read_account(0, cb).from_base);
+    EXPECT_EQ(mv.read_account(0, cb).value->balance, U256{1000});
+    EXPECT_FALSE(mv.read_account(1, cb).from_base);
+    EXPECT_EQ(mv.read_account(1, cb).value->balance, U256{1005});
+    EXPECT_EQ(mv.read_account(3, cb).value->balance, U256{1012});
+    EXPECT_EQ(mv.read_account(4, cb).value->balance, U256{1});  // the full write hides 0 and 2
+    EXPECT_EQ(mv.read_account(5, cb).value->balance, U256{12});
+    // An aborted credit is an ESTIMATE for readers above it (not below the full write's reach).
+    mv.convert_writes_to_estimates(2);
+    EXPECT_EQ(mv.read_account(3, cb).blocking, std::optional<TxnIndex>{2});
+    EXPECT_FALSE(mv.read_account(5, cb).blocking.has_value());
+    // Re-executed without the credit: gone, and nothing new was written.
+    EXPECT_FALSE(mv.record(Version{2, 1}, TxnWrites{}, {}, scratch));
+    EXPECT_EQ(mv.read_account(3, cb).value->balance, U256{1005});
+    // Re-executed with it again: a new location for the scheduler.
+    EXPECT_TRUE(credit(Version{2, 2}, 3));
+    EXPECT_EQ(mv.read_account(3, cb).value->balance, U256{1008});
+    // A new block on the same memory starts empty.
+    mv.release(0, 1);
+    mv.reset(base, 3, &cb);
+    EXPECT_TRUE(mv.read_account(2, cb).from_base);
+    EXPECT_EQ(mv.read_account(2, cb).value->balance, U256{1000});
+    EXPECT_TRUE(credit(Version{1, 0}, 2));
+    EXPECT_EQ(mv.read_account(2, cb).value->balance, U256{1002});
+}
+
 TEST(MvMemory, deleted_account_clears_storage_above_it) {
     state::MemState st;
     const Address a = numbered(1, 1);

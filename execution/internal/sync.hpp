@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: Apache-2.0
+// Private helpers of the Block-STM structures: a small spin lock for critical sections of a few
+// dozen instructions, and address hashing/equality without library calls.
+//
+// Thread safety / Invariants: SpinLock is a BasicLockable (use std::lock_guard); the holder never
+// blocks or runs EVM code while holding it. A waiter spins briefly, then yields its core, so more
+// threads than cores (or a preempted holder) cannot livelock the block. AddrHash and AddrEq are
+// pure functions.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+#include <thread>
+
+#include "primitives/hash.hpp"
+#include "primitives/u256.hpp"
+
+namespace pel::exec::internal {
+
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+class SpinLock {
+  public:
+    void lock() noexcept {
+        for (;;) {
+            if (!flag_.exchange(true, std::memory_order_acquire)) {
+                return;
+            }
+            unsigned spins = 0;
+            while (flag_.load(std::memory_order_relaxed)) {
+                if (++spins < kSpinsBeforeYield) {
+                    cpu_relax();
+                } else {
+                    std::this_thread::yield();
+                    spins = 0;
+                }
+            }
+        }
+    }
+    void unlock() noexcept { flag_.store(false, std::memory_order_release); }
+
+  private:
+    static constexpr unsigned kSpinsBeforeYield = 64;
+    std::atomic<bool> flag_{false};
+};
+
+/// The three words of an address (8 + 8 + 4 bytes).
+struct AddrWords {
+    uint64_t a;
+    uint64_t b;
+    uint32_t c;
+};
+
+inline AddrWords words(const Address& addr) noexcept {
+    AddrWords w{};
+    std::memcpy(&w.a, addr.bytes.data(), 8);
+    std::memcpy(&w.b, addr.bytes.data() + 8, 8);
+    std::memcpy(&w.c, addr.bytes.data() + 16, 4);
+    return w;
+}
+
+/// Mixes every byte (structured test addresses such as 0x00..01 must spread too).
+struct AddrHash {
+    size_t operator()(const Address& addr) const noexcept {
+        const AddrWords w = words(addr);
+        uint64_t h = (w.a ^ (w.c * 0xff51afd7ed558ccdULL)) * 0x9e3779b97f4a7c15ULL;
+        h ^= (w.b + (h >> 29)) * 0xc4ceb9fe1a85ec53ULL;
+        return static_cast<size_t>(h ^ (h >> 32));
+    }
+};
+
+struct AddrEq {
+    bool operator()(const Address& x, const Address& y) const noexcept {
+        const AddrWords a = words(x);
+        const AddrWords b = words(y);
+        return ((a.a ^ b.a) | (a.b ^ b.b) | static_cast<uint64_t>(a.c ^ b.c)) == 0;
+    }
+};
+
+}  // namespace pel::exec::internal

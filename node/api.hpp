@@ -264,8 +264,8 @@ struct BlockConflictReport {
     uint64_t fallback_from = 0;
     std::vector<ConflictLocation> top_conflicts;  ///< highest count first (at most 8)
     double execution_ms = 0;                      ///< executor wall time
-    double commit_ms = 0;                         ///< state store commit wall time
-    uint64_t threads = 0;                         ///< executor threads
+    double commit_ms = 0;  ///< state store commit wall time (0 for blocks of an earlier run)
+    uint64_t threads = 0;  ///< executor threads
 };
 
 /// Counters for /metrics. Monotonic totals since the process started (rates are the RPC's job),

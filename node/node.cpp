@@ -267,6 +267,7 @@ struct CachedBlock {
 };
 
 constexpr size_t kBlockCacheSize = 64;
+constexpr size_t kCommitTimes = 4096;
 
 }  // namespace
 
@@ -306,6 +307,9 @@ struct Node::Impl {
     // decode the whole block each time).
     mutable std::mutex cache_mu;
     mutable std::map<uint64_t, std::shared_ptr<const CachedBlock>> cache;  // guarded by cache_mu
+    // Commit wall time of the blocks produced by this process (the stored report is written in
+    // the commit it would measure); guarded by cache_mu, at most kCommitTimes entries.
+    std::map<uint64_t, double> commit_times;
 
     mutable std::mutex vm_mu;
     mutable std::vector<std::unique_ptr<vm::Vm>> vms;  // guarded by vm_mu: idle VMs for calls
@@ -995,6 +999,13 @@ Result<std::optional<uint64_t>> Node::Impl::produce(bool allow_empty) {
     {
         const std::lock_guard lock(head_mu);
         head_state = next;
+    }
+    {
+        const std::lock_guard lock(cache_mu);
+        commit_times[number] = commit_ms;
+        while (commit_times.size() > kCommitTimes) {
+            commit_times.erase(commit_times.begin());
+        }
     }
     std::shared_ptr<const CachedBlock> produced;
     {
@@ -1886,6 +1897,13 @@ ApiResult<std::optional<BlockConflictReport>> Node::conflict_report(BlockSelecto
     }
     r->block_number = *n;
     r->block_hash = header_hash(**header);
+    {
+        const std::lock_guard lock(impl_->cache_mu);
+        const auto it = impl_->commit_times.find(*n);
+        if (it != impl_->commit_times.end()) {
+            r->commit_ms = it->second;
+        }
+    }
     return std::optional<BlockConflictReport>(std::move(*r));
 }
 

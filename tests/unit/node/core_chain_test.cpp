@@ -250,6 +250,8 @@ TEST_F(ChainTest, produced_block_roots_receipts_and_records) {
     EXPECT_EQ((*report)->txs, 4U);
     EXPECT_EQ((*report)->block_hash, b.hash);
     EXPECT_GE((*report)->executions, 4U);
+    EXPECT_GT((*report)->commit_ms, 0.0);
+    EXPECT_EQ((*report)->threads, 2U);
 
     // Logs.
     LogFilter f;

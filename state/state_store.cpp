@@ -556,35 +556,60 @@ Result<Hash32> StateStoreImpl::commit(uint64_t block_num, const StateDiff& diff,
     const StateHead new_head{block_num, root};
     batch.put(key1(kHeadPrefix), encode_head(new_head));
 
+    // 5. The synced write and, beside it, the cache: the new values tagged with the new version.
+    // No view can use those entries before the head is published (every view's version is older),
+    // and no reader fills the cache while commit_seq is odd. If the write fails, the entries of
+    // every changed key are dropped again (a key that is not cached is always safe). The cache is
+    // thread safe and every key belongs to one item, so the updates also fan out. An allocation
+    // failure while updating the cache cannot be undone, so it is fatal.
+    const uint64_t next = version_ + 1;
     shared_->commit_seq.fetch_add(1, std::memory_order_acq_rel);  // odd: cache being updated
-    if (auto r = shared_->kv->write(batch, options_.sync); !r) {
+    Result<void> written;
+    double kv_write_ms = 0;
+    double cache_ms = 0;
+    std::atomic<bool> cache_failed{false};
+    internal::run_both(
+        [&] {
+            auto t_write = std::chrono::steady_clock::now();
+            try {
+                written = shared_->kv->write(batch, options_.sync);
+            } catch (...) {
+                written = make_error("state: allocation failure while writing the batch");
+            }
+            kv_write_ms = ms_since(t_write);
+        },
+        [&] {
+            auto t_cache = std::chrono::steady_clock::now();
+            for_each_index(items.size(), options_.parallel, cache_failed, [&](size_t i) {
+                const Item& it = items[i];
+                if (it.diff->deleted) {
+                    shared_->accounts.update(it.addr, std::nullopt, next, kAccountCharge);
+                } else if (!it.unchanged) {
+                    shared_->accounts.update(it.addr, it.now, next, kAccountCharge);
+                }
+                for (const auto& [slot, v] : it.slot_changes) {
+                    shared_->slots.update(SlotKey{it.addr, slot}, v, next, kSlotCharge);
+                }
+            });
+            cache_ms = ms_since(t_cache);
+        });
+    PEL_ASSERT(!cache_failed.load(), "state: allocation failure while updating the cache");
+    if (!written) {
+        for (const Item& it : items) {
+            shared_->accounts.erase(it.addr);
+            for (const auto& [slot, v] : it.slot_changes)
+                shared_->slots.erase(SlotKey{it.addr, slot});
+        }
         shared_->commit_seq.fetch_add(1, std::memory_order_acq_rel);
-        return fail(r.error());
+        return fail(written.error());
     }
     stats.batch_ops = batch.count();
     stats.batch_bytes = batch.byte_size();
     stats.write_ms = ms_since(t);
+    stats.kv_write_ms = kv_write_ms;
+    stats.cache_ms = cache_ms;
 
-    // 5. Cache: the new values from the new version on; then publish the head.
-    const uint64_t next = version_ + 1;
     keep_storage_tries(items, next);
-    // The cache is thread safe and every key belongs to one item, so the updates can fan out.
-    // They must all land before the head is published (readers of the old view ignore them: their
-    // tags are newer than its version). An allocation failure here cannot be undone (the batch is
-    // durable), so it is fatal.
-    std::atomic<bool> cache_failed{false};
-    for_each_index(items.size(), options_.parallel, cache_failed, [&](size_t i) {
-        const Item& it = items[i];
-        if (it.diff->deleted) {
-            shared_->accounts.update(it.addr, std::nullopt, next, kAccountCharge);
-        } else if (!it.unchanged) {
-            shared_->accounts.update(it.addr, it.now, next, kAccountCharge);
-        }
-        for (const auto& [slot, v] : it.slot_changes) {
-            shared_->slots.update(SlotKey{it.addr, slot}, v, next, kSlotCharge);
-        }
-    });
-    PEL_ASSERT(!cache_failed.load(), "state: allocation failure while updating the cache");
     version_ = next;
     head_ = new_head;
     shared_->head_version.store(next, std::memory_order_release);

@@ -112,8 +112,10 @@ struct CommitStats {
     double accounts_ms = 0;     ///< old accounts, flat storage writes, storage tries (parallel)
     double trie_update_ms = 0;  ///< state trie structure updates (one thread)
     double trie_hash_ms = 0;    ///< state trie hashing (parallel)
-    double write_ms = 0;        ///< building the batch and the (synced) write
-    double publish_ms = 0;      ///< cache update and head publication
+    double write_ms = 0;        ///< building the batch, the (synced) write and beside it the cache
+    double publish_ms = 0;      ///< resident storage tries and head publication
+    double kv_write_ms = 0;     ///< the KvStore write alone (within write_ms)
+    double cache_ms = 0;        ///< the cache update alone (within write_ms, beside the write)
     size_t batch_ops = 0;       ///< puts and deletes in the batch
     size_t batch_bytes = 0;     ///< approximate batch payload
 };

@@ -265,6 +265,8 @@ void BM_StateStore_commit_block(benchmark::State& state, bool prewarm) {
     std::vector<double> write[2];
     std::vector<double> update[2];
     std::vector<double> publish[2];
+    std::vector<double> kv_write[2];
+    std::vector<double> cache[2];
     std::vector<double> calib[2];
     for (auto _ : state) {
         for (uint64_t r = 0; r < kRounds; ++r) {
@@ -286,6 +288,8 @@ void BM_StateStore_commit_block(benchmark::State& state, bool prewarm) {
                 write[t].push_back(s.write_ms);
                 update[t].push_back(s.trie_update_ms);
                 publish[t].push_back(s.publish_ms);
+                kv_write[t].push_back(s.kv_write_ms);
+                cache[t].push_back(s.cache_ms);
             }
             for (int t = 0; t < 2; ++t)
                 calib[t].push_back(calibration_ms(static_cast<size_t>(t + 1)));
@@ -301,6 +305,8 @@ void BM_StateStore_commit_block(benchmark::State& state, bool prewarm) {
         state.counters["write_ms" + sfx] = median(write[t]);
         state.counters["update_ms" + sfx] = median(update[t]);
         state.counters["publish_ms" + sfx] = median(publish[t]);
+        state.counters["kv_write_ms" + sfx] = median(kv_write[t]);
+        state.counters["cache_ms" + sfx] = median(cache[t]);
     }
     state.counters["wall_t1/t2"] = median(wall[0]) / median(wall[1]);
     state.counters["hash_t1/t2"] = median(hash[0]) / median(hash[1]);

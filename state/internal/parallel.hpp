@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// parallel_for_index: the one place state/ fans work out to threads. Private to state/.
+// parallel_for_index and run_both: the one place state/ fans work out to threads. Private to
+// state/.
 //
 // Normally oneTBB (in the caller's arena, so tbb::global_control limits it). Under
 // ThreadSanitizer the bodies run on plain std::threads instead: Debian's oneTBB is not built with
@@ -9,6 +10,7 @@
 // them are still found.
 //
 // Thread safety: body(i) is called concurrently for distinct i; it must not throw (callers catch).
+// run_both's two functions run concurrently: they must not share unsynchronised state.
 #pragma once
 
 #include <algorithm>
@@ -18,6 +20,7 @@
 #include <vector>
 
 #include <tbb/parallel_for.h>
+#include <tbb/parallel_invoke.h>
 
 #if defined(__SANITIZE_THREAD__)
 #define PEL_STATE_TSAN 1
@@ -43,6 +46,19 @@ void parallel_for_index(size_t n, const Body& body) {
     for (auto& t : threads) t.join();
 #else
     tbb::parallel_for(size_t{0}, n, body);
+#endif
+}
+
+/// Runs a() and b(), concurrently when a second thread is available (with one thread, in turn).
+/// Neither may throw.
+template <class A, class B>
+void run_both(const A& a, const B& b) {
+#if defined(PEL_STATE_TSAN)
+    std::thread other([&] { b(); });
+    a();
+    other.join();
+#else
+    tbb::parallel_invoke(a, b);
 #endif
 }
 

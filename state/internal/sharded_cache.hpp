@@ -72,6 +72,17 @@ class ShardedCache {
         evict_locked(s, &e);
     }
 
+    /// Removes `key` if cached (a commit whose write failed takes back its updates).
+    void erase(const K& key) {
+        Shard& s = shard_of(key);
+        const std::lock_guard lock(s.mu);
+        const auto it = s.map.find(key);
+        if (it == s.map.end()) return;
+        s.used -= it->second->charge;
+        s.lru.erase(it->second);
+        s.map.erase(it);
+    }
+
     /// Total bytes charged (approximate; shards are read one at a time).
     [[nodiscard]] size_t used_bytes() {
         size_t total = 0;

@@ -10,8 +10,9 @@
 //              contract's storage, one slot per holder, a LOG2 per transfer)
 //   chain      N transfers between 2 accounts, alternating: every transaction depends on the
 //              previous one
-// For each workload: the sequential executor, then the parallel executor at 1 and T threads
-// (default 2), median wall time of R runs each (default 5), and the ratio sequential/parallel.
+// For each workload: the sequential executor and the parallel executor at 1 and T threads
+// (default 2), run interleaved after one warm-up run each, median wall time of R runs each
+// (default 5), and the ratio sequential/parallel.
 // Sender recovery is not part of any of these (senders are recovered once, beforehand); it is
 // measured separately at 1 and T threads on the transfers block. Every parallel result is checked
 // against the sequential one (gas and diff); a mismatch exits with status 1.
@@ -21,6 +22,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <memory>
 #include <random>
 #include <string>
 #include <string_view>
@@ -222,46 +224,55 @@ bool run(const Config& cfg, Workload& w) {
         std::fprintf(stderr, "%s: block invalid at %zu\n", w.name.c_str(), want.error().txn_idx);
         return false;
     }
+    // The runs are interleaved (sequential, parallel x1, parallel xT, then again), so that a
+    // change in the machine's load affects every configuration alike.
+    const std::vector<size_t> thread_counts = {size_t{1}, cfg.threads};
+    std::vector<std::unique_ptr<exec::ParallelExecutor>> pars;
+    for (const size_t threads : thread_counts) {
+        pars.push_back(
+            std::make_unique<exec::ParallelExecutor>(exec::ParallelOptions{threads, true, 16}));
+        (void)pars.back()->execute(w.env, w.txns, w.senders, base);  // warm-up
+    }
     std::vector<double> seq_ms;
+    std::vector<std::vector<double>> par_ms(pars.size());
+    std::vector<exec::BlockStats> stats(pars.size());
+    bool ok = true;
     for (size_t r = 0; r < cfg.runs; ++r) {
         seq_ms.push_back(time_ms([&] { (void)seq.execute(w.env, w.txns, w.senders, base); }));
-    }
-    const double s = median(seq_ms);
-    std::printf("%-10s %6zu txns  sequential %9.2f ms\n", w.name.c_str(), w.txns.size(), s);
-    bool ok = true;
-    for (const size_t threads : {size_t{1}, cfg.threads}) {
-        exec::ParallelExecutor par(exec::ParallelOptions{threads, true, 16});
-        std::vector<double> ms;
-        exec::BlockStats stats;
-        for (size_t r = 0; r < cfg.runs; ++r) {
+        for (size_t k = 0; k < pars.size(); ++k) {
             pel::Result<exec::BlockOutput, exec::BlockError> got =
                 pel::unexpected(exec::BlockError{});
-            ms.push_back(time_ms([&] { got = par.execute(w.env, w.txns, w.senders, base); }));
+            par_ms[k].push_back(
+                time_ms([&] { got = pars[k]->execute(w.env, w.txns, w.senders, base); }));
             if (!got || got->gas_used != want->gas_used ||
                 got->diff.accounts != want->diff.accounts) {
                 std::fprintf(stderr, "%s: parallel result differs from sequential\n",
                              w.name.c_str());
                 ok = false;
             } else {
-                stats = got->stats;
+                stats[k] = got->stats;
             }
         }
-        const double p = median(ms);
+    }
+    const double s = median(seq_ms);
+    std::printf("%-10s %6zu txns  sequential %9.2f ms\n", w.name.c_str(), w.txns.size(), s);
+    for (size_t k = 0; k < pars.size(); ++k) {
+        const double p = median(par_ms[k]);
+        const exec::BlockStats& st = stats[k];
         std::printf(
             "%-10s %6zu txns  parallel x%-2zu %9.2f ms  speedup %.2fx  (re-executions %llu, "
             "validations %llu, aborts %llu, dependency waits %llu, fallback %s)\n",
-            w.name.c_str(), w.txns.size(), threads, p, s / p,
-            static_cast<unsigned long long>(stats.re_executions),
-            static_cast<unsigned long long>(stats.validations),
-            static_cast<unsigned long long>(stats.aborts),
-            static_cast<unsigned long long>(stats.dependency_waits),
-            stats.fallback.empty() ? "none" : stats.fallback.c_str());
-        if (stats.fallback.empty()) {
+            w.name.c_str(), w.txns.size(), thread_counts[k], p, s / p,
+            static_cast<unsigned long long>(st.re_executions),
+            static_cast<unsigned long long>(st.validations),
+            static_cast<unsigned long long>(st.aborts),
+            static_cast<unsigned long long>(st.dependency_waits),
+            st.fallback.empty() ? "none" : st.fallback.c_str());
+        if (st.fallback.empty()) {
             std::printf(
                 "%-10s %6s       phases: setup %.2f ms, workers %.2f ms, fold %.2f ms, "
                 "teardown %.2f ms (last run)\n",
-                w.name.c_str(), "", stats.setup_ms, stats.workers_ms, stats.finish_ms,
-                stats.teardown_ms);
+                w.name.c_str(), "", st.setup_ms, st.workers_ms, st.finish_ms, st.teardown_ms);
         }
     }
     return ok;

@@ -10,7 +10,8 @@
 # Usage: scripts/bench.sh [BUILD_DIR]      (default build/release; needs BUILD_DIR/bench/pel-bench:
 #                                           `ninja -C BUILD_DIR pel_bench`, a Release build)
 # Environment: PEL_BENCH_REPEAT (default 5: timed runs per executor and thread count, medians
-# reported), PEL_BENCH_NO_README=1 (write results.json and the PNG only).
+# reported), PEL_BENCH_NO_README=1 (write results.json and the PNG only), PEL_BENCH_COMMIT (the
+# commit the binary was built from, when it is not this checkout's HEAD).
 # Takes about 5-10 minutes on 2 cores. Run it on a machine that is otherwise idle: the figures are
 # wall-clock medians, and the load average at the start of every run is recorded with them.
 set -euo pipefail
@@ -47,8 +48,13 @@ run --workload transfer --accounts 10000 --txs 10000 --state leveldb --read-late
   --threads 1,2,4,8,16,32
 
 mkdir -p docs/bench
-commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-dirty=$(git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo " (+ local changes)" || true)
+if [[ -n "${PEL_BENCH_COMMIT:-}" ]]; then
+  commit=$PEL_BENCH_COMMIT
+  dirty=""
+else
+  commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+  dirty=$(git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo " (+ local changes)" || true)
+fi
 jq -s --arg date "$(date -u +%Y-%m-%dT%H:%MZ)" --arg commit "$commit$dirty" \
   --arg cpu "$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2 | sed 's/^ //')" \
   '{tool: "pel-bench", script: "scripts/bench.sh", date: $date, commit: $commit, cpu: $cpu,
@@ -95,7 +101,7 @@ jq -r '
     "|---|---:|---:|---:|---|---:|---:|---|---:|---:|---|---|",
     ($r | group_by([.workload, .accounts, .pools, .txs, .state, .read_latency_us])
         | sort_by(.[0] | [(.workload as $w | ["transfer","erc20","amm","lending","mixed"] | index($w)),
-                          .state, .read_latency_us, .accounts, .pools, .txs])[]
+                          (.state != "memory"), .read_latency_us, .accounts, .pools, .txs])[]
         | (max_by(.threads)) as $top
         | "| \(.[0].workload) | \(.[0].accounts) | \(if .[0].workload == "transfer" or .[0].workload == "erc20" then "-" else .[0].pools end)"
           + " | \(.[0].txs) | \(.[0].state)\(if .[0].read_latency_us > 0 then ", \(.[0].read_latency_us) us" else "" end)"

@@ -459,6 +459,8 @@ void run_config(const Options& opt, const bench::WorkloadSpec& spec, nlohmann::j
         rec["gas_used"] = want->gas_used;
         rec["sequential_ms"] = seq_median;
         rec["parallel_ms"] = p;
+        rec["sequential_ms_min"] = *std::min_element(seq_ms.begin(), seq_ms.end());
+        rec["parallel_ms_min"] = *std::min_element(pt.ms.begin(), pt.ms.end());
         rec["speedup"] = seq_median / p;
         rec["sequential_tx_per_s"] = static_cast<double>(n) * 1e3 / seq_median;
         rec["parallel_tx_per_s"] = static_cast<double>(n) * 1e3 / p;

@@ -428,7 +428,9 @@ class NodeApi {
 
     /// Registers callbacks (see Subscriber). Thread safe; a callback may be running on another
     /// thread when unsubscribe() returns only if unsubscribe is called from within a callback.
-    /// After unsubscribe() returns (from outside a callback) the callbacks are not called again.
+    /// After unsubscribe() returns (from outside a callback) the callbacks are not called again:
+    /// it waits for a callback running on another thread, so do not call it while holding a lock
+    /// that your callbacks take.
     [[nodiscard]] virtual SubscriptionId subscribe(Subscriber subscriber) = 0;
     virtual void unsubscribe(SubscriptionId id) = 0;
 

@@ -459,6 +459,68 @@ TEST(ChainDev, automine_send_transaction_and_subscriptions) {
     EXPECT_EQ(m.gas_committed, 21000U);
 }
 
+TEST(ChainDev, concurrent_submissions_and_reads_while_automining) {
+    TempDir dir;
+    auto node = test::open_node(test::dev_config(dir));
+    ASSERT_TRUE(node);
+    std::atomic<uint64_t> blocks_seen{0};
+    const SubscriptionId id =
+        node->subscribe(Subscriber{[&](const NewBlockEvent&) { blocks_seen.fetch_add(1); }, {}});
+    ASSERT_TRUE(node->start().has_value());
+    constexpr size_t kSenders = 4;
+    constexpr uint64_t kPerSender = 40;
+    std::atomic<bool> done{false};
+    std::atomic<size_t> errors{0};
+    std::vector<std::thread> threads;
+    for (size_t s = 0; s < kSenders; ++s) {
+        threads.emplace_back([&, s] {
+            const Hash32 key = node->dev_accounts()[s].secret_key;
+            for (uint64_t n = 0; n < kPerSender; ++n) {
+                auto r = node->submit_raw_transaction(
+                    raw(make_txn(key, n, addr(static_cast<uint8_t>(s)), U256(1))));
+                if (!r) {
+                    errors.fetch_add(1);
+                }
+            }
+        });
+    }
+    std::thread reader([&] {
+        while (!done.load()) {
+            auto b = node->block_by_number(BlockSelector::latest());
+            if (!b || !b->has_value()) {
+                errors.fetch_add(1);
+                continue;
+            }
+            for (const TxRecord& t : (*b)->transactions) {
+                auto r = node->receipt_by_hash(t.hash);
+                if (!r || !r->has_value()) {
+                    errors.fetch_add(1);
+                }
+            }
+            (void)node->nonce(node->accounts()[0], {BlockTag::kPending, 0});
+            (void)node->metrics();
+            LogFilter f;
+            (void)node->logs(f);
+        }
+    });
+    for (auto& t : threads) {
+        t.join();
+    }
+    EXPECT_TRUE(
+        test::eventually([&] { return node->metrics().txs_committed == kSenders * kPerSender; }));
+    done.store(true);
+    reader.join();
+    node->unsubscribe(id);
+    node->stop();
+    EXPECT_EQ(errors.load(), 0U);
+    for (size_t s = 0; s < kSenders; ++s) {
+        EXPECT_EQ(*node->nonce(node->accounts()[s], BlockSelector::latest()), kPerSender);
+        EXPECT_EQ(*node->balance(addr(static_cast<uint8_t>(s)), BlockSelector::latest()),
+                  U256(kPerSender));
+    }
+    EXPECT_EQ(blocks_seen.load(), node->head().number);
+}
+
 TEST(ChainDev, periodic_blocks_are_produced_empty_too) {
     TempDir dir;
     NodeConfig c = test::dev_config(dir);

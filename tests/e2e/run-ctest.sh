@@ -14,4 +14,4 @@ if ! node lib/deps-current.js; then
   command -v npm >/dev/null || { echo "run-ctest.sh: npm not found" >&2; exit 1; }
   npm ci --prefer-offline --no-audit --no-fund
 fi
-PEL_E2E_TARGET=pel exec node --test --test-concurrency=1
+PEL_E2E_TARGET=pel exec node --test --test-concurrency=1 --test-timeout=60000

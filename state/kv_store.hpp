@@ -108,6 +108,14 @@ class KvStore {
     /// returns false. Reads the latest contents. Errors: I/O, corruption.
     [[nodiscard]] virtual Result<void> for_each_prefix(
         ByteView prefix, const std::function<bool(ByteView key, ByteView value)>& fn) const = 0;
+
+    /// As for_each_prefix(), for a short range that is likely to be read again soon (a trie
+    /// node's children): a store with a block cache keeps what it reads there (for_each_prefix()
+    /// does not, so that a long scan does not evict hot blocks). By default the same scan.
+    [[nodiscard]] virtual Result<void> for_each_prefix_cached(
+        ByteView prefix, const std::function<bool(ByteView key, ByteView value)>& fn) const {
+        return for_each_prefix(prefix, fn);
+    }
 };
 
 /// LevelDB tuning and open flags. The defaults suit a node; tests shrink the caches.

@@ -109,9 +109,20 @@ class LevelDbStore final : public KvStore {
 
     Result<void> for_each_prefix(ByteView prefix,
                                  const std::function<bool(ByteView, ByteView)>& fn) const override {
+        return scan(prefix, fn, false);  // long scans (storage wipes) should not evict hot blocks
+    }
+
+    Result<void> for_each_prefix_cached(
+        ByteView prefix, const std::function<bool(ByteView, ByteView)>& fn) const override {
+        return scan(prefix, fn, true);
+    }
+
+  private:
+    Result<void> scan(ByteView prefix, const std::function<bool(ByteView, ByteView)>& fn,
+                      bool fill_cache) const {
         leveldb::ReadOptions ro;
         ro.verify_checksums = true;
-        ro.fill_cache = false;  // scans (storage wipes) should not evict hot blocks
+        ro.fill_cache = fill_cache;
         const std::unique_ptr<leveldb::Iterator> it(db_->db->NewIterator(ro));
         const leveldb::Slice p = slice(prefix);
         for (it->Seek(p); it->Valid() && it->key().starts_with(p); it->Next()) {
@@ -121,7 +132,6 @@ class LevelDbStore final : public KvStore {
         return {};
     }
 
-  private:
     std::shared_ptr<Db> db_;
 };
 

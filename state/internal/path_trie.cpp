@@ -228,7 +228,7 @@ Result<void> PathTrie::load_children(TrieNode& branch, const Bytes& pos, const K
     scan.push_back(static_cast<uint8_t>(pos.size() + 1));
     append(scan, pos);
     std::optional<Error> bad;
-    PEL_TRY_VOID(kv.for_each_prefix(scan, [&](ByteView k, ByteView v) {
+    PEL_TRY_VOID(kv.for_each_prefix_cached(scan, [&](ByteView k, ByteView v) {
         if (k.size() != scan.size() + 1 || k.back() > 15) {
             bad = Error{"state: database corrupt: trie node record at a bad key"};
             return false;

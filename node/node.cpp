@@ -1264,7 +1264,7 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config) {
     hs->view = store.view();
     impl->head_state = hs;
 
-    // The BLOCKHASH window.
+    // The BLOCKHASH window (and a check of the last 256 links).
     const uint64_t first = head_num >= 255 ? head_num - 255 : 0;
     impl->recent_first = first;
     for (uint64_t n = first; n <= head_num; ++n) {
@@ -1272,6 +1272,13 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config) {
         if (!h || !*h) {
             return make_error("datadir ", config.datadir, ": cannot read header of block ", n,
                               h ? std::string() : ": " + h.error().message);
+        }
+        // The stored chain links up: each header names its parent's hash (a stateRoot record
+        // that does not match its block would break the link).
+        if (!impl->recent.empty() && (*h)->parent_hash != impl->recent.back()) {
+            return make_error("datadir ", config.datadir, ": block ", n, " parentHash ",
+                              (*h)->parent_hash.to_hex(), " != hash of block ", n - 1, " ",
+                              impl->recent.back().to_hex(), " (corrupt chain records)");
         }
         impl->recent.push_back(header_hash(**h));
     }

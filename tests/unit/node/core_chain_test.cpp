@@ -11,6 +11,7 @@
 #include "primitives/hex.hpp"
 #include "primitives/keccak.hpp"
 #include "primitives/rlp.hpp"
+#include "state/state_view.hpp"
 #include "state/trie.hpp"
 #include "tests/unit/node/core_test_util.hpp"
 
@@ -313,6 +314,23 @@ TEST_F(ChainTest, restart_resumes_at_the_head_with_records_intact) {
     EXPECT_EQ(*node_->balance(addr(9), BlockSelector::latest()), bal + eth(1));
     // Blocks before the restart are still found by hash.
     EXPECT_TRUE(node_->block_by_hash(head.hash)->has_value());
+}
+
+TEST_F(ChainTest, datadir_whose_state_is_ahead_of_its_chain_records_is_refused) {
+    mine();
+    node_.reset();
+    {
+        state::StateStoreOptions so;
+        so.sync = false;
+        auto store = state::StateStore::open((dir_.path() / "data" / "chaindata").string(), so);
+        ASSERT_TRUE(store.has_value()) << store.error().message;
+        // A block committed behind the node's back: state but no chain records.
+        ASSERT_TRUE((*store)->commit(2, state::StateDiff{}).has_value());
+    }
+    auto refused = Node::open(config());
+    ASSERT_FALSE(refused.has_value());
+    EXPECT_NE(refused.error().message.find("no header record for head block 2"), std::string::npos)
+        << refused.error().message;
 }
 
 TEST_F(ChainTest, block_is_produced_without_a_transaction_that_became_invalid) {

@@ -3,6 +3,7 @@
 // chain in the datadir, serves JSON-RPC 2.0 over HTTP and Prometheus metrics, and produces blocks
 // on the parallel executor until SIGINT/SIGTERM. Exit status: 0 after a clean stop, 1 when it
 // cannot start (bad arguments, datadir, genesis or a port in use), 2 for bad command lines.
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -168,6 +169,22 @@ int main(int argc, char** argv) {
         cfg.genesis_path = genesis;
     }
 
+    // Listen first, so that a port in use fails before the datadir is touched. Until the node is
+    // open and the methods are registered, requests get "-32603 node is starting".
+    std::atomic<const rpc::Dispatcher*> ready{nullptr};
+    auto server =
+        HttpServer::start(http, [&ready](std::string_view body) -> std::optional<std::string> {
+            const rpc::Dispatcher* d = ready.load(std::memory_order_acquire);
+            if (d == nullptr) {
+                return rpc::Dispatcher::error_response(rpc::kInternalError, "node is starting");
+            }
+            return d->handle(body);
+        });
+    if (!server) {
+        spdlog::error("{}", server.error().message);
+        return 1;
+    }
+
     // The datadir must be a directory we can create and write.
     {
         std::error_code ec;
@@ -185,7 +202,11 @@ int main(int argc, char** argv) {
 
     auto opened = Node::open(cfg);
     if (!opened) {
-        spdlog::error("cannot open the chain in '{}': {}", cfg.datadir, opened.error().message);
+        const std::string& msg = opened.error().message;
+        spdlog::error("cannot open the chain in '{}': {}{}", cfg.datadir, msg,
+                      msg.find("LOCK") != std::string::npos
+                          ? " (is another pel-node using this datadir?)"
+                          : "");
         return 1;
     }
     std::unique_ptr<Node> node = std::move(opened).value();
@@ -222,17 +243,10 @@ int main(int argc, char** argv) {
             }
         });
 
-    auto server = HttpServer::start(
-        http, [&dispatcher](std::string_view body) { return dispatcher.handle(body); });
-    if (!server) {
-        spdlog::error("{}", server.error().message);
-        eth.reset();
-        (*metrics)->stop();
-        node->stop();
-        return 1;
-    }
+    ready.store(&dispatcher, std::memory_order_release);
     if (auto r = node->start(); !r) {
         spdlog::error("cannot start block production: {}", r.error().message);
+        (*server)->stop();
         return 1;
     }
 

@@ -1,16 +1,11 @@
 #!/usr/bin/env bash
-# The README's main command. pel's main job will be the node (pel-node); until it exists it is the
-# parallel-vs-sequential block benchmark: pel_block_stm_bench (10,000-transaction blocks of
-# transfers, token transfers and a dependent chain; sequential vs Block-STM at 1 and 2 threads),
-# followed by the micro benchmarks. Extra arguments go to pel_block_stm_bench
-# (--txns N --accounts N --runs R --threads T --only WORKLOAD).
+# The README's main command: installs what is missing (scripts/setup.sh), builds the release preset
+# (scripts/build.sh release) and runs pel-node in the foreground with the arguments given, e.g.
+#   scripts/run.sh                                  # dev chain, JSON-RPC on 127.0.0.1:8545
+#   scripts/run.sh --block-time 2 --metrics.port 9001 --datadir /tmp/pel
+# The datadir defaults to the node's own default, ./pel-data in the directory you run this from;
+# `scripts/run.sh --help` lists every option. Ctrl-C stops the node cleanly.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-scripts/setup.sh
-scripts/build.sh release
-build/release/bench/pel_block_stm_bench "$@"
-for b in build/release/bench/pel_*_bench; do
-  [[ "$b" == */pel_block_stm_bench ]] && continue
-  echo "== ${b##*/}"
-  "$b" --benchmark_min_time=0.1
-done
+root="$(cd "$(dirname "$0")/.." && pwd)"
+(cd "$root" && scripts/setup.sh && scripts/build.sh release)
+exec "$root/build/release/node/pel-node" "$@"

@@ -12,9 +12,10 @@
 //    lists in one batch) and stamps each of our transactions with the time it was first seen in
 //    a block. Inclusion latency = that time - the time its send began. Committed tx/s = included
 //    transactions / (last inclusion - first send).
-// 5. Afterwards, every included transaction's receipt is fetched (not timed) and reverted ones are
-//    counted. The exit status is 1 when any send failed, any sent transaction was not included
-//    within --timeout, or any reverted.
+// 5. Afterwards (not timed), every included transaction's receipt is fetched and reverted ones
+//    are counted, and every sender's nonce is checked to have advanced by exactly its committed
+//    transactions. The exit status is 1 when any send failed, any sent transaction was not included
+//    within --timeout, any reverted, or a check failed.
 //
 // Thread safety: the sender threads share only `next_` (atomic) and write disjoint indices of
 // the per-transaction arrays; the poller alone writes the inclusion arrays; the main thread reads
@@ -593,6 +594,41 @@ Result<json> LoadGen::report() {
         }
     }
 
+    // Cross-check against state: every sender's nonce advanced by exactly its committed count.
+    uint64_t nonce_mismatches = 0;
+    {
+        std::vector<uint64_t> per_sender(senders_.size(), 0);
+        for (const uint64_t t : included) {
+            ++per_sender[t % senders_.size()];
+        }
+        for (size_t i = 0; i < senders_.size() && receipt_error.empty(); i += 500) {
+            json batch = json::array();
+            for (size_t j = i; j < std::min(senders_.size(), i + 500); ++j) {
+                batch.push_back(
+                    {{"jsonrpc", "2.0"},
+                     {"id", j},
+                     {"method", "eth_getTransactionCount"},
+                     {"params", json::array({senders_[j].address.to_hex(), "latest"})}});
+            }
+            auto res = rpc.post(batch.dump());
+            if (!res || !res->is_array()) {
+                receipt_error = res ? res->dump().substr(0, 200) : res.error().message;
+                break;
+            }
+            for (const json& item : *res) {
+                const auto j = item.value("id", json()).get<size_t>();
+                auto got = to_u64(item.value("result", json()));
+                if (!got || j >= senders_.size() || *got != senders_[j].nonce + per_sender[j]) {
+                    ++nonce_mismatches;
+                }
+            }
+        }
+    }
+    if (nonce_mismatches > 0) {
+        receipt_error = std::to_string(nonce_mismatches) +
+                        " senders' nonces do not match their committed transactions";
+    }
+
     uint64_t errors = 0;
     std::vector<std::string> samples;
     {
@@ -604,7 +640,7 @@ Result<json> LoadGen::report() {
         samples.push_back("poller: " + poll_error_);
     }
     if (!receipt_error.empty()) {
-        samples.push_back("receipts: " + receipt_error);
+        samples.push_back("check: " + receipt_error);
     }
     const uint64_t sent = sent_ok_;
     json out = {

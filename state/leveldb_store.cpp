@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // The LevelDB implementation of KvStore. Every LevelDB type and status stays in this file.
+#include <algorithm>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <leveldb/cache.h>
 #include <leveldb/db.h>
@@ -87,15 +90,38 @@ class LevelDbStore final : public KvStore {
         return db_get(*db_, key, nullptr);
     }
 
+    // The operations go to LevelDB in key order (for one key, in batch order, so the last still
+    // wins): the memtable is a skip list, and inserting sorted keys touches the nodes the
+    // previous insert just walked (several times faster for large batches of random keys).
     Result<void> write(const KvWriteBatch& batch, bool sync) override {
-        leveldb::WriteBatch wb;
+        struct Rec {
+            uint64_t
+                head;  // the first 8 key bytes, big-endian (zero padded): a cheap first compare
+            ByteView key;
+            ByteView value;
+            uint32_t seq;
+            KvWriteBatch::Op op;
+        };
+        std::vector<Rec> recs;
+        recs.reserve(batch.count());
         batch.for_each([&](KvWriteBatch::Op op, ByteView key, ByteView value) {
-            if (op == KvWriteBatch::Op::kPut) {
-                wb.Put(slice(key), slice(value));
-            } else {
-                wb.Delete(slice(key));
-            }
+            uint64_t head = 0;
+            for (size_t i = 0; i < 8; ++i) head = head << 8 | (i < key.size() ? key[i] : 0U);
+            recs.push_back(Rec{head, key, value, static_cast<uint32_t>(recs.size()), op});
         });
+        std::sort(recs.begin(), recs.end(), [](const Rec& a, const Rec& b) {
+            if (a.head != b.head) return a.head < b.head;
+            const int c = slice(a.key).compare(slice(b.key));
+            return c != 0 ? c < 0 : a.seq < b.seq;
+        });
+        leveldb::WriteBatch wb;
+        for (const Rec& r : recs) {
+            if (r.op == KvWriteBatch::Op::kPut) {
+                wb.Put(slice(r.key), slice(r.value));
+            } else {
+                wb.Delete(slice(r.key));
+            }
+        }
         leveldb::WriteOptions wo;
         wo.sync = sync;
         const leveldb::Status s = db_->db->Write(wo, &wb);

@@ -3,6 +3,7 @@
 // chain in the datadir, serves JSON-RPC 2.0 over HTTP and Prometheus metrics, and produces blocks
 // on the parallel executor until SIGINT/SIGTERM. Exit status: 0 after a clean stop, 1 when it
 // cannot start (bad arguments, datadir, genesis or a port in use), 2 for bad command lines.
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -102,6 +103,7 @@ int main(int argc, char** argv) {
     cfg.datadir = "./pel-data";
     cfg.threads = std::max(1u, std::thread::hardware_concurrency());
     HttpOptions http;
+    http.io_threads = std::clamp<size_t>(std::thread::hardware_concurrency(), 2, 8);
     rpc::DispatcherOptions dispatch;
     MetricsOptions metrics_opts;
     metrics_opts.port = 9001;

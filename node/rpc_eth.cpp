@@ -396,6 +396,14 @@ void EthRpc::register_methods(Dispatcher& d) {
         PEL_TRY_VOID(p.expect(0, 0));
         return Json(q::quantity(node->max_priority_fee()));
     });
+    d.add("eth_blobBaseFee", [node](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(0, 0));
+        PEL_TRY(const FeeHistory h, api(node->fee_history(1, BlockSelector::latest(), {})));
+        if (h.base_fee_per_blob_gas.empty()) {
+            return rpc_error(kInternalError, "no blob base fee");
+        }
+        return Json(q::quantity(h.base_fee_per_blob_gas.back()));
+    });
     d.add("eth_feeHistory", [node, selector](const Params& p) -> RpcResult {
         PEL_TRY_VOID(p.expect(2, 3));
         PEL_TRY(const uint64_t count, decode_param(p, 0, block_count));
@@ -476,6 +484,24 @@ void EthRpc::register_methods(Dispatcher& d) {
         PEL_TRY(const Hash32 h, decode_param(p, 0, q::parse_hash));
         PEL_TRY(const auto r, api(node->receipt_by_hash(h)));
         return r ? receipt_json(*r) : Json();
+    });
+    d.add("eth_getBlockReceipts", [node, selector](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(1, 1));
+        PEL_TRY(const BlockSelector s, selector(p, 0, true));
+        PEL_TRY(const auto block, api(node->block_by_number(s)));
+        if (!block) {
+            return Json();
+        }
+        Json out = Json::array();
+        for (const auto& tx : block->transactions) {
+            PEL_TRY(const auto r, api(node->receipt_by_hash(tx.hash)));
+            if (!r) {
+                return rpc_error(kInternalError,
+                                 "receipt missing for transaction " + q::hash(tx.hash));
+            }
+            out.push_back(receipt_json(*r));
+        }
+        return out;
     });
     d.add("eth_sendRawTransaction", [node](const Params& p) -> RpcResult {
         PEL_TRY_VOID(p.expect(1, 1));

@@ -370,6 +370,24 @@ TEST_F(MethodsTest, receipt_and_logs_json) {
     EXPECT_EQ(j["logs"][0]["topics"], Json::array({json::hash(h32(1))}));
 }
 
+TEST_F(MethodsTest, block_receipts_and_blob_base_fee) {
+    BlockRecord b;
+    b.header.number = 7;
+    b.hash = h32(0x22);
+    b.transactions.push_back(dynamic_fee_tx(true));
+    node_.blocks[7] = b;
+    EXPECT_EQ(error("eth_getBlockReceipts", {"latest"})["code"], kInternalError);  // missing
+    ReceiptRecord r;
+    r.tx_hash = h32(0x11);
+    r.block_number = 7;
+    node_.receipts[h32(0x11)] = r;
+    const auto j = result("eth_getBlockReceipts", {"latest"});
+    ASSERT_EQ(j.size(), 1u);
+    EXPECT_EQ(j[0]["transactionHash"], json::hash(h32(0x11)));
+    EXPECT_TRUE(result("eth_getBlockReceipts", {"0x9"}).is_null());
+    EXPECT_EQ(result("eth_blobBaseFee"), "0x1");
+}
+
 TEST_F(MethodsTest, get_logs_decodes_the_filter) {
     node_.log_answer = {};
     EXPECT_EQ(result("eth_getLogs",

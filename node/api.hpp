@@ -411,7 +411,11 @@ class NodeApi {
     /// "intrinsic gas too low", "exceeds block gas limit", "max fee per gas less than block base
     /// fee", "max priority fee per gas higher than max fee per gas",
     /// "insufficient funds for gas * price + value", "transaction type not supported" (blob
-    /// transactions), "txpool is full", "account limit exceeded", "oversized data".
+    /// transactions), "txpool is full", "account limit exceeded", "oversized data",
+    /// "max initcode size exceeded", "sender not an eoa". "nonce too low" and "insufficient funds
+    /// ..." carry geth's suffixes (": next nonce N, tx nonce M", ": balance B, tx cost C, overshot
+    /// D"), so match them as prefixes. A transaction whose nonce leaves a gap is accepted and
+    /// queued (not an error). Admitted transactions are lost on restart (no journal).
     [[nodiscard]] virtual ApiResult<Hash32> submit_raw_transaction(ByteView raw) = 0;
 
     /// eth_sendTransaction for the dev accounts: fills nonce (pending), gas (estimate), fees,

@@ -133,9 +133,13 @@ void encode_node_record(Bytes& out, const TrieNode& n, const NodeRef& own_ref) {
     PEL_ASSERT(false, "trie node of unknown kind");
 }
 
-Result<NodeRecord> decode_node_record(ByteView rec) {
+namespace {
+
+// Decodes `rec` into out.kind and out.ref (a leaf's or extension's computed in `rlp`, a scratch
+// buffer), and, with `want_node`, a leaf's or extension's node into out.node. The path is decoded
+// on the stack: without a node nothing is allocated.
+Result<void> parse_record(ByteView rec, bool want_node, Bytes& rlp, NodeRecord& out) {
     if (rec.empty()) return corrupt("is empty");
-    NodeRecord out;
     size_t p = 1;
     auto read_ref = [&](NodeRef& ref) -> bool {
         if (p >= rec.size()) return false;
@@ -149,46 +153,65 @@ Result<NodeRecord> decode_node_record(ByteView rec) {
     switch (rec[0]) {
         case static_cast<uint8_t>(NodeKind::kLeaf):
         case static_cast<uint8_t>(NodeKind::kExtension): {
-            auto n = std::make_unique<TrieNode>();
-            n->dirty = false;
-            n->kind = static_cast<NodeKind>(rec[0]);
+            const auto kind = static_cast<NodeKind>(rec[0]);
             if (rec.size() < 2) return corrupt("is truncated");
             const size_t len = rec[1];
             const size_t packed = (len + 1) / 2;
             if (len > kKeyNibbles || rec.size() < 2 + packed) return corrupt("has a bad path");
-            n->path.reserve(len);
+            std::array<uint8_t, kKeyNibbles> nibbles{};
             for (size_t i = 0; i < len; ++i) {
                 const uint8_t byte = rec[2 + i / 2];
-                n->path.push_back(static_cast<uint8_t>(i % 2 == 0 ? byte >> 4 : byte & 0x0f));
+                nibbles[i] = static_cast<uint8_t>(i % 2 == 0 ? byte >> 4 : byte & 0x0f);
             }
             if (len % 2 == 1 && (rec[1 + packed] & 0x0f) != 0) return corrupt("has a bad path pad");
+            const NibbleView path(nibbles.data(), len);
             p = 2 + packed;
-            Bytes rlp;
-            if (n->kind == NodeKind::kLeaf) {
-                n->value.assign(rec.begin() + static_cast<std::ptrdiff_t>(p), rec.end());
-                if (n->value.empty()) return corrupt("has an empty leaf value");
-                encode_leaf(rlp, n->path, n->value);
+            rlp.clear();
+            ByteView value;
+            NodeRef child;
+            if (kind == NodeKind::kLeaf) {
+                value = rec.subspan(p);
+                if (value.empty()) return corrupt("has an empty leaf value");
+                encode_leaf(rlp, path, value);
             } else {
                 if (len == 0) return corrupt("has an empty extension path");
-                n->children.resize(1);
-                if (!read_ref(n->children[0].ref) || p != rec.size()) {
-                    return corrupt("has a bad ref");
-                }
-                n->children[0].kind = NodeKind::kBranch;
-                encode_extension(rlp, n->path, n->children[0].ref.view());
+                if (!read_ref(child) || p != rec.size()) return corrupt("has a bad ref");
+                encode_extension(rlp, path, child.view());
             }
-            out.kind = n->kind;
+            out.kind = kind;
             out.ref = make_node_ref(rlp);
-            out.node = std::move(n);
-            return out;
+            if (want_node) {
+                auto n = std::make_unique<TrieNode>();
+                n->dirty = false;
+                n->kind = kind;
+                n->path.assign(path.begin(), path.end());
+                if (kind == NodeKind::kLeaf) {
+                    n->value.assign(value.begin(), value.end());
+                } else {
+                    n->children.resize(1);
+                    n->children[0].ref = child;
+                    n->children[0].kind = NodeKind::kBranch;
+                }
+                out.node = std::move(n);
+            }
+            return {};
         }
         case static_cast<uint8_t>(NodeKind::kBranch):
             out.kind = NodeKind::kBranch;
             if (!read_ref(out.ref) || p != rec.size()) return corrupt("has a bad branch ref");
-            return out;
+            return {};
         default:
             return corrupt("has an unknown kind");
     }
+}
+
+}  // namespace
+
+Result<NodeRecord> decode_node_record(ByteView rec) {
+    Bytes rlp;
+    NodeRecord out;
+    PEL_TRY_VOID(parse_record(rec, true, rlp, out));
+    return out;
 }
 
 PathTrie::PathTrie(Bytes key_prefix, const Hash32& root, bool keep_leaves)
@@ -227,21 +250,23 @@ Result<void> PathTrie::load_children(TrieNode& branch, const Bytes& pos, const K
     append(scan, prefix_);
     scan.push_back(static_cast<uint8_t>(pos.size() + 1));
     append(scan, pos);
+    // Children stay unloaded (kind and ref only): an update of an existing key replaces its leaf
+    // without reading it, and nothing is allocated per child.
     std::optional<Error> bad;
+    Bytes rlp;
     PEL_TRY_VOID(kv.for_each_prefix_cached(scan, [&](ByteView k, ByteView v) {
         if (k.size() != scan.size() + 1 || k.back() > 15) {
             bad = Error{"state: database corrupt: trie node record at a bad key"};
             return false;
         }
-        auto rec = decode_node_record(v);
-        if (!rec) {
-            bad = rec.error();
+        NodeRecord rec;
+        if (auto r = parse_record(v, false, rlp, rec); !r) {
+            bad = r.error();
             return false;
         }
         ChildSlot& c = branch.children[k.back()];
-        c.ref = rec->ref;
-        c.kind = rec->kind;
-        c.node = std::move(rec->node);
+        c.ref = rec.ref;
+        c.kind = rec.kind;
         return true;
     }));
     if (bad) return unexpected(std::move(*bad));

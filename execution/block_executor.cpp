@@ -5,6 +5,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <exception>
 #include <map>
 #include <thread>
@@ -669,6 +670,106 @@ struct ParallelExecutor::Impl {
         return merge_diffs(diffs);
     }
 
+    /// Sorts records by address (then by `less`) through a small index keyed by the address's
+    /// leading bytes: integer comparisons, and each record moved once.
+    template <class T, class Less>
+    static void sort_final(std::vector<T>& v, const Less& less) {
+        struct Key {
+            uint64_t prefix;
+            uint32_t idx;
+        };
+        std::vector<Key> keys(v.size());
+        for (size_t i = 0; i < v.size(); ++i) {
+            uint64_t w = 0;
+            std::memcpy(&w, v[i].address.bytes.data(), sizeof(w));
+            keys[i] = Key{__builtin_bswap64(w), static_cast<uint32_t>(i)};
+        }
+        std::sort(keys.begin(), keys.end(), [&](const Key& x, const Key& y) {
+            return x.prefix != y.prefix ? x.prefix < y.prefix : less(v[x.idx], v[y.idx]);
+        });
+        std::vector<T> sorted;
+        sorted.reserve(v.size());
+        for (const Key& k : keys) {
+            sorted.push_back(v[k.idx]);
+        }
+        v.swap(sorted);
+    }
+
+    /// The block diff read straight from the final versions (no second pass over the
+    /// transactions' results), when every transaction is valid and none deleted, re-created or
+    /// deployed anything: each part collects the final values of its shards by destination part,
+    /// then each part sorts and assembles the diff of its addresses, then frees its shards.
+    /// nullopt (the versions untouched) when the block needs the in-order fold.
+    static std::optional<TxnWrites> diff_from_versions(Run& run, size_t threads) {
+        if (run.mv.has_complex_writes()) {
+            return std::nullopt;
+        }
+        const size_t parts = threads;
+        std::vector<std::vector<FinalPart>> found(parts, std::vector<FinalPart>(parts));
+        std::vector<uint8_t> ok(parts, 1);
+        const auto each_part = [&](const auto& body) {
+            if (parts == 1) {
+                body(0);
+            } else {
+                run_workers(parts, body);
+            }
+        };
+        each_part([&](size_t part) noexcept {
+            ok[part] = run.mv.collect_final(part, parts, found[part]) ? 1 : 0;
+        });
+        if (std::find(ok.begin(), ok.end(), 0) != ok.end()) {
+            return std::nullopt;
+        }
+        std::vector<TxnWrites> diffs(parts);
+        const auto end = static_cast<TxnIndex>(run.txns.size());
+        each_part([&](size_t d) noexcept {
+            std::vector<FinalAccount> accounts;
+            std::vector<FinalSlot> slots;
+            for (size_t src = 0; src < parts; ++src) {
+                const FinalPart& f = found[src][d];
+                accounts.insert(accounts.end(), f.accounts.begin(), f.accounts.end());
+                slots.insert(slots.end(), f.slots.begin(), f.slots.end());
+            }
+            sort_final(accounts, [](const FinalAccount& x, const FinalAccount& y) {
+                return x.address < y.address;
+            });
+            sort_final(slots, [](const FinalSlot& x, const FinalSlot& y) {
+                return x.address != y.address ? x.address < y.address : x.slot < y.slot;
+            });
+            TxnWrites& out = diffs[d];
+            out.accounts.reserve(accounts.size() + 8);
+            size_t a = 0;
+            size_t sl = 0;
+            while (a < accounts.size() || sl < slots.size()) {
+                const bool take_account =
+                    a < accounts.size() &&
+                    (sl == slots.size() || !(slots[sl].address < accounts[a].address));
+                const Address addr = take_account ? accounts[a].address : slots[sl].address;
+                AccountWrite& w = out.accounts.emplace_back();
+                w.address = addr;
+                if (take_account) {
+                    w.info = accounts[a++].info;
+                } else {
+                    // Slots only: the transactions kept the header as they read it.
+                    const auto now = run.mv.read_account(end, addr);
+                    if (!now.value) {
+                        ok[d] = 0;
+                        return;
+                    }
+                    w.info = *now.value;
+                }
+                for (; sl < slots.size() && slots[sl].address == addr; ++sl) {
+                    w.storage.push_back(StorageWrite{slots[sl].slot, slots[sl].value});
+                }
+            }
+        });
+        if (std::find(ok.begin(), ok.end(), 0) != ok.end()) {
+            return std::nullopt;
+        }
+        each_part([&](size_t part) noexcept { run.mv.release(part, parts); });
+        return merge_diffs(diffs);
+    }
+
     ParallelOptions options;
     std::vector<std::unique_ptr<vm::Vm>> vms;
     /// The block state, reused by every block this executor runs.
@@ -762,7 +863,13 @@ Result<BlockOutput, BlockError> ParallelExecutor::execute(const BlockEnv& env,
                 break;
             }
         }
-        folded = Impl::fold_parallel(run, end, base, m.options.threads);
+        if (end == run.outcomes.size()) {
+            folded = Impl::diff_from_versions(run, m.options.threads);
+            stats.diff_from_versions = folded.has_value();
+        }
+        if (!folded) {
+            folded = Impl::fold_parallel(run, end, base, m.options.threads);
+        }
     }
     stats.re_executions = stats.executions > txns.size() ? stats.executions - txns.size() : 0;
 

@@ -54,6 +54,9 @@ struct BlockStats {
     std::string fallback;
     /// First transaction run sequentially by the fallback.
     size_t fallback_from = 0;
+    /// The diff was read from the final versions (no in-order fold of the transactions' results;
+    /// see ParallelExecutor).
+    bool diff_from_versions = false;
     /// The locations whose changes aborted incarnations most often, highest first (at most 8).
     std::vector<ConflictCount> top_conflicts;
     /// Wall time of the Block-STM phases (zero for the sequential paths): building MvMemory and

@@ -210,6 +210,7 @@ struct MvMemory::Impl {
         }
         code.clear();
         code_count.store(0, std::memory_order_relaxed);
+        complex_writes.store(false, std::memory_order_relaxed);
     }
 
     Shard& shard_of(const Address& a) noexcept { return shards[(AddrHash{}(a) >> 40) % kShards]; }
@@ -380,6 +381,8 @@ struct MvMemory::Impl {
     /// (the coinbase: every transaction credits it, so a chain would be one hot lock and vector).
     std::optional<Address> pooled;
     std::mutex code_mu;
+    /// Some incarnation deleted, re-created or deployed (see has_complex_writes()).
+    std::atomic<bool> complex_writes{false};
     /// How many codes `code` holds; readers skip the lock while it is zero.
     std::atomic<size_t> code_count{0};
     std::unordered_map<Hash32, std::unique_ptr<Bytes>> code;
@@ -452,6 +455,9 @@ bool MvMemory::record(Version v, const TxnWrites& writes, std::span<const Balanc
         e.kind = EntryKind::kWrite;
         e.exists = !w.deleted;
         e.clears_storage = w.deleted || w.storage_cleared;
+        if (w.deleted || w.storage_cleared || w.code) {
+            m.complex_writes.store(true, std::memory_order_relaxed);
+        }
         if (!w.deleted) {
             e.info = w.info;
         }
@@ -635,6 +641,107 @@ bool MvMemory::validate_read_set(TxnIndex txn_idx, Location* conflict) noexcept 
             if (conflict != nullptr) {
                 *conflict = Location{r.address, std::nullopt};
             }
+            return false;
+        }
+    }
+    return true;
+}
+
+bool MvMemory::has_complex_writes() const noexcept {
+    return impl_->complex_writes.load(std::memory_order_relaxed);
+}
+
+size_t MvMemory::final_part_of(const Address& addr, size_t parts) noexcept {
+    return AddrHash{}(addr) % parts;
+}
+
+bool MvMemory::collect_final(size_t part, size_t parts, std::span<FinalPart> out) {
+    Impl& m = *impl_;
+    PEL_ASSERT(out.size() == parts, "collect_final: one output per destination part");
+    const auto n = static_cast<TxnIndex>(m.num_txns);
+    bool pooled_seen = false;
+    // One account: the last full write plus the deltas above it, or the base state plus every
+    // delta (EIP-161 touch rules in the order they apply are the caller's: return false).
+    const auto finish = [&](const Address& addr, const AccountEntry* write, bool has_delta,
+                            const U256& delta) -> bool {
+        std::optional<AccountInfo> info;
+        if (write != nullptr) {
+            PEL_ASSERT(write->exists, "collect_final: deletion in a block without complex writes");
+            info = write->info;
+            if (has_delta) {
+                info->balance += delta;
+                if (info->is_empty()) {
+                    return false;
+                }
+            }
+        } else {
+            if (delta.is_zero()) {
+                const std::optional<AccountInfo> before = m.base->read_account(addr);
+                // A zero credit deletes an empty account and leaves any other one as it is.
+                return !(before && before->is_empty());
+            }
+            info = m.base->read_account(addr);
+            if (info && info->is_empty()) {
+                return false;
+            }
+            info = info.value_or(AccountInfo{});
+            info->balance += delta;
+        }
+        out[final_part_of(addr, parts)].accounts.push_back(FinalAccount{addr, *info});
+        return true;
+    };
+    const auto pooled_delta = [&](TxnIndex above, U256& delta, bool& has_delta) {
+        for (TxnIndex j = above; j < n; ++j) {
+            const Impl::Txn& t = m.txns[j];
+            if (t.has_pooled) {
+                PEL_ASSERT(!t.pooled_estimate, "collect_final: ESTIMATE left");
+                delta += t.pooled_amount;
+                has_delta = true;
+            }
+        }
+    };
+    for (size_t i = part; i < m.shards.size(); i += parts) {
+        Impl::Shard& sh = m.shards[i];
+        const std::lock_guard lock(sh.mu);
+        for (const auto& [addr, chain] : sh.accounts()) {
+            if (chain.empty()) {
+                continue;
+            }
+            U256 delta;
+            bool has_delta = false;
+            const AccountEntry* write = nullptr;
+            for (auto e = chain.rbegin(); e != chain.rend(); ++e) {
+                PEL_ASSERT(e->kind != EntryKind::kEstimate, "collect_final: ESTIMATE left");
+                if (e->kind == EntryKind::kDelta) {
+                    delta += e->info.balance;
+                    has_delta = true;
+                    continue;
+                }
+                write = &*e;
+                break;
+            }
+            if (m.pooled && AddrEq{}(*m.pooled, addr)) {
+                pooled_seen = true;
+                pooled_delta(write != nullptr ? write->txn_idx + 1 : 0, delta, has_delta);
+            }
+            if (!finish(addr, write, has_delta, delta)) {
+                return false;
+            }
+        }
+        for (const auto& [key, chain] : sh.slots()) {
+            if (chain.empty()) {
+                continue;
+            }
+            PEL_ASSERT(!chain.back().estimate, "collect_final: ESTIMATE left");
+            out[final_part_of(key.addr, parts)].slots.push_back(
+                FinalSlot{key.addr, key.slot, chain.back().value});
+        }
+    }
+    if (m.pooled && !pooled_seen && (AddrHash{}(*m.pooled) >> 40) % kShards % parts == part) {
+        U256 delta;
+        bool has_delta = false;
+        pooled_delta(0, delta, has_delta);
+        if (has_delta && !finish(*m.pooled, nullptr, true, delta)) {
             return false;
         }
     }

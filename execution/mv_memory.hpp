@@ -128,6 +128,22 @@ struct Resolved {
     bool from_base = false;  ///< no version below the reader: `value` is the base state's
 };
 
+/// The final value of locations after the whole block (see MvMemory::collect_final).
+struct FinalAccount {
+    Address address;
+    AccountInfo info;
+};
+struct FinalSlot {
+    Address address;
+    U256 slot;
+    U256 value;
+};
+/// What one collecting part found for one destination part.
+struct FinalPart {
+    std::vector<FinalAccount> accounts;
+    std::vector<FinalSlot> slots;
+};
+
 class MvMemory {
   public:
     /// `base` must outlive the MvMemory. `workers`: the threads that call record() (each with its
@@ -178,6 +194,23 @@ class MvMemory {
     /// Re-resolves txn_idx's last read set. Returns false (and the first location that changed in
     /// `conflict`, when given) if a value differs or a read now meets an ESTIMATE.
     [[nodiscard]] bool validate_read_set(TxnIndex txn_idx, Location* conflict) noexcept;
+
+    /// True when some recorded incarnation deleted or re-created an account, cleared its storage
+    /// or deployed code: collect_final() does not cover such blocks.
+    [[nodiscard]] bool has_complex_writes() const noexcept;
+
+    /// The destination part (of `parts`) of an address in collect_final().
+    [[nodiscard]] static size_t final_part_of(const Address& addr, size_t parts) noexcept;
+
+    /// After a block whose every transaction executed and validated (no ESTIMATE left) and
+    /// without complex writes: the final header of every account with a version (full write or
+    /// delta; accounts whose deltas are all zero are left out) and the final value of every
+    /// written slot, found in part `part` of `parts` of the shards (the pooled address belongs to
+    /// the part of its shard), each appended to out[final_part_of(address, parts)] (`out` has
+    /// `parts` elements). Returns false when an account's final state depends on EIP-161 rules
+    /// the caller must apply in order (an empty account credited); the caller then folds the
+    /// transactions' results instead. Distinct parts may run concurrently, with nothing else.
+    [[nodiscard]] bool collect_final(size_t part, size_t parts, std::span<FinalPart> out);
 
     /// Drops part `part` of `parts` of the versions (their memory, like the transactions' read
     /// and write sets, goes with the arenas at destruction); every part released leaves an

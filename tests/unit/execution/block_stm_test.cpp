@@ -415,6 +415,7 @@ struct Totals {
     uint64_t aborts = 0;
     uint64_t dependency_waits = 0;
     uint64_t re_executions = 0;
+    size_t diffs_from_versions = 0;  ///< diffs read from the final versions (no in-order fold)
 };
 
 void check_block(World& w, const Block& b, SequentialExecutor& seq,
@@ -433,6 +434,7 @@ void check_block(World& w, const Block& b, SequentialExecutor& seq,
             totals.aborts += got->stats.aborts;
             totals.dependency_waits += got->stats.dependency_waits;
             totals.re_executions += got->stats.re_executions;
+            totals.diffs_from_versions += got->stats.diff_from_versions ? 1U : 0U;
         }
     }
     if (check_old_oracle) {
@@ -497,7 +499,12 @@ TEST(BlockStm, random_blocks_match_sequential_at_every_thread_count) {
               << " thread counts = " << totals.runs << " parallel runs equal to sequential ("
               << totals.re_executions << " re-executions, " << totals.aborts << " aborts, "
               << totals.dependency_waits << " dependency waits, " << totals.fallbacks
-              << " fallbacks, " << totals.runtime_fallbacks << " of them during execution)\n";
+              << " fallbacks, " << totals.runtime_fallbacks << " of them during execution, "
+              << totals.diffs_from_versions << " diffs read from the final versions)\n";
+    // Both diff paths must be exercised: blocks without deployments or deletions read the diff
+    // from the versions, the others fold the results in order.
+    EXPECT_GE(totals.diffs_from_versions, totals.runs / 20);
+    EXPECT_LE(totals.diffs_from_versions, totals.runs - totals.runs / 20);
 }
 
 // --- targeted cases

@@ -105,6 +105,36 @@ class Session : public std::enable_shared_from_this<Session> {
         parser_.emplace();
         parser_->body_limit(server_.options.max_body_bytes);
         stream_.expires_after(server_.options.idle_timeout);
+        // Header first: an oversized Content-Length is refused before the body is sent, and a
+        // client that asks "Expect: 100-continue" (curl does for large bodies) gets its 100 at
+        // once instead of waiting a second for it.
+        http::async_read_header(stream_, buffer_, *parser_,
+                                beast::bind_front_handler(&Session::on_header, shared_from_this()));
+    }
+
+    void on_header(beast::error_code ec, size_t /*bytes*/) {
+        if (ec) {
+            on_read(ec, 0);
+            return;
+        }
+        const auto expect = parser_->get()[http::field::expect];
+        if (beast::iequals(expect, "100-continue")) {
+            auto cont = std::make_shared<http::response<http::empty_body>>(
+                http::status::continue_, parser_->get().version());
+            http::async_write(stream_, *cont,
+                              [self = shared_from_this(), cont](beast::error_code wec, size_t) {
+                                  if (wec) {
+                                      self->close();
+                                      return;
+                                  }
+                                  self->read_body();
+                              });
+            return;
+        }
+        read_body();
+    }
+
+    void read_body() {
         http::async_read(stream_, buffer_, *parser_,
                          beast::bind_front_handler(&Session::on_read, shared_from_this()));
     }

@@ -111,6 +111,36 @@ TEST_F(HttpTest, body_over_the_limit_gets_413_and_a_json_rpc_error) {
     EXPECT_EQ(roundtrip(stream2, post(ok)).result(), http::status::ok);
 }
 
+TEST_F(HttpTest, expect_100_continue_is_answered_and_oversized_refused_before_the_body) {
+    auto stream = connect();
+    auto req = post(R"({"jsonrpc":"2.0","id":1,"method":"echo","params":["y"]})");
+    req.set(http::field::expect, "100-continue");
+    req.prepare_payload();
+    http::request_serializer<http::string_body> sr(req);
+    http::write_header(stream, sr);
+    beast::flat_buffer buf;
+    http::response<http::empty_body> cont;
+    http::read(stream, buf, cont);
+    EXPECT_EQ(cont.result(), http::status::continue_);
+    http::write(stream, sr);
+    http::response<http::string_body> res;
+    http::read(stream, buf, res);
+    EXPECT_EQ(res.result(), http::status::ok);
+    EXPECT_EQ(Json::parse(res.body())["result"], "y");
+
+    // A declared length over the limit gets 413 without the body being sent.
+    auto stream2 = connect();
+    auto big = post(std::string(10000, ' '));
+    big.set(http::field::expect, "100-continue");
+    big.prepare_payload();
+    http::request_serializer<http::string_body> sr2(big);
+    http::write_header(stream2, sr2);
+    beast::flat_buffer buf2;
+    http::response<http::string_body> refused;
+    http::read(stream2, buf2, refused);
+    EXPECT_EQ(refused.result(), http::status::payload_too_large);
+}
+
 TEST_F(HttpTest, wrong_content_type_is_415) {
     auto stream = connect();
     const auto res =

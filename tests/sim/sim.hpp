@@ -42,7 +42,7 @@ struct SimConfig {
     uint64_t phase_min_ms = 100;        ///< network phases last between min and max
     uint64_t phase_max_ms = 1500;
     uint64_t liveness_heights = 3;
-    uint64_t liveness_bound_ms = 120'000;
+    uint64_t liveness_bound_ms = 30'000;
     bool disable_locking = false;  ///< TEST ONLY: honest engines run with the locking bug
     bool check_liveness = true;
     bool trace = false;  ///< print every delivery and timeout to stderr (for replaying a seed)

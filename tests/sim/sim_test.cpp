@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Seeded simulation runs of the consensus engine. A failing run prints its seed and
 // configuration; replay one seed with
-//   PEL_SIM_SEED=<seed> build/cons/tests/sim/pel_consensus_sim_test --gtest_filter=Sim.replay_seed
+//   PEL_SIM_SEED=<seed> build/cons/tests/sim/pel_consensus_sim_test
+//   --gtest_filter=ConsensusSim.replay_seed
 #include "tests/sim/sim.hpp"
 
 #include <chrono>
@@ -35,7 +36,7 @@ std::string describe(const SimConfig& c, const SimResult& r) {
 // The CI suite: PEL_SIM_RUNS (default 1000) seeded runs from PEL_SIM_FIRST_SEED (default 1),
 // random n in {4, 7}, up to f faulty (crashed and/or Byzantine), lossy, duplicating, reordering
 // and partitioned network until a random heal time.
-TEST(Sim, safety_and_liveness_over_seeded_runs) {
+TEST(ConsensusSim, safety_and_liveness_over_seeded_runs) {
     const uint64_t runs = env_u64("PEL_SIM_RUNS", 1000);
     const uint64_t first = env_u64("PEL_SIM_FIRST_SEED", 1);
     const auto t0 = std::chrono::steady_clock::now();
@@ -69,7 +70,7 @@ TEST(Sim, safety_and_liveness_over_seeded_runs) {
 }
 
 // Runs with exactly f Byzantine validators (the worst case the protocol tolerates).
-TEST(Sim, f_byzantine_validators_never_fork) {
+TEST(ConsensusSim, f_byzantine_validators_never_fork) {
     const uint64_t runs = env_u64("PEL_SIM_BYZ_RUNS", 200);
     for (uint64_t seed = 1; seed <= runs; ++seed) {
         SimConfig cfg = random_config(seed + 1'000'000);
@@ -81,7 +82,7 @@ TEST(Sim, f_byzantine_validators_never_fork) {
 }
 
 // Same seed, same run: the trace of commits (time, validator, height, value) is identical.
-TEST(Sim, runs_are_deterministic) {
+TEST(ConsensusSim, runs_are_deterministic) {
     for (uint64_t seed : {7ULL, 42ULL, 1234ULL}) {
         const SimConfig cfg = random_config(seed);
         const SimResult a = run_simulation(cfg);
@@ -111,11 +112,11 @@ SimConfig fork_hunt_config(uint64_t seed, bool disable_locking) {
     cfg.heal_ms = 3000;
     cfg.disable_locking = disable_locking;
     cfg.check_liveness = !disable_locking;
-    cfg.liveness_bound_ms = disable_locking ? 0 : 120'000;
+    cfg.liveness_bound_ms = disable_locking ? 0 : 30'000;
     return cfg;
 }
 
-TEST(Sim, disabling_locking_lets_the_simulator_find_a_fork) {
+TEST(ConsensusSim, disabling_locking_lets_the_simulator_find_a_fork) {
     const uint64_t max_seeds = env_u64("PEL_SIM_FORK_SEEDS", 3000);
     const bool count_all = env_u64("PEL_SIM_FORK_COUNT", 0) != 0;
     uint64_t first_fork = 0;
@@ -136,7 +137,7 @@ TEST(Sim, disabling_locking_lets_the_simulator_find_a_fork) {
 }
 
 // The same adversary against the real engine (locking on): safe and live in every run.
-TEST(Sim, fork_hunt_adversary_with_locking_is_safe) {
+TEST(ConsensusSim, fork_hunt_adversary_with_locking_is_safe) {
     const uint64_t runs = env_u64("PEL_SIM_FORK_CONTROL_RUNS", 300);
     for (uint64_t seed = 1; seed <= runs; ++seed) {
         const SimConfig cfg = fork_hunt_config(seed, false);
@@ -145,7 +146,7 @@ TEST(Sim, fork_hunt_adversary_with_locking_is_safe) {
     }
 }
 
-TEST(Sim, replay_seed) {
+TEST(ConsensusSim, replay_seed) {
     const uint64_t seed = env_u64("PEL_SIM_SEED", 0);
     if (seed == 0) GTEST_SKIP() << "set PEL_SIM_SEED to replay one run";
     SimConfig cfg = random_config(seed);

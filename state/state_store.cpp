@@ -128,6 +128,9 @@ struct SlotKeyHash {
     }
 };
 
+// A storage trie with at most this many node records is read in one scan when first loaded.
+constexpr size_t kWholeStorageTrieRecords = 256;
+
 constexpr size_t kAccountCharge = sizeof(Address) + sizeof(std::optional<Account>);
 constexpr size_t kSlotCharge = sizeof(SlotKey) + sizeof(U256);
 
@@ -396,6 +399,12 @@ void StateStoreImpl::update_storage(Item& item) const {
         if (item.resident == nullptr || item.resident->root() != root) {
             item.fresh = std::make_unique<internal::PathTrie>(
                 addr_key(kStorageTriePrefix, item.addr), root, /*keep_leaves=*/true);
+            // Most storage tries are small: one scan reads a whole one (it becomes resident).
+            auto whole = item.fresh->load_all(kv, kWholeStorageTrieRecords);
+            if (!whole) {
+                item.error = whole.error();
+                return;
+            }
         }
         internal::PathTrie& trie = item.fresh ? *item.fresh : *item.resident;
         std::vector<std::pair<Hash32, const std::pair<const U256, U256>*>> slots;

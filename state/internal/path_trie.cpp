@@ -2,8 +2,10 @@
 #include "state/internal/path_trie.hpp"
 
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include "primitives/hex.hpp"
 #include "primitives/keccak.hpp"
@@ -79,6 +81,26 @@ void append_packed_path(Bytes& out, NibbleView path) {
         out.push_back(static_cast<uint8_t>(path[i] << 4 | lo));
     }
 }
+
+// Whether pos[from..] is exactly `path`.
+bool ends_with_path(const Bytes& pos, size_t from, const Bytes& path) noexcept {
+    if (pos.size() - from != path.size()) return false;
+    for (size_t i = 0; i < path.size(); ++i) {
+        if (pos[from + i] != path[i]) return false;
+    }
+    return true;
+}
+
+// Orders nibble paths (a loop: GCC 12 misreports std::vector's memcmp-based compare).
+struct PathLess {
+    bool operator()(const Bytes& a, const Bytes& b) const noexcept {
+        const size_t n = std::min(a.size(), b.size());
+        for (size_t i = 0; i < n; ++i) {
+            if (a[i] != b[i]) return a[i] < b[i];
+        }
+        return a.size() < b.size();
+    }
+};
 
 bool same_ref(const NodeRef& a, const NodeRef& b) noexcept { return equal(a.view(), b.view()); }
 
@@ -280,6 +302,7 @@ Result<void> PathTrie::load(ChildSlot& slot, const Bytes& pos, const KvStore& kv
     if (slot.node != nullptr || slot.ref.empty()) return {};
     std::unique_ptr<TrieNode> node;
     NodeKind kind = slot.kind;
+    NodeRef own = slot.ref;  // the root's record holds its own ref too: it must agree
     if (kind != NodeKind::kBranch) {
         PEL_TRY(auto rec, kv.get(node_key(pos)));
         if (!rec) {
@@ -291,6 +314,7 @@ Result<void> PathTrie::load(ChildSlot& slot, const Bytes& pos, const KvStore& kv
             return corrupt("kind disagrees with its parent");
         }
         kind = decoded.kind;
+        own = decoded.ref;
         node = std::move(decoded.node);
     }
     if (kind == NodeKind::kBranch) {
@@ -300,8 +324,9 @@ Result<void> PathTrie::load(ChildSlot& slot, const Bytes& pos, const KvStore& kv
     }
     Bytes rlp;
     encode_rlp(rlp, *node);
-    const bool ok =
-        pos.empty() ? root_hash_of(rlp) == root_hash_ : same_ref(make_node_ref(rlp), slot.ref);
+    const NodeRef ref = make_node_ref(rlp);
+    const bool ok = pos.empty() ? root_hash_of(rlp) == root_hash_ && same_ref(ref, own)
+                                : same_ref(ref, slot.ref);
     if (!ok) return corrupt("does not hash to the reference its parent holds");
     set_node(slot, std::move(node));
     return {};
@@ -311,6 +336,103 @@ Result<void> PathTrie::verify_root(const KvStore& kv) {
     if (root_.empty()) return {};
     const Bytes pos;
     return load(root_, pos, kv);
+}
+
+Result<bool> PathTrie::load_all(const KvStore& kv, size_t max_records) {
+    if (root_.empty() || root_.node != nullptr) return root_.empty();
+    struct Loaded {
+        Bytes pos;
+        NodeRecord rec;
+    };
+    std::vector<Loaded> recs;
+    std::optional<Error> bad;
+    bool too_many = false;
+    Bytes rlp;
+    // Keys are prefix || depth || path: the scan yields parents before their children.
+    PEL_TRY_VOID(kv.for_each_prefix_cached(prefix_, [&](ByteView k, ByteView v) {
+        if (recs.size() == max_records) {
+            too_many = true;
+            return false;
+        }
+        const ByteView key = k.subspan(prefix_.size());
+        if (key.empty() || key[0] != key.size() - 1 ||
+            std::any_of(key.begin() + 1, key.end(), [](uint8_t x) { return x > 15; })) {
+            bad = Error{"state: database corrupt: trie node record at a bad key"};
+            return false;
+        }
+        Loaded l;
+        l.pos.assign(key.begin() + 1, key.end());
+        if (auto r = parse_record(v, true, rlp, l.rec); !r) {
+            bad = r.error();
+            return false;
+        }
+        if (l.rec.kind == NodeKind::kBranch) {
+            l.rec.node = make_branch();
+            l.rec.node->dirty = false;
+        }
+        recs.push_back(std::move(l));
+        return true;
+    }));
+    if (bad) return unexpected(std::move(*bad));
+    if (too_many) return false;
+    if (recs.empty() || !recs[0].pos.empty()) return corrupt("missing at the root");
+
+    // Attach every node to its parent: the branch one nibble up, or the extension that ends here.
+    std::map<Bytes, TrieNode*, PathLess> at;
+    std::vector<std::pair<ChildSlot*, size_t>> branches;  // slot and record index, for the check
+    ChildSlot root;
+    root.ref = root_.ref;
+    for (size_t i = 0; i < recs.size(); ++i) {
+        Loaded& l = recs[i];
+        ChildSlot* slot = nullptr;
+        if (i == 0) {
+            slot = &root;
+        } else {
+            const size_t d = l.pos.size();
+            for (size_t j = d; j-- > 0 && slot == nullptr;) {
+                const auto found =
+                    at.find(Bytes(l.pos.begin(), l.pos.begin() + static_cast<std::ptrdiff_t>(j)));
+                if (found == at.end()) continue;
+                TrieNode& parent = *found->second;
+                if (parent.kind == NodeKind::kBranch && j + 1 == d) {
+                    slot = &parent.children[l.pos[j]];
+                } else if (parent.kind == NodeKind::kExtension && j + parent.path.size() == d &&
+                           ends_with_path(l.pos, j, parent.path)) {
+                    slot = &parent.children[0];
+                    if (l.rec.kind != NodeKind::kBranch || !same_ref(slot->ref, l.rec.ref)) {
+                        return corrupt("under an extension does not match it");
+                    }
+                }
+                if (slot == nullptr) return corrupt("has no parent");
+            }
+            if (slot == nullptr || slot->node != nullptr) return corrupt("has no parent");
+            slot->ref = l.rec.ref;
+        }
+        slot->kind = l.rec.kind;
+        at.emplace(l.pos, l.rec.node.get());
+        if (l.rec.kind == NodeKind::kBranch) branches.emplace_back(slot, i);
+        slot->node = std::move(l.rec.node);
+    }
+    // Deepest first, each branch must hash to the ref its record holds (its parent checks that
+    // ref in turn), and the root to the root hash.
+    for (size_t b = branches.size(); b-- > 0;) {
+        const auto [slot, i] = branches[b];
+        rlp.clear();
+        encode_rlp(rlp, *slot->node);
+        const NodeRef ref = make_node_ref(rlp);
+        const bool ok = i == 0 ? root_hash_of(rlp) == root_hash_ && same_ref(ref, recs[0].rec.ref)
+                               : same_ref(ref, slot->ref);
+        if (!ok) return corrupt("does not hash to the reference its parent holds");
+    }
+    if (recs[0].rec.kind != NodeKind::kBranch) {
+        rlp.clear();
+        encode_rlp(rlp, *root.node);
+        if (root_hash_of(rlp) != root_hash_) {
+            return corrupt("does not hash to the reference its parent holds");
+        }
+    }
+    root_ = std::move(root);
+    return true;
 }
 
 void PathTrie::note_deleted(const Bytes& pos, std::vector<Bytes>& deleted) const {

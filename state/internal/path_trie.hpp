@@ -110,6 +110,12 @@ class PathTrie {
     /// Loads the root node and checks it hashes to root() (an integrity check for open()).
     [[nodiscard]] Result<void> verify_root(const KvStore& kv);
 
+    /// For a trie of which nothing is loaded yet: when it has at most `max_records` records,
+    /// loads all of them with one prefix scan (instead of a read per node on the way down),
+    /// checks every branch against its children and the root against root(), and returns true;
+    /// otherwise loads nothing and returns false. Errors: I/O, corruption.
+    [[nodiscard]] Result<bool> load_all(const KvStore& kv, size_t max_records);
+
   private:
     [[nodiscard]] Result<void> load(ChildSlot& slot, const Bytes& pos, const KvStore& kv) const;
     // Fills the 16 child slots of the branch at `pos` from the records one level below it.

@@ -79,7 +79,13 @@ TEST(PathTrie, random_clustered_updates_match_trie_root_and_leave_no_stale_nodes
             apply_writes(*kv, w);
             if (batch % 5 == 4) {  // reload from the store: nodes come back from their records
                 PathTrie reloaded(Bytes{'T'}, root);
-                ASSERT_TRUE(reloaded.verify_root(*kv).has_value());
+                if (batch % 10 == 4) {  // all at once (one scan), or lazily from the root
+                    auto whole = reloaded.load_all(*kv, 100'000);
+                    ASSERT_TRUE(whole.has_value()) << whole.error().message;
+                    ASSERT_TRUE(*whole);
+                } else {
+                    ASSERT_TRUE(reloaded.verify_root(*kv).has_value());
+                }
                 trie = std::move(reloaded);
             }
         }
@@ -166,6 +172,65 @@ TEST(PathTrie, parallel_apply_matches_trie_root_down_to_one_key_and_empty) {
                       return true;
                   }).has_value());
     EXPECT_EQ(left, 0U);
+}
+
+// load_all(): a trie over its record limit loads nothing (and still works lazily); a damaged or
+// missing record is refused.
+TEST(PathTrie, load_all_respects_its_limit_and_refuses_damaged_records) {
+    auto kv = make_mem_kv_store();
+    std::map<Hash32, Bytes> model;
+    PathTrie trie(Bytes{'T'}, kEmptyTrieRoot);
+    std::mt19937_64 rng(5);
+    for (int i = 0; i < 60; ++i) {
+        const Hash32 key = clustered_key(rng);
+        model[key] = Bytes{static_cast<uint8_t>(i + 1), 2, 3};
+        ASSERT_TRUE(trie.put(key, model[key], false, *kv).has_value());
+    }
+    TrieWrites w;
+    const Hash32 root = trie.hash(w, false);
+    apply_writes(*kv, w);
+    const size_t records = count_records(*kv);
+    ASSERT_GT(records, 10U);
+
+    PathTrie small(Bytes{'T'}, root);
+    auto whole = small.load_all(*kv, records - 1);
+    ASSERT_TRUE(whole.has_value());
+    EXPECT_FALSE(*whole);
+    const Hash32 extra = clustered_key(rng);
+    model[extra] = Bytes{9, 9};
+    ASSERT_TRUE(small.put(extra, model[extra], false, *kv).has_value());
+    TrieWrites w2;
+    EXPECT_EQ(small.hash(w2, false), oracle_root(model));
+
+    // Damage one record at a time: the whole-trie load refuses each.
+    std::vector<std::pair<Bytes, Bytes>> all;
+    ASSERT_TRUE(kv->for_each_prefix(as_bytes("T"), [&](ByteView k, ByteView v) {
+                      all.emplace_back(Bytes(k.begin(), k.end()), Bytes(v.begin(), v.end()));
+                      return true;
+                  }).has_value());
+    for (size_t i = 0; i < all.size(); i += 3) {
+        for (const bool drop : {false, true}) {
+            KvWriteBatch damage;
+            if (drop) {
+                damage.del(all[i].first);
+            } else {
+                Bytes v = all[i].second;
+                v.back() ^= 0x01;
+                damage.put(all[i].first, v);
+            }
+            ASSERT_TRUE(kv->write(damage, false).has_value());
+            PathTrie reloaded(Bytes{'T'}, root);
+            auto r = reloaded.load_all(*kv, 100'000);
+            ASSERT_FALSE(r.has_value()) << "record " << i << (drop ? " dropped" : " changed");
+            EXPECT_NE(r.error().message.find("corrupt"), std::string::npos) << r.error().message;
+            KvWriteBatch restore;
+            restore.put(all[i].first, all[i].second);
+            ASSERT_TRUE(kv->write(restore, false).has_value());
+        }
+    }
+    PathTrie reloaded(Bytes{'T'}, root);
+    auto ok = reloaded.load_all(*kv, 100'000);
+    ASSERT_TRUE(ok.has_value() && *ok);
 }
 
 TEST(PathTrie, node_records_round_trip_and_garbage_is_rejected) {

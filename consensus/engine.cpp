@@ -101,6 +101,13 @@ void Engine::enter_height(Height h) {
         early = std::move(it->second);
     }
     future_.erase(future_.begin(), future_.upper_bound(h));
+    future_bytes_ = 0;
+    for (const auto& [fh, q] : future_) {
+        for (const auto& m : q) {
+            if (const auto* p = std::get_if<Proposal>(&m)) future_bytes_ += p->payload.size();
+            if (const auto* c = std::get_if<CommitMessage>(&m)) future_bytes_ += c->payload.size();
+        }
+    }
     for (const auto& m : early) {
         if (height_ != h) break;  // a replayed Commit moved us on; the rest is stale
         static_cast<void>(on_message(m));
@@ -217,10 +224,16 @@ Result<size_t> Engine::signer_index(const Message& msg) {
     return *idx;
 }
 
-void Engine::buffer_future(Height h, const Message& msg) {
-    if (h > height_ + kFutureHeights) return;
+void Engine::buffer_future(Height h, const Message& msg, size_t payload_bytes) {
+    if (h > height_ + kFutureHeights || future_bytes_ + payload_bytes > kFutureBytes) return;
     auto& q = future_[h];
-    if (q.size() < kFutureMessagesPerHeight) q.push_back(msg);
+    if (q.size() >= kFutureMessagesPerHeight) return;
+    q.push_back(msg);
+    future_bytes_ += payload_bytes;
+}
+
+void Engine::add_evidence(Evidence e) {
+    if (evidence_.size() < kMaxEvidence) evidence_.push_back(std::move(e));
 }
 
 Result<void> Engine::on_message(const Message& msg) {
@@ -240,27 +253,26 @@ Result<void> Engine::on_message(const Message& msg) {
         if (outer) drain();
         return r;
     }
-    const Height h = std::holds_alternative<Proposal>(msg) ? std::get<Proposal>(msg).height
-                                                           : std::get<Vote>(msg).height;
-    const Round r = std::holds_alternative<Proposal>(msg) ? std::get<Proposal>(msg).round
-                                                          : std::get<Vote>(msg).round;
-    if (h > height_) {
-        buffer_future(h, msg);
-        return {};
-    }
+    const auto* proposal = std::get_if<Proposal>(&msg);
+    const Height h = proposal != nullptr ? proposal->height : std::get<Vote>(msg).height;
+    const Round r = proposal != nullptr ? proposal->round : std::get<Vote>(msg).round;
+    if (h > height_ + kFutureHeights) return {};  // too far ahead to keep; it will come again
     if (h == height_ && r > round_ + kMaxRoundsAhead) {
         return make_error("consensus: round ", r, " is too far ahead of our round ", round_);
     }
+    // Verify before anything else, so that only validators' messages are buffered or answered.
     PEL_TRY(const size_t sender, signer_index(msg));
+    if (proposal != nullptr && cfg_.validators.proposer(h, r) != sender) {
+        return make_error("consensus: proposal for height ", h, " round ", r, " from validator ",
+                          sender, ", not the proposer");
+    }
     if (h < height_) {
         answer_old_height(sender, h);
         return {};
     }
-    if (std::holds_alternative<Proposal>(msg)) {
-        if (cfg_.validators.proposer(h, r) != sender) {
-            return make_error("consensus: proposal for height ", h, " round ", r,
-                              " from validator ", sender, ", not the proposer");
-        }
+    if (h > height_) {
+        buffer_future(h, msg, proposal != nullptr ? proposal->payload.size() : 0);
+        return {};
     }
     apply(sender, msg);
     if (outer) drain();
@@ -274,7 +286,7 @@ void Engine::apply(size_t sender, const Message& msg) {
             rs.proposal = *p;
         } else if (rs.proposal->value_id != p->value_id ||
                    rs.proposal->valid_round != p->valid_round) {
-            evidence_.push_back(Evidence{sender, Message{*rs.proposal}, msg});
+            add_evidence(Evidence{sender, Message{*rs.proposal}, msg});
         }
         if (!rs.senders[sender]) {
             rs.senders[sender] = true;
@@ -287,7 +299,7 @@ void Engine::apply(size_t sender, const Message& msg) {
     VoteSet& set = v.type == VoteType::kPrevote ? rs.prevotes : rs.precommits;
     Equivocation eq;
     if (set.add(sender, v, &eq) == VoteSet::AddResult::kEquivocation) {
-        evidence_.push_back(Evidence{sender, Message{eq.first}, Message{eq.second}});
+        add_evidence(Evidence{sender, Message{eq.first}, Message{eq.second}});
     }
     if (!rs.senders[sender]) {
         rs.senders[sender] = true;
@@ -315,12 +327,19 @@ void Engine::answer_old_height(size_t sender, Height their_height) {
 
 Result<void> Engine::handle_commit(const CommitMessage& c) {
     const Height h = c.certificate.height;
-    if (h < height_) return {};
+    if (h < height_ || h > height_ + kFutureHeights) return {};
     if (h > height_) {
-        buffer_future(h, Message{c});
-        return {};
+        if (auto it = future_.find(h); it != future_.end()) {
+            for (const auto& m : it->second) {
+                if (std::holds_alternative<CommitMessage>(m)) return {};  // one is enough
+            }
+        }
     }
     PEL_TRY_VOID(verify_certificate(c.certificate, cfg_.validators, cfg_.chain_id, cache_));
+    if (h > height_) {
+        buffer_future(h, Message{c}, c.payload.size());
+        return {};
+    }
     if (value_id_of(c.payload) != c.certificate.value_id) {
         return make_error("consensus: commit payload does not match its certificate");
     }

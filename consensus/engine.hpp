@@ -17,8 +17,8 @@
 //    a proposer re-proposing its valid value sends that proof along with the proposal;
 //  - a signed message of an older height from validator X is answered by sending X the Commit
 //    messages (value + certificate) of that height and the next few, from Application::decided;
-//  - messages of the next kFutureHeights heights are buffered (bounded) and replayed on arrival
-//    at their height.
+//  - messages of the next kFutureHeights heights are verified, buffered (bounded in count and
+//    bytes) and replayed on arrival at their height.
 //
 // Invariants (between two calls into the engine):
 //  - locked_round_ == kNilRound iff locked_value_ is empty; the same for valid_round_/valid_value_;
@@ -82,6 +82,10 @@ class Engine {
     static constexpr Height kFutureHeights = 8;
     /// Messages buffered per future height (beyond that, later ones are dropped).
     static constexpr size_t kFutureMessagesPerHeight = 1024;
+    /// Payload bytes buffered over all future heights (proposals and commits).
+    static constexpr size_t kFutureBytes = size_t{64} << 20;
+    /// Evidence entries kept until the host takes them (take_evidence); later ones are dropped.
+    static constexpr size_t kMaxEvidence = 1024;
     /// Rounds ahead of the current one for which messages are accepted.
     static constexpr Round kMaxRoundsAhead = 1000;
     /// Commit messages sent in one answer to a validator that is behind.
@@ -111,7 +115,10 @@ class Engine {
     [[nodiscard]] Round valid_round() const noexcept { return valid_round_; }
     [[nodiscard]] size_t index() const noexcept { return index_; }
     [[nodiscard]] const Address& address() const noexcept { return address_; }
+    /// Equivocations seen so far (at most kMaxEvidence are kept).
     [[nodiscard]] const std::vector<Evidence>& evidence() const noexcept { return evidence_; }
+    /// Hands the evidence collected so far to the host (to log or report) and clears it.
+    [[nodiscard]] std::vector<Evidence> take_evidence() noexcept { return std::move(evidence_); }
     [[nodiscard]] const ValidatorSet& validators() const noexcept { return cfg_.validators; }
 
     /// TEST ONLY: disables the locking rules (a validator then prevotes for any valid proposal,
@@ -161,7 +168,8 @@ class Engine {
     Result<size_t> signer_index(const Message& msg);
     void answer_old_height(size_t sender, Height their_height);
     Result<void> handle_commit(const CommitMessage& c);
-    void buffer_future(Height h, const Message& msg);
+    void buffer_future(Height h, const Message& msg, size_t payload_bytes);
+    void add_evidence(Evidence e);
     void send_proof_of_lock();
 
     EngineConfig cfg_;
@@ -183,10 +191,11 @@ class Engine {
     Round valid_round_ = kNilRound;
 
     std::map<Round, RoundState> rounds_;
-    std::map<Hash32, bool> validity_;    // valid(v) memo for this height
-    std::vector<Message> own_messages_;  // this height's, for re-broadcast
-    std::deque<Message> local_;          // own messages not yet applied
-    std::map<Height, std::vector<Message>> future_;
+    std::map<Hash32, bool> validity_;                        // valid(v) memo for this height
+    std::vector<Message> own_messages_;                      // this height's, for re-broadcast
+    std::deque<Message> local_;                              // own messages not yet applied
+    std::map<Height, std::vector<Message>> future_;          // verified messages of later heights
+    size_t future_bytes_ = 0;                                // payload bytes in future_
     std::vector<std::pair<Height, uint64_t>> last_catchup_;  // per validator: height, time sent
     std::vector<Evidence> evidence_;
     bool test_no_locking_ = false;

@@ -572,7 +572,11 @@ void World::deliver(const Event& e) {
                       << consensus::to_string(e.timeout.kind) << " h=" << e.timeout.height
                       << " r=" << e.timeout.round << state() << "\n";
         }
-        if (n.engine) n.engine->on_timeout(e.timeout);
+        if (n.engine) {
+            n.engine->on_timeout(e.timeout);
+            result_.max_round =
+                std::max(result_.max_round, static_cast<uint64_t>(n.engine->round()));
+        }
         return;
     }
     auto msg = consensus::decode_message(*e.bytes);
@@ -585,6 +589,7 @@ void World::deliver(const Event& e) {
         return;
     }
     auto r = n.engine->on_message(*msg);
+    result_.max_round = std::max(result_.max_round, static_cast<uint64_t>(n.engine->round()));
     if (cfg_.trace) {
         std::cerr << now_ << " node " << e.to << " <- " << e.from << " " << describe(*msg)
                   << (r ? "" : " ERROR " + r.error().message) << state() << "\n";

@@ -81,6 +81,19 @@ TEST(ConsensusSim, f_byzantine_validators_never_fork) {
     }
 }
 
+// Runs with exactly f crash-stop validators (the honest rest is exactly a quorum: every one of
+// them must take part in every decision after the heal).
+TEST(ConsensusSim, f_crashed_validators_stay_live) {
+    const uint64_t runs = env_u64("PEL_SIM_CRASH_RUNS", 200);
+    for (uint64_t seed = 1; seed <= runs; ++seed) {
+        SimConfig cfg = random_config(seed + 3'000'000);
+        cfg.crashed = (cfg.validators - 1) / 3;
+        cfg.byzantine = 0;
+        const SimResult r = run_simulation(cfg);
+        ASSERT_TRUE(r.ok()) << "FAILED " << describe(cfg, r);
+    }
+}
+
 // Same seed, same run: the trace of commits (time, validator, height, value) is identical.
 TEST(ConsensusSim, runs_are_deterministic) {
     for (uint64_t seed : {7ULL, 42ULL, 1234ULL}) {

@@ -503,7 +503,7 @@ struct ParallelExecutor::Impl {
         std::span<const Transaction> txns;
         std::span<const Address> senders;
         MvMemory mv;
-        Scheduler scheduler{0};
+        Scheduler scheduler;
         std::vector<Outcome> outcomes;
         std::vector<WorkerStats> stats;
         std::atomic<uint64_t> executions{0};  ///< counted only for test_fallback_after_executions
@@ -511,7 +511,7 @@ struct ParallelExecutor::Impl {
         std::atomic<bool> fell_back{false};
         std::atomic<bool> failed{false};
 
-        explicit Run(size_t threads) : mv(threads), stats(threads) {}
+        explicit Run(size_t threads) : mv(threads), scheduler(0, threads), stats(threads) {}
 
         void begin(const BlockEnv& e, std::span<const Transaction> t, std::span<const Address> s,
                    ConcurrentStateReader& base) {
@@ -559,7 +559,7 @@ struct ParallelExecutor::Impl {
             if (const auto blocking = reader.blocking()) {
                 ++ws.dependency_waits;
                 note_conflict(run);
-                if (run.scheduler.add_dependency(v.txn_idx, *blocking)) {
+                if (run.scheduler.add_dependency(v.txn_idx, *blocking, worker)) {
                     return Scheduler::Task{};
                 }
                 continue;  // the blocker finished meanwhile: its writes are there now
@@ -585,11 +585,11 @@ struct ParallelExecutor::Impl {
                 wrote_new = run.mv.record_empty(v, reads, worker);
             }
             run.outcomes[v.txn_idx] = std::move(r);
-            return run.scheduler.finish_execution(v, wrote_new);
+            return run.scheduler.finish_execution(v, wrote_new, worker);
         }
     }
 
-    Scheduler::Task validate(Run& run, Version v, WorkerStats& ws) {
+    Scheduler::Task validate(Run& run, Version v, WorkerStats& ws, size_t worker) {
         ++ws.validations;
         Location where;
         const bool valid = run.mv.validate_read_set(v.txn_idx, &where);
@@ -600,7 +600,7 @@ struct ParallelExecutor::Impl {
             note_conflict(run);
             run.mv.convert_writes_to_estimates(v.txn_idx);
         }
-        return run.scheduler.finish_validation(v.txn_idx, aborted);
+        return run.scheduler.finish_validation(v.txn_idx, aborted, worker);
     }
 
     void note_conflict(Run& run) noexcept {
@@ -627,9 +627,9 @@ struct ParallelExecutor::Impl {
                 if (task.kind == Scheduler::TaskKind::kExecute) {
                     task = try_execute(run, task.version, vm, ws, id);
                 } else if (task.kind == Scheduler::TaskKind::kValidate) {
-                    task = validate(run, task.version, ws);
+                    task = validate(run, task.version, ws, id);
                 } else {
-                    task = run.scheduler.next_task();
+                    task = run.scheduler.next_task(id);
                     if (task.kind == Scheduler::TaskKind::kNone) {
                         std::this_thread::yield();  // more threads than cores must not starve
                     }

@@ -6,7 +6,10 @@
 
 namespace pel::exec {
 
-Scheduler::Scheduler(size_t num_txns) { reset(num_txns); }
+Scheduler::Scheduler(size_t num_txns, size_t workers)
+    : workers_(std::max<size_t>(workers, 1)), active_(std::make_unique<Active[]>(workers_)) {
+    reset(num_txns);
+}
 
 void Scheduler::reset(size_t num_txns) {
     if (num_txns > capacity_) {
@@ -24,7 +27,9 @@ void Scheduler::reset(size_t num_txns) {
     execution_idx_.store(0);
     validation_idx_.store(0);
     decrease_cnt_.store(0);
-    num_active_tasks_.store(0);
+    for (size_t w = 0; w < workers_; ++w) {
+        active_[w].tasks.store(0);
+    }
     done_.store(num_txns_ == 0);
 }
 
@@ -44,16 +49,25 @@ void Scheduler::decrease_validation_idx(TxnIndex target) noexcept {
     decrease_cnt_.fetch_add(1);
 }
 
+bool Scheduler::no_active_tasks() const noexcept {
+    for (size_t w = 0; w < workers_; ++w) {
+        if (active_[w].tasks.load() != 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
 void Scheduler::check_done() noexcept {
     // The decrease counter read first and last detects an index moving back during the check.
     const uint64_t observed = decrease_cnt_.load();
-    if (std::min(execution_idx_.load(), validation_idx_.load()) >= num_txns_ &&
-        num_active_tasks_.load() == 0 && observed == decrease_cnt_.load()) {
+    if (std::min(execution_idx_.load(), validation_idx_.load()) >= num_txns_ && no_active_tasks() &&
+        observed == decrease_cnt_.load()) {
         done_.store(true, std::memory_order_release);
     }
 }
 
-std::optional<Version> Scheduler::try_incarnate(TxnIndex txn_idx) noexcept {
+std::optional<Version> Scheduler::try_incarnate(TxnIndex txn_idx, size_t worker) noexcept {
     if (txn_idx < num_txns_) {
         TxnStatus& s = status_[txn_idx];
         const std::lock_guard lock(s.mu);
@@ -62,26 +76,26 @@ std::optional<Version> Scheduler::try_incarnate(TxnIndex txn_idx) noexcept {
             return Version{txn_idx, s.incarnation};
         }
     }
-    num_active_tasks_.fetch_sub(1);
+    active_[worker].tasks.fetch_sub(1);
     return std::nullopt;
 }
 
-std::optional<Version> Scheduler::next_version_to_execute() noexcept {
+std::optional<Version> Scheduler::next_version_to_execute(size_t worker) noexcept {
     if (execution_idx_.load() >= num_txns_) {
         check_done();
         return std::nullopt;
     }
-    num_active_tasks_.fetch_add(1);
+    active_[worker].tasks.fetch_add(1);
     const TxnIndex idx = execution_idx_.fetch_add(1);
-    return try_incarnate(idx);
+    return try_incarnate(idx, worker);
 }
 
-std::optional<Version> Scheduler::next_version_to_validate() noexcept {
+std::optional<Version> Scheduler::next_version_to_validate(size_t worker) noexcept {
     if (validation_idx_.load() >= num_txns_) {
         check_done();
         return std::nullopt;
     }
-    num_active_tasks_.fetch_add(1);
+    active_[worker].tasks.fetch_add(1);
     const TxnIndex idx = validation_idx_.fetch_add(1);
     if (idx < num_txns_) {
         TxnStatus& s = status_[idx];
@@ -90,22 +104,22 @@ std::optional<Version> Scheduler::next_version_to_validate() noexcept {
             return Version{idx, s.incarnation};
         }
     }
-    num_active_tasks_.fetch_sub(1);
+    active_[worker].tasks.fetch_sub(1);
     return std::nullopt;
 }
 
-Scheduler::Task Scheduler::next_task() noexcept {
+Scheduler::Task Scheduler::next_task(size_t worker) noexcept {
     if (validation_idx_.load() < execution_idx_.load()) {
-        if (const auto v = next_version_to_validate()) {
+        if (const auto v = next_version_to_validate(worker)) {
             return Task{TaskKind::kValidate, *v};
         }
-    } else if (const auto v = next_version_to_execute()) {
+    } else if (const auto v = next_version_to_execute(worker)) {
         return Task{TaskKind::kExecute, *v};
     }
     return Task{};
 }
 
-bool Scheduler::add_dependency(TxnIndex txn_idx, TxnIndex blocking) noexcept {
+bool Scheduler::add_dependency(TxnIndex txn_idx, TxnIndex blocking, size_t worker) noexcept {
     {
         // Both locks at once (the blocker's first: it is the lower index, the only nesting order
         // used): once the blocker's lock is released its finish_execution may resume this
@@ -121,7 +135,7 @@ bool Scheduler::add_dependency(TxnIndex txn_idx, TxnIndex blocking) noexcept {
         b.dependents.push_back(txn_idx);
     }
     // The execution task ends here; the blocker's finish_execution will resume it.
-    num_active_tasks_.fetch_sub(1);
+    active_[worker].tasks.fetch_sub(1);
     return true;
 }
 
@@ -144,7 +158,8 @@ void Scheduler::resume_dependencies(const std::vector<TxnIndex>& txns) noexcept 
     decrease_execution_idx(min_idx);
 }
 
-Scheduler::Task Scheduler::finish_execution(Version v, bool wrote_new_location) noexcept {
+Scheduler::Task Scheduler::finish_execution(Version v, bool wrote_new_location,
+                                            size_t worker) noexcept {
     std::vector<TxnIndex> deps;
     {
         TxnStatus& s = status_[v.txn_idx];
@@ -160,7 +175,7 @@ Scheduler::Task Scheduler::finish_execution(Version v, bool wrote_new_location) 
         }
         decrease_validation_idx(v.txn_idx);
     }
-    num_active_tasks_.fetch_sub(1);
+    active_[worker].tasks.fetch_sub(1);
     return Task{};
 }
 
@@ -174,19 +189,20 @@ bool Scheduler::try_validation_abort(Version v) noexcept {
     return false;
 }
 
-Scheduler::Task Scheduler::finish_validation(TxnIndex txn_idx, bool aborted) noexcept {
+Scheduler::Task Scheduler::finish_validation(TxnIndex txn_idx, bool aborted,
+                                             size_t worker) noexcept {
     if (aborted) {
         set_ready_status(txn_idx);
         decrease_validation_idx(txn_idx + 1);
         if (execution_idx_.load() > txn_idx) {
-            if (const auto v = try_incarnate(txn_idx)) {
+            if (const auto v = try_incarnate(txn_idx, worker)) {
                 return Task{TaskKind::kExecute, *v};
             }
             // try_incarnate released the task slot.
             return Task{};
         }
     }
-    num_active_tasks_.fetch_sub(1);
+    active_[worker].tasks.fetch_sub(1);
     return Task{};
 }
 

@@ -15,7 +15,8 @@
 //    nested inside: lower index first, the only nesting), so the blocker's finish_execution
 //    always finds it suspended when it resumes it (kReadyToExecute with the next incarnation)
 //    and pulls execution_idx back to it.
-//  - num_active_tasks counts tasks handed out and not yet finished; decrease_cnt counts index
+//  - The active-task counters (one per worker: a task is finished, or its slot released, by the
+//    worker that took it) count tasks handed out and not yet finished; decrease_cnt counts index
 //    decreases. done() turns true only when both indices are past the block, no task is active
 //    and no decrease happened while that was checked: every transaction is then executed and its
 //    last incarnation validated after all lower transactions' final writes.
@@ -41,7 +42,8 @@ class Scheduler {
         Version version;
     };
 
-    explicit Scheduler(size_t num_txns);
+    /// `workers`: the threads that ask for tasks, each passing its own index in [0, workers).
+    explicit Scheduler(size_t num_txns, size_t workers = 1);
     /// Starts a new block of `num_txns` transactions, reusing the per-transaction records. Not
     /// concurrent with any other call.
     void reset(size_t num_txns);
@@ -56,21 +58,21 @@ class Scheduler {
     void halt() noexcept { done_.store(true, std::memory_order_release); }
 
     /// The next task, or kNone when there is nothing to do right now (ask again unless done()).
-    [[nodiscard]] Task next_task() noexcept;
+    [[nodiscard]] Task next_task(size_t worker) noexcept;
 
     /// `txn_idx` read an ESTIMATE of `blocking`. Returns false when `blocking` has finished
     /// meanwhile (re-execute right away); true when the transaction is suspended until then.
-    [[nodiscard]] bool add_dependency(TxnIndex txn_idx, TxnIndex blocking) noexcept;
+    [[nodiscard]] bool add_dependency(TxnIndex txn_idx, TxnIndex blocking, size_t worker) noexcept;
 
     /// The execution of `v` ended (its writes recorded). May hand back its validation task.
-    [[nodiscard]] Task finish_execution(Version v, bool wrote_new_location) noexcept;
+    [[nodiscard]] Task finish_execution(Version v, bool wrote_new_location, size_t worker) noexcept;
 
     /// Claims the right to abort `v` after a failed validation; false if `v` is no longer the
     /// current executed incarnation (someone else aborted it, or it was re-executed).
     [[nodiscard]] bool try_validation_abort(Version v) noexcept;
 
     /// The validation of `v` ended. May hand back its re-execution task.
-    [[nodiscard]] Task finish_validation(TxnIndex txn_idx, bool aborted) noexcept;
+    [[nodiscard]] Task finish_validation(TxnIndex txn_idx, bool aborted, size_t worker) noexcept;
 
     /// Whether the transaction's latest incarnation has executed (for the fallback's takeover).
     [[nodiscard]] bool is_executed(TxnIndex txn_idx, uint32_t* incarnation) noexcept;
@@ -84,9 +86,10 @@ class Scheduler {
         std::vector<TxnIndex> dependents;
     };
 
-    std::optional<Version> try_incarnate(TxnIndex txn_idx) noexcept;
-    std::optional<Version> next_version_to_execute() noexcept;
-    std::optional<Version> next_version_to_validate() noexcept;
+    std::optional<Version> try_incarnate(TxnIndex txn_idx, size_t worker) noexcept;
+    std::optional<Version> next_version_to_execute(size_t worker) noexcept;
+    std::optional<Version> next_version_to_validate(size_t worker) noexcept;
+    bool no_active_tasks() const noexcept;
     void check_done() noexcept;
     void decrease_execution_idx(TxnIndex target) noexcept;
     void decrease_validation_idx(TxnIndex target) noexcept;
@@ -99,7 +102,14 @@ class Scheduler {
     alignas(64) std::atomic<TxnIndex> execution_idx_{0};
     alignas(64) std::atomic<TxnIndex> validation_idx_{0};
     alignas(64) std::atomic<uint64_t> decrease_cnt_{0};
-    alignas(64) std::atomic<int64_t> num_active_tasks_{0};
+    /// Tasks handed out and not finished, counted per worker: a task is always finished (or
+    /// its slot released) by the worker that took it, so each counter changes on its owner's
+    /// cache line only; check_done() sums them.
+    struct alignas(64) Active {
+        std::atomic<int64_t> tasks{0};
+    };
+    size_t workers_;
+    std::unique_ptr<Active[]> active_;
     alignas(64) std::atomic<bool> done_{false};
 };
 

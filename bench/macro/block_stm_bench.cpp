@@ -10,6 +10,10 @@
 //              contract's storage, one slot per holder, a LOG2 per transfer)
 //   chain      N transfers between 2 accounts, alternating: every transaction depends on the
 //              previous one
+//   hot        N token transfers from distinct holders all to one holder: every transaction
+//              reads and writes the same storage slot (like swaps in one hot AMM pool), which
+//              the pre-execution rule cannot see (contract calls): the runtime rule must fall
+//              back early
 // For each workload: the sequential executor and the parallel executor at 1 and T threads
 // (default 2), run interleaved after one warm-up run each, median wall time of R runs each
 // (default 5), and the ratio sequential/parallel.
@@ -47,7 +51,7 @@ struct Config {
     size_t accounts = 10'000;
     size_t runs = 5;
     size_t threads = 2;
-    std::string only;  ///< run just this workload (transfers, token, chain)
+    std::string only;  ///< run just this workload (transfers, token, hot, chain)
 };
 
 struct Workload {
@@ -137,9 +141,10 @@ std::vector<Address> addresses(size_t n) {
     return std::move(*r);
 }
 
-Workload transfers(const Config& cfg, const std::vector<Address>& addrs, bool token) {
+Workload transfers(const Config& cfg, const std::vector<Address>& addrs, bool token,
+                   bool hot = false) {
     Workload w;
-    w.name = token ? "token" : "transfers";
+    w.name = hot ? "hot" : token ? "token" : "transfers";
     w.env = make_env();
     const Address token_addr =
         Address::from_hex("0x70ce000000000000000000000000000000000000").value();
@@ -163,9 +168,10 @@ Workload transfers(const Config& cfg, const std::vector<Address>& addrs, bool to
     std::vector<size_t> key_of;
     for (size_t i = 0; i < cfg.txns; ++i) {
         const size_t from = order[i % order.size()];
-        size_t to = std::uniform_int_distribution<size_t>(0, addrs.size() - 1)(rng);
+        size_t to =
+            hot ? order[0] : std::uniform_int_distribution<size_t>(0, addrs.size() - 1)(rng);
         if (to == from) {
-            to = (to + 1) % addrs.size();
+            to = hot ? order[1] : (to + 1) % addrs.size();
         }
         Transaction t = base_txn(nonces[from]++);
         if (token) {
@@ -309,7 +315,7 @@ int main(int argc, char** argv) {
         } else {
             std::fprintf(stderr,
                          "usage: pel_block_stm_bench [--txns N] [--accounts N] [--runs R] "
-                         "[--threads T] [--only transfers|token|chain]\n");
+                         "[--threads T] [--only transfers|token|hot|chain]\n");
             return 2;
         }
     }
@@ -329,6 +335,10 @@ int main(int argc, char** argv) {
     if (wanted("token")) {
         Workload tok = transfers(cfg, addrs, true);
         ok = run(cfg, tok) && ok;
+    }
+    if (wanted("hot")) {
+        Workload hot = transfers(cfg, addrs, true, true);
+        ok = run(cfg, hot) && ok;
     }
     if (wanted("chain")) {
         Workload c = chain(cfg, addrs);

@@ -129,6 +129,7 @@ load() {  # url workload json timeout
 }
 
 summary() {  # json
+  [[ -f "$1" ]] || { echo "no result (pel-loadgen failed in setup; see above)"; return; }
   jq -r '"\(.committed)/\(.sent) committed, \(.committed_tps|floor) tx/s, \(.mgas_per_s*10|floor/10) Mgas/s, p50 \(.latency_ms.p50|floor) ms, p99 \(.latency_ms.p99|floor) ms, \(.blocks) blocks, errors \(.errors), reverted \(.reverted)"' "$1"
 }
 
@@ -145,7 +146,7 @@ for w in $workloads; do
     echo "== $w on anvil ($mode)"
     load "http://127.0.0.1:$port" "$w" "$out/anvil-$mode-$w.json" 10
     stop_node
-    tps[anvil-$mode-$w]=$(jq '.committed_tps' "$out/anvil-$mode-$w.json")
+    tps[anvil-$mode-$w]=$(jq '.committed_tps' "$out/anvil-$mode-$w.json" 2>/dev/null || echo 0)
   done
   port=$(free_port)
   start_pel "$port" "$out/pel-$w.log"
@@ -153,7 +154,7 @@ for w in $workloads; do
   echo "== $w on pel-node (automine)"
   load "http://127.0.0.1:$port" "$w" "$out/pel-$w.json" 10
   stop_node
-  tps[pel-$w]=$(jq '.committed_tps' "$out/pel-$w.json")
+  tps[pel-$w]=$(jq '.committed_tps' "$out/pel-$w.json" 2>/dev/null || echo 0)
 done
 
 echo

@@ -465,7 +465,11 @@ void LoadGen::send_loop() {
 void LoadGen::poll_loop() {
     HttpRpc rpc(ep_);
     uint64_t last = start_block_;
-    Clock::time_point idle_since = Clock::now();
+    // Gives up --timeout seconds after the last send when none of our transactions has been
+    // included since then: new blocks alone are no progress (an interval-mining node makes
+    // empty blocks forever while some of our transactions sit in its pool).
+    Clock::time_point progress_at = Clock::now();
+    uint64_t progress_count = 0;
     for (;;) {
         if (stop_poll_) {
             break;
@@ -480,17 +484,20 @@ void LoadGen::poll_loop() {
             poll_error_ = head.error().message;
             break;
         }
+        if (!sending_done_ || included_count_ != progress_count) {
+            progress_at = Clock::now();
+            progress_count = included_count_;
+        }
+        if (sending_done_ && included_count_ >= sent_ok_) {
+            break;
+        }
+        if (sending_done_ && seconds_between(progress_at, Clock::now()) > opt_.timeout) {
+            break;  // the report counts what never made it
+        }
         if (*head <= last) {
-            if (sending_done_ && included_count_ >= sent_ok_) {
-                break;
-            }
-            if (sending_done_ && seconds_between(idle_since, Clock::now()) > opt_.timeout) {
-                break;  // the report counts what never made it
-            }
             std::this_thread::sleep_for(std::chrono::milliseconds(2));
             continue;
         }
-        idle_since = Clock::now();
         // The new blocks' transaction hashes, up to 200 blocks per batch request.
         for (uint64_t from = last + 1; from <= *head; from += 200) {
             const uint64_t to = std::min(*head, from + 199);
@@ -763,7 +770,9 @@ int main(int argc, char** argv) {
     app.add_option("--duration", opt.duration, "stop sending after S seconds (0: send all T)")
         ->check(CLI::NonNegativeNumber)
         ->capture_default_str();
-    app.add_option("--timeout", opt.timeout, "seconds without a new block before giving up")
+    app.add_option(
+           "--timeout", opt.timeout,
+           "after the last send, give up when none of our transactions is included for S seconds")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
     app.add_option("--json", opt.json_file, "write the results as JSON to FILE");

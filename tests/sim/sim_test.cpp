@@ -24,6 +24,14 @@ using pel::sim::run_simulation;
 using pel::sim::SimConfig;
 using pel::sim::SimResult;
 
+// Sanitizer builds (CI runs the consensus tests under TSan) are ~10x slower: their default run
+// counts are a fifth of the release ones. The release build runs the full 1,000.
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+constexpr uint64_t kRunScale = 5;
+#else
+constexpr uint64_t kRunScale = 1;
+#endif
+
 uint64_t env_u64(const char* name, uint64_t fallback) {
     const char* v = std::getenv(name);
     return v != nullptr ? std::strtoull(v, nullptr, 10) : fallback;
@@ -43,7 +51,7 @@ std::string describe(const SimConfig& c, const SimResult& r) {
 // single-threaded and owns all its state), so PEL_SIM_THREADS (default 2) threads share the
 // seeds; the outcome does not depend on the thread count.
 TEST(ConsensusSim, safety_and_liveness_over_seeded_runs) {
-    const uint64_t runs = env_u64("PEL_SIM_RUNS", 1000);
+    const uint64_t runs = env_u64("PEL_SIM_RUNS", 1000 / kRunScale);
     const uint64_t first = env_u64("PEL_SIM_FIRST_SEED", 1);
     const uint64_t threads = std::max<uint64_t>(1, env_u64("PEL_SIM_THREADS", 2));
     const auto t0 = std::chrono::steady_clock::now();
@@ -90,7 +98,7 @@ TEST(ConsensusSim, safety_and_liveness_over_seeded_runs) {
 
 // Runs with exactly f Byzantine validators (the worst case the protocol tolerates).
 TEST(ConsensusSim, f_byzantine_validators_never_fork) {
-    const uint64_t runs = env_u64("PEL_SIM_BYZ_RUNS", 200);
+    const uint64_t runs = env_u64("PEL_SIM_BYZ_RUNS", 200 / kRunScale);
     for (uint64_t seed = 1; seed <= runs; ++seed) {
         SimConfig cfg = random_config(seed + 1'000'000);
         cfg.byzantine = (cfg.validators - 1) / 3;
@@ -103,7 +111,7 @@ TEST(ConsensusSim, f_byzantine_validators_never_fork) {
 // Runs with exactly f crash-stop validators (the honest rest is exactly a quorum: every one of
 // them must take part in every decision after the heal).
 TEST(ConsensusSim, f_crashed_validators_stay_live) {
-    const uint64_t runs = env_u64("PEL_SIM_CRASH_RUNS", 200);
+    const uint64_t runs = env_u64("PEL_SIM_CRASH_RUNS", 200 / kRunScale);
     for (uint64_t seed = 1; seed <= runs; ++seed) {
         SimConfig cfg = random_config(seed + 3'000'000);
         cfg.crashed = (cfg.validators - 1) / 3;
@@ -170,7 +178,7 @@ TEST(ConsensusSim, disabling_locking_lets_the_simulator_find_a_fork) {
 
 // The same adversary against the real engine (locking on): safe and live in every run.
 TEST(ConsensusSim, fork_hunt_adversary_with_locking_is_safe) {
-    const uint64_t runs = env_u64("PEL_SIM_FORK_CONTROL_RUNS", 300);
+    const uint64_t runs = env_u64("PEL_SIM_FORK_CONTROL_RUNS", 300 / kRunScale);
     for (uint64_t seed = 1; seed <= runs; ++seed) {
         const SimConfig cfg = fork_hunt_config(seed, false);
         const SimResult r = run_simulation(cfg);

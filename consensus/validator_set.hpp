@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "consensus/types.hpp"
+#include "primitives/assert.hpp"
 #include "primitives/hash.hpp"
 #include "primitives/result.hpp"
 
@@ -37,7 +38,11 @@ class ValidatorSet {
     ValidatorSet() = default;
 
     [[nodiscard]] size_t size() const noexcept { return validators_.size(); }
-    [[nodiscard]] const Validator& at(size_t index) const { return validators_.at(index); }
+    /// The validator at `index`; an index out of range is a bug (asserts, never throws).
+    [[nodiscard]] const Validator& at(size_t index) const {
+        PEL_ASSERT(index < validators_.size(), "validator index out of range");
+        return validators_[index];
+    }
     [[nodiscard]] const std::vector<Validator>& validators() const noexcept { return validators_; }
     /// Index of a validator by address, nullopt if it is not a member.
     [[nodiscard]] std::optional<size_t> index_of(const Address& a) const noexcept;

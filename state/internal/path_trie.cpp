@@ -16,6 +16,11 @@ namespace pel::state::internal {
 namespace {
 
 constexpr size_t kKeyNibbles = 64;
+// A branch with at most this many children carries their refs and kinds in its record ("full",
+// tag 4), so that loading it needs no scan; the parent's scan, which reads this record anyway,
+// loads it. Bottom branches have 2-3 children: a few dozen bytes more per write.
+constexpr size_t kFullBranchMaxChildren = 4;
+constexpr uint8_t kFullBranchTag = 4;
 
 std::unique_ptr<TrieNode> make_leaf(NibbleView path, ByteView value) {
     auto n = std::make_unique<TrieNode>();
@@ -145,10 +150,38 @@ void encode_node_record(Bytes& out, const TrieNode& n, const NodeRef& own_ref) {
             append(out, r.view());
             return;
         }
-        case NodeKind::kBranch:
+        case NodeKind::kBranch: {
+            unsigned mask = 0;
+            unsigned leaves = 0;
+            unsigned exts = 0;
+            size_t count = 0;
+            for (unsigned i = 0; i < 16; ++i) {
+                const ChildSlot& c = n.children[i];
+                if (c.ref.empty()) continue;
+                ++count;
+                mask |= 1U << i;
+                if (c.kind == NodeKind::kLeaf) leaves |= 1U << i;
+                if (c.kind == NodeKind::kExtension) exts |= 1U << i;
+            }
+            if (count > kFullBranchMaxChildren) {
+                out.push_back(own_ref.size);
+                append(out, own_ref.view());
+                return;
+            }
+            out.back() = kFullBranchTag;
             out.push_back(own_ref.size);
             append(out, own_ref.view());
+            for (const unsigned m : {mask, leaves, exts}) {
+                out.push_back(static_cast<uint8_t>(m & 0xff));
+                out.push_back(static_cast<uint8_t>(m >> 8));
+            }
+            for (const ChildSlot& c : n.children) {
+                if (c.ref.empty()) continue;
+                out.push_back(c.ref.size);
+                append(out, c.ref.view());
+            }
             return;
+        }
         case NodeKind::kUnknown:
             break;
     }
@@ -222,6 +255,41 @@ Result<void> parse_record(ByteView rec, bool want_node, Bytes& rlp, NodeRecord& 
             out.kind = NodeKind::kBranch;
             if (!read_ref(out.ref) || p != rec.size()) return corrupt("has a bad branch ref");
             return {};
+        case kFullBranchTag: {
+            out.kind = NodeKind::kBranch;
+            if (!read_ref(out.ref) || rec.size() - p < 6) return corrupt("has a bad branch ref");
+            auto u16 = [&](size_t at) {
+                return static_cast<unsigned>(rec[at]) | static_cast<unsigned>(rec[at + 1]) << 8;
+            };
+            const unsigned mask = u16(p);
+            const unsigned leaves = u16(p + 2);
+            const unsigned exts = u16(p + 4);
+            p += 6;
+            if ((leaves & ~mask) != 0 || (exts & ~mask) != 0 || (leaves & exts) != 0 || mask == 0) {
+                return corrupt("has inconsistent masks");
+            }
+            auto n = std::make_unique<TrieNode>();
+            n->kind = NodeKind::kBranch;
+            n->dirty = false;
+            n->children.resize(16);
+            for (unsigned i = 0; i < 16; ++i) {
+                if (((mask >> i) & 1U) == 0) continue;
+                ChildSlot& c = n->children[i];
+                if (!read_ref(c.ref)) return corrupt("has a bad child ref");
+                c.kind = ((leaves >> i) & 1U) != 0 ? NodeKind::kLeaf
+                         : ((exts >> i) & 1U) != 0 ? NodeKind::kExtension
+                                                   : NodeKind::kBranch;
+            }
+            if (p != rec.size()) return corrupt("has trailing bytes");
+            // The children's refs it carries must give its own.
+            rlp.clear();
+            encode_rlp(rlp, *n);
+            if (!same_ref(make_node_ref(rlp), out.ref)) {
+                return corrupt("does not hash to its own ref");
+            }
+            out.node = std::move(n);
+            return {};
+        }
         default:
             return corrupt("has an unknown kind");
     }
@@ -272,8 +340,9 @@ Result<void> PathTrie::load_children(TrieNode& branch, const Bytes& pos, const K
     append(scan, prefix_);
     scan.push_back(static_cast<uint8_t>(pos.size() + 1));
     append(scan, pos);
-    // Children stay unloaded (kind and ref only): an update of an existing key replaces its leaf
-    // without reading it, and nothing is allocated per child.
+    // Children stay unloaded (kind and ref only; a narrow branch comes loaded from its record): an
+    // update of an existing key replaces its leaf without reading it, and nothing is allocated
+    // per leaf child.
     std::optional<Error> bad;
     Bytes rlp;
     PEL_TRY_VOID(kv.for_each_prefix_cached(scan, [&](ByteView k, ByteView v) {
@@ -289,6 +358,7 @@ Result<void> PathTrie::load_children(TrieNode& branch, const Bytes& pos, const K
         ChildSlot& c = branch.children[k.back()];
         c.ref = rec.ref;
         c.kind = rec.kind;
+        c.node = std::move(rec.node);  // a full branch comes loaded
         return true;
     }));
     if (bad) return unexpected(std::move(*bad));
@@ -317,7 +387,7 @@ Result<void> PathTrie::load(ChildSlot& slot, const Bytes& pos, const KvStore& kv
         own = decoded.ref;
         node = std::move(decoded.node);
     }
-    if (kind == NodeKind::kBranch) {
+    if (kind == NodeKind::kBranch && node == nullptr) {
         node = make_branch();
         node->dirty = false;
         PEL_TRY_VOID(load_children(*node, pos, kv));

@@ -14,13 +14,17 @@
 // children of a node at depth d are the records at depth d + 1 under its path: one short range.
 //   leaf:      0x01 | n | n nibbles packed two per byte (high first) | value
 //   extension: 0x02 | n | n nibbles packed | ref size | child ref
-//   branch:    0x03 | ref size | own ref
+//   branch:    0x03 | ref size | own ref                                  (more than 4 children)
+//              0x04 | ref size | own ref | mask (2, LE) | leaf mask (2) | extension mask (2) |
+//                     per child: ref size | ref                           (at most 4 children)
 // where a ref is a NodeRef (embedded RLP when under 32 bytes, else 0xa0 || keccak). A record holds
-// nothing about its siblings: a branch record is only its own ref (the refs of its children are
-// in their own records; a leaf's or extension's ref is computed from its record), so an update
-// rewrites the changed nodes and nothing else. Loading a branch reads its children's records in
-// one range scan and checks that they hash to the branch's ref (every load is checked against
-// its parent, up to the root hash in the head record).
+// nothing about its siblings: a wide branch's record is only its own ref (the refs of its
+// children are in their own records; a leaf's or extension's ref is computed from its record), so
+// an update rewrites the changed nodes and nothing else. Loading a wide branch reads its
+// children's records in one range scan; a narrow branch (the bottom of a trie: 2-3 children)
+// also carries its children's refs, which costs a few dozen bytes per write and spares the scan
+// (its parent's scan reads the record and loads it). Every load is checked against the parent's
+// ref, up to the root hash in the head record.
 //
 // Thread safety: none; one PathTrie is used by one thread at a time, except that hash() may run
 // subtries on oneTBB workers (it joins before returning). Distinct tries are independent.
@@ -154,8 +158,9 @@ class PathTrie {
 /// branches only). Exposed for tests.
 void encode_node_record(Bytes& out, const TrieNode& node, const NodeRef& own_ref);
 
-/// A decoded node record: the node's kind and ref, and for a leaf or an extension the clean node
-/// itself (an extension's child unloaded); a branch's children are in their own records.
+/// A decoded node record: the node's kind and ref, and for a leaf, an extension or a narrow
+/// branch the clean node itself (its children unloaded); a wide branch's children are in their
+/// own records.
 struct NodeRecord {
     NodeKind kind = NodeKind::kUnknown;
     NodeRef ref;

@@ -1736,6 +1736,11 @@ ApiResult<Hash32> Node::submit_raw_transaction(ByteView raw) {
     if (raw.empty()) {
         return unexpected(invalid("empty transaction"));
     }
+    if (raw[0] == static_cast<uint8_t>(TxnType::kBlob)) {
+        // Blob transactions (either the canonical form or the network form with blobs, which does
+        // not decode here) are refused before decoding, with geth's word for it.
+        return reject("transaction type not supported");
+    }
     auto decoded = decode_transaction(raw);
     if (!decoded) {
         impl.txs_rejected.fetch_add(1, std::memory_order_relaxed);

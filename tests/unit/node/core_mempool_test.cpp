@@ -92,6 +92,11 @@ TEST_F(MempoolTest, geth_error_strings) {
     blob.blob_versioned_hashes = {vh};
     ASSERT_TRUE(sign_transaction(blob, key0_).has_value());
     EXPECT_EQ(submit_error(blob), "transaction type not supported");
+    // The network form (type 3 with blobs, commitments and proofs) is refused the same way.
+    const Bytes network_form{0x03, 0xc4, 0xc0, 0xc0, 0xc0, 0xc0};
+    auto nf = node_->submit_raw_transaction(network_form);
+    ASSERT_FALSE(nf.has_value());
+    EXPECT_EQ(nf.error().message, "transaction type not supported");
 
     // Undecodable input is invalid params, not a pool error.
     const Bytes junk{0x02, 0xc1, 0x05};

@@ -673,6 +673,13 @@ void Network::Impl::stop() {
 bool Network::Impl::add_session(const std::shared_ptr<Session>& s) {
     const std::lock_guard lock(mu_);
     if (stopping_) return false;
+    // Connections still in their handshake are bounded too (each lives at most
+    // handshake_timeout): inbound ones beyond twice the peer limit are refused at once.
+    if (!s->outbound() && sessions_.size() >= 2 * cfg_.max_peers + dialers_.size()) {
+        spdlog::warn("net: refusing inbound {}: {} connections open", s->remote(),
+                     sessions_.size());
+        return false;
+    }
     sessions_.insert(s);
     return true;
 }

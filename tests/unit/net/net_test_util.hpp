@@ -41,6 +41,7 @@ inline Config config(uint8_t i, uint64_t chain_id = 7) {
     c.handshake_timeout = std::chrono::milliseconds(2000);
     c.backoff_initial = std::chrono::milliseconds(20);
     c.backoff_max = std::chrono::milliseconds(200);
+    c.threads = 2;  // strands, not a single thread, keep each peer serial
     return c;
 }
 

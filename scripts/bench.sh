@@ -9,8 +9,10 @@
 #
 # Usage: scripts/bench.sh [BUILD_DIR]      (default build/release; needs BUILD_DIR/bench/pel-bench:
 #                                           `ninja -C BUILD_DIR pel_bench`, a Release build)
-# Environment: PEL_BENCH_REPEAT (default 5: timed runs per executor and thread count, medians
-# reported), PEL_BENCH_NO_README=1 (write results.json and the PNG only), PEL_BENCH_COMMIT (the
+# Environment: PEL_BENCH_REPEAT (default 5: timed rounds, one run per executor and thread count
+# each, medians reported), PEL_BENCH_MIN_TIME_MS (default 500: more rounds, up to 100 x the
+# repeat, until the sequential runs of a configuration add up to this; short blocks get more
+# samples), PEL_BENCH_NO_README=1 (write results.json and the PNG only), PEL_BENCH_COMMIT (the
 # commit the binary was built from, when it is not this checkout's HEAD).
 # Takes about 5-10 minutes on 2 cores. Run it on a machine that is otherwise idle: the figures are
 # wall-clock medians, and the load average at the start of every run is recorded with them.
@@ -20,6 +22,7 @@ cd "$(dirname "$0")/.."
 build=${1:-build/release}
 bin="$build/bench/pel-bench"
 repeat=${PEL_BENCH_REPEAT:-5}
+min_time_ms=${PEL_BENCH_MIN_TIME_MS:-500}
 if [[ ! -x "$bin" ]]; then
   echo "bench.sh: $bin not found; build it first: ninja -C $build pel_bench" >&2
   exit 1
@@ -34,7 +37,7 @@ n=0
 run() {
   n=$((n + 1))
   echo "== pel-bench $*" >&2
-  "$bin" "$@" --repeat "$repeat" --json "$tmp/run$(printf %02d $n).json"
+  "$bin" "$@" --repeat "$repeat" --min-time-ms "$min_time_ms" --json "$tmp/run$(printf %02d $n).json"
 }
 
 # In-memory base state, 1,000- and 10,000-transaction blocks, 1 and 2 threads (the machine's cores).
@@ -57,7 +60,9 @@ else
 fi
 jq -s --arg date "$(date -u +%Y-%m-%dT%H:%MZ)" --arg commit "$commit$dirty" \
   --arg cpu "$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2 | sed 's/^ //')" \
+  --argjson min_time_ms "$min_time_ms" \
   '{tool: "pel-bench", script: "scripts/bench.sh", date: $date, commit: $commit, cpu: $cpu,
+    min_time_ms: $min_time_ms,
     hardware_threads: .[0].hardware_threads,
     runs: [.[] | {command, load_average_at_start, ok}],
     records: [.[].records[]]}' "$tmp"/run*.json > docs/bench/results.json
@@ -77,18 +82,22 @@ jq -r '
     sp($r; $w; $a; $p; $t; $st; $th) as $rec
     | if $rec == null then "| \($name) | >= \($min)x | not measured | |"
       else "| \($name) | >= \($min)x | **\($rec.speedup | x)** | "
+           + "\($rec.sequential_ms_min / $rec.parallel_ms_min | x) | "
            + (if $rec.speedup >= $min then "met" else "not met" end) + " |" end;
   .records as $r
   | "Measured by `scripts/bench.sh` on \(.date), commit \(.commit), \(.hardware_threads) hardware"
     + " threads (\(.cpu)). Load average (1, 5, 15 min) at the start of each run: "
     + ([.runs[] | .load_average_at_start | map(f2) | join(" ")] | join("; "))
-    + ". Medians of \($r[0].repeat) timed runs after \($r[0].warmup) warm-up; every parallel"
+    + ". Medians of at least \([$r[].repeat] | min) timed rounds (one run per executor each, interleaved;"
+    + " more rounds for short blocks, until the sequential runs add up to \(.min_time_ms) ms) after"
+    + " \($r[0].warmup) warm-up round; every parallel"
     + " run is checked against the sequential one (receipts, diff, state root). Speedup ="
-    + " sequential time / parallel time for the same block; sender recovery is a separate stage"
+    + " sequential time / parallel time for the same block (medians; in parentheses the ratio of the"
+    + " fastest runs, less sensitive to other load); sender recovery is a separate stage"
     + " (last column). All records: [docs/bench/results.json](docs/bench/results.json).",
     "",
-    "| target (2 threads unless said) | wanted | measured | |",
-    "|---|---|---|---|",
+    "| target (2 threads unless said) | wanted | measured (medians) | fastest runs | |",
+    "|---|---|---|---|---|",
     target($r; "transfer, 10,000 accounts, 10,000 txs"; "transfer"; 10000; 1; 10000; "memory"; 2; 1.9),
     target($r; "erc20, 10,000 holders, 10,000 txs"; "erc20"; 10000; 1; 10000; "memory"; 2; 1.9),
     target($r; "amm, 100 pools, 10,000 txs"; "amm"; 10000; 100; 10000; "memory"; 2; 1.8),
@@ -97,7 +106,7 @@ jq -r '
     target($r; "amm, 1 pool (fully dependent), 10,000 txs"; "amm"; 10000; 1; 10000; "memory"; 2; 0.97),
     target($r; "transfer, 10,000 accounts, leveldb, 100 us reads, 32 threads"; "transfer"; 10000; 1; 10000; "leveldb"; 32; 10),
     "",
-    "| workload | N | P | txs | state | sequential | seq. Mgas/s | speedup by threads | re-exec/tx | valid/tx | fallback | recovery ms by threads |",
+    "| workload | N | P | txs | state | sequential | seq. Mgas/s | speedup by threads: medians (fastest runs) | re-exec/tx | valid/tx | fallback | recovery ms by threads |",
     "|---|---:|---:|---:|---|---:|---:|---|---:|---:|---|---|",
     ($r | group_by([.workload, .accounts, .pools, .txs, .state, .read_latency_us])
         | sort_by(.[0] | [(.workload as $w | ["transfer","erc20","amm","lending","mixed"] | index($w)),
@@ -106,7 +115,7 @@ jq -r '
         | "| \(.[0].workload) | \(.[0].accounts) | \(if .[0].workload == "transfer" or .[0].workload == "erc20" then "-" else .[0].pools end)"
           + " | \(.[0].txs) | \(.[0].state)\(if .[0].read_latency_us > 0 then ", \(.[0].read_latency_us) us" else "" end)"
           + " | \(.[0].sequential_ms | f2) ms | \(.[0].sequential_mgas_per_s | round)"
-          + " | \([.[] | "\(.threads): \(.speedup | x)"] | join(", "))"
+          + " | \([.[] | "\(.threads): \(.speedup | x) (\(.sequential_ms_min / .parallel_ms_min | x))"] | join(", "))"
           + " | \($top.re_executions_per_tx * 1000 | round / 1000)"
           + " | \($top.validations_per_tx * 1000 | round / 1000)"
           + " | \([.[] | select(.fallback != "") | "\(.threads) threads: \(.fallback_runs)/\(.repeat)"] | if length == 0 then "none" else join(", ") end)"

@@ -64,6 +64,7 @@ struct Options {
     size_t repeat = 5;
     size_t warmup = 1;
     size_t recovery_repeat = 3;
+    double min_time_ms = 0;
     bool test_inject_mismatch = false;
     double hot = 0.1;
     uint64_t seed = 1;
@@ -94,7 +95,7 @@ class Progress {
             return;
         }
         constexpr size_t kWidth = 30;
-        const size_t fill = total_ == 0 ? kWidth : done_ * kWidth / total_;
+        const size_t fill = total_ == 0 ? kWidth : std::min(kWidth, done_ * kWidth / total_);
         std::string bar(fill, '=');
         bar.resize(kWidth, ' ');
         std::fprintf(stderr, "\r[%s] %zu/%zu %-40.40s", bar.c_str(), done_, total_, what.c_str());
@@ -324,7 +325,11 @@ void run_config(const Options& opt, const bench::WorkloadSpec& spec, nlohmann::j
         po.fallback = opt.fallback;
         par[ti].executor = std::make_unique<exec::ParallelExecutor>(po);
     }
-    for (size_t r = 0; r < opt.warmup + opt.repeat; ++r) {
+    // Timed rounds: --repeat, or more while the sequential runs so far add up to less than
+    // --min-time-ms (short blocks on a shared machine need more samples), at most 100 times more.
+    size_t rounds = opt.repeat;
+    double seq_total_ms = 0;
+    for (size_t r = 0; r < opt.warmup + rounds; ++r) {
         const bool timed = r >= opt.warmup;
         {
             exec::ConcurrentStateReader& reader = base->begin_run();
@@ -356,6 +361,11 @@ void run_config(const Options& opt, const bench::WorkloadSpec& spec, nlohmann::j
             }
             if (timed) {
                 seq_ms.push_back(elapsed);
+                seq_total_ms += elapsed;
+                if (r + 1 == opt.warmup + rounds && seq_total_ms < opt.min_time_ms &&
+                    rounds < 100 * opt.repeat) {
+                    ++rounds;
+                }
             }
             progress.step(label + " sequential");
         }
@@ -429,12 +439,12 @@ void run_config(const Options& opt, const bench::WorkloadSpec& spec, nlohmann::j
         const size_t t = opt.threads[ti];
         const PerThreads& pt = par[ti];
         const double p = median(pt.ms);
-        const double runs = static_cast<double>(opt.repeat);
+        const double runs = static_cast<double>(rounds);
         const double per_txn = runs * static_cast<double>(n);
         const std::string fb = pt.fallbacks == 0
                                    ? "none"
                                    : pt.fallback + " (" + std::to_string(pt.fallbacks) + "/" +
-                                         std::to_string(opt.repeat) + " runs)";
+                                         std::to_string(rounds) + " runs)";
         std::printf("  %7zu %10.2f %7.2fx %10.0f %8.1f %9.3f %8.3f %9.2f %s\n", t, p,
                     seq_median / p, static_cast<double>(n) * 1e3 / p, gas / p / 1e3,
                     pt.re_exec / per_txn, pt.validations / per_txn, recovery_ms[ti], fb.c_str());
@@ -452,7 +462,7 @@ void run_config(const Options& opt, const bench::WorkloadSpec& spec, nlohmann::j
         rec["cache_mb"] = opt.state == "leveldb" ? nlohmann::json(opt.cache_mb) : nlohmann::json();
         rec["read_latency_us"] = opt.read_latency_us;
         rec["reads_with_latency"] = pt.misses;
-        rec["repeat"] = opt.repeat;
+        rec["repeat"] = rounds;
         rec["warmup"] = opt.warmup;
         rec["recovery_repeat"] = opt.recovery_repeat;
         rec["threads"] = t;
@@ -643,6 +653,11 @@ int main(int argc, char** argv) {
     app.add_option("--warmup", opt.warmup,
                    "untimed runs before the timed ones, per executor and thread count (their "
                    "results are checked too)")
+        ->capture_default_str();
+    app.add_option("--min-time-ms", opt.min_time_ms,
+                   "add timed rounds (up to 100 x --repeat) until the timed sequential runs "
+                   "add up to this many milliseconds: more samples for short blocks")
+        ->check(CLI::Range(0.0, 1e7))
         ->capture_default_str();
     app.add_option("--recovery-repeat", opt.recovery_repeat,
                    "timed sender recoveries per thread count (the median is reported)")

@@ -142,6 +142,29 @@ void Engine::start_round(Round r) {
     }
 }
 
+void Engine::rebroadcast() {
+    // Every vote we hold for the current and the previous round, ours and others'. Our round
+    // was entered on evidence (f+1 messages of it, line 55, or 2f+1 precommits of the previous
+    // round, lines 47 and 65) that may have come from a validator that has crashed since;
+    // relaying it lets every honest validator follow us (the paper gets this from gossip).
+    const Round from = round_ > 0 ? round_ - 1 : 0;
+    for (auto it = rounds_.lower_bound(from); it != rounds_.end() && it->first <= round_; ++it) {
+        for (const VoteSet* set : {&it->second.prevotes, &it->second.precommits}) {
+            for (auto& v : set->all_votes()) transport_.broadcast(Message{std::move(v)});
+        }
+    }
+    for (const auto& m : own_messages_) {
+        // Our votes of older rounds (those of the last two went above). Proposals carry whole
+        // blocks: only the current round's is repeated; an older one is only needed to decide
+        // its round, and whoever decided it answers us with a Commit message instead.
+        if (const auto* p = std::get_if<Proposal>(&m)) {
+            if (p->round == round_) transport_.broadcast(m);
+        } else if (std::get<Vote>(m).round < from) {
+            transport_.broadcast(m);
+        }
+    }
+}
+
 void Engine::send_proof_of_lock() {
     if (valid_round_ == kNilRound || !valid_value_) return;
     const auto it = rounds_.find(valid_round_);
@@ -361,7 +384,7 @@ void Engine::on_timeout(const Timeout& t) {
     in_call_ = true;
     switch (t.kind) {
         case TimeoutKind::kRebroadcast:
-            for (const auto& m : own_messages_) transport_.broadcast(m);
+            rebroadcast();
             send_proof_of_lock();
             clock_.schedule(Timeout{TimeoutKind::kRebroadcast, height_, round_},
                             cfg_.timeouts.rebroadcast_ms);

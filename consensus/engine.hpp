@@ -11,7 +11,10 @@
 //
 // Differences from the paper, all liveness aids under message loss (the paper assumes reliable
 // delivery after GST):
-//  - every rebroadcast_ms the engine re-broadcasts all its own messages of the current height,
+//  - every rebroadcast_ms the engine re-broadcasts its own votes of the current height, its
+//    proposal of the current round, every vote it holds (others' too) of the current and the
+//    previous round (the evidence that moved it to its round: without it a validator that saw a
+//    now-crashed validator's vote could move on alone and leave the others behind for good),
 //    and the 2f+1 prevotes that justify its valid value (the "proof of lock" of validRound: the
 //    paper's line 28 needs them at every validator, and their signers may have crashed since);
 //    a proposer re-proposing its valid value sends that proof along with the proposal;
@@ -171,6 +174,7 @@ class Engine {
     void buffer_future(Height h, const Message& msg, size_t payload_bytes);
     void add_evidence(Evidence e);
     void send_proof_of_lock();
+    void rebroadcast();
 
     EngineConfig cfg_;
     Transport& transport_;

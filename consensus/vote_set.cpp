@@ -68,4 +68,12 @@ std::vector<Vote> VoteSet::votes_for(const std::optional<Hash32>& value_id) cons
     return out;
 }
 
+std::vector<Vote> VoteSet::all_votes() const {
+    std::vector<Vote> out;
+    for (const auto& [value, vv] : by_value_) {
+        for (const auto& [idx, v] : vv.by_validator) out.push_back(v);
+    }
+    return out;
+}
+
 }  // namespace pel::consensus

@@ -66,6 +66,8 @@ class VoteSet {
     [[nodiscard]] std::vector<crypto::Signature> signatures_for(const Hash32& value_id) const;
     /// The votes for `value_id` (nil included), in validator-index order.
     [[nodiscard]] std::vector<Vote> votes_for(const std::optional<Hash32>& value_id) const;
+    /// Every kept vote (equivocating ones included), grouped by value.
+    [[nodiscard]] std::vector<Vote> all_votes() const;
     /// Number of validators with at least one vote here.
     [[nodiscard]] size_t count() const noexcept { return count_; }
 

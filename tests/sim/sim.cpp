@@ -215,6 +215,7 @@ struct EventLater {
 struct Phase {
     uint64_t end = 0;
     std::vector<uint8_t> side;  // empty: no partition
+    std::vector<uint8_t> slow;  // n*n, 1 where the link from/to is slow in this phase
 };
 
 class World {
@@ -262,8 +263,23 @@ class World {
     void deliver(const Event& e);
     void byzantine_receive(size_t b, const Message& msg, const Bytes& raw);
     void byzantine_garbage(size_t b, const Bytes& raw);
+    // Whether Byzantine validator b sends its precommits of (h, r) to peer j: a fixed coin per
+    // (seed, h, r, j), so a peer left out of a round stays left out of it.
+    [[nodiscard]] bool precommit_to(size_t b, Height h, Round r, size_t j) const {
+        uint64_t x = cfg_.seed ^ (h * 0x9e3779b97f4a7c15ULL) ^ (static_cast<uint64_t>(r) << 20) ^
+                     (uint64_t{j} << 8) ^ b;
+        x = (x ^ (x >> 31)) * 0xbf58476d1ce4e5b9ULL;
+        x = (x ^ (x >> 29)) * 0x94d049bb133111ebULL;
+        return ((x ^ (x >> 32)) & 1U) != 0;
+    }
     void note_failure(const std::string& s) {
         if (result_.failure.empty()) result_.failure = s;
+    }
+    [[nodiscard]] bool slow_link(size_t a, size_t b) const {
+        for (const auto& ph : phases_) {
+            if (now_ < ph.end) return ph.slow[a * nodes_.size() + b] != 0;
+        }
+        return false;
     }
     [[nodiscard]] bool partitioned(size_t a, size_t b) const {
         for (const auto& ph : phases_) {
@@ -365,6 +381,10 @@ World::World(const SimConfig& cfg) : cfg_(cfg), rng_(cfg.seed) {
             ph.side.resize(cfg.validators);
             for (auto& s : ph.side) s = static_cast<uint8_t>(rng_.below(2));
         }
+        ph.slow.resize(cfg.validators * cfg.validators);
+        if (cfg.slow_link_ppm > 0) {
+            for (auto& s : ph.slow) s = rng_.chance_ppm(cfg.slow_link_ppm) ? 1 : 0;
+        }
         t = ph.end;
         phases_.push_back(std::move(ph));
     }
@@ -395,15 +415,20 @@ void World::submit(size_t from, size_t to, std::shared_ptr<const Bytes> bytes) {
     ++result_.messages;
     const bool healed = now_ >= cfg_.heal_ms;
     int copies = 1;
+    uint64_t min_delay = 1;
     uint64_t max_delay = cfg_.healed_max_delay_ms;
     if (!healed) {
         if (partitioned(from, to) || rng_.chance_ppm(cfg_.loss_ppm)) return;
         if (rng_.chance_ppm(cfg_.duplicate_ppm)) copies = 2;
         max_delay = cfg_.max_delay_ms;
+        if (slow_link(from, to)) {
+            min_delay = max_delay;
+            max_delay = cfg_.slow_link_delay_ms;
+        }
     }
     for (int c = 0; c < copies; ++c) {
         Event e;
-        e.time = now_ + rng_.between(1, max_delay);
+        e.time = now_ + rng_.between(min_delay, std::max(min_delay, max_delay));
         e.seq = seq_++;
         e.to = to;
         e.from = from;
@@ -529,7 +554,7 @@ void World::byzantine_receive(size_t b, const Message& msg, const Bytes& raw) {
             if (cfg_.byzantine_vote_everything) {
                 // Prevotes for everything to everyone; precommits for everything to a random
                 // half of the peers only (so some see a decision that others cannot).
-                if (type == consensus::VoteType::kPrecommit && rng_.below(2) == 0) continue;
+                if (type == consensus::VoteType::kPrecommit && !precommit_to(b, h, r, j)) continue;
                 for (const auto& choice : options) submit(b, j, signed_vote(type, choice));
             } else {
                 submit(b, j, signed_vote(type, options[rng_.below(options.size())]));

@@ -30,7 +30,8 @@ struct SimConfig {
     bool byzantine_garbage = true;  ///< Byzantine validators also send malformed bytes
     /// Byzantine voting strategy: false = each peer gets a vote for one random value seen (or
     /// nil); true = every peer gets prevotes for every value seen and nil, and a random half of
-    /// the peers get precommits for all of them (maximal equivocation, split decisions).
+    /// the peers (fixed per height and round) get precommits for all of them (maximal
+    /// equivocation, split decisions).
     bool byzantine_vote_everything = false;
     uint64_t heal_ms = 4000;            ///< end of the faulty-network phase
     uint32_t loss_ppm = 200'000;        ///< drop probability before the heal, per million
@@ -41,6 +42,8 @@ struct SimConfig {
     uint32_t partition_ppm = 400'000;   ///< chance that a network phase is partitioned
     uint64_t phase_min_ms = 100;        ///< network phases last between min and max
     uint64_t phase_max_ms = 1500;
+    uint32_t slow_link_ppm = 150'000;    ///< chance that a directed link is slow in a phase
+    uint64_t slow_link_delay_ms = 1500;  ///< a slow link delays by [max_delay_ms, this]
     uint64_t liveness_heights = 3;
     uint64_t liveness_bound_ms = 30'000;
     bool disable_locking = false;  ///< TEST ONLY: honest engines run with the locking bug

@@ -191,6 +191,7 @@ TEST(ConsensusSim, replay_seed) {
     if (seed == 0) GTEST_SKIP() << "set PEL_SIM_SEED to replay one run";
     SimConfig cfg = random_config(seed);
     cfg.trace = env_u64("PEL_SIM_TRACE", 0) != 0;
+    cfg.slow_link_ppm = static_cast<uint32_t>(env_u64("PEL_SIM_SLOW_PPM", cfg.slow_link_ppm));
     const SimResult r = run_simulation(cfg);
     std::cout << describe(cfg, r) << "\n";
     EXPECT_TRUE(r.ok());

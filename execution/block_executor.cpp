@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "execution/internal/sync.hpp"
 #include "execution/scheduler.hpp"
 #include "primitives/assert.hpp"
 #include "vm/vm.hpp"
@@ -81,6 +82,19 @@ void run_workers(size_t threads, const Body& body) noexcept {
     }
 }
 
+/// The executor's workers (under TSan: fresh pthreads for every run).
+class WorkerPool {
+  public:
+    explicit WorkerPool(size_t threads) : threads_(threads) {}
+    template <class Body>
+    void run(const Body& body) noexcept {
+        run_workers(threads_, body);
+    }
+
+  private:
+    size_t threads_;
+};
+
 template <class Body>
 void parallel_index(size_t n, size_t threads, const Body& body) noexcept {
     std::atomic<size_t> next{0};
@@ -115,6 +129,35 @@ void run_workers(size_t threads, const Body& body) noexcept {
         group.wait();
     });
 }
+
+/// The executor's workers: run_workers() over one task_arena kept for the executor's lifetime
+/// (creating an arena for every run costs tens of microseconds, and a block runs four).
+class WorkerPool {
+  public:
+    explicit WorkerPool(size_t threads) : threads_(threads) {}
+    template <class Body>
+    void run(const Body& body) noexcept {
+        (void)worker_stack_control();
+        // The process default caps oneTBB at the core count; a block asks for its threads.
+        const tbb::global_control parallelism(tbb::global_control::max_allowed_parallelism,
+                                              threads_);
+        if (!arena_) {
+            arena_ = std::make_unique<tbb::task_arena>(static_cast<int>(threads_));
+        }
+        arena_->execute([&] {
+            tbb::task_group group;
+            for (size_t i = 1; i < threads_; ++i) {
+                group.run([&body, i] { body(i); });
+            }
+            body(0);
+            group.wait();
+        });
+    }
+
+  private:
+    size_t threads_;
+    std::unique_ptr<tbb::task_arena> arena_;
+};
 
 template <class Body>
 void parallel_index(size_t n, size_t threads, const Body& body) noexcept {
@@ -508,6 +551,10 @@ struct ParallelExecutor::Impl {
         std::vector<WorkerStats> stats;
         std::atomic<uint64_t> executions{0};  ///< counted only for test_fallback_after_executions
         std::atomic<uint64_t> conflicts{0};
+        /// Where the contention rule's current window started (taken only on conflicts).
+        internal::SpinLock window_mu;
+        uint64_t window_executions = 0;
+        uint64_t window_conflicts = 0;
         std::atomic<bool> fell_back{false};
         std::atomic<bool> failed{false};
 
@@ -532,6 +579,8 @@ struct ParallelExecutor::Impl {
             }
             executions.store(0);
             conflicts.store(0);
+            window_executions = 0;
+            window_conflicts = 0;
             fell_back.store(false);
             failed.store(false);
         }
@@ -563,6 +612,17 @@ struct ParallelExecutor::Impl {
                     return Scheduler::Task{};
                 }
                 continue;  // the blocker finished meanwhile: its writes are there now
+            }
+            if (options.fallback) {
+                // A read of what one of the `threads` transactions just below wrote: they ran
+                // (or run) at the same time, so such reads are what makes optimism fail. Counted
+                // with the conflicts by the contention rule (not in the statistics): a block
+                // where most transactions read their predecessors' writes (one hot contract
+                // slot) falls back before its aborts pile up behind the validation front.
+                const std::optional<TxnIndex> src = reader.newest_source();
+                if (src && v.txn_idx - *src <= std::min<size_t>(options.threads, 16)) {
+                    note_conflict(run);
+                }
             }
             bool wrote_new = false;
             if (r) {
@@ -612,11 +672,28 @@ struct ParallelExecutor::Impl {
         for (const WorkerStats& w : run.stats) {
             executed += w.published_executions.load(std::memory_order_relaxed);
         }
-        if (c * 3 >= executed) {
+        bool contended = c * 3 >= executed;
+        if (!contended) {
+            // The same rule over the executions since the window started, so that contention
+            // that begins late in a block (after a long conflict-free stretch) is caught as early.
+            const std::lock_guard lock(run.window_mu);
+            const uint64_t window_execs = executed - std::min(executed, run.window_executions);
+            const uint64_t window_conflicts = c - std::min(c, run.window_conflicts);
+            if (window_execs >= kContentionWindow) {
+                contended = window_conflicts >= options.fallback_min_conflicts &&
+                            window_conflicts * 3 >= window_execs;
+                run.window_executions = executed;
+                run.window_conflicts = c;
+            }
+        }
+        if (contended) {
             run.fell_back.store(true, std::memory_order_relaxed);
             run.scheduler.halt();
         }
     }
+
+    /// Executions per window of the runtime contention rule.
+    static constexpr uint64_t kContentionWindow = 64;
 
     void worker(Run& run, size_t id) noexcept {
         try {
@@ -647,7 +724,7 @@ struct ParallelExecutor::Impl {
     /// overlay; the sorted partial diffs are merged by address. Each thread then frees its share
     /// of the MvMemory, which nothing reads any more once the workers have finished.
     static TxnWrites fold_parallel(Run& run, size_t end, ConcurrentStateReader& base,
-                                   size_t threads) {
+                                   size_t threads, WorkerPool& pool) {
         std::vector<TxnWrites> diffs(threads);
         const auto body = [&](size_t part) noexcept {
             BlockOverlay overlay(base);
@@ -665,7 +742,7 @@ struct ParallelExecutor::Impl {
         if (threads == 1) {
             body(0);
         } else {
-            run_workers(threads, body);
+            pool.run(body);
         }
         return merge_diffs(diffs);
     }
@@ -700,7 +777,7 @@ struct ParallelExecutor::Impl {
     /// deployed anything: each part collects the final values of its shards by destination part,
     /// then each part sorts and assembles the diff of its addresses, then frees its shards.
     /// nullopt (the versions untouched) when the block needs the in-order fold.
-    static std::optional<TxnWrites> diff_from_versions(Run& run, size_t threads) {
+    static std::optional<TxnWrites> diff_from_versions(Run& run, size_t threads, WorkerPool& pool) {
         if (run.mv.has_complex_writes()) {
             return std::nullopt;
         }
@@ -711,7 +788,7 @@ struct ParallelExecutor::Impl {
             if (parts == 1) {
                 body(0);
             } else {
-                run_workers(parts, body);
+                pool.run(body);
             }
         };
         each_part([&](size_t part) noexcept {
@@ -772,6 +849,7 @@ struct ParallelExecutor::Impl {
 
     ParallelOptions options;
     std::vector<std::unique_ptr<vm::Vm>> vms;
+    WorkerPool pool{std::max<size_t>(options.threads, 1)};
     /// The block state, reused by every block this executor runs.
     std::unique_ptr<Run> block_run;
 };
@@ -810,7 +888,7 @@ Result<BlockOutput, BlockError> ParallelExecutor::execute(const BlockEnv& env,
     Impl::Run& run = *m.block_run;
     run.begin(env, txns, senders, base);
     const Clock::time_point t1 = Clock::now();
-    run_workers(m.options.threads, [&](size_t id) noexcept { m.worker(run, id); });
+    m.pool.run([&](size_t id) noexcept { m.worker(run, id); });
     PEL_ASSERT(!run.failed.load(), "Block-STM worker failed (out of memory)");
     const Clock::time_point t2 = Clock::now();
 
@@ -864,11 +942,11 @@ Result<BlockOutput, BlockError> ParallelExecutor::execute(const BlockEnv& env,
             }
         }
         if (end == run.outcomes.size()) {
-            folded = Impl::diff_from_versions(run, m.options.threads);
+            folded = Impl::diff_from_versions(run, m.options.threads, m.pool);
             stats.diff_from_versions = folded.has_value();
         }
         if (!folded) {
-            folded = Impl::fold_parallel(run, end, base, m.options.threads);
+            folded = Impl::fold_parallel(run, end, base, m.options.threads, m.pool);
         }
     }
     stats.re_executions = stats.executions > txns.size() ? stats.executions - txns.size() : 0;

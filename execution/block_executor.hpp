@@ -125,10 +125,12 @@ struct ParallelOptions {
     /// Contention fallback, two rules. Before execution: when at least half the transactions
     /// share a sender or plain-transfer recipient with one of the `threads` transactions before
     /// them (a chain), the block runs in order from the start. During execution: once at least
-    /// `fallback_min_conflicts` executions met a dependency or were aborted, and such conflicts
-    /// are at least a third of all executions so far, the workers stop and the rest of the block
-    /// runs in order (after the longest prefix that validates). Off: Block-STM to the end
-    /// whatever the contention.
+    /// `fallback_min_conflicts` executions met a dependency, were aborted or read what one of the
+    /// `threads` transactions just below them wrote, and such conflicts
+    /// are at least a third of all executions so far (or, in a window of 64 executions, at least
+    /// `fallback_min_conflicts` and a third of them: contention that starts late in a block), the
+    /// workers stop and the rest of the block runs in order (after the longest prefix that
+    /// validates). Off: Block-STM to the end whatever the contention.
     bool fallback = true;
     uint64_t fallback_min_conflicts = 16;
     /// Test hook: when non-zero, the runtime fallback is taken once this many executions have

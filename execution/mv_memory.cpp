@@ -241,10 +241,14 @@ struct MvMemory::Impl {
                     if (e->kind == EntryKind::kDelta) {
                         delta += e->info.balance;
                         has_delta = true;
+                        if (!out.newest_delta) {
+                            out.newest_delta = e->txn_idx;
+                        }
                         continue;
                     }
                     found_write = true;
                     writer = e->txn_idx;
+                    out.newest_write = writer;
                     if (e->exists) {
                         out.value = e->info;
                     }
@@ -269,6 +273,9 @@ struct MvMemory::Impl {
                 }
                 delta += other.pooled_amount;
                 has_delta = true;
+                if (!out.newest_delta || j > *out.newest_delta) {
+                    out.newest_delta = j;
+                }
             }
         }
         if (!found_write && !has_delta) {
@@ -331,6 +338,7 @@ struct MvMemory::Impl {
                         return out;
                     }
                     writer = e->txn_idx;
+                    out.newest_write = writer;
                     out.value = e->value;
                 }
             }
@@ -770,6 +778,8 @@ std::optional<AccountInfo> MvReader::read_account(const Address& addr) noexcept 
         return std::nullopt;
     }
     reads_.accounts.push_back(ReadSet::AccountRead{addr, r.value, r.from_base});
+    note_source(r.newest_write);
+    note_source(r.newest_delta);
     return r.value;
 }
 
@@ -783,6 +793,7 @@ U256 MvReader::read_storage(const Address& addr, const U256& key) noexcept {
         return U256{};
     }
     reads_.slots.push_back(ReadSet::SlotRead{addr, key, r.value, r.from_base});
+    note_source(r.newest_write);
     return r.value;
 }
 
@@ -810,6 +821,7 @@ Hash32 MvReader::read_code_hash(const Address& addr) noexcept {
     }
     const Hash32 h = r.value ? r.value->code_hash : kEmptyCodeHash;
     reads_.code_hashes.push_back(ReadSet::CodeHashRead{addr, h, r.from_base});
+    note_source(r.newest_write);
     return h;
 }
 

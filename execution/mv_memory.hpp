@@ -126,6 +126,10 @@ struct Resolved {
     std::optional<TxnIndex> blocking;  ///< set: the read must wait for this transaction
     T value{};
     bool from_base = false;  ///< no version below the reader: `value` is the base state's
+    /// The highest transaction below the reader whose full write (account header or slot)
+    /// the value came from, and (accounts) the highest whose balance delta it includes.
+    std::optional<TxnIndex> newest_write;
+    std::optional<TxnIndex> newest_delta;
 };
 
 /// The final value of locations after the whole block (see MvMemory::collect_final).
@@ -240,12 +244,22 @@ class MvReader final : public StateReader {
     [[nodiscard]] ByteView read_code(const Hash32& code_hash) noexcept override;
 
     [[nodiscard]] std::optional<TxnIndex> blocking() const noexcept { return blocking_; }
+    /// The highest lower transaction whose write a read of this incarnation used (balance
+    /// deltas count for full account reads, not for code-hash reads): how closely the
+    /// incarnation depends on its predecessors.
+    [[nodiscard]] std::optional<TxnIndex> newest_source() const noexcept { return newest_; }
 
   private:
     MvMemory& mv_;
     TxnIndex txn_idx_;
     ReadSet& reads_;
     std::optional<TxnIndex> blocking_;
+    std::optional<TxnIndex> newest_;
+    void note_source(std::optional<TxnIndex> t) noexcept {
+        if (t && (!newest_ || *t > *newest_)) {
+            newest_ = t;
+        }
+    }
 };
 
 }  // namespace pel::exec

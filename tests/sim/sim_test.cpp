@@ -186,6 +186,15 @@ TEST(ConsensusSim, fork_hunt_adversary_with_locking_is_safe) {
     }
 }
 
+// Regression: seed 1954 without slow links (a crashed validator's round-1 votes reached one
+// validator only; before votes of the current round were relayed, the others stayed in round 0).
+TEST(ConsensusSim, regression_seed_1954_round_evidence_is_relayed) {
+    SimConfig cfg = random_config(1954);
+    cfg.slow_link_ppm = 0;
+    const SimResult r = run_simulation(cfg);
+    EXPECT_TRUE(r.ok()) << describe(cfg, r);
+}
+
 TEST(ConsensusSim, replay_seed) {
     const uint64_t seed = env_u64("PEL_SIM_SEED", 0);
     if (seed == 0) GTEST_SKIP() << "set PEL_SIM_SEED to replay one run";

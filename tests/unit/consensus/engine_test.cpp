@@ -365,6 +365,27 @@ TEST_F(EngineTest, rebroadcast_resends_own_messages) {
     EXPECT_TRUE(std::holds_alternative<Vote>(transport_.broadcasts[1]));
 }
 
+// Regression (simulator seed 1954): a validator that moved to a round on the evidence of a
+// validator that then crashed must pass that evidence on, or the others never follow it.
+TEST_F(EngineTest, rebroadcast_relays_the_votes_that_moved_us_to_our_round) {
+    engine_->start(1);
+    deliver(Message{vote(2, VoteType::kPrevote, 1, std::nullopt)});
+    deliver(Message{vote(3, VoteType::kPrecommit, 1, std::nullopt)});
+    ASSERT_EQ(engine_->round(), 1);
+    transport_.broadcasts.clear();
+    engine_->on_timeout(Timeout{TimeoutKind::kRebroadcast, 1, 0});
+    bool relayed2 = false;
+    bool relayed3 = false;
+    for (const auto& m : transport_.broadcasts) {
+        if (const auto* v = std::get_if<Vote>(&m)) {
+            relayed2 |= *v == vote(2, VoteType::kPrevote, 1, std::nullopt);
+            relayed3 |= *v == vote(3, VoteType::kPrecommit, 1, std::nullopt);
+        }
+    }
+    EXPECT_TRUE(relayed2);
+    EXPECT_TRUE(relayed3);
+}
+
 TEST_F(EngineTest, validates_each_value_once_per_height) {
     engine_->start(1);
     deliver(Message{proposal(1, 0, block_)});

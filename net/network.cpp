@@ -156,6 +156,7 @@ class Session : public std::enable_shared_from_this<Session> {
           strand_(asio::make_strand(net.io_)),
           socket_(std::move(socket)),
           timer_(net.io_),
+          ping_timer_(net.io_),
           outbound_(outbound),
           dialer_(dialer),
           expected_id_(expected_id) {
@@ -291,6 +292,23 @@ class Session : public std::enable_shared_from_this<Session> {
         socket_.shutdown(tcp::socket::shutdown_both, ec);
         socket_.close(ec);
         timer_.cancel();
+        ping_timer_.cancel();
+    }
+
+    /// On strand_: pings every ping_interval while active; disconnects after idle_timeout of
+    /// silence from the peer.
+    void schedule_ping() {
+        ping_timer_.expires_after(net_.cfg_.ping_interval);
+        ping_timer_.async_wait(asio::bind_executor(strand_, [self = shared_from_this()](
+                                                                boost::system::error_code ec) {
+            if (ec || self->closed_) return;
+            if (std::chrono::steady_clock::now() - self->last_rx_ > self->net_.cfg_.idle_timeout) {
+                self->close_now(DisconnectReason::kTimeout, "peer silent", true);
+                return;
+            }
+            self->send_control(MsgKind::kPing, encode_ping(++self->ping_nonce_));
+            self->schedule_ping();
+        }));
     }
 
     struct Out {
@@ -356,6 +374,7 @@ class Session : public std::enable_shared_from_this<Session> {
             protocol_error(to_string(DecodeError::kUnknownKind));
             return;
         }
+        last_rx_ = std::chrono::steady_clock::now();
         msgs_in_.fetch_add(1, std::memory_order_relaxed);
         bytes_in_.fetch_add(kFrameHeaderSize + body_.size(), std::memory_order_relaxed);
         on_frame(static_cast<MsgKind>(body_[0]), ByteView(body_).subspan(1));
@@ -476,6 +495,7 @@ class Session : public std::enable_shared_from_this<Session> {
         handshake_ok_ = true;
         net_.handshakes_ok_.fetch_add(1, std::memory_order_relaxed);
         if (!net_.on_session_ready(shared_from_this())) return;
+        schedule_ping();
         spdlog::info("net: peer {} {} ({}) connected", short_id(peer_id_), remote_,
                      outbound_ ? "outbound" : "inbound");
     }
@@ -548,7 +568,8 @@ class Session : public std::enable_shared_from_this<Session> {
     Network::Impl& net_;
     Strand strand_;
     tcp::socket socket_;
-    asio::steady_timer timer_;
+    asio::steady_timer timer_;       ///< handshake timeout, then the close linger
+    asio::steady_timer ping_timer_;  ///< keepalive while active
     const bool outbound_;
     const std::optional<size_t> dialer_;
     const std::optional<Address> expected_id_;
@@ -565,6 +586,8 @@ class Session : public std::enable_shared_from_this<Session> {
     std::shared_ptr<const Bytes> inflight_;
     Address peer_id_;
     bool handshake_ok_ = false;
+    std::chrono::steady_clock::time_point last_rx_ = std::chrono::steady_clock::now();
+    uint64_t ping_nonce_ = 0;
 
     // qmu_
     mutable std::mutex qmu_;
@@ -588,6 +611,9 @@ Result<void> Network::Impl::start() {
     self_id_ = *id;
     if (cfg_.max_frame_size < kHelloSize + 1) return make_error("net: max_frame_size too small");
     if (cfg_.send_queue_max_msgs == 0) return make_error("net: send_queue_max_msgs is 0");
+    if (cfg_.ping_interval.count() <= 0 || cfg_.idle_timeout <= cfg_.ping_interval) {
+        return make_error("net: need 0 < ping_interval < idle_timeout");
+    }
     {
         const std::lock_guard lock(mu_);
         if (started_) return make_error("net: already started");

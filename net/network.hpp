@@ -89,6 +89,10 @@ struct Config {
     size_t seen_capacity = 1U << 16;  ///< per SeenSet (txns, consensus, blocks)
     bool relay = true;                ///< forward new gossip to the other peers
     std::chrono::milliseconds handshake_timeout{5000};
+    /// An active peer is pinged every ping_interval; one that sent nothing (no message, no pong)
+    /// for idle_timeout is disconnected (kTimeout): catches peers that vanish without a FIN.
+    std::chrono::milliseconds ping_interval{5000};
+    std::chrono::milliseconds idle_timeout{20000};
     std::chrono::milliseconds backoff_initial{100};
     std::chrono::milliseconds backoff_max{10000};
     size_t threads = 1;  ///< I/O threads

@@ -198,6 +198,28 @@ TEST(Network, oversized_frame_and_garbage_disconnect_without_harm) {
     ASSERT_TRUE(wait_until([&] { return a.payload_count(msg) == 1; }));
 }
 
+// A peer that completes the handshake and then goes silent (answers no ping) is dropped; a real
+// peer that is merely idle answers the pings and stays.
+TEST(Network, silent_peer_times_out_idle_peer_stays) {
+    Config ca = config(1);
+    ca.ping_interval = milliseconds(50);
+    ca.idle_timeout = milliseconds(300);
+    TestNode a(ca);
+    Config cb = with_peers(config(2), {a.addr()});
+    cb.ping_interval = milliseconds(50);
+    cb.idle_timeout = milliseconds(300);
+    TestNode b(cb);
+    ASSERT_TRUE(wait_until([&] { return a.net().peer_count() == 1; }));
+    RawPeer silent(a.port());
+    ASSERT_TRUE(silent.handshake(config(5), key(5)));
+    ASSERT_TRUE(wait_until([&] { return a.net().peer_count() == 2; }));
+    ASSERT_TRUE(wait_until([&] { return a.net().peer_count() == 1; }));
+    std::this_thread::sleep_for(milliseconds(600));  // two idle timeouts without app traffic
+    EXPECT_EQ(a.net().peer_count(), 1U);
+    EXPECT_EQ(a.net().peers()[0].node_id, id_of(key(2)));
+    EXPECT_EQ(a.net().stats().handshakes_ok, 2U);  // b was never reconnected
+}
+
 TEST(Network, whitelist_and_expected_static_id_are_enforced) {
     Config ca = config(1);
     ca.allowed_ids = {id_of(key(2))};

@@ -941,7 +941,7 @@ Result<void, DecodeError> Network::Impl::on_gossip(const std::shared_ptr<Session
         const Bytes out = fresh.size() == txns.size() ? Bytes(payload.begin(), payload.end())
                                                       : encode_txns(fresh);
         deliver(from->peer_id(), kind, out);
-        if (cfg_.relay) fan_out(kind, out, from.get());
+        if (cfg_.relay_txns) fan_out(kind, out, from.get());
         return {};
     }
     PEL_TRY_VOID(decode_opaque(payload));
@@ -951,7 +951,8 @@ Result<void, DecodeError> Network::Impl::on_gossip(const std::shared_ptr<Session
         return {};
     }
     deliver(from->peer_id(), kind, payload);
-    if (cfg_.relay) fan_out(kind, payload, from.get());
+    const bool relay = kind == MsgKind::kConsensus ? cfg_.relay_consensus : cfg_.relay_blocks;
+    if (relay) fan_out(kind, payload, from.get());
     return {};
 }
 

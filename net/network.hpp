@@ -32,15 +32,17 @@
 // Gossip: kTxns are deduplicated per transaction hash, kConsensus and kBlock per keccak256 of the
 // payload, in bounded SeenSets. A received gossip message with at least one new item is
 // delivered once to on_message (kTxns re-encoded with the new transactions only) and, when
-// `relay` is set, forwarded to every other active peer. Messages this node broadcasts are marked
-// seen, so they are never delivered back to it.
+// relaying is on for its kind, forwarded to every other active peer (a message sent with send()
+// to one peer is relayed the same way: net does not tell gossip from direct sends). Messages this
+// node broadcasts are marked seen, so they are never delivered back to it.
 //
 // Errors: oversized or malformed frames, failed handshakes and bad signatures disconnect that
 // peer and are logged (spdlog warn); they never affect other peers or the process.
 //
 // Thread safety: every public method may be called from any thread, including from inside
 // on_message. on_message and on_peer are called on the I/O threads (one peer's messages in
-// order, on that peer's strand); they must not block and must not call stop() or destroy the
+// order, on that peer's strand; different peers' callbacks may run at the same time on different
+// threads when threads > 1); they must not block and must not call stop() or destroy the
 // Network. Invariant: after stop() returns no callback runs and no callback is running.
 #pragma once
 
@@ -87,7 +89,12 @@ struct Config {
     size_t send_queue_max_bytes = 64U * 1024U * 1024U;
     size_t max_peers = 64;
     size_t seen_capacity = 1U << 16;  ///< per SeenSet (txns, consensus, blocks)
-    bool relay = true;                ///< forward new gossip to the other peers
+    /// Forward new gossip of each kind to the other peers. In a full mesh of validators the
+    /// consensus relay only adds duplicates (dropped by the seen sets); in a partial mesh it is
+    /// what carries messages across.
+    bool relay_txns = true;
+    bool relay_consensus = true;
+    bool relay_blocks = true;
     std::chrono::milliseconds handshake_timeout{5000};
     /// An active peer is pinged every ping_interval; one that sent nothing (no message, no pong)
     /// for idle_timeout is disconnected (kTimeout): catches peers that vanish without a FIN.

@@ -292,6 +292,23 @@ std::pair<uint16_t, uint16_t> two_free_ports() {
     return {x.local_endpoint().port(), y.local_endpoint().port()};
 }
 
+TEST(Network, relay_switches_per_kind) {
+    TestNode a(config(1));
+    Config cm = with_peers(config(2), {a.addr()});
+    cm.relay_consensus = false;
+    TestNode mid(cm);
+    TestNode c(with_peers(config(3), {mid.addr()}));
+    ASSERT_TRUE(wait_until([&] { return mid.net().peer_count() == 2; }));
+    const Bytes cons{0x01, 0x02};
+    const Bytes t = test::signed_txn(9);
+    ASSERT_TRUE(a.net().broadcast(MsgKind::kConsensus, cons));
+    ASSERT_TRUE(a.net().broadcast(MsgKind::kTxns, encode_txns({t})));
+    ASSERT_TRUE(wait_until([&] { return c.txn_count(keccak256(t)) == 1; }));  // relayed
+    std::this_thread::sleep_for(milliseconds(100));
+    EXPECT_EQ(mid.payload_count(cons), 1);  // delivered to the middle node...
+    EXPECT_EQ(c.payload_count(cons), 0);    // ...but not forwarded
+}
+
 TEST(Network, both_dial_each_other_keep_one_connection) {
     const auto [pa, pb] = two_free_ports();
     Config ca = config(1);

@@ -495,6 +495,7 @@ struct Node::Impl {
                 return it->second;
             }
         }
+        spdlog::debug("block cache miss: decoding block {} from the database", num);
         auto header = header_at(num, h);
         if (!header) {
             return unexpected(std::move(header).error());
@@ -997,10 +998,6 @@ Result<std::optional<uint64_t>> Node::Impl::produce(bool allow_empty) {
     next->hashes = std::make_shared<const RecentHashes>(
         recent_first, std::vector<Hash32>(recent.begin(), recent.end()));
     {
-        const std::lock_guard lock(head_mu);
-        head_state = next;
-    }
-    {
         const std::lock_guard lock(cache_mu);
         commit_times[number] = commit_ms;
         while (commit_times.size() > kCommitTimes) {
@@ -1028,6 +1025,12 @@ Result<std::optional<uint64_t>> Node::Impl::produce(bool allow_empty) {
         cached->raw = std::move(raw_txns);
         produced = cached;
         cache_put(std::move(cached));
+    }
+    // Published after the block is in the cache, so that readers of the new head do not decode
+    // it from the database.
+    {
+        const std::lock_guard lock(head_mu);
+        head_state = next;
     }
 
     // Pool maintenance: mined transactions go, senders' nonces move on.

@@ -65,7 +65,24 @@ jq -s --arg date "$(date -u +%Y-%m-%dT%H:%MZ)" --arg commit "$commit$dirty" \
     min_time_ms: $min_time_ms,
     hardware_threads: .[0].hardware_threads,
     runs: [.[] | {command, load_average_at_start, ok}],
-    records: [.[].records[]]}' "$tmp"/run*.json > docs/bench/results.json
+    records: [.[].records[]]}' "$tmp"/run*.json > "$tmp/merged.json"
+# One record per line, times rounded to the microsecond: small diffs from run to run.
+python3 - "$tmp/merged.json" docs/bench/results.json <<'PY'
+import json, sys
+def rounded(v):
+    if isinstance(v, float):
+        return round(v, 3)
+    if isinstance(v, list):
+        return [rounded(x) for x in v]
+    if isinstance(v, dict):
+        return {k: rounded(x) for k, x in v.items()}
+    return v
+doc = json.load(open(sys.argv[1]))
+records = doc.pop("records")
+head = json.dumps(doc, indent=2)[:-2]
+lines = ",\n".join("    " + json.dumps(rounded(r), sort_keys=True) for r in records)
+open(sys.argv[2], "w").write(head + ',\n  "records": [\n' + lines + "\n  ]\n}\n")
+PY
 "$bin" --replot docs/bench/results.json --plot docs/bench/speedup.png
 echo "bench.sh: wrote docs/bench/results.json and docs/bench/speedup.png" >&2
 

@@ -133,7 +133,7 @@ std::vector<std::shared_ptr<const PoolTxn>> Mempool::select(
     const std::function<bool(const Hash32&)>& exclude) const {
     struct Head {
         U256 tip;
-        uint64_t arrival;  // tie-break: lower sender order first (deterministic)
+        uint64_t arrival;  // tie-break: earlier first (deterministic; re-queued heads go last)
         const Queue* q;
         std::map<uint64_t, std::shared_ptr<const PoolTxn>>::const_iterator it;
         uint64_t left;  // pending transactions of this sender not yet taken
@@ -179,6 +179,11 @@ std::vector<std::shared_ptr<const PoolTxn>> Mempool::select(
             continue;
         }
         h.tip = effective_tip(h.it->second->txn, base_fee);
+        // Behind every sender already waiting at the same tip: equal tips interleave senders
+        // round-robin (A0 B0 C0 A1 B1 ...) instead of draining one sender's run, so that a block
+        // does not open with chains of dependent (same-sender) transactions that Block-STM would
+        // have to serialise.
+        h.arrival = order++;
         heap.push(h);
     }
     return out;

@@ -76,7 +76,8 @@ class Mempool {
     [[nodiscard]] uint64_t pending_nonce(const Address& sender, uint64_t state_nonce) const;
 
     /// Executable transactions for the next block: nonce order per sender, highest effective tip
-    /// (min(tip, fee cap - base fee)) first across senders; at most `max_txs`, whose gas limits
+    /// (min(tip, fee cap - base fee)) first across senders, senders with equal tips taken
+    /// round-robin (one transaction each in turn); at most `max_txs`, whose gas limits
     /// sum to at most `gas_limit`. A sender's run stops at a transaction whose fee cap is below
     /// `base_fee` or whose gas limit does not fit. `exclude`d hashes (and their sender's later
     /// transactions) are skipped.

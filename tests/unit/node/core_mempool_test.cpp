@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Admission through Node::submit_raw_transaction (geth's error strings), replacement, queued
 // promotion, limits; and the Mempool's selection order.
+#include <map>
+
 #include <gtest/gtest.h>
 
 #include "node/mempool.hpp"
@@ -185,6 +187,36 @@ TEST_F(MempoolLimitsTest, per_sender_queued_and_total_limits) {
     EXPECT_EQ(submit_error(make_txn(key1_, 1, addr(1), U256(1))), "txpool is full");
     // A replacement does not count against the limits.
     submit_ok(make_txn(key1_, 0, addr(1), U256(1), 21000, {}, U256(20 * kGwei), U256(2 * kGwei)));
+}
+
+TEST(Mempool, selection_interleaves_senders_with_equal_tips) {
+    Mempool pool(MempoolLimits{});
+    const SenderState rich{0, U256(1'000'000)};
+    for (uint8_t s = 1; s <= 3; ++s) {
+        for (uint64_t n = 0; n < 3; ++n) {
+            auto p = std::make_shared<PoolTxn>();
+            p->txn.type = TxnType::kDynamicFee;
+            p->txn.nonce = n;
+            p->txn.gas_limit = 21000;
+            p->txn.max_fee_per_gas = U256(100 * kGwei);
+            p->txn.max_priority_fee_per_gas = U256(kGwei);
+            p->sender = addr(s);
+            p->hash.bytes[0] = s;
+            p->hash.bytes[1] = static_cast<uint8_t>(n);
+            p->cost = U256(1);
+            ASSERT_TRUE(pool.add(p, rich).has_value());
+        }
+    }
+    const auto picked = pool.select(U256(kGwei), 30'000'000, 100);
+    ASSERT_EQ(picked.size(), 9U);
+    // Never the same sender twice in a row; each sender's nonces in order.
+    std::map<Address, uint64_t> next;
+    for (size_t i = 0; i < picked.size(); ++i) {
+        if (i > 0) {
+            EXPECT_NE(picked[i]->sender, picked[i - 1]->sender) << "position " << i;
+        }
+        EXPECT_EQ(picked[i]->txn.nonce, next[picked[i]->sender]++);
+    }
 }
 
 TEST(Mempool, selection_orders_by_tip_across_senders_and_nonce_within) {

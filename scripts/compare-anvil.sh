@@ -87,8 +87,10 @@ free_port() {
 
 wait_ready() {  # url
   for _ in $(seq 1 300); do
+    # Ready means a JSON-RPC result: pel-node answers HTTP 200 with an error while it starts.
     if curl -sf -m 1 -H 'content-type: application/json' \
-        -d '{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}' "$1" >/dev/null 2>&1; then
+        -d '{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}' "$1" 2>/dev/null |
+        grep -q '"result"'; then
       return 0
     fi
     if ! kill -0 "$node_pid" 2>/dev/null; then return 1; fi

@@ -12,8 +12,8 @@ packages=(
   libleveldb-dev libtbb-dev libcli11-dev prometheus-cpp-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
-  # benchmark plots (pel-bench --plot, scripts/bench.sh)
-  gnuplot-nox
+  # benchmark plots and scripts (scripts/bench.sh, scripts/compare-anvil.sh)
+  gnuplot-nox jq curl python3
 )
 # End-to-end tests run real JavaScript clients (ethers, viem, solc from npm): Debian's Node.js
 # unless a node is already on the PATH.

@@ -90,7 +90,7 @@ class Network::Impl {
     void start_accept();
     void schedule_dial(size_t i, std::chrono::milliseconds delay);
     void try_dial(size_t i);
-    void dialer_session_closed(size_t i, bool was_active, const Address& id);
+    void dialer_session_closed(size_t i, bool handshake_ok, bool was_active, const Address& id);
     void wake_dialers(const Address& id);
     std::chrono::milliseconds backoff(unsigned failures);
     bool add_session(const std::shared_ptr<Session>& s);
@@ -793,15 +793,14 @@ void Network::Impl::try_dial(size_t i) {
         }));
 }
 
-void Network::Impl::dialer_session_closed(size_t i, bool was_active, const Address& id) {
+void Network::Impl::dialer_session_closed(size_t i, bool handshake_ok, bool was_active,
+                                          const Address& id) {
     Dialer& d = dialers_[i];
     d.busy = false;
-    if (was_active) {
-        d.id = id;
-        d.failures = 0;
-    } else {
-        ++d.failures;
-    }
+    if (handshake_ok) d.id = id;  // next time: wait instead of dialling while it is connected
+    // Only a session that became the active one resets the backoff: a peer that is full, or
+    // that keeps the other (duplicate) connection, is not redialled in a tight loop.
+    d.failures = was_active ? 0 : d.failures + 1;
     schedule_dial(i, backoff(d.failures));
 }
 
@@ -898,7 +897,7 @@ void Network::Impl::on_session_closed(const std::shared_ptr<Session>& s) {
             const std::lock_guard lock(mu_);
             if (stopping_) return;
         }
-        if (dialer) dialer_session_closed(*dialer, ok, id);
+        if (dialer) dialer_session_closed(*dialer, ok, was_active, id);
         if (was_active) wake_dialers(id);
     });
 }

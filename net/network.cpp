@@ -283,6 +283,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   private:
     static constexpr std::chrono::milliseconds kLinger{1000};
+    static constexpr size_t kMaxBatchFrames = 64;
+    static constexpr size_t kMaxBatchBytes = 256U * 1024U;
 
     /// On strand_: closes the socket for good (idempotent).
     void finish() {
@@ -532,6 +534,8 @@ class Session : public std::enable_shared_from_this<Session> {
         }
     }
 
+    /// On strand_: writes the queued frames, several per async_write (gather), so that small
+    /// messages do not each pay a system call.
     void do_write() {
         if (finished_) return;
         {
@@ -541,28 +545,37 @@ class Session : public std::enable_shared_from_this<Session> {
                 if (closed_) finish();  // the disconnect frame went out
                 return;
             }
-            inflight_ = std::move(queue_.front().frame);
-            queue_.pop_front();
-            queued_bytes_ -= inflight_->size();
+            size_t batch_bytes = 0;
+            while (!queue_.empty() && inflight_.size() < kMaxBatchFrames &&
+                   (inflight_.empty() ||
+                    batch_bytes + queue_.front().frame->size() <= kMaxBatchBytes)) {
+                batch_bytes += queue_.front().frame->size();
+                queued_bytes_ -= queue_.front().frame->size();
+                inflight_.push_back(std::move(queue_.front().frame));
+                queue_.pop_front();
+            }
         }
-        asio::async_write(socket_, asio::buffer(*inflight_),
-                          asio::bind_executor(strand_, [self = shared_from_this()](
-                                                           boost::system::error_code ec, size_t n) {
-                              if (self->finished_) return;
-                              if (ec) {
-                                  if (self->closed_) {
-                                      self->finish();
-                                  } else {
-                                      self->close_now(DisconnectReason::kRequested,
-                                                      "write failed: " + ec.message(), false);
-                                  }
-                                  return;
-                              }
-                              self->bytes_out_.fetch_add(n, std::memory_order_relaxed);
-                              self->msgs_out_.fetch_add(1, std::memory_order_relaxed);
-                              self->inflight_.reset();
-                              self->do_write();
-                          }));
+        buffers_.clear();
+        for (const auto& f : inflight_) buffers_.emplace_back(f->data(), f->size());
+        asio::async_write(
+            socket_, buffers_,
+            asio::bind_executor(
+                strand_, [self = shared_from_this()](boost::system::error_code ec, size_t n) {
+                    if (self->finished_) return;
+                    if (ec) {
+                        if (self->closed_) {
+                            self->finish();
+                        } else {
+                            self->close_now(DisconnectReason::kRequested,
+                                            "write failed: " + ec.message(), false);
+                        }
+                        return;
+                    }
+                    self->bytes_out_.fetch_add(n, std::memory_order_relaxed);
+                    self->msgs_out_.fetch_add(self->inflight_.size(), std::memory_order_relaxed);
+                    self->inflight_.clear();
+                    self->do_write();
+                }));
     }
 
     Network::Impl& net_;
@@ -583,7 +596,8 @@ class Session : public std::enable_shared_from_this<Session> {
     Hello peer_hello_;
     std::array<uint8_t, kFrameHeaderSize> len_{};
     Bytes body_;
-    std::shared_ptr<const Bytes> inflight_;
+    std::vector<std::shared_ptr<const Bytes>> inflight_;  ///< frames of the async_write in flight
+    std::vector<asio::const_buffer> buffers_;
     Address peer_id_;
     bool handshake_ok_ = false;
     std::chrono::steady_clock::time_point last_rx_ = std::chrono::steady_clock::now();

@@ -586,7 +586,20 @@ struct ParallelExecutor::Impl {
         }
 
         /// Ends the block: frees the outcomes (the versions were dropped by the fold).
-        void end() { outcomes.clear(); }
+        void end(WorkerPool& pool, size_t threads) {
+            // The results (what the receipts left of them) are freed by all threads, in ranges.
+            constexpr size_t kMinParallelFree = 256;
+            if (threads > 1 && outcomes.size() >= kMinParallelFree) {
+                pool.run([&](size_t part) noexcept {
+                    const size_t lo = part * outcomes.size() / threads;
+                    const size_t hi = (part + 1) * outcomes.size() / threads;
+                    for (size_t i = lo; i < hi; ++i) {
+                        outcomes[i].reset();
+                    }
+                });
+            }
+            outcomes.clear();
+        }
     };
 
     Scheduler::Task try_execute(Run& run, Version v, vm::Vm& vm, WorkerStats& ws, size_t worker) {
@@ -981,7 +994,7 @@ Result<BlockOutput, BlockError> ParallelExecutor::execute(const BlockEnv& env,
         // The fallback path did not release the versions on fold threads.
         run.mv.release(0, 1);
     }
-    run.end();
+    run.end(m.pool, m.options.threads);
     const Clock::time_point t4 = Clock::now();
     stats.setup_ms = ms(t0, t1);
     stats.workers_ms = ms(t1, t2);

@@ -11,10 +11,14 @@ namespace pel::net {
 namespace {
 
 void put_u32(Bytes& out, uint32_t v) {
-    for (int s = 24; s >= 0; s -= 8) out.push_back(static_cast<uint8_t>(v >> s));
+    for (int s = 24; s >= 0; s -= 8) {
+        out.push_back(static_cast<uint8_t>(v >> s));
+    }
 }
 void put_u64(Bytes& out, uint64_t v) {
-    for (int s = 56; s >= 0; s -= 8) out.push_back(static_cast<uint8_t>(v >> s));
+    for (int s = 56; s >= 0; s -= 8) {
+        out.push_back(static_cast<uint8_t>(v >> s));
+    }
 }
 uint32_t get_u32(const uint8_t* p) {
     return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) |  // NOLINT
@@ -27,8 +31,12 @@ uint64_t get_u64(const uint8_t* p) {
 }
 
 Result<void, DecodeError> expect_size(ByteView payload, size_t n) {
-    if (payload.size() < n) return unexpected(DecodeError::kBadLength);
-    if (payload.size() > n) return unexpected(DecodeError::kTrailingBytes);
+    if (payload.size() < n) {
+        return unexpected(DecodeError::kBadLength);
+    }
+    if (payload.size() > n) {
+        return unexpected(DecodeError::kTrailingBytes);
+    }
     return {};
 }
 
@@ -120,18 +128,28 @@ std::string_view to_string(DisconnectReason r) noexcept {
 }
 
 Result<uint32_t, DecodeError> decode_frame_length(ByteView len4, uint32_t max_frame_size) {
-    if (len4.size() < kFrameHeaderSize) return unexpected(DecodeError::kTruncated);
+    if (len4.size() < kFrameHeaderSize) {
+        return unexpected(DecodeError::kTruncated);
+    }
     const uint32_t len = get_u32(len4.data());
-    if (len == 0) return unexpected(DecodeError::kFrameTooShort);
-    if (len > max_frame_size) return unexpected(DecodeError::kFrameTooLarge);
+    if (len == 0) {
+        return unexpected(DecodeError::kFrameTooShort);
+    }
+    if (len > max_frame_size) {
+        return unexpected(DecodeError::kFrameTooLarge);
+    }
     return len;
 }
 
 Result<FrameHeader, DecodeError> decode_frame_header(ByteView header, uint32_t max_frame_size) {
     PEL_TRY(const uint32_t len, decode_frame_length(header, max_frame_size));
-    if (header.size() < kFrameHeaderSize + 1) return unexpected(DecodeError::kTruncated);
+    if (header.size() < kFrameHeaderSize + 1) {
+        return unexpected(DecodeError::kTruncated);
+    }
     const uint8_t kind = header[kFrameHeaderSize];
-    if (!is_known_kind(kind)) return unexpected(DecodeError::kUnknownKind);
+    if (!is_known_kind(kind)) {
+        return unexpected(DecodeError::kUnknownKind);
+    }
     return FrameHeader{static_cast<MsgKind>(kind), len - 1};
 }
 
@@ -151,10 +169,14 @@ Bytes encode_frame(MsgKind kind, ByteView payload) {
 
 Result<FrameView, DecodeError> decode_frame(ByteView in, uint32_t max_frame_size) {
     PEL_TRY(const uint32_t len, decode_frame_length(in, max_frame_size));
-    if (in.size() < kFrameHeaderSize + 1) return unexpected(DecodeError::kTruncated);
+    if (in.size() < kFrameHeaderSize + 1) {
+        return unexpected(DecodeError::kTruncated);
+    }
     PEL_TRY(const FrameHeader h,
             decode_frame_header(in.first(kFrameHeaderSize + 1), max_frame_size));
-    if (in.size() - kFrameHeaderSize < len) return unexpected(DecodeError::kTruncated);
+    if (in.size() - kFrameHeaderSize < len) {
+        return unexpected(DecodeError::kTruncated);
+    }
     return FrameView{h.kind, in.subspan(kFrameHeaderSize + 1, h.payload_size),
                      kFrameHeaderSize + size_t{len}};
 }
@@ -199,7 +221,9 @@ Bytes encode_auth(const crypto::Signature& sig) {
 
 Result<crypto::Signature, DecodeError> decode_auth(ByteView p) {
     PEL_TRY_VOID(expect_size(p, kAuthSize));
-    if (p[64] > 1) return unexpected(DecodeError::kBadSignature);
+    if (p[64] > 1) {
+        return unexpected(DecodeError::kBadSignature);
+    }
     crypto::Signature sig;
     sig.r = U256::from_be32(p.data());
     sig.s = U256::from_be32(p.data() + 32);  // NOLINT
@@ -209,7 +233,9 @@ Result<crypto::Signature, DecodeError> decode_auth(ByteView p) {
 
 Bytes encode_txns(const std::vector<Bytes>& encoded_txns) {
     Bytes body;
-    for (const Bytes& t : encoded_txns) rlp::encode_bytes(body, t);
+    for (const Bytes& t : encoded_txns) {
+        rlp::encode_bytes(body, t);
+    }
     Bytes out;
     rlp::encode_list(out, body);
     return out;
@@ -218,27 +244,43 @@ Bytes encode_txns(const std::vector<Bytes>& encoded_txns) {
 Result<std::vector<GossipTxn>, DecodeError> decode_txns(ByteView payload) {
     rlp::Decoder outer(payload);
     auto list = outer.read_list();
-    if (!list) return unexpected(DecodeError::kBadRlp);
-    if (!outer.at_end()) return unexpected(DecodeError::kTrailingBytes);
+    if (!list) {
+        return unexpected(DecodeError::kBadRlp);
+    }
+    if (!outer.at_end()) {
+        return unexpected(DecodeError::kTrailingBytes);
+    }
     std::vector<GossipTxn> txns;
     rlp::Decoder items = *list;
     while (!items.at_end()) {
-        if (txns.size() == kMaxTxnsPerMsg) return unexpected(DecodeError::kTooManyTxns);
+        if (txns.size() == kMaxTxnsPerMsg) {
+            return unexpected(DecodeError::kTooManyTxns);
+        }
         auto raw = items.read_bytes();
-        if (!raw) return unexpected(DecodeError::kBadRlp);
+        if (!raw) {
+            return unexpected(DecodeError::kBadRlp);
+        }
         auto txn = decode_transaction(*raw);
-        if (!txn) return unexpected(DecodeError::kBadTxn);
+        if (!txn) {
+            return unexpected(DecodeError::kBadTxn);
+        }
         Bytes encoded = encode_transaction(*txn);
-        if (!equal(encoded, *raw)) return unexpected(DecodeError::kBadTxn);
+        if (!equal(encoded, *raw)) {
+            return unexpected(DecodeError::kBadTxn);
+        }
         const Hash32 hash = keccak256(encoded);
         txns.push_back(GossipTxn{std::move(*txn), hash, std::move(encoded)});
     }
-    if (txns.empty()) return unexpected(DecodeError::kTooManyTxns);
+    if (txns.empty()) {
+        return unexpected(DecodeError::kTooManyTxns);
+    }
     return txns;
 }
 
 Result<ByteView, DecodeError> decode_opaque(ByteView payload) {
-    if (payload.empty()) return unexpected(DecodeError::kEmptyPayload);
+    if (payload.empty()) {
+        return unexpected(DecodeError::kEmptyPayload);
+    }
     return payload;
 }
 

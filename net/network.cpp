@@ -176,7 +176,9 @@ class Session : public std::enable_shared_from_this<Session> {
         bool overflow = false;
         {
             const std::lock_guard lock(qmu_);
-            if (closed_q_) return false;
+            if (closed_q_) {
+                return false;
+            }
             const size_t sz = frame->size();
             auto fits = [&] {
                 return queue_.size() < net_.cfg_.send_queue_max_msgs &&
@@ -185,7 +187,9 @@ class Session : public std::enable_shared_from_this<Session> {
             while (!fits()) {
                 auto it = std::find_if(queue_.begin(), queue_.end(),
                                        [](const Out& o) { return is_droppable(o.kind); });
-                if (it == queue_.end()) break;
+                if (it == queue_.end()) {
+                    break;
+                }
                 queued_bytes_ -= it->frame->size();
                 queue_.erase(it);
                 dropped_.fetch_add(1, std::memory_order_relaxed);
@@ -243,7 +247,9 @@ class Session : public std::enable_shared_from_this<Session> {
     /// On strand_ only. Stops reading, leaves the network's tables at once, and closes the socket
     /// after flushing a kDisconnect frame (when `send_reason`), at most kLinger later.
     void close_now(DisconnectReason reason, std::string_view why, bool send_reason) {
-        if (closed_) return;
+        if (closed_) {
+            return;
+        }
         closed_ = true;
         const auto level =
             reason == DisconnectReason::kRequested ? spdlog::level::debug : spdlog::level::warn;
@@ -276,9 +282,13 @@ class Session : public std::enable_shared_from_this<Session> {
         timer_.expires_after(kLinger);
         timer_.async_wait(
             asio::bind_executor(strand_, [self = shared_from_this()](boost::system::error_code ec) {
-                if (!ec) self->finish();
+                if (!ec) {
+                    self->finish();
+                }
             }));
-        if (start_write) do_write();
+        if (start_write) {
+            do_write();
+        }
     }
 
   private:
@@ -288,7 +298,9 @@ class Session : public std::enable_shared_from_this<Session> {
 
     /// On strand_: closes the socket for good (idempotent).
     void finish() {
-        if (finished_) return;
+        if (finished_) {
+            return;
+        }
         finished_ = true;
         boost::system::error_code ec;
         socket_.shutdown(tcp::socket::shutdown_both, ec);
@@ -303,7 +315,9 @@ class Session : public std::enable_shared_from_this<Session> {
         ping_timer_.expires_after(net_.cfg_.ping_interval);
         ping_timer_.async_wait(asio::bind_executor(strand_, [self = shared_from_this()](
                                                                 boost::system::error_code ec) {
-            if (ec || self->closed_) return;
+            if (ec || self->closed_) {
+                return;
+            }
             if (std::chrono::steady_clock::now() - self->last_rx_ > self->net_.cfg_.idle_timeout) {
                 self->close_now(DisconnectReason::kTimeout, "peer silent", true);
                 return;
@@ -324,7 +338,9 @@ class Session : public std::enable_shared_from_this<Session> {
     }
 
     void do_start() {
-        if (closed_) return;
+        if (closed_) {
+            return;
+        }
         my_hello_.chain_id = net_.cfg_.chain_id;
         my_hello_.genesis_hash = net_.cfg_.genesis_hash;
         my_hello_.node_id = net_.self_id_;
@@ -348,7 +364,9 @@ class Session : public std::enable_shared_from_this<Session> {
     }
 
     void on_length(boost::system::error_code ec) {
-        if (closed_) return;
+        if (closed_) {
+            return;
+        }
         if (ec) {
             close_now(DisconnectReason::kRequested, "connection lost: " + ec.message(), false);
             return;
@@ -367,7 +385,9 @@ class Session : public std::enable_shared_from_this<Session> {
     }
 
     void on_body(boost::system::error_code ec) {
-        if (closed_) return;
+        if (closed_) {
+            return;
+        }
         if (ec) {
             close_now(DisconnectReason::kRequested, "connection lost: " + ec.message(), false);
             return;
@@ -380,7 +400,9 @@ class Session : public std::enable_shared_from_this<Session> {
         msgs_in_.fetch_add(1, std::memory_order_relaxed);
         bytes_in_.fetch_add(kFrameHeaderSize + body_.size(), std::memory_order_relaxed);
         on_frame(static_cast<MsgKind>(body_[0]), ByteView(body_).subspan(1));
-        if (!closed_) read_length();
+        if (!closed_) {
+            read_length();
+        }
     }
 
     void protocol_error(std::string_view why) {
@@ -496,7 +518,9 @@ class Session : public std::enable_shared_from_this<Session> {
         peer_id_ = peer_hello_.node_id;
         handshake_ok_ = true;
         net_.handshakes_ok_.fetch_add(1, std::memory_order_relaxed);
-        if (!net_.on_session_ready(shared_from_this())) return;
+        if (!net_.on_session_ready(shared_from_this())) {
+            return;
+        }
         schedule_ping();
         spdlog::info("net: peer {} {} ({}) connected", short_id(peer_id_), remote_,
                      outbound_ ? "outbound" : "inbound");
@@ -515,14 +539,18 @@ class Session : public std::enable_shared_from_this<Session> {
             }
             case MsgKind::kPong: {
                 auto n = decode_ping(payload);
-                if (!n) protocol_error(to_string(n.error()));
+                if (!n) {
+                    protocol_error(to_string(n.error()));
+                }
                 return;
             }
             case MsgKind::kTxns:
             case MsgKind::kConsensus:
             case MsgKind::kBlock: {
                 auto r = net_.on_gossip(shared_from_this(), kind, payload);
-                if (!r) protocol_error(to_string(r.error()));
+                if (!r) {
+                    protocol_error(to_string(r.error()));
+                }
                 return;
             }
             case MsgKind::kHello:
@@ -537,12 +565,16 @@ class Session : public std::enable_shared_from_this<Session> {
     /// On strand_: writes the queued frames, several per async_write (gather), so that small
     /// messages do not each pay a system call.
     void do_write() {
-        if (finished_) return;
+        if (finished_) {
+            return;
+        }
         {
             const std::lock_guard lock(qmu_);
             if (queue_.empty()) {
                 writing_ = false;
-                if (closed_) finish();  // the disconnect frame went out
+                if (closed_) {
+                    finish();  // the disconnect frame went out
+                }
                 return;
             }
             size_t batch_bytes = 0;
@@ -556,12 +588,16 @@ class Session : public std::enable_shared_from_this<Session> {
             }
         }
         buffers_.clear();
-        for (const auto& f : inflight_) buffers_.emplace_back(f->data(), f->size());
+        for (const auto& f : inflight_) {
+            buffers_.emplace_back(f->data(), f->size());
+        }
         asio::async_write(
             socket_, buffers_,
             asio::bind_executor(
                 strand_, [self = shared_from_this()](boost::system::error_code ec, size_t n) {
-                    if (self->finished_) return;
+                    if (self->finished_) {
+                        return;
+                    }
                     if (ec) {
                         if (self->closed_) {
                             self->finish();
@@ -621,27 +657,43 @@ class Session : public std::enable_shared_from_this<Session> {
 
 Result<void> Network::Impl::start() {
     auto id = crypto::address_from_secret(cfg_.node_key);
-    if (!id) return make_error("net: bad node key: ", id.error().message);
+    if (!id) {
+        return make_error("net: bad node key: ", id.error().message);
+    }
     self_id_ = *id;
-    if (cfg_.max_frame_size < kHelloSize + 1) return make_error("net: max_frame_size too small");
-    if (cfg_.send_queue_max_msgs == 0) return make_error("net: send_queue_max_msgs is 0");
+    if (cfg_.max_frame_size < kHelloSize + 1) {
+        return make_error("net: max_frame_size too small");
+    }
+    if (cfg_.send_queue_max_msgs == 0) {
+        return make_error("net: send_queue_max_msgs is 0");
+    }
     if (cfg_.ping_interval.count() <= 0 || cfg_.idle_timeout <= cfg_.ping_interval) {
         return make_error("net: need 0 < ping_interval < idle_timeout");
     }
     {
         const std::lock_guard lock(mu_);
-        if (started_) return make_error("net: already started");
+        if (started_) {
+            return make_error("net: already started");
+        }
         started_ = true;
     }
     if (cfg_.listen) {
         boost::system::error_code ec;
         const auto addr = asio::ip::make_address(cfg_.listen_host, ec);
-        if (ec) return make_error("net: bad listen address '", cfg_.listen_host, "'");
+        if (ec) {
+            return make_error("net: bad listen address '", cfg_.listen_host, "'");
+        }
         const tcp::endpoint ep(addr, cfg_.listen_port);
         acceptor_.open(ep.protocol(), ec);
-        if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
-        if (!ec) acceptor_.bind(ep, ec);
-        if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+        if (!ec) {
+            acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+        }
+        if (!ec) {
+            acceptor_.bind(ep, ec);
+        }
+        if (!ec) {
+            acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+        }
         if (ec) {
             return make_error("net: cannot listen on ", cfg_.listen_host, ":", cfg_.listen_port,
                               ": ", ec.message());
@@ -671,8 +723,12 @@ Result<void> Network::Impl::start() {
         });
     }
     asio::post(strand_, [this] {
-        if (cfg_.listen) start_accept();
-        for (size_t i = 0; i < dialers_.size(); ++i) schedule_dial(i, std::chrono::milliseconds(0));
+        if (cfg_.listen) {
+            start_accept();
+        }
+        for (size_t i = 0; i < dialers_.size(); ++i) {
+            schedule_dial(i, std::chrono::milliseconds(0));
+        }
     });
     spdlog::info("net: node {} listening on {}:{}, {} static peers", self_id_.to_hex(),
                  cfg_.listen_host, port_, cfg_.static_peers.size());
@@ -683,7 +739,9 @@ void Network::Impl::stop() {
     std::vector<std::shared_ptr<Session>> open;
     {
         const std::lock_guard lock(mu_);
-        if (!started_ || stopping_) return;
+        if (!started_ || stopping_) {
+            return;
+        }
         stopping_ = true;
         open.assign(sessions_.begin(), sessions_.end());
     }
@@ -692,18 +750,26 @@ void Network::Impl::stop() {
         acceptor_.close(ec);
         for (Dialer& d : dialers_) {
             d.timer->cancel();
-            if (d.resolver) d.resolver->cancel();
-            if (d.connecting) d.connecting->close(ec);
+            if (d.resolver) {
+                d.resolver->cancel();
+            }
+            if (d.connecting) {
+                d.connecting->close(ec);
+            }
         }
     });
-    for (const auto& s : open) s->close(DisconnectReason::kRequested, "network stopping");
+    for (const auto& s : open) {
+        s->close(DisconnectReason::kRequested, "network stopping");
+    }
     {
         std::unique_lock lock(mu_);
         cv_.wait_for(lock, std::chrono::seconds(2), [this] { return sessions_.empty(); });
     }
     work_.reset();
     io_.stop();
-    for (std::thread& t : threads_) t.join();
+    for (std::thread& t : threads_) {
+        t.join();
+    }
     threads_.clear();
     const std::lock_guard lock(mu_);
     active_.clear();
@@ -712,7 +778,9 @@ void Network::Impl::stop() {
 
 bool Network::Impl::add_session(const std::shared_ptr<Session>& s) {
     const std::lock_guard lock(mu_);
-    if (stopping_) return false;
+    if (stopping_) {
+        return false;
+    }
     // Connections still in their handshake are bounded too (each lives at most
     // handshake_timeout): inbound ones beyond twice the peer limit are refused at once.
     if (!s->outbound() && sessions_.size() >= 2 * cfg_.max_peers + dialers_.size()) {
@@ -727,13 +795,17 @@ bool Network::Impl::add_session(const std::shared_ptr<Session>& s) {
 void Network::Impl::start_accept() {
     acceptor_.async_accept(
         asio::bind_executor(strand_, [this](boost::system::error_code ec, tcp::socket socket) {
-            if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+            if (ec == asio::error::operation_aborted || !acceptor_.is_open()) {
+                return;
+            }
             if (ec) {
                 spdlog::warn("net: accept failed: {}", ec.message());
             } else {
                 auto s = std::make_shared<Session>(*this, std::move(socket), false, std::nullopt,
                                                    std::nullopt);
-                if (add_session(s)) s->start();
+                if (add_session(s)) {
+                    s->start();
+                }
             }
             start_accept();
         }));
@@ -744,7 +816,9 @@ std::chrono::milliseconds Network::Impl::backoff(unsigned failures) {
     const int64_t initial = std::max<int64_t>(1, cfg_.backoff_initial.count());
     const int64_t cap = std::max<int64_t>(initial, cfg_.backoff_max.count());
     int64_t base = initial;
-    for (unsigned i = 0; i < failures && base < cap; ++i) base *= 2;
+    for (unsigned i = 0; i < failures && base < cap; ++i) {
+        base *= 2;
+    }
     base = std::min(base, cap);
     // Full jitter over the upper half: [base/2, base]. Keeps dialers of many nodes apart.
     std::uniform_int_distribution<int64_t> dist(base / 2, base);
@@ -755,7 +829,9 @@ void Network::Impl::schedule_dial(size_t i, std::chrono::milliseconds delay) {
     Dialer& d = dialers_[i];
     d.timer->expires_after(delay);
     d.timer->async_wait(asio::bind_executor(strand_, [this, i](boost::system::error_code ec) {
-        if (!ec) try_dial(i);
+        if (!ec) {
+            try_dial(i);
+        }
     }));
 }
 
@@ -763,7 +839,9 @@ void Network::Impl::try_dial(size_t i) {
     Dialer& d = dialers_[i];
     {
         const std::lock_guard lock(mu_);
-        if (stopping_ || d.busy) return;
+        if (stopping_ || d.busy) {
+            return;
+        }
         if (d.id && active_.count(*d.id) != 0) {
             d.waiting = true;  // connected already (it dialled us): redial when it goes away
             return;
@@ -779,7 +857,9 @@ void Network::Impl::try_dial(size_t i) {
                                                const tcp::resolver::results_type& results) {
             Dialer& dd = dialers_[i];
             if (ec) {
-                if (ec == asio::error::operation_aborted) return;
+                if (ec == asio::error::operation_aborted) {
+                    return;
+                }
                 spdlog::debug("net: resolve {}: {}", dd.addr.host, ec.message());
                 dd.busy = false;
                 schedule_dial(i, backoff(++dd.failures));
@@ -792,7 +872,9 @@ void Network::Impl::try_dial(size_t i) {
                                                                  const tcp::endpoint& /*ep*/) {
                                     Dialer& d3 = dialers_[i];
                                     d3.connecting.reset();
-                                    if (ec2 == asio::error::operation_aborted) return;
+                                    if (ec2 == asio::error::operation_aborted) {
+                                        return;
+                                    }
                                     if (ec2) {
                                         spdlog::debug("net: dial {}:{}: {}", d3.addr.host,
                                                       d3.addr.port, ec2.message());
@@ -802,7 +884,9 @@ void Network::Impl::try_dial(size_t i) {
                                     }
                                     auto s = std::make_shared<Session>(*this, std::move(*sock),
                                                                        true, i, d3.addr.node_id);
-                                    if (add_session(s)) s->start();
+                                    if (add_session(s)) {
+                                        s->start();
+                                    }
                                 }));
         }));
 }
@@ -811,7 +895,9 @@ void Network::Impl::dialer_session_closed(size_t i, bool handshake_ok, bool was_
                                           const Address& id) {
     Dialer& d = dialers_[i];
     d.busy = false;
-    if (handshake_ok) d.id = id;  // next time: wait instead of dialling while it is connected
+    if (handshake_ok) {
+        d.id = id;  // next time: wait instead of dialling while it is connected
+    }
     // Only a session that became the active one resets the backoff: a peer that is full, or
     // that keeps the other (duplicate) connection, is not redialled in a tight loop.
     d.failures = was_active ? 0 : d.failures + 1;
@@ -837,7 +923,9 @@ bool Network::Impl::on_session_ready(const std::shared_ptr<Session>& s) {
     bool full = false;
     {
         const std::lock_guard lock(mu_);
-        if (stopping_) return false;
+        if (stopping_) {
+            return false;
+        }
         auto it = active_.find(id);
         if (it == active_.end()) {
             if (active_.size() >= cfg_.max_peers) {
@@ -909,15 +997,23 @@ void Network::Impl::on_session_closed(const std::shared_ptr<Session>& s) {
     asio::post(strand_, [this, dialer, ok, id, was_active] {
         {
             const std::lock_guard lock(mu_);
-            if (stopping_) return;
+            if (stopping_) {
+                return;
+            }
         }
-        if (dialer) dialer_session_closed(*dialer, ok, was_active, id);
-        if (was_active) wake_dialers(id);
+        if (dialer) {
+            dialer_session_closed(*dialer, ok, was_active, id);
+        }
+        if (was_active) {
+            wake_dialers(id);
+        }
     });
 }
 
 void Network::Impl::deliver(const Address& from, MsgKind kind, ByteView payload) {
-    if (!on_message_) return;
+    if (!on_message_) {
+        return;
+    }
     try {
         on_message_(from, kind, payload);
     } catch (const std::exception& e) {
@@ -932,10 +1028,14 @@ void Network::Impl::fan_out(MsgKind kind, ByteView payload, const Session* excep
         const std::lock_guard lock(mu_);
         targets.reserve(active_.size());
         for (const auto& [id, s] : active_) {
-            if (s.get() != except) targets.push_back(s);
+            if (s.get() != except) {
+                targets.push_back(s);
+            }
         }
     }
-    for (const auto& s : targets) static_cast<void>(s->enqueue(kind, frame));
+    for (const auto& s : targets) {
+        static_cast<void>(s->enqueue(kind, frame));
+    }
 }
 
 Result<void, DecodeError> Network::Impl::on_gossip(const std::shared_ptr<Session>& from,
@@ -950,11 +1050,15 @@ Result<void, DecodeError> Network::Impl::on_gossip(const std::shared_ptr<Session
                 gossip_duplicates_.fetch_add(1, std::memory_order_relaxed);
             }
         }
-        if (fresh.empty()) return {};
+        if (fresh.empty()) {
+            return {};
+        }
         const Bytes out = fresh.size() == txns.size() ? Bytes(payload.begin(), payload.end())
                                                       : encode_txns(fresh);
         deliver(from->peer_id(), kind, out);
-        if (cfg_.relay_txns) fan_out(kind, out, from.get());
+        if (cfg_.relay_txns) {
+            fan_out(kind, out, from.get());
+        }
         return {};
     }
     PEL_TRY_VOID(decode_opaque(payload));
@@ -965,7 +1069,9 @@ Result<void, DecodeError> Network::Impl::on_gossip(const std::shared_ptr<Session
     }
     deliver(from->peer_id(), kind, payload);
     const bool relay = kind == MsgKind::kConsensus ? cfg_.relay_consensus : cfg_.relay_blocks;
-    if (relay) fan_out(kind, payload, from.get());
+    if (relay) {
+        fan_out(kind, payload, from.get());
+    }
     return {};
 }
 
@@ -979,11 +1085,17 @@ Result<void> Network::Impl::check_outgoing(MsgKind kind, ByteView payload) {
     }
     if (kind == MsgKind::kTxns) {
         auto txns = decode_txns(payload);
-        if (!txns) return make_error(to_string(txns.error()));
-        for (const GossipTxn& t : *txns) static_cast<void>(seen_txns_.insert(t.hash));
+        if (!txns) {
+            return make_error(to_string(txns.error()));
+        }
+        for (const GossipTxn& t : *txns) {
+            static_cast<void>(seen_txns_.insert(t.hash));
+        }
         return {};
     }
-    if (payload.empty()) return make_error(to_string(DecodeError::kEmptyPayload));
+    if (payload.empty()) {
+        return make_error(to_string(DecodeError::kEmptyPayload));
+    }
     SeenSet& seen = kind == MsgKind::kConsensus ? seen_consensus_ : seen_blocks_;
     static_cast<void>(seen.insert(keccak256(payload)));
     return {};
@@ -1001,7 +1113,9 @@ Result<void> Network::Impl::send(const Address& peer, MsgKind kind, ByteView pay
     {
         const std::lock_guard lock(mu_);
         auto it = active_.find(peer);
-        if (it == active_.end()) return make_error("net: peer ", peer.to_hex(), " not connected");
+        if (it == active_.end()) {
+            return make_error("net: peer ", peer.to_hex(), " not connected");
+        }
         s = it->second;
     }
     if (!s->enqueue(kind, std::make_shared<const Bytes>(encode_frame(kind, payload)))) {
@@ -1033,11 +1147,15 @@ std::vector<PeerInfo> Network::peers() const {
     std::vector<std::shared_ptr<Session>> list;
     {
         const std::lock_guard lock(impl_->mu_);
-        for (const auto& [id, s] : impl_->active_) list.push_back(s);
+        for (const auto& [id, s] : impl_->active_) {
+            list.push_back(s);
+        }
     }
     std::vector<PeerInfo> out;
     out.reserve(list.size());
-    for (const auto& s : list) out.push_back(s->info());
+    for (const auto& s : list) {
+        out.push_back(s->info());
+    }
     std::sort(out.begin(), out.end(),
               [](const PeerInfo& a, const PeerInfo& b) { return a.node_id < b.node_id; });
     return out;

@@ -86,7 +86,7 @@ struct Config {
     std::vector<Address> allowed_ids;  ///< empty: any node id may connect
     uint32_t max_frame_size = kDefaultMaxFrameSize;
     size_t send_queue_max_msgs = 4096;
-    size_t send_queue_max_bytes = 64U * 1024U * 1024U;
+    size_t send_queue_max_bytes = size_t{64} * 1024 * 1024;
     size_t max_peers = 64;
     size_t seen_capacity = 1U << 16;  ///< per SeenSet (txns, consensus, blocks)
     /// Forward new gossip of each kind to the other peers. In a full mesh of validators the
@@ -138,6 +138,8 @@ class Network {
     ~Network();  ///< stop()s
     Network(const Network&) = delete;
     Network& operator=(const Network&) = delete;
+    Network(Network&&) = delete;
+    Network& operator=(Network&&) = delete;
 
     /// Set before start(); not changed afterwards.
     void on_message(MessageHandler h);

@@ -10,7 +10,9 @@ Result<PeerAddress> parse_peer_address(std::string_view text) {
     std::string_view hostport = text;
     if (const size_t at = text.find('@'); at != std::string_view::npos) {
         auto id = Address::from_hex(text.substr(at + 1));
-        if (!id) return make_error("net: peer '", text, "': bad node id: ", id.error().message);
+        if (!id) {
+            return make_error("net: peer '", text, "': bad node id: ", id.error().message);
+        }
         out.node_id = *id;
         hostport = text.substr(0, at);
     }
@@ -46,7 +48,9 @@ Result<std::vector<PeerAddress>> parse_peer_list(std::string_view text) {
             PEL_TRY(PeerAddress p, parse_peer_address(item));
             out.push_back(std::move(p));
         }
-        if (comma == std::string_view::npos) break;
+        if (comma == std::string_view::npos) {
+            break;
+        }
         text.remove_prefix(comma + 1);
     }
     return out;

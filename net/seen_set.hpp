@@ -27,7 +27,9 @@ class SeenSet {
     /// Records `h`; true if it was not present (the caller should deliver/relay), false if seen.
     [[nodiscard]] bool insert(const Hash32& h) {
         const std::lock_guard lock(mu_);
-        if (!set_.insert(h).second) return false;
+        if (!set_.insert(h).second) {
+            return false;
+        }
         order_.push_back(h);
         if (order_.size() > capacity_) {
             set_.erase(order_.front());
@@ -38,7 +40,7 @@ class SeenSet {
 
     [[nodiscard]] bool contains(const Hash32& h) const {
         const std::lock_guard lock(mu_);
-        return set_.count(h) != 0;
+        return set_.contains(h);
     }
 
     [[nodiscard]] size_t size() const {

@@ -14,6 +14,7 @@
 //   "x" ...                  auxiliary records of the store's user (the node's blocks, receipts,
 //                            indexes), written in the same batch as a commit (commit(.., aux))
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -58,11 +59,31 @@ Bytes addr_key(uint8_t prefix, const Address& a) {
     return k;
 }
 
-Bytes slot_key(const Address& a, const U256& slot) {
-    Bytes k = addr_key(kStoragePrefix, a);
-    k.resize(1 + 20 + 32);
+// The same keys on the stack, for the commit's hot paths (no allocation per record).
+using AddrKeyBuf = std::array<uint8_t, 1 + 20>;
+using SlotKeyBuf = std::array<uint8_t, 1 + 20 + 32>;
+
+AddrKeyBuf addr_key_buf(uint8_t prefix, const Address& a) noexcept {
+    AddrKeyBuf k{};
+    k[0] = prefix;
+    std::copy(a.bytes.begin(), a.bytes.end(), k.begin() + 1);
+    return k;
+}
+
+SlotKeyBuf slot_key_buf(const Address& a, const U256& slot) noexcept {
+    SlotKeyBuf k{};
+    k[0] = kStoragePrefix;
+    std::copy(a.bytes.begin(), a.bytes.end(), k.begin() + 1);
     slot.to_be32(k.data() + 21);
     return k;
+}
+
+// The minimal big-endian bytes of a non-zero `v` (the storage value record), written into `buf`.
+ByteView trimmed_be(const U256& v, std::array<uint8_t, 32>& buf) noexcept {
+    v.to_be32(buf.data());
+    size_t i = 0;
+    while (i < buf.size() && buf[i] == 0) ++i;
+    return ByteView(buf.data() + i, buf.size() - i);
 }
 
 Bytes code_key(const Hash32& h) {
@@ -162,7 +183,7 @@ class View final : public StateView {
         const uint64_t seq = shared_->commit_seq.load(std::memory_order_acquire);
         const bool may_fill =
             (seq & 1U) == 0 && shared_->head_version.load(std::memory_order_acquire) == version_;
-        PEL_TRY(auto rec, snap_->get(addr_key(kAccountPrefix, addr)));
+        PEL_TRY(auto rec, snap_->get(addr_key_buf(kAccountPrefix, addr)));
         PEL_TRY(auto acc, decode_account_record(rec));
         if (may_fill) {
             shared_->accounts.fill(addr, acc, version_, kAccountCharge, shared_->commit_seq, seq);
@@ -177,7 +198,7 @@ class View final : public StateView {
         const uint64_t seq = shared_->commit_seq.load(std::memory_order_acquire);
         const bool may_fill =
             (seq & 1U) == 0 && shared_->head_version.load(std::memory_order_acquire) == version_;
-        PEL_TRY(auto rec, snap_->get(slot_key(addr, slot)));
+        PEL_TRY(auto rec, snap_->get(slot_key_buf(addr, slot)));
         PEL_TRY(const U256 value, decode_slot_record(rec));
         if (may_fill)
             shared_->slots.fill(key, value, version_, kSlotCharge, shared_->commit_seq, seq);
@@ -362,7 +383,7 @@ Result<void> StateStoreImpl::load_old(Item& item) const {
         item.old = cached;
         return {};
     }
-    PEL_TRY(auto rec, shared_->kv->get(addr_key(kAccountPrefix, item.addr)));
+    PEL_TRY(auto rec, shared_->kv->get(addr_key_buf(kAccountPrefix, item.addr)));
     PEL_TRY(item.old, decode_account_record(rec));
     return {};
 }
@@ -413,12 +434,13 @@ void StateStoreImpl::update_storage(Item& item) const {
         std::sort(slots.begin(), slots.end(),
                   [](const auto& a, const auto& b) { return a.first < b.first; });
         Bytes value;
+        std::array<uint8_t, 32> be{};
         for (const auto& [hkey, e] : slots) {
             const auto& [slot, v] = *e;
             Result<void> r;
             if (v.is_zero()) {
                 r = trie.erase(hkey, kv);
-                item.deletes.del(slot_key(item.addr, slot));
+                item.deletes.del(slot_key_buf(item.addr, slot));
             } else {
                 value.clear();
                 rlp::encode_uint(value, v);
@@ -429,7 +451,7 @@ void StateStoreImpl::update_storage(Item& item) const {
                     !wiped && shared_->slots.lookup(SlotKey{item.addr, slot}, version_, cached) &&
                     !cached.is_zero();
                 r = trie.put(hkey, value, present, kv);
-                item.puts.put(slot_key(item.addr, slot), v.to_be_bytes_trimmed());
+                item.puts.put(slot_key_buf(item.addr, slot), trimmed_be(v, be));
             }
             if (!r) {
                 item.error = r.error();
@@ -547,13 +569,13 @@ Result<Hash32> StateStoreImpl::commit(uint64_t block_num, const StateDiff& diff,
     KvWriteBatch batch;
     for (const Item& it : items) {
         batch.append(it.deletes);
-        if (it.diff->deleted && it.old) batch.del(addr_key(kAccountPrefix, it.addr));
+        if (it.diff->deleted && it.old) batch.del(addr_key_buf(kAccountPrefix, it.addr));
     }
     for (const Bytes& k : trie_writes.deletes) batch.del(k);
     for (const Item& it : items) {
         batch.append(it.puts);
         if (!it.diff->deleted && !it.unchanged) {
-            batch.put(addr_key(kAccountPrefix, it.addr),
+            batch.put(addr_key_buf(kAccountPrefix, it.addr),
                       values[static_cast<size_t>(&it - items.data())]);
         }
         if (it.diff->code && !it.diff->code->bytes.empty()) {

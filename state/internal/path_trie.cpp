@@ -2,7 +2,6 @@
 #include "state/internal/path_trie.hpp"
 
 #include <algorithm>
-#include <map>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -95,17 +94,6 @@ bool ends_with_path(const Bytes& pos, size_t from, const Bytes& path) noexcept {
     }
     return true;
 }
-
-// Orders nibble paths (a loop: GCC 12 misreports std::vector's memcmp-based compare).
-struct PathLess {
-    bool operator()(const Bytes& a, const Bytes& b) const noexcept {
-        const size_t n = std::min(a.size(), b.size());
-        for (size_t i = 0; i < n; ++i) {
-            if (a[i] != b[i]) return a[i] < b[i];
-        }
-        return a.size() < b.size();
-    }
-};
 
 bool same_ref(const NodeRef& a, const NodeRef& b) noexcept { return equal(a.view(), b.view()); }
 
@@ -448,7 +436,22 @@ Result<bool> PathTrie::load_all(const KvStore& kv, size_t max_records) {
     if (recs.empty() || !recs[0].pos.empty()) return corrupt("missing at the root");
 
     // Attach every node to its parent: the branch one nibble up, or the extension that ends here.
-    std::map<Bytes, TrieNode*, PathLess> at;
+    // The records came in key order, which is (depth, path) order: the node at a given path is
+    // found by binary search, without building an index (nothing allocated per lookup).
+    std::vector<TrieNode*> at(recs.size(), nullptr);  // the node of each attached record
+    auto find_at = [&](ByteView path, size_t before) -> TrieNode* {
+        const auto end = recs.begin() + static_cast<std::ptrdiff_t>(before);
+        const auto it = std::lower_bound(recs.begin(), end, path, [](const Loaded& l, ByteView p) {
+            if (l.pos.size() != p.size()) return l.pos.size() < p.size();
+            // A loop: GCC 12 misreports the memcmp-based std::lexicographical_compare.
+            for (size_t k = 0; k < p.size(); ++k) {
+                if (l.pos[k] != p[k]) return l.pos[k] < p[k];
+            }
+            return false;
+        });
+        if (it == end || !equal(it->pos, path)) return nullptr;
+        return at[static_cast<size_t>(it - recs.begin())];
+    };
     std::vector<std::pair<ChildSlot*, size_t>> branches;  // slot and record index, for the check
     ChildSlot root;
     root.ref = root_.ref;
@@ -460,10 +463,9 @@ Result<bool> PathTrie::load_all(const KvStore& kv, size_t max_records) {
         } else {
             const size_t d = l.pos.size();
             for (size_t j = d; j-- > 0 && slot == nullptr;) {
-                const auto found =
-                    at.find(Bytes(l.pos.begin(), l.pos.begin() + static_cast<std::ptrdiff_t>(j)));
-                if (found == at.end()) continue;
-                TrieNode& parent = *found->second;
+                TrieNode* const found = find_at(ByteView(l.pos.data(), j), i);
+                if (found == nullptr) continue;
+                TrieNode& parent = *found;
                 if (parent.kind == NodeKind::kBranch && j + 1 == d) {
                     slot = &parent.children[l.pos[j]];
                 } else if (parent.kind == NodeKind::kExtension && j + parent.path.size() == d &&
@@ -479,7 +481,7 @@ Result<bool> PathTrie::load_all(const KvStore& kv, size_t max_records) {
             slot->ref = l.rec.ref;
         }
         slot->kind = l.rec.kind;
-        at.emplace(l.pos, l.rec.node.get());
+        at[i] = l.rec.node.get();
         if (l.rec.kind == NodeKind::kBranch) branches.emplace_back(slot, i);
         slot->node = std::move(l.rec.node);
     }

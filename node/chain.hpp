@@ -101,8 +101,4 @@ namespace keys {
 [[nodiscard]] Bytes encode_u64_be(uint64_t v);
 [[nodiscard]] Result<uint64_t> decode_u64_be(ByteView b);
 
-/// Revert reason of Error(string) or Panic(uint256) revert data, as geth words it ("" when the
-/// data is neither).
-[[nodiscard]] std::string decode_revert_reason(ByteView data);
-
 }  // namespace pel::node

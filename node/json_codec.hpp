@@ -14,6 +14,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "node/revert.hpp"
 #include "primitives/bytes.hpp"
 #include "primitives/hash.hpp"
 #include "primitives/result.hpp"
@@ -66,12 +67,8 @@ struct BlockParam {
 /// the object form with a hash is rejected (eth_getBlockByNumber, filters).
 [[nodiscard]] Result<BlockParam> parse_block_param(const Json& v, bool allow_hash = true);
 
-/// Decodes the revert reason the way geth does (abi.UnpackRevert): Error(string) gives the
-/// string, Panic(uint256) gives solc's description of the panic code. Anything else (custom
-/// errors, empty or malformed data) gives nothing.
-[[nodiscard]] std::optional<std::string> decode_revert_reason(ByteView output);
-
-/// geth's message for a reverted call: "execution reverted" or "execution reverted: <reason>".
-[[nodiscard]] std::string revert_message(ByteView output);
+/// Revert reasons (node/revert.hpp), here too for the RPC layer's callers.
+using node::decode_revert_reason;
+using node::revert_message;
 
 }  // namespace pel::node::json

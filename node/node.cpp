@@ -34,6 +34,7 @@
 #include "node/dev_accounts.hpp"
 #include "node/genesis.hpp"
 #include "node/mempool.hpp"
+#include "node/revert.hpp"
 #include "primitives/keccak.hpp"
 #include "primitives/rlp.hpp"
 #include "state/kv_store.hpp"
@@ -780,9 +781,8 @@ struct Node::Impl {
             out.error = halt_message(tracer.status);
         }
         if (out.reverted) {
-            const std::string reason = decode_revert_reason(out.output);
-            if (!reason.empty()) {
-                out.error += ": " + reason;
+            if (const auto reason = decode_revert_reason(out.output)) {
+                out.error += ": " + *reason;
             }
         }
         return out;

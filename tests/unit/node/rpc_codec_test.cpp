@@ -113,7 +113,7 @@ TEST(RevertReason, panic_codes_as_geth_names_them) {
     EXPECT_EQ(revert_message(panic("11")), "execution reverted: arithmetic underflow or overflow");
     EXPECT_EQ(revert_message(panic("12")), "execution reverted: division or modulo by zero");
     EXPECT_EQ(revert_message(panic("32")),
-              "execution reverted: out-of-bounds access of an array or bytesArray");
+              "execution reverted: out-of-bounds access of an array or bytesN");
     EXPECT_EQ(revert_message(panic("99")), "execution reverted: unknown panic code: 0x99");
 }
 

@@ -8,7 +8,12 @@
 // 2. Pre-signs T transactions (EIP-1559), round-robin over the senders with consecutive nonces.
 // 3. C threads, each with its own keep-alive connection, send them with eth_sendRawTransaction
 //    (at most C requests in flight), until all are sent or --duration seconds have passed.
-// 4. A poller thread watches new blocks (eth_blockNumber, then the new blocks' transaction hash
+//    With several URLs (--url A,B,...: the nodes of one network, e.g. a devnet) sender s's
+//    transactions all go to node s mod U, so each node sees a sender's nonces in order; the C
+//    connections are spread over the nodes (at least one each). Setup runs on the first URL and
+//    then waits until every node has the funding.
+// 4. A poller thread watches new blocks on the first URL (eth_blockNumber, then the new blocks'
+// transaction hash
 //    lists in one batch) and stamps each of our transactions with the time it was first seen in
 //    a block. Inclusion latency = that time - the time its send began. Committed tx/s = included
 //    transactions / (last inclusion - first send).
@@ -17,10 +22,10 @@
 //    transactions. The exit status is 1 when any send failed, any sent transaction was not included
 //    within --timeout, any reverted, or a check failed.
 //
-// Thread safety: the sender threads share only `next_` (atomic) and write disjoint indices of
-// the per-transaction arrays; the poller alone writes the inclusion arrays; the main thread reads
-// them after joining every thread. The hash index is built before any thread starts and is then
-// read-only.
+// Thread safety: the sender threads share only the route cursors (atomic) and write disjoint
+// indices of the per-transaction arrays; the poller alone writes the inclusion arrays; the main
+// thread reads them after joining every thread. The hash index is built before any thread starts
+// and is then read-only.
 
 #include <algorithm>
 #include <atomic>
@@ -29,6 +34,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -59,6 +65,7 @@ constexpr uint64_t kGwei = 1'000'000'000;
 
 struct Options {
     std::string url = "http://127.0.0.1:8545";
+    std::vector<std::string> urls;  // url split at commas
     std::string workload = "transfer";
     uint32_t senders = 100;
     uint64_t txs = 10000;
@@ -226,19 +233,23 @@ double percentile(std::vector<double> v, double p) {
 
 class LoadGen {
   public:
-    LoadGen(Options opt, Endpoint ep) : opt_(std::move(opt)), ep_(std::move(ep)), ctl_(ep_) {}
+    /// `eps`: the nodes to send to (at least one); setup, inclusion and checks use eps[0].
+    LoadGen(Options opt, std::vector<Endpoint> eps)
+        : opt_(std::move(opt)), eps_(std::move(eps)), ep_(eps_.front()), ctl_(ep_) {}
 
     Result<int> run();
 
   private:
     Result<void> setup();
     Result<void> presign();
-    void send_loop();
+    Result<void> wait_for_all_nodes(const Address& funder, uint64_t funder_nonce);
+    void send_loop(size_t node);
     void poll_loop();
     Result<json> report();
 
     Options opt_;
-    Endpoint ep_;
+    std::vector<Endpoint> eps_;
+    Endpoint ep_;  // eps_[0]
     HttpRpc ctl_;
     uint64_t chain_id_ = 0;
     Fees fees_;
@@ -250,7 +261,11 @@ class LoadGen {
     std::vector<Signed> txns_;
     std::unordered_map<std::string, uint64_t> index_;  // hash hex -> transaction index
 
-    std::atomic<uint64_t> next_{0};
+    // route_[e]: the indices of the transactions that go to node e, in signing order (sender s
+    // goes to node s mod U); cursor_[e]: the next position in route_[e] to send. Built before
+    // the sender threads start; only the cursors change while they run.
+    std::vector<std::vector<uint64_t>> route_;
+    std::unique_ptr<std::atomic<uint64_t>[]> cursor_;
     std::atomic<uint64_t> sent_ok_{0};
     std::atomic<uint64_t> included_count_{0};
     std::atomic<bool> sending_done_{false};
@@ -370,6 +385,7 @@ Result<void> LoadGen::setup() {
         PEL_TRY(json r, receipt_of(ctl_, f.hash));
         static_cast<void>(r);
     }
+    PEL_TRY_VOID(wait_for_all_nodes(funder, funder_nonce));
     for (Account& s : senders_) {
         PEL_TRY(json n,
                 ctl_.call("eth_getTransactionCount", json::array({s.address.to_hex(), "pending"})));
@@ -378,6 +394,19 @@ Result<void> LoadGen::setup() {
     std::fprintf(
         stderr, "setup: %u senders funded (%zu setup transactions), gas per transaction %llu\n",
         opt_.senders, funding.size() + (erc20 ? 1 : 0), static_cast<unsigned long long>(txn_gas_));
+    return {};
+}
+
+/// With several nodes: waits until each has committed the funder's setup transactions (its
+/// nonce there reached `funder_nonce`), so that no node refuses a sender for want of funds.
+Result<void> LoadGen::wait_for_all_nodes(const Address& funder, uint64_t funder_nonce) {
+    for (size_t e = 1; e < eps_.size(); ++e) {
+        HttpRpc rpc(eps_[e]);
+        auto r = wait_for_nonce(rpc, funder, funder_nonce, 120);
+        if (!r) {
+            return make_error("setup: node ", e, " of --url: ", r.error().message);
+        }
+    }
     return {};
 }
 
@@ -422,17 +451,18 @@ Result<void> LoadGen::presign() {
     return {};
 }
 
-void LoadGen::send_loop() {
-    HttpRpc rpc(ep_);
-    const uint64_t n = txns_.size();
+void LoadGen::send_loop(size_t node) {
+    HttpRpc rpc(eps_[node]);
+    const std::vector<uint64_t>& route = route_[node];
     for (;;) {
         if (opt_.duration > 0 && Clock::now() >= send_deadline_) {
             break;
         }
-        const uint64_t t = next_++;
-        if (t >= n) {
+        const uint64_t pos = cursor_[node]++;
+        if (pos >= route.size()) {
             break;
         }
+        const uint64_t t = route[pos];
         send_begin_[t] = Clock::now();
         const json req = {{"jsonrpc", "2.0"},
                           {"id", t},
@@ -679,6 +709,23 @@ Result<json> LoadGen::report() {
                       : *std::max_element(latencies_ms.begin(), latencies_ms.end())}}},
         {"error_samples", samples},
     };
+    if (eps_.size() > 1) {
+        // Per node: what was sent to it and, of that, what was committed (seen on node 0).
+        json nodes = json::array();
+        std::vector<uint64_t> node_sent(eps_.size(), 0);
+        std::vector<uint64_t> node_committed(eps_.size(), 0);
+        for (uint64_t t = 0; t < n; ++t) {
+            const size_t e = (t % opt_.senders) % eps_.size();
+            node_sent[e] += sent_[t] == 1 ? 1U : 0U;
+            node_committed[e] += included_block_[t] != 0 ? 1U : 0U;
+        }
+        for (size_t e = 0; e < eps_.size(); ++e) {
+            nodes.push_back(
+                {{"url", opt_.urls[e]}, {"sent", node_sent[e]}, {"committed", node_committed[e]}});
+        }
+        out["nodes"] = nodes;
+        out["inclusion_observed_on"] = opt_.urls.front();
+    }
     return out;
 }
 
@@ -701,10 +748,18 @@ Result<int> LoadGen::run() {
     start_ = Clock::now();
     send_deadline_ = start_ + std::chrono::duration_cast<Clock::duration>(
                                   std::chrono::duration<double>(opt_.duration));
+    // Routes: transaction t (sender t mod K) goes to node (t mod K) mod U.
+    const size_t nodes = eps_.size();
+    route_.assign(nodes, {});
+    cursor_ = std::make_unique<std::atomic<uint64_t>[]>(nodes);
+    for (uint64_t t = 0; t < n; ++t) {
+        route_[(t % opt_.senders) % nodes].push_back(t);
+    }
     std::thread poller([this] { poll_loop(); });
     std::vector<std::thread> workers;
-    for (uint32_t c = 0; c < opt_.concurrency; ++c) {
-        workers.emplace_back([this] { send_loop(); });
+    const size_t connections = std::max<size_t>(opt_.concurrency, nodes);
+    for (size_t c = 0; c < connections; ++c) {
+        workers.emplace_back([this, c, nodes] { send_loop(c % nodes); });
     }
     for (auto& w : workers) {
         w.join();
@@ -732,6 +787,16 @@ Result<int> LoadGen::run() {
         static_cast<unsigned long long>(out["reverted"].get<uint64_t>()),
         out["latency_ms"]["p50"].get<double>(), out["latency_ms"]["p99"].get<double>(),
         out["latency_ms"]["max"].get<double>());
+    if (out.contains("nodes")) {
+        std::string line;
+        for (const auto& node : out["nodes"]) {
+            line += (line.empty() ? "" : ", ") + node["url"].get<std::string>() + " " +
+                    std::to_string(node["sent"].get<uint64_t>()) + "/" +
+                    std::to_string(node["committed"].get<uint64_t>());
+        }
+        std::printf("  sent/committed by node: %s (inclusion observed on %s)\n", line.c_str(),
+                    out["inclusion_observed_on"].get<std::string>().c_str());
+    }
     for (const auto& s : out["error_samples"]) {
         std::printf("  error: %s\n", s.get<std::string>().c_str());
     }
@@ -754,7 +819,11 @@ int main(int argc, char** argv) {
     using pel::loadgen::Options;
     Options opt;
     CLI::App app{"pel-loadgen: pre-signed transaction load against a local JSON-RPC node"};
-    app.add_option("--url", opt.url, "node URL (loopback only)")->capture_default_str();
+    app.add_option("--url", opt.url,
+                   "node URL (loopback only), or a comma-separated list of the nodes of one "
+                   "network: each sender's transactions go to one of them, round-robin; setup "
+                   "and inclusion use the first")
+        ->capture_default_str();
     app.add_option("--workload", opt.workload, "transfer (ETH) or erc20 (BenchToken transfers)")
         ->check(CLI::IsMember({"transfer", "erc20"}))
         ->capture_default_str();
@@ -764,7 +833,9 @@ int main(int argc, char** argv) {
     app.add_option("--txs,--count", opt.txs, "T transactions to pre-sign and send")
         ->check(CLI::Range(uint64_t{1}, uint64_t{10'000'000}))
         ->capture_default_str();
-    app.add_option("--concurrency", opt.concurrency, "C connections sending at once")
+    app.add_option("--concurrency", opt.concurrency,
+                   "C connections sending at once (in all, spread over the URLs, at least one "
+                   "each)")
         ->check(CLI::Range(1U, 1024U))
         ->capture_default_str();
     app.add_option("--duration", opt.duration, "stop sending after S seconds (0: send all T)")
@@ -783,12 +854,27 @@ int main(int argc, char** argv) {
         ->check(CLI::NonNegativeNumber);
     CLI11_PARSE(app, argc, argv);
 
-    auto ep = pel::loadgen::parse_loopback_url(opt.url);
-    if (!ep) {
-        std::fprintf(stderr, "pel-loadgen: %s\n", ep.error().message.c_str());
-        return 2;
+    std::vector<pel::loadgen::Endpoint> eps;
+    for (size_t begin = 0;;) {
+        const size_t comma = opt.url.find(',', begin);
+        std::string one = opt.url.substr(begin, comma == std::string::npos ? comma : comma - begin);
+        auto ep = pel::loadgen::parse_loopback_url(one);
+        if (!ep) {
+            std::fprintf(stderr, "pel-loadgen: %s\n", ep.error().message.c_str());
+            return 2;
+        }
+        if (std::find(opt.urls.begin(), opt.urls.end(), one) != opt.urls.end()) {
+            std::fprintf(stderr, "pel-loadgen: --url lists %s twice\n", one.c_str());
+            return 2;
+        }
+        opt.urls.push_back(std::move(one));
+        eps.push_back(std::move(*ep));
+        if (comma == std::string::npos) {
+            break;
+        }
+        begin = comma + 1;
     }
-    pel::loadgen::LoadGen gen(opt, *ep);
+    pel::loadgen::LoadGen gen(opt, std::move(eps));
     auto rc = gen.run();
     if (!rc) {
         std::fprintf(stderr, "pel-loadgen: %s\n", rc.error().message.c_str());

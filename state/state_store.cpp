@@ -267,6 +267,18 @@ struct Item {
     std::optional<Error> error;
 };
 
+// A block computed by prepare() and not yet written: everything commit_prepared() needs. It owns
+// its diff (or, inside commit(), borrows the caller's, which outlives the call); the items point
+// into it, so a PreparedBlock is heap-allocated and never moves.
+struct PreparedBlock {
+    StateDiff owned_diff;
+    const StateDiff* diff = &owned_diff;
+    std::vector<Item> items;
+    KvWriteBatch batch;  // the state changes, without the auxiliary records and the head
+    StateHead head;
+    CommitStats stats;  // the prepare phases (write_ms: building the batch)
+};
+
 }  // namespace
 
 class StateStoreImpl {
@@ -281,7 +293,42 @@ class StateStoreImpl {
 
     Result<void> verify() { return account_trie_.verify_root(*shared_->kv); }
 
-    Result<Hash32> commit(uint64_t block_num, const StateDiff& diff, const KvWriteBatch* aux);
+    Result<Hash32> commit(uint64_t block_num, const StateDiff& diff, const KvWriteBatch* aux) {
+        const std::lock_guard lock(commit_mu_);
+        if (aux != nullptr) {
+            PEL_TRY_VOID(check_aux(*aux));
+        }
+        auto p = std::make_unique<PreparedBlock>();
+        p->diff = &diff;  // borrowed: the block is written or dropped before this returns
+        PEL_TRY_VOID(prepare_locked(block_num, std::move(p)));
+        return commit_prepared_locked(aux);
+    }
+
+    Result<Hash32> prepare(uint64_t block_num, StateDiff diff) {
+        const std::lock_guard lock(commit_mu_);
+        auto p = std::make_unique<PreparedBlock>();
+        p->owned_diff = std::move(diff);
+        PEL_TRY_VOID(prepare_locked(block_num, std::move(p)));
+        return prepared_->head.state_root;
+    }
+
+    Result<Hash32> commit_prepared(const KvWriteBatch& aux) {
+        const std::lock_guard lock(commit_mu_);
+        if (!prepared_) return make_error("state: commit_prepared without a prepared block");
+        PEL_TRY_VOID(check_aux(aux));
+        return commit_prepared_locked(&aux);
+    }
+
+    void abandon_prepared() {
+        const std::lock_guard lock(commit_mu_);
+        abandon_locked();
+    }
+
+    std::optional<StateHead> prepared() const {
+        const std::lock_guard lock(commit_mu_);
+        if (!prepared_) return std::nullopt;
+        return prepared_->head;
+    }
 
     Result<std::optional<Bytes>> get_aux(ByteView key) const {
         if (key.empty() || key[0] != StateStore::kAuxPrefix) {
@@ -332,13 +379,43 @@ class StateStoreImpl {
         head_view_head_ = head_;
     }
 
+    static Result<void> check_aux(const KvWriteBatch& aux) {
+        bool ok = true;
+        aux.for_each([&](KvWriteBatch::Op, ByteView key, ByteView) {
+            ok = ok && !key.empty() && key[0] == StateStore::kAuxPrefix;
+        });
+        if (!ok) return make_error("state: auxiliary record key outside the 'x' prefix");
+        return {};
+    }
+
+    // The two phases of a commit, with commit_mu_ held. prepare_locked abandons any prepared
+    // block, computes `p` and keeps it in prepared_ (on error, drops it and every in-memory trie
+    // change). commit_prepared_locked writes prepared_ with `aux` (checked) and publishes it; on
+    // error the block is abandoned.
+    Result<void> prepare_locked(uint64_t block_num, std::unique_ptr<PreparedBlock> p);
+    Result<Hash32> commit_prepared_locked(const KvWriteBatch* aux);
+    void abandon_locked() {
+        if (!prepared_) return;
+        drop_trie_changes(prepared_->items);
+        prepared_.reset();
+    }
+    // Undoes what a prepare (complete or failed half-way) did to the in-memory tries: the state
+    // trie forgets its loaded nodes and takes the head root again; the resident storage tries the
+    // items used are dropped (they reload). The items' fresh tries were never made resident.
+    void drop_trie_changes(const std::vector<Item>& items) {
+        account_trie_.reset(head_.state_root);
+        for (const Item& it : items) {
+            if (it.resident != nullptr) storage_tries_.erase(it.addr);
+        }
+    }
+
     Result<void> load_old(Item& item) const;
     void update_storage(Item& item) const;
     void keep_storage_tries(std::vector<Item>& items, uint64_t version);
 
     StateStoreOptions options_;
     std::shared_ptr<Shared> shared_;
-    std::mutex commit_mu_;             // one commit at a time
+    mutable std::mutex commit_mu_;     // one commit (or prepare, commit_prepared) at a time
     StateHead head_;                   // guarded by commit_mu_ (after construction)
     uint64_t version_ = 0;             // commits since open; guarded by commit_mu_
     internal::PathTrie account_trie_;  // guarded by commit_mu_
@@ -351,6 +428,9 @@ class StateStoreImpl {
     // options_.resident_storage_tries; the least recently changed go first.
     std::unordered_map<Address, ResidentTrie> storage_tries_;  // guarded by commit_mu_
     CommitStats stats_;                                        // guarded by commit_mu_
+    // The prepared block, if any. While it exists, account_trie_ and the resident storage tries
+    // its items used are at its state (abandon_locked puts them back).
+    std::unique_ptr<PreparedBlock> prepared_;  // guarded by commit_mu_
     mutable std::mutex head_mu_;
     std::shared_ptr<const View> head_view_;  // guarded by head_mu_
     StateHead head_view_head_;               // guarded by head_mu_
@@ -467,23 +547,16 @@ void StateStoreImpl::update_storage(Item& item) const {
     item.now.storage_root = root;
 }
 
-Result<Hash32> StateStoreImpl::commit(uint64_t block_num, const StateDiff& diff,
-                                      const KvWriteBatch* aux) {
-    const std::lock_guard lock(commit_mu_);
+Result<void> StateStoreImpl::prepare_locked(uint64_t block_num, std::unique_ptr<PreparedBlock> p) {
+    abandon_locked();
     if (head_.block_num && block_num != *head_.block_num + 1) {
         return make_error("state: commit of block ", block_num, " but the store is at block ",
                           *head_.block_num, " (expected ", *head_.block_num + 1, ")");
     }
-    if (aux != nullptr) {
-        bool ok = true;
-        aux->for_each([&](KvWriteBatch::Op, ByteView key, ByteView) {
-            ok = ok && !key.empty() && key[0] == StateStore::kAuxPrefix;
-        });
-        if (!ok) return make_error("state: auxiliary record key outside the 'x' prefix");
-    }
-    CommitStats stats;
+    const StateDiff& diff = *p->diff;
+    CommitStats& stats = p->stats;
     auto t = std::chrono::steady_clock::now();
-    std::vector<Item> items;
+    std::vector<Item>& items = p->items;
     items.reserve(diff.accounts.size());
     for (const auto& [addr, d] : diff.accounts) {
         if (d.deleted &&
@@ -504,11 +577,9 @@ Result<Hash32> StateStoreImpl::commit(uint64_t block_num, const StateDiff& diff,
         const auto found = storage_tries_.find(it.addr);
         if (found != storage_tries_.end()) it.resident = found->second.trie.get();
     }
-    const Hash32 old_root = account_trie_.root();
     // Every failure from here on may have changed resident tries: forget them (they reload).
-    auto fail = [&](Error e) -> Result<Hash32> {
-        account_trie_.reset(old_root);
-        storage_tries_.clear();
+    auto fail = [&](Error e) -> Result<void> {
+        drop_trie_changes(items);
         return unexpected(std::move(e));
     };
     std::atomic<bool> failed{false};
@@ -565,15 +636,18 @@ Result<Hash32> StateStoreImpl::commit(uint64_t block_num, const StateDiff& diff,
     stats.trie_hash_ms = ms_since(t);
 
     // 4. One batch: every delete first, then every put (a position vacated and refilled in this
-    // block ends up written), then the head.
-    KvWriteBatch batch;
-    for (const Item& it : items) {
+    // block ends up written); commit_prepared adds the auxiliary records and the head. The items'
+    // own batches are freed as they are copied (the prepared block may wait a while).
+    KvWriteBatch& batch = p->batch;
+    for (Item& it : items) {
         batch.append(it.deletes);
+        it.deletes = KvWriteBatch{};
         if (it.diff->deleted && it.old) batch.del(addr_key_buf(kAccountPrefix, it.addr));
     }
     for (const Bytes& k : trie_writes.deletes) batch.del(k);
-    for (const Item& it : items) {
+    for (Item& it : items) {
         batch.append(it.puts);
+        it.puts = KvWriteBatch{};
         if (!it.diff->deleted && !it.unchanged) {
             batch.put(addr_key_buf(kAccountPrefix, it.addr),
                       values[static_cast<size_t>(&it - items.data())]);
@@ -583,9 +657,22 @@ Result<Hash32> StateStoreImpl::commit(uint64_t block_num, const StateDiff& diff,
         }
     }
     batch.append(trie_writes.puts);
+    p->head = StateHead{block_num, root};
+    stats.write_ms = ms_since(t);
+    prepared_ = std::move(p);
+    return {};
+}
+
+Result<Hash32> StateStoreImpl::commit_prepared_locked(const KvWriteBatch* aux) {
+    if (!prepared_) return make_error("state: commit_prepared without a prepared block");
+    // Whatever happens below, the prepared block is consumed: written, or abandoned on error.
+    const std::unique_ptr<PreparedBlock> p = std::move(prepared_);
+    CommitStats stats = p->stats;
+    auto t = std::chrono::steady_clock::now();
+    std::vector<Item>& items = p->items;
+    KvWriteBatch& batch = p->batch;
     if (aux != nullptr) batch.append(*aux);
-    const StateHead new_head{block_num, root};
-    batch.put(key1(kHeadPrefix), encode_head(new_head));
+    batch.put(key1(kHeadPrefix), encode_head(p->head));
 
     // 5. The synced write and, beside it, the cache: the new values tagged with the new version.
     // No view can use those entries before the head is published (every view's version is older),
@@ -632,23 +719,24 @@ Result<Hash32> StateStoreImpl::commit(uint64_t block_num, const StateDiff& diff,
                 shared_->slots.erase(SlotKey{it.addr, slot});
         }
         shared_->commit_seq.fetch_add(1, std::memory_order_acq_rel);
-        return fail(written.error());
+        drop_trie_changes(items);
+        return unexpected(written.error());
     }
     stats.batch_ops = batch.count();
     stats.batch_bytes = batch.byte_size();
-    stats.write_ms = ms_since(t);
+    stats.write_ms += ms_since(t);
     stats.kv_write_ms = kv_write_ms;
     stats.cache_ms = cache_ms;
 
     keep_storage_tries(items, next);
     version_ = next;
-    head_ = new_head;
+    head_ = p->head;
     shared_->head_version.store(next, std::memory_order_release);
     publish_view();
     shared_->commit_seq.fetch_add(1, std::memory_order_acq_rel);  // even: stable
     stats.publish_ms = ms_since(t);
     stats_ = stats;
-    return root;
+    return head_.state_root;
 }
 
 Result<std::unique_ptr<StateStore>> StateStore::open(const std::string& path,
@@ -720,6 +808,18 @@ Result<Hash32> StateStore::commit(uint64_t block_num, const StateDiff& diff,
                                   const KvWriteBatch& aux) {
     return impl_->commit(block_num, diff, &aux);
 }
+
+Result<Hash32> StateStore::prepare(uint64_t block_num, StateDiff diff) {
+    return impl_->prepare(block_num, std::move(diff));
+}
+
+Result<Hash32> StateStore::commit_prepared(const KvWriteBatch& aux) {
+    return impl_->commit_prepared(aux);
+}
+
+void StateStore::abandon_prepared() { impl_->abandon_prepared(); }
+
+std::optional<StateHead> StateStore::prepared() const { return impl_->prepared(); }
 
 Result<std::optional<Bytes>> StateStore::get_aux(ByteView key) const { return impl_->get_aux(key); }
 

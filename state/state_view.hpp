@@ -142,8 +142,15 @@ class StateStoreImpl;
 /// rebuilt. No history: only the head state can be read (and views of blocks still held).
 ///
 /// Thread safety / Invariants:
-///  - commit() calls are serialised internally (one writer); views may be taken and read from any
-///    number of threads concurrently with a commit.
+///  - commit(), prepare(), commit_prepared(), abandon_prepared() and prepared() are serialised on
+///    one internal mutex (one writer); views may be taken and read from any number of threads
+///    concurrently with any of them.
+///  - Two-phase commit: at most one block is prepared at a time. A prepared block lives only in
+///    memory (its batch, the cache updates, and the state trie and resident storage tries moved to
+///    its state); nothing of it is in the database, the cache, head() or any view until
+///    commit_prepared() writes it. Abandoning it (abandon_prepared(), another prepare(), commit(),
+///    a failed commit_prepared()) resets the state trie to the head root and drops the storage
+///    tries it changed, exactly as a failed commit does, so the store is as before the prepare.
 ///  - A view is pinned to one block by construction: it holds a KvStore snapshot of exactly that
 ///    block, and the shared read cache tags every entry with the store version (commit count
 ///    since open) from which its value holds. A read uses a cache entry only when its tag is not
@@ -181,7 +188,8 @@ class StateStore {
     /// head + 1, or anything when no block was committed yet. Cost grows with the number of
     /// changed keys, not with the size of the state. Errors (the store is then unchanged and
     /// still usable): a wrong block number, an invalid diff (deleted with other fields set, a code
-    /// hash that is not keccak256 of the code), I/O, corruption.
+    /// hash that is not keccak256 of the code), I/O, corruption. Runs as prepare() followed by
+    /// commit_prepared() (without copying `diff`), so a block prepared before is abandoned.
     [[nodiscard]] Result<Hash32> commit(uint64_t block_num, const StateDiff& diff);
 
     /// As commit(block_num, diff), with the auxiliary records in `aux` (the node's blocks,
@@ -190,6 +198,28 @@ class StateStore {
     /// (otherwise an error, nothing written); the store never reads or writes that range itself.
     [[nodiscard]] Result<Hash32> commit(uint64_t block_num, const StateDiff& diff,
                                         const KvWriteBatch& aux);
+
+    /// Phase one of a two-phase commit: computes the root that `diff` gives as block `block_num`
+    /// (same rules and errors as commit()) and keeps the prepared block (its batch, trie changes,
+    /// cache updates) in the store, writing nothing. Views, reads and head() are unaffected (they
+    /// keep showing the head). At most one block is prepared: preparing another one abandons the
+    /// first (also when the new one fails). On error nothing is prepared and the store is as
+    /// before. The store owns `diff` until the block is written or abandoned.
+    [[nodiscard]] Result<Hash32> prepare(uint64_t block_num, StateDiff diff);
+
+    /// Phase two: writes the prepared block with `aux` in one synced batch (as
+    /// commit(block_num, diff, aux)), publishes it as the head and returns its root. Errors:
+    /// nothing prepared; a key of `aux` outside kAuxPrefix (nothing written, the block stays
+    /// prepared); I/O (the prepared block is then abandoned, the store unchanged and usable).
+    [[nodiscard]] Result<Hash32> commit_prepared(const KvWriteBatch& aux);
+
+    /// Drops the prepared block, if any: the in-memory tries it changed are reset as after a failed
+    /// commit (the next commit reloads the state trie's nodes it needs). Cheap when nothing is
+    /// prepared.
+    void abandon_prepared();
+
+    /// The block number and root of the prepared block, if any.
+    [[nodiscard]] std::optional<StateHead> prepared() const;
 
     /// The latest value of an auxiliary record (key must start with kAuxPrefix). Reads the
     /// database directly (no snapshot): safe from many threads, concurrently with commit().

@@ -4,7 +4,6 @@
 // format-version and corruption refusal, diff validation.
 #include <filesystem>
 #include <fstream>
-#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -17,11 +16,14 @@
 #include "state/mem_state.hpp"
 #include "state/state_view.hpp"
 #include "tests/unit/state/state_gen.hpp"
+#include "tests/unit/state/store_check.hpp"
 
 namespace pel::state {
 namespace {
 
 using storetest::apply;
+using storetest::dump;
+using storetest::expect_view_matches;
 using storetest::full_diff;
 using storetest::GenParams;
 using storetest::make_block;
@@ -41,40 +43,6 @@ std::unique_ptr<StateStore> open_or_die(const std::string& path, const StateStor
     auto s = StateStore::open(path, o);
     EXPECT_TRUE(s.has_value()) << s.error().message;
     return s ? std::move(*s) : nullptr;
-}
-
-// Every account of the pool read through `view` equals the oracle (fields, storage root, code,
-// and the slots of the pool).
-void expect_view_matches(const StateView& view, const MemState& ms, const GenParams& p) {
-    for (uint64_t i = 0; i < p.accounts; ++i) {
-        const Address a = pool_address(i);
-        auto acc = view.account(a);
-        ASSERT_TRUE(acc.has_value()) << acc.error().message;
-        const auto expected = ms.get_account(a);
-        ASSERT_EQ(*acc, expected) << "account " << i;
-        if (!expected) continue;
-        auto code = view.code(expected->code_hash);
-        ASSERT_TRUE(code.has_value() && *code != nullptr);
-        EXPECT_EQ(**code, ms.find(a)->code);
-        for (uint64_t s = 0; s < p.slots; ++s) {
-            auto v = view.storage(a, U256{s});
-            ASSERT_TRUE(v.has_value());
-            ASSERT_EQ(*v, ms.get_storage(a, U256{s})) << "account " << i << " slot " << s;
-        }
-    }
-}
-
-// Keys and values as strings (GCC 12 misreports std::vector<uint8_t> comparisons in std::map).
-std::map<std::string, std::string> dump(const KvStore& kv) {
-    std::map<std::string, std::string> out;
-    EXPECT_TRUE(kv.for_each_prefix({}, [&](ByteView k, ByteView v) {
-                      if (k[0] != 'c') {
-                          out.emplace(std::string(k.begin(), k.end()),
-                                      std::string(v.begin(), v.end()));
-                      }
-                      return true;
-                  }).has_value());
-    return out;
 }
 
 // The in-memory backend: 1,200 blocks; every root against MemState; periodic full reads; at the

@@ -284,6 +284,17 @@ struct NodeMetrics {
     uint64_t txs_rejected = 0;                   ///< counter: admission refusals
 };
 
+/// pel_consensusStatus: where this validator's consensus engine is (consensus mode only).
+struct ConsensusStatus {
+    bool enabled = false;    ///< false: a single node (the other fields are unset)
+    uint64_t block_num = 0;  ///< the block being decided (head + 1)
+    int64_t round = 0;
+    std::string step;  ///< "propose", "prevote" or "precommit"
+    size_t validators = 0;
+    std::vector<Address> peers;  ///< connected peers' node ids
+    bool proposer = false;       ///< this validator proposes in the current round
+};
+
 // --- subscriptions -------------------------------------------------------------------------------
 
 /// What a new block brings to the filters.
@@ -445,6 +456,11 @@ class NodeApi {
 
     /// Snapshot of the counters for /metrics.
     [[nodiscard]] virtual NodeMetrics metrics() const = 0;
+
+    /// Consensus state (a single node answers enabled = false). Thread safe.
+    [[nodiscard]] virtual ConsensusStatus consensus_status() const { return {}; }
+    /// Connected peers (0 for a single node). Thread safe.
+    [[nodiscard]] virtual size_t peer_count() const { return 0; }
 };
 
 }  // namespace pel::node

@@ -343,6 +343,64 @@ Result<BlockConflictReport> decode_conflict_report(ByteView text) {
     }
 }
 
+Bytes encode_block(ByteView header_rlp, std::span<const Bytes> raw_txns) {
+    Bytes txs;
+    for (const Bytes& t : raw_txns) {
+        rlp::encode_bytes(txs, t);
+    }
+    Bytes p(header_rlp.begin(), header_rlp.end());
+    rlp::encode_list(p, txs);
+    return wrap_list(p);
+}
+
+Result<DecodedBlock> decode_block(ByteView payload) {
+    rlp::Decoder outer(payload);
+    auto d = outer.read_list();
+    if (!d) {
+        return make_error("block: not an RLP list: ", d.error().message);
+    }
+    if (auto e = outer.expect_end(); !e) {
+        return make_error("block: trailing bytes after the block");
+    }
+    auto header_raw = d->read_raw_item();
+    if (!header_raw) {
+        return make_error("block: header: ", header_raw.error().message);
+    }
+    DecodedBlock b;
+    auto header = decode_header(*header_raw);
+    if (!header) {
+        return make_error("block: header: ", header.error().message);
+    }
+    b.header = std::move(*header);
+    b.header_rlp.assign(header_raw->begin(), header_raw->end());
+    if (encode_header(b.header) != b.header_rlp) {
+        return make_error("block: header: not canonically encoded");
+    }
+    auto txs = d->read_list();
+    if (!txs) {
+        return make_error("block: transaction list: ", txs.error().message);
+    }
+    if (auto e = d->expect_end(); !e) {
+        return make_error("block: expected 2 items (header, transactions), got more");
+    }
+    for (size_t i = 0; !txs->at_end(); ++i) {
+        auto raw = txs->read_bytes();
+        if (!raw) {
+            return make_error("block: transaction ", i, ": ", raw.error().message);
+        }
+        auto txn = decode_transaction(*raw);
+        if (!txn) {
+            return make_error("block: transaction ", i, ": ", txn.error().message);
+        }
+        if (encode_transaction(*txn) != Bytes(raw->begin(), raw->end())) {
+            return make_error("block: transaction ", i, ": not canonically encoded");
+        }
+        b.raw_txns.emplace_back(raw->begin(), raw->end());
+        b.txns.push_back(std::move(*txn));
+    }
+    return b;
+}
+
 Bytes encode_u64_be(uint64_t v) {
     Bytes b(8);
     for (size_t i = 0; i < 8; ++i) {
@@ -365,7 +423,7 @@ Result<uint64_t> decode_u64_be(ByteView b) {
 namespace keys {
 Bytes header(uint64_t num) { return prefixed_key('h', encode_u64_be(num)); }
 Bytes hash_index(const Hash32& hash) { return prefixed_key('n', hash.view()); }
-Bytes state_root(uint64_t num) { return prefixed_key('s', encode_u64_be(num)); }
+Bytes certificate(uint64_t num) { return prefixed_key('q', encode_u64_be(num)); }
 Bytes body(uint64_t num) { return prefixed_key('b', encode_u64_be(num)); }
 Bytes receipts(uint64_t num) { return prefixed_key('r', encode_u64_be(num)); }
 Bytes txn(const Hash32& hash) { return prefixed_key('t', hash.view()); }

@@ -5,14 +5,18 @@
 // StateStore::commit(block_num, diff, aux)).
 //
 // Aux records (every key starts with StateStore::kAuxPrefix 'x'; numbers are 8-byte big-endian):
-//   "xh" num   -> header RLP with a zero stateRoot
-//   "xs" num   -> state root of block num (written with block num+1; see node.cpp)
-//   "xn" hash  -> num (block hash index; written with the next block)
+//   "xh" num   -> header RLP (complete: the state root comes from StateStore::prepare)
+//   "xn" hash  -> num (block hash index)
 //   "xb" num   -> body: rlp([[tx encoding as a byte string]..., [sender]...])
 //   "xr" num   -> rlp([receipt encoding as a byte string]...) (consensus encodings)
 //   "xt" hash  -> rlp([num, index]) (transaction index)
 //   "xc" num   -> conflict report (JSON text)
-//   "xg"       -> rlp([genesis hash, chain id]) (the datadir's identity)
+//   "xq" num   -> commit certificate (consensus::encode_certificate; consensus chains only)
+//   "xg"       -> rlp([genesis hash, chain id, kChainFormatVersion]) (the datadir's identity)
+//
+// Chain format versions: 1 (no version field in "xg") stored headers with a zero stateRoot and
+// the root under "xs" with the next block; 2 stores complete headers. A datadir of another
+// version is refused at open (nothing is overwritten).
 #pragma once
 
 #include <cstdint>
@@ -86,11 +90,30 @@ struct StoredBody {
 [[nodiscard]] std::string encode_conflict_report(const BlockConflictReport& r);
 [[nodiscard]] Result<BlockConflictReport> decode_conflict_report(ByteView text);
 
+/// Version of the chain records' layout, stored in the identity record.
+inline constexpr uint64_t kChainFormatVersion = 2;
+
+/// A block as consensus carries it (the value's payload):
+///   rlp([header, [transaction encoding as a byte string, ...]])
+/// where header is the complete header list (encode_header, state root included). The value id
+/// is keccak256(payload); the block hash stays keccak256(header).
+struct DecodedBlock {
+    BlockHeader header;
+    Bytes header_rlp;               ///< encode_header(header)
+    std::vector<Bytes> raw_txns;    ///< canonical encodings
+    std::vector<Transaction> txns;  ///< decoded raw_txns
+};
+[[nodiscard]] Bytes encode_block(ByteView header_rlp, std::span<const Bytes> raw_txns);
+/// Strict: exactly one list of two items, a header that decodes strictly (decode_header), a list
+/// of byte strings each of which is a transaction that decodes and re-encodes byte for byte, no
+/// trailing bytes. Errors name the part ("block: transaction 3: ...").
+[[nodiscard]] Result<DecodedBlock> decode_block(ByteView payload);
+
 /// Aux keys.
 namespace keys {
 [[nodiscard]] Bytes header(uint64_t num);
 [[nodiscard]] Bytes hash_index(const Hash32& hash);
-[[nodiscard]] Bytes state_root(uint64_t num);
+[[nodiscard]] Bytes certificate(uint64_t num);
 [[nodiscard]] Bytes body(uint64_t num);
 [[nodiscard]] Bytes receipts(uint64_t num);
 [[nodiscard]] Bytes txn(const Hash32& hash);

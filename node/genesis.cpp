@@ -94,6 +94,41 @@ Result<Genesis> parse(const json& j, const Genesis& defaults) {
     if (g.chain_id == 0) {
         return make_error("genesis: field 'config.chainId': must not be zero");
     }
+    if (config.contains("pel") && !config["pel"].is_null()) {
+        const json& pel = config["pel"];
+        if (!pel.is_object()) {
+            return make_error("genesis: field 'config.pel': expected an object");
+        }
+        if (pel.contains("validators")) {
+            const json& vs = pel["validators"];
+            if (!vs.is_array() || vs.empty()) {
+                return make_error(
+                    "genesis: field 'config.pel.validators': expected a non-empty array");
+            }
+            std::vector<consensus::Validator> list;
+            for (size_t i = 0; i < vs.size(); ++i) {
+                const std::string name = "config.pel.validators[" + std::to_string(i) + "]";
+                consensus::Validator v;
+                if (vs[i].is_object()) {
+                    if (!vs[i].contains("address")) {
+                        return make_error("genesis: field '", name, ".address': missing");
+                    }
+                    PEL_TRY(v.address, fixed_hex<Address>(vs[i]["address"], name + ".address"));
+                    if (vs[i].contains("power")) {
+                        PEL_TRY(v.power, quantity64(vs[i]["power"], name + ".power"));
+                    }
+                } else {
+                    PEL_TRY(v.address, fixed_hex<Address>(vs[i], name));
+                }
+                list.push_back(v);
+            }
+            auto set = consensus::make_validator_set(list);
+            if (!set) {
+                return make_error("genesis: field 'config.pel.validators': ", set.error().message);
+            }
+            g.validators = std::move(list);
+        }
+    }
     if (j.contains("gasLimit")) {
         PEL_TRY(g.gas_limit, quantity64(j["gasLimit"], "gasLimit"));
         if (g.gas_limit < 21000) {
@@ -195,6 +230,33 @@ Result<Genesis> load_genesis_file(const std::string& path, const Genesis& defaul
         return make_error(path, ": ", g.error().message);
     }
     return g;
+}
+
+Result<std::string> make_consensus_genesis_json(uint64_t chain_id, uint64_t gas_limit,
+                                                const std::vector<Address>& validators,
+                                                const std::vector<Address>& funded) {
+    std::vector<consensus::Validator> list;
+    for (const Address& a : validators) {
+        list.push_back({a, 1});
+    }
+    if (auto set = consensus::make_validator_set(list); !set) {
+        return make_error("validators: ", set.error().message);
+    }
+    json vs = json::array();
+    for (const Address& a : validators) {
+        vs.push_back(a.to_hex());
+    }
+    json alloc = json::object();
+    for (const Address& a : funded) {
+        alloc[a.to_hex()] = json{{"balance", dev_account_balance().to_hex()}};
+    }
+    json j;
+    j["config"] = json{{"chainId", chain_id}, {"pel", json{{"validators", vs}}}};
+    j["gasLimit"] = U256(gas_limit).to_hex();
+    j["baseFeePerGas"] = "0x3b9aca00";
+    j["timestamp"] = "0x0";
+    j["alloc"] = std::move(alloc);
+    return j.dump(2) + "\n";
 }
 
 U256 dev_account_balance() { return U256(10'000) * U256(1'000'000'000'000'000'000ULL); }

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "consensus/validator_set.hpp"
 #include "node/api.hpp"
 #include "node/node.hpp"
 #include "primitives/bytes.hpp"
@@ -39,6 +40,8 @@ struct Genesis {
     uint64_t nonce = 0;
     uint64_t excess_blob_gas = 0;
     std::map<Address, GenesisAccount> alloc;
+    /// config.pel.validators: the BFT validator set. Non-empty: pel-node runs consensus.
+    std::vector<consensus::Validator> validators;
 };
 
 /// Parses geth's genesis.json. Quantities may be JSON numbers, "0x" hex or decimal strings;
@@ -47,6 +50,14 @@ struct Genesis {
 [[nodiscard]] Result<Genesis> parse_genesis(std::string_view json_text, const Genesis& defaults);
 /// Reads and parses a file (errors name the file).
 [[nodiscard]] Result<Genesis> load_genesis_file(const std::string& path, const Genesis& defaults);
+
+/// The genesis.json of a consensus devnet (--init-genesis): config.chainId = chain_id, gasLimit,
+/// baseFeePerGas 1 gwei, timestamp 0, alloc = `funded` with 10,000 ETH each, and
+/// config.pel.validators = `validators` (addresses, power 1). Error: an empty validator list or a
+/// duplicate address.
+[[nodiscard]] Result<std::string> make_consensus_genesis_json(
+    uint64_t chain_id, uint64_t gas_limit, const std::vector<Address>& validators,
+    const std::vector<Address>& funded);
 
 /// 10,000 ETH.
 [[nodiscard]] U256 dev_account_balance();

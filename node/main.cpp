@@ -1,8 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
-// pel-node: a single-node Ethereum chain for development and benchmarking. Opens (or creates) the
-// chain in the datadir, serves JSON-RPC 2.0 over HTTP and Prometheus metrics, and produces blocks
-// on the parallel executor until SIGINT/SIGTERM. Exit status: 0 after a clean stop, 1 when it
-// cannot start (bad arguments, datadir, genesis or a port in use), 2 for bad command lines.
+// pel-node: an Ethereum chain (Cancun) for development and benchmarking, as a single node or as
+// one validator of a BFT chain. Opens (or creates) the chain in the datadir, serves JSON-RPC 2.0
+// over HTTP and Prometheus metrics, and produces blocks on the parallel executor until
+// SIGINT/SIGTERM.
+//
+// Modes (chosen by the genesis): without config.pel.validators, a single node (automine or
+// --block-time). With it, a validator: it connects to --peers over TCP (net/), gossips
+// transactions, runs the Tendermint engine (consensus/) with its node key (--node-key) as the
+// validator key, and stores every decided block with its commit certificate.
+// Helpers that exit at once and never open the datadir: --print-node-id (the node key's address,
+// creating the key file if missing) and --init-genesis FILE --validators 0xA,0xB,.. (writes a
+// devnet genesis with the 10 dev accounts).
+//
+// Exit status: 0 after a clean stop (or a helper's success), 1 when it cannot start (bad
+// arguments, datadir, genesis, node key or a port in use) or when consensus cannot go on, 2 for
+// bad command lines.
 #include <algorithm>
 #include <atomic>
 #include <csignal>
@@ -15,10 +27,13 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include "node/dev_accounts.hpp"
+#include "node/genesis.hpp"
 #include "node/http_server.hpp"
 #include "node/json_codec.hpp"
 #include "node/metrics.hpp"
 #include "node/node.hpp"
+#include "node/node_key.hpp"
 #include "node/rpc_dispatch.hpp"
 #include "node/rpc_eth.hpp"
 #include "primitives/keccak.hpp"
@@ -88,14 +103,27 @@ int main(int argc, char** argv) {
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
     CLI::App app{
-        "pel-node: a single-node Ethereum chain (Cancun) for development and load tests.\n"
+        "pel-node: an Ethereum chain (Cancun) for development and load tests, as a single node\n"
+        "or as one validator of a BFT (Tendermint) chain.\n"
         "It serves the Ethereum JSON-RPC API over HTTP (eth_*, net_*, web3_*, filters, and\n"
         "pel_getBlockConflicts for the per-block Block-STM conflict report), executes every\n"
         "block on the Block-STM parallel executor and commits blocks, receipts and state to\n"
         "LevelDB in --datadir; a restart resumes at the head. Without --genesis it starts a dev\n"
         "chain whose 10 accounts (mnemonic \"test test ... junk\", m/44'/60'/0'/0/i) hold\n"
         "10,000 ETH each and prints them, as anvil does. With --block-time 0 (automine) a block\n"
-        "is produced as soon as the pool has executable transactions.",
+        "is produced as soon as the pool has executable transactions.\n\n"
+        "Consensus mode: a genesis whose config.pel.validators lists validator addresses (0x..,\n"
+        "or {\"address\": \"0x..\", \"power\": n}) makes this node a validator: its node key\n"
+        "(--node-key) must be one of them (non-validator nodes are not supported). It listens on\n"
+        "--p2p.addr:--p2p.port, dials --peers, gossips transactions, and every block is decided\n"
+        "by the validators (2/3 of the power), re-executed and stored with its commit "
+        "certificate.\n"
+        "A restarted node catches up from its peers. Devnet in three commands:\n"
+        "  pel-node --node-key k1 --print-node-id     (once per node)\n"
+        "  pel-node --init-genesis genesis.json --validators 0xA,0xB,0xC,0xD\n"
+        "  pel-node --genesis genesis.json --node-key k1 --datadir d1 --p2p.port 30301 \\\n"
+        "           --peers 127.0.0.1:30302@0xB,... --http.port 8545\n"
+        "RPC additions: net_peerCount, net_listening, pel_consensusStatus.",
         "pel-node"};
     app.set_version_flag("--version", std::string("pel-node ") + kVersion);
 
@@ -109,6 +137,11 @@ int main(int argc, char** argv) {
     metrics_opts.port = 9001;
     std::string genesis;
     std::string log_level = "info";
+    std::string node_key_path;
+    bool print_node_id = false;
+    std::string init_genesis;
+    std::string validators_arg;
+    std::string peers_arg;
 
     app.add_option("--datadir", cfg.datadir,
                    "Data directory (LevelDB lives in <datadir>/chaindata)")
@@ -136,10 +169,16 @@ int main(int argc, char** argv) {
                    "geth genesis.json (config.chainId, alloc, gasLimit, baseFeePerGas, "
                    "timestamp); without it: the dev chain")
         ->check(CLI::ExistingFile);
-    app.add_option("--block-time", cfg.block_time_s,
-                   "Seconds between blocks; 0 = automine (a block whenever transactions are ready)")
-        ->capture_default_str()
-        ->check(CLI::Range(0.0, 3600.0));
+    auto* block_time_opt =
+        app.add_option(
+               "--block-time", cfg.block_time_s,
+               "Single node: seconds between blocks; 0 = automine (a block whenever "
+               "transactions are ready). Consensus mode (default 1): the longest a proposer "
+               "with an empty pool waits for transactions before it proposes an empty "
+               "block (capped at 0.6 x the propose timeout); with ready transactions it "
+               "proposes at once")
+            ->capture_default_str()
+            ->check(CLI::Range(0.0, 3600.0));
     app.add_option("--threads", cfg.threads, "Block-STM executor threads")
         ->capture_default_str()
         ->check(CLI::Range(1, 1024));
@@ -153,6 +192,29 @@ int main(int argc, char** argv) {
             ->capture_default_str();
     app.add_option("--metrics.addr", metrics_opts.address, "Prometheus listen address")
         ->capture_default_str();
+    app.add_option("--node-key", node_key_path,
+                   "Node key file: the secp256k1 secret key as 0x + 64 hex digits on one line; "
+                   "created with a fresh random key (mode 0600) if missing. The node id is its "
+                   "address; in consensus mode it is the validator key [default: "
+                   "<datadir>/nodekey]");
+    app.add_flag("--print-node-id", print_node_id,
+                 "Print the node key's address (0x, lowercase) and exit; creates the key file if "
+                 "missing; does not open the datadir");
+    app.add_option("--init-genesis", init_genesis,
+                   "Write a consensus genesis.json to this file and exit (with --validators; "
+                   "chainId from --chain-id, gasLimit from --gas-limit, baseFeePerGas 1 gwei, "
+                   "timestamp 0, the 10 dev accounts with 10,000 ETH each); does not open the "
+                   "datadir");
+    app.add_option("--validators", validators_arg,
+                   "With --init-genesis: comma-separated validator addresses (0x..)");
+    app.add_option("--p2p.addr", cfg.p2p_addr, "Consensus mode: p2p listen address")
+        ->capture_default_str();
+    app.add_option("--p2p.port", cfg.p2p_port,
+                   "Consensus mode: p2p port (0 = any free port; the bound port is logged)")
+        ->capture_default_str();
+    app.add_option("--peers", peers_arg,
+                   "Consensus mode: static peers, comma-separated host:port[@0xnodeid] (with "
+                   "@nodeid the peer must prove that id at handshake)");
     app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
         ->capture_default_str()
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
@@ -169,6 +231,98 @@ int main(int argc, char** argv) {
     }
     if (!genesis.empty()) {
         cfg.genesis_path = genesis;
+    }
+    if (node_key_path.empty()) {
+        node_key_path = (std::filesystem::path(cfg.datadir) / "nodekey").string();
+    }
+
+    // Helpers that exit at once.
+    if (print_node_id) {
+        auto key = load_or_create_node_key(node_key_path);
+        if (!key) {
+            std::fprintf(stderr, "pel-node: %s\n", key.error().message.c_str());
+            return 1;
+        }
+        std::printf("%s\n", key->address.to_hex().c_str());
+        return 0;
+    }
+    if (!init_genesis.empty() || !validators_arg.empty()) {
+        if (init_genesis.empty()) {
+            std::fprintf(stderr, "pel-node: --validators needs --init-genesis FILE\n");
+            return 1;
+        }
+        std::vector<Address> validators;
+        size_t start = 0;
+        while (start <= validators_arg.size()) {
+            const size_t comma = std::min(validators_arg.find(',', start), validators_arg.size());
+            const std::string item = validators_arg.substr(start, comma - start);
+            if (!item.empty()) {
+                auto a = Address::from_hex(item);
+                if (!a || item.size() != 42 || item.rfind("0x", 0) != 0) {
+                    std::fprintf(stderr,
+                                 "pel-node: --validators: '%s' is not an address (0x + 40 hex "
+                                 "digits)\n",
+                                 item.c_str());
+                    return 1;
+                }
+                validators.push_back(*a);
+            }
+            start = comma + 1;
+        }
+        if (validators.empty()) {
+            std::fprintf(stderr, "pel-node: --init-genesis needs --validators 0xA,0xB,...\n");
+            return 1;
+        }
+        auto dev = derive_dev_accounts(kDevMnemonic, 10);
+        if (!dev) {
+            std::fprintf(stderr, "pel-node: %s\n", dev.error().message.c_str());
+            return 1;
+        }
+        std::vector<Address> funded;
+        for (const auto& d : *dev) {
+            funded.push_back(d.address);
+        }
+        auto text = make_consensus_genesis_json(cfg.chain_id, cfg.gas_limit, validators, funded);
+        if (!text) {
+            std::fprintf(stderr, "pel-node: --init-genesis: %s\n", text.error().message.c_str());
+            return 1;
+        }
+        if (auto w = write_file_atomic(init_genesis, *text, 0644); !w) {
+            std::fprintf(stderr, "pel-node: --init-genesis: %s\n", w.error().message.c_str());
+            return 1;
+        }
+        std::printf("wrote %s (chain id %llu, %zu validators)\n", init_genesis.c_str(),
+                    static_cast<unsigned long long>(cfg.chain_id), validators.size());
+        return 0;
+    }
+    if (!peers_arg.empty()) {
+        auto peers = net::parse_peer_list(peers_arg);
+        if (!peers) {
+            spdlog::error("--peers: {}", peers.error().message);
+            return 1;
+        }
+        cfg.peers = std::move(*peers);
+    }
+    // Consensus mode needs the node key (and defaults --block-time to 1 s).
+    bool consensus_mode = false;
+    if (cfg.genesis_path) {
+        auto g = load_genesis_file(*cfg.genesis_path, Genesis{});
+        if (!g) {
+            spdlog::error("{}", g.error().message);
+            return 1;
+        }
+        consensus_mode = !g->validators.empty();
+    }
+    if (consensus_mode) {
+        if (block_time_opt->count() == 0) {
+            cfg.block_time_s = 1;
+        }
+        auto key = load_or_create_node_key(node_key_path);
+        if (!key) {
+            spdlog::error("{}", key.error().message);
+            return 1;
+        }
+        cfg.node_key = key->secret;
     }
 
     // Listen first, so that a port in use fails before the datadir is touched. Until the node is
@@ -259,10 +413,18 @@ int main(int argc, char** argv) {
     std::printf("Genesis:           %s\n", json::hash(node->genesis_hash()).c_str());
     std::printf("Head:              %llu (%s)\n", static_cast<unsigned long long>(head.number),
                 json::hash(head.hash).c_str());
-    std::printf("Block time:        %s\n", cfg.block_time_s == 0
+    std::printf("Block time:        %s\n", node->consensus_mode() ? "decided by consensus"
+                                           : cfg.block_time_s == 0
                                                ? "automine"
                                                : (std::to_string(cfg.block_time_s) + " s").c_str());
     std::printf("Executor threads:  %zu\n", cfg.threads);
+    if (node->consensus_mode()) {
+        const auto cs = node->consensus_status();
+        std::printf("Consensus:         validator %s of %zu\n", node->node_id().to_hex().c_str(),
+                    cs.validators);
+        std::printf("P2P:               %s:%u (%zu static peers)\n", cfg.p2p_addr.c_str(),
+                    static_cast<unsigned>(node->p2p_port()), cfg.peers.size());
+    }
     std::printf("Datadir:           %s\n", cfg.datadir.c_str());
     if ((*metrics)->port() != 0) {
         std::printf("Metrics:           http://%s:%u/metrics\n", metrics_opts.address.c_str(),

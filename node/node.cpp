@@ -1,15 +1,25 @@
 // SPDX-License-Identifier: Apache-2.0
-// Node: the chain (records in the state store's auxiliary range), the mempool and the block
-// producer, behind NodeApi.
+// Node: the chain (records in the state store's auxiliary range), the mempool, block production
+// and, in consensus mode, the validator's side of consensus, behind NodeApi.
 //
-// Storing a block atomically. The header commits to the state root, which StateStore::commit()
-// computes while it writes the block, so the header cannot be in the block's own batch in full.
-// Block n's batch therefore holds its header with a zero stateRoot ("xh" n), its body, receipts,
-// transaction index and conflict report, plus the *parent's* state root ("xs" n-1) and the
-// parent's hash index ("xn"), which are known by then. The head's state root is the store's own
-// head root, written in the same batch. So after a crash the store holds every record of exactly
-// the blocks whose state it holds, and a header is always template + (xs n, or the store's root
-// for the head).
+// Storing a block atomically: a block is built (single mode: picked from the pool) or received
+// (consensus mode: proposed by a validator), executed with the parallel executor, and prepared in
+// the state store (StateStore::prepare computes the state root and writes nothing); the complete
+// header, body, receipts, indexes, conflict report and (consensus mode) commit certificate then go
+// in the same batch as the state (commit_prepared). After a crash the store holds every record of
+// exactly the blocks whose state it holds. Single mode = build + apply; consensus mode runs the
+// same two steps from the engine's Application calls.
+//
+// Consensus payload (the value validators agree on): rlp([header, [txn encodings]])
+// (encode_block in chain.hpp); value id = keccak256(payload), block hash = keccak256(header).
+// A proposed block is valid on the head iff: it decodes strictly; parentHash = head hash;
+// number = head + 1; timestamp > the parent's and <= local time + 15 s; gasLimit = the parent's;
+// baseFeePerGas = next_base_fee(parent); excessBlobGas = next_excess_blob_gas(parent); mixHash =
+// keccak256(parentHash); every transaction's sender recovers and every transaction is valid in
+// order on the head state (parallel re-execution); and transactionsRoot, receiptsRoot, logsBloom,
+// gasUsed, blobGasUsed, the constant post-merge fields and the state root equal what the
+// re-execution gives (the header must re-encode byte for byte). The coinbase is the proposer's
+// choice (pel-node puts its own address there).
 #include "node/node.hpp"
 
 #include <algorithm>
@@ -26,11 +36,15 @@
 
 #include <spdlog/spdlog.h>
 
+#include "consensus/certificate.hpp"
+#include "consensus/message.hpp"
 #include "execution/block_executor.hpp"
 #include "execution/host.hpp"
 #include "execution/state_view_reader.hpp"
 #include "execution/transition.hpp"
+#include "net/message.hpp"
 #include "node/chain.hpp"
+#include "node/consensus_host.hpp"
 #include "node/dev_accounts.hpp"
 #include "node/genesis.hpp"
 #include "node/mempool.hpp"
@@ -267,6 +281,27 @@ struct CachedBlock {
     std::vector<StoredReceipt> receipts;
 };
 
+/// A block built or validated on the head and prepared in the state store, ready to be applied.
+struct PreparedBlock {
+    BlockHeader header;  ///< complete once prepared (state root)
+    Bytes header_rlp;
+    Hash32 hash;
+    Bytes payload;  ///< the consensus value: encode_block(header_rlp, raw)
+    Hash32 id;      ///< keccak256(payload)
+    std::vector<Bytes> raw;
+    std::vector<Transaction> txns;
+    std::vector<Hash32> tx_hashes;
+    std::vector<Address> senders;
+    exec::BlockOutput output;
+    std::vector<Bytes> receipt_encodings;
+    double exec_ms = 0;
+};
+
+/// A proposed block's timestamp may run ahead of the local clock by this much.
+constexpr uint64_t kMaxFutureSeconds = 15;
+/// Candidate blocks kept per height (one per round's proposal, normally one or two).
+constexpr size_t kMaxCandidates = 16;
+
 constexpr size_t kBlockCacheSize = 64;
 constexpr size_t kCommitTimes = 4096;
 
@@ -371,12 +406,6 @@ struct Node::Impl {
             return unexpected(
                 internal("block " + std::to_string(num) + ": " + header.error().message));
         }
-        auto root = store->get_aux(keys::state_root(num));
-        if (!root || !*root || (*root)->size() != 32) {
-            return unexpected(
-                internal("missing state root record of block " + std::to_string(num)));
-        }
-        std::copy((*root)->begin(), (*root)->end(), header->state_root.bytes.begin());
         return std::optional<BlockHeader>(std::move(*header));
     }
 
@@ -825,30 +854,151 @@ struct Node::Impl {
         wake_cv.notify_all();
     }
 
+    // --- blocks: build (pick, execute, prepare) and apply (commit, publish) ------------------
+    // Every function below runs under produce_mu (block production is serialised: the producer
+    // thread and test_mine_block in single mode, the consensus thread in consensus mode).
+
+    struct BuildEnv {
+        exec::BlockEnv env;
+    };
+    BuildEnv block_env(const HeadState& h, const Address& coinbase, uint64_t timestamp) const;
+    /// Records and header (without the state root) of an executed block.
+    std::shared_ptr<PreparedBlock> assemble(const HeadState& h, const exec::BlockEnv& env,
+                                            std::vector<Bytes> raw, std::vector<Transaction> txns,
+                                            std::vector<Hash32> hashes,
+                                            std::vector<Address> senders, exec::BlockOutput output,
+                                            double exec_ms);
+    /// StateStore::prepare: fills the state root, the header encoding, hash, payload and id.
+    Result<void> prepare_block(PreparedBlock& b);
+    /// A block on the head from the pool (null when the pool has nothing and !allow_empty).
+    Result<std::shared_ptr<PreparedBlock>> build(const HeadState& h, bool allow_empty,
+                                                 const Address& coinbase);
+    /// Decodes, checks and re-executes a proposed block (the rules in the file comment).
+    Result<std::shared_ptr<PreparedBlock>> validate_block(const HeadState& h, ByteView payload);
+    /// Stores a prepared block (with its certificate in consensus mode) and makes it the head.
+    Result<void> apply(PreparedBlock& b, const consensus::CommitCertificate* cert);
+
     /// Produces the next block from the pool (an empty one when `allow_empty`). Returns the new
-    /// block's number, or nullopt when there was nothing to do.
+    /// block's number, or nullopt when there was nothing to do. Single mode.
     Result<std::optional<uint64_t>> produce(bool allow_empty);
 
     void producer_loop();
+
+    // --- consensus mode --------------------------------------------------------------------
+
+    /// consensus::Application over this node; every call comes from the consensus thread.
+    struct ConsensusApp final : consensus::Application {
+        explicit ConsensusApp(Impl& i) : impl(i) {}
+        Result<Bytes> propose(consensus::Height height) override;
+        Result<void> validate(consensus::Height height, ByteView payload) override;
+        void commit(consensus::Height height, ByteView payload,
+                    const consensus::CommitCertificate& cert) override;
+        std::optional<consensus::DecidedBlock> decided(consensus::Height height) override;
+        Impl& impl;
+    };
+
+    std::optional<consensus::DecidedBlock> decided_block(uint64_t num) const;
+    void remember(const std::shared_ptr<PreparedBlock>& b);
+    void fatal(const std::string& msg);
+    void on_network(const Address& from, net::MsgKind kind, ByteView payload);
+    void gossip_loop();
+
+    bool consensus = false;
+    Hash32 node_key;
+    Address node_address;
+    Node* owner = nullptr;
+    std::optional<Hash32> prepared_id;  // under produce_mu: the block the store has prepared
+    // under produce_mu: this height's built or validated blocks by value id
+    std::map<Hash32, std::shared_ptr<PreparedBlock>> candidates;
+    std::unique_ptr<net::Network> network;
+    std::unique_ptr<ConsensusApp> app;
+    std::unique_ptr<ConsensusHost> host;
+
+    std::thread gossip_thread;
+    std::mutex gossip_mu;
+    std::condition_variable gossip_cv;
+    std::vector<Bytes> gossip_queue;  // guarded by gossip_mu
+    bool gossip_stop = false;         // guarded by gossip_mu
 };
 
-Result<std::optional<uint64_t>> Node::Impl::produce(bool allow_empty) {
-    const std::lock_guard produce_lock(produce_mu);
-    const auto h = head();
-    const BlockHeader& parent = h->header;
-    const uint64_t number = parent.number + 1;
-    const U256 base_fee = next_base_fee(parent);
+Node::Impl::BuildEnv Node::Impl::block_env(const HeadState& h, const Address& coinbase,
+                                           uint64_t timestamp) const {
+    BuildEnv b;
+    const BlockHeader& parent = h.header;
+    b.env.coinbase = coinbase;
+    b.env.block_num = static_cast<int64_t>(parent.number + 1);
+    b.env.timestamp = static_cast<int64_t>(timestamp);
+    b.env.gas_limit = static_cast<int64_t>(parent.gas_limit);
+    b.env.prev_randao = keccak256(h.hash.view());
+    b.env.base_fee = next_base_fee(parent);
+    b.env.excess_blob_gas = next_excess_blob_gas(parent);
+    b.env.chain_id = genesis.chain_id;
+    b.env.block_hashes = h.hashes.get();
+    return b;
+}
 
-    exec::BlockEnv env;
-    env.coinbase = genesis.coinbase;
-    env.block_num = static_cast<int64_t>(number);
-    env.timestamp = static_cast<int64_t>(std::max(now_seconds(), parent.timestamp + 1));
-    env.gas_limit = static_cast<int64_t>(parent.gas_limit);
-    env.prev_randao = keccak256(h->hash.view());
-    env.base_fee = base_fee;
-    env.excess_blob_gas = next_excess_blob_gas(parent);
-    env.chain_id = genesis.chain_id;
-    env.block_hashes = h->hashes.get();
+std::shared_ptr<PreparedBlock> Node::Impl::assemble(const HeadState& h, const exec::BlockEnv& env,
+                                                    std::vector<Bytes> raw,
+                                                    std::vector<Transaction> txns,
+                                                    std::vector<Hash32> hashes,
+                                                    std::vector<Address> senders,
+                                                    exec::BlockOutput output, double exec_ms) {
+    auto b = std::make_shared<PreparedBlock>();
+    Bloom bloom{};
+    b->receipt_encodings.reserve(output.receipts.size());
+    for (const exec::Receipt& r : output.receipts) {
+        StoredReceipt s{r.type, r.success, r.cumulative_gas_used, r.bloom, r.logs};
+        b->receipt_encodings.push_back(encode_receipt(s));
+        bloom = or_blooms(bloom, r.bloom);
+    }
+    BlockHeader& header = b->header;
+    header.parent_hash = h.hash;
+    header.ommers_hash = kEmptyOmmersHash;
+    header.coinbase = env.coinbase;
+    header.transactions_root = state::ordered_trie_root(raw);
+    header.receipts_root = state::ordered_trie_root(b->receipt_encodings);
+    header.logs_bloom = bloom;
+    header.number = h.header.number + 1;
+    header.gas_limit = h.header.gas_limit;
+    header.gas_used = output.gas_used;
+    header.timestamp = static_cast<uint64_t>(env.timestamp);
+    header.mix_hash = env.prev_randao;
+    header.base_fee_per_gas = env.base_fee;
+    header.withdrawals_root = kEmptyTrieRoot;
+    header.blob_gas_used = output.blob_gas_used;
+    header.excess_blob_gas = env.excess_blob_gas;
+    b->raw = std::move(raw);
+    b->txns = std::move(txns);
+    b->tx_hashes = std::move(hashes);
+    b->senders = std::move(senders);
+    b->output = std::move(output);
+    b->exec_ms = exec_ms;
+    return b;
+}
+
+Result<void> Node::Impl::prepare_block(PreparedBlock& b) {
+    const uint64_t number = b.header.number;
+    auto root = store->prepare(number, exec::to_state_diff(b.output.diff));
+    prepared_id.reset();
+    if (!root) {
+        return make_error("block ", number, ": state root: ", root.error().message);
+    }
+    b.header.state_root = *root;
+    b.header_rlp = encode_header(b.header);
+    b.hash = keccak256(b.header_rlp);
+    b.payload = encode_block(b.header_rlp, b.raw);
+    b.id = keccak256(b.payload);
+    prepared_id = b.id;
+    return {};
+}
+
+Result<std::shared_ptr<PreparedBlock>> Node::Impl::build(const HeadState& h, bool allow_empty,
+                                                         const Address& coinbase) {
+    const BlockHeader& parent = h.header;
+    const uint64_t number = parent.number + 1;
+    const BuildEnv be = block_env(h, coinbase, std::max(now_seconds(), parent.timestamp + 1));
+    const exec::BlockEnv& env = be.env;
+    const U256 base_fee = env.base_fee;
 
     std::unordered_set<Hash32> excluded;
     std::vector<std::shared_ptr<const PoolTxn>> picked;
@@ -860,7 +1010,7 @@ Result<std::optional<uint64_t>> Node::Impl::produce(bool allow_empty) {
         picked = pool->select(base_fee, parent.gas_limit, config.max_block_txs,
                               [&](const Hash32& x) { return excluded.contains(x); });
         if (picked.empty() && !allow_empty) {
-            return std::optional<uint64_t>();
+            return std::shared_ptr<PreparedBlock>();
         }
         txns.clear();
         senders.clear();
@@ -870,7 +1020,7 @@ Result<std::optional<uint64_t>> Node::Impl::produce(bool allow_empty) {
             txns.push_back(p->txn);
             senders.push_back(p->sender);
         }
-        exec::StateViewReader reader(*h->view);
+        exec::StateViewReader reader(*h.view);
         const auto t0 = Clock::now();
         auto res = executor->execute(env, txns, senders, reader);
         exec_ms = ms_since(t0);
@@ -903,94 +1053,258 @@ Result<std::optional<uint64_t>> Node::Impl::produce(bool allow_empty) {
         picked.clear();
         txns.clear();
         senders.clear();
-        exec::StateViewReader reader(*h->view);
+        exec::StateViewReader reader(*h.view);
         auto res = executor->execute(env, txns, senders, reader);
         if (!res) {
             return make_error("block ", number, ": empty block failed to execute");
         }
         output = std::move(*res);
     }
-
-    // Records.
-    std::vector<Bytes> raw_txns;
-    raw_txns.reserve(picked.size());
+    std::vector<Bytes> raw;
+    std::vector<Hash32> hashes;
+    raw.reserve(picked.size());
+    hashes.reserve(picked.size());
     for (const auto& p : picked) {
-        raw_txns.push_back(p->raw);
+        raw.push_back(p->raw);
+        hashes.push_back(p->hash);
     }
-    std::vector<Bytes> receipt_encodings;
-    receipt_encodings.reserve(output->receipts.size());
-    Bloom bloom{};
-    for (const exec::Receipt& r : output->receipts) {
-        StoredReceipt s{r.type, r.success, r.cumulative_gas_used, r.bloom, r.logs};
-        receipt_encodings.push_back(encode_receipt(s));
-        bloom = or_blooms(bloom, r.bloom);
-    }
-    BlockHeader header;
-    header.parent_hash = h->hash;
-    header.ommers_hash = kEmptyOmmersHash;
-    header.coinbase = env.coinbase;
-    header.transactions_root = state::ordered_trie_root(raw_txns);
-    header.receipts_root = state::ordered_trie_root(receipt_encodings);
-    header.logs_bloom = bloom;
-    header.number = number;
-    header.gas_limit = parent.gas_limit;
-    header.gas_used = output->gas_used;
-    header.timestamp = static_cast<uint64_t>(env.timestamp);
-    header.mix_hash = env.prev_randao;
-    header.base_fee_per_gas = base_fee;
-    header.withdrawals_root = kEmptyTrieRoot;
-    header.blob_gas_used = output->blob_gas_used;
-    header.excess_blob_gas = env.excess_blob_gas;
+    auto b = assemble(h, env, std::move(raw), std::move(txns), std::move(hashes),
+                      std::move(senders), std::move(*output), exec_ms);
+    PEL_TRY_VOID(prepare_block(*b));
+    return b;
+}
 
+namespace {
+
+/// The first header field in which `got` differs from `want` (empty if none).
+std::string header_mismatch(const BlockHeader& got, const BlockHeader& want) {
+    const auto h = [](const Hash32& x) { return x.to_hex(); };
+#define PEL_CMP(field, name, fmt)                                                          \
+    if (!(got.field == want.field)) {                                                      \
+        return std::string(name) + " " + fmt(got.field) + ", expected " + fmt(want.field); \
+    }
+    const auto n = [](uint64_t x) { return std::to_string(x); };
+    const auto u = [](const U256& x) { return x.to_string(); };
+    const auto a = [](const Address& x) { return x.to_hex(); };
+    const auto bl = [](const Bloom& x) { return to_hex(ByteView(x.data(), 8)) + ".."; };
+    const auto by = [](const Bytes& x) { return "0x" + to_hex(x); };
+    PEL_CMP(parent_hash, "parentHash", h)
+    PEL_CMP(ommers_hash, "ommersHash", h)
+    PEL_CMP(coinbase, "coinbase", a)
+    PEL_CMP(transactions_root, "transactionsRoot", h)
+    PEL_CMP(receipts_root, "receiptsRoot", h)
+    PEL_CMP(logs_bloom, "logsBloom", bl)
+    PEL_CMP(difficulty, "difficulty", u)
+    PEL_CMP(number, "number", n)
+    PEL_CMP(gas_limit, "gasLimit", n)
+    PEL_CMP(gas_used, "gasUsed", n)
+    PEL_CMP(timestamp, "timestamp", n)
+    PEL_CMP(extra_data, "extraData", by)
+    PEL_CMP(mix_hash, "mixHash", h)
+    PEL_CMP(nonce, "nonce", n)
+    PEL_CMP(base_fee_per_gas, "baseFeePerGas", u)
+    PEL_CMP(withdrawals_root, "withdrawalsRoot", h)
+    PEL_CMP(blob_gas_used, "blobGasUsed", n)
+    PEL_CMP(excess_blob_gas, "excessBlobGas", n)
+    PEL_CMP(parent_beacon_block_root, "parentBeaconBlockRoot", h)
+    PEL_CMP(state_root, "stateRoot", h)
+#undef PEL_CMP
+    return {};
+}
+
+}  // namespace
+
+Result<std::shared_ptr<PreparedBlock>> Node::Impl::validate_block(const HeadState& h,
+                                                                  ByteView payload) {
+    const BlockHeader& parent = h.header;
+    const uint64_t number = parent.number + 1;
+    PEL_TRY(DecodedBlock d, decode_block(payload));
+    const BlockHeader& got = d.header;
+    const auto bad = [&](const std::string& why) {
+        return make_error("block ", number, " invalid: ", why);
+    };
+    // The fields the proposer chooses, checked before any execution.
+    if (got.parent_hash != h.hash) {
+        return bad("parentHash " + got.parent_hash.to_hex() + " is not the head " +
+                   h.hash.to_hex());
+    }
+    if (got.number != number) {
+        return bad("number " + std::to_string(got.number) + ", expected " + std::to_string(number));
+    }
+    if (got.timestamp <= parent.timestamp) {
+        return bad("timestamp " + std::to_string(got.timestamp) + " not after the parent's " +
+                   std::to_string(parent.timestamp));
+    }
+    if (got.timestamp > now_seconds() + kMaxFutureSeconds) {
+        return bad("timestamp " + std::to_string(got.timestamp) + " is more than " +
+                   std::to_string(kMaxFutureSeconds) + " s in the future");
+    }
+    const BuildEnv be = block_env(h, got.coinbase, got.timestamp);
+    if (got.gas_limit != parent.gas_limit) {
+        return bad("gasLimit " + std::to_string(got.gas_limit) + ", expected the parent's " +
+                   std::to_string(parent.gas_limit));
+    }
+    if (got.base_fee_per_gas != be.env.base_fee) {
+        return bad("baseFeePerGas " + got.base_fee_per_gas.to_string() + ", expected " +
+                   be.env.base_fee.to_string());
+    }
+    if (got.excess_blob_gas != be.env.excess_blob_gas) {
+        return bad("excessBlobGas " + std::to_string(got.excess_blob_gas) + ", expected " +
+                   std::to_string(be.env.excess_blob_gas));
+    }
+    if (got.mix_hash != be.env.prev_randao) {
+        return bad("mixHash " + got.mix_hash.to_hex() + ", expected keccak256(parentHash)");
+    }
+    // Senders: the pool knows most of them already.
+    const size_t n = d.txns.size();
+    std::vector<Hash32> hashes(n);
+    std::vector<Address> senders(n);
+    std::vector<size_t> unknown;
+    for (size_t i = 0; i < n; ++i) {
+        hashes[i] = keccak256(d.raw_txns[i]);
+        if (auto p = pool->get(hashes[i])) {
+            senders[i] = p->sender;
+        } else {
+            unknown.push_back(i);
+        }
+    }
+    if (!unknown.empty()) {
+        std::vector<Transaction> todo;
+        todo.reserve(unknown.size());
+        for (const size_t i : unknown) {
+            todo.push_back(d.txns[i]);
+        }
+        auto rec = exec::recover_senders(todo, config.threads);
+        if (!rec) {
+            return bad("transaction " + std::to_string(unknown[rec.error()]) +
+                       ": invalid signature (sender does not recover)");
+        }
+        for (size_t k = 0; k < unknown.size(); ++k) {
+            senders[unknown[k]] = (*rec)[k];
+        }
+    }
+    for (size_t i = 0; i < n; ++i) {
+        if (d.txns[i].type == TxnType::kBlob) {
+            return bad("transaction " + std::to_string(i) +
+                       ": blob transactions are not supported");
+        }
+    }
+    exec::StateViewReader reader(*h.view);
+    const auto t0 = Clock::now();
+    auto res = executor->execute(be.env, d.txns, senders, reader);
+    const double exec_ms = ms_since(t0);
+    if (const auto err = reader.error()) {
+        return make_error("block ", number, ": state read failed: ", err->message);
+    }
+    if (!res) {
+        return bad("transaction " + std::to_string(res.error().txn_idx) + " (" +
+                   hashes[res.error().txn_idx].to_hex() +
+                   "): " + std::string(geth_message(res.error().error)));
+    }
+    auto b = assemble(h, be.env, std::move(d.raw_txns), std::move(d.txns), std::move(hashes),
+                      std::move(senders), std::move(*res), exec_ms);
+    // Everything but the state root first (cheap), then the root.
+    {
+        BlockHeader want = b->header;
+        want.state_root = got.state_root;
+        if (auto m = header_mismatch(got, want); !m.empty()) {
+            return bad(m);
+        }
+    }
+    PEL_TRY_VOID(prepare_block(*b));
+    if (auto m = header_mismatch(got, b->header); !m.empty()) {
+        store->abandon_prepared();
+        prepared_id.reset();
+        return bad(m);
+    }
+    if (b->header_rlp != d.header_rlp) {
+        store->abandon_prepared();
+        prepared_id.reset();
+        return bad("header encoding differs from the re-executed block's");
+    }
+    return b;
+}
+
+Result<void> Node::Impl::apply(PreparedBlock& b, const consensus::CommitCertificate* cert) {
+    const uint64_t number = b.header.number;
+    {
+        const auto h = head();
+        if (b.header.parent_hash != h->hash || number != h->header.number + 1) {
+            return make_error("block ", number, ": does not extend the head ", h->header.number);
+        }
+    }
+    // The store keeps one prepared block; another one may have been prepared since (a
+    // proposal of another round was validated): prepare this one again.
+    const auto sp = store->prepared();
+    if (!prepared_id || *prepared_id != b.id || !sp || sp->block_num != number ||
+        sp->state_root != b.header.state_root) {
+        const Hash32 want = b.header.state_root;
+        auto root = store->prepare(number, exec::to_state_diff(b.output.diff));
+        prepared_id.reset();
+        if (!root) {
+            return make_error("block ", number, ": state root: ", root.error().message);
+        }
+        if (*root != want) {
+            store->abandon_prepared();
+            return make_error("block ", number, ": re-executed state root ", root->to_hex(),
+                              " differs from the header's ", want.to_hex());
+        }
+        prepared_id = b.id;
+    }
+
+    const size_t ntx = b.txns.size();
     BlockConflictReport report;
     report.block_number = number;
-    report.txs = picked.size();
-    report.gas_used = output->gas_used;
-    report.executions = output->stats.executions;
-    report.re_executions = output->stats.re_executions;
-    report.validations = output->stats.validations;
-    report.aborts = output->stats.aborts;
-    report.dependency_waits = output->stats.dependency_waits;
-    report.fallback = output->stats.fallback;
-    report.fallback_from = output->stats.fallback_from;
-    for (const auto& c : output->stats.top_conflicts) {
+    report.txs = ntx;
+    report.gas_used = b.output.gas_used;
+    report.executions = b.output.stats.executions;
+    report.re_executions = b.output.stats.re_executions;
+    report.validations = b.output.stats.validations;
+    report.aborts = b.output.stats.aborts;
+    report.dependency_waits = b.output.stats.dependency_waits;
+    report.fallback = b.output.stats.fallback;
+    report.fallback_from = b.output.stats.fallback_from;
+    for (const auto& c : b.output.stats.top_conflicts) {
         report.top_conflicts.push_back({c.location.address, c.location.slot, c.count});
     }
-    report.execution_ms = exec_ms;
+    report.execution_ms = b.exec_ms;
     report.threads = config.threads;
+    report.block_hash = b.hash;
 
     state::KvWriteBatch aux;
-    aux.put(keys::header(number), encode_header(header));  // stateRoot zero: see file comment
-    aux.put(keys::state_root(parent.number), parent.state_root.view());
-    aux.put(keys::hash_index(h->hash), encode_u64_be(parent.number));
-    StoredBody body{raw_txns, senders};
+    aux.put(keys::header(number), b.header_rlp);
+    aux.put(keys::hash_index(b.hash), encode_u64_be(number));
+    StoredBody body{b.raw, b.senders};
     aux.put(keys::body(number), encode_body(body));
-    aux.put(keys::receipts(number), encode_receipt_list(receipt_encodings));
-    for (size_t i = 0; i < picked.size(); ++i) {
+    aux.put(keys::receipts(number), encode_receipt_list(b.receipt_encodings));
+    for (size_t i = 0; i < ntx; ++i) {
         Bytes loc;
         Bytes payload;
         rlp::encode_uint(payload, number);
         rlp::encode_uint(payload, uint64_t{i});
         rlp::encode_list(loc, payload);
-        aux.put(keys::txn(picked[i]->hash), loc);
+        aux.put(keys::txn(b.tx_hashes[i]), loc);
     }
-    // The report's hash is filled in after the commit (it depends on the state root); the stored
-    // copy carries a zero hash and readers take the hash from the header.
     aux.put(keys::conflicts(number), as_bytes(encode_conflict_report(report)));
+    if (cert != nullptr) {
+        Bytes c;
+        consensus::encode_certificate(c, *cert);
+        aux.put(keys::certificate(number), c);
+    }
 
     const auto c0 = Clock::now();
-    auto root = store->commit(number, exec::to_state_diff(output->diff), aux);
+    auto root = store->commit_prepared(aux);
     const double commit_ms = ms_since(c0);
+    prepared_id.reset();
     if (!root) {
         return make_error("block ", number, ": commit failed: ", root.error().message);
     }
-    header.state_root = *root;
     auto next = std::make_shared<HeadState>();
-    next->header = header;
-    next->hash = header_hash(header);
+    next->header = b.header;
+    next->hash = b.hash;
     next->view = store->view();
-    const Hash32 block_hash = next->hash;
-    recent.push_back(block_hash);
+    const Hash32 block_hash = b.hash;
+    recent.push_back(block_hash);  // under produce_mu (every caller holds it)
     while (recent.size() > 256) {
         recent.pop_front();
         ++recent_first;
@@ -1007,22 +1321,18 @@ Result<std::optional<uint64_t>> Node::Impl::produce(bool allow_empty) {
     std::shared_ptr<const CachedBlock> produced;
     {
         auto cached = std::make_shared<CachedBlock>();
-        cached->header = header;
+        cached->header = b.header;
         cached->hash = block_hash;
-        const Bytes header_rlp = encode_header(header);
-        cached->size = block_size(header_rlp, raw_txns);
-        cached->txns = std::move(txns);
-        cached->tx_hashes.reserve(picked.size());
-        for (const auto& p : picked) {
-            cached->tx_hashes.push_back(p->hash);
+        cached->size = block_size(b.header_rlp, b.raw);
+        cached->txns = b.txns;
+        cached->tx_hashes = b.tx_hashes;
+        cached->senders = b.senders;
+        cached->receipts.reserve(b.output.receipts.size());
+        for (const exec::Receipt& r : b.output.receipts) {
+            cached->receipts.push_back(
+                StoredReceipt{r.type, r.success, r.cumulative_gas_used, r.bloom, r.logs});
         }
-        cached->senders = std::move(senders);
-        cached->receipts.reserve(output->receipts.size());
-        for (exec::Receipt& r : output->receipts) {
-            cached->receipts.push_back(StoredReceipt{r.type, r.success, r.cumulative_gas_used,
-                                                     r.bloom, std::move(r.logs)});
-        }
-        cached->raw = std::move(raw_txns);
+        cached->raw = b.raw;
         produced = cached;
         cache_put(std::move(cached));
     }
@@ -1034,37 +1344,35 @@ Result<std::optional<uint64_t>> Node::Impl::produce(bool allow_empty) {
     }
 
     // Pool maintenance: mined transactions go, senders' nonces move on.
-    std::vector<Hash32> mined;
     std::unordered_map<Address, uint64_t> nonces;
-    mined.reserve(picked.size());
-    for (const auto& p : picked) {
-        mined.push_back(p->hash);
-        uint64_t& n = nonces[p->sender];
-        n = std::max(n, p->txn.nonce + 1);
+    for (size_t i = 0; i < ntx; ++i) {
+        uint64_t& nn = nonces[b.senders[i]];
+        nn = std::max(nn, b.txns[i].nonce + 1);
     }
-    pool->on_block(mined, nonces);
+    pool->on_block(b.tx_hashes, nonces);
 
     // Metrics and the block's log line.
     blocks_produced.fetch_add(1, std::memory_order_relaxed);
-    txs_committed.fetch_add(picked.size(), std::memory_order_relaxed);
-    gas_committed.fetch_add(output->gas_used, std::memory_order_relaxed);
-    re_executions.fetch_add(output->stats.re_executions, std::memory_order_relaxed);
+    txs_committed.fetch_add(ntx, std::memory_order_relaxed);
+    gas_committed.fetch_add(b.output.gas_used, std::memory_order_relaxed);
+    re_executions.fetch_add(b.output.stats.re_executions, std::memory_order_relaxed);
     {
         const std::lock_guard lock(metrics_mu);
-        execution_ms_total += exec_ms;
-        last_execution_ms = exec_ms;
-        last_re_executions_per_tx = picked.empty()
-                                        ? 0.0
-                                        : static_cast<double>(output->stats.re_executions) /
-                                              static_cast<double>(picked.size());
+        execution_ms_total += b.exec_ms;
+        last_execution_ms = b.exec_ms;
+        last_re_executions_per_tx =
+            ntx == 0 ? 0.0
+                     : static_cast<double>(b.output.stats.re_executions) / static_cast<double>(ntx);
     }
-    const double mgas_s = exec_ms > 0 ? static_cast<double>(output->gas_used) / 1e3 / exec_ms : 0.0;
+    const double mgas_s =
+        b.exec_ms > 0 ? static_cast<double>(b.output.gas_used) / 1e3 / b.exec_ms : 0.0;
     spdlog::info(
         "block {} hash {} txs {} gas {} ({:.1f} Mgas/s) exec {:.2f} ms commit {:.2f} ms "
-        "re-executions {}{}",
-        number, block_hash.to_hex(), picked.size(), output->gas_used, mgas_s, exec_ms, commit_ms,
-        output->stats.re_executions,
-        output->stats.fallback.empty() ? "" : " fallback: " + output->stats.fallback);
+        "re-executions {}{}{}",
+        number, block_hash.to_hex(), ntx, b.output.gas_used, mgas_s, b.exec_ms, commit_ms,
+        b.output.stats.re_executions,
+        b.output.stats.fallback.empty() ? "" : " fallback: " + b.output.stats.fallback,
+        cert != nullptr && cert->round > 0 ? " round " + std::to_string(cert->round) : "");
 
     // Subscribers.
     bool any = false;
@@ -1076,7 +1384,7 @@ Result<std::optional<uint64_t>> Node::Impl::produce(bool allow_empty) {
         NewBlockEvent ev;
         ev.number = number;
         ev.hash = block_hash;
-        ev.tx_hashes = mined;
+        ev.tx_hashes = b.tx_hashes;
         uint64_t log_index = 0;
         for (size_t i = 0; i < produced->receipts.size(); ++i) {
             for (const exec::Log& log : produced->receipts[i].logs) {
@@ -1086,7 +1394,7 @@ Result<std::optional<uint64_t>> Node::Impl::produce(bool allow_empty) {
                 r.data = log.data;
                 r.block_number = number;
                 r.block_hash = block_hash;
-                r.tx_hash = mined[i];
+                r.tx_hash = b.tx_hashes[i];
                 r.tx_index = i;
                 r.log_index = log_index++;
                 ev.logs.push_back(std::move(r));
@@ -1094,7 +1402,189 @@ Result<std::optional<uint64_t>> Node::Impl::produce(bool allow_empty) {
         }
         notify_block(ev);
     }
-    return std::optional<uint64_t>(number);
+    return {};
+}
+
+Result<std::optional<uint64_t>> Node::Impl::produce(bool allow_empty) {
+    const std::lock_guard produce_lock(produce_mu);
+    const auto h = head();
+    PEL_TRY(auto b, build(*h, allow_empty, genesis.coinbase));
+    if (!b) {
+        return std::optional<uint64_t>();
+    }
+    if (auto r = apply(*b, nullptr); !r) {
+        store->abandon_prepared();
+        prepared_id.reset();
+        return unexpected(std::move(r).error());
+    }
+    return std::optional<uint64_t>(b->header.number);
+}
+
+// --- consensus: the Application port ----------------------------------------------------------
+
+void Node::Impl::fatal(const std::string& msg) {
+    spdlog::critical("consensus cannot go on: {}", msg);
+    if (config.on_fatal) {
+        config.on_fatal(msg);
+        return;
+    }
+    spdlog::default_logger()->flush();
+    std::_Exit(1);
+}
+
+Result<Bytes> Node::Impl::ConsensusApp::propose(consensus::Height height) {
+    Impl& im = impl;
+    const std::lock_guard produce_lock(im.produce_mu);
+    auto h = im.head();
+    if (h->header.number + 1 != height) {
+        return make_error("propose: height ", height, " is not the head's child");
+    }
+    // With an empty pool, wait a little for transactions (not when catching up: others are
+    // ahead and the block would be stale anyway).
+    const double wait_s = std::min(im.config.block_time_s,
+                                   0.6 * static_cast<double>(im.config.timeouts.propose_ms) / 1e3);
+    if (wait_s > 0 && im.pool->pending_count() == 0 && im.host &&
+        im.host->max_seen_height() <= height) {
+        const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                                 std::chrono::duration<double>(wait_s));
+        std::unique_lock lock(im.wake_mu);
+        im.wake_cv.wait_until(lock, deadline,
+                              [&] { return im.stopping || im.pool->pending_count() > 0; });
+    }
+    PEL_TRY(auto b, im.build(*h, true, im.node_address));
+    im.remember(b);
+    return b->payload;
+}
+
+Result<void> Node::Impl::ConsensusApp::validate(consensus::Height height, ByteView payload) {
+    Impl& im = impl;
+    const std::lock_guard produce_lock(im.produce_mu);
+    auto h = im.head();
+    if (h->header.number + 1 != height) {
+        return make_error("validate: height ", height, " is not the head's child");
+    }
+    const Hash32 id = keccak256(payload);
+    if (im.candidates.contains(id)) {
+        return {};
+    }
+    auto b = im.validate_block(*h, payload);
+    if (!b) {
+        spdlog::warn("consensus: rejecting a proposed block: {}", b.error().message);
+        return unexpected(std::move(b).error());
+    }
+    im.remember(*b);
+    return {};
+}
+
+void Node::Impl::ConsensusApp::commit(consensus::Height height, ByteView payload,
+                                      const consensus::CommitCertificate& cert) {
+    Impl& im = impl;
+    const std::lock_guard produce_lock(im.produce_mu);
+    const Hash32 id = keccak256(payload);
+    std::shared_ptr<PreparedBlock> b;
+    if (auto it = im.candidates.find(id); it != im.candidates.end()) {
+        b = it->second;
+    } else {
+        auto v = im.validate_block(*im.head(), payload);
+        if (!v) {
+            im.fatal("decided block " + std::to_string(height) +
+                     " fails re-execution: " + v.error().message);
+            return;
+        }
+        b = *v;
+    }
+    if (auto r = im.apply(*b, &cert); !r) {
+        im.fatal("decided block " + std::to_string(height) + ": " + r.error().message);
+        return;
+    }
+    im.candidates.clear();
+}
+
+std::optional<consensus::DecidedBlock> Node::Impl::ConsensusApp::decided(consensus::Height height) {
+    return impl.decided_block(height);
+}
+
+std::optional<consensus::DecidedBlock> Node::Impl::decided_block(uint64_t num) const {
+    if (num == 0 || num > head()->header.number) {
+        return std::nullopt;
+    }
+    auto header = store->get_aux(keys::header(num));
+    auto body = store->get_aux(keys::body(num));
+    auto cert = store->get_aux(keys::certificate(num));
+    if (!header || !*header || !body || !*body || !cert || !*cert) {
+        return std::nullopt;
+    }
+    auto b = decode_body(**body);
+    auto c = consensus::decode_certificate(**cert);
+    if (!b || !c) {
+        spdlog::error("block {}: unreadable body or certificate record", num);
+        return std::nullopt;
+    }
+    consensus::DecidedBlock d;
+    d.payload = encode_block(**header, b->txns);
+    d.certificate = std::move(*c);
+    return d;
+}
+
+void Node::Impl::remember(const std::shared_ptr<PreparedBlock>& b) {
+    if (candidates.size() >= kMaxCandidates) {
+        candidates.erase(candidates.begin());
+    }
+    candidates[b->id] = b;
+}
+
+// --- consensus: networking ----------------------------------------------------------------------
+
+void Node::Impl::on_network(const Address& from, net::MsgKind kind, ByteView payload) {
+    if (kind == net::MsgKind::kConsensus) {
+        if (host) {
+            host->on_network_message(from, payload);
+        }
+        return;
+    }
+    if (kind != net::MsgKind::kTxns || owner == nullptr) {
+        return;
+    }
+    auto txns = net::decode_txns(payload);
+    if (!txns) {
+        return;  // net checked it already
+    }
+    for (const auto& t : *txns) {
+        auto r = owner->admit(t.encoded, false);
+        if (!r) {
+            spdlog::debug("gossiped transaction {} from {}: {}", t.hash.to_hex(), from.to_hex(),
+                          r.error().message);
+        }
+    }
+}
+
+void Node::Impl::gossip_loop() {
+    for (;;) {
+        std::vector<Bytes> batch;
+        {
+            std::unique_lock lock(gossip_mu);
+            gossip_cv.wait(lock, [&] { return gossip_stop || !gossip_queue.empty(); });
+            if (gossip_stop) {
+                return;
+            }
+            // Let a burst accumulate into one message.
+            gossip_cv.wait_for(lock, std::chrono::milliseconds(config.txn_gossip_interval_ms),
+                               [&] { return gossip_stop; });
+            if (gossip_stop) {
+                return;
+            }
+            batch.swap(gossip_queue);
+        }
+        for (size_t i = 0; i < batch.size(); i += net::kMaxTxnsPerMsg) {
+            const size_t end = std::min(batch.size(), i + net::kMaxTxnsPerMsg);
+            const std::vector<Bytes> part(
+                std::make_move_iterator(batch.begin() + static_cast<std::ptrdiff_t>(i)),
+                std::make_move_iterator(batch.begin() + static_cast<std::ptrdiff_t>(end)));
+            if (auto r = network->broadcast(net::MsgKind::kTxns, net::encode_txns(part)); !r) {
+                spdlog::debug("transaction gossip: {}", r.error().message);
+            }
+        }
+    }
 }
 
 void Node::Impl::producer_loop() {
@@ -1187,6 +1677,7 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config) {
         Bytes p;
         rlp::encode_bytes(p, impl->genesis_hash.view());
         rlp::encode_uint(p, impl->genesis.chain_id);
+        rlp::encode_uint(p, kChainFormatVersion);
         rlp::encode_list(identity, p);
     }
     PEL_TRY(auto stored_identity, store.get_aux(keys::identity()));
@@ -1197,11 +1688,8 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config) {
                               "datadir?)");
         }
         state::KvWriteBatch aux;
-        aux.put(keys::header(0), encode_header([&] {
-                    BlockHeader t = genesis;
-                    t.state_root = Hash32{};
-                    return t;
-                }()));
+        aux.put(keys::header(0), encode_header(genesis));
+        aux.put(keys::hash_index(impl->genesis_hash), encode_u64_be(0));
         aux.put(keys::body(0), encode_body({}));
         aux.put(keys::receipts(0), encode_receipt_list({}));
         BlockConflictReport report;
@@ -1221,6 +1709,20 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config) {
             auto hash = l->read_hash();
             auto id = l->read_u64();
             if (hash && id) {
+                uint64_t version = 1;  // format 1 had no version field
+                if (!l->at_end()) {
+                    auto v = l->read_u64();
+                    version = v ? *v : 0;
+                }
+                if (version != kChainFormatVersion) {
+                    return make_error(
+                        "datadir ", config.datadir, " holds chain format version ", version,
+                        version == 1 ? " (headers stored without their state root, by an older "
+                                       "pel-node)"
+                                     : "",
+                        "; this pel-node reads version ", kChainFormatVersion,
+                        ": use a new --datadir (nothing was changed)");
+                }
                 stored = "genesis " + hash->to_hex() + " (chain id " + std::to_string(*id) + ")";
             }
         }
@@ -1246,12 +1748,11 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config) {
         return make_error("datadir ", config.datadir, ": head header number ", head_header.number,
                           " != state store head ", head_num);
     }
-    if (!head_header.state_root.is_zero() && head_header.state_root != sh.state_root) {
+    if (head_header.state_root != sh.state_root) {
         return make_error("datadir ", config.datadir, ": head block ", head_num, " stateRoot ",
                           head_header.state_root.to_hex(), " != state store root ",
                           sh.state_root.to_hex());
     }
-    head_header.state_root = sh.state_root;
     if (head_num == 0 && sh.state_root != genesis_root) {
         return make_error("datadir ", config.datadir, ": genesis state root ",
                           sh.state_root.to_hex(), " != expected ", genesis_root.to_hex());
@@ -1276,8 +1777,7 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config) {
             return make_error("datadir ", config.datadir, ": cannot read header of block ", n,
                               h ? std::string() : ": " + h.error().message);
         }
-        // The stored chain links up: each header names its parent's hash (a stateRoot record
-        // that does not match its block would break the link).
+        // The stored chain links up: each header names its parent's hash.
         if (!impl->recent.empty() && (*h)->parent_hash != impl->recent.back()) {
             return make_error("datadir ", config.datadir, ": block ", n, " parentHash ",
                               (*h)->parent_hash.to_hex(), " != hash of block ", n - 1, " ",
@@ -1302,22 +1802,97 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config) {
     exec::ParallelOptions po;
     po.threads = config.threads;
     impl->executor = std::make_unique<exec::ParallelExecutor>(po);
+
+    // Consensus mode.
+    if (!impl->genesis.validators.empty()) {
+        impl->consensus = true;
+        if (!config.node_key) {
+            return make_error("consensus mode (genesis config.pel.validators) needs a node key");
+        }
+        impl->node_key = *config.node_key;
+        PEL_TRY(impl->node_address, crypto::address_from_secret(impl->node_key));
+        PEL_TRY(auto vset, consensus::make_validator_set(impl->genesis.validators));
+        const auto index = vset.index_of(impl->node_address);
+        if (!index) {
+            return make_error("node key ", impl->node_address.to_hex(),
+                              " is not a validator of this genesis (non-validator nodes are not "
+                              "supported)");
+        }
+        PEL_TRY(auto mark,
+                SignMark::open((std::filesystem::path(config.datadir) / "signmark").string()));
+        net::Config nc;
+        nc.chain_id = impl->genesis.chain_id;
+        nc.genesis_hash = impl->genesis_hash;
+        nc.node_key = impl->node_key;
+        nc.listen_host = config.p2p_addr;
+        nc.listen_port = config.p2p_port;
+        nc.static_peers = config.peers;
+        for (const auto& v : impl->genesis.validators) {
+            nc.allowed_ids.push_back(v.address);
+        }
+        nc.threads = std::max<size_t>(1, config.p2p_threads);
+        impl->network = std::make_unique<net::Network>(nc);
+        Impl* raw = impl.get();
+        impl->network->on_message([raw](const Address& from, net::MsgKind kind, ByteView payload) {
+            raw->on_network(from, kind, payload);
+        });
+        impl->network->on_peer([](const Address& peer, bool connected) {
+            spdlog::info("peer {} {}", peer.to_hex(), connected ? "connected" : "disconnected");
+        });
+        consensus::EngineConfig engine_cfg;
+        engine_cfg.chain_id = impl->genesis.chain_id;
+        engine_cfg.validators = std::move(vset);
+        engine_cfg.secret_key = impl->node_key;
+        engine_cfg.timeouts = config.timeouts;
+        impl->app = std::make_unique<Impl::ConsensusApp>(*impl);
+        impl->host = std::make_unique<ConsensusHost>(std::move(engine_cfg), *impl->app,
+                                                     *impl->network, std::move(mark));
+        spdlog::info("consensus: validator {} of {} (index {})", impl->node_address.to_hex(),
+                     impl->genesis.validators.size(), *index);
+    } else if (config.node_key) {
+        impl->node_key = *config.node_key;
+        PEL_TRY(impl->node_address, crypto::address_from_secret(impl->node_key));
+    }
     spdlog::info("chain id {} head block {} hash {} state root {}", impl->genesis.chain_id,
                  head_num, hs->hash.to_hex(), sh.state_root.to_hex());
-    return std::unique_ptr<Node>(new Node(std::move(impl)));
+    auto node = std::unique_ptr<Node>(new Node(std::move(impl)));
+    node->impl_->owner = node.get();
+    return node;
 }
 
 Result<void> Node::start() {
-    if (impl_->started) {
+    auto& im = *impl_;
+    if (im.started) {
         return make_error("node already started");
     }
-    impl_->started = true;
     {
-        const std::lock_guard lock(impl_->wake_mu);
-        impl_->stopping = false;
-        impl_->work = impl_->pool->pending_count() > 0;
+        const std::lock_guard lock(im.wake_mu);
+        im.stopping = false;
+        im.work = im.pool->pending_count() > 0;
     }
-    impl_->producer = std::thread([this] { impl_->producer_loop(); });
+    if (im.consensus) {
+        PEL_TRY_VOID(im.network->start());
+        spdlog::info("p2p: node id {} listening on {}:{}", im.node_address.to_hex(),
+                     im.config.p2p_addr, im.network->listen_port());
+        {
+            const std::lock_guard lock(im.gossip_mu);
+            im.gossip_stop = false;
+        }
+        im.gossip_thread = std::thread([&im] { im.gossip_loop(); });
+        if (auto r = im.host->start(im.head()->header.number + 1); !r) {
+            {
+                const std::lock_guard lock(im.gossip_mu);
+                im.gossip_stop = true;
+            }
+            im.gossip_cv.notify_all();
+            im.gossip_thread.join();
+            im.network->stop();
+            return r;
+        }
+    } else {
+        im.producer = std::thread([&im] { im.producer_loop(); });
+    }
+    im.started = true;
     return {};
 }
 
@@ -1325,21 +1900,88 @@ void Node::stop() {
     if (!impl_ || !impl_->started) {
         return;
     }
+    auto& im = *impl_;
     {
-        const std::lock_guard lock(impl_->wake_mu);
-        impl_->stopping = true;
+        const std::lock_guard lock(im.wake_mu);
+        im.stopping = true;
     }
-    impl_->wake_cv.notify_all();
-    if (impl_->producer.joinable()) {
-        impl_->producer.join();
+    im.wake_cv.notify_all();
+    if (im.consensus) {
+        // The consensus thread finishes the event in progress (a block being stored is stored).
+        im.host->stop();
+        {
+            const std::lock_guard lock(im.gossip_mu);
+            im.gossip_stop = true;
+        }
+        im.gossip_cv.notify_all();
+        if (im.gossip_thread.joinable()) {
+            im.gossip_thread.join();
+        }
+        im.network->stop();
+        const std::lock_guard produce_lock(im.produce_mu);
+        im.store->abandon_prepared();
+        im.prepared_id.reset();
+        im.candidates.clear();
     }
-    impl_->started = false;
+    if (im.producer.joinable()) {
+        im.producer.join();
+    }
+    im.started = false;
 }
+
+bool Node::consensus_mode() const { return impl_->consensus; }
+Address Node::node_id() const { return impl_->node_address; }
+uint16_t Node::p2p_port() const {
+    return impl_->network && impl_->started ? impl_->network->listen_port() : 0;
+}
+
+Result<void> Node::test_validate(ByteView payload) {
+    if (!impl_->app) {
+        return make_error("not in consensus mode");
+    }
+    const auto h = head();
+    return impl_->app->validate(h.number + 1, payload);
+}
+
+std::optional<Bytes> Node::test_block_payload(uint64_t block_num) {
+    auto d = impl_->decided_block(block_num);
+    if (!d) {
+        return std::nullopt;
+    }
+    return std::move(d->payload);
+}
+
+uint64_t Node::test_suppressed_messages() const {
+    return impl_->host ? impl_->host->suppressed() : 0;
+}
+
+ConsensusStatus Node::consensus_status() const {
+    ConsensusStatus s;
+    if (!impl_->consensus) {
+        return s;
+    }
+    const HostStatus hs = impl_->host->status();
+    s.enabled = true;
+    s.block_num = hs.height;
+    s.round = hs.round;
+    s.step = std::string(consensus::to_string(hs.step));
+    s.validators = hs.validators;
+    s.proposer = hs.proposer;
+    for (const auto& p : impl_->network->peers()) {
+        s.peers.push_back(p.node_id);
+    }
+    return s;
+}
+
+size_t Node::peer_count() const { return impl_->network ? impl_->network->peer_count() : 0; }
 
 Hash32 Node::genesis_hash() const { return impl_->genesis_hash; }
 const std::vector<DevAccount>& Node::dev_accounts() const { return impl_->dev; }
 
 Result<uint64_t> Node::test_mine_block() {
+    if (impl_->consensus) {
+        return make_error("test_mine_block: consensus mode decides blocks");
+    }
     PEL_TRY(auto n, impl_->produce(true));
     return n.value_or(0);
 }
@@ -1730,7 +2372,9 @@ ApiResult<FeeHistory> Node::fee_history(uint64_t block_count, BlockSelector newe
     return fh;
 }
 
-ApiResult<Hash32> Node::submit_raw_transaction(ByteView raw) {
+ApiResult<Hash32> Node::submit_raw_transaction(ByteView raw) { return admit(raw, true); }
+
+ApiResult<Hash32> Node::admit(ByteView raw, bool gossip) {
     auto& impl = *impl_;
     const auto reject = [&](std::string msg) -> ApiResult<Hash32> {
         impl.txs_rejected.fetch_add(1, std::memory_order_relaxed);
@@ -1811,6 +2455,13 @@ ApiResult<Hash32> Node::submit_raw_transaction(ByteView raw) {
     impl.notify_pending(hash);
     if (added->pending) {
         impl.wake();
+    }
+    if (gossip && impl.consensus) {
+        {
+            const std::lock_guard lock(impl.gossip_mu);
+            impl.gossip_queue.emplace_back(raw.begin(), raw.end());
+        }
+        impl.gossip_cv.notify_one();
     }
     return hash;
 }

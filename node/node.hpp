@@ -2,15 +2,24 @@
 // pel::node::Node: the node core. Owns the state store (LevelDB under the datadir), the chain
 // records, the mempool and the block producer thread, and implements NodeApi (node/api.hpp).
 // main() opens it with a NodeConfig, starts it, serves RPC on it, and stops it.
+//
+// Two modes, chosen by the genesis: without config.pel.validators a single node produces blocks
+// itself (automine or --block-time); with it the node is one validator of a BFT chain: it owns a
+// net::Network (peers, transaction gossip) and a ConsensusHost (node/consensus_host.hpp) whose
+// engine decides every block, and it builds, validates and stores the blocks the engine asks for
+// (the file comment of node.cpp describes the block payload and the validation rules).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "consensus/engine.hpp"
+#include "net/network.hpp"
 #include "node/api.hpp"
 #include "primitives/hash.hpp"
 #include "primitives/result.hpp"
@@ -52,6 +61,23 @@ struct NodeConfig {
     bool sync = true;
     /// Number of dev accounts derived from the mnemonic (dev chain only).
     size_t dev_account_count = 10;
+
+    // --- consensus mode (a genesis with config.pel.validators) ---------------------------------
+    // block_time_s is then the longest a proposer with an empty pool waits for transactions
+    // before it proposes an empty block (capped below the propose timeout).
+    /// The node key (validator key); required in consensus mode.
+    std::optional<Hash32> node_key;
+    std::string p2p_addr = "127.0.0.1";
+    uint16_t p2p_port = 30303;  ///< 0: any free port (see Node::p2p_port())
+    std::vector<net::PeerAddress> peers;
+    size_t p2p_threads = 1;
+    /// Engine timeouts (ms). The propose timeout must leave time to build and validate a block.
+    consensus::TimeoutConfig timeouts{3000, 500, 1000, 500, 1000, 500, 1000};
+    /// Transaction gossip: accepted transactions are sent in batches at this interval.
+    uint32_t txn_gossip_interval_ms = 20;
+    /// Called on the consensus thread when a decided block cannot be stored or re-executed
+    /// (consensus cannot go on). Default: log and exit the process with status 1.
+    std::function<void(const std::string&)> on_fatal;
 };
 
 /// The node core.
@@ -76,7 +102,8 @@ class Node final : public NodeApi {
     Node(Node&&) = delete;
     Node& operator=(Node&&) = delete;
 
-    /// Starts the block producer thread. Error: already started.
+    /// Starts the block producer thread (single mode) or the network and the consensus thread
+    /// (consensus mode). Errors: already started, the p2p port cannot be bound.
     [[nodiscard]] Result<void> start();
     /// Stops the producer after the block in progress; safe to call more than once.
     void stop();
@@ -87,8 +114,21 @@ class Node final : public NodeApi {
     [[nodiscard]] const std::vector<DevAccount>& dev_accounts() const;
 
     /// Test hook: produce one block now from the pool (whatever the block time), waiting until it
-    /// is committed; returns its number. Works with or without start().
+    /// is committed; returns its number. Works with or without start(). Single mode only.
     [[nodiscard]] Result<uint64_t> test_mine_block();
+
+    /// Whether the genesis names validators (consensus mode).
+    [[nodiscard]] bool consensus_mode() const;
+    /// This node's id (its node key's address); zero without a node key.
+    [[nodiscard]] Address node_id() const;
+    /// The bound p2p port after start() in consensus mode; 0 otherwise.
+    [[nodiscard]] uint16_t p2p_port() const;
+    /// Test hooks (consensus mode): Application::validate of the head's child, and the stored
+    /// consensus payload of a committed block (nullopt if not stored).
+    [[nodiscard]] Result<void> test_validate(ByteView payload);
+    [[nodiscard]] std::optional<Bytes> test_block_payload(uint64_t block_num);
+    /// Own consensus messages held back by the double-sign guard since start.
+    [[nodiscard]] uint64_t test_suppressed_messages() const;
 
     // NodeApi
     [[nodiscard]] uint64_t chain_id() const noexcept override;
@@ -126,8 +166,12 @@ class Node final : public NodeApi {
     [[nodiscard]] ApiResult<std::optional<BlockConflictReport>> conflict_report(
         BlockSelector selector) const override;
     [[nodiscard]] NodeMetrics metrics() const override;
+    [[nodiscard]] ConsensusStatus consensus_status() const override;
+    [[nodiscard]] size_t peer_count() const override;
 
   private:
+    /// Pool admission (RPC and gossip); `gossip`: forward to peers once accepted.
+    [[nodiscard]] ApiResult<Hash32> admit(ByteView raw, bool gossip);
     struct Impl;
     explicit Node(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;

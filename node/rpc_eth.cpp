@@ -305,9 +305,9 @@ void EthRpc::register_methods(Dispatcher& d) {
         PEL_TRY_VOID(p.expect(0, 0));
         return Json(true);
     });
-    d.add("net_peerCount", [](const Params& p) -> RpcResult {
+    d.add("net_peerCount", [node](const Params& p) -> RpcResult {
         PEL_TRY_VOID(p.expect(0, 0));
-        return Json("0x0");
+        return Json(q::quantity(node->peer_count()));
     });
     d.add("eth_syncing", [](const Params& p) -> RpcResult {
         PEL_TRY_VOID(p.expect(0, 0));
@@ -573,6 +573,21 @@ void EthRpc::register_methods(Dispatcher& d) {
     });
 
     // --- pel ------------------------------------------------------------------------------------
+    d.add("pel_consensusStatus", [node](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(0, 0));
+        const ConsensusStatus cs = node->consensus_status();
+        if (!cs.enabled) {
+            return Json{{"mode", "single"}};
+        }
+        Json peers = Json::array();
+        for (const Address& a : cs.peers) {
+            peers.push_back(a.to_hex());
+        }
+        return Json{{"mode", "consensus"},         {"height", q::quantity(cs.block_num)},
+                    {"round", cs.round},           {"step", cs.step},
+                    {"validators", cs.validators}, {"peers", std::move(peers)},
+                    {"proposer", cs.proposer}};
+    });
     d.add("pel_getBlockConflicts", [node, selector](const Params& p) -> RpcResult {
         PEL_TRY_VOID(p.expect(0, 1));
         PEL_TRY(const BlockSelector s, selector(p, 0, true));

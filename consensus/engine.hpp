@@ -91,8 +91,11 @@ class Engine {
     static constexpr size_t kMaxEvidence = 1024;
     /// Rounds ahead of the current one for which messages are accepted.
     static constexpr Round kMaxRoundsAhead = 1000;
-    /// Commit messages sent in one answer to a validator that is behind.
-    static constexpr Height kCatchupBatch = 8;
+    /// Commit messages sent in one answer to a validator that is behind. A restarted node catches
+    /// up by one batch per message of its own (the node's host announces a new height at once),
+    /// so this bounds the catch-up rate from above by batch / round trip; blocks are at most
+    /// kMaxPayloadSize, and a full batch must fit net's per-peer send queue.
+    static constexpr Height kCatchupBatch = 64;
 
     Engine(const Engine&) = delete;
     Engine& operator=(const Engine&) = delete;

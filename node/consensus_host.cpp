@@ -291,11 +291,16 @@ void ConsensusHost::run() {
             if (auto r = engine_->on_message(*msg); !r) {
                 spdlog::debug("consensus: message ignored: {}", r.error().message);
             }
-            if (commit && engine_->height() > before && max_seen_height() > engine_->height() &&
-                engine_->step() == consensus::Step::kPropose) {
-                // Catching up: announce the new height at once (see the header).
-                engine_->on_timeout(consensus::Timeout{consensus::TimeoutKind::kPropose,
-                                                       engine_->height(), engine_->round()});
+            // Catching up: announce our height at once (see the header) when a Commit moved us
+            // on while others are ahead, or when others are two or more heights ahead.
+            const Height seen = max_seen_height();
+            const Height now = engine_->height();
+            const bool behind = (commit && now > before && seen > now) || seen >= now + 2;
+            const std::pair<Height, Round> at(now, engine_->round());
+            if (behind && engine_->step() == consensus::Step::kPropose && at != last_announce_) {
+                last_announce_ = at;
+                engine_->on_timeout(
+                    consensus::Timeout{consensus::TimeoutKind::kPropose, now, engine_->round()});
             }
         } else if (timeout) {
             engine_->on_timeout(*timeout);

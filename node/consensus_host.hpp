@@ -11,10 +11,11 @@
 // same round.
 //
 // Catch-up: a validator that is behind learns it from the heights of messages it receives (kept as
-// max_seen_height); whenever a Commit message from a peer moves it to a new height while others
-// are still ahead, the host fires the new round's propose timeout at once, so that its nil prevote
-// (a message of its new height) asks the others for the next batch of commits without waiting
-// for the timeout (a timeout is a liveness device: firing it early never affects safety).
+// max_seen_height); when a Commit message from a peer moves it to a new height while others are
+// still ahead, or when others are two or more heights ahead, the host fires the current round's
+// propose timeout at once (once per height and round), so that its nil prevote (a message of its
+// height) asks the others for the next batch of commits (Engine::kCatchupBatch) without waiting
+// for the timeout. A timeout is a liveness device: firing it early never affects safety.
 //
 // Thread safety / Invariants:
 //  - The engine, the transport and clock adapters and the sign mark are used only on the
@@ -139,6 +140,7 @@ class ConsensusHost {
     std::unique_ptr<consensus::Engine> engine_;
     std::chrono::steady_clock::time_point epoch_;
     std::thread thread_;
+    std::pair<consensus::Height, consensus::Round> last_announce_{0, -1};  // consensus thread
 
     mutable std::mutex mu_;
     std::condition_variable cv_;

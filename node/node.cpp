@@ -1943,6 +1943,17 @@ Result<void> Node::test_validate(ByteView payload) {
     return impl_->app->validate(h.number + 1, payload);
 }
 
+Result<Bytes> Node::test_propose() {
+    auto& im = *impl_;
+    if (!im.consensus || im.started) {
+        return make_error("test_propose: consensus mode, before start()");
+    }
+    const std::lock_guard produce_lock(im.produce_mu);
+    PEL_TRY(auto b, im.build(*im.head(), true, im.node_address));
+    im.remember(b);
+    return b->payload;
+}
+
 std::optional<Bytes> Node::test_block_payload(uint64_t block_num) {
     auto d = impl_->decided_block(block_num);
     if (!d) {

@@ -126,6 +126,9 @@ class Node final : public NodeApi {
     /// Test hooks (consensus mode): Application::validate of the head's child, and the stored
     /// consensus payload of a committed block (nullopt if not stored).
     [[nodiscard]] Result<void> test_validate(ByteView payload);
+    /// Test hook (consensus mode, node not started): the payload this node would propose as the
+    /// head's child now (no wait for transactions).
+    [[nodiscard]] Result<Bytes> test_propose();
     [[nodiscard]] std::optional<Bytes> test_block_payload(uint64_t block_num);
     /// Own consensus messages held back by the double-sign guard since start.
     [[nodiscard]] uint64_t test_suppressed_messages() const;

@@ -232,6 +232,7 @@ rpc() {
 }
 
 hex_to_dec() {
+  [[ "$1" =~ ^[0-9]+$ ]] && { echo "$1"; return; }
   local h="${1#0x}"
   [[ "$h" =~ ^[0-9a-fA-F]+$ ]] || { echo "?"; return; }
   echo "$((16#$h))"
@@ -443,7 +444,7 @@ cmd_down() {
 cmd_status() {
   [[ $# -eq 0 ]] || die "usage: $prog status"
   load_conf
-  local i pid url head number hash peers cs extra
+  local i pid url head number hash peers cs extra c_height c_round c_step
   printf '%-4s  %-8s  %-7s  %-24s  %-8s  %-12s  %-5s  %s\n' \
     node pid state rpc head hash peers consensus
   for ((i = 0; i < n; i++)); do
@@ -459,8 +460,11 @@ cmd_status() {
         number="?"
       fi
       peers="$(peer_count "$i")"
-      cs="$(rpc "$url" pel_consensusStatus | jq -r '"height \(.height) round \(.round)"' 2>/dev/null || true)"
-      [[ -n "$cs" ]] && extra="$cs"
+      cs="$(rpc "$url" pel_consensusStatus | jq -r '[.height, .round, .step] | @tsv' 2>/dev/null || true)"
+      if [[ -n "$cs" ]]; then
+        IFS=$'\t' read -r c_height c_round c_step <<<"$cs"
+        extra="height $(hex_to_dec "$c_height") round $(hex_to_dec "$c_round") $c_step"
+      fi
     fi
     printf '%-4s  %-8s  %-7s  %-24s  %-8s  %-12s  %-5s  %s\n' "$i" "${pid:--}" \
       "$([[ -n "$pid" ]] && echo running || echo stopped)" "$url" "$number" "$hash" \

@@ -274,10 +274,15 @@ test('devnet: 4 validators, transactions to every node, crash faults, restart an
       for (const i of all) {
         assert.equal(Number(await rpc(net4.urls[i], 'net_peerCount')), kNodes - 1,
           `node ${i} peers`);
-        const cs = await rpc(net4.urls[i], 'pel_consensusStatus');
-        const validators = Array.isArray(cs.validators) ? cs.validators.length
-          : Number(cs.validators);
-        assert.equal(validators, kNodes, `node ${i} pel_consensusStatus: ${JSON.stringify(cs)}`);
+        // The engine fills in its status once it runs (its first height): wait for that.
+        let cs;
+        await waitFor(`node ${i}'s consensus status with ${kNodes} validators`, async () => {
+          cs = await rpc(net4.urls[i], 'pel_consensusStatus');
+          const v = Array.isArray(cs.validators) ? cs.validators.length : Number(cs.validators);
+          return v === kNodes;
+        }, 15000).catch((e) => {
+          throw new Error(`${e.message}: last pel_consensusStatus ${JSON.stringify(cs)}`);
+        });
       }
       net4.chainId = BigInt(await rpc(net4.urls[0], 'eth_chainId'));
       const head = await rpc(net4.urls[0], 'eth_getBlockByNumber', ['latest', false]);

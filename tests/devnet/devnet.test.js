@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // A 4-validator devnet (scripts/devnet.sh) under faults, end to end:
-//   1. up 4: every node has 3 peers; signed ETH transfers and ERC-20 (BenchToken) deployment and
-//      transfers, sent to different nodes, get receipts;
+//   1. up 4: every node has 3 peers; signed ETH transfers (one at a time and a burst) and ERC-20
+//      (BenchToken) deployment and transfers, sent to different nodes, get receipts;
 //   2. every node has the same block hash and stateRoot at a common height;
 //   3. kill -9 one node: the other three keep committing (>= 3 more blocks) and mine what is sent
 //      to them;
 //   4. kill -9 a second node: no quorum, so no block for several seconds; the two survivors agree
 //      on every block they have (no fork); a transaction sent meanwhile is accepted and waits;
-//   5. restart both: they catch up, the chain goes on, and all four agree on every block up to a
-//      common height;
+//   5. restart both: they catch up, the chain goes on (transactions sent to the restarted nodes
+//      are mined), and all four agree on every block up to a common height;
 //   6. every transaction any node accepted has a receipt on every node, in the same block, and
 //      every sender's nonce and token balance agree on every node.
 // PEL_NODE: the pel-node binary. Ports: a random free range on 127.0.0.1. The devnet folder is a
@@ -320,6 +320,14 @@ test('devnet: 4 validators, transactions to every node, crash faults, restart an
         pending.push([k, await tokenTransfer(k, h, 9, 1000n + BigInt(k))]);
       }
       for (const [node, hash] of pending.splice(0)) await net4.receipt(node, hash);
+      // A burst: 4 senders x 10 transfers, each sender through its own node, without waiting.
+      for (let j = 0; j < 10; j++) {
+        for (let k = 1; k <= 4; k++) {
+          pending.push([k - 1, await net4.send(k - 1, dev[k], { to: dev[9].address,
+            value: 1n, gasLimit: 21000n }, `burst ${k}.${j}`)]);
+        }
+      }
+      for (const [node, hash] of pending.splice(0)) await net4.receipt(node, hash);
       phaseDone('phase 1 (up 4, peers, transfers and ERC-20 via every node)');
 
       // 2. Same head hash and stateRoot at a common height on every node.
@@ -370,6 +378,13 @@ test('devnet: 4 validators, transactions to every node, crash faults, restart an
       await waitFor(`all 4 nodes past block ${haltTop + 3}`,
         async () => Math.min(...await net4.heads(all)) >= haltTop + 3, 90000, 250);
       await net4.receipt(0, haltHash);
+      // The restarted nodes take transactions again and the others mine them.
+      for (const i of [2, 3]) {
+        pending.push([i, await net4.send(i, dev[i + 1], { to: dev[9].address, value: 13n,
+          gasLimit: 21000n }, `transfer via restarted node ${i}`)]);
+      }
+      pending.push([3, await tokenTransfer(3, 6, 9, 7n)]);
+      for (const [node, hash] of pending.splice(0)) await net4.receipt(node, hash);
       const h5 = Math.min(...await net4.heads(all));
       await net4.checkSameChain(all, h5);
       log(`after the restarts: all 4 agree on blocks 0..${h5}`);
@@ -410,7 +425,7 @@ test('devnet: 4 validators, transactions to every node, crash faults, restart an
       const balances = await Promise.all(all.map((i) => rpcBatch(net4.urls[i],
         tokenHolders.map(balanceCall))));
       for (const i of all) assert.deepEqual(balances[i], balances[0], `token balances on node ${i}`);
-      assert.equal(BigInt(balances[0][tokenHolders.length - 1]), 1000n + 1001n + 1002n + 1003n + 5n,
+      assert.equal(BigInt(balances[0][tokenHolders.length - 1]), 1000n + 1001n + 1002n + 1003n + 5n + 7n,
         'token balance of the recipient');
       log(`${hashes.length} accepted transactions: receipts on all 4 nodes, same blocks`);
       phaseDone('phase 6 (no accepted transaction lost)');

@@ -47,6 +47,9 @@ struct Metrics::Impl {
     pm::Gauge& pool_pending;
     pm::Gauge& pool_queued;
     pm::Counter& rejected;
+    pm::Gauge& consensus_height;
+    pm::Gauge& consensus_round;
+    pm::Gauge& peers;
     pm::Family<pm::Histogram>& rpc_latency;
     pm::Family<pm::Counter>& rpc_errors;
 
@@ -98,6 +101,10 @@ struct Metrics::Impl {
           pool_pending(mempool().Add({{"state", "pending"}})),
           pool_queued(mempool().Add({{"state", "queued"}})),
           rejected(counter("pel_txs_rejected_total", "Transactions refused at admission")),
+          consensus_height(gauge("pel_consensus_height",
+                                 "Consensus mode: the block being decided (head + 1); 0 single")),
+          consensus_round(gauge("pel_consensus_round", "Consensus mode: the current round")),
+          peers(gauge("pel_peers", "Connected p2p peers")),
           rpc_latency(pm::BuildHistogram()
                           .Name("pel_rpc_request_duration_seconds")
                           .Help("JSON-RPC request latency per method")
@@ -128,6 +135,12 @@ struct Metrics::Impl {
         const NodeMetrics m = api.metrics();
         const auto now = std::chrono::steady_clock::now();
         head.Set(static_cast<double>(m.head_number));
+        {
+            const ConsensusStatus cs = api.consensus_status();
+            consensus_height.Set(static_cast<double>(cs.block_num));
+            consensus_round.Set(static_cast<double>(cs.round));
+            peers.Set(static_cast<double>(api.peer_count()));
+        }
         pool_pending.Set(static_cast<double>(m.mempool_pending));
         pool_queued.Set(static_cast<double>(m.mempool_queued));
         auto advance = [](pm::Counter& c, uint64_t now_v, uint64_t before) {

@@ -1649,6 +1649,16 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config) {
     defaults.base_fee = config.initial_base_fee;
     if (config.genesis_path) {
         PEL_TRY(impl->genesis, load_genesis_file(*config.genesis_path, defaults));
+        if (!impl->genesis.validators.empty()) {
+            // A devnet (pel-node --init-genesis funds the dev accounts): eth_sendTransaction
+            // signs for the dev accounts the genesis funds, as on the dev chain.
+            PEL_TRY(auto dev, derive_dev_accounts(kDevMnemonic, config.dev_account_count));
+            for (const DevAccount& a : dev) {
+                if (impl->genesis.alloc.contains(a.address)) {
+                    impl->dev.push_back(a);
+                }
+            }
+        }
     } else {
         impl->genesis = defaults;
         PEL_TRY(impl->dev, derive_dev_accounts(kDevMnemonic, config.dev_account_count));

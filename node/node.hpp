@@ -59,7 +59,8 @@ struct NodeConfig {
     size_t max_block_txs = 20'000;
     /// fsync every block commit (off only in tests).
     bool sync = true;
-    /// Number of dev accounts derived from the mnemonic (dev chain only).
+    /// Number of dev accounts derived from the mnemonic (dev chain, and consensus devnets whose
+    /// genesis funds them).
     size_t dev_account_count = 10;
 
     // --- consensus mode (a genesis with config.pel.validators) ---------------------------------
@@ -110,7 +111,8 @@ class Node final : public NodeApi {
 
     /// Genesis block hash (stable across restarts of the same datadir).
     [[nodiscard]] Hash32 genesis_hash() const;
-    /// The dev accounts with their keys (empty for a genesis-file chain).
+    /// The dev accounts with their keys (empty for a genesis-file chain, except a consensus
+    /// genesis that funds them: eth_sendTransaction signs for those).
     [[nodiscard]] const std::vector<DevAccount>& dev_accounts() const;
 
     /// Test hook: produce one block now from the pool (whatever the block time), waiting until it

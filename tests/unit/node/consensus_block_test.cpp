@@ -5,12 +5,15 @@
 #include <fstream>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "consensus/message.hpp"
 #include "node/chain.hpp"
 #include "node/consensus_host.hpp"
 #include "node/genesis.hpp"
 #include "node/node_key.hpp"
+#include "node/rpc_dispatch.hpp"
+#include "node/rpc_eth.hpp"
 #include "primitives/keccak.hpp"
 #include "primitives/rlp.hpp"
 #include "state/kv_store.hpp"
@@ -180,6 +183,24 @@ TEST(ConsensusGenesis, validators_parsed_and_checked) {
             << r.error().message;
     }
     EXPECT_FALSE(make_consensus_genesis_json(1, 30'000'000, {}, {}).has_value());
+}
+
+TEST(ConsensusNode, single_mode_rpc_status) {
+    TempDir dir;
+    auto node = test::open_node(test::dev_config(dir));
+    ASSERT_TRUE(node);
+    EXPECT_FALSE(node->consensus_mode());
+    rpc::Dispatcher d;
+    rpc::EthRpc eth(*node);
+    eth.register_methods(d);
+    const auto call = [&](const char* method) {
+        const auto out = d.handle(std::string(R"({"jsonrpc":"2.0","id":1,"method":")") + method +
+                                  R"(","params":[]})");
+        EXPECT_TRUE(out.has_value());
+        return nlohmann::json::parse(*out).at("result");
+    };
+    EXPECT_EQ(call("pel_consensusStatus"), (nlohmann::json{{"mode", "single"}}));
+    EXPECT_EQ(call("net_peerCount"), "0x0");
 }
 
 TEST(ConsensusNode, not_a_validator_is_refused) {

@@ -9,7 +9,10 @@
 #include <set>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
+#include "node/rpc_dispatch.hpp"
+#include "node/rpc_eth.hpp"
 #include "tests/unit/node/consensus_test_util.hpp"
 
 namespace pel::node {
@@ -154,11 +157,40 @@ TEST(ConsensusNet, four_validators_commit_survive_one_crash_halt_at_two_and_catc
     ASSERT_TRUE(eventually([&] { return all_mined(net, accepted); }, 20s))
         << "an accepted transaction was lost";
     expect_same_chain(net, net.min_head());
-    for (Node* n : net.running()) {
-        const auto cs = n->consensus_status();
-        EXPECT_TRUE(cs.enabled);
-        EXPECT_EQ(cs.validators, kN);
+
+    // eth_sendTransaction with a dev account the devnet genesis funds, on a restarted node.
+    {
+        CallRequest req;
+        req.from = keys[7].address;
+        req.to = test::addr(3);
+        req.value = U256(77);
+        auto h = net.node(3)->send_transaction(req);
+        ASSERT_TRUE(h.has_value()) << h.error().message;
+        accepted.push_back(*h);
+        ASSERT_TRUE(eventually([&] { return all_mined(net, accepted); }, 20s));
     }
+
+    // RPC: net_peerCount and pel_consensusStatus.
+    ASSERT_TRUE(eventually([&] { return net.node(0)->peer_count() == kN - 1; }, 10s));
+    rpc::Dispatcher d{rpc::DispatcherOptions{}};
+    rpc::EthRpc eth(*net.node(0), rpc::EthRpcOptions{});
+    eth.register_methods(d);
+    const auto call = [&](const char* method) {
+        const auto out = d.handle(std::string(R"({"jsonrpc":"2.0","id":1,"method":")") + method +
+                                  R"(","params":[]})");
+        EXPECT_TRUE(out.has_value());
+        return nlohmann::json::parse(*out).at("result");
+    };
+    EXPECT_EQ(call("net_peerCount"), "0x3");
+    EXPECT_EQ(call("net_listening"), true);
+    const auto cs = call("pel_consensusStatus");
+    EXPECT_EQ(cs.at("mode"), "consensus");
+    EXPECT_EQ(cs.at("validators"), kN);
+    EXPECT_EQ(cs.at("peers").size(), kN - 1);
+    EXPECT_TRUE(cs.at("height").is_string());
+    EXPECT_TRUE(cs.at("proposer").is_boolean());
+    const std::string step = cs.at("step");
+    EXPECT_TRUE(step == "propose" || step == "prevote" || step == "precommit") << step;
 }
 
 }  // namespace

@@ -340,9 +340,13 @@ void Engine::answer_old_height(size_t sender, Height their_height) {
     last_h = their_height;
     last_t = now == 0 ? 1 : now;
     const Address& to = cfg_.validators.at(sender).address;
+    size_t bytes = 0;
     for (Height h = their_height; h < height_ && h < their_height + kCatchupBatch; ++h) {
+        if (bytes >= kCatchupBytes)
+            break;  // big blocks: fewer per answer (send queues are bounded)
         auto d = app_.decided(h);
         if (!d) break;
+        bytes += d->payload.size();
         transport_.send(to,
                         Message{CommitMessage{std::move(d->certificate), std::move(d->payload)}});
     }

@@ -94,8 +94,10 @@ class Engine {
     /// Commit messages sent in one answer to a validator that is behind. A restarted node catches
     /// up by one batch per message of its own (the node's host announces a new height at once),
     /// so this bounds the catch-up rate from above by batch / round trip; blocks are at most
-    /// kMaxPayloadSize, and a full batch must fit net's per-peer send queue.
+    /// kMaxPayloadSize, and an answer stops early once it holds kCatchupBytes of payload (so
+    /// that a batch of big blocks fits a peer's bounded send queue).
     static constexpr Height kCatchupBatch = 64;
+    static constexpr size_t kCatchupBytes = size_t{16} << 20;
 
     Engine(const Engine&) = delete;
     Engine& operator=(const Engine&) = delete;

@@ -326,6 +326,28 @@ TEST_F(EngineTest, answers_a_validator_behind_with_commit_messages) {
     EXPECT_EQ(transport_.sent.size(), 1U);
 }
 
+TEST_F(EngineTest, catchup_answer_is_bounded_by_count_and_bytes) {
+    // Decided heights 1..99 (as a restarted store would hold them); we are at 100.
+    for (Height h = 1; h < 100; ++h) {
+        app_.commits.emplace_back(h, Bytes{0xb0, static_cast<uint8_t>(h)});
+        app_.certs.push_back(CommitCertificate{h, 0, value_id_of(app_.commits.back().second), {}});
+    }
+    engine_->start(100);
+    deliver(Message{vote(3, VoteType::kPrevote, 0, std::nullopt, 10)});
+    ASSERT_EQ(transport_.sent.size(), Engine::kCatchupBatch);
+    for (size_t i = 0; i < transport_.sent.size(); ++i) {
+        EXPECT_EQ(std::get<CommitMessage>(transport_.sent[i].second).certificate.height, 10 + i);
+    }
+    // Big blocks: the answer stops once it holds kCatchupBytes.
+    const size_t big = Engine::kCatchupBytes / 3 + 1;
+    for (auto& [h, payload] : app_.commits) {
+        if (h >= 20 && h < 25) payload.assign(big, 0xb0);
+    }
+    transport_.sent.clear();
+    deliver(Message{vote(3, VoteType::kPrevote, 0, std::nullopt, 20)});
+    EXPECT_EQ(transport_.sent.size(), 3U);
+}
+
 TEST_F(EngineTest, commit_message_with_a_valid_certificate_decides) {
     engine_->start(1);
     CommitCertificate cert{1, 3, id_, {}};

@@ -7,16 +7,16 @@
 //    tokens. Setup is not measured.
 // 2. Pre-signs T transactions (EIP-1559), round-robin over the senders with consecutive nonces.
 // 3. C threads, each with its own keep-alive connection, send them with eth_sendRawTransaction
-//    (at most C requests in flight), until all are sent or --duration seconds have passed.
-//    With several URLs (--url A,B,...: the nodes of one network, e.g. a devnet) sender s's
-//    transactions all go to node s mod U, so each node sees a sender's nonces in order; the C
-//    connections are spread over the nodes (at least one each). Setup runs on the first URL and
-//    then waits until every node has the funding.
-// 4. A poller thread watches new blocks on the first URL (eth_blockNumber, then the new blocks'
-// transaction hash
-//    lists in one batch) and stamps each of our transactions with the time it was first seen in
-//    a block. Inclusion latency = that time - the time its send began. Committed tx/s = included
-//    transactions / (last inclusion - first send).
+//    (at most C requests in flight), until all are sent or --duration seconds have passed;
+//    --rate R paces them (transaction t is not sent before start + t / R), so that latency can
+//    be measured below saturation. With several URLs (--url A,B,...: the nodes of one network, e.g.
+//    a devnet) sender s's transactions all go to node s mod U, so each node sees a sender's nonces
+//    in order; the C connections are spread over the nodes (at least one each). Setup runs on the
+//    first URL and then waits until every node has the funding.
+// 4. A poller thread watches new blocks on the first URL (eth_blockNumber, then the new
+//    blocks' transaction hash lists in one batch) and stamps each of our transactions with the time
+//    it was first seen in a block. Inclusion latency = that time - the time its send began.
+//    Committed tx/s = included transactions / (last inclusion - first send).
 // 5. Afterwards (not timed), every included transaction's receipt is fetched and reverted ones
 //    are counted, and every sender's nonce is checked to have advanced by exactly its committed
 //    transactions. The exit status is 1 when any send failed, any sent transaction was not included
@@ -71,6 +71,7 @@ struct Options {
     uint64_t txs = 10000;
     uint32_t concurrency = 8;
     double duration = 0;   // seconds; 0 = no limit
+    double rate = 0;       // transactions per second in all; 0 = as fast as the node takes them
     double timeout = 120;  // seconds to wait for inclusion after the last send
     std::string json_file;
     std::string funder_key = std::string(kDevKey0);
@@ -463,6 +464,15 @@ void LoadGen::send_loop(size_t node) {
             break;
         }
         const uint64_t t = route[pos];
+        if (opt_.rate > 0) {
+            // Paced: transaction t is not sent before start + t / rate (t counts over all nodes).
+            std::this_thread::sleep_until(
+                start_ + std::chrono::duration_cast<Clock::duration>(
+                             std::chrono::duration<double>(static_cast<double>(t) / opt_.rate)));
+            if (opt_.duration > 0 && Clock::now() >= send_deadline_) {
+                break;
+            }
+        }
         send_begin_[t] = Clock::now();
         const json req = {{"jsonrpc", "2.0"},
                           {"id", t},
@@ -709,6 +719,9 @@ Result<json> LoadGen::report() {
                       : *std::max_element(latencies_ms.begin(), latencies_ms.end())}}},
         {"error_samples", samples},
     };
+    if (opt_.rate > 0) {
+        out["rate_limit_tps"] = opt_.rate;
+    }
     if (eps_.size() > 1) {
         // Per node: what was sent to it and, of that, what was committed (seen on node 0).
         json nodes = json::array();
@@ -787,6 +800,9 @@ Result<int> LoadGen::run() {
         static_cast<unsigned long long>(out["reverted"].get<uint64_t>()),
         out["latency_ms"]["p50"].get<double>(), out["latency_ms"]["p99"].get<double>(),
         out["latency_ms"]["max"].get<double>());
+    if (opt_.rate > 0) {
+        std::printf("  paced at %.0f tx/s\n", opt_.rate);
+    }
     if (out.contains("nodes")) {
         std::string line;
         for (const auto& node : out["nodes"]) {
@@ -837,6 +853,11 @@ int main(int argc, char** argv) {
                    "C connections sending at once (in all, spread over the URLs, at least one "
                    "each)")
         ->check(CLI::Range(1U, 1024U))
+        ->capture_default_str();
+    app.add_option("--rate", opt.rate,
+                   "send at most R transactions per second in all (0: as fast as the nodes take "
+                   "them), to measure latency below saturation")
+        ->check(CLI::NonNegativeNumber)
         ->capture_default_str();
     app.add_option("--duration", opt.duration, "stop sending after S seconds (0: send all T)")
         ->check(CLI::NonNegativeNumber)

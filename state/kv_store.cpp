@@ -100,4 +100,10 @@ void KvWriteBatch::del(ByteView key) { append_record(Op::kDelete, key, {}); }
 
 std::shared_ptr<KvStore> make_mem_kv_store() { return std::make_shared<MemKvStore>(); }
 
+Result<void> KvStore::write_parts(std::span<const KvWriteBatch* const> parts, bool sync) {
+    KvWriteBatch all;
+    for (const KvWriteBatch* b : parts) all.append(*b);
+    return write(all, sync);
+}
+
 }  // namespace pel::state

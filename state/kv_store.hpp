@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "primitives/bytes.hpp"
@@ -100,6 +101,11 @@ class KvStore {
     /// Applies `batch` atomically: after a crash either all of it or none of it is visible. With
     /// `sync`, returns only once the batch is durable (fsync'd). Errors: I/O, corruption.
     [[nodiscard]] virtual Result<void> write(const KvWriteBatch& batch, bool sync) = 0;
+
+    /// As write() of the concatenation of `parts`, in order, without the caller building it (a
+    /// commit's records come in many buffers). The default concatenates and calls write().
+    [[nodiscard]] virtual Result<void> write_parts(std::span<const KvWriteBatch* const> parts,
+                                                   bool sync);
 
     /// A snapshot of the current contents (see KvSnapshot).
     [[nodiscard]] virtual std::shared_ptr<const KvSnapshot> snapshot() const = 0;

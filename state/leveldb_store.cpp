@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,6 +17,7 @@
 #include <leveldb/slice.h>
 #include <leveldb/write_batch.h>
 
+#include "state/internal/parallel.hpp"
 #include "state/kv_store.hpp"
 
 namespace pel::state {
@@ -90,41 +93,48 @@ class LevelDbStore final : public KvStore {
         return db_get(*db_, key, nullptr);
     }
 
+    Result<void> write(const KvWriteBatch& batch, bool sync) override {
+        const KvWriteBatch* const parts[] = {&batch};
+        return write_parts(parts, sync);
+    }
+
     // The operations go to LevelDB in key order (for one key, in batch order, so the last still
     // wins): the memtable is a skip list, and inserting sorted keys touches the nodes the
-    // previous insert just walked (several times faster for large batches of random keys).
-    Result<void> write(const KvWriteBatch& batch, bool sync) override {
-        struct Rec {
-            uint64_t
-                head;  // the first 8 key bytes, big-endian (zero padded): a cheap first compare
-            ByteView key;
-            ByteView value;
-            uint32_t seq;
-            KvWriteBatch::Op op;
-        };
-        std::vector<Rec> recs;
-        recs.reserve(batch.count());
-        batch.for_each([&](KvWriteBatch::Op op, ByteView key, ByteView value) {
-            uint64_t head = 0;
-            for (size_t i = 0; i < 8; ++i) head = head << 8 | (i < key.size() ? key[i] : 0U);
-            recs.push_back(Rec{head, key, value, static_cast<uint32_t>(recs.size()), op});
-        });
-        std::sort(recs.begin(), recs.end(), [](const Rec& a, const Rec& b) {
-            if (a.head != b.head) return a.head < b.head;
-            const int c = slice(a.key).compare(slice(b.key));
-            return c != 0 ? c < 0 : a.seq < b.seq;
-        });
-        leveldb::WriteBatch wb;
-        for (const Rec& r : recs) {
+    // previous insert just walked (several times faster for large batches of random keys). A
+    // large batch is sorted in two halves at once and merged. The record index and LevelDB's
+    // batch are kept between writes (a commit's are megabytes: growing them again every time
+    // costs page faults), unless one was unusually large.
+    Result<void> write_parts(std::span<const KvWriteBatch* const> parts, bool sync) override {
+        const std::lock_guard lock(write_mu_);
+        size_t n = 0;
+        for (const KvWriteBatch* b : parts) n += b->count();
+        recs_.clear();
+        recs_.reserve(n);
+        for (const KvWriteBatch* b : parts) {
+            b->for_each([&](KvWriteBatch::Op op, ByteView key, ByteView value) {
+                uint64_t head = 0;
+                for (size_t i = 0; i < 8; ++i) head = head << 8 | (i < key.size() ? key[i] : 0U);
+                recs_.push_back(Rec{head, key, value, static_cast<uint32_t>(recs_.size()), op});
+            });
+        }
+        const std::vector<Rec>& sorted = sort_records();
+        if (wb_ == nullptr) wb_ = std::make_unique<leveldb::WriteBatch>();
+        wb_->Clear();
+        for (const Rec& r : sorted) {
             if (r.op == KvWriteBatch::Op::kPut) {
-                wb.Put(slice(r.key), slice(r.value));
+                wb_->Put(slice(r.key), slice(r.value));
             } else {
-                wb.Delete(slice(r.key));
+                wb_->Delete(slice(r.key));
             }
         }
         leveldb::WriteOptions wo;
         wo.sync = sync;
-        const leveldb::Status s = db_->db->Write(wo, &wb);
+        const leveldb::Status s = db_->db->Write(wo, wb_.get());
+        if (wb_->ApproximateSize() > kKeepBatchBytes) wb_.reset();
+        if (recs_.capacity() > kKeepRecords) {
+            recs_ = std::vector<Rec>{};
+            merged_ = std::vector<Rec>{};
+        }
         if (!s.ok()) return status_error("write", s);
         return {};
     }
@@ -158,6 +168,40 @@ class LevelDbStore final : public KvStore {
         return {};
     }
 
+    struct Rec {
+        uint64_t head;  // the first 8 key bytes, big-endian (zero padded): a cheap first compare
+        ByteView key;
+        ByteView value;
+        uint32_t seq;
+        KvWriteBatch::Op op;
+    };
+    static bool rec_less(const Rec& a, const Rec& b) {
+        if (a.head != b.head) return a.head < b.head;
+        const int c = slice(a.key).compare(slice(b.key));
+        return c != 0 ? c < 0 : a.seq < b.seq;
+    }
+    // recs_ in key order: sorted in place (small batches), or as two halves at once merged into
+    // merged_.
+    const std::vector<Rec>& sort_records() {
+        if (recs_.size() < kParallelSortRecords) {
+            std::sort(recs_.begin(), recs_.end(), rec_less);
+            return recs_;
+        }
+        const auto mid = recs_.begin() + static_cast<std::ptrdiff_t>(recs_.size() / 2);
+        internal::run_both([&] { std::sort(recs_.begin(), mid, rec_less); },
+                           [&] { std::sort(mid, recs_.end(), rec_less); });
+        merged_.resize(recs_.size());
+        std::merge(recs_.begin(), mid, mid, recs_.end(), merged_.begin(), rec_less);
+        return merged_;
+    }
+    static constexpr size_t kParallelSortRecords = 8192;
+    static constexpr size_t kKeepBatchBytes = size_t{64} << 20;
+    static constexpr size_t kKeepRecords = size_t{1} << 20;
+
+    std::mutex write_mu_;  // one write at a time (the contract); guards the buffers below
+    std::vector<Rec> recs_;
+    std::vector<Rec> merged_;
+    std::unique_ptr<leveldb::WriteBatch> wb_;
     std::shared_ptr<Db> db_;
 };
 

@@ -262,6 +262,7 @@ struct Item {
     KvWriteBatch deletes;                             // flat slots and storage trie nodes
     KvWriteBatch puts;                                // flat slots and storage trie nodes
     std::vector<std::pair<U256, U256>> slot_changes;  // for the cache (cleared slots as zero)
+    Bytes value;  // RLP of `now` when the account record and its leaf are written
     internal::PathTrie* resident = nullptr;     // this account's resident storage trie, if any
     std::unique_ptr<internal::PathTrie> fresh;  // a storage trie made in this commit
     std::optional<Error> error;
@@ -274,9 +275,15 @@ struct PreparedBlock {
     StateDiff owned_diff;
     const StateDiff* diff = &owned_diff;
     std::vector<Item> items;
-    KvWriteBatch batch;  // the state changes, without the auxiliary records and the head
+    KvWriteBatch deletes;  // deleted accounts and vacated state trie positions
+    KvWriteBatch puts;     // accounts and code
+    internal::TrieWrites trie_writes;
+    // The batch, in order (without the auxiliary records and the head): every delete first, then
+    // every put (a position vacated and refilled in this block ends up written). Points into the
+    // items and the members above.
+    std::vector<const KvWriteBatch*> parts;
     StateHead head;
-    CommitStats stats;  // the prepare phases (write_ms: building the batch)
+    CommitStats stats;  // the prepare phases (write_ms: listing the batch)
 };
 
 }  // namespace
@@ -542,7 +549,7 @@ void StateStoreImpl::update_storage(Item& item) const {
         internal::TrieWrites w;
         root = trie.hash(w, options_.parallel && slots.size() > 1024);
         for (const Bytes& k : w.deletes) item.deletes.del(k);
-        item.puts.append(w.puts);
+        w.append_puts_to(item.puts);
     }
     item.now.storage_root = root;
 }
@@ -602,61 +609,68 @@ Result<void> StateStoreImpl::prepare_locked(uint64_t block_num, std::unique_ptr<
         if (d.code) it.now.code_hash = d.code->hash;
         update_storage(it);
         it.unchanged = !d.deleted && it.old && *it.old == it.now;
+        if (!d.deleted && !it.unchanged) encode_account(it.value, it.now);
     });
     if (failed.load()) return fail(Error{"state: allocation failure during commit"});
     for (const Item& it : items) {
         if (it.error) return fail(*it.error);
     }
     // Trie order (sorted by hashed key), as indexes: items are large and stay where they are.
-    std::vector<uint32_t> order(items.size());
-    for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<uint32_t>(i);
-    std::sort(order.begin(), order.end(),
-              [&](uint32_t a, uint32_t b) { return items[a].key < items[b].key; });
+    // The keys' first 8 bytes ride along, so that most comparisons do not touch the items.
+    std::vector<std::pair<uint64_t, uint32_t>> order(items.size());
+    for (size_t i = 0; i < order.size(); ++i) {
+        uint64_t head = 0;
+        for (size_t b = 0; b < 8; ++b) head = head << 8 | items[i].key.bytes[b];
+        order[i] = {head, static_cast<uint32_t>(i)};
+    }
+    std::sort(order.begin(), order.end(), [&](const auto& a, const auto& b) {
+        if (a.first != b.first) return a.first < b.first;
+        return items[a.second].key < items[b.second].key;
+    });
     stats.accounts_ms = ms_since(t);
 
     // 3. The state trie (sequential: the structure is shared), then its hash (parallel).
-    std::vector<Bytes> values(items.size());
     std::vector<internal::TrieOp> ops;
     ops.reserve(items.size());
-    for (const uint32_t i : order) {
+    for (const auto& [head, i] : order) {
         const Item& it = items[i];
         if (it.diff->deleted) {
             if (it.old) ops.push_back(internal::TrieOp{it.key, {}, true});
         } else if (!it.unchanged) {
-            encode_account(values[i], it.now);
-            ops.push_back(internal::TrieOp{it.key, values[i], it.old.has_value()});
+            ops.push_back(internal::TrieOp{it.key, it.value, it.old.has_value()});
         }
     }
     if (auto r = account_trie_.apply(ops, *shared_->kv, options_.parallel); !r) {
         return fail(r.error());
     }
     stats.trie_update_ms = ms_since(t);
-    internal::TrieWrites trie_writes;
+    internal::TrieWrites& trie_writes = p->trie_writes;
     const Hash32 root = account_trie_.hash(trie_writes, options_.parallel);
     stats.trie_hash_ms = ms_since(t);
 
-    // 4. One batch: every delete first, then every put (a position vacated and refilled in this
-    // block ends up written); commit_prepared adds the auxiliary records and the head. The items'
-    // own batches are freed as they are copied (the prepared block may wait a while).
-    KvWriteBatch& batch = p->batch;
-    for (Item& it : items) {
-        batch.append(it.deletes);
-        it.deletes = KvWriteBatch{};
-        if (it.diff->deleted && it.old) batch.del(addr_key_buf(kAccountPrefix, it.addr));
+    // 4. The batch, as a list of the buffers that hold it (the store writes them as one batch
+    // without copying them together first); commit_prepared adds the auxiliary records and the
+    // head.
+    std::vector<const KvWriteBatch*>& parts = p->parts;
+    parts.reserve(items.size() / 4 + trie_writes.more_puts.size() + 8);
+    for (const Item& it : items) {
+        if (it.deletes.count() > 0) parts.push_back(&it.deletes);
+        if (it.diff->deleted && it.old) p->deletes.del(addr_key_buf(kAccountPrefix, it.addr));
     }
-    for (const Bytes& k : trie_writes.deletes) batch.del(k);
-    for (Item& it : items) {
-        batch.append(it.puts);
-        it.puts = KvWriteBatch{};
+    for (const Bytes& k : trie_writes.deletes) p->deletes.del(k);
+    parts.push_back(&p->deletes);
+    for (const Item& it : items) {
+        if (it.puts.count() > 0) parts.push_back(&it.puts);
         if (!it.diff->deleted && !it.unchanged) {
-            batch.put(addr_key_buf(kAccountPrefix, it.addr),
-                      values[static_cast<size_t>(&it - items.data())]);
+            p->puts.put(addr_key_buf(kAccountPrefix, it.addr), it.value);
         }
         if (it.diff->code && !it.diff->code->bytes.empty()) {
-            batch.put(code_key(it.diff->code->hash), it.diff->code->bytes);
+            p->puts.put(code_key(it.diff->code->hash), it.diff->code->bytes);
         }
     }
-    batch.append(trie_writes.puts);
+    parts.push_back(&p->puts);
+    parts.push_back(&trie_writes.puts);
+    for (const KvWriteBatch& b : trie_writes.more_puts) parts.push_back(&b);
     p->head = StateHead{block_num, root};
     stats.write_ms = ms_since(t);
     prepared_ = std::move(p);
@@ -670,9 +684,11 @@ Result<Hash32> StateStoreImpl::commit_prepared_locked(const KvWriteBatch* aux) {
     CommitStats stats = p->stats;
     auto t = std::chrono::steady_clock::now();
     std::vector<Item>& items = p->items;
-    KvWriteBatch& batch = p->batch;
-    if (aux != nullptr) batch.append(*aux);
-    batch.put(key1(kHeadPrefix), encode_head(p->head));
+    KvWriteBatch head_record;
+    head_record.put(key1(kHeadPrefix), encode_head(p->head));
+    std::vector<const KvWriteBatch*>& parts = p->parts;
+    if (aux != nullptr) parts.push_back(aux);
+    parts.push_back(&head_record);
 
     // 5. The synced write and, beside it, the cache: the new values tagged with the new version.
     // No view can use those entries before the head is published (every view's version is older),
@@ -690,7 +706,7 @@ Result<Hash32> StateStoreImpl::commit_prepared_locked(const KvWriteBatch* aux) {
         [&] {
             auto t_write = std::chrono::steady_clock::now();
             try {
-                written = shared_->kv->write(batch, options_.sync);
+                written = shared_->kv->write_parts(parts, options_.sync);
             } catch (...) {
                 written = make_error("state: allocation failure while writing the batch");
             }
@@ -722,8 +738,10 @@ Result<Hash32> StateStoreImpl::commit_prepared_locked(const KvWriteBatch* aux) {
         drop_trie_changes(items);
         return unexpected(written.error());
     }
-    stats.batch_ops = batch.count();
-    stats.batch_bytes = batch.byte_size();
+    for (const KvWriteBatch* b : parts) {
+        stats.batch_ops += b->count();
+        stats.batch_bytes += b->byte_size();
+    }
     stats.write_ms += ms_since(t);
     stats.kv_write_ms = kv_write_ms;
     stats.cache_ms = cache_ms;

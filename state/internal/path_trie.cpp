@@ -804,7 +804,11 @@ void PathTrie::hash_slot(ChildSlot& slot, Bytes& pos,  // NOLINT(misc-no-recursi
                     PEL_ASSERT(false, "state: allocation failure while hashing the trie");
                 }
             });
-            for (size_t k = 0; k < dirty_count; ++k) out.puts.append(parts[k].puts);
+            // The tasks' buffers are handed on whole: copying them here would be serial work.
+            for (size_t k = 0; k < dirty_count; ++k) {
+                if (parts[k].puts.count() > 0) out.more_puts.push_back(std::move(parts[k].puts));
+                for (KvWriteBatch& b : parts[k].more_puts) out.more_puts.push_back(std::move(b));
+            }
         }
         for (uint8_t i = 0; i < 16; ++i) {  // whatever the parallel pass did not do
             pos.push_back(i);

@@ -67,10 +67,19 @@ struct TrieNode {
 };
 
 /// Records produced by hash(): positions to delete and nodes to write (full keys). The writes go
-/// straight into a batch buffer (no allocation per node).
+/// straight into batch buffers (no allocation per node): `puts`, and one buffer per subtrie that
+/// was hashed as a parallel task in `more_puts` (moved there, not copied: a writer takes them all,
+/// in any order, since no position is written twice).
 struct TrieWrites {
     std::vector<Bytes> deletes;
     KvWriteBatch puts;
+    std::vector<KvWriteBatch> more_puts;
+
+    /// Appends every put (puts, then more_puts) to `batch`.
+    void append_puts_to(KvWriteBatch& batch) const {
+        batch.append(puts);
+        for (const KvWriteBatch& b : more_puts) batch.append(b);
+    }
 };
 
 /// One change for PathTrie::apply(): set `key` to `value`, or erase it when `value` is empty.

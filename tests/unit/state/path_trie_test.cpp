@@ -39,7 +39,7 @@ Hash32 clustered_key(std::mt19937_64& rng) {
 void apply_writes(KvStore& kv, const TrieWrites& w) {
     KvWriteBatch batch;
     for (const auto& k : w.deletes) batch.del(k);
-    batch.append(w.puts);
+    w.append_puts_to(batch);
     ASSERT_TRUE(kv.write(batch, false).has_value());
 }
 

@@ -13,7 +13,8 @@
 // Consensus payload (the value validators agree on): rlp([header, [txn encodings]])
 // (encode_block in chain.hpp); value id = keccak256(payload), block hash = keccak256(header).
 // A proposed block is valid on the head iff: it decodes strictly; parentHash = head hash;
-// number = head + 1; timestamp > the parent's and <= local time + 15 s; gasLimit = the parent's;
+// number = head + 1; timestamp >= the parent's and <= local time + 15 s (equal timestamps are
+// allowed: see build()); gasLimit = the parent's;
 // baseFeePerGas = next_base_fee(parent); excessBlobGas = next_excess_blob_gas(parent); mixHash =
 // keccak256(parentHash); every transaction's sender recovers and every transaction is valid in
 // order on the head state (parallel re-execution); and transactionsRoot, receiptsRoot, logsBloom,
@@ -996,7 +997,13 @@ Result<std::shared_ptr<PreparedBlock>> Node::Impl::build(const HeadState& h, boo
                                                          const Address& coinbase) {
     const BlockHeader& parent = h.header;
     const uint64_t number = parent.number + 1;
-    const BuildEnv be = block_env(h, coinbase, std::max(now_seconds(), parent.timestamp + 1));
+    // Single mode: strictly increasing timestamps, as before. Consensus mode: the wall clock,
+    // never below the parent's (equal allowed: with one-second timestamps a strictly increasing
+    // rule would cap the chain at one block per second, or push timestamps ahead of the clock
+    // until validators reject them).
+    const uint64_t ts = consensus ? std::max(now_seconds(), parent.timestamp)
+                                  : std::max(now_seconds(), parent.timestamp + 1);
+    const BuildEnv be = block_env(h, coinbase, ts);
     const exec::BlockEnv& env = be.env;
     const U256 base_fee = env.base_fee;
 
@@ -1131,8 +1138,8 @@ Result<std::shared_ptr<PreparedBlock>> Node::Impl::validate_block(const HeadStat
     if (got.number != number) {
         return bad("number " + std::to_string(got.number) + ", expected " + std::to_string(number));
     }
-    if (got.timestamp <= parent.timestamp) {
-        return bad("timestamp " + std::to_string(got.timestamp) + " not after the parent's " +
+    if (got.timestamp < parent.timestamp) {
+        return bad("timestamp " + std::to_string(got.timestamp) + " before the parent's " +
                    std::to_string(parent.timestamp));
     }
     if (got.timestamp > now_seconds() + kMaxFutureSeconds) {

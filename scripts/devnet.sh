@@ -278,33 +278,61 @@ start_node() {
   done
 }
 
-# Waits until node $1 answers eth_blockNumber and, when $2 is given, has at least $2 peers.
-# Returns 1 (after printing why) when the node exits or the deadline ($3, epoch seconds) passes.
-wait_node() {
-  local i="$1" want_peers="${2:-}" deadline="$3" head peers
+# Node $1's state for the wait loops: "down", "norpc", "peers:<count>" (answers JSON-RPC).
+node_state() {
+  local head peers
+  if [[ -z "$(node_pid "$1")" ]]; then
+    echo down
+    return
+  fi
+  head="$(rpc "$(rpc_url "$1")" eth_blockNumber)"
+  if [[ -z "$head" ]]; then
+    echo norpc
+    return
+  fi
+  peers="$(peer_count "$1")"
+  is_uint "$peers" || peers=0
+  echo "peers:$peers"
+}
+
+# Waits until every node in $2.. answers JSON-RPC and has at least $1 peers (empty: any), or one
+# of them exits, or PEL_DEVNET_TIMEOUT passes; then says which nodes failed and why, with the end
+# of their logs, and returns 1.
+wait_nodes() {
+  local want_peers="$1" deadline i st ready
+  shift
+  deadline=$(($(date +%s) + timeout))
+  local -A state=()
   while :; do
-    if [[ -z "$(node_pid "$i")" ]]; then
-      echo "devnet: node $i exited (see below)" >&2
-      log_tail "$i" 30
-      return 1
-    fi
-    head="$(rpc "$(rpc_url "$i")" eth_blockNumber)"
-    if [[ -n "$head" ]]; then
-      [[ -z "$want_peers" ]] && return 0
-      peers="$(peer_count "$i")"
-      [[ -n "$peers" && "$peers" != "?" ]] && ((peers >= want_peers)) && return 0
-    fi
-    if (($(date +%s) >= deadline)); then
-      if [[ -z "$head" ]]; then
-        echo "devnet: node $i does not answer JSON-RPC on $(rpc_url "$i") after ${timeout}s" >&2
-      else
-        echo "devnet: node $i has ${peers:-?} peers after ${timeout}s, expected $want_peers" >&2
+    ready=0
+    for i in "$@"; do
+      st="$(node_state "$i")"
+      state[$i]="$st"
+      if [[ "$st" == down ]]; then
+        echo "devnet: node $i exited during startup; the end of its log:" >&2
+        log_tail "$i" 20
+        return 1
       fi
-      log_tail "$i" 30
-      return 1
-    fi
+      if [[ "$st" == peers:* ]] && { [[ -z "$want_peers" ]] || ((${st#peers:} >= want_peers)); }; then
+        ready=$((ready + 1))
+      fi
+    done
+    ((ready == $#)) && return 0
+    (($(date +%s) >= deadline)) && break
     sleep 0.2
   done
+  for i in "$@"; do
+    st="${state[$i]}"
+    case "$st" in
+      norpc) echo "devnet: node $i does not answer JSON-RPC on $(rpc_url "$i") after ${timeout}s" >&2 ;;
+      peers:*)
+        [[ -z "$want_peers" ]] || ((${st#peers:} >= want_peers)) && continue
+        echo "devnet: node $i has ${st#peers:} peers after ${timeout}s, expected $want_peers" >&2
+        ;;
+    esac
+    log_tail "$i" 10
+  done
+  return 1
 }
 
 running_nodes() {
@@ -356,7 +384,6 @@ cmd_up() {
   local want="$1" i
   find_node_bin
   resolve_dir
-  local deadline
   if [[ -n "$dir" && -f "$dir/devnet.conf" ]]; then
     load_conf
     local running
@@ -406,12 +433,7 @@ cmd_up() {
   for ((i = 0; i < n; i++)); do
     start_node "$i"
   done
-  deadline=$(($(date +%s) + timeout))
-  local failed=0
-  for ((i = 0; i < n; i++)); do
-    wait_node "$i" "$((n - 1))" "$deadline" || failed=1
-  done
-  if ((failed)); then
+  if ! wait_nodes "$((n - 1))" $(seq 0 $((n - 1))); then
     echo "devnet: not every node is up and peered; running nodes are left for inspection" >&2
     echo "        ('$prog status', '$prog logs I'); stop them with '$prog down'" >&2
     exit 1
@@ -499,7 +521,7 @@ cmd_start() {
   pid="$(node_pid "$1")"
   [[ -z "$pid" ]] || die "node $1 is already running (pid $pid)"
   start_node "$1"
-  wait_node "$1" "" "$(($(date +%s) + timeout))" || exit 1
+  wait_nodes "" "$1" || exit 1
   echo "devnet: node $1 started (pid $(node_pid "$1"), $(rpc_url "$1"), head" \
     "$(hex_to_dec "$(rpc "$(rpc_url "$1")" eth_blockNumber)"), peers $(peer_count "$1"))"
 }

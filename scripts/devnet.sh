@@ -217,7 +217,7 @@ node_pid() {
   if [[ -r "/proc/$pid/stat" ]]; then
     state="$(sed -E 's/^[0-9]+ \(.*\) ([A-Za-z]).*/\1/' "/proc/$pid/stat" 2>/dev/null || true)"
     [[ "$state" == "Z" || "$state" == "X" ]] && return 0
-    cmd="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)"
+    cmd="$({ tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null || true)"
     [[ "$cmd" == *"--datadir $dir/node$1 "* ]] || return 0
   fi
   echo "$pid"

@@ -558,7 +558,8 @@ struct ParallelExecutor::Impl {
         std::atomic<bool> fell_back{false};
         std::atomic<bool> failed{false};
 
-        explicit Run(size_t threads) : mv(threads), scheduler(0, threads), stats(threads) {}
+        explicit Run(size_t threads, size_t max_batch)
+            : mv(threads), scheduler(0, threads, max_batch), stats(threads) {}
 
         void begin(const BlockEnv& e, std::span<const Transaction> t, std::span<const Address> s,
                    ConcurrentStateReader& base) {
@@ -705,6 +706,13 @@ struct ParallelExecutor::Impl {
         }
     }
 
+    /// An empty next_task is usually a claim that skipped an index (a validation of a
+    /// transaction still executing, an execution already taken): the index moved on, so asking
+    /// again at once usually finds work. Only a longer empty stretch pauses, then yields the core
+    /// (more threads than cores must not starve the ones with work).
+    static constexpr unsigned kRetriesBeforePause = 8;
+    static constexpr unsigned kRetriesBeforeYield = 64;
+
     /// Executions per window of the runtime contention rule.
     static constexpr uint64_t kContentionWindow = 64;
 
@@ -713,6 +721,7 @@ struct ParallelExecutor::Impl {
             vm::Vm& vm = *vms[id];
             WorkerStats& ws = run.stats[id];
             Scheduler::Task task;
+            unsigned idle = 0;  // next_task calls in a row that found nothing
             while (!run.scheduler.done()) {
                 if (task.kind == Scheduler::TaskKind::kExecute) {
                     task = try_execute(run, task.version, vm, ws, id);
@@ -720,8 +729,13 @@ struct ParallelExecutor::Impl {
                     task = validate(run, task.version, ws, id);
                 } else {
                     task = run.scheduler.next_task(id);
-                    if (task.kind == Scheduler::TaskKind::kNone) {
-                        std::this_thread::yield();  // more threads than cores must not starve
+                    if (task.kind != Scheduler::TaskKind::kNone) {
+                        idle = 0;
+                    } else if (++idle > kRetriesBeforeYield) {
+                        std::this_thread::yield();
+                        idle = 0;
+                    } else if (idle > kRetriesBeforePause) {
+                        internal::cpu_relax();
                     }
                 }
             }
@@ -896,7 +910,7 @@ Result<BlockOutput, BlockError> ParallelExecutor::execute(const BlockEnv& env,
     };
     const Clock::time_point t0 = Clock::now();
     if (!m.block_run) {
-        m.block_run = std::make_unique<Impl::Run>(m.options.threads);
+        m.block_run = std::make_unique<Impl::Run>(m.options.threads, m.options.max_batch);
     }
     Impl::Run& run = *m.block_run;
     run.begin(env, txns, senders, base);

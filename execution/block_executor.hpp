@@ -133,6 +133,9 @@ struct ParallelOptions {
     /// validates). Off: Block-STM to the end whatever the contention.
     bool fallback = true;
     uint64_t fallback_min_conflicts = 16;
+    /// Scheduler batches: the most consecutive transactions (or validations) a worker claims at
+    /// once when far from the end of the block (see scheduler.hpp); 1 claims one at a time.
+    size_t max_batch = 16;
     /// Test hook: when non-zero, the runtime fallback is taken once this many executions have
     /// run, contention or not (exercises the prefix validation and the in-order completion).
     uint64_t test_fallback_after_executions = 0;

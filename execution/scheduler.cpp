@@ -6,8 +6,11 @@
 
 namespace pel::exec {
 
-Scheduler::Scheduler(size_t num_txns, size_t workers)
-    : workers_(std::max<size_t>(workers, 1)), active_(std::make_unique<Active[]>(workers_)) {
+Scheduler::Scheduler(size_t num_txns, size_t workers, size_t max_batch)
+    : workers_(std::max<size_t>(workers, 1)),
+      max_batch_(std::max<size_t>(max_batch, 1)),
+      active_(std::make_unique<Active[]>(workers_)),
+      local_(std::make_unique<Local[]>(workers_)) {
     reset(num_txns);
 }
 
@@ -19,7 +22,7 @@ void Scheduler::reset(size_t num_txns) {
         for (size_t i = 0; i < num_txns; ++i) {
             TxnStatus& s = status_[i];
             s.incarnation = 0;
-            s.status = Status::kReadyToExecute;
+            s.set(Status::kReadyToExecute);
             s.dependents.clear();
         }
     }
@@ -29,6 +32,7 @@ void Scheduler::reset(size_t num_txns) {
     decrease_cnt_.store(0);
     for (size_t w = 0; w < workers_; ++w) {
         active_[w].tasks.store(0);
+        local_[w] = Local{};
     }
     done_.store(num_txns_ == 0);
 }
@@ -71,8 +75,8 @@ std::optional<Version> Scheduler::try_incarnate(TxnIndex txn_idx, size_t worker)
     if (txn_idx < num_txns_) {
         TxnStatus& s = status_[txn_idx];
         const std::lock_guard lock(s.mu);
-        if (s.status == Status::kReadyToExecute) {
-            s.status = Status::kExecuting;
+        if (s.get() == Status::kReadyToExecute) {
+            s.set(Status::kExecuting);
             return Version{txn_idx, s.incarnation};
         }
     }
@@ -80,27 +84,59 @@ std::optional<Version> Scheduler::try_incarnate(TxnIndex txn_idx, size_t worker)
     return std::nullopt;
 }
 
+std::optional<TxnIndex> Scheduler::take_local(TxnIndex& next, TxnIndex end,
+                                              size_t worker) noexcept {
+    if (next >= end) {
+        return std::nullopt;
+    }
+    const TxnIndex idx = next++;
+    // The task's slot is taken before the range's is given back: the count never drops to zero
+    // in between.
+    active_[worker].tasks.fetch_add(1);
+    if (next == end) {
+        active_[worker].tasks.fetch_sub(1);
+    }
+    return idx;
+}
+
 std::optional<Version> Scheduler::next_version_to_execute(size_t worker) noexcept {
-    if (execution_idx_.load() >= num_txns_) {
+    Local& l = local_[worker];
+    if (const auto idx = take_local(l.exec_next, l.exec_end, worker)) {
+        return try_incarnate(*idx, worker);
+    }
+    const TxnIndex at = execution_idx_.load();
+    if (at >= num_txns_) {
         check_done();
         return std::nullopt;
     }
-    active_[worker].tasks.fetch_add(1);
-    const TxnIndex idx = execution_idx_.fetch_add(1);
+    // Far from the end of the block, a batch: the last few transactions go one at a time so that
+    // the workers finish together.
+    const TxnIndex left = num_txns_ - at;
+    const auto batch =
+        static_cast<TxnIndex>(std::clamp<size_t>(left / (4 * workers_), 1, max_batch_));
+    active_[worker].tasks.fetch_add(batch > 1 ? 2 : 1);  // the task, and the range
+    const TxnIndex idx = execution_idx_.fetch_add(batch);
+    if (idx < num_txns_) {
+        // Validated by this worker when the sweep reaches it (see claim_own_validation).
+        l.own_start = idx;
+        l.own_end = std::min(idx + batch, num_txns_);
+    }
+    if (batch > 1) {
+        l.exec_next = std::min(idx + 1, num_txns_);
+        l.exec_end = std::min(idx + batch, num_txns_);
+        if (l.exec_next >= l.exec_end) {
+            l.exec_next = l.exec_end = 0;
+            active_[worker].tasks.fetch_sub(1);
+        }
+    }
     return try_incarnate(idx, worker);
 }
 
-std::optional<Version> Scheduler::next_version_to_validate(size_t worker) noexcept {
-    if (validation_idx_.load() >= num_txns_) {
-        check_done();
-        return std::nullopt;
-    }
-    active_[worker].tasks.fetch_add(1);
-    const TxnIndex idx = validation_idx_.fetch_add(1);
+std::optional<Version> Scheduler::validate_if_executed(TxnIndex idx, size_t worker) noexcept {
     if (idx < num_txns_) {
         TxnStatus& s = status_[idx];
         const std::lock_guard lock(s.mu);
-        if (s.status == Status::kExecuted) {
+        if (s.get() == Status::kExecuted) {
             return Version{idx, s.incarnation};
         }
     }
@@ -108,8 +144,85 @@ std::optional<Version> Scheduler::next_version_to_validate(size_t worker) noexce
     return std::nullopt;
 }
 
+std::optional<Version> Scheduler::next_version_to_validate(size_t worker) noexcept {
+    Local& l = local_[worker];
+    if (const auto idx = take_local(l.val_next, l.val_end, worker)) {
+        return validate_if_executed(*idx, worker);
+    }
+    const TxnIndex at = validation_idx_.load();
+    if (at >= num_txns_) {
+        check_done();
+        return std::nullopt;
+    }
+    // Far behind the execution front, a batch (never past it: those are not executed yet).
+    const TxnIndex exec_at = std::min(execution_idx_.load(), num_txns_);
+    const TxnIndex behind = exec_at > at ? exec_at - at : 0;
+    const auto batch =
+        static_cast<TxnIndex>(std::clamp<size_t>(behind / (2 * workers_), 1, max_batch_));
+    active_[worker].tasks.fetch_add(batch > 1 ? 2 : 1);
+    const TxnIndex idx = validation_idx_.fetch_add(batch);
+    if (batch > 1) {
+        l.val_next = std::min(idx + 1, num_txns_);
+        l.val_end = std::min(idx + batch, num_txns_);
+        if (l.val_next >= l.val_end) {
+            l.val_next = l.val_end = 0;
+            active_[worker].tasks.fetch_sub(1);
+        }
+    }
+    return validate_if_executed(idx, worker);
+}
+
+bool Scheduler::executed_hint(TxnIndex txn_idx) const noexcept {
+    return txn_idx < num_txns_ && status_[txn_idx].get() == Status::kExecuted;
+}
+
+bool Scheduler::claim_own_validation(size_t worker) noexcept {
+    Local& l = local_[worker];
+    if (l.own_start >= l.own_end) {
+        return false;
+    }
+    TxnIndex expected = l.own_start;
+    const TxnIndex end = l.own_end;
+    if (validation_idx_.load() > expected) {
+        l.own_start = l.own_end = 0;  // the sweep passed it: someone validated it already
+        return false;
+    }
+    // The range's slot, taken before the claim as for a fetch_add batch: check_done() must never
+    // see the sweep past the range while nobody holds it.
+    active_[worker].tasks.fetch_add(1);
+    if (!validation_idx_.compare_exchange_strong(expected, end)) {
+        active_[worker].tasks.fetch_sub(1);
+        return false;  // the sweep has not reached it yet (or moved): keep it for later
+    }
+    l.own_start = l.own_end = 0;
+    l.val_next = expected;
+    l.val_end = end;
+    return true;
+}
+
 Scheduler::Task Scheduler::next_task(size_t worker) noexcept {
-    if (validation_idx_.load() < execution_idx_.load()) {
+    // A claimed range first: its indices were taken from the shared index and are this worker's
+    // to hand out (validations before executions, as below).
+    const Local& l = local_[worker];
+    if (l.val_next < l.val_end || claim_own_validation(worker)) {
+        if (const auto v = next_version_to_validate(worker)) {
+            return Task{TaskKind::kValidate, *v};
+        }
+        return Task{};
+    }
+    if (l.exec_next < l.exec_end) {
+        if (const auto v = next_version_to_execute(worker)) {
+            return Task{TaskKind::kExecute, *v};
+        }
+        return Task{};
+    }
+    const TxnIndex val_at = validation_idx_.load();
+    const TxnIndex exec_at = execution_idx_.load();
+    // Validate when the sweep is behind execution and its next transaction has executed. The
+    // sweep does not pass a transaction still executing: that one would find the sweep past it
+    // when it finishes and, having written new locations (every first incarnation does), pull
+    // it back and make every transaction above it validate again. Execute instead meanwhile.
+    if (val_at < exec_at && (exec_at >= num_txns_ || executed_hint(val_at))) {
         if (const auto v = next_version_to_validate(worker)) {
             return Task{TaskKind::kValidate, *v};
         }
@@ -126,12 +239,12 @@ bool Scheduler::add_dependency(TxnIndex txn_idx, TxnIndex blocking, size_t worke
         // transaction, which must find it already suspended, not still executing.
         TxnStatus& b = status_[blocking];
         const std::lock_guard lock(b.mu);
-        if (b.status == Status::kExecuted) {
+        if (b.get() == Status::kExecuted) {
             return false;
         }
         TxnStatus& s = status_[txn_idx];
         const std::lock_guard txn_lock(s.mu);
-        s.status = Status::kAborting;
+        s.set(Status::kAborting);
         b.dependents.push_back(txn_idx);
     }
     // The execution task ends here; the blocker's finish_execution will resume it.
@@ -143,7 +256,7 @@ void Scheduler::set_ready_status(TxnIndex txn_idx) noexcept {
     TxnStatus& s = status_[txn_idx];
     const std::lock_guard lock(s.mu);
     ++s.incarnation;
-    s.status = Status::kReadyToExecute;
+    s.set(Status::kReadyToExecute);
 }
 
 void Scheduler::resume_dependencies(const std::vector<TxnIndex>& txns) noexcept {
@@ -164,7 +277,7 @@ Scheduler::Task Scheduler::finish_execution(Version v, bool wrote_new_location,
     {
         TxnStatus& s = status_[v.txn_idx];
         const std::lock_guard lock(s.mu);
-        s.status = Status::kExecuted;
+        s.set(Status::kExecuted);
         deps.swap(s.dependents);
     }
     resume_dependencies(deps);
@@ -182,8 +295,8 @@ Scheduler::Task Scheduler::finish_execution(Version v, bool wrote_new_location,
 bool Scheduler::try_validation_abort(Version v) noexcept {
     TxnStatus& s = status_[v.txn_idx];
     const std::lock_guard lock(s.mu);
-    if (s.status == Status::kExecuted && s.incarnation == v.incarnation) {
-        s.status = Status::kAborting;
+    if (s.get() == Status::kExecuted && s.incarnation == v.incarnation) {
+        s.set(Status::kAborting);
         return true;
     }
     return false;
@@ -212,7 +325,7 @@ bool Scheduler::is_executed(TxnIndex txn_idx, uint32_t* incarnation) noexcept {
     if (incarnation != nullptr) {
         *incarnation = s.incarnation;
     }
-    return s.status == Status::kExecuted;
+    return s.get() == Status::kExecuted;
 }
 
 }  // namespace pel::exec

@@ -15,11 +15,27 @@
 //    nested inside: lower index first, the only nesting), so the blocker's finish_execution
 //    always finds it suspended when it resumes it (kReadyToExecute with the next incarnation)
 //    and pulls execution_idx back to it.
+//  - Batches: far from the end of the block (execution) or far behind execution_idx
+//    (validation), a worker claims up to max_batch consecutive indices with one fetch_add and
+//    keeps them in its own Local range, then hands them to itself one by one (so the shared index
+//    lines are written once per batch, not once per transaction). Every claimed index is still
+//    handed out exactly once by its claimer, in order; a later decrease of the shared index may
+//    hand an index out again, which try_incarnate's status check (execution) and the status check
+//    under the transaction's lock (validation) make harmless, exactly as for a claimer delayed
+//    between its fetch_add and its use of the index. A non-empty local range holds one slot of
+//    its worker's active-task counter until it is used up, so done() cannot see a block with
+//    claimed, unprocessed indices as finished. A Local range is read and written only by its
+//    worker. A worker also validates its own last execution range when the sweep stands exactly
+//    at its start (claimed with a compare-exchange from that start to its end, so the range is
+//    handed out once, like a fetch_add batch), and the sweep does not start validating a
+//    transaction that has not executed (a racy status hint: validation waits, nothing is lost;
+//    the claim itself still checks the status under the lock).
 //  - The active-task counters (one per worker: a task is finished, or its slot released, by the
-//    worker that took it) count tasks handed out and not yet finished; decrease_cnt counts index
-//    decreases. done() turns true only when both indices are past the block, no task is active
-//    and no decrease happened while that was checked: every transaction is then executed and its
-//    last incarnation validated after all lower transactions' final writes.
+//    worker that took it) count tasks handed out and not yet finished, plus unfinished local
+//    ranges; decrease_cnt counts index decreases. done() turns true only when both indices are
+//    past the block, no task is active and no decrease happened while that was checked: every
+//    transaction is then executed and its last incarnation validated after all lower
+//    transactions' final writes.
 #pragma once
 
 #include <atomic>
@@ -36,6 +52,7 @@ namespace pel::exec {
 
 class Scheduler {
   public:
+    static constexpr size_t kDefaultMaxBatch = 16;
     enum class TaskKind : uint8_t { kNone, kExecute, kValidate };
     struct Task {
         TaskKind kind = TaskKind::kNone;
@@ -43,7 +60,8 @@ class Scheduler {
     };
 
     /// `workers`: the threads that ask for tasks, each passing its own index in [0, workers).
-    explicit Scheduler(size_t num_txns, size_t workers = 1);
+    /// `max_batch` (>= 1): the most indices one claim takes (see Batches above).
+    explicit Scheduler(size_t num_txns, size_t workers = 1, size_t max_batch = kDefaultMaxBatch);
     /// Starts a new block of `num_txns` transactions, reusing the per-transaction records. Not
     /// concurrent with any other call.
     void reset(size_t num_txns);
@@ -82,13 +100,26 @@ class Scheduler {
     struct alignas(64) TxnStatus {
         internal::SpinLock mu;
         uint32_t incarnation = 0;
-        Status status = Status::kReadyToExecute;
+        /// Written under `mu` only; read under `mu`, or without it as a hint (executed_hint).
+        std::atomic<Status> status{Status::kReadyToExecute};
         std::vector<TxnIndex> dependents;
+        [[nodiscard]] Status get() const noexcept { return status.load(std::memory_order_relaxed); }
+        void set(Status st) noexcept { status.store(st, std::memory_order_relaxed); }
     };
 
     std::optional<Version> try_incarnate(TxnIndex txn_idx, size_t worker) noexcept;
     std::optional<Version> next_version_to_execute(size_t worker) noexcept;
     std::optional<Version> next_version_to_validate(size_t worker) noexcept;
+    /// Claimed validation index `idx`: its version when executed, else releases the task slot.
+    std::optional<Version> validate_if_executed(TxnIndex idx, size_t worker) noexcept;
+    /// Whether the transaction has executed (a racy read of its status: a hint only).
+    [[nodiscard]] bool executed_hint(TxnIndex txn_idx) const noexcept;
+    /// When the sweep stands exactly at the start of the worker's last execution range, claims
+    /// the whole range for validation (one compare-exchange) as its local range.
+    bool claim_own_validation(size_t worker) noexcept;
+    /// The next index of `worker`'s local range of one kind, releasing the range's slot when it
+    /// ends; nullopt when the range is empty.
+    std::optional<TxnIndex> take_local(TxnIndex& next, TxnIndex end, size_t worker) noexcept;
     bool no_active_tasks() const noexcept;
     void check_done() noexcept;
     void decrease_execution_idx(TxnIndex target) noexcept;
@@ -108,8 +139,22 @@ class Scheduler {
     struct alignas(64) Active {
         std::atomic<int64_t> tasks{0};
     };
+    /// A worker's claimed, not yet handed out indices: [next, end) of each kind (empty: next ==
+    /// end). Only its worker touches it (its own cache line).
+    struct alignas(64) Local {
+        TxnIndex exec_next = 0;
+        TxnIndex exec_end = 0;
+        TxnIndex val_next = 0;
+        TxnIndex val_end = 0;
+        /// The last execution range this worker claimed, [own_start, own_end): it validates it
+        /// itself (its lines are in this core's cache) if the sweep is exactly at its start.
+        TxnIndex own_start = 0;
+        TxnIndex own_end = 0;
+    };
     size_t workers_;
+    size_t max_batch_;
     std::unique_ptr<Active[]> active_;
+    std::unique_ptr<Local[]> local_;
     alignas(64) std::atomic<bool> done_{false};
 };
 

@@ -73,6 +73,9 @@ struct Options {
     std::string plot;
     std::string replot;
     bool progress = true;
+    std::string profile;  ///< "sequential" or "parallel": run only that executor (profilers)
+    /// "compare": parallel variants, '/'-separated sets of key=value (see --variants).
+    std::string variants;
 };
 
 double median(std::vector<double> v) {
@@ -496,6 +499,166 @@ void run_config(const Options& opt, const bench::WorkloadSpec& spec, nlohmann::j
     std::fflush(stdout);
 }
 
+/// --profile: generates the block, runs the sequential executor once (the reference), then only
+/// the chosen executor --repeat times (parallel: at the first --threads count), each run checked
+/// against the reference. No recovery stage, no table: for instruction counts
+/// (valgrind --tool=callgrind; compare totals of two --repeat values) and sampling profilers.
+void profile_config(const Options& opt, const bench::WorkloadSpec& spec) {
+    auto block = bench::make_block(spec);
+    if (!block) {
+        throw Failure{block.error().message};
+    }
+    MemoryBase base(block->state);
+    exec::SequentialExecutor seq;
+    auto want = seq.execute(block->env, block->txns, block->senders, base.begin_run());
+    if (!want) {
+        throw Failure{"the block is invalid"};
+    }
+    exec::ParallelOptions po;
+    po.threads = opt.threads.front();
+    po.fallback = opt.fallback;
+    exec::ParallelExecutor par(po);
+    std::vector<double> ms;
+    std::array<std::vector<double>, 4> phases;
+    for (size_t r = 0; r < opt.repeat; ++r) {
+        exec::ConcurrentStateReader& reader = base.begin_run();
+        const auto t0 = Clock::now();
+        auto out = opt.profile == "sequential"
+                       ? seq.execute(block->env, block->txns, block->senders, reader)
+                       : par.execute(block->env, block->txns, block->senders, reader);
+        ms.push_back(ms_since(t0));
+        if (!out || out->gas_used != want->gas_used ||
+            !(receipts_diff(want->receipts, out->receipts) + diff_diff(want->diff, out->diff))
+                 .empty()) {
+            throw Failure{"MISMATCH in the profiled runs"};
+        }
+        phases[0].push_back(out->stats.setup_ms);
+        phases[1].push_back(out->stats.workers_ms);
+        phases[2].push_back(out->stats.finish_ms);
+        phases[3].push_back(out->stats.teardown_ms);
+    }
+    std::printf(
+        "%s %s x%zu: median %.2f ms (fastest %.2f) over %zu runs (median phases: setup %.2f, "
+        "workers %.2f, fold %.2f, teardown %.2f ms)\n",
+        spec.workload.c_str(), opt.profile.c_str(),
+        opt.profile == "sequential" ? size_t{1} : po.threads, median(ms),
+        *std::min_element(ms.begin(), ms.end()), ms.size(), median(phases[0]), median(phases[1]),
+        median(phases[2]), median(phases[3]));
+}
+
+/// The value at quantile q (0..1) of v.
+double quantile(std::vector<double> v, double q) {
+    std::sort(v.begin(), v.end());
+    const auto i = static_cast<size_t>(q * static_cast<double>(v.size() - 1));
+    return v[i];
+}
+
+/// ParallelOptions from "key=value,key=value" (keys: max_batch, fallback); throws Failure.
+exec::ParallelOptions parse_variant(const std::string& text, size_t threads, bool fallback) {
+    exec::ParallelOptions po;
+    po.threads = threads;
+    po.fallback = fallback;
+    std::stringstream in(text);
+    std::string item;
+    while (std::getline(in, item, ',')) {
+        const size_t eq = item.find('=');
+        if (eq == std::string::npos) {
+            throw Failure{"--variants: expected key=value, got '" + item + "'"};
+        }
+        const std::string key = item.substr(0, eq);
+        const std::string value = item.substr(eq + 1);
+        char* end = nullptr;
+        const unsigned long long v = std::strtoull(value.c_str(), &end, 10);
+        if (value.empty() || *end != '\0') {
+            throw Failure{"--variants: bad number in '" + item + "'"};
+        }
+        if (key == "max_batch" && v >= 1) {
+            po.max_batch = v;
+        } else if (key == "fallback" && v <= 1) {
+            po.fallback = v == 1;
+        } else {
+            throw Failure{"--variants: unknown key or bad value in '" + item + "'"};
+        }
+    }
+    return po;
+}
+
+/// --profile compare: the sequential executor and each parallel variant (at the first --threads
+/// count), one run each per round, interleaved, --repeat rounds; every result checked against
+/// the first sequential run. Reports the median and the 10th percentile of each, and the
+/// speedups by both: on a shared machine the low percentile is the less disturbed figure.
+void compare_config(const Options& opt, const bench::WorkloadSpec& spec) {
+    auto block = bench::make_block(spec);
+    if (!block) {
+        throw Failure{block.error().message};
+    }
+    MemoryBase base(block->state);
+    exec::SequentialExecutor seq;
+    auto want = seq.execute(block->env, block->txns, block->senders, base.begin_run());
+    if (!want) {
+        throw Failure{"the block is invalid"};
+    }
+    std::vector<std::string> names;
+    std::vector<std::unique_ptr<exec::ParallelExecutor>> pars;
+    std::stringstream in(opt.variants);
+    std::string v;
+    while (std::getline(in, v, '/')) {
+        names.push_back(v.empty() ? "default" : v);
+        pars.push_back(std::make_unique<exec::ParallelExecutor>(
+            parse_variant(v, opt.threads.front(), opt.fallback)));
+    }
+    std::vector<double> seq_ms;
+    std::vector<std::vector<double>> par_ms(pars.size());
+    std::vector<std::array<double, 3>> counts(
+        pars.size());  // validations, re-executions, fallbacks
+    const auto check = [&](const auto& out) {
+        if (!out || out->gas_used != want->gas_used ||
+            !(receipts_diff(want->receipts, out->receipts) + diff_diff(want->diff, out->diff))
+                 .empty()) {
+            throw Failure{"MISMATCH in the compared runs"};
+        }
+    };
+    for (size_t r = 0; r < opt.warmup + opt.repeat; ++r) {
+        {
+            const auto t0 = Clock::now();
+            auto out = seq.execute(block->env, block->txns, block->senders, base.begin_run());
+            const double e = ms_since(t0);
+            check(out);
+            if (r >= opt.warmup) {
+                seq_ms.push_back(e);
+            }
+        }
+        for (size_t k = 0; k < pars.size(); ++k) {
+            const auto t0 = Clock::now();
+            auto out = pars[k]->execute(block->env, block->txns, block->senders, base.begin_run());
+            const double e = ms_since(t0);
+            check(out);
+            if (r >= opt.warmup) {
+                par_ms[k].push_back(e);
+                counts[k][0] += static_cast<double>(out->stats.validations);
+                counts[k][1] += static_cast<double>(out->stats.re_executions);
+                counts[k][2] += out->stats.fallback.empty() ? 0 : 1;
+            }
+        }
+    }
+    const double s50 = median(seq_ms);
+    const double s10 = quantile(seq_ms, 0.1);
+    std::printf("%s N=%zu P=%zu T=%zu, %zu rounds: sequential median %.2f ms, p10 %.2f ms\n",
+                spec.workload.c_str(), spec.accounts, spec.pools, spec.txns, seq_ms.size(), s50,
+                s10);
+    for (size_t k = 0; k < pars.size(); ++k) {
+        const double p50 = median(par_ms[k]);
+        const double p10 = quantile(par_ms[k], 0.1);
+        const double per_txn = static_cast<double>(par_ms[k].size() * block->txns.size());
+        std::printf(
+            "  x%zu %-24s median %7.2f ms (%.3fx)  p10 %7.2f ms (%.3fx)  valid/tx %.3f "
+            "reexec/tx %.3f fallbacks %.0f\n",
+            opt.threads.front(), names[k].c_str(), p50, s50 / p50, p10, s10 / p10,
+            counts[k][0] / per_txn, counts[k][1] / per_txn, counts[k][2]);
+    }
+    std::fflush(stdout);
+}
+
 /// The plot panel of a record: its workload, and the state and latency when not in memory.
 std::string panel_of(const nlohmann::json& r) {
     std::string key = r["workload"].get<std::string>();
@@ -682,6 +845,15 @@ int main(int argc, char** argv) {
                  "test hook: add 1 to the gas of the last receipt of every parallel run before "
                  "the comparison (the run must then fail with MISMATCH)");
     app.add_flag("!--no-progress", opt.progress, "no progress bar (shown only on a terminal)");
+    app.add_option("--profile", opt.profile,
+                   "for profilers: run only this executor --repeat times (parallel at the first "
+                   "--threads count) after one sequential reference run, memory state, no "
+                   "recovery stage or table")
+        ->check(CLI::IsMember({"sequential", "parallel", "compare"}));
+    app.add_option("--variants", opt.variants,
+                   "--profile compare: parallel executor variants, '/'-separated, each a "
+                   "comma-separated list of key=value (max_batch=N, fallback=0|1; empty: the "
+                   "defaults), e.g. 'max_batch=1/max_batch=16'");
     CLI11_PARSE(app, argc, argv);
 
     if (!opt.replot.empty()) {
@@ -741,6 +913,14 @@ int main(int argc, char** argv) {
     int status = 0;
     for (const bench::WorkloadSpec& spec : specs) {
         try {
+            if (opt.profile == "compare") {
+                compare_config(opt, spec);
+                continue;
+            }
+            if (!opt.profile.empty()) {
+                profile_config(opt, spec);
+                continue;
+            }
             run_config(opt, spec, records, progress);
         } catch (const Failure& f) {
             progress.clear();

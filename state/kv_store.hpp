@@ -136,6 +136,13 @@ struct LevelDbOptions {
     /// Snappy block compression. Off by default: trie nodes and keys are mostly keccak hashes,
     /// which do not compress, and on a small machine the CPU is better spent elsewhere.
     bool compression = false;
+    /// Nice value (0-19) that LevelDB's background thread (memtable flushes and compactions)
+    /// takes before each job, so that on a small machine the compactions use the cores a commit
+    /// leaves idle rather than half of the commit's. They still run: a writer that outpaces them
+    /// meets LevelDB's own level-0 slowdown and stop triggers. 0 leaves the thread as it is. The
+    /// thread is shared by every LevelDB database of the process, and a raised nice value cannot
+    /// be lowered again.
+    int background_nice = 0;
 };
 
 /// Opens (or, with create_if_missing, creates) a LevelDB database at `path`. paranoid_checks is

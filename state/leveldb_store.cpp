@@ -6,11 +6,14 @@
 #include <mutex>
 #include <span>
 #include <string>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <utility>
 #include <vector>
 
 #include <leveldb/cache.h>
 #include <leveldb/db.h>
+#include <leveldb/env.h>
 #include <leveldb/filter_policy.h>
 #include <leveldb/iterator.h>
 #include <leveldb/options.h>
@@ -41,8 +44,41 @@ Unexpected<Error> status_error(const char* what, const leveldb::Status& s) {
     return make_error("leveldb: ", what, " failed: ", s.ToString());
 }
 
+// LevelDB's default Env, except that each background job (flush, compaction) first raises its
+// thread's nice value (see LevelDbOptions::background_nice). LevelDB schedules all its
+// background work through Env::Schedule.
+class BackgroundNiceEnv final : public leveldb::EnvWrapper {
+  public:
+    explicit BackgroundNiceEnv(int nice) : EnvWrapper(leveldb::Env::Default()), nice_(nice) {}
+
+    void Schedule(void (*fn)(void*), void* arg) override {
+        target()->Schedule(&run,
+                           new Job{fn, arg, nice_});  // NOLINT(cppcoreguidelines-owning-memory)
+    }
+
+  private:
+    struct Job {
+        void (*fn)(void*);
+        void* arg;
+        int nice;
+    };
+    static void run(void* p) {
+        const std::unique_ptr<Job> job(static_cast<Job*>(p));
+        thread_local int applied = 0;
+        if (applied < job->nice) {
+            // Per thread on Linux (the tid); failure only leaves the priority as it was.
+            static_cast<void>(setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), job->nice));
+            applied = job->nice;
+        }
+        job->fn(job->arg);
+    }
+
+    int nice_;
+};
+
 // Owns the DB and the objects its Options point to; destroyed last (snapshots share it).
 struct Db {
+    std::unique_ptr<leveldb::Env> env;  // declared first: destroyed after the DB
     std::unique_ptr<leveldb::Cache> cache;
     std::unique_ptr<const leveldb::FilterPolicy> filter;
     std::unique_ptr<leveldb::DB> db;
@@ -224,6 +260,10 @@ Result<std::shared_ptr<KvStore>> open_leveldb_store(const std::string& path,
     o.max_file_size = options.max_file_bytes;
     o.max_open_files = options.max_open_files;
     o.compression = options.compression ? leveldb::kSnappyCompression : leveldb::kNoCompression;
+    if (options.background_nice > 0) {
+        d->env = std::make_unique<BackgroundNiceEnv>(std::min(options.background_nice, 19));
+        o.env = d->env.get();
+    }
     leveldb::DB* raw = nullptr;
     const leveldb::Status s = leveldb::DB::Open(o, path, &raw);
     if (!s.ok()) return status_error("open", s);

@@ -779,6 +779,7 @@ Result<std::unique_ptr<StateStore>> StateStore::open(const std::string& path,
     lo.create_if_missing = create;
     lo.block_cache_bytes = options.leveldb_block_cache_bytes;
     lo.write_buffer_bytes = options.leveldb_write_buffer_bytes;
+    lo.background_nice = options.leveldb_background_nice;
     PEL_TRY(auto kv, open_leveldb_store(path, lo));
     return open(std::move(kv), options);
 }

@@ -97,6 +97,10 @@ struct StateStoreOptions {
     /// LevelDB's own block cache, write buffer and file size (open(path) only).
     size_t leveldb_block_cache_bytes = size_t{128} << 20;
     size_t leveldb_write_buffer_bytes = size_t{64} << 20;
+    /// Nice value of LevelDB's background thread (LevelDbOptions::background_nice): compactions
+    /// yield the cores to commits and execution. 0: unchanged (the default until it is measured
+    /// on a quiet machine: under sustained full load a starved compaction stalls writes).
+    int leveldb_background_nice = 0;
     /// Storage tries kept in memory between commits (whole tries, a few KiB for a contract with
     /// tens of slots), so that storage that changes again is not reloaded from the database.
     size_t resident_storage_tries = 16384;

@@ -5,7 +5,8 @@
 //    storage slots in a state of N accounts, alternating 1 and 2 oneTBB threads commit by commit
 //    (tbb::global_control), so both medians come from the same run on the same machine state.
 //    Counters: median wall ms, median process CPU ms, median state-trie hashing ms and the
-//    per-account phase (storage tries) per thread count, and their 1-thread / 2-thread ratios.
+//    per-account phase (storage tries) per thread count, and their 1-thread / 2-thread ratios;
+//    background_cpu_ms_t1: process CPU beside a 1-thread commit (LevelDB's compactions).
 //    prewarmed first reads the block's accounts and slots through a view (untimed), as the
 //    executor does before it commits; cold commits keys the cache has not seen.
 //  - BM_StateStore_read_{warm,cold}: random account reads per second through one view from 1, 2
@@ -23,6 +24,8 @@
 //                                     from disk; about 16 blocks of 20,000 accounts reach the
 //                                     steady state of a running node (every branch resident)
 //   PEL_STATE_BENCH_READ_MS  (200)    wall time of each read measurement
+//   PEL_STATE_BENCH_WRITE_BUFFER_MB   LevelDB write buffer (default: StateStoreOptions')
+//   PEL_STATE_BENCH_BACKGROUND_NICE   nice value of LevelDB's compactions (default: the same)
 // The full figures: PEL_STATE_BENCH_ACCOUNTS=1000000 PEL_STATE_BENCH_BLOCK=20000
 // PEL_STATE_BENCH_ROUNDS=7 pel_state_store_bench (add PEL_STATE_BENCH_WARMUP=16 for the steady
 // state)
@@ -80,6 +83,12 @@ Address address_of(uint64_t i) {
 double process_cpu_ms() {
     timespec ts{};
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+}
+
+double thread_cpu_ms() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
 }
 
@@ -145,6 +154,11 @@ struct World {
         store.reset();
         StateStoreOptions o;
         o.cache_bytes = cache_bytes;
+        o.leveldb_background_nice = static_cast<int>(env_u64(
+            "PEL_STATE_BENCH_BACKGROUND_NICE", static_cast<uint64_t>(o.leveldb_background_nice)));
+        if (const uint64_t mb = env_u64("PEL_STATE_BENCH_WRITE_BUFFER_MB", 0); mb != 0) {
+            o.leveldb_write_buffer_bytes = static_cast<size_t>(mb) << 20;
+        }
         auto s = StateStore::open(db, o);
         if (!s) {
             std::cerr << s.error().message << "\n";
@@ -281,6 +295,7 @@ void BM_StateStore_commit_block(benchmark::State& state, bool prewarm) {
     std::vector<double> kv_write[2];
     std::vector<double> cache[2];
     std::vector<double> calib[2];
+    std::vector<double> background;
     for (auto _ : state) {
         for (uint64_t r = 0; r < kRounds; ++r) {
             for (int t = 0; t < 2; ++t) {
@@ -289,12 +304,16 @@ void BM_StateStore_commit_block(benchmark::State& state, bool prewarm) {
                 const tbb::global_control threads(tbb::global_control::max_allowed_parallelism,
                                                   static_cast<size_t>(t + 1));
                 const double cpu0 = process_cpu_ms();
+                const double own0 = thread_cpu_ms();
                 const auto t0 = std::chrono::steady_clock::now();
                 w.commit(diff);
                 wall[t].push_back(
                     std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
                         .count());
                 cpu[t].push_back(process_cpu_ms() - cpu0);
+                // With one thread the commit runs on this thread only: the rest of the process
+                // CPU is LevelDB's background flushes and compactions.
+                if (t == 0) background.push_back(cpu[t].back() - (thread_cpu_ms() - own0));
                 const CommitStats s = w.store->last_commit_stats();
                 hash[t].push_back(s.trie_hash_ms);
                 accounts[t].push_back(s.accounts_ms);
@@ -321,6 +340,7 @@ void BM_StateStore_commit_block(benchmark::State& state, bool prewarm) {
         state.counters["kv_write_ms" + sfx] = median(kv_write[t]);
         state.counters["cache_ms" + sfx] = median(cache[t]);
     }
+    state.counters["background_cpu_ms_t1"] = median(background);
     state.counters["wall_t1/t2"] = median(wall[0]) / median(wall[1]);
     state.counters["hash_t1/t2"] = median(hash[0]) / median(hash[1]);
     state.counters["accounts_t1/t2"] = median(accounts[0]) / median(accounts[1]);

@@ -2,9 +2,14 @@
 // KvStore contract, checked identically on the in-memory store and on LevelDB.
 #include "state/kv_store.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -147,6 +152,53 @@ TEST(LevelDbStore, second_open_of_the_same_path_fails) {
     auto second = open_leveldb_store(dir.sub("db"), LevelDbOptions{});
     ASSERT_FALSE(second.has_value());
     EXPECT_NE(second.error().message.find("leveldb"), std::string::npos);
+}
+
+// The nice value of each thread of this process (field 19 of /proc/self/task/<tid>/stat).
+std::vector<int> thread_nice_values() {
+    std::vector<int> out;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator("/proc/self/task", ec)) {
+        std::ifstream in(e.path() / "stat");
+        std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        const size_t close = stat.rfind(')');  // the command name may hold spaces
+        if (close == std::string::npos) continue;
+        std::istringstream fields(stat.substr(close + 2));
+        std::string f;
+        for (int i = 3; i <= 19 && fields >> f; ++i) {
+            if (i == 19) out.push_back(std::stoi(f));
+        }
+    }
+    return out;
+}
+
+// With background_nice, LevelDB's flushes and compactions run (the data survives them and a
+// reopen) on a thread with that nice value.
+TEST(LevelDbStore, background_nice_applies_to_flushes_and_compactions) {
+    storetest::TempDir dir;
+    LevelDbOptions o;
+    o.write_buffer_bytes = size_t{64} << 10;  // small: many flushes and compactions
+    o.background_nice = 7;
+    {
+        auto kv = open_leveldb_store(dir.sub("db"), o);
+        ASSERT_TRUE(kv.has_value()) << kv.error().message;
+        for (int round = 0; round < 40; ++round) {
+            KvWriteBatch batch;
+            for (int i = 0; i < 200; ++i) {
+                batch.put(as_bytes(numbered_key(round * 200 + i)), Bytes(100, 0x42));
+            }
+            ASSERT_TRUE((*kv)->write(batch, false).has_value());
+        }
+        const std::vector<int> nice = thread_nice_values();
+        EXPECT_NE(std::find(nice.begin(), nice.end(), 7), nice.end());
+    }
+    auto kv = open_leveldb_store(dir.sub("db"), o);
+    ASSERT_TRUE(kv.has_value());
+    for (int i = 0; i < 8000; i += 97) {
+        auto v = (*kv)->get(as_bytes(numbered_key(i)));
+        ASSERT_TRUE(v.has_value() && v->has_value()) << i;
+        EXPECT_EQ(**v, Bytes(100, 0x42));
+    }
 }
 
 }  // namespace

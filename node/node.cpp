@@ -1458,6 +1458,14 @@ Result<Bytes> Node::Impl::ConsensusApp::propose(consensus::Height height) {
         im.wake_cv.wait_until(lock, deadline,
                               [&] { return im.stopping || im.pool->pending_count() > 0; });
     }
+    {
+        // Stopping: propose nothing, so that the engine returns to the host (a validator that
+        // decides alone would otherwise go on from height to height inside one engine call).
+        const std::lock_guard lock(im.wake_mu);
+        if (im.stopping) {
+            return make_error("propose: the node is stopping");
+        }
+    }
     PEL_TRY(auto b, im.build(*h, true, im.node_address));
     im.remember(b);
     return b->payload;

@@ -148,6 +148,37 @@ TEST(SignMark, suppresses_own_messages_up_to_the_mark_after_a_restart) {
     EXPECT_FALSE(SignMark::open(path).has_value());
 }
 
+TEST(SignMark, a_restarted_validator_holds_back_its_messages_up_to_the_mark) {
+    // A one-validator chain decides alone (its own messages are applied locally), so it goes on
+    // while the guard holds back what it would send at or below the mark.
+    TempDir dir;
+    const std::string genesis = test::write_consensus_genesis(dir, 1);
+    const std::string datadir = (dir.path() / "v").string();
+    const auto cfg = test::validator_config(datadir, genesis, 0);
+    uint64_t head = 0;
+    {
+        auto node = test::open_node(cfg);
+        ASSERT_TRUE(node);
+        ASSERT_TRUE(node->start().has_value());
+        ASSERT_TRUE(test::eventually([&] { return node->head().number >= 2; }));
+        node->stop();
+        EXPECT_EQ(node->test_suppressed_messages(), 0U);
+        head = node->head().number;
+    }
+    // As if it had signed up to round 1 of the next height before a crash.
+    std::ofstream(std::filesystem::path(datadir) / "signmark") << (head + 1) << " 1\n";
+    auto node = test::open_node(cfg);
+    ASSERT_TRUE(node);
+    ASSERT_TRUE(node->start().has_value());
+    ASSERT_TRUE(test::eventually([&] { return node->head().number >= head + 2; }));
+    EXPECT_GT(node->test_suppressed_messages(), 0U);
+    node->stop();
+    // The mark moved on past the suppressed rounds.
+    auto mark = SignMark::open((std::filesystem::path(datadir) / "signmark").string());
+    ASSERT_TRUE(mark.has_value());
+    EXPECT_GT(*mark->startup_mark(), (std::pair<consensus::Height, consensus::Round>(head + 1, 1)));
+}
+
 TEST(NodeKey, created_once_then_read_back) {
     TempDir dir;
     const std::string path = (dir.path() / "sub" / "nodekey").string();

@@ -4,6 +4,7 @@
 // head hash and state root; one stopped validator does not stop the chain, a second one halts it
 // without a fork; both restarted (same datadirs) catch up and the chain goes on; every accepted
 // transaction ends up in a block.
+#include <cstdio>
 #include <map>
 #include <memory>
 #include <set>
@@ -168,6 +169,32 @@ TEST(ConsensusNet, four_validators_commit_survive_one_crash_halt_at_two_and_catc
         ASSERT_TRUE(h.has_value()) << h.error().message;
         accepted.push_back(*h);
         ASSERT_TRUE(eventually([&] { return all_mined(net, accepted); }, 20s));
+    }
+
+    // Catch-up rate: node 3 misses kMissed blocks, then must catch up well above the chain's
+    // block rate (it gets up to Engine::kCatchupBatch decided blocks per round trip).
+    {
+        constexpr uint64_t kMissed = 15;
+        net.stop(3);
+        const uint64_t from = net.min_head();
+        const auto t0 = std::chrono::steady_clock::now();
+        ASSERT_TRUE(eventually([&] { return net.min_head() >= from + kMissed; }, 30s));
+        const double down_s =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        const uint64_t target = net.min_head();
+        const auto t1 = std::chrono::steady_clock::now();
+        net.start(3);
+        ASSERT_TRUE(eventually([&] { return net.node(3)->head().number >= target; }, 30s));
+        const double catchup_s =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+        const double chain_rate = static_cast<double>(target - from) / down_s;
+        const double catchup_rate = static_cast<double>(target - from) / catchup_s;
+        std::printf("chain %.1f blocks/s; node 3 caught up %llu blocks in %.2f s (%.1f blocks/s)\n",
+                    chain_rate, static_cast<unsigned long long>(target - from), catchup_s,
+                    catchup_rate);
+        EXPECT_GT(catchup_rate, 3 * chain_rate);
+        ASSERT_TRUE(eventually([&] { return net.min_head() >= target + 2; }, 20s));
+        expect_same_chain(net, net.min_head());
     }
 
     // RPC: net_peerCount and pel_consensusStatus.

@@ -218,8 +218,10 @@ class StateStore {
     [[nodiscard]] Result<Hash32> commit_prepared(const KvWriteBatch& aux);
 
     /// Drops the prepared block, if any: the in-memory tries it changed are reset as after a failed
-    /// commit (the next commit reloads the state trie's nodes it needs). Cheap when nothing is
-    /// prepared.
+    /// commit. Cheap when nothing is prepared; otherwise the next prepare or commit reloads the
+    /// state trie nodes it touches from the database, as the first commit after open does (a few
+    /// milliseconds for a small block; 0.7-1.6 s measured for a 20,000-account block at 1M
+    /// accounts).
     void abandon_prepared();
 
     /// The block number and root of the prepared block, if any.

@@ -537,10 +537,12 @@ struct ParallelExecutor::Impl {
     ///
     /// Thread safety / Invariants: `mv` and `scheduler` synchronise themselves. outcomes[i] is
     /// written only by the thread executing transaction i's current incarnation, which the
-    /// scheduler makes exclusive; it is read after run_workers() joined every worker (by the fold
-    /// threads concurrently, read only, each then releasing its own part of `mv`). stats[id]
-    /// belongs to worker `id`. The counters and flags are atomics; `fell_back` and `failed` only
-    /// ever go from false to true.
+    /// scheduler makes exclusive; once the scheduler is done (no task left or active, so no
+    /// outcome changes any more) the workers read it in finish_block's steps (`post`, whose
+    /// comment has the rules), or after run_workers() joined every worker (by the fold threads
+    /// concurrently, read only, each then releasing its own part of `mv`). stats[id] belongs to
+    /// worker `id`. The counters and flags are atomics; `fell_back` and `failed` only ever go
+    /// from false to true (`fell_back` only while a task is active, so never after done()).
     struct Run {
         BlockEnv env;
         std::span<const Transaction> txns;
@@ -558,8 +560,37 @@ struct ParallelExecutor::Impl {
         std::atomic<bool> fell_back{false};
         std::atomic<bool> failed{false};
 
+        /// The block's completion after the Block-STM loop, done by the same workers in the same
+        /// WorkerPool::run (see Impl::finish_block). Each step is cut into parts that any worker
+        /// claims (claim[step]) and counts when done (done[step]); a worker waits for a step's
+        /// last part before the next step, doing parts itself meanwhile, so no step depends on
+        /// a given thread being there. A step's outputs are written only by the part's claimer
+        /// and read after the step's done count is complete. Every worker takes the same
+        /// decisions between steps (from outputs and flags that no longer change).
+        struct Post {
+            static constexpr size_t kSteps = 5;
+            std::array<std::atomic<size_t>, kSteps> claim{};
+            std::array<std::atomic<size_t>, kSteps> done{};
+            size_t parts = 1;
+            std::vector<size_t> first_invalid;  ///< per part of the scan: lowest invalid index
+            std::vector<std::vector<FinalPart>> found;
+            /// Per part: collect_final succeeded (step 1), the part's diff was built (step 2); two
+            /// vectors, as a late worker may still read step 1's while others write step 2's.
+            std::vector<uint8_t> collected;
+            std::vector<uint8_t> built;
+            std::vector<TxnWrites> diffs;
+            std::optional<Result<BlockOutput, BlockError>> assembled;
+            TxnWrites merged;
+            /// The whole completion finished (assembled and merged set, versions released,
+            /// outcomes freed); set by every worker that saw it finish.
+            std::atomic<bool> complete{false};
+        };
+        Post post;
+
         explicit Run(size_t threads, size_t max_batch)
-            : mv(threads), scheduler(0, threads, max_batch), stats(threads) {}
+            : mv(threads), scheduler(0, threads, max_batch), stats(threads) {
+            post.parts = threads;
+        }
 
         void begin(const BlockEnv& e, std::span<const Transaction> t, std::span<const Address> s,
                    ConcurrentStateReader& base) {
@@ -584,6 +615,18 @@ struct ParallelExecutor::Impl {
             window_conflicts = 0;
             fell_back.store(false);
             failed.store(false);
+            for (size_t i = 0; i < Post::kSteps; ++i) {
+                post.claim[i].store(0);
+                post.done[i].store(0);
+            }
+            post.first_invalid.assign(post.parts, t.size());
+            post.found.assign(post.parts, std::vector<FinalPart>(post.parts));
+            post.collected.assign(post.parts, 1);
+            post.built.assign(post.parts, 1);
+            post.diffs.assign(post.parts, TxnWrites{});
+            post.assembled.reset();
+            post.merged = TxnWrites{};
+            post.complete.store(false);
         }
 
         /// Ends the block: frees the outcomes (the versions were dropped by the fold).
@@ -678,6 +721,7 @@ struct ParallelExecutor::Impl {
     }
 
     void note_conflict(Run& run) noexcept {
+        run.scheduler.limit_batches();
         const uint64_t c = run.conflicts.fetch_add(1, std::memory_order_relaxed) + 1;
         if (!options.fallback || c < options.fallback_min_conflicts) {
             return;
@@ -739,6 +783,7 @@ struct ParallelExecutor::Impl {
                     }
                 }
             }
+            finish_block(run);
         } catch (...) {
             // Allocation failure: stop everyone; execute() reports it by terminating.
             run.failed.store(true);
@@ -799,79 +844,154 @@ struct ParallelExecutor::Impl {
         v.swap(sorted);
     }
 
-    /// The block diff read straight from the final versions (no second pass over the
-    /// transactions' results), when every transaction is valid and none deleted, re-created or
-    /// deployed anything: each part collects the final values of its shards by destination part,
-    /// then each part sorts and assembles the diff of its addresses, then frees its shards.
-    /// nullopt (the versions untouched) when the block needs the in-order fold.
-    static std::optional<TxnWrites> diff_from_versions(Run& run, size_t threads, WorkerPool& pool) {
-        if (run.mv.has_complex_writes()) {
-            return std::nullopt;
+    /// Step 3 of finish_block for destination part `d`: its final accounts and slots from every
+    /// collecting part, sorted, as AccountWrites in post.diffs[d]. False when a slots-only
+    /// account has no header (the in-order fold must decide).
+    static bool build_final_part(Run& run, size_t d, size_t parts) {
+        std::vector<FinalAccount> accounts;
+        std::vector<FinalSlot> slots;
+        for (size_t src = 0; src < parts; ++src) {
+            const FinalPart& f = run.post.found[src][d];
+            accounts.insert(accounts.end(), f.accounts.begin(), f.accounts.end());
+            slots.insert(slots.end(), f.slots.begin(), f.slots.end());
         }
-        const size_t parts = threads;
-        std::vector<std::vector<FinalPart>> found(parts, std::vector<FinalPart>(parts));
-        std::vector<uint8_t> ok(parts, 1);
-        const auto each_part = [&](const auto& body) {
-            if (parts == 1) {
-                body(0);
-            } else {
-                pool.run(body);
-            }
-        };
-        each_part([&](size_t part) noexcept {
-            ok[part] = run.mv.collect_final(part, parts, found[part]) ? 1 : 0;
+        sort_final(accounts, [](const FinalAccount& x, const FinalAccount& y) {
+            return x.address < y.address;
         });
-        if (std::find(ok.begin(), ok.end(), 0) != ok.end()) {
-            return std::nullopt;
-        }
-        std::vector<TxnWrites> diffs(parts);
+        sort_final(slots, [](const FinalSlot& x, const FinalSlot& y) {
+            return x.address != y.address ? x.address < y.address : x.slot < y.slot;
+        });
         const auto end = static_cast<TxnIndex>(run.txns.size());
-        each_part([&](size_t d) noexcept {
-            std::vector<FinalAccount> accounts;
-            std::vector<FinalSlot> slots;
-            for (size_t src = 0; src < parts; ++src) {
-                const FinalPart& f = found[src][d];
-                accounts.insert(accounts.end(), f.accounts.begin(), f.accounts.end());
-                slots.insert(slots.end(), f.slots.begin(), f.slots.end());
-            }
-            sort_final(accounts, [](const FinalAccount& x, const FinalAccount& y) {
-                return x.address < y.address;
-            });
-            sort_final(slots, [](const FinalSlot& x, const FinalSlot& y) {
-                return x.address != y.address ? x.address < y.address : x.slot < y.slot;
-            });
-            TxnWrites& out = diffs[d];
-            out.accounts.reserve(accounts.size() + 8);
-            size_t a = 0;
-            size_t sl = 0;
-            while (a < accounts.size() || sl < slots.size()) {
-                const bool take_account =
-                    a < accounts.size() &&
-                    (sl == slots.size() || !(slots[sl].address < accounts[a].address));
-                const Address addr = take_account ? accounts[a].address : slots[sl].address;
-                AccountWrite& w = out.accounts.emplace_back();
-                w.address = addr;
-                if (take_account) {
-                    w.info = accounts[a++].info;
-                } else {
-                    // Slots only: the transactions kept the header as they read it.
-                    const auto now = run.mv.read_account(end, addr);
-                    if (!now.value) {
-                        ok[d] = 0;
-                        return;
-                    }
-                    w.info = *now.value;
+        TxnWrites& out = run.post.diffs[d];
+        out.accounts.reserve(accounts.size() + 8);
+        size_t a = 0;
+        size_t sl = 0;
+        while (a < accounts.size() || sl < slots.size()) {
+            const bool take_account =
+                a < accounts.size() &&
+                (sl == slots.size() || !(slots[sl].address < accounts[a].address));
+            const Address addr = take_account ? accounts[a].address : slots[sl].address;
+            AccountWrite& w = out.accounts.emplace_back();
+            w.address = addr;
+            if (take_account) {
+                w.info = accounts[a++].info;
+            } else {
+                // Slots only: the transactions kept the header as they read it.
+                const auto now = run.mv.read_account(end, addr);
+                if (!now.value) {
+                    return false;
                 }
-                for (; sl < slots.size() && slots[sl].address == addr; ++sl) {
-                    w.storage.push_back(StorageWrite{slots[sl].slot, slots[sl].value});
-                }
+                w.info = *now.value;
             }
-        });
-        if (std::find(ok.begin(), ok.end(), 0) != ok.end()) {
-            return std::nullopt;
+            for (; sl < slots.size() && slots[sl].address == addr; ++sl) {
+                w.storage.push_back(StorageWrite{slots[sl].slot, slots[sl].value});
+            }
         }
-        each_part([&](size_t part) noexcept { run.mv.release(part, parts); });
-        return merge_diffs(diffs);
+        return true;
+    }
+
+    /// Runs step `step` of the completion: claims parts until none is left, then waits until
+    /// every part is done (a late or absent thread only leaves its parts to the others). False
+    /// when a worker failed (allocation): the others stop waiting.
+    static bool run_step(Run& run, size_t step, size_t parts, const auto& body) {
+        Run::Post& p = run.post;
+        for (size_t part = p.claim[step].fetch_add(1); part < parts;
+             part = p.claim[step].fetch_add(1)) {
+            body(part);
+            p.done[step].fetch_add(1);
+        }
+        unsigned spins = 0;
+        while (p.done[step].load() < parts) {
+            if (run.failed.load(std::memory_order_relaxed)) {
+                return false;
+            }
+            if (++spins < kRetriesBeforeYield) {
+                internal::cpu_relax();
+            } else {
+                std::this_thread::yield();
+                spins = 0;
+            }
+        }
+        return true;
+    }
+
+    /// The block's completion, when no fallback was taken, every transaction is valid and none
+    /// deleted, re-created or deployed anything: the diff is read straight from the final
+    /// versions (no second pass over the transactions' results) and the receipts assembled, by
+    /// the workers still running (each step of it as a separate WorkerPool::run would often find
+    /// the second thread asleep and run both halves on one). Steps: scan the outcomes (all
+    /// executed; the first invalid); collect each part's final versions by destination part;
+    /// sort and assemble each destination part's diff; assemble the receipts (one part), merge
+    /// the diffs (one part) and release the versions (one part per shard part); free the
+    /// outcomes. A step that finds the fast path closed stops every worker there (execute()
+    /// then goes the general way; the versions are untouched until the release step).
+    void finish_block(Run& run) {
+        Run::Post& p = run.post;
+        const size_t parts = p.parts;
+        const size_t n = run.txns.size();
+        if (run.fell_back.load() || run.failed.load()) {
+            return;
+        }
+        // 1. Every outcome present and executed; the lowest invalid transaction per range.
+        if (!run_step(run, 0, parts, [&](size_t part) {
+                const size_t lo = part * n / parts;
+                const size_t hi = (part + 1) * n / parts;
+                for (size_t i = lo; i < hi; ++i) {
+                    const Outcome& o = run.outcomes[i];
+                    // A transaction left suspended or aborted would leave a stale outcome here.
+                    PEL_ASSERT(o.has_value() &&
+                                   run.scheduler.is_executed(static_cast<TxnIndex>(i), nullptr),
+                               "Block-STM finished with an unexecuted transaction");
+                    if (!*o) {
+                        p.first_invalid[part] = i;
+                        break;
+                    }
+                }
+            })) {
+            return;
+        }
+        const size_t end = *std::min_element(p.first_invalid.begin(), p.first_invalid.end());
+        if (end != n || run.mv.has_complex_writes()) {
+            return;
+        }
+        // 2. Final versions by destination part.
+        if (!run_step(run, 1, parts,
+                      [&](size_t part) {
+                          p.collected[part] =
+                              run.mv.collect_final(part, parts, p.found[part]) ? 1 : 0;
+                      }) ||
+            std::find(p.collected.begin(), p.collected.end(), 0) != p.collected.end()) {
+            return;
+        }
+        // 3. Each destination part's diff, sorted.
+        if (!run_step(run, 2, parts,
+                      [&](size_t d) { p.built[d] = build_final_part(run, d, parts) ? 1 : 0; }) ||
+            std::find(p.built.begin(), p.built.end(), 0) != p.built.end()) {
+            return;
+        }
+        // 4. Receipts, the merged diff and the versions' release, side by side.
+        if (!run_step(run, 3, parts + 2, [&](size_t task) {
+                if (task == 0) {
+                    p.assembled.emplace(assemble(run.env, run.txns, run.outcomes));
+                } else if (task == 1) {
+                    p.merged = merge_diffs(p.diffs);
+                } else {
+                    run.mv.release(task - 2, parts);
+                }
+            })) {
+            return;
+        }
+        // 5. The results (what the receipts left of them), freed in ranges.
+        if (!run_step(run, 4, parts, [&](size_t part) {
+                const size_t lo = part * n / parts;
+                const size_t hi = (part + 1) * n / parts;
+                for (size_t i = lo; i < hi; ++i) {
+                    run.outcomes[i].reset();
+                }
+            })) {
+            return;
+        }
+        p.complete.store(true);
     }
 
     ParallelOptions options;
@@ -928,7 +1048,11 @@ Result<BlockOutput, BlockError> ParallelExecutor::execute(const BlockEnv& env,
     }
     BlockOverlay overlay(base);
     std::optional<TxnWrites> folded;  // the diff, when the parallel fold built it
-    if (run.fell_back.load()) {
+    // The workers completed the block themselves (finish_block): diff, receipts, release.
+    const bool completed = run.post.complete.load();
+    if (completed) {
+        stats.diff_from_versions = true;
+    } else if (run.fell_back.load()) {
         // Keep the longest prefix whose last incarnations executed and still validate (every
         // lower transaction is final by then, so the check is exact), then go on in order.
         size_t prefix = 0;
@@ -968,13 +1092,9 @@ Result<BlockOutput, BlockError> ParallelExecutor::execute(const BlockEnv& env,
                 break;
             }
         }
-        if (end == run.outcomes.size()) {
-            folded = Impl::diff_from_versions(run, m.options.threads, m.pool);
-            stats.diff_from_versions = folded.has_value();
-        }
-        if (!folded) {
-            folded = Impl::fold_parallel(run, end, base, m.options.threads, m.pool);
-        }
+        // finish_block found the block outside its fast path (an invalid transaction, a
+        // deployment or deletion, an account the in-order rules must decide): fold in order.
+        folded = Impl::fold_parallel(run, end, base, m.options.threads, m.pool);
     }
     stats.re_executions = stats.executions > txns.size() ? stats.executions - txns.size() : 0;
 
@@ -1000,6 +1120,17 @@ Result<BlockOutput, BlockError> ParallelExecutor::execute(const BlockEnv& env,
     }
     stats.top_conflicts = std::move(counts);
 
+    if (completed) {
+        PEL_TRY(BlockOutput out, std::move(*run.post.assembled));
+        out.diff = std::move(run.post.merged);
+        run.outcomes.clear();  // freed by the workers already
+        const Clock::time_point t3 = Clock::now();
+        stats.setup_ms = ms(t0, t1);
+        stats.workers_ms = ms(t1, t2);
+        stats.finish_ms = ms(t2, t3);
+        out.stats = std::move(stats);
+        return out;
+    }
     // Truncate outcomes after a fallback's invalid transaction are absent; assemble stops first.
     PEL_TRY(BlockOutput out, assemble(env, txns, run.outcomes));
     out.diff = folded ? std::move(*folded) : overlay.diff();

@@ -61,7 +61,9 @@ struct BlockStats {
     std::vector<ConflictCount> top_conflicts;
     /// Wall time of the Block-STM phases (zero for the sequential paths): building MvMemory and
     /// the scheduler, the workers, the in-order fold of the results into the diff (and any
-    /// fallback completion), freeing the shared structures.
+    /// fallback completion), freeing the shared structures. When the diff is read from the final
+    /// versions, the workers do that, the receipts and the freeing themselves: `workers_ms`
+    /// includes it (`finish_ms` and `teardown_ms` are then about zero).
     double setup_ms = 0;
     double workers_ms = 0;
     double finish_ms = 0;

@@ -34,6 +34,7 @@ void Scheduler::reset(size_t num_txns) {
         active_[w].tasks.store(0);
         local_[w] = Local{};
     }
+    exec_batch_limit_.store(max_batch_);
     done_.store(num_txns_ == 0);
 }
 
@@ -112,8 +113,8 @@ std::optional<Version> Scheduler::next_version_to_execute(size_t worker) noexcep
     // Far from the end of the block, a batch: the last few transactions go one at a time so that
     // the workers finish together.
     const TxnIndex left = num_txns_ - at;
-    const auto batch =
-        static_cast<TxnIndex>(std::clamp<size_t>(left / (4 * workers_), 1, max_batch_));
+    const auto batch = static_cast<TxnIndex>(std::clamp<size_t>(
+        left / (4 * workers_), 1, exec_batch_limit_.load(std::memory_order_relaxed)));
     active_[worker].tasks.fetch_add(batch > 1 ? 2 : 1);  // the task, and the range
     const TxnIndex idx = execution_idx_.fetch_add(batch);
     if (idx < num_txns_) {

@@ -15,8 +15,9 @@
 //    nested inside: lower index first, the only nesting), so the blocker's finish_execution
 //    always finds it suspended when it resumes it (kReadyToExecute with the next incarnation)
 //    and pulls execution_idx back to it.
-//  - Batches: far from the end of the block (execution) or far behind execution_idx
-//    (validation), a worker claims up to max_batch consecutive indices with one fetch_add and
+//  - Batches: far from the end of the block (execution; only until the block's first conflict,
+//    see limit_batches) or far behind execution_idx (validation), a worker claims up to
+//    max_batch consecutive indices with one fetch_add and
 //    keeps them in its own Local range, then hands them to itself one by one (so the shared index
 //    lines are written once per batch, not once per transaction). Every claimed index is still
 //    handed out exactly once by its claimer, in order; a later decrease of the shared index may
@@ -92,6 +93,17 @@ class Scheduler {
     /// The validation of `v` ended. May hand back its re-execution task.
     [[nodiscard]] Task finish_validation(TxnIndex txn_idx, bool aborted, size_t worker) noexcept;
 
+    /// From now on until the next reset(), execution claims take one index at a time: called on
+    /// the block's first conflict. A worker executing a batch runs its transactions one after
+    /// the other, so each of them runs at the same time as the other workers' whole batches:
+    /// more exposure to conflicts than one index at a time, which pays only on conflict-free
+    /// blocks.
+    void limit_batches() noexcept {
+        if (exec_batch_limit_.load(std::memory_order_relaxed) > 1) {
+            exec_batch_limit_.store(1, std::memory_order_relaxed);
+        }
+    }
+
     /// Whether the transaction's latest incarnation has executed (for the fallback's takeover).
     [[nodiscard]] bool is_executed(TxnIndex txn_idx, uint32_t* incarnation) noexcept;
 
@@ -153,6 +165,8 @@ class Scheduler {
     };
     size_t workers_;
     size_t max_batch_;
+    /// max_batch_, or 1 after limit_batches() (read racily: a hint for the next claim).
+    std::atomic<size_t> exec_batch_limit_{1};
     std::unique_ptr<Active[]> active_;
     std::unique_ptr<Local[]> local_;
     alignas(64) std::atomic<bool> done_{false};

@@ -300,6 +300,8 @@ struct PreparedBlock {
 
 /// A proposed block's timestamp may run ahead of the local clock by this much.
 constexpr uint64_t kMaxFutureSeconds = 15;
+/// Received kTxns messages waiting for admission; beyond this, new ones are dropped.
+constexpr size_t kMaxIncomingTxnMsgs = 1024;
 /// Candidate blocks kept per height (one per round's proposal, normally one or two).
 constexpr size_t kMaxCandidates = 16;
 
@@ -903,6 +905,7 @@ struct Node::Impl {
     void fatal(const std::string& msg);
     void on_network(const Address& from, net::MsgKind kind, ByteView payload);
     void gossip_loop();
+    void admit_loop();
 
     bool consensus = false;
     Hash32 node_key;
@@ -920,6 +923,9 @@ struct Node::Impl {
     std::condition_variable gossip_cv;
     std::vector<Bytes> gossip_queue;  // guarded by gossip_mu
     bool gossip_stop = false;         // guarded by gossip_mu
+    std::thread admit_thread;
+    std::condition_variable admit_cv;
+    std::deque<std::pair<Address, Bytes>> incoming_txns;  // guarded by gossip_mu: kTxns received
 };
 
 Node::Impl::BuildEnv Node::Impl::block_env(const HeadState& h, const Address& coinbase,
@@ -1560,15 +1566,40 @@ void Node::Impl::on_network(const Address& from, net::MsgKind kind, ByteView pay
     if (kind != net::MsgKind::kTxns || owner == nullptr) {
         return;
     }
-    auto txns = net::decode_txns(payload);
-    if (!txns) {
-        return;  // net checked it already
+    // Admission (sender recovery, pool checks) runs on admit_thread, not on net's I/O thread,
+    // which also carries the consensus messages.
+    {
+        const std::lock_guard lock(gossip_mu);
+        if (gossip_stop || incoming_txns.size() >= kMaxIncomingTxnMsgs) {
+            return;  // best effort, as gossip is: the sender's node still has them
+        }
+        incoming_txns.emplace_back(from, Bytes(payload.begin(), payload.end()));
     }
-    for (const auto& t : *txns) {
-        auto r = owner->admit(t.encoded, false);
-        if (!r) {
-            spdlog::debug("gossiped transaction {} from {}: {}", t.hash.to_hex(), from.to_hex(),
-                          r.error().message);
+    admit_cv.notify_one();
+}
+
+void Node::Impl::admit_loop() {
+    for (;;) {
+        std::pair<Address, Bytes> item;
+        {
+            std::unique_lock lock(gossip_mu);
+            admit_cv.wait(lock, [&] { return gossip_stop || !incoming_txns.empty(); });
+            if (gossip_stop) {
+                return;
+            }
+            item = std::move(incoming_txns.front());
+            incoming_txns.pop_front();
+        }
+        auto txns = net::decode_txns(item.second);
+        if (!txns) {
+            continue;  // net checked it already
+        }
+        for (const auto& t : *txns) {
+            auto r = owner->admit(t.encoded, false);
+            if (!r) {
+                spdlog::debug("gossiped transaction {} from {}: {}", t.hash.to_hex(),
+                              item.first.to_hex(), r.error().message);
+            }
         }
     }
 }
@@ -1902,15 +1933,19 @@ Result<void> Node::start() {
         {
             const std::lock_guard lock(im.gossip_mu);
             im.gossip_stop = false;
+            im.incoming_txns.clear();
         }
         im.gossip_thread = std::thread([&im] { im.gossip_loop(); });
+        im.admit_thread = std::thread([&im] { im.admit_loop(); });
         if (auto r = im.host->start(im.head()->header.number + 1); !r) {
             {
                 const std::lock_guard lock(im.gossip_mu);
                 im.gossip_stop = true;
             }
             im.gossip_cv.notify_all();
+            im.admit_cv.notify_all();
             im.gossip_thread.join();
+            im.admit_thread.join();
             im.network->stop();
             return r;
         }
@@ -1939,8 +1974,12 @@ void Node::stop() {
             im.gossip_stop = true;
         }
         im.gossip_cv.notify_all();
+        im.admit_cv.notify_all();
         if (im.gossip_thread.joinable()) {
             im.gossip_thread.join();
+        }
+        if (im.admit_thread.joinable()) {
+            im.admit_thread.join();
         }
         im.network->stop();
         const std::lock_guard produce_lock(im.produce_mu);

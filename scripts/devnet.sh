@@ -111,7 +111,7 @@ usage: $prog bench [pel-loadgen ARGS]
 
 Runs pel-loadgen with --url set to every node's RPC URL (transactions spread round-robin over the
 nodes, one node per sender; inclusion observed on node 0). Without ARGS: --workload erc20
---senders 200 --txs 20000 --concurrency 32. Any ARGS replace those defaults (not --url).
+--senders 500 --txs 75000 --concurrency 32. Any ARGS replace those defaults (not --url).
 EOF
       ;;
     help | "") usage ;;
@@ -567,7 +567,7 @@ cmd_bench() {
     urls+="${urls:+,}$(rpc_url "$i")"
   done
   local -a args=("$@")
-  ((${#args[@]})) || args=(--workload erc20 --senders 200 --txs 20000 --concurrency 32)
+  ((${#args[@]})) || args=(--workload erc20 --senders 500 --txs 75000 --concurrency 32)
   echo "devnet: $loadgen --url $urls ${args[*]}" >&2
   exec "$loadgen" --url "$urls" "${args[@]}"
 }

@@ -609,8 +609,15 @@ void compare_config(const Options& opt, const bench::WorkloadSpec& spec) {
     }
     std::vector<double> seq_ms;
     std::vector<std::vector<double>> par_ms(pars.size());
-    std::vector<std::array<double, 3>> counts(
-        pars.size());  // validations, re-executions, fallbacks
+    // Per variant: validations, re-executions, fallbacks.
+    std::vector<std::array<double, 3>> counts(pars.size());
+    // Calibration, timed in every round beside the executors: sender recovery of (up to) 1,000 of
+    // the block's transactions on 1 and on T threads, a perfectly parallel job. Its speedup is
+    // what the machine gave a second core at that moment (other load shrinks it).
+    const std::span<const pel::Transaction> probe(block->txns.data(),
+                                                  std::min<size_t>(block->txns.size(), 1000));
+    std::vector<double> cal1_ms;
+    std::vector<double> calt_ms;
     const auto check = [&](const auto& out) {
         if (!out || out->gas_used != want->gas_used ||
             !(receipts_diff(want->receipts, out->receipts) + diff_diff(want->diff, out->diff))
@@ -626,6 +633,17 @@ void compare_config(const Options& opt, const bench::WorkloadSpec& spec) {
             check(out);
             if (r >= opt.warmup) {
                 seq_ms.push_back(e);
+            }
+        }
+        for (const size_t t : {size_t{1}, opt.threads.front()}) {
+            const auto t0 = Clock::now();
+            const auto rec = exec::recover_senders(probe, t);
+            const double e = ms_since(t0);
+            if (!rec) {
+                throw Failure{"sender recovery failed"};
+            }
+            if (r >= opt.warmup) {
+                (t == 1 ? cal1_ms : calt_ms).push_back(e);
             }
         }
         for (size_t k = 0; k < pars.size(); ++k) {
@@ -646,6 +664,10 @@ void compare_config(const Options& opt, const bench::WorkloadSpec& spec) {
     std::printf("%s N=%zu P=%zu T=%zu, %zu rounds: sequential median %.2f ms, p10 %.2f ms\n",
                 spec.workload.c_str(), spec.accounts, spec.pools, spec.txns, seq_ms.size(), s50,
                 s10);
+    std::printf(
+        "  calibration (sender recovery of %zu txns, 1 vs %zu threads): median %.3fx, p10 %.3fx\n",
+        probe.size(), opt.threads.front(), median(cal1_ms) / median(calt_ms),
+        quantile(cal1_ms, 0.1) / quantile(calt_ms, 0.1));
     for (size_t k = 0; k < pars.size(); ++k) {
         const double p50 = median(par_ms[k]);
         const double p10 = quantile(par_ms[k], 0.1);

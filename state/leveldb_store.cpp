@@ -20,7 +20,6 @@
 #include <leveldb/slice.h>
 #include <leveldb/write_batch.h>
 
-#include "state/internal/parallel.hpp"
 #include "state/kv_store.hpp"
 
 namespace pel::state {
@@ -136,9 +135,10 @@ class LevelDbStore final : public KvStore {
 
     // The operations go to LevelDB in key order (for one key, in batch order, so the last still
     // wins): the memtable is a skip list, and inserting sorted keys touches the nodes the
-    // previous insert just walked (several times faster for large batches of random keys). A
-    // large batch is sorted in two halves at once and merged. The record index and LevelDB's
-    // batch are kept between writes (a commit's are megabytes: growing them again every time
+    // previous insert just walked (several times faster for large batches of random keys). (Two
+    // halves sorted at once and merged gained nothing here: a commit's write runs beside its cache
+    // update, which has the other core.) The record index and LevelDB's batch are kept between
+    // writes (a commit's are megabytes: growing them again every time
     // costs page faults), unless one was unusually large.
     Result<void> write_parts(std::span<const KvWriteBatch* const> parts, bool sync) override {
         const std::lock_guard lock(write_mu_);
@@ -153,10 +153,10 @@ class LevelDbStore final : public KvStore {
                 recs_.push_back(Rec{head, key, value, static_cast<uint32_t>(recs_.size()), op});
             });
         }
-        const std::vector<Rec>& sorted = sort_records();
+        std::sort(recs_.begin(), recs_.end(), rec_less);
         if (wb_ == nullptr) wb_ = std::make_unique<leveldb::WriteBatch>();
         wb_->Clear();
-        for (const Rec& r : sorted) {
+        for (const Rec& r : recs_) {
             if (r.op == KvWriteBatch::Op::kPut) {
                 wb_->Put(slice(r.key), slice(r.value));
             } else {
@@ -167,10 +167,7 @@ class LevelDbStore final : public KvStore {
         wo.sync = sync;
         const leveldb::Status s = db_->db->Write(wo, wb_.get());
         if (wb_->ApproximateSize() > kKeepBatchBytes) wb_.reset();
-        if (recs_.capacity() > kKeepRecords) {
-            recs_ = std::vector<Rec>{};
-            merged_ = std::vector<Rec>{};
-        }
+        if (recs_.capacity() > kKeepRecords) recs_ = std::vector<Rec>{};
         if (!s.ok()) return status_error("write", s);
         return {};
     }
@@ -216,27 +213,11 @@ class LevelDbStore final : public KvStore {
         const int c = slice(a.key).compare(slice(b.key));
         return c != 0 ? c < 0 : a.seq < b.seq;
     }
-    // recs_ in key order: sorted in place (small batches), or as two halves at once merged into
-    // merged_.
-    const std::vector<Rec>& sort_records() {
-        if (recs_.size() < kParallelSortRecords) {
-            std::sort(recs_.begin(), recs_.end(), rec_less);
-            return recs_;
-        }
-        const auto mid = recs_.begin() + static_cast<std::ptrdiff_t>(recs_.size() / 2);
-        internal::run_both([&] { std::sort(recs_.begin(), mid, rec_less); },
-                           [&] { std::sort(mid, recs_.end(), rec_less); });
-        merged_.resize(recs_.size());
-        std::merge(recs_.begin(), mid, mid, recs_.end(), merged_.begin(), rec_less);
-        return merged_;
-    }
-    static constexpr size_t kParallelSortRecords = 8192;
     static constexpr size_t kKeepBatchBytes = size_t{64} << 20;
     static constexpr size_t kKeepRecords = size_t{1} << 20;
 
     std::mutex write_mu_;  // one write at a time (the contract); guards the buffers below
     std::vector<Rec> recs_;
-    std::vector<Rec> merged_;
     std::unique_ptr<leveldb::WriteBatch> wb_;
     std::shared_ptr<Db> db_;
 };

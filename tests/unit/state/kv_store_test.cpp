@@ -58,7 +58,7 @@ std::string numbered_key(int n) {
 }
 
 // write_parts applies the concatenation of its parts in order (the last operation on a key wins
-// across parts too), also for a batch large enough to be sorted in two halves.
+// across parts too), also for a large batch whose keys come in no order.
 TEST_P(KvStoreTest, write_parts_applies_the_parts_in_order) {
     KvWriteBatch first;
     KvWriteBatch second;
@@ -69,7 +69,7 @@ TEST_P(KvStoreTest, write_parts_applies_the_parts_in_order) {
     second.put(as_bytes("c"), as_bytes("2"));
     third.put(as_bytes("a"), as_bytes("3"));
     third.del(as_bytes("c"));
-    for (int i = 0; i < 20000; ++i) {  // over the parallel sort threshold, in every part
+    for (int i = 0; i < 20000; ++i) {  // keys in a scattered order, spread over every part
         const std::string k = numbered_key(i * 7919 % 20000);
         (i % 3 == 0 ? first : i % 3 == 1 ? second : third).put(as_bytes(k), as_bytes("v"));
         if (i % 5 == 0) third.del(as_bytes(k));

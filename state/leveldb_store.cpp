@@ -138,8 +138,8 @@ class LevelDbStore final : public KvStore {
     // previous insert just walked (several times faster for large batches of random keys). (Two
     // halves sorted at once and merged gained nothing here: a commit's write runs beside its cache
     // update, which has the other core.) The record index and LevelDB's batch are kept between
-    // writes (a commit's are megabytes: growing them again every time
-    // costs page faults), unless one was unusually large.
+    // writes (a commit's are megabytes: growing them again every time costs page faults), unless
+    // one was unusually large.
     Result<void> write_parts(std::span<const KvWriteBatch* const> parts, bool sync) override {
         const std::lock_guard lock(write_mu_);
         size_t n = 0;

@@ -630,11 +630,11 @@ struct ParallelExecutor::Impl {
         }
 
         /// Ends the block: frees the outcomes (the versions were dropped by the fold).
-        void end(WorkerPool& pool, size_t threads) {
+        void end(WorkerPool& workers, size_t threads) {
             // The results (what the receipts left of them) are freed by all threads, in ranges.
             constexpr size_t kMinParallelFree = 256;
             if (threads > 1 && outcomes.size() >= kMinParallelFree) {
-                pool.run([&](size_t part) noexcept {
+                workers.run([&](size_t part) noexcept {
                     const size_t lo = part * outcomes.size() / threads;
                     const size_t hi = (part + 1) * outcomes.size() / threads;
                     for (size_t i = lo; i < hi; ++i) {

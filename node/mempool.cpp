@@ -34,6 +34,27 @@ void Mempool::erase_hash(const Hash32& hash) { by_hash_.erase(hash); }
 
 Result<Mempool::Added> Mempool::add(std::shared_ptr<const PoolTxn> t, const SenderState& account) {
     const std::lock_guard lock(mu_);
+    return add_locked(std::move(t), account);
+}
+
+Result<std::optional<Mempool::Added>> Mempool::add_at(std::shared_ptr<const PoolTxn> t,
+                                                      const SenderState& account,
+                                                      uint64_t head_epoch) {
+    const std::lock_guard lock(mu_);
+    if (head_epoch != epoch_) {
+        return std::optional<Added>();
+    }
+    PEL_TRY(Added added, add_locked(std::move(t), account));
+    return std::optional<Added>(added);
+}
+
+uint64_t Mempool::epoch() const {
+    const std::lock_guard lock(mu_);
+    return epoch_;
+}
+
+Result<Mempool::Added> Mempool::add_locked(std::shared_ptr<const PoolTxn> t,
+                                           const SenderState& account) {
     if (by_hash_.contains(t->hash)) {
         return make_error("already known");
     }
@@ -192,6 +213,7 @@ std::vector<std::shared_ptr<const PoolTxn>> Mempool::select(
 void Mempool::on_block(const std::vector<Hash32>& mined,
                        const std::unordered_map<Address, uint64_t>& new_nonces) {
     const std::lock_guard lock(mu_);
+    ++epoch_;
     for (const auto& [sender, nonce] : new_nonces) {
         const auto qit = senders_.find(sender);
         if (qit == senders_.end()) {

@@ -68,6 +68,20 @@ class Mempool {
     /// "account limit exceeded". Nothing changes on error.
     [[nodiscard]] Result<Added> add(std::shared_ptr<const PoolTxn> t, const SenderState& account);
 
+    /// As add(), but only if no block was applied (on_block) since `epoch()` returned
+    /// `head_epoch`; otherwise changes nothing and returns an empty optional, and the caller
+    /// reads the head again and retries. The node reads the epoch before the head state it takes
+    /// `account` from, and publishes a new head before on_block: so an account read from a head
+    /// that on_block has already been applied for is never taken for newer than it is. (Without
+    /// this, a sender's next transaction checked against the head before a block, and added
+    /// after on_block emptied its queue, would stay queued behind a nonce already mined.)
+    [[nodiscard]] Result<std::optional<Added>> add_at(std::shared_ptr<const PoolTxn> t,
+                                                      const SenderState& account,
+                                                      uint64_t head_epoch);
+
+    /// How many times on_block has run (read before the head, for add_at).
+    [[nodiscard]] uint64_t epoch() const;
+
     /// The transaction with this hash, or null.
     [[nodiscard]] std::shared_ptr<const PoolTxn> get(const Hash32& hash) const;
     [[nodiscard]] bool contains(const Hash32& hash) const;
@@ -106,6 +120,7 @@ class Mempool {
     };
     void recount(Queue& q);               // requires mu_
     void erase_hash(const Hash32& hash);  // requires mu_
+    Result<Added> add_locked(std::shared_ptr<const PoolTxn> t, const SenderState& account);
 
     const MempoolLimits limits_;
     mutable std::mutex mu_;
@@ -113,6 +128,7 @@ class Mempool {
     std::unordered_map<Hash32, std::shared_ptr<const PoolTxn>> by_hash_;  // guarded by mu_
     size_t pending_total_ = 0;                                            // guarded by mu_
     size_t queued_total_ = 0;                                             // guarded by mu_
+    uint64_t epoch_ = 0;                                                  // guarded by mu_
 };
 
 /// fee * 110 / 100 rounded up as geth compares (new >= old * (100 + 10) / 100, and new > old).

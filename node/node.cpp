@@ -2482,10 +2482,6 @@ ApiResult<Hash32> Node::admit(ByteView raw, bool gossip) {
     if (txn.chain_id && *txn.chain_id != impl.genesis.chain_id) {
         return reject("invalid chain id for signer");
     }
-    const auto h = impl.head();
-    if (txn.gas_limit > h->header.gas_limit) {
-        return reject("exceeds block gas limit");
-    }
     if (txn.max_priority_fee_per_gas > txn.max_fee_per_gas) {
         return reject("max priority fee per gas higher than max fee per gas");
     }
@@ -2499,33 +2495,49 @@ ApiResult<Hash32> Node::admit(ByteView raw, bool gossip) {
     if (exec::intrinsic_gas(txn) > txn.gas_limit) {
         return reject("intrinsic gas too low");
     }
-    if (txn.max_fee_per_gas < next_base_fee(h->header)) {
-        return reject("max fee per gas less than block base fee");
-    }
-    auto acc = h->view->account(*sender);
-    if (!acc) {
-        return unexpected(internal(acc.error().message));
-    }
-    SenderState st;
-    if (*acc) {
-        st.nonce = (*acc)->nonce;
-        st.balance = (*acc)->balance;
-        if ((*acc)->code_hash != kEmptyCodeHash) {
-            return reject("sender not an eoa");
-        }
-    }
-    if (st.nonce == UINT64_MAX) {
-        return reject("nonce has max value");
-    }
     auto p = std::make_shared<PoolTxn>();
     p->txn = txn;
     p->hash = hash;
     p->sender = *sender;
     p->raw.assign(raw.begin(), raw.end());
     p->cost = txn_cost(txn);
-    auto added = impl.pool->add(std::move(p), st);
-    if (!added) {
-        return reject(added.error().message);
+    // The checks against the head, then the pool: the pool's epoch is read before the head, so
+    // that a block applied to the pool in between (its head then newer than ours) sends us back
+    // for the new head instead of admitting against a stale nonce. Blocks are far apart next to
+    // this, so a retry is rare and a second one rarer.
+    std::optional<Mempool::Added> added;
+    for (int attempt = 0; !added; ++attempt) {
+        if (attempt == 64) {
+            return unexpected(internal("the head kept moving during admission"));
+        }
+        const uint64_t epoch = impl.pool->epoch();
+        const auto h = impl.head();
+        if (txn.gas_limit > h->header.gas_limit) {
+            return reject("exceeds block gas limit");
+        }
+        if (txn.max_fee_per_gas < next_base_fee(h->header)) {
+            return reject("max fee per gas less than block base fee");
+        }
+        auto acc = h->view->account(*sender);
+        if (!acc) {
+            return unexpected(internal(acc.error().message));
+        }
+        SenderState st;
+        if (*acc) {
+            st.nonce = (*acc)->nonce;
+            st.balance = (*acc)->balance;
+            if ((*acc)->code_hash != kEmptyCodeHash) {
+                return reject("sender not an eoa");
+            }
+        }
+        if (st.nonce == UINT64_MAX) {
+            return reject("nonce has max value");
+        }
+        auto r = impl.pool->add_at(p, st, epoch);
+        if (!r) {
+            return reject(r.error().message);
+        }
+        added = *r;
     }
     impl.notify_pending(hash);
     if (added->pending) {

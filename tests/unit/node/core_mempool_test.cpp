@@ -259,5 +259,48 @@ TEST(Mempool, selection_orders_by_tip_across_senders_and_nonce_within) {
     EXPECT_EQ(pool.size(), 2U);
 }
 
+// A sender's next transaction checked against the head before a block and added after the
+// block's on_block emptied the sender's queue: with the head's nonce (stale by then) it would
+// stay queued behind a nonce already mined, and automine would never include it. add_at refuses
+// an account read before the last on_block, so the node reads the head again.
+TEST(Mempool, add_at_refuses_an_account_read_before_the_last_block) {
+    Mempool pool(MempoolLimits{});
+    const auto mk = [](uint64_t nonce) {
+        auto p = std::make_shared<PoolTxn>();
+        p->txn.type = TxnType::kDynamicFee;
+        p->txn.nonce = nonce;
+        p->txn.gas_limit = 21000;
+        p->txn.max_fee_per_gas = U256(100 * kGwei);
+        p->txn.max_priority_fee_per_gas = U256(kGwei);
+        p->sender = addr(1);
+        p->hash.bytes[0] = 1;
+        p->hash.bytes[1] = static_cast<uint8_t>(nonce);
+        p->cost = U256(1);
+        return p;
+    };
+    const uint64_t before = pool.epoch();
+    auto first = pool.add_at(mk(0), SenderState{0, U256(1'000'000)}, before);
+    ASSERT_TRUE(first.has_value() && first->has_value());
+    EXPECT_TRUE((*first)->pending);
+    // Nonce 0 is mined; the sender's queue is now empty.
+    pool.on_block({mk(0)->hash}, {{addr(1), 1}});
+    EXPECT_EQ(pool.size(), 0U);
+    EXPECT_NE(pool.epoch(), before);
+    // Nonce 1 checked against the old head (account nonce 0): refused as stale, nothing added.
+    auto stale = pool.add_at(mk(1), SenderState{0, U256(1'000'000)}, before);
+    ASSERT_TRUE(stale.has_value());
+    EXPECT_FALSE(stale->has_value());
+    EXPECT_EQ(pool.size(), 0U);
+    // Against the new head it is pending at once.
+    auto fresh = pool.add_at(mk(1), SenderState{1, U256(1'000'000)}, pool.epoch());
+    ASSERT_TRUE(fresh.has_value() && fresh->has_value());
+    EXPECT_TRUE((*fresh)->pending);
+    EXPECT_EQ(pool.pending_count(), 1U);
+    // Errors still come through add_at.
+    auto known = pool.add_at(mk(1), SenderState{1, U256(1'000'000)}, pool.epoch());
+    ASSERT_FALSE(known.has_value());
+    EXPECT_EQ(known.error().message, "already known");
+}
+
 }  // namespace
 }  // namespace pel::node

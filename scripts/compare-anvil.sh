@@ -3,12 +3,15 @@
 # Runs the same pel-loadgen workloads against anvil and against pel-node on this machine and
 # prints both results and the ratio pel/anvil of committed transactions per second.
 #
-#   scripts/compare-anvil.sh [--txs T] [--senders K] [--concurrency C] [--workloads "erc20 transfer"]
+#   scripts/compare-anvil.sh [--txs T] [--senders K] [--concurrency C] [--batch B]
+#                            [--workloads "erc20 transfer"]
 #                            [--anvil-modes "interval automine mixed"] [--anvil-block-time S]
 #                            [--gas-limit G] [--build DIR] [--out DIR]
 #
 # anvil comes from npm (@foundry-rs/anvil-linux-amd64, pinned by tests/e2e/package-lock.json).
 # Every run starts a fresh node (a fresh pel datadir), so each sees the same genesis state.
+# --batch B: pel-loadgen sends B transactions per HTTP request as one JSON-RPC batch, to both
+# nodes alike (anvil answers batches; default 1: one eth_sendRawTransaction per request).
 # Both nodes get the same block gas limit and chain; pel-node runs in automine (--block-time 0:
 # a block whenever the pool has ready transactions, taking all that fit).
 #
@@ -32,6 +35,7 @@ root=$(pwd)
 txs=20000
 senders=200
 concurrency=16
+batch=1
 workloads="erc20 transfer"
 anvil_modes="interval automine"
 anvil_block_time=0.05
@@ -43,13 +47,14 @@ while (($#)); do
     --txs) txs=$2; shift 2 ;;
     --senders) senders=$2; shift 2 ;;
     --concurrency) concurrency=$2; shift 2 ;;
+    --batch) batch=$2; shift 2 ;;
     --workloads) workloads=$2; shift 2 ;;
     --anvil-modes) anvil_modes=$2; shift 2 ;;
     --anvil-block-time) anvil_block_time=$2; shift 2 ;;
     --build) build=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --gas-limit) gas_limit=$2; shift 2 ;;
-    -h|--help) sed -n '3,32p' "$0"; exit 0 ;;
+    -h|--help) sed -n '3,36p' "$0"; exit 0 ;;
     *) echo "compare-anvil: unknown argument $1 (--help)" >&2; exit 2 ;;
   esac
 done
@@ -127,7 +132,7 @@ start_pel() {  # port log
 
 load() {  # url workload json timeout
   "$loadgen" --url "$1" --workload "$2" --senders "$senders" --txs "$txs" \
-    --concurrency "$concurrency" --timeout "$4" --json "$3" || true
+    --concurrency "$concurrency" --batch "$batch" --timeout "$4" --json "$3" || true
 }
 
 summary() {  # json
@@ -137,7 +142,7 @@ summary() {  # json
 
 echo "machine: $(nproc) cores, $(uname -m); load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "anvil: $("$anvil" --version | head -1); pel-node: $("$pel_node" --version 2>/dev/null || echo '?')"
-echo "load: $txs transactions from $senders senders over $concurrency connections; gas limit $gas_limit"
+echo "load: $txs transactions from $senders senders over $concurrency connections, $batch per request; gas limit $gas_limit"
 echo "results: $out"
 declare -A tps
 for w in $workloads; do

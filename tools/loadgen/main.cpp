@@ -7,7 +7,9 @@
 //    tokens. Setup is not measured.
 // 2. Pre-signs T transactions (EIP-1559), round-robin over the senders with consecutive nonces.
 // 3. C threads, each with its own keep-alive connection, send them with eth_sendRawTransaction
-//    (at most C requests in flight), until all are sent or --duration seconds have passed;
+//    (at most C requests in flight; with --batch B, B transactions per HTTP request as one
+//    JSON-RPC batch, each with its own id and answer checked), until all are sent or --duration
+//    seconds have passed;
 //    --rate R paces them (transaction t is not sent before start + t / R), so that latency can
 //    be measured below saturation. With several URLs (--url A,B,...: the nodes of one network, e.g.
 //    a devnet) sender s's transactions all go to node s mod U, so each node sees a sender's nonces
@@ -70,6 +72,7 @@ struct Options {
     uint32_t senders = 100;
     uint64_t txs = 10000;
     uint32_t concurrency = 8;
+    uint32_t batch = 1;    // transactions per HTTP request (a JSON-RPC batch when > 1)
     double duration = 0;   // seconds; 0 = no limit
     double rate = 0;       // transactions per second in all; 0 = as fast as the node takes them
     double timeout = 120;  // seconds to wait for inclusion after the last send
@@ -455,48 +458,98 @@ Result<void> LoadGen::presign() {
 void LoadGen::send_loop(size_t node) {
     HttpRpc rpc(eps_[node]);
     const std::vector<uint64_t>& route = route_[node];
+    const uint64_t batch = std::max<uint32_t>(1, opt_.batch);
+    std::string body;
     for (;;) {
         if (opt_.duration > 0 && Clock::now() >= send_deadline_) {
             break;
         }
-        const uint64_t pos = cursor_[node]++;
+        // The next `batch` positions of this node's route (fewer at its end).
+        const uint64_t pos = cursor_[node].fetch_add(batch);
         if (pos >= route.size()) {
             break;
         }
-        const uint64_t t = route[pos];
+        const uint64_t end = std::min<uint64_t>(pos + batch, route.size());
         if (opt_.rate > 0) {
-            // Paced: transaction t is not sent before start + t / rate (t counts over all nodes).
+            // Paced: transaction t is not sent before start + t / rate (t counts over all nodes);
+            // a batch waits for its last transaction's time.
+            const uint64_t last_t = route[end - 1];
             std::this_thread::sleep_until(
-                start_ + std::chrono::duration_cast<Clock::duration>(
-                             std::chrono::duration<double>(static_cast<double>(t) / opt_.rate)));
+                start_ + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
+                             static_cast<double>(last_t) / opt_.rate)));
             if (opt_.duration > 0 && Clock::now() >= send_deadline_) {
                 break;
             }
         }
-        send_begin_[t] = Clock::now();
-        const json req = {{"jsonrpc", "2.0"},
-                          {"id", t},
-                          {"method", "eth_sendRawTransaction"},
-                          {"params", json::array({txns_[t].raw})}};
-        auto res = rpc.post(req.dump());
-        send_end_[t] = Clock::now();
-        std::string err;
-        if (!res) {
-            err = res.error().message;
-        } else if (res->contains("error")) {
-            err = (*res)["error"].dump();
-        } else if (res->value("result", json()) != txns_[t].hash.to_hex()) {
-            err = "unexpected result " + res->dump();
+        // One eth_sendRawTransaction request per transaction, id = its index t; with --batch > 1
+        // they go as one JSON-RPC 2.0 batch (an array) in one HTTP request.
+        body.clear();
+        if (opt_.batch > 1) {
+            body += '[';
         }
-        if (err.empty()) {
-            sent_[t] = 1;
-            ++sent_ok_;
+        for (uint64_t p = pos; p < end; ++p) {
+            const uint64_t t = route[p];
+            if (p != pos) {
+                body += ',';
+            }
+            body += R"({"jsonrpc":"2.0","id":)";
+            body += std::to_string(t);
+            body += R"(,"method":"eth_sendRawTransaction","params":[")";
+            body += txns_[t].raw;
+            body += R"("]})";
+        }
+        if (opt_.batch > 1) {
+            body += ']';
+        }
+        const auto begin = Clock::now();
+        for (uint64_t p = pos; p < end; ++p) {
+            send_begin_[route[p]] = begin;
+        }
+        auto res = rpc.post(body);
+        const auto done = Clock::now();
+        // Every transaction of the request gets its own verdict: its answer matched by id.
+        std::unordered_map<uint64_t, const json*> answers;
+        std::string request_error;
+        if (!res) {
+            request_error = res.error().message;
+        } else if (opt_.batch > 1) {
+            if (!res->is_array()) {
+                request_error = "batch answered " + res->dump().substr(0, 200);
+            } else {
+                for (const auto& a : *res) {
+                    const auto id = a.find("id");
+                    if (id != a.end() && id->is_number_unsigned()) {
+                        answers.emplace(id->get<uint64_t>(), &a);
+                    }
+                }
+            }
         } else {
-            sent_[t] = 2;
-            const std::lock_guard lock(errors_mu_);
-            ++error_count_;
-            if (error_samples_.size() < 5) {
-                error_samples_.push_back("tx " + std::to_string(t) + ": " + err);
+            answers.emplace(route[pos], &*res);
+        }
+        for (uint64_t p = pos; p < end; ++p) {
+            const uint64_t t = route[p];
+            send_end_[t] = done;
+            std::string err = request_error;
+            if (err.empty()) {
+                const auto it = answers.find(t);
+                if (it == answers.end()) {
+                    err = "no answer for id " + std::to_string(t);
+                } else if (it->second->contains("error")) {
+                    err = (*it->second)["error"].dump();
+                } else if (it->second->value("result", json()) != txns_[t].hash.to_hex()) {
+                    err = "unexpected result " + it->second->dump();
+                }
+            }
+            if (err.empty()) {
+                sent_[t] = 1;
+                ++sent_ok_;
+            } else {
+                sent_[t] = 2;
+                const std::lock_guard lock(errors_mu_);
+                ++error_count_;
+                if (error_samples_.size() < 5) {
+                    error_samples_.push_back("tx " + std::to_string(t) + ": " + err);
+                }
             }
         }
     }
@@ -696,6 +749,7 @@ Result<json> LoadGen::report() {
         {"senders", opt_.senders},
         {"txs", opt_.txs},
         {"concurrency", opt_.concurrency},
+        {"batch", opt_.batch},
         {"duration_limit_s", opt_.duration},
         {"gas_per_txn_limit", txn_gas_},
         {"attempted", attempted},
@@ -782,12 +836,12 @@ Result<int> LoadGen::run() {
 
     PEL_TRY(json out, report());
     std::printf(
-        "%s: %s, %u senders, concurrency %u\n"
+        "%s: %s, %u senders, concurrency %u, batch %u\n"
         "  sent %llu of %llu (errors %llu) in %.2f s (%.0f tx/s)\n"
         "  committed %llu in %.2f s: %.0f tx/s, %.1f Mgas/s, %llu blocks; not committed %llu, "
         "reverted %llu\n"
         "  inclusion latency p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
-        opt_.url.c_str(), opt_.workload.c_str(), opt_.senders, opt_.concurrency,
+        opt_.url.c_str(), opt_.workload.c_str(), opt_.senders, opt_.concurrency, opt_.batch,
         static_cast<unsigned long long>(out["sent"].get<uint64_t>()),
         static_cast<unsigned long long>(n),
         static_cast<unsigned long long>(out["errors"].get<uint64_t>()),
@@ -853,6 +907,11 @@ int main(int argc, char** argv) {
                    "C connections sending at once (in all, spread over the URLs, at least one "
                    "each)")
         ->check(CLI::Range(1U, 1024U))
+        ->capture_default_str();
+    app.add_option("--batch", opt.batch,
+                   "B eth_sendRawTransaction requests per HTTP request, as one JSON-RPC batch "
+                   "(1: single requests)")
+        ->check(CLI::Range(1U, 1000U))
         ->capture_default_str();
     app.add_option("--rate", opt.rate,
                    "send at most R transactions per second in all (0: as fast as the nodes take "

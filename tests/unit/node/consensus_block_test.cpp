@@ -221,15 +221,7 @@ TEST(ConsensusNode, single_mode_rpc_status) {
     auto node = test::open_node(test::dev_config(dir));
     ASSERT_TRUE(node);
     EXPECT_FALSE(node->consensus_mode());
-    rpc::Dispatcher d;
-    rpc::EthRpc eth(*node);
-    eth.register_methods(d);
-    const auto call = [&](const char* method) {
-        const auto out = d.handle(std::string(R"({"jsonrpc":"2.0","id":1,"method":")") + method +
-                                  R"(","params":[]})");
-        EXPECT_TRUE(out.has_value());
-        return nlohmann::json::parse(*out).at("result");
-    };
+    const auto call = [&](const char* method) { return test::rpc_result(*node, method); };
     EXPECT_EQ(call("pel_consensusStatus"), (nlohmann::json{{"mode", "single"}}));
     EXPECT_EQ(call("net_peerCount"), "0x0");
 }

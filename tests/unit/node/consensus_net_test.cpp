@@ -199,15 +199,7 @@ TEST(ConsensusNet, four_validators_commit_survive_one_crash_halt_at_two_and_catc
 
     // RPC: net_peerCount and pel_consensusStatus.
     ASSERT_TRUE(eventually([&] { return net.node(0)->peer_count() == kN - 1; }, 10s));
-    rpc::Dispatcher d{rpc::DispatcherOptions{}};
-    rpc::EthRpc eth(*net.node(0), rpc::EthRpcOptions{});
-    eth.register_methods(d);
-    const auto call = [&](const char* method) {
-        const auto out = d.handle(std::string(R"({"jsonrpc":"2.0","id":1,"method":")") + method +
-                                  R"(","params":[]})");
-        EXPECT_TRUE(out.has_value());
-        return nlohmann::json::parse(*out).at("result");
-    };
+    const auto call = [&](const char* method) { return test::rpc_result(*net.node(0), method); };
     EXPECT_EQ(call("net_peerCount"), "0x3");
     EXPECT_EQ(call("net_listening"), true);
     const auto cs = call("pel_consensusStatus");

@@ -6,8 +6,14 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
 #include "node/dev_accounts.hpp"
 #include "node/genesis.hpp"
+#include "node/node.hpp"
+#include "node/rpc_dispatch.hpp"
+#include "node/rpc_eth.hpp"
 #include "primitives/secp256k1.hpp"
 #include "tests/unit/node/core_test_util.hpp"
 
@@ -59,6 +65,23 @@ inline NodeConfig validator_config(const std::string& datadir, const std::string
     c.timeouts = consensus::TimeoutConfig{800, 200, 300, 100, 300, 100, 300};
     c.on_fatal = [](const std::string& msg) { ADD_FAILURE() << "fatal: " << msg; };
     return c;
+}
+
+/// The "result" of a JSON-RPC call without params to `node` through the real dispatcher and the
+/// eth_/net_/pel_ methods (a failed call is a test failure and gives null).
+inline nlohmann::json rpc_result(Node& node, const std::string& method) {
+    rpc::Dispatcher d{rpc::DispatcherOptions{}};
+    rpc::EthRpc eth(node, rpc::EthRpcOptions{});
+    eth.register_methods(d);
+    const auto out =
+        d.handle(R"({"jsonrpc":"2.0","id":1,"method":")" + method + R"(","params":[]})");
+    EXPECT_TRUE(out.has_value());
+    if (!out) {
+        return nullptr;
+    }
+    const auto reply = nlohmann::json::parse(*out);
+    EXPECT_TRUE(reply.contains("result")) << *out;
+    return reply.value("result", nlohmann::json());
 }
 
 }  // namespace pel::node::test

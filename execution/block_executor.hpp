@@ -137,7 +137,12 @@ struct ParallelOptions {
     uint64_t fallback_min_conflicts = 16;
     /// Scheduler batches: the most consecutive transactions (or validations) a worker claims at
     /// once when far from the end of the block (see scheduler.hpp); 1 claims one at a time.
-    size_t max_batch = 16;
+    /// Default 1: measured at 2 threads on 2 cores (pel-bench --profile compare, one run, quiet
+    /// machine), batches of 16 were no faster on 10,000-account transfers (1.63x vs 1.72x),
+    /// ERC-20 (1.67x vs 1.70x) or lending (1.58x vs 1.60x), and on ERC-20 among 100 holders the
+    /// stale reads of a whole batch, executed before the batch below it, tripped the contention
+    /// fallback in 3 of 11 blocks (1.46x vs 1.51x, 0 fallbacks at 1).
+    size_t max_batch = 1;
     /// Test hook: when non-zero, the runtime fallback is taken once this many executions have
     /// run, contention or not (exercises the prefix validation and the in-order completion).
     uint64_t test_fallback_after_executions = 0;

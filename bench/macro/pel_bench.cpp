@@ -499,21 +499,47 @@ void run_config(const Options& opt, const bench::WorkloadSpec& spec, nlohmann::j
     std::fflush(stdout);
 }
 
+/// What both --profile modes start from: the generated block over an in-memory base, and the
+/// sequential executor's result that every profiled run is checked against.
+struct ProfileSetup {
+    explicit ProfileSetup(const bench::WorkloadSpec& spec)
+        : block(generate(spec)), base(block.state) {
+        auto out = seq.execute(block.env, block.txns, block.senders, base.begin_run());
+        if (!out) {
+            throw Failure{"the block is invalid"};
+        }
+        want = std::move(*out);
+    }
+    static bench::Block generate(const bench::WorkloadSpec& spec) {
+        auto b = bench::make_block(spec);
+        if (!b) {
+            throw Failure{b.error().message};
+        }
+        return std::move(*b);
+    }
+    /// Whether a run's result equals the reference (gas, receipts, diff).
+    template <class Out>
+    [[nodiscard]] bool matches(const Out& out) const {
+        return out && out->gas_used == want.gas_used &&
+               (receipts_diff(want.receipts, out->receipts) + diff_diff(want.diff, out->diff))
+                   .empty();
+    }
+
+    bench::Block block;
+    MemoryBase base;
+    exec::SequentialExecutor seq;
+    exec::BlockOutput want;
+};
+
 /// --profile: generates the block, runs the sequential executor once (the reference), then only
 /// the chosen executor --repeat times (parallel: at the first --threads count), each run checked
 /// against the reference. No recovery stage, no table: for instruction counts
 /// (valgrind --tool=callgrind; compare totals of two --repeat values) and sampling profilers.
 void profile_config(const Options& opt, const bench::WorkloadSpec& spec) {
-    auto block = bench::make_block(spec);
-    if (!block) {
-        throw Failure{block.error().message};
-    }
-    MemoryBase base(block->state);
-    exec::SequentialExecutor seq;
-    auto want = seq.execute(block->env, block->txns, block->senders, base.begin_run());
-    if (!want) {
-        throw Failure{"the block is invalid"};
-    }
+    ProfileSetup ps(spec);
+    const bench::Block* const block = &ps.block;
+    MemoryBase& base = ps.base;
+    exec::SequentialExecutor& seq = ps.seq;
     exec::ParallelOptions po;
     po.threads = opt.threads.front();
     po.fallback = opt.fallback;
@@ -527,9 +553,7 @@ void profile_config(const Options& opt, const bench::WorkloadSpec& spec) {
                        ? seq.execute(block->env, block->txns, block->senders, reader)
                        : par.execute(block->env, block->txns, block->senders, reader);
         ms.push_back(ms_since(t0));
-        if (!out || out->gas_used != want->gas_used ||
-            !(receipts_diff(want->receipts, out->receipts) + diff_diff(want->diff, out->diff))
-                 .empty()) {
+        if (!ps.matches(out)) {
             throw Failure{"MISMATCH in the profiled runs"};
         }
         phases[0].push_back(out->stats.setup_ms);
@@ -588,16 +612,10 @@ exec::ParallelOptions parse_variant(const std::string& text, size_t threads, boo
 /// the first sequential run. Reports the median and the 10th percentile of each, and the
 /// speedups by both: on a shared machine the low percentile is the less disturbed figure.
 void compare_config(const Options& opt, const bench::WorkloadSpec& spec) {
-    auto block = bench::make_block(spec);
-    if (!block) {
-        throw Failure{block.error().message};
-    }
-    MemoryBase base(block->state);
-    exec::SequentialExecutor seq;
-    auto want = seq.execute(block->env, block->txns, block->senders, base.begin_run());
-    if (!want) {
-        throw Failure{"the block is invalid"};
-    }
+    ProfileSetup ps(spec);
+    const bench::Block* const block = &ps.block;
+    MemoryBase& base = ps.base;
+    exec::SequentialExecutor& seq = ps.seq;
     std::vector<std::string> names;
     std::vector<std::unique_ptr<exec::ParallelExecutor>> pars;
     std::stringstream in(opt.variants);
@@ -619,9 +637,7 @@ void compare_config(const Options& opt, const bench::WorkloadSpec& spec) {
     std::vector<double> cal1_ms;
     std::vector<double> calt_ms;
     const auto check = [&](const auto& out) {
-        if (!out || out->gas_used != want->gas_used ||
-            !(receipts_diff(want->receipts, out->receipts) + diff_diff(want->diff, out->diff))
-                 .empty()) {
+        if (!ps.matches(out)) {
             throw Failure{"MISMATCH in the compared runs"};
         }
     };

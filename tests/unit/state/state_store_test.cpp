@@ -24,20 +24,12 @@ namespace {
 using storetest::apply;
 using storetest::dump;
 using storetest::expect_view_matches;
+using storetest::fast_options;
 using storetest::full_diff;
 using storetest::GenParams;
 using storetest::make_block;
 using storetest::pool_address;
 using storetest::TempDir;
-
-StateStoreOptions fast_options() {
-    StateStoreOptions o;
-    o.sync = false;
-    o.cache_bytes = size_t{1} << 20;  // small: evictions happen
-    o.leveldb_block_cache_bytes = size_t{4} << 20;
-    o.leveldb_write_buffer_bytes = size_t{1} << 20;  // small: flushes and compactions happen
-    return o;
-}
 
 std::unique_ptr<StateStore> open_or_die(const std::string& path, const StateStoreOptions& o) {
     auto s = StateStore::open(path, o);

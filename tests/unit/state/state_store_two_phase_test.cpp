@@ -26,19 +26,11 @@ namespace {
 using storetest::apply;
 using storetest::dump;
 using storetest::expect_view_matches;
+using storetest::fast_options;
 using storetest::GenParams;
 using storetest::make_block;
 using storetest::pool_address;
 using storetest::TempDir;
-
-StateStoreOptions fast_options() {
-    StateStoreOptions o;
-    o.sync = false;
-    o.cache_bytes = size_t{1} << 20;
-    o.leveldb_block_cache_bytes = size_t{4} << 20;
-    o.leveldb_write_buffer_bytes = size_t{1} << 20;
-    return o;
-}
 
 std::unique_ptr<StateStore> open_mem(std::shared_ptr<KvStore> kv,
                                      const StateStoreOptions& o = fast_options()) {

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Checks shared by the state store tests: a whole-database dump and a view compared with the
-// MemState oracle over the generator's address and slot pools.
+// MemState oracle over the generator's address and slot pools; the tests' store options.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -15,6 +16,17 @@
 #include "tests/unit/state/state_gen.hpp"
 
 namespace pel::state::storetest {
+
+/// Store options for tests: no fsync, and caches and write buffers small enough that evictions,
+/// flushes and compactions happen within a test.
+inline StateStoreOptions fast_options() {
+    StateStoreOptions o;
+    o.sync = false;
+    o.cache_bytes = size_t{1} << 20;
+    o.leveldb_block_cache_bytes = size_t{4} << 20;
+    o.leveldb_write_buffer_bytes = size_t{1} << 20;
+    return o;
+}
 
 /// Every account of the pool read through `view` equals the oracle (fields, storage root, code,
 /// and the slots of the pool).

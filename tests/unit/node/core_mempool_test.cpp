@@ -189,22 +189,28 @@ TEST_F(MempoolLimitsTest, per_sender_queued_and_total_limits) {
     submit_ok(make_txn(key1_, 0, addr(1), U256(1), 21000, {}, U256(20 * kGwei), U256(2 * kGwei)));
 }
 
+/// A pool entry of an EIP-1559 transfer from `sender` (100 gwei fee cap, `tip_gwei` tip), with a
+/// hash made of the sender's last byte and the nonce; cost 1 wei.
+std::shared_ptr<PoolTxn> pool_txn(const Address& sender, uint64_t nonce, uint64_t tip_gwei = 1) {
+    auto p = std::make_shared<PoolTxn>();
+    p->txn.type = TxnType::kDynamicFee;
+    p->txn.nonce = nonce;
+    p->txn.gas_limit = 21000;
+    p->txn.max_fee_per_gas = U256(100 * kGwei);
+    p->txn.max_priority_fee_per_gas = U256(tip_gwei * kGwei);
+    p->sender = sender;
+    p->hash.bytes[0] = sender.bytes[19];
+    p->hash.bytes[1] = static_cast<uint8_t>(nonce);
+    p->cost = U256(1);
+    return p;
+}
+
 TEST(Mempool, selection_interleaves_senders_with_equal_tips) {
     Mempool pool(MempoolLimits{});
     const SenderState rich{0, U256(1'000'000)};
     for (uint8_t s = 1; s <= 3; ++s) {
         for (uint64_t n = 0; n < 3; ++n) {
-            auto p = std::make_shared<PoolTxn>();
-            p->txn.type = TxnType::kDynamicFee;
-            p->txn.nonce = n;
-            p->txn.gas_limit = 21000;
-            p->txn.max_fee_per_gas = U256(100 * kGwei);
-            p->txn.max_priority_fee_per_gas = U256(kGwei);
-            p->sender = addr(s);
-            p->hash.bytes[0] = s;
-            p->hash.bytes[1] = static_cast<uint8_t>(n);
-            p->cost = U256(1);
-            ASSERT_TRUE(pool.add(p, rich).has_value());
+            ASSERT_TRUE(pool.add(pool_txn(addr(s), n), rich).has_value());
         }
     }
     const auto picked = pool.select(U256(kGwei), 30'000'000, 100);
@@ -222,17 +228,7 @@ TEST(Mempool, selection_interleaves_senders_with_equal_tips) {
 TEST(Mempool, selection_orders_by_tip_across_senders_and_nonce_within) {
     Mempool pool(MempoolLimits{});
     const auto mk = [](const Address& s, uint64_t nonce, uint64_t tip_gwei) {
-        auto p = std::make_shared<PoolTxn>();
-        p->txn.type = TxnType::kDynamicFee;
-        p->txn.nonce = nonce;
-        p->txn.gas_limit = 21000;
-        p->txn.max_fee_per_gas = U256(100 * kGwei);
-        p->txn.max_priority_fee_per_gas = U256(tip_gwei * kGwei);
-        p->sender = s;
-        p->hash.bytes[0] = s.bytes[19];
-        p->hash.bytes[1] = static_cast<uint8_t>(nonce);
-        p->cost = U256(1);
-        return p;
+        return pool_txn(s, nonce, tip_gwei);
     };
     const SenderState rich{0, U256(1'000'000)};
     ASSERT_TRUE(pool.add(mk(addr(1), 0, 1), rich).has_value());
@@ -265,19 +261,7 @@ TEST(Mempool, selection_orders_by_tip_across_senders_and_nonce_within) {
 // an account read before the last on_block, so the node reads the head again.
 TEST(Mempool, add_at_refuses_an_account_read_before_the_last_block) {
     Mempool pool(MempoolLimits{});
-    const auto mk = [](uint64_t nonce) {
-        auto p = std::make_shared<PoolTxn>();
-        p->txn.type = TxnType::kDynamicFee;
-        p->txn.nonce = nonce;
-        p->txn.gas_limit = 21000;
-        p->txn.max_fee_per_gas = U256(100 * kGwei);
-        p->txn.max_priority_fee_per_gas = U256(kGwei);
-        p->sender = addr(1);
-        p->hash.bytes[0] = 1;
-        p->hash.bytes[1] = static_cast<uint8_t>(nonce);
-        p->cost = U256(1);
-        return p;
-    };
+    const auto mk = [](uint64_t nonce) { return pool_txn(addr(1), nonce); };
     const uint64_t before = pool.epoch();
     auto first = pool.add_at(mk(0), SenderState{0, U256(1'000'000)}, before);
     ASSERT_TRUE(first.has_value() && first->has_value());

@@ -1168,8 +1168,14 @@ Result<std::shared_ptr<PreparedBlock>> Node::Impl::validate_block(const HeadStat
     if (got.mix_hash != be.env.prev_randao) {
         return bad("mixHash " + got.mix_hash.to_hex() + ", expected keccak256(parentHash)");
     }
-    // Senders: the pool knows most of them already.
     const size_t n = d.txns.size();
+    for (size_t i = 0; i < n; ++i) {
+        if (d.txns[i].type == TxnType::kBlob) {
+            return bad("transaction " + std::to_string(i) +
+                       ": blob transactions are not supported");
+        }
+    }
+    // Senders: the pool knows most of them already.
     std::vector<Hash32> hashes(n);
     std::vector<Address> senders(n);
     std::vector<size_t> unknown;
@@ -1194,12 +1200,6 @@ Result<std::shared_ptr<PreparedBlock>> Node::Impl::validate_block(const HeadStat
         }
         for (size_t k = 0; k < unknown.size(); ++k) {
             senders[unknown[k]] = (*rec)[k];
-        }
-    }
-    for (size_t i = 0; i < n; ++i) {
-        if (d.txns[i].type == TxnType::kBlob) {
-            return bad("transaction " + std::to_string(i) +
-                       ": blob transactions are not supported");
         }
     }
     exec::StateViewReader reader(*h.view);

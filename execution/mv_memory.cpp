@@ -211,6 +211,7 @@ struct MvMemory::Impl {
         code.clear();
         code_count.store(0, std::memory_order_relaxed);
         complex_writes.store(false, std::memory_order_relaxed);
+        clears.store(false, std::memory_order_relaxed);
     }
 
     Shard& shard_of(const Address& a) noexcept { return shards[(AddrHash{}(a) >> 40) % kShards]; }
@@ -297,6 +298,9 @@ struct MvMemory::Impl {
     Resolved<bool> cleared_between(TxnIndex t, const Address& addr,
                                    std::optional<TxnIndex> after) noexcept {
         Resolved<bool> out;
+        if (!clears.load(std::memory_order_acquire)) {
+            return out;
+        }
         Shard& sh = shard_of(addr);
         const std::lock_guard lock(sh.mu);
         const auto it = sh.accounts().find(addr);
@@ -391,6 +395,13 @@ struct MvMemory::Impl {
     std::mutex code_mu;
     /// Some incarnation deleted, re-created or deployed (see has_complex_writes()).
     std::atomic<bool> complex_writes{false};
+    /// Some incarnation recorded a write that clears storage (deleted or re-created an account).
+    /// Until one does, cleared_between() has nothing to find and answers without looking (a slot
+    /// read then costs one lookup, not two). Set before the clearing entry is published and never
+    /// unset within a block; record() reports a clearing write as a new location, so every
+    /// higher transaction is validated again after it (those validations are claimed after the
+    /// scheduler saw the record finish, so they see the flag and look).
+    std::atomic<bool> clears{false};
     /// How many codes `code` holds; readers skip the lock while it is zero.
     std::atomic<size_t> code_count{0};
     std::unordered_map<Hash32, std::unique_ptr<Bytes>> code;
@@ -447,6 +458,7 @@ bool MvMemory::record(Version v, const TxnWrites& writes, std::span<const Balanc
     new_accounts.clear();
     new_slots.clear();
     bool pooled_now = false;
+    bool clearing = false;
     U256 pooled_amount;
     for (const AccountWrite& w : writes.accounts) {
         // A record kept only for its slots (header as read) publishes no header entry: every
@@ -465,6 +477,10 @@ bool MvMemory::record(Version v, const TxnWrites& writes, std::span<const Balanc
         e.clears_storage = w.deleted || w.storage_cleared;
         if (w.deleted || w.storage_cleared || w.code) {
             m.complex_writes.store(true, std::memory_order_relaxed);
+        }
+        if (e.clears_storage) {
+            m.clears.store(true, std::memory_order_release);
+            clearing = true;
         }
         if (!w.deleted) {
             e.info = w.info;
@@ -515,10 +531,12 @@ bool MvMemory::record(Version v, const TxnWrites& writes, std::span<const Balanc
     std::sort(new_slots.begin(), new_slots.end());
 
     // Drop what the previous incarnation wrote and this one did not; note new locations.
-    bool wrote_new = false;
+    // A clearing write counts as new: higher transactions may have read slots of the account
+    // without looking for clears (see `clears`), so all of them are validated again.
+    bool wrote_new = clearing;
     {
         const std::lock_guard lock(txn.read_mu);
-        wrote_new = pooled_now && !txn.has_pooled;
+        wrote_new = wrote_new || (pooled_now && !txn.has_pooled);
         txn.has_pooled = pooled_now;
         txn.pooled_estimate = false;
         txn.pooled_amount = pooled_amount;

@@ -12,6 +12,7 @@
 // Storage clearing. An account entry carries `clears_storage` when the transaction deleted the
 // account (EIP-6780 self-destruct, EIP-161 cleanup) or re-created it (CREATE over an existing
 // address): slots written before that point, and the base state's slots, read as zero above it.
+// Slot reads look for such entries only once some incarnation of the block has recorded one.
 //
 // Thread safety / Invariants:
 //  - Every public method may be called from any number of threads at once. Locations are spread

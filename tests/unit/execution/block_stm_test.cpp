@@ -772,6 +772,44 @@ TEST(MvMemory, deleted_account_clears_storage_above_it) {
     EXPECT_FALSE(mv.read_account(2, a).value.has_value());
 }
 
+TEST(MvMemory, clearing_write_is_new_and_fails_slot_reads_made_before_it) {
+    // Txn 2 reads slot 1 of `a` (base 11) while no clear is recorded; then txn 1's re-execution
+    // deletes `a`, writing the same location (the header) as its first incarnation. The record
+    // must still report a new location (so txn 2 is validated again), and that validation must
+    // see the clear.
+    state::MemState st;
+    const Address a = numbered(1, 1);
+    st.set_nonce(a, 1);
+    st.set_storage(a, U256{1}, U256{11});
+    MemStateConcurrentReader base(st);
+    MvMemory mv(base, 3);
+    ReadSet scratch;
+    TxnWrites w;
+    AccountWrite aw;
+    aw.address = a;
+    aw.info.nonce = 2;
+    w.accounts.push_back(aw);
+    EXPECT_TRUE(mv.record(Version{1, 0}, w, {}, scratch));
+    ReadSet reads2;
+    {
+        MvReader reader(mv, 2, reads2);
+        EXPECT_EQ(reader.read_storage(a, U256{1}), U256{11});
+    }
+    EXPECT_FALSE(mv.record(Version{2, 0}, TxnWrites{}, {}, reads2));
+    EXPECT_TRUE(mv.validate_read_set(2, nullptr));
+    w.accounts[0] = AccountWrite{};
+    w.accounts[0].address = a;
+    w.accounts[0].deleted = true;
+    EXPECT_TRUE(mv.record(Version{1, 1}, w, {}, scratch));
+    Location where;
+    EXPECT_FALSE(mv.validate_read_set(2, &where));
+    EXPECT_EQ(where.address, a);
+    EXPECT_EQ(where.slot, std::optional<U256>{U256{1}});
+    EXPECT_EQ(mv.read_storage(2, a, U256{1}).value, U256{});
+    // Written again the same way: no new location this time is not assumed either.
+    EXPECT_TRUE(mv.record(Version{1, 2}, w, {}, scratch));
+}
+
 TEST(BlockStm, state_view_base_and_state_diff_commit_match_mem_state) {
     // Base state in a StateStore (in-memory KvStore); blocks executed by Block-STM over a
     // StateView, their diffs committed with to_state_diff; roots must follow MemState's.

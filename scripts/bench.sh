@@ -56,7 +56,11 @@ if [[ -n "${PEL_BENCH_COMMIT:-}" ]]; then
   dirty=""
 else
   commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-  dirty=$(git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo " (+ local changes)" || true)
+  dirty=""
+  # Not `git status | grep -q .`: under pipefail, git's SIGPIPE when grep quits early would read as clean.
+  if [[ -n "$(git status --porcelain --untracked-files=no 2>/dev/null || true)" ]]; then
+    dirty=" (+ local changes)"
+  fi
 fi
 jq -s --arg date "$(date -u +%Y-%m-%dT%H:%MZ)" --arg commit "$commit$dirty" \
   --arg cpu "$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2 | sed 's/^ //')" \

@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
   # toolchain
-  build-essential cmake ninja-build pkg-config g++ clang clang-format libclang-rt-14-dev
+  build-essential cmake ninja-build pkg-config g++ clang clang-format libclang-rt-14-dev shellcheck
   # libraries
   libssl-dev libsecp256k1-dev libboost-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libleveldb-dev libtbb-dev libcli11-dev prometheus-cpp-dev

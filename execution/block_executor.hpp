@@ -129,8 +129,9 @@ struct ParallelOptions {
     /// them (a chain), the block runs in order from the start. During execution: once at least
     /// `fallback_min_conflicts` executions met a dependency, were aborted or read what one of the
     /// `threads` transactions just below them wrote, and such conflicts
-    /// are at least a third of all executions so far (or, in a window of 64 executions, at least
-    /// `fallback_min_conflicts` and a third of them: contention that starts late in a block), the
+    /// are at least a third of all executions so far (or, in two windows of 64 executions in a
+    /// row, at least `fallback_min_conflicts` and a third of each: contention that starts late
+    /// in a block, and lasts), the
     /// workers stop and the rest of the block runs in order (after the longest prefix that
     /// validates). Off: Block-STM to the end whatever the contention.
     bool fallback = true;

@@ -5,31 +5,6 @@
 
 namespace pel::exec {
 
-std::optional<AccountInfo> MemStateReader::read_account(const Address& addr) noexcept {
-    const state::MemAccount* acc = state_.find(addr);
-    if (acc == nullptr) {
-        return std::nullopt;
-    }
-    if (!acc->code.empty()) {
-        code_.try_emplace(acc->code_hash, ByteView{acc->code});
-    }
-    return AccountInfo{acc->nonce, acc->balance, acc->code_hash};
-}
-
-U256 MemStateReader::read_storage(const Address& addr, const U256& key) noexcept {
-    return state_.get_storage(addr, key);
-}
-
-bool MemStateReader::has_storage(const Address& addr) noexcept {
-    const state::MemAccount* acc = state_.find(addr);
-    return acc != nullptr && !acc->storage.empty();
-}
-
-ByteView MemStateReader::read_code(const Hash32& code_hash) noexcept {
-    const auto it = code_.find(code_hash);
-    return it != code_.end() ? it->second : ByteView{};
-}
-
 void apply_writes(state::MemState& state, const TxnWrites& writes) {
     for (const AccountWrite& w : writes.accounts) {
         if (w.deleted) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "execution/host.hpp"
+#include "execution/mem_state_reader.hpp"
 #include "execution/state_reader.hpp"
 #include "execution/transition.hpp"
 #include "execution/txn_state.hpp"
@@ -24,26 +25,6 @@ class Vm;
 }  // namespace pel::vm
 
 namespace pel::exec {
-
-/// StateReader over a MemState. The MemState must not change while the reader is in use (the
-/// sequential executor applies a transaction's writes only after its execution ends); code views
-/// point into the MemState's accounts.
-///
-/// Thread safety: not thread safe (it caches code lookups).
-class MemStateReader final : public StateReader {
-  public:
-    explicit MemStateReader(const state::MemState& state) noexcept : state_(state) {}
-
-    [[nodiscard]] std::optional<AccountInfo> read_account(const Address& addr) noexcept override;
-    [[nodiscard]] U256 read_storage(const Address& addr, const U256& key) noexcept override;
-    [[nodiscard]] bool has_storage(const Address& addr) noexcept override;
-    [[nodiscard]] ByteView read_code(const Hash32& code_hash) noexcept override;
-
-  private:
-    const state::MemState& state_;
-    /// Code seen through read_account, by hash (MemState does not index code by hash).
-    std::unordered_map<Hash32, ByteView> code_;
-};
 
 /// Applies a transaction's write set to `state`.
 void apply_writes(state::MemState& state, const TxnWrites& writes);

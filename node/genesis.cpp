@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "node/genesis.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -9,6 +10,7 @@
 #include "node/chain.hpp"
 #include "primitives/hex.hpp"
 #include "primitives/keccak.hpp"
+#include "primitives/rlp.hpp"
 #include "state/mem_state.hpp"
 
 namespace pel::node {
@@ -122,11 +124,12 @@ Result<Genesis> parse(const json& j, const Genesis& defaults) {
                 }
                 list.push_back(v);
             }
+            // Checked in the JSON's order, so that errors give the JSON's indices.
             auto set = consensus::make_validator_set(list);
             if (!set) {
                 return make_error("genesis: field 'config.pel.validators': ", set.error().message);
             }
-            g.validators = std::move(list);
+            g.validators = canonical_validators(std::move(list));
         }
     }
     if (j.contains("gasLimit")) {
@@ -143,9 +146,23 @@ Result<Genesis> parse(const json& j, const Genesis& defaults) {
     }
     if (j.contains("extraData") && !j["extraData"].is_null()) {
         PEL_TRY(g.extra_data, hex_bytes(j["extraData"], "extraData"));
-        if (g.extra_data.size() > 32) {
+        if (g.extra_data.size() > 32 && g.validators.empty()) {
             return make_error("genesis: field 'extraData': longer than 32 bytes");
         }
+    }
+    if (!g.validators.empty()) {
+        // Consensus mode: extraData is the commitment to the validator set (genesis.hpp).
+        const Hash32 derived = validator_set_commitment(g.validators);
+        if (!g.extra_data.empty() && !std::ranges::equal(g.extra_data, derived.view())) {
+            return make_error(
+                "genesis: field 'extraData': ", to_hex(g.extra_data),
+                " is not the commitment to config.pel.validators; a consensus genesis has "
+                "extraData ",
+                derived.to_hex(),
+                " (keccak256 of the RLP list of [address, power] in ascending address order): "
+                "set that or leave extraData out");
+        }
+        g.extra_data.assign(derived.bytes.begin(), derived.bytes.end());
     }
     if (j.contains("coinbase") && !j["coinbase"].is_null()) {
         PEL_TRY(g.coinbase, fixed_hex<Address>(j["coinbase"], "coinbase"));
@@ -232,6 +249,25 @@ Result<Genesis> load_genesis_file(const std::string& path, const Genesis& defaul
     return g;
 }
 
+std::vector<consensus::Validator> canonical_validators(
+    std::vector<consensus::Validator> validators) {
+    std::ranges::stable_sort(validators, {}, &consensus::Validator::address);
+    return validators;
+}
+
+Hash32 validator_set_commitment(const std::vector<consensus::Validator>& validators) {
+    Bytes items;
+    for (const consensus::Validator& v : canonical_validators(validators)) {
+        Bytes pair;
+        rlp::encode_bytes(pair, v.address.view());
+        rlp::encode_uint(pair, v.power);
+        rlp::encode_list(items, pair);
+    }
+    Bytes list;
+    rlp::encode_list(list, items);
+    return keccak256(list);
+}
+
 Result<std::string> make_consensus_genesis_json(uint64_t chain_id, uint64_t gas_limit,
                                                 const std::vector<Address>& validators,
                                                 const std::vector<Address>& funded) {
@@ -242,9 +278,10 @@ Result<std::string> make_consensus_genesis_json(uint64_t chain_id, uint64_t gas_
     if (auto set = consensus::make_validator_set(list); !set) {
         return make_error("validators: ", set.error().message);
     }
+    list = canonical_validators(std::move(list));
     json vs = json::array();
-    for (const Address& a : validators) {
-        vs.push_back(a.to_hex());
+    for (const consensus::Validator& v : list) {
+        vs.push_back(v.address.to_hex());
     }
     json alloc = json::object();
     for (const Address& a : funded) {
@@ -255,6 +292,7 @@ Result<std::string> make_consensus_genesis_json(uint64_t chain_id, uint64_t gas_
     j["gasLimit"] = U256(gas_limit).to_hex();
     j["baseFeePerGas"] = "0x3b9aca00";
     j["timestamp"] = "0x0";
+    j["extraData"] = validator_set_commitment(list).to_hex();
     j["alloc"] = std::move(alloc);
     return j.dump(2) + "\n";
 }
@@ -305,7 +343,12 @@ BlockHeader genesis_header(const Genesis& g, const Hash32& state_root) {
     h.number = 0;
     h.gas_limit = g.gas_limit;
     h.timestamp = g.timestamp;
-    h.extra_data = g.extra_data;
+    if (g.validators.empty()) {
+        h.extra_data = g.extra_data;
+    } else {
+        const Hash32 commitment = validator_set_commitment(g.validators);
+        h.extra_data.assign(commitment.bytes.begin(), commitment.bytes.end());
+    }
     h.mix_hash = g.mix_hash;
     h.nonce = g.nonce;
     h.base_fee_per_gas = g.base_fee;

@@ -1191,37 +1191,4 @@ Result<std::vector<Address>, size_t> recover_senders(std::span<const Transaction
     return out;
 }
 
-// --- MemStateConcurrentReader
-// -------------------------------------------------------------------------
-
-MemStateConcurrentReader::MemStateConcurrentReader(const state::MemState& state) : state_(state) {
-    for (const auto& [addr, acc] : state.accounts()) {
-        if (!acc.code.empty()) {
-            code_.try_emplace(acc.code_hash, ByteView{acc.code});
-        }
-    }
-}
-
-std::optional<AccountInfo> MemStateConcurrentReader::read_account(const Address& addr) noexcept {
-    const state::MemAccount* acc = state_.find(addr);
-    if (acc == nullptr) {
-        return std::nullopt;
-    }
-    return AccountInfo{acc->nonce, acc->balance, acc->code_hash};
-}
-
-U256 MemStateConcurrentReader::read_storage(const Address& addr, const U256& key) noexcept {
-    return state_.get_storage(addr, key);
-}
-
-bool MemStateConcurrentReader::has_storage(const Address& addr) noexcept {
-    const state::MemAccount* acc = state_.find(addr);
-    return acc != nullptr && !acc->storage.empty();
-}
-
-ByteView MemStateConcurrentReader::read_code(const Hash32& code_hash) noexcept {
-    const auto it = code_.find(code_hash);
-    return it != code_.end() ? it->second : ByteView{};
-}
-
 }  // namespace pel::exec

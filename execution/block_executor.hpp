@@ -174,20 +174,4 @@ class ParallelExecutor final : public BlockExecutor {
 [[nodiscard]] Result<std::vector<Address>, size_t> recover_senders(
     std::span<const Transaction> txns, size_t threads) noexcept;
 
-/// ConcurrentStateReader over a MemState that nobody mutates while the reader is in use (const
-/// MemState reads are thread safe). Indexes the code by hash at construction.
-class MemStateConcurrentReader final : public ConcurrentStateReader {
-  public:
-    explicit MemStateConcurrentReader(const state::MemState& state);
-
-    [[nodiscard]] std::optional<AccountInfo> read_account(const Address& addr) noexcept override;
-    [[nodiscard]] U256 read_storage(const Address& addr, const U256& key) noexcept override;
-    [[nodiscard]] bool has_storage(const Address& addr) noexcept override;
-    [[nodiscard]] ByteView read_code(const Hash32& code_hash) noexcept override;
-
-  private:
-    const state::MemState& state_;
-    std::unordered_map<Hash32, ByteView> code_;
-};
-
 }  // namespace pel::exec

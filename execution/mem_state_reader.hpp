@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // StateReaders over a state::MemState: MemStateReader, for the sequential executor (one
-// transaction on one thread), and MemStateConcurrentReader (block_executor.hpp), for the base
-// state of a block that every Block-STM worker reads. One implementation serves both; they differ
-// only in when the code is indexed by hash (MemState does not index it).
+// transaction on one thread), and MemStateConcurrentReader, for the base state of a block that
+// every Block-STM worker reads. One implementation serves both; they differ only in when the code
+// is indexed by hash (MemState does not index it).
 #pragma once
 
 #include <optional>
@@ -82,6 +82,13 @@ class BasicMemStateReader : public Port {
 /// StateReader over a MemState, for the sequential executor (which applies a transaction's
 /// writes only after its execution ends). Not thread safe: it indexes code as it reads accounts.
 class MemStateReader final : public BasicMemStateReader<StateReader> {
+  public:
+    using BasicMemStateReader::BasicMemStateReader;
+};
+
+/// ConcurrentStateReader over a MemState that nobody mutates while the reader is in use (const
+/// MemState reads are thread safe). Indexes the code by hash at construction.
+class MemStateConcurrentReader final : public BasicMemStateReader<ConcurrentStateReader> {
   public:
     using BasicMemStateReader::BasicMemStateReader;
 };

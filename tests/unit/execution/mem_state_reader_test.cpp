@@ -9,7 +9,6 @@
 
 #include <gtest/gtest.h>
 
-#include "execution/block_executor.hpp"
 #include "primitives/keccak.hpp"
 #include "state/mem_state.hpp"
 

@@ -432,14 +432,8 @@ Result<BlockOutput, BlockError> assemble(const BlockEnv& env, std::span<const Tr
     out.receipts.reserve(txns.size());
     for (size_t i = 0; i < txns.size(); ++i) {
         const Transaction& txn = txns[i];
-        if (env.gas_limit < 0 ||
-            txn.gas_limit > static_cast<uint64_t>(env.gas_limit) - out.gas_used) {
-            return unexpected(BlockError{i, TxnError::kGasLimitExceedsBlock});
-        }
-        if (txn.type == TxnType::kBlob &&
-            out.blob_gas_used + kGasPerBlob * txn.blob_versioned_hashes.size() >
-                kGasPerBlob * kMaxBlobsPerBlock) {
-            return unexpected(BlockError{i, TxnError::kBlobCountExceeded});
+        if (const auto err = check_block_room(env, txn, out.gas_used, out.blob_gas_used)) {
+            return unexpected(BlockError{i, *err});
         }
         PEL_ASSERT(outcomes[i].has_value(), "transaction left unexecuted");
         Result<TxnResult, TxnError>& r = *outcomes[i];

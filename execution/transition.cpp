@@ -145,6 +145,21 @@ std::string_view to_string(TxnError e) noexcept {
     return "unknown";
 }
 
+std::optional<TxnError> check_block_room(const BlockEnv& env, const Transaction& txn,
+                                         uint64_t gas_used, uint64_t blob_gas_used) noexcept {
+    // The block's gas pool: what the earlier transactions left.
+    if (env.gas_limit < 0 || gas_used > static_cast<uint64_t>(env.gas_limit) ||
+        txn.gas_limit > static_cast<uint64_t>(env.gas_limit) - gas_used) {
+        return TxnError::kGasLimitExceedsBlock;
+    }
+    if (txn.type == TxnType::kBlob &&
+        blob_gas_used + kGasPerBlob * txn.blob_versioned_hashes.size() >
+            kGasPerBlob * kMaxBlobsPerBlock) {
+        return TxnError::kBlobCountExceeded;
+    }
+    return std::nullopt;
+}
+
 uint64_t intrinsic_gas(const Transaction& txn) noexcept {
     uint64_t gas = txn.to ? kTxGas : kTxCreateGas;
     for (const uint8_t b : txn.data) {

@@ -127,6 +127,13 @@ inline constexpr uint64_t kMaxRefundQuotient = 5;                ///< EIP-3529
 /// The 2048-bit bloom of the logs' addresses and topics (Yellow Paper section 4.3.1).
 [[nodiscard]] Bloom logs_bloom(std::span<const Log> logs) noexcept;
 
+/// The block-level checks before a transaction runs, given the gas and blob gas the block's
+/// earlier transactions used: the block's remaining gas must cover txn.gas_limit
+/// (kGasLimitExceedsBlock), and its blobs must fit the block's blob limit (kBlobCountExceeded).
+[[nodiscard]] std::optional<TxnError> check_block_room(const BlockEnv& env, const Transaction& txn,
+                                                       uint64_t gas_used,
+                                                       uint64_t blob_gas_used) noexcept;
+
 /// Validates and executes `txn`, sent by `sender` (already recovered), against `reader`.
 /// On success returns the receipt and the write set; `reader` must reflect the state after the
 /// preceding transactions of the block. Errors: the TxnError of the first failed check; no

@@ -55,7 +55,8 @@ class ValidatorSet {
     /// Faulty validators tolerated by count: f = floor((n - 1) / 3).
     [[nodiscard]] size_t max_faulty() const noexcept { return (validators_.size() - 1) / 3; }
 
-    /// proposer(height, round): round robin over the validators in genesis order, shifted by
+    /// proposer(height, round): round robin over the validators in the order given (pel-node
+    /// gives them in ascending address order, the order its genesis commits to), shifted by
     /// the height so that round 0 of consecutive heights has different proposers. Rotation is by
     /// count, not weighted by power (every genesis validator proposes equally often).
     [[nodiscard]] size_t proposer(Height height, Round round) const noexcept;

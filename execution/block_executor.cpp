@@ -547,10 +547,14 @@ struct ParallelExecutor::Impl {
         std::vector<WorkerStats> stats;
         std::atomic<uint64_t> executions{0};  ///< counted only for test_fallback_after_executions
         std::atomic<uint64_t> conflicts{0};
+        /// The conflicts that wasted an execution: aborts and dependency waits (the rest are
+        /// near reads, which only predict conflicts).
+        std::atomic<uint64_t> wasted{0};
         /// Where the contention rule's current window started (taken only on conflicts).
         internal::SpinLock window_mu;
         uint64_t window_executions = 0;
         uint64_t window_conflicts = 0;
+        uint64_t window_wasted = 0;
         /// Contended windows in a row (the rule needs two: see note_conflict).
         unsigned window_strikes = 0;
         std::atomic<bool> fell_back{false};
@@ -607,8 +611,10 @@ struct ParallelExecutor::Impl {
             }
             executions.store(0);
             conflicts.store(0);
+            wasted.store(0);
             window_executions = 0;
             window_conflicts = 0;
+            window_wasted = 0;
             window_strikes = 0;
             fell_back.store(false);
             failed.store(false);
@@ -661,7 +667,7 @@ struct ParallelExecutor::Impl {
             }
             if (const auto blocking = reader.blocking()) {
                 ++ws.dependency_waits;
-                note_conflict(run);
+                note_conflict(run, true);
                 if (run.scheduler.add_dependency(v.txn_idx, *blocking, worker)) {
                     return Scheduler::Task{};
                 }
@@ -675,7 +681,7 @@ struct ParallelExecutor::Impl {
                 // slot) falls back before its aborts pile up behind the validation front.
                 const std::optional<TxnIndex> src = reader.newest_source();
                 if (src && v.txn_idx - *src <= std::min<size_t>(options.threads, 16)) {
-                    note_conflict(run);
+                    note_conflict(run, false);
                 }
             }
             bool wrote_new = false;
@@ -711,15 +717,18 @@ struct ParallelExecutor::Impl {
         if (aborted) {
             ++ws.aborts;
             ws.conflicts.push_back(where);
-            note_conflict(run);
+            note_conflict(run, true);
             run.mv.convert_writes_to_estimates(v.txn_idx);
         }
         return run.scheduler.finish_validation(v.txn_idx, aborted, worker);
     }
 
-    void note_conflict(Run& run) noexcept {
+    /// `wasted`: an abort or a dependency wait (not a near read).
+    void note_conflict(Run& run, bool wasted) noexcept {
         run.scheduler.limit_batches();
         const uint64_t c = run.conflicts.fetch_add(1, std::memory_order_relaxed) + 1;
+        const uint64_t wc = wasted ? run.wasted.fetch_add(1, std::memory_order_relaxed) + 1
+                                   : run.wasted.load(std::memory_order_relaxed);
         if (!options.fallback || c < options.fallback_min_conflicts) {
             return;
         }
@@ -734,19 +743,25 @@ struct ParallelExecutor::Impl {
             const std::lock_guard lock(run.window_mu);
             const uint64_t window_execs = executed - std::min(executed, run.window_executions);
             const uint64_t window_conflicts = c - std::min(c, run.window_conflicts);
+            const uint64_t window_wasted = wc - std::min(wc, run.window_wasted);
             if (window_execs >= kContentionWindow) {
-                // Two contended windows in a row, not one: with more workers than cores, a
-                // worker descheduled in the middle of a transaction leaves a short burst of
-                // aborts and near reads behind it when it resumes (amm over 100 pools at 4
-                // threads on 2 cores: 31-51 conflicts in one window of 64-114 executions, under
-                // 15% over the block), while contention that really starts late in a block
-                // stays (the cost: one more window of optimistic execution before the fallback).
-                const bool hot = window_conflicts >= options.fallback_min_conflicts &&
-                                 window_conflicts * 3 >= window_execs;
+                // Two contended windows in a row, not one, and near reads weigh less than wasted
+                // executions: with more workers than cores, a worker descheduled in the middle
+                // of a transaction leaves a burst of aborts and near reads behind it when it
+                // resumes (amm over 100 pools at 4 threads on 2 cores: 31-51 conflicts, mostly
+                // near reads, in one window of 64-114 executions, under 15% over the block; the
+                // mixed workload the same, and it still ran 1.41x faster than in order without
+                // the fallback). Contention that really starts late in a block lasts: a hot slot
+                // makes nearly every execution read its predecessor's write, or wait for it.
+                const uint64_t min = options.fallback_min_conflicts;
+                const bool hot =
+                    (window_wasted >= min && window_wasted * 3 >= window_execs) ||
+                    (window_conflicts >= min && window_conflicts * 3 >= window_execs * 2);
                 run.window_strikes = hot ? run.window_strikes + 1 : 0;
                 contended = run.window_strikes >= kContendedWindows;
                 run.window_executions = executed;
                 run.window_conflicts = c;
+                run.window_wasted = wc;
             }
         }
         if (contended) {

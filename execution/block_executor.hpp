@@ -130,8 +130,9 @@ struct ParallelOptions {
     /// `fallback_min_conflicts` executions met a dependency, were aborted or read what one of the
     /// `threads` transactions just below them wrote, and such conflicts
     /// are at least a third of all executions so far (or, in two windows of 64 executions in a
-    /// row, at least `fallback_min_conflicts` and a third of each: contention that starts late
-    /// in a block, and lasts), the
+    /// row, at least `fallback_min_conflicts` aborts and dependency waits and a third of each
+    /// window, or as many conflicts and two thirds of each: contention that starts late in a
+    /// block, and lasts), the
     /// workers stop and the rest of the block runs in order (after the longest prefix that
     /// validates). Off: Block-STM to the end whatever the contention.
     bool fallback = true;

@@ -751,20 +751,38 @@ TEST(MvMemory, pooled_deltas_resolve_like_chain_deltas_and_reset_clears_them) {
     EXPECT_EQ(mv.read_account(2, cb).value->balance, U256{1002});
 }
 
-TEST(MvMemory, deleted_account_clears_storage_above_it) {
-    state::MemState st;
+/// An MvMemory for `n` transactions over a base state with one account `a` that has a nonce and
+/// slot 1 = 11.
+struct SlotWorld {
+    explicit SlotWorld(size_t n) : mv(base, n) {}
+    static state::MemState make_state(const Address& a) {
+        state::MemState st;
+        st.set_nonce(a, 1);
+        st.set_storage(a, U256{1}, U256{11});
+        return st;
+    }
     const Address a = numbered(1, 1);
-    st.set_nonce(a, 1);
-    st.set_storage(a, U256{1}, U256{11});
-    MemStateConcurrentReader base(st);
-    MvMemory mv(base, 4);
+    state::MemState st = make_state(a);
+    MemStateConcurrentReader base{st};
+    MvMemory mv;
     ReadSet scratch;
+};
+
+/// The write set of one transaction that deletes `a`.
+TxnWrites deletion_of(const Address& a) {
     TxnWrites w;
-    AccountWrite d;
+    AccountWrite& d = w.accounts.emplace_back();
     d.address = a;
     d.deleted = true;
-    w.accounts.push_back(d);
-    EXPECT_TRUE(mv.record(Version{1, 0}, w, {}, scratch));
+    return w;
+}
+
+TEST(MvMemory, deleted_account_clears_storage_above_it) {
+    SlotWorld sw(4);
+    const Address& a = sw.a;
+    MvMemory& mv = sw.mv;
+    ReadSet& scratch = sw.scratch;
+    EXPECT_TRUE(mv.record(Version{1, 0}, deletion_of(a), {}, scratch));
     EXPECT_EQ(mv.read_storage(1, a, U256{1}).value, U256{11});
     EXPECT_EQ(mv.read_storage(2, a, U256{1}).value, U256{});
     EXPECT_TRUE(mv.has_storage(1, a).value);
@@ -777,18 +795,14 @@ TEST(MvMemory, clearing_write_is_new_and_fails_slot_reads_made_before_it) {
     // deletes `a`, writing the same location (the header) as its first incarnation. The record
     // must still report a new location (so txn 2 is validated again), and that validation must
     // see the clear.
-    state::MemState st;
-    const Address a = numbered(1, 1);
-    st.set_nonce(a, 1);
-    st.set_storage(a, U256{1}, U256{11});
-    MemStateConcurrentReader base(st);
-    MvMemory mv(base, 3);
-    ReadSet scratch;
+    SlotWorld sw(3);
+    const Address& a = sw.a;
+    MvMemory& mv = sw.mv;
+    ReadSet& scratch = sw.scratch;
     TxnWrites w;
-    AccountWrite aw;
+    AccountWrite& aw = w.accounts.emplace_back();
     aw.address = a;
     aw.info.nonce = 2;
-    w.accounts.push_back(aw);
     EXPECT_TRUE(mv.record(Version{1, 0}, w, {}, scratch));
     ReadSet reads2;
     {
@@ -797,17 +811,14 @@ TEST(MvMemory, clearing_write_is_new_and_fails_slot_reads_made_before_it) {
     }
     EXPECT_FALSE(mv.record(Version{2, 0}, TxnWrites{}, {}, reads2));
     EXPECT_TRUE(mv.validate_read_set(2, nullptr));
-    w.accounts[0] = AccountWrite{};
-    w.accounts[0].address = a;
-    w.accounts[0].deleted = true;
-    EXPECT_TRUE(mv.record(Version{1, 1}, w, {}, scratch));
+    EXPECT_TRUE(mv.record(Version{1, 1}, deletion_of(a), {}, scratch));
     Location where;
     EXPECT_FALSE(mv.validate_read_set(2, &where));
     EXPECT_EQ(where.address, a);
     EXPECT_EQ(where.slot, std::optional<U256>{U256{1}});
     EXPECT_EQ(mv.read_storage(2, a, U256{1}).value, U256{});
-    // Written again the same way: no new location this time is not assumed either.
-    EXPECT_TRUE(mv.record(Version{1, 2}, w, {}, scratch));
+    // Written again the same way: a clearing write always counts as new.
+    EXPECT_TRUE(mv.record(Version{1, 2}, deletion_of(a), {}, scratch));
 }
 
 TEST(BlockStm, state_view_base_and_state_diff_commit_match_mem_state) {

@@ -162,6 +162,8 @@ class WorkerPool {
 template <class Body>
 void parallel_index(size_t n, size_t threads, const Body& body) noexcept {
     (void)worker_stack_control();
+    // As in WorkerPool::run: without it, more threads than cores get the default worker cap.
+    const tbb::global_control parallelism(tbb::global_control::max_allowed_parallelism, threads);
     tbb::task_arena arena(static_cast<int>(threads));
     arena.execute([&] { tbb::parallel_for(size_t{0}, n, [&body](size_t i) { body(i); }); });
 }

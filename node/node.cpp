@@ -305,7 +305,12 @@ constexpr size_t kMaxIncomingTxnMsgs = 1024;
 /// Candidate blocks kept per height (one per round's proposal, normally one or two).
 constexpr size_t kMaxCandidates = 16;
 
-constexpr size_t kBlockCacheSize = 64;
+/// Decoded blocks kept for the RPC (transactions, receipts, logs by hash or number): bounded by
+/// the transactions they hold (about 1 KiB each decoded), and by count for empty blocks. Sized
+/// so that a client reading the receipts of a burst of tens of thousands of transactions out of
+/// block order (pel-loadgen's check) does not decode each block again and again.
+constexpr size_t kBlockCacheTxns = 32768;
+constexpr size_t kBlockCacheBlocks = 1024;
 constexpr size_t kCommitTimes = 4096;
 
 }  // namespace
@@ -346,6 +351,7 @@ struct Node::Impl {
     // decode the whole block each time).
     mutable std::mutex cache_mu;
     mutable std::map<uint64_t, std::shared_ptr<const CachedBlock>> cache;  // guarded by cache_mu
+    mutable size_t cache_txns = 0;  // guarded by cache_mu: transactions of the cached blocks
     // Commit wall time of the blocks produced by this process (the stored report is written in
     // the commit it would measure); guarded by cache_mu, at most kCommitTimes entries.
     std::map<uint64_t, double> commit_times;
@@ -509,8 +515,16 @@ struct Node::Impl {
 
     void cache_put(std::shared_ptr<const CachedBlock> b) const {
         const std::lock_guard lock(cache_mu);
-        cache[b->header.number] = std::move(b);
-        while (cache.size() > kBlockCacheSize) {
+        auto& slot = cache[b->header.number];
+        if (slot) {
+            cache_txns -= slot->txns.size();
+        }
+        cache_txns += b->txns.size();
+        slot = std::move(b);
+        // The oldest go first; the newest block always stays.
+        while (cache.size() > 1 &&
+               (cache.size() > kBlockCacheBlocks || cache_txns > kBlockCacheTxns)) {
+            cache_txns -= cache.begin()->second->txns.size();
             cache.erase(cache.begin());
         }
     }

@@ -2,7 +2,7 @@
 // Seeded simulation runs of the consensus engine. A failing run prints its seed and
 // configuration; replay one seed with
 //   PEL_SIM_SEED=<seed> build/cons/tests/sim/pel_consensus_sim_test
-//   --gtest_filter=ConsensusSim.replay_seed
+//   --gtest_filter=ConsensusSim.tool_replay_seed
 #include "tests/sim/sim.hpp"
 
 #include <algorithm>
@@ -195,7 +195,7 @@ TEST(ConsensusSim, regression_seed_1954_round_evidence_is_relayed) {
     EXPECT_TRUE(r.ok()) << describe(cfg, r);
 }
 
-TEST(ConsensusSim, replay_seed) {
+TEST(ConsensusSim, tool_replay_seed) {
     const uint64_t seed = env_u64("PEL_SIM_SEED", 0);
     if (seed == 0) GTEST_SKIP() << "set PEL_SIM_SEED to replay one run";
     SimConfig cfg = random_config(seed);

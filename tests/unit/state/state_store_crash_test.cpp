@@ -5,7 +5,7 @@
 // and the root must equal the MemState root recorded for that block.
 //
 // The child is this test binary re-executed (fork + execve of /proc/self/exe) running only
-// StateStoreCrash.child_process, so that it starts with no oneTBB or LevelDB threads inherited
+// StateStoreCrash.tool_child_process, so that it starts with no oneTBB or LevelDB threads inherited
 // from the parent.
 #include <chrono>
 #include <cstdlib>
@@ -54,7 +54,7 @@ StateStoreOptions crash_options() {
 }
 
 // The child: commit blocks forever, reporting each block number once commit() has returned.
-TEST(StateStoreCrash, child_process) {
+TEST(StateStoreCrash, tool_child_process) {
     const char* dir = std::getenv(kDirEnv);
     const char* fd_text = std::getenv(kFdEnv);
     if (dir == nullptr || fd_text == nullptr) GTEST_SKIP() << "only runs as the crash test's child";
@@ -99,7 +99,7 @@ TEST(StateStoreCrash, sigkill_at_random_moments_loses_nothing) {
         for (auto& s : env_store) envp.push_back(s.data());
         envp.push_back(nullptr);
         std::string exe = "/proc/self/exe";
-        std::string filter = "--gtest_filter=StateStoreCrash.child_process";
+        std::string filter = "--gtest_filter=StateStoreCrash.tool_child_process";
         std::vector<char*> argv{exe.data(), filter.data(), nullptr};
         const int devnull = ::open("/dev/null", O_WRONLY);
         ASSERT_GE(devnull, 0);

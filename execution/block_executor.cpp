@@ -111,36 +111,24 @@ tbb::global_control& worker_stack_control() {
     return control;
 }
 
-/// Runs body(0) on the calling thread and body(1..threads-1) as tasks in a task_arena of
-/// `threads` slots. Block-STM workers cooperate through the scheduler, so one thread running
-/// several bodies one after the other still completes the block.
-template <class Body>
-void run_workers(size_t threads, const Body& body) noexcept {
+/// What every parallel section sets while it runs: the worker stack size, and oneTBB's
+/// process-wide worker cap at `threads` (the default caps it at the core count, which would leave
+/// more threads than cores without their workers).
+tbb::global_control scoped_parallelism(size_t threads) {
     (void)worker_stack_control();
-    // The process default caps oneTBB at the core count; a block asks for exactly its threads.
-    const tbb::global_control parallelism(tbb::global_control::max_allowed_parallelism, threads);
-    tbb::task_arena arena(static_cast<int>(threads));
-    arena.execute([&] {
-        tbb::task_group group;
-        for (size_t i = 1; i < threads; ++i) {
-            group.run([&body, i] { body(i); });
-        }
-        body(0);
-        group.wait();
-    });
+    return tbb::global_control(tbb::global_control::max_allowed_parallelism, threads);
 }
 
-/// The executor's workers: run_workers() over one task_arena kept for the executor's lifetime
-/// (creating an arena for every run costs tens of microseconds, and a block runs four).
+/// The executor's workers: body(0) on the calling thread and body(1..threads-1) as tasks of one
+/// task_arena kept for the executor's lifetime (creating an arena for every run costs tens of
+/// microseconds, and a block runs four). Block-STM workers cooperate through the scheduler, so
+/// one thread running several bodies one after the other still completes the block.
 class WorkerPool {
   public:
     explicit WorkerPool(size_t threads) : threads_(threads) {}
     template <class Body>
     void run(const Body& body) noexcept {
-        (void)worker_stack_control();
-        // The process default caps oneTBB at the core count; a block asks for its threads.
-        const tbb::global_control parallelism(tbb::global_control::max_allowed_parallelism,
-                                              threads_);
+        const auto parallelism = scoped_parallelism(threads_);
         if (!arena_) {
             arena_ = std::make_unique<tbb::task_arena>(static_cast<int>(threads_));
         }
@@ -161,9 +149,7 @@ class WorkerPool {
 
 template <class Body>
 void parallel_index(size_t n, size_t threads, const Body& body) noexcept {
-    (void)worker_stack_control();
-    // As in WorkerPool::run: without it, more threads than cores get the default worker cap.
-    const tbb::global_control parallelism(tbb::global_control::max_allowed_parallelism, threads);
+    const auto parallelism = scoped_parallelism(threads);
     tbb::task_arena arena(static_cast<int>(threads));
     arena.execute([&] { tbb::parallel_for(size_t{0}, n, [&body](size_t i) { body(i); }); });
 }
@@ -535,7 +521,7 @@ struct ParallelExecutor::Impl {
     /// written only by the thread executing transaction i's current incarnation, which the
     /// scheduler makes exclusive; once the scheduler is done (no task left or active, so no
     /// outcome changes any more) the workers read it in finish_block's steps (`post`, whose
-    /// comment has the rules), or after run_workers() joined every worker (by the fold threads
+    /// comment has the rules), or after WorkerPool::run() joined every worker (by the fold threads
     /// concurrently, read only, each then releasing its own part of `mv`). stats[id] belongs to
     /// worker `id`. The counters and flags are atomics; `fell_back` and `failed` only ever go
     /// from false to true (`fell_back` only while a task is active, so never after done()).

@@ -122,15 +122,21 @@ std::optional<Version> Scheduler::next_version_to_execute(size_t worker) noexcep
         l.own_start = idx;
         l.own_end = std::min(idx + batch, num_txns_);
     }
-    if (batch > 1) {
-        l.exec_next = std::min(idx + 1, num_txns_);
-        l.exec_end = std::min(idx + batch, num_txns_);
-        if (l.exec_next >= l.exec_end) {
-            l.exec_next = l.exec_end = 0;
-            active_[worker].tasks.fetch_sub(1);
-        }
-    }
+    keep_batch_rest(idx, batch, l.exec_next, l.exec_end, worker);
     return try_incarnate(idx, worker);
+}
+
+void Scheduler::keep_batch_rest(TxnIndex idx, TxnIndex batch, TxnIndex& next, TxnIndex& end,
+                                size_t worker) noexcept {
+    if (batch <= 1) {
+        return;
+    }
+    next = std::min(idx + 1, num_txns_);
+    end = std::min(idx + batch, num_txns_);
+    if (next >= end) {  // the batch ran past the block: nothing kept, its slot released
+        next = end = 0;
+        active_[worker].tasks.fetch_sub(1);
+    }
 }
 
 std::optional<Version> Scheduler::validate_if_executed(TxnIndex idx, size_t worker) noexcept {
@@ -162,14 +168,7 @@ std::optional<Version> Scheduler::next_version_to_validate(size_t worker) noexce
         static_cast<TxnIndex>(std::clamp<size_t>(behind / (2 * workers_), 1, max_batch_));
     active_[worker].tasks.fetch_add(batch > 1 ? 2 : 1);
     const TxnIndex idx = validation_idx_.fetch_add(batch);
-    if (batch > 1) {
-        l.val_next = std::min(idx + 1, num_txns_);
-        l.val_end = std::min(idx + batch, num_txns_);
-        if (l.val_next >= l.val_end) {
-            l.val_next = l.val_end = 0;
-            active_[worker].tasks.fetch_sub(1);
-        }
-    }
+    keep_batch_rest(idx, batch, l.val_next, l.val_end, worker);
     return validate_if_executed(idx, worker);
 }
 

@@ -132,6 +132,11 @@ class Scheduler {
     /// The next index of `worker`'s local range of one kind, releasing the range's slot when it
     /// ends; nullopt when the range is empty.
     std::optional<TxnIndex> take_local(TxnIndex& next, TxnIndex end, size_t worker) noexcept;
+    /// After a claim of `batch` indices from `idx` (idx itself handed out now): keeps the rest as
+    /// the worker's local range [next, end) of one kind, holding the range's task slot taken
+    /// with the claim, or releases that slot when nothing of the batch is left in the block.
+    void keep_batch_rest(TxnIndex idx, TxnIndex batch, TxnIndex& next, TxnIndex& end,
+                         size_t worker) noexcept;
     bool no_active_tasks() const noexcept;
     void check_done() noexcept;
     void decrease_execution_idx(TxnIndex target) noexcept;

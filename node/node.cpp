@@ -48,6 +48,7 @@
 #include "node/consensus_host.hpp"
 #include "node/dev_accounts.hpp"
 #include "node/genesis.hpp"
+#include "node/lru_cache.hpp"
 #include "node/mempool.hpp"
 #include "node/revert.hpp"
 #include "primitives/keccak.hpp"
@@ -305,10 +306,9 @@ constexpr size_t kMaxIncomingTxnMsgs = 1024;
 /// Candidate blocks kept per height (one per round's proposal, normally one or two).
 constexpr size_t kMaxCandidates = 16;
 
-/// Decoded blocks kept for the RPC (transactions, receipts, logs by hash or number): bounded by
-/// the transactions they hold (about 1 KiB each decoded), and by count for empty blocks. Sized
-/// so that a client reading the receipts of a burst of tens of thousands of transactions out of
-/// block order (pel-loadgen's check) does not decode each block again and again.
+/// Decoded blocks kept for the RPC (transactions, receipts, logs by hash or number), least
+/// recently used evicted first: bounded by the transactions they hold (about 1 KiB each
+/// decoded), and by count for empty blocks.
 constexpr size_t kBlockCacheTxns = 32768;
 constexpr size_t kBlockCacheBlocks = 1024;
 constexpr size_t kCommitTimes = 4096;
@@ -350,8 +350,8 @@ struct Node::Impl {
     // Recently read or produced blocks, decoded (receipt lookups of a big block would otherwise
     // decode the whole block each time).
     mutable std::mutex cache_mu;
-    mutable std::map<uint64_t, std::shared_ptr<const CachedBlock>> cache;  // guarded by cache_mu
-    mutable size_t cache_txns = 0;  // guarded by cache_mu: transactions of the cached blocks
+    // Guarded by cache_mu; weighed by transactions.
+    mutable LruCache<uint64_t, CachedBlock> cache{kBlockCacheBlocks, kBlockCacheTxns};
     // Commit wall time of the blocks produced by this process (the stored report is written in
     // the commit it would measure); guarded by cache_mu, at most kCommitTimes entries.
     std::map<uint64_t, double> commit_times;
@@ -514,19 +514,10 @@ struct Node::Impl {
     }
 
     void cache_put(std::shared_ptr<const CachedBlock> b) const {
+        const uint64_t num = b->header.number;
+        const size_t txns = b->txns.size();
         const std::lock_guard lock(cache_mu);
-        auto& slot = cache[b->header.number];
-        if (slot) {
-            cache_txns -= slot->txns.size();
-        }
-        cache_txns += b->txns.size();
-        slot = std::move(b);
-        // The oldest go first; the newest block always stays.
-        while (cache.size() > 1 &&
-               (cache.size() > kBlockCacheBlocks || cache_txns > kBlockCacheTxns)) {
-            cache_txns -= cache.begin()->second->txns.size();
-            cache.erase(cache.begin());
-        }
+        cache.put(num, std::move(b), txns);
     }
 
     /// Block `num` decoded (null past the head).
@@ -537,9 +528,8 @@ struct Node::Impl {
         }
         {
             const std::lock_guard lock(cache_mu);
-            const auto it = cache.find(num);
-            if (it != cache.end()) {
-                return it->second;
+            if (auto hit = cache.get(num)) {
+                return hit;
             }
         }
         spdlog::debug("block cache miss: decoding block {} from the database", num);

@@ -185,6 +185,10 @@ int main(int argc, char** argv) {
     app.add_option("--gas-limit", cfg.gas_limit, "Block gas limit of the dev chain")
         ->capture_default_str()
         ->check(CLI::Range(uint64_t{21000}, uint64_t{1} << 62));
+    bool no_journal = false;
+    app.add_flag("--txpool.nojournal", no_journal,
+                 "Do not keep the pool across restarts (by default its transactions are written "
+                 "to <datadir>/txpool.rlp at shutdown and admitted again at the next start)");
     auto* metrics_port =
         app.add_option("--metrics.port", metrics_opts.port,
                        "Prometheus /metrics port; 0 = off. If the default port is taken the node "
@@ -232,6 +236,7 @@ int main(int argc, char** argv) {
     if (!genesis.empty()) {
         cfg.genesis_path = genesis;
     }
+    cfg.txpool_journal = !no_journal;
     if (node_key_path.empty()) {
         node_key_path = (std::filesystem::path(cfg.datadir) / "nodekey").string();
     }

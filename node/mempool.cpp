@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "node/mempool.hpp"
 
+#include <algorithm>
 #include <queue>
 
 namespace pel::node {
@@ -286,6 +287,25 @@ size_t Mempool::queued_count() const {
 size_t Mempool::size() const {
     const std::lock_guard lock(mu_);
     return by_hash_.size();
+}
+
+std::vector<std::shared_ptr<const PoolTxn>> Mempool::all() const {
+    const std::lock_guard lock(mu_);
+    std::vector<const std::pair<const Address, Queue>*> queues;
+    queues.reserve(senders_.size());
+    for (const auto& q : senders_) {
+        queues.push_back(&q);
+    }
+    std::sort(queues.begin(), queues.end(),
+              [](const auto* a, const auto* b) { return a->first < b->first; });
+    std::vector<std::shared_ptr<const PoolTxn>> out;
+    out.reserve(by_hash_.size());
+    for (const auto* q : queues) {
+        for (const auto& [nonce, t] : q->second.txs) {
+            out.push_back(t);
+        }
+    }
+    return out;
 }
 
 }  // namespace pel::node

@@ -111,6 +111,9 @@ class Mempool {
     [[nodiscard]] size_t pending_count() const;
     [[nodiscard]] size_t queued_count() const;
     [[nodiscard]] size_t size() const;
+    /// Every transaction, pending and queued: senders in ascending address order, each sender's
+    /// by nonce (the order in which adding them again to an empty pool queues none needlessly).
+    [[nodiscard]] std::vector<std::shared_ptr<const PoolTxn>> all() const;
 
   private:
     struct Queue {

@@ -50,6 +50,7 @@
 #include "node/genesis.hpp"
 #include "node/lru_cache.hpp"
 #include "node/mempool.hpp"
+#include "node/pool_journal.hpp"
 #include "node/revert.hpp"
 #include "primitives/keccak.hpp"
 #include "primitives/rlp.hpp"
@@ -1683,7 +1684,12 @@ void Node::Impl::producer_loop() {
 
 Node::Node(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-Node::~Node() { stop(); }
+Node::~Node() {
+    stop();
+    if (impl_ && impl_->config.txpool_journal && impl_->pool) {
+        write_journal();
+    }
+}
 
 Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config) {
     auto impl = std::make_unique<Impl>();
@@ -1917,7 +1923,68 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config) {
                  head_num, hs->hash.to_hex(), sh.state_root.to_hex());
     auto node = std::unique_ptr<Node>(new Node(std::move(impl)));
     node->impl_->owner = node.get();
+    if (config.txpool_journal) {
+        node->readmit_journal();
+    }
     return node;
+}
+
+void Node::readmit_journal() {
+    const std::filesystem::path file =
+        std::filesystem::path(impl_->config.datadir) / kPoolJournalFile;
+    auto raws = read_pool_journal(file);
+    if (!raws) {
+        // Kept aside for inspection; the node starts with an empty pool rather than not at all.
+        std::filesystem::path bad = file;
+        bad += ".bad";
+        std::error_code ec;
+        std::filesystem::rename(file, bad, ec);
+        spdlog::warn("{}; no transaction re-admitted, file moved to {}", raws.error().message,
+                     ec ? std::string("(not moved: ") + ec.message() + ")" : bad.string());
+        return;
+    }
+    if (!*raws) {
+        return;
+    }
+    size_t admitted = 0;
+    std::map<std::string, size_t> dropped;  // by error message, for one log line
+    for (const Bytes& raw : **raws) {
+        if (auto r = admit(raw, false); r) {
+            ++admitted;
+        } else {
+            ++dropped[r.error().message.substr(0, r.error().message.find(':'))];
+        }
+    }
+    std::string why;
+    for (const auto& [msg, n] : dropped) {
+        why += (why.empty() ? "" : ", ") + std::to_string(n) + " " + msg;
+    }
+    spdlog::info("txpool journal: {} of {} transactions admitted again{}{}", admitted,
+                 (*raws)->size(), why.empty() ? "" : "; dropped: ", why);
+    std::error_code ec;
+    std::filesystem::remove(file, ec);
+    if (ec) {
+        spdlog::warn("txpool journal: cannot remove {}: {}", file.string(), ec.message());
+    }
+}
+
+void Node::write_journal() const {
+    const auto txs = impl_->pool->all();
+    if (txs.empty()) {
+        return;
+    }
+    std::vector<Bytes> raws;
+    raws.reserve(txs.size());
+    for (const auto& t : txs) {
+        raws.push_back(t->raw);
+    }
+    const std::filesystem::path file =
+        std::filesystem::path(impl_->config.datadir) / kPoolJournalFile;
+    if (auto r = write_pool_journal(file, raws); !r) {
+        spdlog::error("{}: {} pool transactions not kept", r.error().message, raws.size());
+        return;
+    }
+    spdlog::info("txpool journal: {} transactions written to {}", raws.size(), file.string());
 }
 
 Result<void> Node::start() {

@@ -62,6 +62,9 @@ struct NodeConfig {
     /// Number of dev accounts derived from the mnemonic (dev chain, and consensus devnets whose
     /// genesis funds them).
     size_t dev_account_count = 10;
+    /// The pool's transactions are written to <datadir>/txpool.rlp when the node closes and
+    /// admitted again (then the file is removed) when it opens (node/pool_journal.hpp).
+    bool txpool_journal = true;
 
     // --- consensus mode (a genesis with config.pel.validators) ---------------------------------
     // block_time_s is then the longest a proposer with an empty pool waits for transactions
@@ -177,6 +180,9 @@ class Node final : public NodeApi {
   private:
     /// Pool admission (RPC and gossip); `gossip`: forward to peers once accepted.
     [[nodiscard]] ApiResult<Hash32> admit(ByteView raw, bool gossip);
+    /// Admits the journal's transactions (open) / writes the pool to it (destruction).
+    void readmit_journal();
+    void write_journal() const;
     struct Impl;
     explicit Node(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;

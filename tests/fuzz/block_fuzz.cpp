@@ -3,6 +3,8 @@
 // validator runs it on every proposal a peer sends. It never crashes or reads out of bounds
 // (sanitizers), and every payload it accepts is canonical: encoding the decoded header and
 // transactions gives back exactly the input (so a value id names exactly one block).
+// The same bytes also go through the pool journal decoder (node/pool_journal.hpp, a file the node
+// reads at open), with the same property: what it accepts re-encodes to exactly the input.
 // Seeds: block_corpus/ (an empty block and a block with one legacy transaction).
 #include <cstddef>
 #include <cstdint>
@@ -10,9 +12,17 @@
 #include <cstdlib>
 
 #include "node/chain.hpp"
+#include "node/pool_journal.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const pel::ByteView in{data, size};
+    if (const auto journal = pel::node::decode_pool_journal(in); journal) {
+        if (!pel::equal(pel::node::encode_pool_journal(*journal), in)) {
+            std::fputs("block_fuzz: accepted pool journal does not re-encode identically\n",
+                       stderr);
+            std::abort();
+        }
+    }
     const auto block = pel::node::decode_block(in);
     if (!block) {
         return 0;

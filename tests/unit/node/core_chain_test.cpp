@@ -8,6 +8,7 @@
 #include "node/chain.hpp"
 #include "node/dev_accounts.hpp"
 #include "node/genesis.hpp"
+#include "node/pool_journal.hpp"
 #include "primitives/hex.hpp"
 #include "primitives/keccak.hpp"
 #include "primitives/rlp.hpp"
@@ -314,6 +315,86 @@ TEST_F(ChainTest, restart_resumes_at_the_head_with_records_intact) {
     EXPECT_EQ(*node_->balance(addr(9), BlockSelector::latest()), bal + eth(1));
     // Blocks before the restart are still found by hash.
     EXPECT_TRUE(node_->block_by_hash(head.hash)->has_value());
+}
+
+TEST_F(ChainTest, pool_survives_a_restart_through_the_journal) {
+    const Hash32 p0 = submit(make_txn(dev_[0].secret_key, 0, addr(9), eth(1)));
+    const Hash32 p1 = submit(make_txn(dev_[0].secret_key, 1, addr(9), eth(2)));
+    const Hash32 q3 = submit(make_txn(dev_[1].secret_key, 3, addr(9), eth(4)));  // nonce gap
+    ASSERT_EQ(node_->metrics().mempool_pending, 2U);
+    ASSERT_EQ(node_->metrics().mempool_queued, 1U);
+    const auto journal = dir_.path() / "data" / kPoolJournalFile;
+    node_.reset();
+    ASSERT_TRUE(std::filesystem::exists(journal));
+    reopen();
+    EXPECT_FALSE(std::filesystem::exists(journal));  // consumed
+    EXPECT_EQ(node_->metrics().mempool_pending, 2U);
+    EXPECT_EQ(node_->metrics().mempool_queued, 1U);
+    for (const Hash32& h : {p0, p1, q3}) {
+        auto t = node_->transaction_by_hash(h);
+        ASSERT_TRUE(t.has_value() && t->has_value()) << h.to_hex();
+    }
+    EXPECT_EQ(*node_->nonce(dev_[0].address, BlockSelector{BlockTag::kPending, 0}), 2U);
+    mine();
+    EXPECT_EQ(*node_->balance(addr(9), BlockSelector::latest()), eth(3));
+    EXPECT_EQ(node_->metrics().mempool_queued, 1U);
+    // Only what is still in the pool goes to the next journal; what was mined is not re-admitted.
+    node_.reset();
+    reopen();
+    EXPECT_EQ(node_->metrics().mempool_pending, 0U);
+    EXPECT_EQ(node_->metrics().mempool_queued, 1U);
+    EXPECT_EQ(node_->head().number, 1U);
+}
+
+TEST_F(ChainTest, journal_transactions_no_longer_valid_are_dropped) {
+    // A journal written for this chain holding one transaction that is valid and one whose nonce
+    // was mined in the meantime (here: the same nonce, mined before the journal is read).
+    const Transaction stale = make_txn(dev_[0].secret_key, 0, addr(9), eth(1));
+    const Transaction fresh = make_txn(dev_[1].secret_key, 0, addr(9), eth(2));
+    submit(stale);
+    mine();
+    node_.reset();
+    const auto journal = dir_.path() / "data" / kPoolJournalFile;
+    ASSERT_FALSE(std::filesystem::exists(journal));  // empty pool: no journal
+    const std::vector<Bytes> raws{raw(stale), raw(fresh)};
+    ASSERT_TRUE(write_pool_journal(journal, raws).has_value());
+    reopen();
+    EXPECT_EQ(node_->metrics().mempool_pending, 1U);
+    EXPECT_FALSE(std::filesystem::exists(journal));
+    EXPECT_EQ(*node_->nonce(dev_[1].address, BlockSelector{BlockTag::kPending, 0}), 1U);
+}
+
+TEST_F(ChainTest, corrupt_journal_is_set_aside_and_the_node_opens) {
+    submit(make_txn(dev_[0].secret_key, 0, addr(9), eth(1)));
+    node_.reset();
+    const auto journal = dir_.path() / "data" / kPoolJournalFile;
+    ASSERT_TRUE(std::filesystem::exists(journal));
+    std::filesystem::resize_file(journal, std::filesystem::file_size(journal) - 1);  // torn
+    reopen();
+    EXPECT_EQ(node_->metrics().mempool_pending, 0U);
+    EXPECT_FALSE(std::filesystem::exists(journal));
+    auto bad = journal;
+    bad += ".bad";
+    EXPECT_TRUE(std::filesystem::exists(bad));
+}
+
+TEST(ChainDev, no_journal_when_disabled) {
+    TempDir dir;
+    NodeConfig c = test::dev_config(dir);
+    c.txpool_journal = false;
+    auto dev = derive_dev_accounts(kDevMnemonic, 1);
+    ASSERT_TRUE(dev.has_value());
+    {
+        auto node = test::open_node(c);
+        ASSERT_TRUE(node);
+        ASSERT_TRUE(
+            node->submit_raw_transaction(raw(make_txn((*dev)[0].secret_key, 0, addr(9), eth(1))))
+                .has_value());
+    }
+    EXPECT_FALSE(std::filesystem::exists(std::filesystem::path(c.datadir) / kPoolJournalFile));
+    auto node = test::open_node(c);
+    ASSERT_TRUE(node);
+    EXPECT_EQ(node->metrics().mempool_pending, 0U);
 }
 
 TEST_F(ChainTest, datadir_whose_state_is_ahead_of_its_chain_records_is_refused) {

@@ -20,6 +20,7 @@
 
 #include "net/seen_set.hpp"
 #include "primitives/keccak.hpp"
+#include "primitives/log.hpp"
 #include "primitives/secp256k1.hpp"
 
 namespace pel::net {
@@ -714,6 +715,7 @@ Result<void> Network::Impl::start() {
     work_.emplace(asio::make_work_guard(io_));
     for (size_t i = 0; i < std::max<size_t>(1, cfg_.threads); ++i) {
         threads_.emplace_back([this] {
+            log::name_thread("pel-p2p");
             for (;;) {
                 try {
                     io_.run();

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "node/node_key.hpp"
+#include "primitives/log.hpp"
 
 namespace pel::node {
 
@@ -223,6 +224,7 @@ Result<void> ConsensusHost::start(Height height) {
         stopping_ = false;
     }
     thread_ = std::thread([this, height] {
+        log::name_thread("pel-consensus");
         engine_->start(height);
         publish_status();
         run();

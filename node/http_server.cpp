@@ -21,6 +21,7 @@
 #include <boost/beast/version.hpp>
 
 #include "node/rpc_dispatch.hpp"
+#include "primitives/log.hpp"
 
 namespace pel::node {
 
@@ -319,7 +320,10 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(HttpOptions options, HttpH
     impl->do_accept();
     Impl* raw = impl.get();
     for (size_t i = 0; i < raw->options.io_threads; ++i) {
-        raw->threads.emplace_back([raw] { raw->ioc.run(); });
+        raw->threads.emplace_back([raw] {
+            log::name_thread("pel-http");
+            raw->ioc.run();
+        });
     }
     return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }

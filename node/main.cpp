@@ -444,6 +444,7 @@ int main(int argc, char** argv) {
     spdlog::info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
     // A second signal while stopping forces the exit.
     std::thread([stop_signals] {
+        pel::log::name_thread("pel-signals");
         int again = 0;
         sigwait(&stop_signals, &again);
         std::fputs("pel-node: forced exit\n", stderr);

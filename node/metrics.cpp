@@ -21,6 +21,8 @@
 #include <prometheus/text_serializer.h>
 #include <spdlog/spdlog.h>
 
+#include "primitives/log.hpp"
+
 namespace pel::node {
 
 namespace pm = prometheus;
@@ -259,7 +261,10 @@ Result<std::unique_ptr<Metrics>> Metrics::start(NodeApi& api, const MetricsOptio
     impl->tick();
     if (options.sample_interval.count() > 0) {
         Impl* raw = impl.get();
-        impl->sampler = std::thread([raw] { raw->run_sampler(); });
+        impl->sampler = std::thread([raw] {
+            log::name_thread("pel-metrics");
+            raw->run_sampler();
+        });
     }
     return std::unique_ptr<Metrics>(new Metrics(std::move(impl)));
 }

@@ -53,6 +53,7 @@
 #include "node/pool_journal.hpp"
 #include "node/revert.hpp"
 #include "primitives/keccak.hpp"
+#include "primitives/log.hpp"
 #include "primitives/rlp.hpp"
 #include "state/kv_store.hpp"
 #include "state/state_view.hpp"
@@ -2006,8 +2007,14 @@ Result<void> Node::start() {
             im.gossip_stop = false;
             im.incoming_txns.clear();
         }
-        im.gossip_thread = std::thread([&im] { im.gossip_loop(); });
-        im.admit_thread = std::thread([&im] { im.admit_loop(); });
+        im.gossip_thread = std::thread([&im] {
+            log::name_thread("pel-gossip");
+            im.gossip_loop();
+        });
+        im.admit_thread = std::thread([&im] {
+            log::name_thread("pel-admit");
+            im.admit_loop();
+        });
         if (auto r = im.host->start(im.head()->header.number + 1); !r) {
             {
                 const std::lock_guard lock(im.gossip_mu);
@@ -2021,7 +2028,10 @@ Result<void> Node::start() {
             return r;
         }
     } else {
-        im.producer = std::thread([&im] { im.producer_loop(); });
+        im.producer = std::thread([&im] {
+            log::name_thread("pel-producer");
+            im.producer_loop();
+        });
     }
     im.started = true;
     return {};

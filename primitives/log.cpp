@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "primitives/log.hpp"
 
+#include <algorithm>
+#include <array>
+#include <pthread.h>
 #include <string>
 
 namespace pel::log {
@@ -15,6 +18,13 @@ Result<void> init(std::string_view level) {
     spdlog::set_level(lvl);
     spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%-5l%$ %v", spdlog::pattern_time_type::utc);
     return {};
+}
+
+void name_thread(std::string_view name) noexcept {
+    std::array<char, 16> buf{};  // the kernel's limit: 15 characters and the terminator
+    const size_t n = std::min(name.size(), buf.size() - 1);
+    std::copy_n(name.data(), n, buf.data());
+    (void)pthread_setname_np(pthread_self(), buf.data());
 }
 
 }  // namespace pel::log

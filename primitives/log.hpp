@@ -14,4 +14,8 @@ namespace pel::log {
 /// Sets the global level from "trace|debug|info|warn|error|off"; unknown names are an error.
 [[nodiscard]] Result<void> init(std::string_view level);
 
+/// Names the calling thread for diagnostics (top -H, ps -L, perf, gdb); Linux keeps the first 15
+/// characters. Best effort: a failure is ignored.
+void name_thread(std::string_view name) noexcept;
+
 }  // namespace pel::log

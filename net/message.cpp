@@ -232,12 +232,8 @@ Result<crypto::Signature, DecodeError> decode_auth(ByteView p) {
 }
 
 Bytes encode_txns(const std::vector<Bytes>& encoded_txns) {
-    Bytes body;
-    for (const Bytes& t : encoded_txns) {
-        rlp::encode_bytes(body, t);
-    }
     Bytes out;
-    rlp::encode_list(out, body);
+    rlp::encode_bytes_list(out, encoded_txns);
     return out;
 }
 

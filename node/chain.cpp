@@ -210,16 +210,12 @@ Result<StoredReceipt> decode_receipt(ByteView encoded) {
 }
 
 Bytes encode_body(const StoredBody& b) {
-    Bytes txs;
-    for (const Bytes& t : b.txns) {
-        rlp::encode_bytes(txs, t);
-    }
     Bytes senders;
     for (const Address& a : b.senders) {
         rlp::encode_bytes(senders, a.view());
     }
     Bytes p;
-    rlp::encode_list(p, txs);
+    rlp::encode_bytes_list(p, b.txns);
     rlp::encode_list(p, senders);
     return wrap_list(p);
 }
@@ -246,22 +242,13 @@ Result<StoredBody> decode_body(ByteView rlp_bytes) {
 }
 
 Bytes encode_receipt_list(std::span<const Bytes> receipts) {
-    Bytes p;
-    for (const Bytes& r : receipts) {
-        rlp::encode_bytes(p, r);
-    }
-    return wrap_list(p);
+    Bytes out;
+    rlp::encode_bytes_list(out, receipts);
+    return out;
 }
 
 Result<std::vector<Bytes>> decode_receipt_list(ByteView rlp_bytes) {
-    rlp::Decoder outer(rlp_bytes);
-    PEL_TRY(rlp::Decoder d, outer.read_list());
-    std::vector<Bytes> out;
-    while (!d.at_end()) {
-        PEL_TRY(ByteView r, d.read_bytes());
-        out.emplace_back(r.begin(), r.end());
-    }
-    return out;
+    return rlp::decode_bytes_list(rlp_bytes);
 }
 
 uint64_t block_size(ByteView header_rlp, std::span<const Bytes> txns) {
@@ -344,12 +331,8 @@ Result<BlockConflictReport> decode_conflict_report(ByteView text) {
 }
 
 Bytes encode_block(ByteView header_rlp, std::span<const Bytes> raw_txns) {
-    Bytes txs;
-    for (const Bytes& t : raw_txns) {
-        rlp::encode_bytes(txs, t);
-    }
     Bytes p(header_rlp.begin(), header_rlp.end());
-    rlp::encode_list(p, txs);
+    rlp::encode_bytes_list(p, raw_txns);
     return wrap_list(p);
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <system_error>
 #include <unistd.h>
+#include <utility>
 
 #include "primitives/rlp.hpp"
 
@@ -51,33 +52,17 @@ Result<void> write_synced(const std::filesystem::path& path, ByteView data) {
 }  // namespace
 
 Bytes encode_pool_journal(std::span<const Bytes> raws) {
-    Bytes payload;
-    for (const Bytes& r : raws) {
-        rlp::encode_bytes(payload, r);
-    }
     Bytes out;
-    rlp::encode_list(out, payload);
+    rlp::encode_bytes_list(out, raws);
     return out;
 }
 
 Result<std::vector<Bytes>> decode_pool_journal(ByteView content) {
-    rlp::Decoder top(content);
-    auto list = top.read_list();
-    if (!list) {
-        return make_error("txpool journal: ", list.error().message);
+    auto raws = rlp::decode_bytes_list(content);
+    if (!raws) {
+        return make_error("txpool journal: ", raws.error().message);
     }
-    if (auto end = top.expect_end(); !end) {
-        return make_error("txpool journal: ", end.error().message);
-    }
-    std::vector<Bytes> out;
-    while (!list->at_end()) {
-        auto raw = list->read_bytes();
-        if (!raw) {
-            return make_error("txpool journal: ", raw.error().message);
-        }
-        out.emplace_back(raw->begin(), raw->end());
-    }
-    return out;
+    return std::move(*raws);
 }
 
 Result<void> write_pool_journal(const std::filesystem::path& file, std::span<const Bytes> raws) {

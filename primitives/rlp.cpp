@@ -91,6 +91,17 @@ void encode_list(Bytes& out, ByteView payload) {
     append(out, payload);
 }
 
+void encode_bytes_list(Bytes& out, std::span<const Bytes> items) {
+    size_t payload = 0;
+    for (const Bytes& b : items) {
+        payload += b.size() == 1 && b[0] < kStringBase ? 1 : header_size(b.size()) + b.size();
+    }
+    append_header(out, kListBase, payload);
+    for (const Bytes& b : items) {
+        encode_bytes(out, b);
+    }
+}
+
 // --- decoding ---------------------------------------------------------------------------------
 //
 // The hot path (parse_header and the readers) only classifies; messages are built in cold,
@@ -354,6 +365,18 @@ Result<void> Decoder::expect_end() const {
         return make_error("rlp: ", in_.size() - pos_, " trailing bytes at offset ", offset());
     }
     return {};
+}
+
+Result<std::vector<Bytes>> decode_bytes_list(ByteView in) {
+    Decoder top(in);
+    PEL_TRY(Decoder list, top.read_list());
+    PEL_TRY_VOID(top.expect_end());
+    std::vector<Bytes> out;
+    while (!list.at_end()) {
+        PEL_TRY(ByteView item, list.read_bytes());
+        out.emplace_back(item.begin(), item.end());
+    }
+    return out;
 }
 
 }  // namespace pel::rlp

@@ -11,6 +11,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
+#include <vector>
 
 #include "primitives/bytes.hpp"
 #include "primitives/hash.hpp"
@@ -29,6 +31,8 @@ void encode_uint(Bytes& out, const U256& v);
 void encode_list_header(Bytes& out, size_t payload_len);
 /// Appends `payload` (already encoded items) wrapped as a list.
 void encode_list(Bytes& out, ByteView payload);
+/// Appends rlp([item, ...]) with every item a byte string (transaction lists, receipt lists).
+void encode_bytes_list(Bytes& out, std::span<const Bytes> items);
 /// Size of the header for a string or list payload of `payload_len` bytes.
 [[nodiscard]] size_t header_size(size_t payload_len) noexcept;
 
@@ -75,5 +79,9 @@ class Decoder {
     size_t base_ = 0;
     size_t pos_ = 0;
 };
+
+/// The items of `in`, which must be exactly one list of byte strings (encode_bytes_list's output):
+/// a string instead of the list, a list among the items, or bytes after the list are errors.
+[[nodiscard]] Result<std::vector<Bytes>> decode_bytes_list(ByteView in);
 
 }  // namespace pel::rlp

@@ -3,7 +3,8 @@
 // descending into lists up to kMaxDepth, and checks the decoder's central promise: every input it
 // accepts is canonical, so re-encoding what it decoded gives back the input byte for byte. The
 // typed readers (integers, address, hash) are run on every string too, and whatever they accept
-// must re-encode to the same item. Any mismatch aborts; sanitizers catch out-of-bounds reads.
+// must re-encode to the same item; decode_bytes_list's result must re-encode (encode_bytes_list)
+// to the whole input. Any mismatch aborts; sanitizers catch out-of-bounds reads.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -123,6 +124,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Bytes out;
     if (walk(Decoder(in), 0, out) && !pel::equal(out, in)) {
         fail("accepted input does not re-encode to itself", 0);
+    }
+    if (const auto items = pel::rlp::decode_bytes_list(in)) {
+        Bytes again;
+        pel::rlp::encode_bytes_list(again, *items);
+        if (!pel::equal(again, in)) {
+            fail("decode_bytes_list accepted input that does not re-encode to itself", 0);
+        }
     }
     return 0;
 }

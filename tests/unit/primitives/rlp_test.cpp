@@ -524,5 +524,36 @@ TEST(RlpReject, every_truncation_of_a_valid_encoding_fails_cleanly) {
     }
 }
 
+TEST(RlpBytesList, encodes_as_a_list_of_strings_and_decodes_back) {
+    const std::vector<Bytes> items{{}, {0x01}, {0x80}, Bytes(56, 0xaa)};
+    Bytes out{0xff};  // appends
+    encode_bytes_list(out, items);
+    Bytes payload;
+    for (const Bytes& b : items) encode_bytes(payload, b);
+    Bytes expected{0xff};
+    encode_list(expected, payload);
+    EXPECT_EQ(out, expected);
+    auto back = decode_bytes_list(ByteView(out).subspan(1));
+    ASSERT_TRUE(back.has_value()) << back.error().message;
+    EXPECT_EQ(*back, items);
+    Bytes empty;
+    encode_bytes_list(empty, {});
+    EXPECT_EQ(to_hex(empty), "0xc0");
+    // Long payload: a long-form list header.
+    const std::vector<Bytes> big(3, Bytes(100, 0x11));
+    Bytes long_form;
+    encode_bytes_list(long_form, big);
+    EXPECT_EQ(long_form[0], 0xf9);
+    EXPECT_EQ(decode_bytes_list(long_form).value(), big);
+}
+
+TEST(RlpBytesList, rejects_a_string_a_nested_list_and_trailing_bytes) {
+    for (const char* bad : {"0x", "0x80", "0xc1c0", "0xc08080", "0xc281"}) {
+        auto r = decode_bytes_list(hex(bad));
+        ASSERT_FALSE(r.has_value()) << bad;
+        EXPECT_EQ(r.error().message.rfind("rlp: ", 0), 0U) << r.error().message;
+    }
+}
+
 }  // namespace
 }  // namespace pel::rlp

@@ -70,13 +70,13 @@ TEST(LruCache, WeightBoundEvictsSeveralButKeepsTheEntryJustPut) {
     EXPECT_EQ(c.weight(), 2U);
 }
 
-TEST(LruCache, EntryBound) {
+TEST(LruCache, EntryBoundKeepsTheNewestEntries) {
     Cache c(2, 1000);
-    c.put(1, val("a"), 0);
-    c.put(2, val("b"), 0);
-    c.put(3, val("c"), 0);
+    for (uint64_t k = 1; k <= 5; ++k) c.put(k, val(std::to_string(k)), 0);
     EXPECT_EQ(c.size(), 2U);
-    EXPECT_EQ(c.get(1), nullptr);
+    for (uint64_t k = 1; k <= 3; ++k) EXPECT_EQ(c.get(k), nullptr) << k;
+    EXPECT_EQ(*c.get(4), "4");
+    EXPECT_EQ(*c.get(5), "5");
 }
 
 }  // namespace

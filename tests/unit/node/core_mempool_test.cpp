@@ -225,6 +225,24 @@ TEST(Mempool, selection_interleaves_senders_with_equal_tips) {
     }
 }
 
+TEST(Mempool, all_lists_pending_and_queued_by_sender_then_nonce) {
+    Mempool pool(MempoolLimits{});
+    const SenderState rich{0, U256(1'000'000)};
+    // Added out of order: senders 3, 1, 2; sender 1 with a gap (nonce 5 is queued).
+    for (const auto& [s, n] : std::vector<std::pair<uint8_t, uint64_t>>{
+             {3, 1}, {3, 0}, {1, 5}, {1, 0}, {2, 0}, {1, 1}}) {
+        ASSERT_TRUE(pool.add(pool_txn(addr(s), n), rich).has_value());
+    }
+    ASSERT_EQ(pool.queued_count(), 1U);
+    const auto all = pool.all();
+    std::vector<std::pair<Address, uint64_t>> got;
+    for (const auto& t : all) got.emplace_back(t->sender, t->txn.nonce);
+    const std::vector<std::pair<Address, uint64_t>> want{{addr(1), 0}, {addr(1), 1}, {addr(1), 5},
+                                                         {addr(2), 0}, {addr(3), 0}, {addr(3), 1}};
+    EXPECT_EQ(got, want);
+    EXPECT_TRUE(Mempool(MempoolLimits{}).all().empty());
+}
+
 TEST(Mempool, selection_orders_by_tip_across_senders_and_nonce_within) {
     Mempool pool(MempoolLimits{});
     const auto mk = [](const Address& s, uint64_t nonce, uint64_t tip_gwei) {

@@ -538,6 +538,11 @@ TEST(ChainDev, automine_send_transaction_and_subscriptions) {
         return r && r->has_value();
     }));
     EXPECT_EQ(*node->balance(addr(4), BlockSelector::latest()), eth(3));
+    // Subscribers hear of the block just after its receipt is served.
+    EXPECT_TRUE(test::eventually([&] {
+        const std::lock_guard lock(mu);
+        return !blocks.empty();
+    }));
     {
         const std::lock_guard lock(mu);
         ASSERT_EQ(pending.size(), 1U);
@@ -609,8 +614,10 @@ TEST(ChainDev, concurrent_submissions_and_reads_while_automining) {
         test::eventually([&] { return node->metrics().txs_committed == kSenders * kPerSender; }));
     done.store(true);
     reader.join();
-    node->unsubscribe(id);
+    // Subscribers hear of a block after its head and metrics are published: only once the
+    // producer has stopped has every block been announced.
     node->stop();
+    node->unsubscribe(id);
     EXPECT_EQ(errors.load(), 0U);
     for (size_t s = 0; s < kSenders; ++s) {
         EXPECT_EQ(*node->nonce(node->accounts()[s], BlockSelector::latest()), kPerSender);

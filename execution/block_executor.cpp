@@ -15,6 +15,7 @@
 #include "execution/internal/sync.hpp"
 #include "execution/scheduler.hpp"
 #include "primitives/assert.hpp"
+#include "primitives/sorted.hpp"
 #include "vm/vm.hpp"
 
 #if defined(__SANITIZE_THREAD__)
@@ -302,13 +303,7 @@ class BlockOverlay {
     /// The diff, sorted by address.
     [[nodiscard]] TxnWrites diff() const {
         // Sorted through pointers: records with optional code are costly to swap around.
-        std::vector<const std::pair<const Address, Acc>*> order;
-        order.reserve(accounts_.size());
-        for (const auto& entry : accounts_) {
-            order.push_back(&entry);
-        }
-        std::sort(order.begin(), order.end(),
-                  [](const auto* x, const auto* y) { return x->first < y->first; });
+        const auto order = entries_by_key(accounts_);
         TxnWrites out;
         out.accounts.reserve(order.size());
         for (const auto* entry : order) {

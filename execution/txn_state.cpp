@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "primitives/keccak.hpp"
+#include "primitives/sorted.hpp"
 
 namespace pel::exec {
 
@@ -293,13 +294,7 @@ void TxnState::finalize() noexcept {
 TxnWrites TxnState::build_writes() const {
     // Visit the accounts in address order (sorting the records themselves would move optional
     // code buffers around, and trips GCC 12's -Wmaybe-uninitialized under sanitizers).
-    std::vector<const std::pair<const Address, Account>*> order;
-    order.reserve(accounts_.size());
-    for (const auto& entry : accounts_) {
-        order.push_back(&entry);
-    }
-    std::sort(order.begin(), order.end(),
-              [](const auto* a, const auto* b) { return a->first < b->first; });
+    const auto order = entries_by_key(accounts_);
     TxnWrites out;
     out.accounts.reserve(accounts_.size());
     for (const auto* entry : order) {

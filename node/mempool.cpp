@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <queue>
 
+#include "primitives/sorted.hpp"
+
 namespace pel::node {
 namespace {
 
@@ -291,16 +293,9 @@ size_t Mempool::size() const {
 
 std::vector<std::shared_ptr<const PoolTxn>> Mempool::all() const {
     const std::lock_guard lock(mu_);
-    std::vector<const std::pair<const Address, Queue>*> queues;
-    queues.reserve(senders_.size());
-    for (const auto& q : senders_) {
-        queues.push_back(&q);
-    }
-    std::sort(queues.begin(), queues.end(),
-              [](const auto* a, const auto* b) { return a->first < b->first; });
     std::vector<std::shared_ptr<const PoolTxn>> out;
     out.reserve(by_hash_.size());
-    for (const auto* q : queues) {
+    for (const auto* q : entries_by_key(senders_)) {
         for (const auto& [nonce, t] : q->second.txs) {
             out.push_back(t);
         }

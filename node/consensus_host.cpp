@@ -66,8 +66,8 @@ Result<bool> SignMark::allow(Height h, Round r) {
         return false;
     }
     if (!current_ || at > *current_) {
-        PEL_TRY_VOID(
-            write_file_atomic(path_, std::to_string(h) + " " + std::to_string(r) + "\n", 0600));
+        PEL_TRY_VOID(write_file_atomic(
+            path_, as_bytes(std::to_string(h) + " " + std::to_string(r) + "\n"), 0600));
         current_ = at;
     }
     return true;

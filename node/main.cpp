@@ -292,7 +292,7 @@ int main(int argc, char** argv) {
             std::fprintf(stderr, "pel-node: --init-genesis: %s\n", text.error().message.c_str());
             return 1;
         }
-        if (auto w = write_file_atomic(init_genesis, *text, 0644); !w) {
+        if (auto w = write_file_atomic(init_genesis, pel::as_bytes(*text), 0644); !w) {
             std::fprintf(stderr, "pel-node: --init-genesis: %s\n", w.error().message.c_str());
             return 1;
         }

@@ -30,7 +30,7 @@ Result<void> fsync_path(const std::string& path, int flags) {
 
 }  // namespace
 
-Result<void> write_file_atomic(const std::string& path, const std::string& data, unsigned mode) {
+Result<void> write_file_atomic(const std::string& path, ByteView data, unsigned mode) {
     const std::filesystem::path p(path);
     const std::string tmp = path + ".tmp";
     const int fd =
@@ -85,7 +85,7 @@ Result<NodeKey> load_or_create_node_key(const std::string& path) {
             if (!addr) {
                 continue;  // zero or above the curve order (probability ~2^-128)
             }
-            PEL_TRY_VOID(write_file_atomic(path, k.to_hex() + "\n", 0600));
+            PEL_TRY_VOID(write_file_atomic(path, as_bytes(k.to_hex() + "\n"), 0600));
             return NodeKey{k, *addr};
         }
     }

@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "primitives/bytes.hpp"
 #include "primitives/hash.hpp"
 #include "primitives/result.hpp"
 
@@ -24,7 +25,6 @@ struct NodeKey {
 
 /// Writes `data` to `path` atomically and durably: a temporary file in the same directory, fsync,
 /// rename over `path`, fsync of the directory. `mode` is the new file's permission bits.
-[[nodiscard]] Result<void> write_file_atomic(const std::string& path, const std::string& data,
-                                             unsigned mode);
+[[nodiscard]] Result<void> write_file_atomic(const std::string& path, ByteView data, unsigned mode);
 
 }  // namespace pel::node

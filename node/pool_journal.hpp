@@ -7,8 +7,9 @@
 //
 // File format: rlp([raw transaction, ...]) (each item a byte string holding the transaction's
 // canonical encoding, typed ones as type || payload), senders in ascending address order and each
-// sender's transactions by nonce. Written to <file>.tmp, synced and renamed over <file>, so a crash
-// while writing leaves the previous file or none, never a torn one.
+// sender's transactions by nonce. Written with write_file_atomic (node_key.hpp: <file>.tmp,
+// fsync, rename, directory fsync), so a crash while writing leaves the previous file or none,
+// never a torn one.
 //
 // Thread safety: pure functions; concurrent calls on the same file are the caller's to prevent.
 #pragma once

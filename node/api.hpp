@@ -426,7 +426,8 @@ class NodeApi {
     /// "max initcode size exceeded", "sender not an eoa". "nonce too low" and "insufficient funds
     /// ..." carry geth's suffixes (": next nonce N, tx nonce M", ": balance B, tx cost C, overshot
     /// D"), so match them as prefixes. A transaction whose nonce leaves a gap is accepted and
-    /// queued (not an error). Admitted transactions are lost on restart (no journal).
+    /// queued (not an error). The pool is journaled at shutdown and admitted again at the next
+    /// start (unless --txpool.nojournal); a killed node loses it.
     [[nodiscard]] virtual ApiResult<Hash32> submit_raw_transaction(ByteView raw) = 0;
 
     /// eth_sendTransaction for the dev accounts: fills nonce (pending), gas (estimate), fees,
@@ -437,6 +438,12 @@ class NodeApi {
     /// eth_accounts: the dev accounts (empty when the chain came from a genesis file without dev
     /// keys).
     [[nodiscard]] virtual std::vector<Address> accounts() const = 0;
+
+    /// Signs `digest` with the key of dev account `account` (for eth_sign, personal_sign and
+    /// eth_signTypedData_v4, whose EIP-191 / EIP-712 digests the RPC layer computes). Errors:
+    /// kRejected "unknown account" when `account` is not a dev account.
+    [[nodiscard]] virtual ApiResult<crypto::Signature> sign_hash(const Address& account,
+                                                                 const Hash32& digest) const = 0;
 
     // filters, reports, metrics
     // -----------------------------------------------------------------------

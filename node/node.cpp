@@ -2687,6 +2687,20 @@ ApiResult<Hash32> Node::send_transaction(const CallRequest& request) {
     return submit_raw_transaction(raw);
 }
 
+ApiResult<crypto::Signature> Node::sign_hash(const Address& account, const Hash32& digest) const {
+    const auto& dev = impl_->dev;
+    const auto it = std::find_if(dev.begin(), dev.end(),
+                                 [&](const DevAccount& a) { return a.address == account; });
+    if (it == dev.end()) {
+        return unexpected(rejected("unknown account"));
+    }
+    auto sig = crypto::sign(digest, it->secret_key);
+    if (!sig) {
+        return unexpected(internal(sig.error().message));
+    }
+    return *sig;
+}
+
 std::vector<Address> Node::accounts() const {
     std::vector<Address> out;
     out.reserve(impl_->dev.size());

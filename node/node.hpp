@@ -169,6 +169,8 @@ class Node final : public NodeApi {
     [[nodiscard]] ApiResult<Hash32> submit_raw_transaction(ByteView raw) override;
     [[nodiscard]] ApiResult<Hash32> send_transaction(const CallRequest& request) override;
     [[nodiscard]] std::vector<Address> accounts() const override;
+    [[nodiscard]] ApiResult<crypto::Signature> sign_hash(const Address& account,
+                                                         const Hash32& digest) const override;
     [[nodiscard]] SubscriptionId subscribe(Subscriber subscriber) override;
     void unsubscribe(SubscriptionId id) override;
     [[nodiscard]] ApiResult<std::optional<BlockConflictReport>> conflict_report(

@@ -13,6 +13,7 @@
 #include <random>
 #include <unordered_map>
 
+#include "node/eip712.hpp"
 #include "node/json_codec.hpp"
 #include "node/rpc_json.hpp"
 #include "primitives/keccak.hpp"
@@ -29,6 +30,15 @@ RpcError from_api(const ApiError& e) {
         return RpcError{kExecutionReverted, q::revert_message(e.data), Json(q::data(e.data))};
     }
     return RpcError{rpc_error_code(e.kind), e.message, std::nullopt};
+}
+
+/// r || s || v with v = 27 + y parity: the 65-byte form eth_sign and its siblings return.
+Bytes signature_bytes(const crypto::Signature& sig) {
+    Bytes out(65);
+    sig.r.to_be32(out.data());
+    sig.s.to_be32(out.data() + 32);  // NOLINT
+    out[64] = static_cast<uint8_t>(27 + sig.y_parity);
+    return out;
 }
 
 template <class T>
@@ -514,6 +524,43 @@ void EthRpc::register_methods(Dispatcher& d) {
         PEL_TRY(const CallRequest req, decode_param(p, 0, parse_call_request));
         PEL_TRY(const Hash32 h, api(node->send_transaction(req)));
         return Json(q::hash(h));
+    });
+
+    // --- signing with the dev accounts (EIP-191 and EIP-712 digests, node/eip712.hpp)
+    d.add("eth_sign", [node](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(2, 2));
+        PEL_TRY(const Address account, decode_param(p, 0, q::parse_address));
+        PEL_TRY(const Bytes message, decode_param(p, 1, q::parse_data));
+        PEL_TRY(const auto sig, api(node->sign_hash(account, personal_message_digest(message))));
+        return Json(q::data(signature_bytes(sig)));
+    });
+    d.add("personal_sign", [node](const Params& p) -> RpcResult {
+        // geth's order (data, address) and its optional password, which dev accounts ignore.
+        PEL_TRY_VOID(p.expect(2, 3));
+        PEL_TRY(const Bytes message, decode_param(p, 0, q::parse_data));
+        PEL_TRY(const Address account, decode_param(p, 1, q::parse_address));
+        PEL_TRY(const auto sig, api(node->sign_hash(account, personal_message_digest(message))));
+        return Json(q::data(signature_bytes(sig)));
+    });
+    d.add("eth_signTypedData_v4", [node](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(2, 2));
+        PEL_TRY(const Address account, decode_param(p, 0, q::parse_address));
+        // ethers and viem send the typed data as a JSON string; MetaMask's callers as either.
+        const Json& arg = p.at(1);
+        Json parsed;
+        if (arg.is_string()) {
+            parsed = Json::parse(arg.get_ref<const std::string&>(), nullptr,
+                                 /*allow_exceptions=*/false);
+            if (parsed.is_discarded()) {
+                return invalid_argument(1, Error{"typed data: not valid JSON"});
+            }
+        }
+        auto digest = typed_data_digest(arg.is_string() ? parsed : arg);
+        if (!digest) {
+            return invalid_argument(1, digest.error());
+        }
+        PEL_TRY(const auto sig, api(node->sign_hash(account, *digest)));
+        return Json(q::data(signature_bytes(sig)));
     });
 
     // --- logs and filters

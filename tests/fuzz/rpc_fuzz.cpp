@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <iostream>
+#include <string>
 #include <string_view>
 
 #include "node/json_codec.hpp"
@@ -33,7 +34,13 @@ struct Harness {
     pel::node::test::FakeNode node;
     pel::node::rpc::Dispatcher dispatcher{pel::node::rpc::DispatcherOptions{64}};
     pel::node::rpc::EthRpc eth{node};
-    Harness() { eth.register_methods(dispatcher); }
+    Harness() {
+        // One signing account (the fake signs for it with a fixed key), so that eth_sign,
+        // personal_sign and eth_signTypedData_v4 run to the signature. The seeds use it.
+        node.signing_key.bytes.fill(0x01);
+        node.accounts_value = {*json::parse_address(Json("0x" + std::string(38, '0') + "aa"))};
+        eth.register_methods(dispatcher);
+    }
 };
 
 void check_no_internal_error(const Json& response) {

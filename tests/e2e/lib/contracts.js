@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Compiles the test contracts with solc from npm (solcjs, pinned in package.json), evmVersion
-// cancun: an OpenZeppelin ERC20 and a small contract that reverts with a require message and with
-// a custom error (about a second per compile).
+// cancun: an OpenZeppelin ERC20, the same with ERC20Permit (EIP-2612: its permit checks an EIP-712
+// signature on chain), and a small contract that reverts with a require message and with a custom
+// error (a second or two per compile).
 'use strict';
 
 const fs = require('node:fs');
@@ -12,9 +13,16 @@ const kSource = `// SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.20;
 
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
+import {ERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Permit.sol";
 
 contract E2EToken is ERC20 {
     constructor(uint256 initialSupply) ERC20("E2E Token", "E2E") {
+        _mint(msg.sender, initialSupply);
+    }
+}
+
+contract E2EPermitToken is ERC20, ERC20Permit {
+    constructor(uint256 initialSupply) ERC20("E2E Permit", "E2EP") ERC20Permit("E2E Permit") {
         _mint(msg.sender, initialSupply);
     }
 }

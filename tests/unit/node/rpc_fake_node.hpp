@@ -3,6 +3,7 @@
 // each method saw, and hooks to fire the subscribers' callbacks.
 #pragma once
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 
@@ -26,6 +27,7 @@ class FakeNode final : public NodeApi {
     ApiResult<uint64_t> estimate_answer = uint64_t{21000};
     ApiResult<Hash32> submit_answer = Hash32{};
     std::vector<Address> accounts_value;
+    Hash32 signing_key;  ///< sign_hash() signs with it for every account in accounts_value
     std::optional<BlockConflictReport> report;
     NodeMetrics metrics_value;
 
@@ -37,6 +39,7 @@ class FakeNode final : public NodeApi {
     mutable std::optional<CallRequest> last_call;
     mutable std::optional<LogFilter> last_filter;
     mutable std::optional<Bytes> last_raw;
+    mutable std::optional<Hash32> last_signed_digest;
     mutable std::optional<std::vector<double>> last_percentiles;
 
     [[nodiscard]] uint64_t chain_id() const noexcept override { return chain; }
@@ -142,6 +145,21 @@ class FakeNode final : public NodeApi {
         return submit_answer;
     }
     [[nodiscard]] std::vector<Address> accounts() const override { return accounts_value; }
+    /// Signs with `signing_key` for any account in accounts_value (the real node: its dev keys).
+    [[nodiscard]] ApiResult<crypto::Signature> sign_hash(const Address& account,
+                                                         const Hash32& digest) const override {
+        const std::lock_guard lock(mu);
+        if (std::find(accounts_value.begin(), accounts_value.end(), account) ==
+            accounts_value.end()) {
+            return unexpected(ApiError{ApiErrorKind::kRejected, "unknown account", {}});
+        }
+        last_signed_digest = digest;
+        auto sig = crypto::sign(digest, signing_key);
+        if (!sig) {
+            return unexpected(ApiError{ApiErrorKind::kInternal, sig.error().message, {}});
+        }
+        return *sig;
+    }
 
     [[nodiscard]] SubscriptionId subscribe(Subscriber s) override {
         const std::lock_guard lock(mu);

@@ -7,6 +7,8 @@
 #include "node/rpc_eth.hpp"
 #include "node/rpc_json.hpp"
 #include "primitives/hex.hpp"
+#include "primitives/keccak.hpp"
+#include "primitives/secp256k1.hpp"
 #include "tests/unit/node/rpc_fake_node.hpp"
 
 namespace pel::node::rpc {
@@ -511,6 +513,76 @@ TEST_F(MethodsTest, accounts_and_conflict_report) {
     EXPECT_EQ(j["hotContracts"][0]["address"], json::address(addr(0xcc)));
     EXPECT_EQ(j["hotContracts"][0]["count"], 4);
     EXPECT_EQ(j["hotSlots"].size(), 2u);
+}
+
+namespace q = pel::node::json;
+
+// The EIP-712 specification's example: the Mail message signed by keccak256("cow"), whose
+// signature the specification (and ethers' Wallet.signTypedData) gives.
+TEST_F(MethodsTest, sign_typed_data_v4_gives_the_specification_signature) {
+    node_.signing_key = keccak256(as_bytes("cow"));
+    const std::string cow = "0xcd2a3d9f938e13cd947ec05abc7fe734df8dd826";
+    node_.accounts_value = {*q::parse_address(Json(cow))};
+    const Json td = Json::parse(R"({
+      "types": {
+        "EIP712Domain": [{"name": "name", "type": "string"}, {"name": "version", "type": "string"},
+                         {"name": "chainId", "type": "uint256"},
+                         {"name": "verifyingContract", "type": "address"}],
+        "Person": [{"name": "name", "type": "string"}, {"name": "wallet", "type": "address"}],
+        "Mail": [{"name": "from", "type": "Person"}, {"name": "to", "type": "Person"},
+                 {"name": "contents", "type": "string"}]},
+      "primaryType": "Mail",
+      "domain": {"name": "Ether Mail", "version": "1", "chainId": 1,
+                 "verifyingContract": "0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC"},
+      "message": {"from": {"name": "Cow", "wallet": "0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826"},
+                  "to": {"name": "Bob", "wallet": "0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB"},
+                  "contents": "Hello, Bob!"}})");
+    const std::string want =
+        "0x4355c47d63924e8a72e509b65029052eb6c299d53a04e167c5775fd466751c9d"
+        "07299936d304c153f6443dfa05f40ff007d72911b6f72307f996231605b915621c";
+    EXPECT_EQ(result("eth_signTypedData_v4", {cow, td}), want);         // an object
+    EXPECT_EQ(result("eth_signTypedData_v4", {cow, td.dump()}), want);  // a JSON string
+    EXPECT_EQ(node_.last_signed_digest->to_hex(),
+              "0xbe609aee343fb3c4b28e1df9e632fca64fcfaede20f02e86244efddf30957bd2");
+
+    const Json bad = error("eth_signTypedData_v4", {cow, "{not json"});
+    EXPECT_EQ(bad["code"], kInvalidParams);
+    EXPECT_EQ(bad["message"], "invalid argument 1: typed data: not valid JSON");
+    Json wrong = td;
+    wrong["message"]["contents"] = 5;
+    EXPECT_EQ(error("eth_signTypedData_v4", {cow, wrong})["message"],
+              "invalid argument 1: typed data: message.contents: expected a string, got number");
+    const Json unknown = error("eth_signTypedData_v4", {"0x" + std::string(40, '1'), td});
+    EXPECT_EQ(unknown["code"], -32000);
+    EXPECT_EQ(unknown["message"], "unknown account");
+}
+
+TEST_F(MethodsTest, personal_sign_and_eth_sign_sign_the_eip191_digest) {
+    node_.signing_key = keccak256(as_bytes("cow"));
+    const std::string cow = "0xcd2a3d9f938e13cd947ec05abc7fe734df8dd826";
+    node_.accounts_value = {*q::parse_address(Json(cow))};
+    const std::string hello = "0x48656c6c6f20576f726c64";  // "Hello World"
+    const Json sig = result("personal_sign", {hello, cow});
+    EXPECT_EQ(node_.last_signed_digest->to_hex(),  // ethers' hashMessage("Hello World")
+              "0xa1de988600a42c4b4ab089b619297c17d53cffae5d5120d82d8a92d0bb3b78f2");
+    EXPECT_EQ(result("personal_sign", {hello, cow, "ignored password"}), sig);
+    EXPECT_EQ(result("eth_sign", {cow, hello}), sig);  // the same digest, parameters swapped
+    // The signature recovers to the account (v is 27 or 28).
+    const Bytes raw = *q::parse_data(sig);
+    ASSERT_EQ(raw.size(), 65U);
+    crypto::Signature s;
+    s.r = U256::from_be32(raw.data());
+    s.s = U256::from_be32(raw.data() + 32);
+    ASSERT_TRUE(raw[64] == 27 || raw[64] == 28);
+    s.y_parity = static_cast<uint8_t>(raw[64] - 27);
+    auto who = crypto::recover_address(*node_.last_signed_digest, s, true);
+    ASSERT_TRUE(who.has_value());
+    EXPECT_EQ(q::address(*who), cow);
+
+    EXPECT_EQ(error("personal_sign", {"Hello World", cow})["code"], kInvalidParams);  // not hex
+    EXPECT_EQ(error("eth_sign", {hello, cow})["code"], kInvalidParams);               // swapped
+    EXPECT_EQ(error("personal_sign", {hello, "0x" + std::string(40, '2')})["message"],
+              "unknown account");
 }
 
 }  // namespace

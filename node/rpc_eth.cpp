@@ -527,20 +527,22 @@ void EthRpc::register_methods(Dispatcher& d) {
     });
 
     // --- signing with the dev accounts (EIP-191 and EIP-712 digests, node/eip712.hpp)
-    d.add("eth_sign", [node](const Params& p) -> RpcResult {
+    // eth_sign takes (address, data); personal_sign (data, address) and geth's optional
+    // password, which dev accounts ignore.
+    const auto sign_message = [node](const Params& p, size_t data_at,
+                                     size_t account_at) -> RpcResult {
+        PEL_TRY(const Bytes message, decode_param(p, data_at, q::parse_data));
+        PEL_TRY(const Address account, decode_param(p, account_at, q::parse_address));
+        PEL_TRY(const auto sig, api(node->sign_hash(account, personal_message_digest(message))));
+        return Json(q::data(signature_bytes(sig)));
+    };
+    d.add("eth_sign", [sign_message](const Params& p) -> RpcResult {
         PEL_TRY_VOID(p.expect(2, 2));
-        PEL_TRY(const Address account, decode_param(p, 0, q::parse_address));
-        PEL_TRY(const Bytes message, decode_param(p, 1, q::parse_data));
-        PEL_TRY(const auto sig, api(node->sign_hash(account, personal_message_digest(message))));
-        return Json(q::data(signature_bytes(sig)));
+        return sign_message(p, 1, 0);
     });
-    d.add("personal_sign", [node](const Params& p) -> RpcResult {
-        // geth's order (data, address) and its optional password, which dev accounts ignore.
+    d.add("personal_sign", [sign_message](const Params& p) -> RpcResult {
         PEL_TRY_VOID(p.expect(2, 3));
-        PEL_TRY(const Bytes message, decode_param(p, 0, q::parse_data));
-        PEL_TRY(const Address account, decode_param(p, 1, q::parse_address));
-        PEL_TRY(const auto sig, api(node->sign_hash(account, personal_message_digest(message))));
-        return Json(q::data(signature_bytes(sig)));
+        return sign_message(p, 0, 1);
     });
     d.add("eth_signTypedData_v4", [node](const Params& p) -> RpcResult {
         PEL_TRY_VOID(p.expect(2, 2));

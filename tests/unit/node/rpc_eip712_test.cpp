@@ -7,32 +7,14 @@
 
 #include "node/eip712.hpp"
 #include "primitives/bytes.hpp"
+#include "tests/unit/node/eip712_examples.hpp"
 
 namespace pel::node {
 namespace {
 
 using Json = nlohmann::json;
 
-Json mail() {
-    return Json::parse(R"({
-      "types": {
-        "EIP712Domain": [{"name": "name", "type": "string"}, {"name": "version", "type": "string"},
-                         {"name": "chainId", "type": "uint256"},
-                         {"name": "verifyingContract", "type": "address"}],
-        "Person": [{"name": "name", "type": "string"}, {"name": "wallet", "type": "address"}],
-        "Mail": [{"name": "from", "type": "Person"}, {"name": "to", "type": "Person"},
-                 {"name": "contents", "type": "string"}]
-      },
-      "primaryType": "Mail",
-      "domain": {"name": "Ether Mail", "version": "1", "chainId": 1,
-                 "verifyingContract": "0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC"},
-      "message": {
-        "from": {"name": "Cow", "wallet": "0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826"},
-        "to": {"name": "Bob", "wallet": "0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB"},
-        "contents": "Hello, Bob!"
-      }
-    })");
-}
+Json mail() { return test::eip712_mail(); }
 
 // ethers' TypedDataEncoder.getPayload output (ints as decimal strings, chainId as hex).
 Json rich() {
@@ -85,13 +67,13 @@ TEST(Eip712, mail_example_of_the_specification) {
     ASSERT_TRUE(enc.has_value());
     EXPECT_EQ(*enc,
               "Mail(Person from,Person to,string contents)Person(string name,address wallet)");
-    EXPECT_EQ(digest_hex(td), "0xbe609aee343fb3c4b28e1df9e632fca64fcfaede20f02e86244efddf30957bd2");
+    EXPECT_EQ(digest_hex(td), test::kEip712MailDigest);
 }
 
 TEST(Eip712, missing_domain_type_is_derived_from_the_domain) {
     Json td = mail();
     td["types"].erase("EIP712Domain");
-    EXPECT_EQ(digest_hex(td), "0xbe609aee343fb3c4b28e1df9e632fca64fcfaede20f02e86244efddf30957bd2");
+    EXPECT_EQ(digest_hex(td), test::kEip712MailDigest);
 }
 
 TEST(Eip712, arrays_signed_ints_bytes_and_bools_match_ethers) {

@@ -9,6 +9,7 @@
 #include "primitives/hex.hpp"
 #include "primitives/keccak.hpp"
 #include "primitives/secp256k1.hpp"
+#include "tests/unit/node/eip712_examples.hpp"
 #include "tests/unit/node/rpc_fake_node.hpp"
 
 namespace pel::node::rpc {
@@ -521,29 +522,13 @@ namespace q = pel::node::json;
 // signature the specification (and ethers' Wallet.signTypedData) gives.
 TEST_F(MethodsTest, sign_typed_data_v4_gives_the_specification_signature) {
     node_.signing_key = keccak256(as_bytes("cow"));
-    const std::string cow = "0xcd2a3d9f938e13cd947ec05abc7fe734df8dd826";
+    const std::string cow(test::kEip712Cow);
     node_.accounts_value = {*q::parse_address(Json(cow))};
-    const Json td = Json::parse(R"({
-      "types": {
-        "EIP712Domain": [{"name": "name", "type": "string"}, {"name": "version", "type": "string"},
-                         {"name": "chainId", "type": "uint256"},
-                         {"name": "verifyingContract", "type": "address"}],
-        "Person": [{"name": "name", "type": "string"}, {"name": "wallet", "type": "address"}],
-        "Mail": [{"name": "from", "type": "Person"}, {"name": "to", "type": "Person"},
-                 {"name": "contents", "type": "string"}]},
-      "primaryType": "Mail",
-      "domain": {"name": "Ether Mail", "version": "1", "chainId": 1,
-                 "verifyingContract": "0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC"},
-      "message": {"from": {"name": "Cow", "wallet": "0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826"},
-                  "to": {"name": "Bob", "wallet": "0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB"},
-                  "contents": "Hello, Bob!"}})");
-    const std::string want =
-        "0x4355c47d63924e8a72e509b65029052eb6c299d53a04e167c5775fd466751c9d"
-        "07299936d304c153f6443dfa05f40ff007d72911b6f72307f996231605b915621c";
+    const Json td = test::eip712_mail();
+    const std::string want(test::kEip712MailCowSignature);
     EXPECT_EQ(result("eth_signTypedData_v4", {cow, td}), want);         // an object
     EXPECT_EQ(result("eth_signTypedData_v4", {cow, td.dump()}), want);  // a JSON string
-    EXPECT_EQ(node_.last_signed_digest->to_hex(),
-              "0xbe609aee343fb3c4b28e1df9e632fca64fcfaede20f02e86244efddf30957bd2");
+    EXPECT_EQ(node_.last_signed_digest->to_hex(), test::kEip712MailDigest);
 
     const Json bad = error("eth_signTypedData_v4", {cow, "{not json"});
     EXPECT_EQ(bad["code"], kInvalidParams);
@@ -559,7 +544,7 @@ TEST_F(MethodsTest, sign_typed_data_v4_gives_the_specification_signature) {
 
 TEST_F(MethodsTest, personal_sign_and_eth_sign_sign_the_eip191_digest) {
     node_.signing_key = keccak256(as_bytes("cow"));
-    const std::string cow = "0xcd2a3d9f938e13cd947ec05abc7fe734df8dd826";
+    const std::string cow(test::kEip712Cow);
     node_.accounts_value = {*q::parse_address(Json(cow))};
     const std::string hello = "0x48656c6c6f20576f726c64";  // "Hello World"
     const Json sig = result("personal_sign", {hello, cow});

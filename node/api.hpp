@@ -435,6 +435,11 @@ class NodeApi {
     /// when `from` is missing or not a dev account; estimate and admission errors as above.
     [[nodiscard]] virtual ApiResult<Hash32> send_transaction(const CallRequest& request) = 0;
 
+    /// eth_signTransaction: fills and signs as send_transaction does (the nonce defaults to the
+    /// pending one, which signing does not take) and returns the signed encoding, submitting
+    /// nothing. Errors: as send_transaction's before admission.
+    [[nodiscard]] virtual ApiResult<Bytes> sign_transaction(const CallRequest& request) = 0;
+
     /// eth_accounts: the dev accounts (empty when the chain came from a genesis file without dev
     /// keys).
     [[nodiscard]] virtual std::vector<Address> accounts() const = 0;

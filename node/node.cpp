@@ -2634,7 +2634,10 @@ ApiResult<Hash32> Node::admit(ByteView raw, bool gossip) {
     return hash;
 }
 
-ApiResult<Hash32> Node::send_transaction(const CallRequest& request) {
+// Fills the unset fields of `request` (nonce: the pending one; gas: an estimate; fees) and signs
+// it with its dev account's key. Callers that submit hold send_mu, so that concurrent calls take
+// distinct nonces.
+ApiResult<Bytes> Node::fill_and_sign(const CallRequest& request) {
     auto& impl = *impl_;
     if (!request.from) {
         return unexpected(rejected("unknown account"));
@@ -2647,7 +2650,6 @@ ApiResult<Hash32> Node::send_transaction(const CallRequest& request) {
     if (request.chain_id && *request.chain_id != impl.genesis.chain_id) {
         return unexpected(rejected("invalid chain id for signer"));
     }
-    const std::lock_guard lock(impl.send_mu);
     Transaction txn;
     txn.chain_id = impl.genesis.chain_id;
     const auto h = impl.head();
@@ -2680,11 +2682,20 @@ ApiResult<Hash32> Node::send_transaction(const CallRequest& request) {
         est.nonce = std::nullopt;  // estimate on the head state
         PEL_TRY(txn.gas_limit, estimate_gas(est, BlockSelector::latest()));
     }
-    if (auto s = sign_transaction(txn, it->secret_key); !s) {
+    if (auto s = pel::sign_transaction(txn, it->secret_key); !s) {
         return unexpected(internal(s.error().message));
     }
-    const Bytes raw = encode_transaction(txn);
+    return encode_transaction(txn);
+}
+
+ApiResult<Hash32> Node::send_transaction(const CallRequest& request) {
+    const std::lock_guard lock(impl_->send_mu);
+    PEL_TRY(const Bytes raw, fill_and_sign(request));
     return submit_raw_transaction(raw);
+}
+
+ApiResult<Bytes> Node::sign_transaction(const CallRequest& request) {
+    return fill_and_sign(request);
 }
 
 ApiResult<crypto::Signature> Node::sign_hash(const Address& account, const Hash32& digest) const {

@@ -168,6 +168,7 @@ class Node final : public NodeApi {
         const std::vector<double>& reward_percentiles) const override;
     [[nodiscard]] ApiResult<Hash32> submit_raw_transaction(ByteView raw) override;
     [[nodiscard]] ApiResult<Hash32> send_transaction(const CallRequest& request) override;
+    [[nodiscard]] ApiResult<Bytes> sign_transaction(const CallRequest& request) override;
     [[nodiscard]] std::vector<Address> accounts() const override;
     [[nodiscard]] ApiResult<crypto::Signature> sign_hash(const Address& account,
                                                          const Hash32& digest) const override;
@@ -182,6 +183,8 @@ class Node final : public NodeApi {
   private:
     /// Pool admission (RPC and gossip); `gossip`: forward to peers once accepted.
     [[nodiscard]] ApiResult<Hash32> admit(ByteView raw, bool gossip);
+    /// eth_sendTransaction / eth_signTransaction: the request filled and signed (node.cpp).
+    [[nodiscard]] ApiResult<Bytes> fill_and_sign(const CallRequest& request);
     /// Admits the journal's transactions (open) / writes the pool to it (destruction).
     void readmit_journal();
     void write_journal() const;

@@ -526,6 +526,15 @@ void EthRpc::register_methods(Dispatcher& d) {
         return Json(q::hash(h));
     });
 
+    d.add("eth_signTransaction", [node](const Params& p) -> RpcResult {
+        // The signed encoding as a string (as anvil answers, and as ethers' JsonRpcSigner and
+        // viem's signTransaction expect; geth wraps it in {raw, tx}).
+        PEL_TRY_VOID(p.expect(1, 1));
+        PEL_TRY(const CallRequest req, decode_param(p, 0, parse_call_request));
+        PEL_TRY(const Bytes raw, api(node->sign_transaction(req)));
+        return Json(q::data(raw));
+    });
+
     // --- signing with the dev accounts (EIP-191 and EIP-712 digests, node/eip712.hpp)
     // eth_sign takes (address, data); personal_sign (data, address) and geth's optional
     // password, which dev accounts ignore.

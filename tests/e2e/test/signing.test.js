@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // The signing methods of the dev accounts as the clients use them: ethers' JsonRpcSigner and a
-// viem wallet client with a JSON-RPC account sign messages (personal_sign) and EIP-712 typed data
-// (eth_signTypedData_v4); each library recovers the signer itself, and an OpenZeppelin
-// ERC20Permit accepts a permit signed by the node (its EIP-712 digest computed on chain).
+// viem wallet client with a JSON-RPC account sign messages (personal_sign), EIP-712 typed data
+// (eth_signTypedData_v4) and transactions (eth_signTransaction); each library recovers the signer
+// itself, and an OpenZeppelin ERC20Permit accepts a permit signed by the node (its EIP-712 digest
+// computed on chain).
 'use strict';
 
 const { test, before, after } = require('node:test');
@@ -139,4 +140,32 @@ test('an ERC20Permit accepts a permit the node signed (EIP-2612)', async () => {
   // The same permit again: the nonce moved on, so the recovered signer differs and it reverts.
   await assert.rejects(asSpender.permit(dev[3].address, dev[4].address, value, deadline,
     sig.v, sig.r, sig.s), (e) => e.code === 'CALL_EXCEPTION');
+});
+
+test('eth_signTransaction: signed by the node, decoded by the clients, then broadcast', async () => {
+  const signer = await provider.getSigner(dev[5].address);
+  const to = ethers.Wallet.createRandom().address;
+  const raw = await signer.signTransaction({ to, value: 7n });
+  const tx = ethers.Transaction.from(raw);
+  assert.equal(tx.from, dev[5].address);
+  assert.equal(tx.to, to);
+  assert.equal(tx.value, 7n);
+  assert.equal(tx.chainId, 31337n);
+  assert.equal(tx.nonce, await provider.getTransactionCount(dev[5].address, 'pending'));
+  // Signing submitted nothing; broadcasting the encoding does.
+  assert.equal(await provider.getBalance(to), 0n);
+  const sent = await provider.broadcastTransaction(raw);
+  assert.equal(sent.hash, ethers.keccak256(raw));
+  assert.equal((await sent.wait()).status, 1);
+  assert.equal(await provider.getBalance(to), 7n);
+
+  const chain = viem.defineChain({ id: 31337, name: 'pel-e2e',
+    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+    rpcUrls: { default: { http: [node.url] } } });
+  const wallet = viem.createWalletClient({ account: dev[6].address, chain,
+    transport: viem.http(node.url) });
+  const serialized = await wallet.signTransaction({ to, value: 5n });
+  assert.equal(await viem.recoverTransactionAddress({ serializedTransaction: serialized }),
+    dev[6].address);
+  assert.equal(viem.parseTransaction(serialized).value, 5n);
 });

@@ -510,6 +510,46 @@ TEST_F(ChainTest, blockhash_of_recent_blocks_in_blocks_and_calls) {
     EXPECT_EQ(again->output, Bytes(h3.bytes.begin(), h3.bytes.end()));
 }
 
+TEST(ChainDev, sign_transaction_signs_without_submitting) {
+    TempDir dir;
+    NodeConfig c = test::dev_config(dir);
+    auto node = test::open_node(c);
+    ASSERT_TRUE(node);
+    ASSERT_TRUE(node->start().has_value());
+    CallRequest req;
+    req.from = node->accounts()[1];
+    req.to = addr(5);
+    req.value = eth(2);
+    auto raw = node->sign_transaction(req);
+    ASSERT_TRUE(raw.has_value()) << raw.error().message;
+    // Signing takes no nonce and submits nothing: the same request signs the same transaction.
+    auto again = node->sign_transaction(req);
+    ASSERT_TRUE(again.has_value());
+    EXPECT_EQ(*again, *raw);
+    EXPECT_EQ(*node->nonce(*req.from, BlockSelector{BlockTag::kPending, 0}), 0U);
+    auto txn = decode_transaction(*raw);
+    ASSERT_TRUE(txn.has_value());
+    EXPECT_EQ(txn->type, TxnType::kDynamicFee);
+    EXPECT_EQ(txn->nonce, 0U);
+    EXPECT_EQ(txn->gas_limit, 21000U);
+    EXPECT_EQ(txn->chain_id, c.chain_id);
+    EXPECT_EQ(*recover_sender(*txn), *req.from);
+    // Submitted as a raw transaction, it is mined under keccak of the encoding.
+    auto h = node->submit_raw_transaction(*raw);
+    ASSERT_TRUE(h.has_value()) << h.error().message;
+    EXPECT_EQ(*h, keccak256(*raw));
+    EXPECT_TRUE(test::eventually([&] {
+        auto r = node->receipt_by_hash(*h);
+        return r && r->has_value();
+    }));
+    EXPECT_EQ(*node->balance(addr(5), BlockSelector::latest()), eth(2));
+    req.from = addr(1);
+    auto unknown = node->sign_transaction(req);
+    ASSERT_FALSE(unknown.has_value());
+    EXPECT_EQ(unknown.error().message, "unknown account");
+    node->stop();
+}
+
 TEST(ChainDev, automine_send_transaction_and_subscriptions) {
     TempDir dir;
     NodeConfig c = test::dev_config(dir);

@@ -26,6 +26,7 @@ class FakeNode final : public NodeApi {
     ApiResult<CallResult> call_answer = CallResult{};
     ApiResult<uint64_t> estimate_answer = uint64_t{21000};
     ApiResult<Hash32> submit_answer = Hash32{};
+    ApiResult<Bytes> sign_answer = Bytes{};
     std::vector<Address> accounts_value;
     Hash32 signing_key;  ///< sign_hash() signs with it for every account in accounts_value
     std::optional<BlockConflictReport> report;
@@ -143,6 +144,11 @@ class FakeNode final : public NodeApi {
         const std::lock_guard lock(mu);
         last_call = r;
         return submit_answer;
+    }
+    [[nodiscard]] ApiResult<Bytes> sign_transaction(const CallRequest& r) override {
+        const std::lock_guard lock(mu);
+        last_call = r;
+        return sign_answer;
     }
     [[nodiscard]] std::vector<Address> accounts() const override { return accounts_value; }
     /// Signs with `signing_key` for any account in accounts_value (the real node: its dev keys).

@@ -232,6 +232,21 @@ TEST_F(MethodsTest, call_request_fields) {
     EXPECT_EQ((*r.access_list)[0].storage_keys, std::vector<Hash32>{h32(3)});
 }
 
+TEST_F(MethodsTest, sign_transaction_answers_the_signed_encoding) {
+    node_.sign_answer = Bytes{0x02, 0xf8, 0x01};
+    EXPECT_EQ(result("eth_signTransaction", {{{"from", "0x" + std::string(40, 'a')},
+                                              {"to", "0x" + std::string(40, 'b')},
+                                              {"value", "0x10"}}}),
+              "0x02f801");
+    EXPECT_EQ(node_.last_call->from, addr(0xaa));
+    EXPECT_EQ(node_.last_call->value, U256(16));
+    node_.sign_answer = unexpected(ApiError{ApiErrorKind::kRejected, "unknown account", {}});
+    const Json e = error("eth_signTransaction", {{{"from", "0x" + std::string(40, 'a')}}});
+    EXPECT_EQ(e["code"], -32000);
+    EXPECT_EQ(e["message"], "unknown account");
+    EXPECT_EQ(error("eth_signTransaction", Json::array())["code"], kInvalidParams);
+}
+
 TEST_F(MethodsTest, transaction_json_has_geth_fields) {
     node_.txs[h32(0x11)] = dynamic_fee_tx(true);
     const auto j = result("eth_getTransactionByHash", {json::hash(h32(0x11))});

@@ -96,6 +96,22 @@ struct BlockSelector {
     friend bool operator==(const BlockSelector&, const BlockSelector&) = default;
 };
 
+/// eth_getProof's answer (EIP-1186).
+struct StorageProof {
+    U256 key;
+    U256 value;
+    std::vector<Bytes> proof;
+};
+struct AccountProof {
+    Address address;
+    U256 balance;
+    uint64_t nonce = 0;
+    Hash32 code_hash;
+    Hash32 storage_hash;
+    std::vector<Bytes> account_proof;
+    std::vector<StorageProof> storage_proof;
+};
+
 // --- chain records ------------------------------------------------------------------------------
 
 using Bloom = std::array<uint8_t, 256>;
@@ -383,6 +399,13 @@ class NodeApi {
     /// The slot's value as a 32-byte word.
     [[nodiscard]] virtual ApiResult<Hash32> storage_at(const Address& addr, const U256& slot,
                                                        BlockSelector selector) const = 0;
+    /// eth_getProof (EIP-1186): the account's Merkle proof in the state trie and each slot's in
+    /// its storage trie, root node first; for what is absent, proofs of exclusion (an absent
+    /// account: balance and nonce 0, the empty code hash and the empty trie root; an empty storage
+    /// trie: no proof nodes). `storage_proof` follows `slots`.
+    [[nodiscard]] virtual ApiResult<AccountProof> account_proof(const Address& addr,
+                                                                const std::vector<U256>& slots,
+                                                                BlockSelector selector) const = 0;
 
     // execution
     // -------------------------------------------------------------------------------------

@@ -2326,6 +2326,39 @@ ApiResult<Hash32> Node::storage_at(const Address& addr, const U256& slot,
     return v->to_hash();
 }
 
+ApiResult<AccountProof> Node::account_proof(const Address& addr, const std::vector<U256>& slots,
+                                            BlockSelector selector) const {
+    const auto h = impl_->head();
+    PEL_TRY_VOID(Impl::check_state_selector(selector, *h));
+    auto p = impl_->store->prove(addr, slots);
+    if (!p) {
+        return unexpected(internal(p.error().message));
+    }
+    // A block committed since the head was read: the store proves the newer one, which a request
+    // for this block number must not get.
+    const bool by_number = selector.tag == BlockTag::kNumber || selector.tag == BlockTag::kEarliest;
+    if (by_number && p->head.block_num != h->header.number) {
+        return unexpected(rejected("historical state not available: only block " +
+                                   std::to_string(p->head.block_num.value_or(0)) +
+                                   " (the head) is kept"));
+    }
+    AccountProof out;
+    out.address = addr;
+    out.code_hash = kEmptyCodeHash;
+    out.storage_hash = kEmptyTrieRoot;
+    if (p->account) {
+        out.balance = p->account->balance;
+        out.nonce = p->account->nonce;
+        out.code_hash = p->account->code_hash;
+        out.storage_hash = p->account->storage_root;
+    }
+    out.account_proof = std::move(p->account_proof);
+    for (auto& s : p->storage) {
+        out.storage_proof.push_back(StorageProof{s.slot, s.value, std::move(s.proof)});
+    }
+    return out;
+}
+
 ApiResult<CallResult> Node::call(const CallRequest& request, BlockSelector selector) const {
     const auto h = impl_->head();
     PEL_TRY_VOID(Impl::check_state_selector(selector, *h));

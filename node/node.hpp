@@ -157,6 +157,9 @@ class Node final : public NodeApi {
     [[nodiscard]] ApiResult<Bytes> code(const Address& addr, BlockSelector selector) const override;
     [[nodiscard]] ApiResult<Hash32> storage_at(const Address& addr, const U256& slot,
                                                BlockSelector selector) const override;
+    [[nodiscard]] ApiResult<AccountProof> account_proof(const Address& addr,
+                                                        const std::vector<U256>& slots,
+                                                        BlockSelector selector) const override;
     [[nodiscard]] ApiResult<CallResult> call(const CallRequest& request,
                                              BlockSelector selector) const override;
     [[nodiscard]] ApiResult<uint64_t> estimate_gas(const CallRequest& request,

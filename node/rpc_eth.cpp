@@ -8,6 +8,8 @@
 //    the node's callbacks can never wait on a handler that waits on the node.
 #include "node/rpc_eth.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <deque>
 #include <mutex>
 #include <random>
@@ -365,6 +367,50 @@ void EthRpc::register_methods(Dispatcher& d) {
         PEL_TRY(const BlockSelector s, selector(p, 2, true));
         PEL_TRY(const Hash32 v, api(node->storage_at(a, U256::from_hash(slot), s)));
         return Json(q::hash(v));
+    });
+
+    d.add("eth_getProof", [node, selector](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(3, 3));
+        PEL_TRY(const Address a, decode_param(p, 0, q::parse_address));
+        const Json& keys = p.at(1);
+        if (!keys.is_array()) {
+            return invalid_argument(1, Error{"expected an array of storage keys"});
+        }
+        std::vector<U256> slots;
+        std::vector<std::string> key_text;  // echoed as given (lower case), as geth does
+        for (size_t i = 0; i < keys.size(); ++i) {
+            auto slot = q::parse_slot(keys[i]);
+            if (!slot) {
+                return invalid_argument(
+                    1, Error{"storage key " + std::to_string(i) + ": " + slot.error().message});
+            }
+            slots.push_back(U256::from_hash(*slot));
+            std::string t = keys[i].get<std::string>();
+            std::transform(t.begin(), t.end(), t.begin(),
+                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+            key_text.push_back(std::move(t));
+        }
+        PEL_TRY(const BlockSelector s, selector(p, 2, true));
+        PEL_TRY(const AccountProof proof, api(node->account_proof(a, slots, s)));
+        const auto nodes = [](const std::vector<Bytes>& v) {
+            Json out = Json::array();
+            for (const Bytes& b : v) {
+                out.push_back(q::data(b));
+            }
+            return out;
+        };
+        Json storage = Json::array();
+        for (size_t i = 0; i < proof.storage_proof.size(); ++i) {
+            const StorageProof& sp = proof.storage_proof[i];
+            storage.push_back(Json{{"key", key_text.at(i)},
+                                   {"value", q::quantity(sp.value)},
+                                   {"proof", nodes(sp.proof)}});
+        }
+        return Json{
+            {"address", q::address(proof.address)},  {"accountProof", nodes(proof.account_proof)},
+            {"balance", q::quantity(proof.balance)}, {"codeHash", q::hash(proof.code_hash)},
+            {"nonce", q::quantity(proof.nonce)},     {"storageHash", q::hash(proof.storage_hash)},
+            {"storageProof", std::move(storage)}};
     });
 
     // --- execution ------------------------------------------------------------------------------

@@ -367,6 +367,43 @@ class StateStoreImpl {
         return stats_;
     }
 
+    // Under commit_mu_ the database's trie records are exactly the head's tries (a prepared
+    // block's changes are in memory until commit_prepared writes them), so fresh tries over the
+    // database prove the head.
+    Result<StateStore::AccountProof> prove(const Address& addr,
+                                           const std::vector<U256>& slots) const {
+        const std::lock_guard lock(commit_mu_);
+        StateStore::AccountProof out;
+        out.head = head_;
+        internal::PathTrie state_trie(key1(kStateTriePrefix), head_.state_root);
+        PEL_TRY(auto ap, state_trie.prove(keccak256(addr.view()), *shared_->kv));
+        out.account_proof = std::move(ap.nodes);
+        Hash32 storage_root = kEmptyTrieRoot;
+        if (ap.value) {
+            PEL_TRY(Account a, decode_account(*ap.value));
+            storage_root = a.storage_root;
+            out.account = a;
+        }
+        internal::PathTrie storage_trie(addr_key(kStorageTriePrefix, addr), storage_root);
+        for (const U256& slot : slots) {
+            StateStore::SlotProof sp;
+            sp.slot = slot;
+            PEL_TRY(auto p, storage_trie.prove(keccak256(slot.to_hash().view()), *shared_->kv));
+            if (p.value) {
+                rlp::Decoder d(*p.value);  // the leaf holds rlp(minimal big-endian value)
+                auto v = d.read_u256();
+                if (!v || !d.expect_end() || v->is_zero()) {
+                    return make_error("state: database corrupt: bad storage trie leaf of ",
+                                      addr.to_hex());
+                }
+                sp.value = *v;
+            }
+            sp.proof = std::move(p.nodes);
+            out.storage.push_back(std::move(sp));
+        }
+        return out;
+    }
+
     Result<size_t> storage_record_count(const Address& addr) const {
         size_t n = 0;
         auto count = [&](ByteView, ByteView) {
@@ -852,6 +889,11 @@ StateHead StateStore::head() const { return impl_->head(); }
 std::shared_ptr<const StateView> StateStore::view() const { return impl_->view(); }
 
 CommitStats StateStore::last_commit_stats() const { return impl_->last_commit_stats(); }
+
+Result<StateStore::AccountProof> StateStore::prove(const Address& addr,
+                                                   const std::vector<U256>& slots) const {
+    return impl_->prove(addr, slots);
+}
 
 Result<size_t> StateStore::test_storage_record_count(const Address& addr) const {
     return impl_->storage_record_count(addr);

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "primitives/bytes.hpp"
 #include "primitives/hash.hpp"
@@ -248,6 +249,24 @@ class StateStore {
 
     /// Timings of the last successful commit (zeros before the first).
     [[nodiscard]] CommitStats last_commit_stats() const;
+
+    /// EIP-1186 proofs at the head (eth_getProof): the account's Merkle proof in the state trie
+    /// and each slot's in the account's storage trie (proofs of exclusion for what is absent). The
+    /// account and the slot values are read from the proven leaves, so they agree with the proofs.
+    /// Waits for a commit in progress. Errors: I/O, corruption.
+    struct SlotProof {
+        U256 slot;
+        U256 value;
+        std::vector<Bytes> proof;
+    };
+    struct AccountProof {
+        StateHead head;                  ///< the block proven (its state root is the proof's root)
+        std::optional<Account> account;  ///< nullopt: no such account
+        std::vector<Bytes> account_proof;
+        std::vector<SlotProof> storage;  ///< in the order of `slots`
+    };
+    [[nodiscard]] Result<AccountProof> prove(const Address& addr,
+                                             const std::vector<U256>& slots) const;
 
     /// Current format version written into and required from every database.
     static constexpr uint32_t kFormatVersion = 2;

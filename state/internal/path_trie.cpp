@@ -507,6 +507,48 @@ Result<bool> PathTrie::load_all(const KvStore& kv, size_t max_records) {
     return true;
 }
 
+Result<PathTrie::Proof> PathTrie::prove(const Hash32& key, const KvStore& kv) {
+    Proof out;
+    const auto nibbles = nibbles_of(key);
+    const NibbleView k(nibbles);
+    Bytes pos;
+    pos.reserve(kKeyNibbles);
+    size_t d = 0;
+    ChildSlot* slot = &root_;
+    Bytes rlp;
+    while (!slot->empty()) {
+        PEL_TRY_VOID(load(*slot, pos, kv));
+        TrieNode& n = *slot->node;
+        PEL_ASSERT(!n.dirty, "PathTrie::prove over pending changes");
+        rlp.clear();
+        encode_rlp(rlp, n);
+        if (pos.empty() || rlp.size() >= 32) {  // shorter nodes are embedded in their parent
+            out.nodes.push_back(rlp);
+        }
+        const NibbleView rest = k.subspan(d);
+        switch (n.kind) {
+            case NodeKind::kLeaf:
+                if (n.path.size() == rest.size() && starts_with(rest, n.path)) out.value = n.value;
+                return out;
+            case NodeKind::kExtension:
+                if (!starts_with(rest, n.path)) return out;
+                append(pos, n.path);
+                d += n.path.size();
+                slot = &n.children[0];
+                break;
+            case NodeKind::kBranch:
+                if (rest.empty()) return out;
+                pos.push_back(rest[0]);
+                ++d;
+                slot = &n.children[rest[0]];
+                break;
+            case NodeKind::kUnknown:
+                return corrupt("has an unknown kind");
+        }
+    }
+    return out;
+}
+
 void PathTrie::note_deleted(const Bytes& pos, std::vector<Bytes>& deleted) const {
     deleted.push_back(node_key(pos));
 }

@@ -34,6 +34,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -122,6 +123,17 @@ class PathTrie {
 
     /// Loads the root node and checks it hashes to root() (an integrity check for open()).
     [[nodiscard]] Result<void> verify_root(const KvStore& kv);
+
+    /// The Merkle proof of `key` (EIP-1186): the RLP of every node on its path that is referenced
+    /// by hash (the root always), root first. It proves inclusion (`value` set: the last node is
+    /// the key's leaf) or exclusion (the path ends where the key would be). Loads the nodes from
+    /// `kv`, each checked against its parent's ref; meant for a trie with no pending changes.
+    /// Errors: I/O, corruption.
+    struct Proof {
+        std::vector<Bytes> nodes;
+        std::optional<Bytes> value;
+    };
+    [[nodiscard]] Result<Proof> prove(const Hash32& key, const KvStore& kv);
 
     /// For a trie of which nothing is loaded yet: when it has at most `max_records` records,
     /// loads all of them with one prefix scan (instead of a read per node on the way down),

@@ -42,8 +42,10 @@ async function rawRpc(url, method, params = []) {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 class NodeUnderTest {
-  constructor() {
-    this.target = target;
+  // options.target: 'pel' or 'anvil' (default: PEL_E2E_TARGET's); options.args: extra arguments.
+  constructor(options = {}) {
+    this.target = options.target || target;
+    this.extraArgs = options.args || [];
     this.datadir = fs.mkdtempSync(path.join(os.tmpdir(), 'pel-e2e-'));
     this.proc = null;
     this.log = '';
@@ -68,7 +70,7 @@ class NodeUnderTest {
       args = ['--datadir', this.datadir, '--http.port', String(this.port),
         '--http.addr', '127.0.0.1'];
     }
-    const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(bin, [...args, ...this.extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = proc;
     this.exited = new Promise((resolve) => proc.on('exit', (code, sig) => resolve({ code, sig })));
     let exitInfo = null;
@@ -118,8 +120,8 @@ class NodeUnderTest {
   }
 }
 
-async function startNode() {
-  const n = new NodeUnderTest();
+async function startNode(options = {}) {
+  const n = new NodeUnderTest(options);
   await n.start();
   return n;
 }

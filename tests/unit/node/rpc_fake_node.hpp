@@ -27,6 +27,7 @@ class FakeNode final : public NodeApi {
     ApiResult<uint64_t> estimate_answer = uint64_t{21000};
     ApiResult<Hash32> submit_answer = Hash32{};
     ApiResult<Bytes> sign_answer = Bytes{};
+    ApiResult<AccountProof> proof_answer = AccountProof{};
     std::vector<Address> accounts_value;
     Hash32 signing_key;  ///< sign_hash() signs with it for every account in accounts_value
     std::optional<BlockConflictReport> report;
@@ -41,6 +42,7 @@ class FakeNode final : public NodeApi {
     mutable std::optional<LogFilter> last_filter;
     mutable std::optional<Bytes> last_raw;
     mutable std::optional<Hash32> last_signed_digest;
+    mutable std::vector<U256> last_slots;
     mutable std::optional<std::vector<double>> last_percentiles;
 
     [[nodiscard]] uint64_t chain_id() const noexcept override { return chain; }
@@ -101,6 +103,14 @@ class FakeNode final : public NodeApi {
         const std::lock_guard lock(mu);
         last_slot = slot;
         return storage_value;
+    }
+    [[nodiscard]] ApiResult<AccountProof> account_proof(const Address& a,
+                                                        const std::vector<U256>& slots,
+                                                        BlockSelector s) const override {
+        remember(s, a);
+        const std::lock_guard lock(mu);
+        last_slots = slots;
+        return proof_answer;
     }
     [[nodiscard]] ApiResult<CallResult> call(const CallRequest& r, BlockSelector s) const override {
         remember(s);

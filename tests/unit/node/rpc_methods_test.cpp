@@ -247,6 +247,46 @@ TEST_F(MethodsTest, sign_transaction_answers_the_signed_encoding) {
     EXPECT_EQ(error("eth_signTransaction", Json::array())["code"], kInvalidParams);
 }
 
+TEST_F(MethodsTest, get_proof_json_follows_eip1186) {
+    AccountProof ap;
+    ap.address = addr(0xaa);
+    ap.balance = U256(10);
+    ap.nonce = 2;
+    ap.code_hash = h32(0xcc);
+    ap.storage_hash = h32(0xdd);
+    ap.account_proof = {Bytes{0xf8, 0x01}, Bytes{0xe2}};
+    ap.storage_proof = {StorageProof{U256(1), U256(0x20), {Bytes{0x01}}},
+                        StorageProof{U256(0x0a), U256(0), {}}};
+    node_.proof_answer = ap;
+    const std::string a = "0x" + std::string(40, 'a');
+    const Json j =
+        result("eth_getProof",
+               {a,
+                {"0x0000000000000000000000000000000000000000000000000000000000000001", "0xA"},
+                "latest"});
+    EXPECT_EQ(node_.last_slots, (std::vector<U256>{U256(1), U256(10)}));
+    EXPECT_EQ(j["address"], a);
+    EXPECT_EQ(j["accountProof"], Json::array({"0xf801", "0xe2"}));
+    EXPECT_EQ(j["balance"], "0xa");
+    EXPECT_EQ(j["nonce"], "0x2");
+    EXPECT_EQ(j["codeHash"], json::hash(h32(0xcc)));
+    EXPECT_EQ(j["storageHash"], json::hash(h32(0xdd)));
+    ASSERT_EQ(j["storageProof"].size(), 2U);
+    // Keys come back as given (lower case), values as quantities.
+    EXPECT_EQ(j["storageProof"][0]["key"],
+              "0x0000000000000000000000000000000000000000000000000000000000000001");
+    EXPECT_EQ(j["storageProof"][0]["value"], "0x20");
+    EXPECT_EQ(j["storageProof"][0]["proof"], Json::array({"0x01"}));
+    EXPECT_EQ(j["storageProof"][1]["key"], "0xa");
+    EXPECT_EQ(j["storageProof"][1]["value"], "0x0");
+    EXPECT_EQ(j["storageProof"][1]["proof"], Json::array());
+
+    EXPECT_EQ(error("eth_getProof", {a, "0x1", "latest"})["code"], kInvalidParams);
+    EXPECT_EQ(error("eth_getProof", {a, {"0x" + std::string(66, '1')}, "latest"})["code"],
+              kInvalidParams);
+    EXPECT_EQ(error("eth_getProof", {a, Json::array()})["code"], kInvalidParams);  // no block
+}
+
 TEST_F(MethodsTest, transaction_json_has_geth_fields) {
     node_.txs[h32(0x11)] = dynamic_fee_tx(true);
     const auto j = result("eth_getTransactionByHash", {json::hash(h32(0x11))});

@@ -5,6 +5,7 @@
 // and yields the value or proves the key absent. Over random blocks (deletions, storage clears),
 // for every pooled account and slot, present or not, against the MemState oracle; across a
 // reopen; and with a prepared, uncommitted block (proofs stay at the head).
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -153,24 +154,38 @@ void expect_proofs_match(const StateStore& store, const MemState& ms, const GenP
     }
 }
 
-TEST(StateStoreProof, verifier_refuses_a_tampered_proof) {
-    auto kv = make_mem_kv_store();
-    auto store = StateStore::open(kv, fast_options());
-    ASSERT_TRUE(store.has_value());
+// An in-memory store and its MemState oracle, with blocks of make_block(seed, n) committed.
+struct Chain {
+    GenParams p;
+    std::shared_ptr<KvStore> kv = make_mem_kv_store();
+    std::unique_ptr<StateStore> store;
     MemState ms;
-    const GenParams p;
-    for (uint64_t n = 0; n < 5; ++n) {
-        const StateDiff diff = make_block(3, n, p);
-        apply(ms, diff);
-        ASSERT_TRUE((*store)->commit(n, diff).has_value());
+
+    Chain() {
+        auto s = StateStore::open(kv, fast_options());
+        EXPECT_TRUE(s.has_value()) << s.error().message;
+        if (s) store = std::move(*s);
     }
-    const Hash32 root = (*store)->head().state_root;
-    for (uint64_t i = 0; i < p.accounts; ++i) {
+    void commit(uint64_t seed, uint64_t from, uint64_t to) {
+        for (uint64_t n = from; n < to; ++n) {
+            const StateDiff diff = make_block(seed, n, p);
+            apply(ms, diff);
+            ASSERT_TRUE(store->commit(n, diff).has_value()) << "block " << n;
+        }
+    }
+};
+
+TEST(StateStoreProof, verifier_refuses_a_tampered_proof) {
+    Chain c;
+    c.commit(3, 0, 5);
+    const Hash32 root = c.store->head().state_root;
+    for (uint64_t i = 0; i < c.p.accounts; ++i) {
         const Address a = pool_address(i);
-        if (!ms.get_account(a)) continue;
-        auto proof = (*store)->prove(a, {});
+        if (!c.ms.get_account(a)) continue;
+        auto proof = c.store->prove(a, {});
         ASSERT_TRUE(proof.has_value());
         ASSERT_GE(proof->account_proof.size(), 2U);
+        ASSERT_TRUE(verify(root, keccak256(a.view()), proof->account_proof).has_value());
         auto bad = proof->account_proof;
         bad.back().back() ^= 1;  // the leaf's last byte
         EXPECT_FALSE(verify(root, keccak256(a.view()), bad).has_value());
@@ -183,46 +198,30 @@ TEST(StateStoreProof, verifier_refuses_a_tampered_proof) {
 }
 
 TEST(StateStoreProof, random_blocks_prove_what_mem_state_holds) {
-    const GenParams p;
-    auto kv = make_mem_kv_store();
-    auto store = StateStore::open(kv, fast_options());
-    ASSERT_TRUE(store.has_value());
-    MemState ms;
+    Chain c;
     // An empty state proves every key absent with no nodes.
-    expect_proofs_match(**store, ms, p);
-    for (uint64_t n = 0; n < 300; ++n) {
-        const StateDiff diff = make_block(7, n, p);
-        apply(ms, diff);
-        ASSERT_TRUE((*store)->commit(n, diff).has_value());
-        if (n % 60 == 59) {
-            expect_proofs_match(**store, ms, p);
-            if (::testing::Test::HasFatalFailure()) return;
-        }
+    expect_proofs_match(*c.store, c.ms, c.p);
+    for (uint64_t n = 0; n < 300; n += 60) {
+        c.commit(7, n, n + 60);
+        expect_proofs_match(*c.store, c.ms, c.p);
+        if (::testing::Test::HasFatalFailure()) return;
     }
     // After a reopen, from the persisted nodes alone.
-    store = StateStore::open(kv, fast_options());
-    ASSERT_TRUE(store.has_value());
-    expect_proofs_match(**store, ms, p);
+    auto reopened = StateStore::open(c.kv, fast_options());
+    ASSERT_TRUE(reopened.has_value());
+    expect_proofs_match(**reopened, c.ms, c.p);
 }
 
 TEST(StateStoreProof, a_prepared_block_is_not_proven_before_its_commit) {
-    const GenParams p;
-    auto kv = make_mem_kv_store();
-    auto store = StateStore::open(kv, fast_options());
-    ASSERT_TRUE(store.has_value());
-    MemState ms;
-    for (uint64_t n = 0; n < 20; ++n) {
-        const StateDiff diff = make_block(11, n, p);
-        apply(ms, diff);
-        ASSERT_TRUE((*store)->commit(n, diff).has_value());
-    }
-    const StateDiff next = make_block(11, 20, p);
-    auto prepared = (*store)->prepare(20, next);
+    Chain c;
+    c.commit(11, 0, 20);
+    const StateDiff next = make_block(11, 20, c.p);
+    auto prepared = c.store->prepare(20, next);
     ASSERT_TRUE(prepared.has_value()) << prepared.error().message;
-    expect_proofs_match(**store, ms, p);  // still block 19
-    ASSERT_TRUE((*store)->commit_prepared(KvWriteBatch{}).has_value());
-    apply(ms, next);
-    expect_proofs_match(**store, ms, p);
+    expect_proofs_match(*c.store, c.ms, c.p);  // still block 19
+    ASSERT_TRUE(c.store->commit_prepared(KvWriteBatch{}).has_value());
+    apply(c.ms, next);
+    expect_proofs_match(*c.store, c.ms, c.p);
 }
 
 }  // namespace

@@ -244,6 +244,13 @@ struct CallResult {
     std::string error;
 };
 
+/// eth_createAccessList: the accounts and slots a call touches, and its gas with that list.
+struct AccessListResult {
+    AccessList access_list;  ///< sorted by address, then key
+    uint64_t gas_used = 0;   ///< of the call with `access_list` applied
+    std::string error;       ///< empty on success; else as CallResult::error
+};
+
 /// eth_feeHistory. Arrays are oldest first; base_fee_per_gas has block_count + 1 entries (the
 /// last is the next block's), reward has one row per block (one entry per requested percentile,
 /// empty rows when no percentiles were asked).
@@ -422,6 +429,14 @@ class NodeApi {
     /// Errors: kReverted (with revert data and reason) when it fails even at the cap with a revert;
     /// kRejected "gas required exceeds allowance (N)" when it fails at the cap otherwise, or the
     /// halt's text; kRejected for calls that cannot start (as call()).
+    /// eth_createAccessList on the selected state (head only): runs the call, lists every account
+    /// and slot it read (as geth: `from`, `to` or the created address, the precompiles and the
+    /// coinbase, which are warm anyway, only when some of their slots were read), runs it again
+    /// with that list until the list stops changing (at most 8 rounds), and answers the last list
+    /// with its run's gas; a failing call still answers, with its error (geth). Errors: as call()'s
+    /// for a transaction that cannot start.
+    [[nodiscard]] virtual ApiResult<AccessListResult> create_access_list(
+        const CallRequest& request, BlockSelector selector) const = 0;
     [[nodiscard]] virtual ApiResult<uint64_t> estimate_gas(const CallRequest& request,
                                                            BlockSelector selector) const = 0;
 

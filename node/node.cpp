@@ -29,8 +29,10 @@
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -59,6 +61,7 @@
 #include "state/state_view.hpp"
 #include "state/trie.hpp"
 #include "vm/host.hpp"
+#include "vm/precompiles.hpp"
 #include "vm/vm.hpp"
 
 namespace pel::node {
@@ -229,6 +232,48 @@ class TopFrameTracer final : public exec::FrameTracer {
 
 /// eth_call's view of the head: the caller's nonce is the call's, and a caller with code is
 /// treated as an EOA (geth skips those checks for calls).
+// Passes reads through and lists the accounts and slots read (eth_createAccessList). Every
+// account or slot a transaction touches is read once, on its first (cold) access.
+class RecordingReader final : public exec::StateReader {
+  public:
+    explicit RecordingReader(exec::StateReader& base) : base_(base) {}
+    [[nodiscard]] std::optional<exec::AccountInfo> read_account(
+        const Address& addr) noexcept override {
+        touched_.try_emplace(addr);
+        return base_.read_account(addr);
+    }
+    [[nodiscard]] U256 read_storage(const Address& addr, const U256& key) noexcept override {
+        touched_[addr].insert(key.to_hash());
+        return base_.read_storage(addr, key);
+    }
+    [[nodiscard]] bool has_storage(const Address& addr) noexcept override {
+        return base_.has_storage(addr);
+    }
+    [[nodiscard]] Hash32 read_code_hash(const Address& addr) noexcept override {
+        touched_.try_emplace(addr);
+        return base_.read_code_hash(addr);
+    }
+    [[nodiscard]] ByteView read_code(const Hash32& code_hash) noexcept override {
+        return base_.read_code(code_hash);
+    }
+    void note_slot(const Address& addr, const U256& key) { touched_[addr].insert(key.to_hash()); }
+    /// What was read, by address then key, less the accounts `skip` names when none of their
+    /// slots was read (geth's tracer lists the slots of `to` and of a created contract too).
+    [[nodiscard]] AccessList list(const std::function<bool(const Address&)>& skip) const {
+        AccessList out;
+        for (const auto& [addr, keys] : touched_) {
+            if (!keys.empty() || !skip(addr)) {
+                out.push_back(AccessListEntry{addr, {keys.begin(), keys.end()}});
+            }
+        }
+        return out;
+    }
+
+  private:
+    exec::StateReader& base_;
+    std::map<Address, std::set<Hash32>> touched_;
+};
+
 class CallReader final : public exec::StateReader {
   public:
     CallReader(exec::StateReader& base, const Address& from, std::optional<uint64_t> nonce)
@@ -746,12 +791,13 @@ struct Node::Impl {
         bool success = false;
         bool reverted = false;
         Bytes output;
+        exec::TxnWrites writes;  // the call's write set (eth_createAccessList)
         uint64_t gas_used = 0;
     };
 
     /// Runs `req` with `gas` on the head state; nothing is committed.
     CallOutcome run_call(const CallRequest& req, uint64_t gas, const HeadState& h,
-                         exec::StateViewReader& base) const {
+                         exec::StateReader& base) const {
         CallOutcome out;
         const Address from = req.from.value_or(Address{});
         Transaction txn;
@@ -809,6 +855,7 @@ struct Node::Impl {
             return out;
         }
         out.started = true;
+        out.writes = std::move(res->writes);
         out.gas_used = res->receipt.gas_used;
         out.success = res->receipt.success;
         if (tracer.seen) {
@@ -2382,6 +2429,63 @@ ApiResult<CallResult> Node::call(const CallRequest& request, BlockSelector selec
     r.reverted = o.reverted;
     r.error = o.error;
     return r;
+}
+
+ApiResult<AccessListResult> Node::create_access_list(const CallRequest& request,
+                                                     BlockSelector selector) const {
+    const auto h = impl_->head();
+    PEL_TRY_VOID(Impl::check_state_selector(selector, *h));
+    if (request.chain_id && *request.chain_id != impl_->genesis.chain_id) {
+        return unexpected(rejected("invalid chain id for signer"));
+    }
+    const uint64_t cap = impl_->config.rpc_gas_cap;
+    const uint64_t gas = std::min(request.gas.value_or(cap), cap);
+    const Address from = request.from.value_or(Address{});
+    std::optional<Address> created;
+    if (!request.to) {
+        exec::StateViewReader r(*h->view);
+        const auto acc = r.read_account(from);
+        created = exec::create_address(from, request.nonce.value_or(acc ? acc->nonce : 0));
+    }
+    const auto skip = [&](const Address& a) {
+        return a == from || a == request.to || a == created || a == impl_->genesis.coinbase ||
+               vm::is_precompile(a);
+    };
+    CallRequest req = request;
+    AccessList list = request.access_list.value_or(AccessList{});
+    AccessListResult out;
+    constexpr int kMaxRounds = 8;
+    for (int round = 0; round < kMaxRounds; ++round) {
+        req.access_list = list;
+        exec::StateViewReader base(*h->view);
+        RecordingReader recording(base);
+        const auto o = impl_->run_call(req, gas, *h, recording);
+        if (const auto err = base.error()) {
+            return unexpected(internal(err->message));
+        }
+        if (!o.started) {
+            return unexpected(rejected(o.error));
+        }
+        out.gas_used = o.gas_used;
+        out.error = o.success ? std::string{} : o.error;
+        // Slots written in an account the call created were never read (its storage starts
+        // empty): geth's tracer lists them (SSTOREs), so they are added from the write set.
+        for (const exec::AccountWrite& w : o.writes.accounts) {
+            if (!w.storage_cleared) {
+                continue;
+            }
+            for (const auto& sw : w.storage) {
+                recording.note_slot(w.address, sw.key);
+            }
+        }
+        AccessList next = recording.list(skip);
+        out.access_list = list;
+        if (next == list) {
+            break;
+        }
+        list = std::move(next);
+    }
+    return out;
 }
 
 ApiResult<uint64_t> Node::estimate_gas(const CallRequest& request, BlockSelector selector) const {

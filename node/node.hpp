@@ -162,6 +162,8 @@ class Node final : public NodeApi {
                                                         BlockSelector selector) const override;
     [[nodiscard]] ApiResult<CallResult> call(const CallRequest& request,
                                              BlockSelector selector) const override;
+    [[nodiscard]] ApiResult<AccessListResult> create_access_list(
+        const CallRequest& request, BlockSelector selector) const override;
     [[nodiscard]] ApiResult<uint64_t> estimate_gas(const CallRequest& request,
                                                    BlockSelector selector) const override;
     [[nodiscard]] U256 gas_price() const override;

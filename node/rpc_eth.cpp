@@ -444,6 +444,19 @@ void EthRpc::register_methods(Dispatcher& d) {
         PEL_TRY(const uint64_t gas, api(node->estimate_gas(req, s)));
         return Json(q::quantity(gas));
     });
+    d.add("eth_createAccessList", [node, selector, no_overrides](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(1, 4));
+        PEL_TRY(const CallRequest req, decode_param(p, 0, parse_call_request));
+        PEL_TRY(const BlockSelector s, selector(p, 1, true));
+        PEL_TRY_VOID(no_overrides(p));
+        PEL_TRY(const AccessListResult r, api(node->create_access_list(req, s)));
+        Json out{{"accessList", access_list_json(r.access_list)},
+                 {"gasUsed", q::quantity(r.gas_used)}};
+        if (!r.error.empty()) {
+            out["error"] = r.error;  // geth reports a failing call beside the list
+        }
+        return out;
+    });
     d.add("eth_gasPrice", [node](const Params& p) -> RpcResult {
         PEL_TRY_VOID(p.expect(0, 0));
         return Json(q::quantity(node->gas_price()));

@@ -8,8 +8,6 @@ namespace pel::node::rpc {
 
 namespace q = pel::node::json;
 
-namespace {
-
 Json access_list_json(const AccessList& list) {
     Json out = Json::array();
     for (const auto& e : list) {
@@ -21,6 +19,8 @@ Json access_list_json(const AccessList& list) {
     }
     return out;
 }
+
+namespace {
 
 Json bloom_json(const Bloom& bloom) { return q::data(ByteView(bloom.data(), bloom.size())); }
 

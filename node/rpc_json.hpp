@@ -24,6 +24,8 @@ using Json = nlohmann::json;
 /// A block; `full` gives transaction objects, otherwise their hashes.
 [[nodiscard]] Json block_json(const BlockRecord& block, bool full);
 [[nodiscard]] Json log_json(const LogRecord& log);
+/// [{"address", "storageKeys": [...]}...] (transactions, eth_createAccessList).
+[[nodiscard]] Json access_list_json(const AccessList& list);
 [[nodiscard]] Json receipt_json(const ReceiptRecord& receipt);
 /// eth_feeHistory; `reward` is left out when no percentiles were asked (geth).
 [[nodiscard]] Json fee_history_json(const FeeHistory& history, bool with_reward);

@@ -28,6 +28,7 @@ class FakeNode final : public NodeApi {
     ApiResult<Hash32> submit_answer = Hash32{};
     ApiResult<Bytes> sign_answer = Bytes{};
     ApiResult<AccountProof> proof_answer = AccountProof{};
+    ApiResult<AccessListResult> access_list_answer = AccessListResult{};
     std::vector<Address> accounts_value;
     Hash32 signing_key;  ///< sign_hash() signs with it for every account in accounts_value
     std::optional<BlockConflictReport> report;
@@ -111,6 +112,13 @@ class FakeNode final : public NodeApi {
         const std::lock_guard lock(mu);
         last_slots = slots;
         return proof_answer;
+    }
+    [[nodiscard]] ApiResult<AccessListResult> create_access_list(const CallRequest& r,
+                                                                 BlockSelector s) const override {
+        remember(s);
+        const std::lock_guard lock(mu);
+        last_call = r;
+        return access_list_answer;
     }
     [[nodiscard]] ApiResult<CallResult> call(const CallRequest& r, BlockSelector s) const override {
         remember(s);

@@ -287,6 +287,32 @@ TEST_F(MethodsTest, get_proof_json_follows_eip1186) {
     EXPECT_EQ(error("eth_getProof", {a, Json::array()})["code"], kInvalidParams);  // no block
 }
 
+TEST_F(MethodsTest, create_access_list_answers_list_gas_and_error) {
+    AccessListResult r;
+    r.access_list = {AccessListEntry{addr(0xbb), {h32(1), h32(2)}},
+                     AccessListEntry{addr(0xcc), {}}};
+    r.gas_used = 53753;
+    node_.access_list_answer = r;
+    const std::string to = "0x" + std::string(40, 'b');
+    Json j = result("eth_createAccessList", {{{"to", to}, {"data", "0x01"}}, "latest"});
+    EXPECT_EQ(node_.last_call->to, addr(0xbb));
+    EXPECT_EQ(j["gasUsed"], "0xd1f9");
+    ASSERT_EQ(j["accessList"].size(), 2U);
+    EXPECT_EQ(j["accessList"][0]["address"], to);
+    EXPECT_EQ(j["accessList"][0]["storageKeys"],
+              Json::array({json::hash(h32(1)), json::hash(h32(2))}));
+    EXPECT_EQ(j["accessList"][1]["storageKeys"], Json::array());
+    EXPECT_FALSE(j.contains("error"));
+    r.error = "execution reverted";
+    node_.access_list_answer = r;
+    j = result("eth_createAccessList", {{{"to", to}}});
+    EXPECT_EQ(j["error"], "execution reverted");
+    node_.access_list_answer = unexpected(
+        ApiError{ApiErrorKind::kRejected, "insufficient funds for gas * price + value", {}});
+    EXPECT_EQ(error("eth_createAccessList", {{{"to", to}}})["code"], -32000);
+    EXPECT_EQ(error("eth_createAccessList", {{{"to", "0x12"}}})["code"], kInvalidParams);
+}
+
 TEST_F(MethodsTest, transaction_json_has_geth_fields) {
     node_.txs[h32(0x11)] = dynamic_fee_tx(true);
     const auto j = result("eth_getTransactionByHash", {json::hash(h32(0x11))});

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-// eth_getProof (EIP-1186) against another implementation: anvil (its tries come from alloy-trie)
-// runs beside pel-node, and the proofs must be the same bytes. At genesis both hold the same ten
-// dev accounts (anvil without its default CREATE2 deployer), so account proofs of inclusion and of
-// exclusion must match exactly; after the same ERC-20 deployment and transfer on both, the token's
-// storage trie must give the same storage proofs (the account tries differ there: fees and block
-// rewards are each node's own). pel-node only: under PEL_E2E_TARGET=anvil it would compare anvil
-// with itself.
+// Answers that must equal another implementation's: anvil (its tries from alloy-trie, its access
+// lists from revm's inspector) runs beside pel-node on the same state.
+// - eth_getProof (EIP-1186): at genesis both hold the same ten dev accounts (anvil without its
+//   default CREATE2 deployer), so account proofs of inclusion and of exclusion must be the same
+//   bytes; after the same ERC-20 deployment and transfer on both, so must the token's storage
+//   proofs (the account tries differ there: fees and block rewards are each node's own).
+// - eth_createAccessList: the same list and gas for a token transfer and a deployment.
+// pel-node only: under PEL_E2E_TARGET=anvil it would compare anvil with itself.
 'use strict';
 
 const { test, before, after } = require('node:test');
@@ -22,6 +23,7 @@ let pel;
 let anvil;
 let pelProvider;
 let anvilProvider;
+let token;  // the ERC-20 deployed on both (the storage proof test)
 
 function proofOf(provider, address, slots) {
   return provider.send('eth_getProof', [address, slots, 'latest']);
@@ -73,6 +75,7 @@ test('storage proofs of the same ERC-20 state are the bytes anvil gives', { skip
     tokens.push(await token.getAddress());
   }
   assert.equal(tokens[0], tokens[1]);  // same sender and nonce
+  [token] = tokens;
   // OpenZeppelin's ERC20: _balances at slot 0 (a mapping), _totalSupply at slot 2.
   const coder = ethers.AbiCoder.defaultAbiCoder();
   const balanceSlot = (a) => ethers.keccak256(coder.encode(['address', 'uint256'], [a, 0]));
@@ -99,4 +102,39 @@ test('eth_getProof refuses bad keys and historical blocks', { skip }, async () =
     (e) => e.error && e.error.code === -32602);
   await assert.rejects(pelProvider.send('eth_getProof', [absent, [], '0x0']),
     (e) => e.error && /historical state not available/.test(e.error.message));
+});
+
+test('eth_createAccessList gives the list and gas anvil gives', { skip }, async () => {
+  const { E2EToken } = compile();
+  assert.ok(token, 'the storage proof test deployed the token');
+  const iface = new ethers.Interface(E2EToken.abi);
+  const calls = [
+    { from: dev[0].address, to: token, data: iface.encodeFunctionData('transfer', [dev[2].address, 9n]) },
+    { from: dev[1].address, to: token, data: iface.encodeFunctionData('approve', [dev[3].address, 1n]) },
+    { from: dev[0].address, data: E2EToken.bytecode + ethers.toBeHex(10n ** 20n, 32).slice(2) },
+    { from: dev[4].address, to: dev[5].address, value: '0x1' },
+  ];
+  for (const call of calls) {
+    const ours = await pelProvider.send('eth_createAccessList', [call, 'latest']);
+    const theirs = await anvilProvider.send('eth_createAccessList', [call, 'latest']);
+    const norm = (r) => ({ gasUsed: r.gasUsed, accessList: r.accessList.map((e) => ({
+      address: e.address.toLowerCase(), storageKeys: [...e.storageKeys].sort() }))
+      .sort((a, b) => (a.address < b.address ? -1 : 1)) });
+    assert.deepEqual(norm(ours), norm(theirs), JSON.stringify(call));
+  }
+  // The list makes the call cheaper or equal, and viem's action reads the answer.
+  const transfer = await pelProvider.send('eth_createAccessList', [calls[0], 'latest']);
+  assert.ok(transfer.accessList.length > 0);
+  const viem = require('viem');
+  const pub = viem.createPublicClient({ transport: viem.http(pel.url) });
+  const r = await pub.createAccessList({ account: calls[0].from, to: calls[0].to,
+    data: calls[0].data });
+  assert.equal(r.gasUsed, BigInt(transfer.gasUsed));
+  assert.deepEqual(r.accessList.map((e) => e.address.toLowerCase()),
+    transfer.accessList.map((e) => e.address));
+  // A call that reverts still gets its list, with geth's error field.
+  const failing = await pelProvider.send('eth_createAccessList', [{ from: dev[6].address, to: token,
+    data: iface.encodeFunctionData('transfer', [dev[2].address, 1n]) }, 'latest']);
+  assert.equal(failing.error, 'execution reverted');
+  assert.ok(failing.accessList.length > 0);
 });

@@ -194,7 +194,10 @@ vm::ExecResult Host::create_at(const vm::Message& msg, const Address& addr) noex
     vm::ExecResult res = create_frame(frame, msg.input);
     if (tracer_ != nullptr) {
         frame.input = msg.input;
-        tracer_->on_exit(frame, res);
+        tracer_->on_exit(frame, res);  // a successful frame's output is the deployed code
+    }
+    if (res.status == vm::Status::kSuccess) {
+        res.output.clear();  // CREATE leaves no return data (EIP-211)
     }
     return res;
 }
@@ -240,8 +243,7 @@ vm::ExecResult Host::create_frame(const vm::Message& frame, ByteView initcode) n
             state_.revert(snap);
             return failed(deposit, 0);
         }
-        res.output.clear();
-        res.create_address = addr;
+        res.create_address = addr;  // res.output (the code) is cleared by create_at
         return res;
     }
 

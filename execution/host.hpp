@@ -52,7 +52,8 @@ class FrameTracer {
     /// A frame (or precompile call) starts. For creates `msg.recipient` is the new address and
     /// `msg.input` the init code.
     virtual void on_enter(const vm::Message& msg) noexcept = 0;
-    /// The frame ended with `result` (after revert and code deposit).
+    /// The frame ended with `result` (after revert and code deposit; for a successful create,
+    /// `result.output` is the deployed code, as eth_call answers for a creation).
     virtual void on_exit(const vm::Message& msg, const vm::ExecResult& result) noexcept = 0;
 };
 

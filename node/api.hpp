@@ -482,6 +482,18 @@ class NodeApi {
     /// keys).
     [[nodiscard]] virtual std::vector<Address> accounts() const = 0;
 
+    // The dev chain's controls (single node; kRejected in consensus mode), as anvil and hardhat
+    // name them.
+    /// evm_mine: a block now, with the pool's ready transactions or empty; at `timestamp` when
+    /// given (as set_next_block_timestamp). Returns its number.
+    [[nodiscard]] virtual ApiResult<uint64_t> mine_block(std::optional<uint64_t> timestamp) = 0;
+    /// evm_increaseTime: later blocks (and calls) see the clock `seconds` further on. Returns the
+    /// total offset.
+    [[nodiscard]] virtual ApiResult<uint64_t> increase_time(uint64_t seconds) = 0;
+    /// evm_setNextBlockTimestamp: the next block's timestamp, which must be after the head's;
+    /// later blocks go on from it. kRejected for a timestamp not after the head's.
+    [[nodiscard]] virtual ApiResult<void> set_next_block_timestamp(uint64_t timestamp) = 0;
+
     /// Signs `digest` with the key of dev account `account` (for eth_sign, personal_sign and
     /// eth_signTypedData_v4, whose EIP-191 / EIP-712 digests the RPC layer computes). Errors:
     /// kRejected "unknown account" when `account` is not a dev account.

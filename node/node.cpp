@@ -835,7 +835,7 @@ struct Node::Impl {
         exec::BlockEnv env;
         env.coinbase = genesis.coinbase;
         env.block_num = static_cast<int64_t>(h.header.number + 1);
-        env.timestamp = static_cast<int64_t>(std::max(now_seconds(), h.header.timestamp + 1));
+        env.timestamp = static_cast<int64_t>(std::max(dev_clock(), h.header.timestamp + 1));
         env.gas_limit = static_cast<int64_t>(std::max(h.header.gas_limit, gas));
         env.prev_randao = keccak256(h.hash.view());
         // geth's NoBaseFee for calls: a call that names no fee pays none.
@@ -937,6 +937,7 @@ struct Node::Impl {
     /// Produces the next block from the pool (an empty one when `allow_empty`). Returns the new
     /// block's number, or nullopt when there was nothing to do. Single mode.
     Result<std::optional<uint64_t>> produce(bool allow_empty);
+    Result<std::optional<uint64_t>> produce_locked(bool allow_empty);  // produce_mu held
 
     void producer_loop();
 
@@ -965,6 +966,20 @@ struct Node::Impl {
     Address node_address;
     Node* owner = nullptr;
     std::optional<Hash32> prepared_id;  // under produce_mu: the block the store has prepared
+    // Single mode's dev clock (evm_increaseTime, evm_setNextBlockTimestamp): seconds added to the
+    // wall clock for later blocks and calls, and the next block's timestamp when one was set
+    // (under produce_mu; taken by the block that uses it).
+    std::atomic<uint64_t> time_offset{0};
+    std::optional<uint64_t> next_timestamp;
+    [[nodiscard]] uint64_t dev_clock() const { return now_seconds() + time_offset.load(); }
+    [[nodiscard]] ApiResult<void> check_next_timestamp(uint64_t timestamp) const {
+        const uint64_t head_ts = head()->header.timestamp;
+        if (timestamp <= head_ts) {
+            return unexpected(rejected("timestamp " + std::to_string(timestamp) +
+                                       " is not after the head's " + std::to_string(head_ts)));
+        }
+        return {};
+    }
     // under produce_mu: this height's built or validated blocks by value id
     std::map<Hash32, std::shared_ptr<PreparedBlock>> candidates;
     std::unique_ptr<net::Network> network;
@@ -1060,8 +1075,11 @@ Result<std::shared_ptr<PreparedBlock>> Node::Impl::build(const HeadState& h, boo
     // never below the parent's (equal allowed: with one-second timestamps a strictly increasing
     // rule would cap the chain at one block per second, or push timestamps ahead of the clock
     // until validators reject them).
-    const uint64_t ts = consensus ? std::max(now_seconds(), parent.timestamp)
-                                  : std::max(now_seconds(), parent.timestamp + 1);
+    uint64_t ts = consensus ? std::max(now_seconds(), parent.timestamp)
+                            : std::max(dev_clock(), parent.timestamp + 1);
+    if (!consensus && next_timestamp) {  // evm_setNextBlockTimestamp / evm_mine(timestamp)
+        ts = std::max(*next_timestamp, parent.timestamp + 1);
+    }
     const BuildEnv be = block_env(h, coinbase, ts);
     const exec::BlockEnv& env = be.env;
     const U256 base_fee = env.base_fee;
@@ -1473,6 +1491,10 @@ Result<void> Node::Impl::apply(PreparedBlock& b, const consensus::CommitCertific
 
 Result<std::optional<uint64_t>> Node::Impl::produce(bool allow_empty) {
     const std::lock_guard produce_lock(produce_mu);
+    return produce_locked(allow_empty);
+}
+
+Result<std::optional<uint64_t>> Node::Impl::produce_locked(bool allow_empty) {
     const auto h = head();
     PEL_TRY(auto b, build(*h, allow_empty, genesis.coinbase));
     if (!b) {
@@ -1482,6 +1504,12 @@ Result<std::optional<uint64_t>> Node::Impl::produce(bool allow_empty) {
         store->abandon_prepared();
         prepared_id.reset();
         return unexpected(std::move(r).error());
+    }
+    if (next_timestamp) {
+        // Later blocks go on from the timestamp that was set (as anvil and hardhat do).
+        const uint64_t now = now_seconds();
+        time_offset.store(b->header.timestamp > now ? b->header.timestamp - now : 0);
+        next_timestamp.reset();
     }
     return std::optional<uint64_t>(b->header.number);
 }
@@ -2847,6 +2875,47 @@ ApiResult<crypto::Signature> Node::sign_hash(const Address& account, const Hash3
         return unexpected(internal(sig.error().message));
     }
     return *sig;
+}
+
+ApiResult<uint64_t> Node::mine_block(std::optional<uint64_t> timestamp) {
+    auto& im = *impl_;
+    if (im.consensus) {
+        return unexpected(
+            rejected("not available in consensus mode: the validators decide blocks"));
+    }
+    const std::lock_guard lock(im.produce_mu);
+    if (timestamp) {
+        PEL_TRY_VOID(im.check_next_timestamp(*timestamp));
+        im.next_timestamp = *timestamp;
+    }
+    auto r = im.produce_locked(/*allow_empty=*/true);
+    if (!r) {
+        return unexpected(internal(r.error().message));
+    }
+    PEL_ASSERT(r->has_value(), "an empty block is always allowed");
+    return **r;
+}
+
+ApiResult<uint64_t> Node::increase_time(uint64_t seconds) {
+    auto& im = *impl_;
+    if (im.consensus) {
+        return unexpected(rejected("not available in consensus mode: timestamps follow the clock"));
+    }
+    if (seconds > (uint64_t{1} << 40)) {
+        return unexpected(rejected("time increase too large"));
+    }
+    return im.time_offset.fetch_add(seconds) + seconds;
+}
+
+ApiResult<void> Node::set_next_block_timestamp(uint64_t timestamp) {
+    auto& im = *impl_;
+    if (im.consensus) {
+        return unexpected(rejected("not available in consensus mode: timestamps follow the clock"));
+    }
+    const std::lock_guard lock(im.produce_mu);
+    PEL_TRY_VOID(im.check_next_timestamp(timestamp));
+    im.next_timestamp = timestamp;
+    return {};
 }
 
 std::vector<Address> Node::accounts() const {

@@ -594,6 +594,44 @@ void EthRpc::register_methods(Dispatcher& d) {
         return Json(q::data(raw));
     });
 
+    // --- the dev chain's controls (anvil's and hardhat's names)
+    // A count of seconds or a timestamp: a JSON number or a hex quantity, as both accept.
+    const auto seconds_param = [](const Params& p, size_t i) -> Result<uint64_t, RpcError> {
+        const Json& v = p.at(i);
+        if (v.is_number_unsigned()) {
+            return v.get<uint64_t>();
+        }
+        auto q64 = q::parse_quantity_u64(v);
+        if (!q64) {
+            return invalid_argument(i, Error{"expected a non-negative integer or a quantity"});
+        }
+        return *q64;
+    };
+    d.add("evm_mine", [node, seconds_param](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(0, 1));
+        std::optional<uint64_t> ts;
+        if (!p.at(0).is_null()) {
+            PEL_TRY(ts, seconds_param(p, 0));
+        }
+        PEL_TRY(const uint64_t n, api(node->mine_block(ts)));
+        static_cast<void>(n);
+        return Json("0x0");  // what anvil and hardhat answer
+    });
+    d.add("evm_increaseTime", [node, seconds_param](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(1, 1));
+        PEL_TRY(const uint64_t secs, seconds_param(p, 0));
+        PEL_TRY(const uint64_t total, api(node->increase_time(secs)));
+        return Json(total);  // a JSON number, as anvil answers
+    });
+    d.add("evm_setNextBlockTimestamp", [node, seconds_param](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(1, 1));
+        PEL_TRY(const uint64_t ts, seconds_param(p, 0));
+        if (auto r = node->set_next_block_timestamp(ts); !r) {
+            return unexpected(from_api(r.error()));
+        }
+        return Json();
+    });
+
     // --- signing with the dev accounts (EIP-191 and EIP-712 digests, node/eip712.hpp)
     // eth_sign takes (address, data); personal_sign (data, address) and geth's optional
     // password, which dev accounts ignore.

@@ -105,6 +105,14 @@ test('viem wallet client with a JSON-RPC account: signMessage and signTypedData'
   const typedSig = await wallet.signTypedData(typed);
   assert.equal(await viem.recoverTypedDataAddress({ ...typed, signature: typedSig }),
     dev[2].address);
+  // The public client's verify actions check on chain: an eth_call of a creation (ERC-6492's
+  // deployless validator) whose answer is what the init code returns.
+  const pub = viem.createPublicClient({ chain, transport: viem.http(node.url) });
+  assert.equal(await pub.verifyMessage({ address: dev[2].address, message, signature: sig }), true);
+  assert.equal(await pub.verifyTypedData({ ...typed, address: dev[2].address,
+    signature: typedSig }), true);
+  assert.equal(await pub.verifyMessage({ address: dev[3].address, message, signature: sig }),
+    false);
 });
 
 test('an ERC20Permit accepts a permit the node signed (EIP-2612)', async () => {

@@ -510,6 +510,57 @@ TEST_F(ChainTest, blockhash_of_recent_blocks_in_blocks_and_calls) {
     EXPECT_EQ(again->output, Bytes(h3.bytes.begin(), h3.bytes.end()));
 }
 
+TEST(ChainDev, dev_clock_mines_and_moves_time) {
+    TempDir dir;
+    NodeConfig c = test::dev_config(dir);
+    auto node = test::open_node(c);
+    ASSERT_TRUE(node);
+    ASSERT_TRUE(node->start().has_value());
+    // evm_mine with an empty pool: an empty block.
+    auto n1 = node->mine_block(std::nullopt);
+    ASSERT_TRUE(n1.has_value()) << n1.error().message;
+    EXPECT_EQ(*n1, 1U);
+    EXPECT_EQ(node->head().number, 1U);
+    const uint64_t t1 = node->head().timestamp;
+    // The next block at a set timestamp; later ones go on from it.
+    ASSERT_TRUE(node->set_next_block_timestamp(t1 + 1000).has_value());
+    ASSERT_TRUE(node->mine_block(std::nullopt).has_value());
+    EXPECT_EQ(node->head().timestamp, t1 + 1000);
+    ASSERT_TRUE(node->mine_block(std::nullopt).has_value());
+    EXPECT_GE(node->head().timestamp, t1 + 1001);
+    EXPECT_LE(node->head().timestamp, t1 + 1010);
+    // evm_mine(timestamp).
+    const uint64_t t3 = node->head().timestamp;
+    ASSERT_TRUE(node->mine_block(t3 + 50).has_value());
+    EXPECT_EQ(node->head().timestamp, t3 + 50);
+    // evm_increaseTime: the offset adds up, and blocks and calls see it.
+    auto total = node->increase_time(3600);
+    ASSERT_TRUE(total.has_value());
+    const uint64_t t4 = node->head().timestamp;
+    ASSERT_TRUE(node->mine_block(std::nullopt).has_value());
+    EXPECT_GE(node->head().timestamp, t4 + 3600);
+    // Not after the head: refused, nothing changes.
+    const uint64_t head_ts = node->head().timestamp;
+    auto bad = node->set_next_block_timestamp(head_ts);
+    ASSERT_FALSE(bad.has_value());
+    EXPECT_NE(bad.error().message.find("is not after the head's"), std::string::npos);
+    auto bad_mine = node->mine_block(head_ts - 1);
+    ASSERT_FALSE(bad_mine.has_value());
+    EXPECT_EQ(node->head().timestamp, head_ts);
+    // A transaction in the pool goes into the mined block.
+    CallRequest req;
+    req.from = node->accounts()[2];
+    req.to = addr(6);
+    req.value = eth(1);
+    auto h = node->send_transaction(req);
+    ASSERT_TRUE(h.has_value());
+    EXPECT_TRUE(test::eventually([&] {
+        auto r = node->receipt_by_hash(*h);
+        return r && r->has_value();
+    }));
+    node->stop();
+}
+
 TEST(ChainDev, sign_transaction_signs_without_submitting) {
     TempDir dir;
     NodeConfig c = test::dev_config(dir);

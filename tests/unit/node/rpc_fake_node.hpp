@@ -44,6 +44,8 @@ class FakeNode final : public NodeApi {
     mutable std::optional<Bytes> last_raw;
     mutable std::optional<Hash32> last_signed_digest;
     mutable std::vector<U256> last_slots;
+    std::optional<uint64_t> last_timestamp;
+    uint64_t time_offset = 0;
     mutable std::optional<std::vector<double>> last_percentiles;
 
     [[nodiscard]] uint64_t chain_id() const noexcept override { return chain; }
@@ -169,6 +171,21 @@ class FakeNode final : public NodeApi {
         return sign_answer;
     }
     [[nodiscard]] std::vector<Address> accounts() const override { return accounts_value; }
+    [[nodiscard]] ApiResult<uint64_t> mine_block(std::optional<uint64_t> timestamp) override {
+        const std::lock_guard lock(mu);
+        last_timestamp = timestamp;
+        return uint64_t{7};
+    }
+    [[nodiscard]] ApiResult<uint64_t> increase_time(uint64_t seconds) override {
+        const std::lock_guard lock(mu);
+        time_offset += seconds;
+        return time_offset;
+    }
+    [[nodiscard]] ApiResult<void> set_next_block_timestamp(uint64_t timestamp) override {
+        const std::lock_guard lock(mu);
+        last_timestamp = timestamp;
+        return {};
+    }
     /// Signs with `signing_key` for any account in accounts_value (the real node: its dev keys).
     [[nodiscard]] ApiResult<crypto::Signature> sign_hash(const Address& account,
                                                          const Hash32& digest) const override {

@@ -313,6 +313,22 @@ TEST_F(MethodsTest, create_access_list_answers_list_gas_and_error) {
     EXPECT_EQ(error("eth_createAccessList", {{{"to", "0x12"}}})["code"], kInvalidParams);
 }
 
+TEST_F(MethodsTest, dev_chain_controls_take_numbers_and_quantities) {
+    EXPECT_EQ(result("evm_mine"), "0x0");
+    EXPECT_FALSE(node_.last_timestamp.has_value());
+    EXPECT_EQ(result("evm_mine", {1700000000}), "0x0");
+    EXPECT_EQ(node_.last_timestamp, 1700000000U);
+    EXPECT_EQ(result("evm_mine", {"0x10"}), "0x0");
+    EXPECT_EQ(node_.last_timestamp, 16U);
+    EXPECT_EQ(result("evm_increaseTime", {3600}), 3600);
+    EXPECT_EQ(result("evm_increaseTime", {"0xe10"}), 7200);
+    EXPECT_TRUE(result("evm_setNextBlockTimestamp", {"0x20"}).is_null());
+    EXPECT_EQ(node_.last_timestamp, 32U);
+    EXPECT_EQ(error("evm_increaseTime", {-1})["code"], kInvalidParams);
+    EXPECT_EQ(error("evm_increaseTime", Json::array())["code"], kInvalidParams);
+    EXPECT_EQ(error("evm_setNextBlockTimestamp", {"soon"})["code"], kInvalidParams);
+}
+
 TEST_F(MethodsTest, transaction_json_has_geth_fields) {
     node_.txs[h32(0x11)] = dynamic_fee_tx(true);
     const auto j = result("eth_getTransactionByHash", {json::hash(h32(0x11))});

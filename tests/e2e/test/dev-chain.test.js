@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: Apache-2.0
+// The dev chain's controls as test suites call them (hardhat-network-helpers and foundry's
+// names): evm_mine (an empty block now, or at a timestamp), evm_increaseTime and
+// evm_setNextBlockTimestamp; a contract reads the moved clock through block.timestamp.
+'use strict';
+
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { ethers } = require('ethers');
+const { startNode } = require('../lib/node');
+const { devAccounts } = require('../lib/accounts');
+
+let node;
+let provider;
+
+before(async () => {
+  node = await startNode();
+  provider = new ethers.JsonRpcProvider(node.url, undefined,
+    { pollingInterval: 50, cacheTimeout: -1, batchMaxCount: 1 });
+});
+
+after(async () => {
+  if (provider) provider.destroy();
+  if (node) {
+    await node.stop();
+    node.cleanup();
+  }
+});
+
+test('evm_mine, evm_increaseTime and evm_setNextBlockTimestamp move blocks and time', async () => {
+  const start = await provider.getBlock('latest');
+  await provider.send('evm_mine', []);
+  const mined = await provider.getBlock('latest');
+  assert.equal(mined.number, start.number + 1);
+  assert.equal(mined.transactions.length, 0);
+
+  const at = mined.timestamp + 10_000;
+  await provider.send('evm_setNextBlockTimestamp', [at]);
+  await provider.send('evm_mine', []);
+  assert.equal((await provider.getBlock('latest')).timestamp, at);
+
+  await provider.send('evm_increaseTime', [86_400]);
+  await provider.send('evm_mine', []);
+  const later = await provider.getBlock('latest');
+  assert.ok(later.timestamp >= at + 86_400, `${later.timestamp} >= ${at + 86_400}`);
+
+  await provider.send('evm_mine', [later.timestamp + 7]);
+  assert.equal((await provider.getBlock('latest')).timestamp, later.timestamp + 7);
+
+  // A contract sees the moved clock: its code returns TIMESTAMP (0x42) as a word (a call runs it
+  // in the next block's environment on pel-node, in the head's on anvil).
+  const runtime = '4260005260206000f3';
+  const initcode = `0x68${runtime}60005260096017f3`;  // PUSH9 runtime, MSTORE, RETURN(23, 9)
+  const wallet = new ethers.Wallet(devAccounts()[0].privateKey, provider);
+  const receipt = await (await wallet.sendTransaction({ data: initcode })).wait();
+  assert.equal(await provider.getCode(receipt.contractAddress), `0x${runtime}`);
+  const mined2 = await provider.getBlock(receipt.blockNumber);
+  const word = await provider.call({ to: receipt.contractAddress });
+  assert.ok(mined2.timestamp >= later.timestamp + 7);
+  assert.ok(BigInt(word) >= BigInt(mined2.timestamp), `${BigInt(word)} >= ${mined2.timestamp}`);
+  // eth_call of a creation answers the code it would deploy (viem's deployless calls read it).
+  assert.equal(await provider.send('eth_call', [{ data: initcode }, 'latest']), `0x${runtime}`);
+
+  // A timestamp not after the head's is refused.
+  const head = await provider.getBlock('latest');
+  await assert.rejects(provider.send('evm_setNextBlockTimestamp', [head.timestamp - 1]));
+});

@@ -374,6 +374,15 @@ class NodeApi {
     [[nodiscard]] virtual ApiResult<std::optional<BlockRecord>> block_by_hash(
         const Hash32& hash) const = 0;
 
+    /// txpool_content / txpool_inspect / txpool_status: the pool's transactions as pending ones
+    /// (executable: each sender's gap-free run from its account nonce) and queued ones (behind a
+    /// nonce gap); senders ascending, each sender's by nonce; no block fields.
+    struct PoolContent {
+        std::vector<TxRecord> pending;
+        std::vector<TxRecord> queued;
+    };
+    [[nodiscard]] virtual PoolContent pool_content() const = 0;
+
     /// eth_getTransactionByHash: mined (block fields set) or pending in the pool (queued too);
     /// empty when unknown.
     [[nodiscard]] virtual ApiResult<std::optional<TxRecord>> transaction_by_hash(

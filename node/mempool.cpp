@@ -291,16 +291,24 @@ size_t Mempool::size() const {
     return by_hash_.size();
 }
 
-std::vector<std::shared_ptr<const PoolTxn>> Mempool::all() const {
+Mempool::Content Mempool::content() const {
     const std::lock_guard lock(mu_);
-    std::vector<std::shared_ptr<const PoolTxn>> out;
-    out.reserve(by_hash_.size());
+    Content out;
+    out.pending.reserve(pending_total_);
+    out.queued.reserve(queued_total_);
     for (const auto* q : entries_by_key(senders_)) {
+        size_t i = 0;
         for (const auto& [nonce, t] : q->second.txs) {
-            out.push_back(t);
+            (i++ < q->second.pending ? out.pending : out.queued).push_back(t);
         }
     }
     return out;
+}
+
+std::vector<std::shared_ptr<const PoolTxn>> Mempool::all() const {
+    Content c = content();
+    c.pending.insert(c.pending.end(), c.queued.begin(), c.queued.end());
+    return std::move(c.pending);
 }
 
 }  // namespace pel::node

@@ -111,8 +111,15 @@ class Mempool {
     [[nodiscard]] size_t pending_count() const;
     [[nodiscard]] size_t queued_count() const;
     [[nodiscard]] size_t size() const;
-    /// Every transaction, pending and queued: senders in ascending address order, each sender's
-    /// by nonce (the order in which adding them again to an empty pool queues none needlessly).
+    /// The pool split as txpool_content shows it: pending (each sender's gap-free run from its
+    /// account nonce) and queued; senders in ascending address order, each sender's by nonce.
+    struct Content {
+        std::vector<std::shared_ptr<const PoolTxn>> pending;
+        std::vector<std::shared_ptr<const PoolTxn>> queued;
+    };
+    [[nodiscard]] Content content() const;
+    /// Every transaction: content()'s pending, then its queued (each sender's by nonce, the order
+    /// in which adding them again to an empty pool queues none needlessly).
     [[nodiscard]] std::vector<std::shared_ptr<const PoolTxn>> all() const;
 
   private:

@@ -2252,14 +2252,31 @@ ApiResult<std::optional<BlockRecord>> Node::block_by_hash(const Hash32& hash) co
     return block_by_number(BlockSelector::at(**n));
 }
 
+namespace {
+// A pool transaction as eth_getTransactionByHash shows a pending one (no block fields).
+TxRecord pool_record(const PoolTxn& p) {
+    TxRecord t;
+    t.txn = p.txn;
+    t.hash = p.hash;
+    t.from = p.sender;
+    t.gas_price = p.txn.max_fee_per_gas;
+    return t;
+}
+}  // namespace
+
+NodeApi::PoolContent Node::pool_content() const {
+    const Mempool::Content c = impl_->pool->content();
+    PoolContent out;
+    out.pending.reserve(c.pending.size());
+    out.queued.reserve(c.queued.size());
+    for (const auto& p : c.pending) out.pending.push_back(pool_record(*p));
+    for (const auto& p : c.queued) out.queued.push_back(pool_record(*p));
+    return out;
+}
+
 ApiResult<std::optional<TxRecord>> Node::transaction_by_hash(const Hash32& hash) const {
     if (auto p = impl_->pool->get(hash)) {
-        TxRecord t;
-        t.txn = p->txn;
-        t.hash = p->hash;
-        t.from = p->sender;
-        t.gas_price = p->txn.max_fee_per_gas;
-        return std::optional<TxRecord>(std::move(t));
+        return std::optional<TxRecord>(pool_record(*p));
     }
     const auto h = impl_->head();
     PEL_TRY(auto loc, impl_->locate(hash, *h));

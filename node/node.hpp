@@ -175,6 +175,7 @@ class Node final : public NodeApi {
     [[nodiscard]] ApiResult<Hash32> send_transaction(const CallRequest& request) override;
     [[nodiscard]] ApiResult<Bytes> sign_transaction(const CallRequest& request) override;
     [[nodiscard]] std::vector<Address> accounts() const override;
+    [[nodiscard]] PoolContent pool_content() const override;
     [[nodiscard]] ApiResult<uint64_t> mine_block(std::optional<uint64_t> timestamp) override;
     [[nodiscard]] ApiResult<uint64_t> increase_time(uint64_t seconds) override;
     [[nodiscard]] ApiResult<void> set_next_block_timestamp(uint64_t timestamp) override;

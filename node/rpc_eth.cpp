@@ -34,6 +34,28 @@ RpcError from_api(const ApiError& e) {
     return RpcError{rpc_error_code(e.kind), e.message, std::nullopt};
 }
 
+/// EIP-55 mixed-case hex (geth's Address.Hex(), the txpool namespace's keys and text).
+std::string checksummed(const Address& a) {
+    std::string hex = q::address(a);  // "0x" + 40 lower-case digits
+    const Hash32 h = keccak256(as_bytes(std::string_view(hex).substr(2)));
+    for (size_t i = 0; i < 40; ++i) {
+        const uint8_t nibble = (h.bytes[i / 2] >> (i % 2 == 0 ? 4 : 0)) & 0x0f;
+        char& c = hex[i + 2];
+        if (c >= 'a' && c <= 'f' && nibble >= 8) c = static_cast<char>(c - 'a' + 'A');
+    }
+    return hex;
+}
+
+/// txpool_content's shape: {sender: {nonce (decimal): value}}, senders as the node lists them.
+template <class F>
+Json by_sender_and_nonce(const std::vector<TxRecord>& txs, const F& value) {
+    Json out = Json::object();
+    for (const TxRecord& t : txs) {
+        out[checksummed(t.from)][std::to_string(t.txn.nonce)] = value(t);
+    }
+    return out;
+}
+
 /// r || s || v with v = 27 + y parity: the 65-byte form eth_sign and its siblings return.
 Bytes signature_bytes(const crypto::Signature& sig) {
     Bytes out(65);
@@ -592,6 +614,46 @@ void EthRpc::register_methods(Dispatcher& d) {
         PEL_TRY(const CallRequest req, decode_param(p, 0, parse_call_request));
         PEL_TRY(const Bytes raw, api(node->sign_transaction(req)));
         return Json(q::data(raw));
+    });
+
+    // --- txpool (geth's namespace)
+    d.add("txpool_status", [node](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(0, 0));
+        const auto c = node->pool_content();
+        return Json{{"pending", q::quantity(uint64_t{c.pending.size()})},
+                    {"queued", q::quantity(uint64_t{c.queued.size()})}};
+    });
+    d.add("txpool_content", [node](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(0, 0));
+        const auto c = node->pool_content();
+        return Json{{"pending", by_sender_and_nonce(c.pending, tx_json)},
+                    {"queued", by_sender_and_nonce(c.queued, tx_json)}};
+    });
+    d.add("txpool_contentFrom", [node](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(1, 1));
+        PEL_TRY(const Address a, decode_param(p, 0, q::parse_address));
+        const auto c = node->pool_content();
+        const auto of = [&](const std::vector<TxRecord>& txs) {
+            Json out = Json::object();
+            for (const TxRecord& t : txs) {
+                if (t.from == a) out[std::to_string(t.txn.nonce)] = tx_json(t);
+            }
+            return out;
+        };
+        return Json{{"pending", of(c.pending)}, {"queued", of(c.queued)}};
+    });
+    d.add("txpool_inspect", [node](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(0, 0));
+        // geth's summary line: "<to>: <value> wei + <gas> gas × <fee cap> wei".
+        const auto summary = [](const TxRecord& t) {
+            const std::string to = t.txn.to ? checksummed(*t.txn.to) : "contract creation";
+            return to + ": " + t.txn.value.to_string() + " wei + " +
+                   std::to_string(t.txn.gas_limit) + " gas \u00d7 " +
+                   t.txn.max_fee_per_gas.to_string() + " wei";
+        };
+        const auto c = node->pool_content();
+        return Json{{"pending", by_sender_and_nonce(c.pending, summary)},
+                    {"queued", by_sender_and_nonce(c.queued, summary)}};
     });
 
     // --- the dev chain's controls (anvil's and hardhat's names)

@@ -7,7 +7,7 @@
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { ethers } = require('ethers');
-const { startNode } = require('../lib/node');
+const { startNode, target } = require('../lib/node');
 const { devAccounts } = require('../lib/accounts');
 
 let node;
@@ -64,4 +64,34 @@ test('evm_mine, evm_increaseTime and evm_setNextBlockTimestamp move blocks and t
   // A timestamp not after the head's is refused.
   const head = await provider.getBlock('latest');
   await assert.rejects(provider.send('evm_setNextBlockTimestamp', [head.timestamp - 1]));
+});
+
+test('txpool_status, txpool_content and txpool_inspect show a queued transaction', async () => {
+  const wallet = new ethers.Wallet(devAccounts()[7].privateKey, provider);
+  const nonce = await provider.getTransactionCount(wallet.address, 'pending');
+  const to = ethers.getAddress('0x00000000000000000000000000000000000000ab');
+  // Nonce + 2 leaves a gap: the transaction waits in the pool as queued.
+  const tx = await wallet.populateTransaction({ to, value: 3n, nonce: nonce + 2, gasLimit: 21000 });
+  const raw = await wallet.signTransaction(tx);
+  const hash = await provider.send('eth_sendRawTransaction', [raw]);
+
+  // Sender keys: geth (and pel-node) write them in EIP-55 case, anvil in lower case.
+  const of = (obj) => (Object.entries(obj).find(([k]) => k.toLowerCase() ===
+    wallet.address.toLowerCase()) || [])[1];
+  const status = await provider.send('txpool_status', []);
+  assert.equal(BigInt(status.queued), 1n);
+  const content = await provider.send('txpool_content', []);
+  const mine = of(content.queued);
+  if (target === 'pel') assert.ok(content.queued[wallet.address], 'EIP-55 sender key');
+  assert.ok(mine, JSON.stringify(content));
+  assert.equal(mine[String(nonce + 2)].hash, hash);
+  assert.equal(mine[String(nonce + 2)].blockHash, null);
+  const inspect = await provider.send('txpool_inspect', []);
+  assert.match(of(inspect.queued)[String(nonce + 2)],
+    new RegExp(`^${to}: 3 wei \\+ 21000 gas × \\d+ wei$`, 'i'));
+  if (target === 'pel') {  // geth's txpool_contentFrom; anvil has no such method
+    const from = await provider.send('txpool_contentFrom', [wallet.address]);
+    assert.equal(from.queued[String(nonce + 2)].hash, hash);
+    assert.deepEqual(from.pending, {});
+  }
 });

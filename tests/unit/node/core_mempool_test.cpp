@@ -225,7 +225,7 @@ TEST(Mempool, selection_interleaves_senders_with_equal_tips) {
     }
 }
 
-TEST(Mempool, all_lists_pending_and_queued_by_sender_then_nonce) {
+TEST(Mempool, content_splits_pending_and_queued_by_sender_then_nonce) {
     Mempool pool(MempoolLimits{});
     const SenderState rich{0, U256(1'000'000)};
     // Added out of order: senders 3, 1, 2; sender 1 with a gap (nonce 5 is queued).
@@ -234,12 +234,27 @@ TEST(Mempool, all_lists_pending_and_queued_by_sender_then_nonce) {
         ASSERT_TRUE(pool.add(pool_txn(addr(s), n), rich).has_value());
     }
     ASSERT_EQ(pool.queued_count(), 1U);
-    const auto all = pool.all();
-    std::vector<std::pair<Address, uint64_t>> got;
-    for (const auto& t : all) got.emplace_back(t->sender, t->txn.nonce);
-    const std::vector<std::pair<Address, uint64_t>> want{{addr(1), 0}, {addr(1), 1}, {addr(1), 5},
-                                                         {addr(2), 0}, {addr(3), 0}, {addr(3), 1}};
-    EXPECT_EQ(got, want);
+    using List = std::vector<std::pair<Address, uint64_t>>;
+    const auto list = [](const std::vector<std::shared_ptr<const PoolTxn>>& txs) {
+        List out;
+        for (const auto& t : txs) out.emplace_back(t->sender, t->txn.nonce);
+        return out;
+    };
+    // content(): the pending runs by sender, then the queued ones; all() is the two in a row.
+    const auto c = pool.content();
+    EXPECT_EQ(list(c.pending),
+              (List{{addr(1), 0}, {addr(1), 1}, {addr(2), 0}, {addr(3), 0}, {addr(3), 1}}));
+    EXPECT_EQ(list(c.queued), (List{{addr(1), 5}}));
+    EXPECT_EQ(
+        list(pool.all()),
+        (List{{addr(1), 0}, {addr(1), 1}, {addr(2), 0}, {addr(3), 0}, {addr(3), 1}, {addr(1), 5}}));
+    // Nonce 2 then 3 and 4 of sender 1: still a gap before 5, so 5 stays queued.
+    ASSERT_TRUE(pool.add(pool_txn(addr(1), 2), rich).has_value());
+    EXPECT_EQ(pool.content().queued.size(), 1U);
+    ASSERT_TRUE(pool.add(pool_txn(addr(1), 3), rich).has_value());
+    ASSERT_TRUE(pool.add(pool_txn(addr(1), 4), rich).has_value());
+    EXPECT_TRUE(pool.content().queued.empty());
+    EXPECT_EQ(pool.content().pending.size(), 9U);
     EXPECT_TRUE(Mempool(MempoolLimits{}).all().empty());
 }
 

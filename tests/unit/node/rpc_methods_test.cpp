@@ -329,6 +329,45 @@ TEST_F(MethodsTest, dev_chain_controls_take_numbers_and_quantities) {
     EXPECT_EQ(error("evm_setNextBlockTimestamp", {"soon"})["code"], kInvalidParams);
 }
 
+TEST_F(MethodsTest, txpool_namespace_follows_geth) {
+    // Keys and text in EIP-55 case: an address from EIP-55's examples, and the bb.. address as
+    // the EIP-712 example writes it.
+    const Address a = *json::parse_address(Json("0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed"));
+    TxRecord t0 = dynamic_fee_tx(false);
+    t0.from = a;
+    t0.txn.nonce = 0;
+    t0.txn.to = addr(0xbb);
+    t0.txn.value = U256(7);
+    t0.txn.gas_limit = 21000;
+    TxRecord t1 = t0;
+    t1.txn.nonce = 1;
+    t1.txn.to = std::nullopt;
+    TxRecord q = t0;
+    q.txn.nonce = 9;
+    q.from = addr(0xcc);
+    node_.pool_value.pending = {t0, t1};
+    node_.pool_value.queued = {q};
+
+    EXPECT_EQ(result("txpool_status"), (Json{{"pending", "0x2"}, {"queued", "0x1"}}));
+    const std::string key = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed";
+    const Json content = result("txpool_content");
+    ASSERT_TRUE(content["pending"].contains(key)) << content.dump();
+    EXPECT_EQ(content["pending"][key].size(), 2U);
+    EXPECT_EQ(content["pending"][key]["1"]["nonce"], "0x1");
+    EXPECT_TRUE(content["pending"][key]["0"]["blockHash"].is_null());
+    EXPECT_EQ(content["queued"].size(), 1U);
+    const Json inspect = result("txpool_inspect");
+    EXPECT_EQ(
+        inspect["pending"][key]["0"],
+        "0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB: 7 wei + 21000 gas \u00d7 3000000000 wei");
+    EXPECT_EQ(inspect["pending"][key]["1"],
+              "contract creation: 7 wei + 21000 gas \u00d7 3000000000 wei");
+    const Json from = result("txpool_contentFrom", {json::address(a)});
+    EXPECT_EQ(from["pending"].size(), 2U);
+    EXPECT_TRUE(from["queued"].empty());
+    EXPECT_EQ(error("txpool_contentFrom", {"0x12"})["code"], kInvalidParams);
+}
+
 TEST_F(MethodsTest, transaction_json_has_geth_fields) {
     node_.txs[h32(0x11)] = dynamic_fee_tx(true);
     const auto j = result("eth_getTransactionByHash", {json::hash(h32(0x11))});

@@ -356,6 +356,9 @@ class NodeApi {
 
     /// eth_chainId and net_version (decimal string).
     [[nodiscard]] virtual uint64_t chain_id() const noexcept = 0;
+    /// eth_coinbase: the beneficiary this node writes into the blocks it makes (the dev chain's
+    /// coinbase; a validator's own address in consensus mode).
+    [[nodiscard]] virtual Address coinbase() const noexcept = 0;
 
     struct Head {
         uint64_t number = 0;

@@ -2224,6 +2224,10 @@ NodeApi::Head Node::head() const {
     return {h->header.number, h->hash, h->header.timestamp, h->header.base_fee_per_gas};
 }
 
+Address Node::coinbase() const noexcept {
+    return impl_->consensus ? impl_->node_address : impl_->genesis.coinbase;
+}
+
 ApiResult<std::optional<BlockRecord>> Node::block_by_number(BlockSelector selector) const {
     const auto h = impl_->head();
     const auto n = Impl::block_number_of(selector, *h);

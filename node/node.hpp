@@ -140,6 +140,7 @@ class Node final : public NodeApi {
 
     // NodeApi
     [[nodiscard]] uint64_t chain_id() const noexcept override;
+    [[nodiscard]] Address coinbase() const noexcept override;
     [[nodiscard]] Head head() const override;
     [[nodiscard]] ApiResult<std::optional<BlockRecord>> block_by_number(
         BlockSelector selector) const override;

@@ -331,6 +331,10 @@ void EthRpc::register_methods(Dispatcher& d) {
         PEL_TRY_VOID(p.expect(0, 0));
         return Json(q::quantity(node->chain_id()));
     });
+    d.add("eth_coinbase", [node](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(0, 0));
+        return Json(q::address(node->coinbase()));
+    });
     d.add("net_version", [node](const Params& p) -> RpcResult {
         PEL_TRY_VOID(p.expect(0, 0));
         return Json(std::to_string(node->chain_id()));
@@ -557,6 +561,19 @@ void EthRpc::register_methods(Dispatcher& d) {
         PEL_TRY(const BlockSelector s, selector(p, 0, false));
         PEL_TRY(const auto block, api(node->block_by_number(s)));
         return block ? Json("0x0") : Json();
+    });
+    // Post-merge blocks have no uncles: null for any block, as geth answers.
+    d.add("eth_getUncleByBlockNumberAndIndex", [selector](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(2, 2));
+        PEL_TRY_VOID(selector(p, 0, false));
+        PEL_TRY_VOID(decode_param(p, 1, q::parse_quantity_u64));
+        return Json();
+    });
+    d.add("eth_getUncleByBlockHashAndIndex", [](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(2, 2));
+        PEL_TRY_VOID(decode_param(p, 0, q::parse_hash));
+        PEL_TRY_VOID(decode_param(p, 1, q::parse_quantity_u64));
+        return Json();
     });
     d.add("eth_getUncleCountByBlockHash", [node](const Params& p) -> RpcResult {
         PEL_TRY_VOID(p.expect(1, 1));

@@ -31,6 +31,7 @@ class FakeNode final : public NodeApi {
     ApiResult<AccessListResult> access_list_answer = AccessListResult{};
     std::vector<Address> accounts_value;
     PoolContent pool_value;
+    Address coinbase_value;
     Hash32 signing_key;  ///< sign_hash() signs with it for every account in accounts_value
     std::optional<BlockConflictReport> report;
     NodeMetrics metrics_value;
@@ -172,6 +173,7 @@ class FakeNode final : public NodeApi {
         return sign_answer;
     }
     [[nodiscard]] std::vector<Address> accounts() const override { return accounts_value; }
+    [[nodiscard]] Address coinbase() const noexcept override { return coinbase_value; }
     [[nodiscard]] PoolContent pool_content() const override { return pool_value; }
     [[nodiscard]] ApiResult<uint64_t> mine_block(std::optional<uint64_t> timestamp) override {
         const std::lock_guard lock(mu);

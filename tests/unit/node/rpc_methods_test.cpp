@@ -368,6 +368,15 @@ TEST_F(MethodsTest, txpool_namespace_follows_geth) {
     EXPECT_EQ(error("txpool_contentFrom", {"0x12"})["code"], kInvalidParams);
 }
 
+TEST_F(MethodsTest, coinbase_and_uncle_getters) {
+    node_.coinbase_value = addr(0x42);
+    EXPECT_EQ(result("eth_coinbase"), json::address(addr(0x42)));
+    EXPECT_TRUE(result("eth_getUncleByBlockNumberAndIndex", {"latest", "0x0"}).is_null());
+    EXPECT_TRUE(result("eth_getUncleByBlockHashAndIndex", {json::hash(h32(1)), "0x1"}).is_null());
+    EXPECT_EQ(error("eth_getUncleByBlockNumberAndIndex", {"latest"})["code"], kInvalidParams);
+    EXPECT_EQ(error("eth_getUncleByBlockHashAndIndex", {"0x12", "0x0"})["code"], kInvalidParams);
+}
+
 TEST_F(MethodsTest, transaction_json_has_geth_fields) {
     node_.txs[h32(0x11)] = dynamic_fee_tx(true);
     const auto j = result("eth_getTransactionByHash", {json::hash(h32(0x11))});

@@ -972,6 +972,17 @@ struct Node::Impl {
     std::atomic<uint64_t> time_offset{0};
     std::optional<uint64_t> next_timestamp;
     [[nodiscard]] uint64_t dev_clock() const { return now_seconds() + time_offset.load(); }
+    /// The head for eth_call, eth_estimateGas and eth_createAccessList, after the checks they
+    /// share: the selector names the head, and the request's chain id (if any) is the chain's.
+    [[nodiscard]] ApiResult<std::shared_ptr<const HeadState>> call_head(
+        const CallRequest& request, BlockSelector selector) const {
+        auto h = head();
+        PEL_TRY_VOID(check_state_selector(selector, *h));
+        if (request.chain_id && *request.chain_id != genesis.chain_id) {
+            return unexpected(rejected("invalid chain id for signer"));
+        }
+        return h;
+    }
     [[nodiscard]] ApiResult<void> check_next_timestamp(uint64_t timestamp) const {
         const uint64_t head_ts = head()->header.timestamp;
         if (timestamp <= head_ts) {
@@ -2456,11 +2467,7 @@ ApiResult<AccountProof> Node::account_proof(const Address& addr, const std::vect
 }
 
 ApiResult<CallResult> Node::call(const CallRequest& request, BlockSelector selector) const {
-    const auto h = impl_->head();
-    PEL_TRY_VOID(Impl::check_state_selector(selector, *h));
-    if (request.chain_id && *request.chain_id != impl_->genesis.chain_id) {
-        return unexpected(rejected("invalid chain id for signer"));
-    }
+    PEL_TRY(const auto h, impl_->call_head(request, selector));
     const uint64_t cap = impl_->config.rpc_gas_cap;
     const uint64_t gas = std::min(request.gas.value_or(cap), cap);
     exec::StateViewReader base(*h->view);
@@ -2482,11 +2489,7 @@ ApiResult<CallResult> Node::call(const CallRequest& request, BlockSelector selec
 
 ApiResult<AccessListResult> Node::create_access_list(const CallRequest& request,
                                                      BlockSelector selector) const {
-    const auto h = impl_->head();
-    PEL_TRY_VOID(Impl::check_state_selector(selector, *h));
-    if (request.chain_id && *request.chain_id != impl_->genesis.chain_id) {
-        return unexpected(rejected("invalid chain id for signer"));
-    }
+    PEL_TRY(const auto h, impl_->call_head(request, selector));
     const uint64_t cap = impl_->config.rpc_gas_cap;
     const uint64_t gas = std::min(request.gas.value_or(cap), cap);
     const Address from = request.from.value_or(Address{});
@@ -2538,11 +2541,7 @@ ApiResult<AccessListResult> Node::create_access_list(const CallRequest& request,
 }
 
 ApiResult<uint64_t> Node::estimate_gas(const CallRequest& request, BlockSelector selector) const {
-    const auto h = impl_->head();
-    PEL_TRY_VOID(Impl::check_state_selector(selector, *h));
-    if (request.chain_id && *request.chain_id != impl_->genesis.chain_id) {
-        return unexpected(rejected("invalid chain id for signer"));
-    }
+    PEL_TRY(const auto h, impl_->call_head(request, selector));
     exec::StateViewReader base(*h->view);
     uint64_t hi = h->header.gas_limit;
     if (request.gas && *request.gas >= exec::kTxGas) {

@@ -447,12 +447,20 @@ void EthRpc::register_methods(Dispatcher& d) {
         }
         return {};
     };
-    d.add("eth_call", [node, selector, no_overrides](const Params& p) -> RpcResult {
+    // (call object, block, state overrides, block overrides): the parameters of eth_call,
+    // eth_estimateGas and eth_createAccessList.
+    const auto call_params =
+        [selector,
+         no_overrides](const Params& p) -> Result<std::pair<CallRequest, BlockSelector>, RpcError> {
         PEL_TRY_VOID(p.expect(1, 4));
-        PEL_TRY(const CallRequest req, decode_param(p, 0, parse_call_request));
+        PEL_TRY(CallRequest req, decode_param(p, 0, parse_call_request));
         PEL_TRY(const BlockSelector s, selector(p, 1, true));
         PEL_TRY_VOID(no_overrides(p));
-        PEL_TRY(const CallResult r, api(node->call(req, s)));
+        return std::make_pair(std::move(req), s);
+    };
+    d.add("eth_call", [node, call_params](const Params& p) -> RpcResult {
+        PEL_TRY(const auto args, call_params(p));
+        PEL_TRY(const CallResult r, api(node->call(args.first, args.second)));
         if (r.success) {
             return Json(q::data(r.output));
         }
@@ -462,20 +470,14 @@ void EthRpc::register_methods(Dispatcher& d) {
         }
         return rpc_error(kServerError, r.error.empty() ? "execution failed" : r.error);
     });
-    d.add("eth_estimateGas", [node, selector, no_overrides](const Params& p) -> RpcResult {
-        PEL_TRY_VOID(p.expect(1, 4));
-        PEL_TRY(const CallRequest req, decode_param(p, 0, parse_call_request));
-        PEL_TRY(const BlockSelector s, selector(p, 1, true));
-        PEL_TRY_VOID(no_overrides(p));
-        PEL_TRY(const uint64_t gas, api(node->estimate_gas(req, s)));
+    d.add("eth_estimateGas", [node, call_params](const Params& p) -> RpcResult {
+        PEL_TRY(const auto args, call_params(p));
+        PEL_TRY(const uint64_t gas, api(node->estimate_gas(args.first, args.second)));
         return Json(q::quantity(gas));
     });
-    d.add("eth_createAccessList", [node, selector, no_overrides](const Params& p) -> RpcResult {
-        PEL_TRY_VOID(p.expect(1, 4));
-        PEL_TRY(const CallRequest req, decode_param(p, 0, parse_call_request));
-        PEL_TRY(const BlockSelector s, selector(p, 1, true));
-        PEL_TRY_VOID(no_overrides(p));
-        PEL_TRY(const AccessListResult r, api(node->create_access_list(req, s)));
+    d.add("eth_createAccessList", [node, call_params](const Params& p) -> RpcResult {
+        PEL_TRY(const auto args, call_params(p));
+        PEL_TRY(const AccessListResult r, api(node->create_access_list(args.first, args.second)));
         Json out{{"accessList", access_list_json(r.access_list)},
                  {"gasUsed", q::quantity(r.gas_used)}};
         if (!r.error.empty()) {

@@ -698,6 +698,37 @@ void EthRpc::register_methods(Dispatcher& d) {
         static_cast<void>(n);
         return Json("0x0");  // what anvil and hardhat answer
     });
+    // anvil_mine / hardhat_mine (blocks = 1, interval = 1): `blocks` blocks, the first now and
+    // each later one `interval` seconds after the one before.
+    const auto mine_many = [node, seconds_param](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(0, 2));
+        uint64_t blocks = 1;
+        uint64_t interval = 1;
+        if (!p.at(0).is_null()) {
+            PEL_TRY(blocks, seconds_param(p, 0));
+        }
+        if (!p.at(1).is_null()) {
+            PEL_TRY(interval, seconds_param(p, 1));
+        }
+        constexpr uint64_t kMaxBlocks = 10'000;
+        if (blocks > kMaxBlocks) {
+            return invalid_argument(0, Error{"at most 10000 blocks per call"});
+        }
+        if (interval == 0 || interval > (uint64_t{1} << 32)) {
+            return invalid_argument(1, Error{"the interval must be 1 to 2^32 seconds"});
+        }
+        for (uint64_t i = 0; i < blocks; ++i) {
+            std::optional<uint64_t> ts;
+            if (i > 0) {
+                ts = node->head().timestamp + interval;
+            }
+            PEL_TRY(const uint64_t n, api(node->mine_block(ts)));
+            static_cast<void>(n);
+        }
+        return Json();
+    };
+    d.add("anvil_mine", mine_many);
+    d.add("hardhat_mine", mine_many);
     d.add("evm_increaseTime", [node, seconds_param](const Params& p) -> RpcResult {
         PEL_TRY_VOID(p.expect(1, 1));
         PEL_TRY(const uint64_t secs, seconds_param(p, 0));

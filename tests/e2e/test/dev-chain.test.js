@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The dev chain's controls as test suites call them (hardhat-network-helpers and foundry's
-// names): evm_mine (an empty block now, or at a timestamp), evm_increaseTime and
-// evm_setNextBlockTimestamp; a contract reads the moved clock through block.timestamp.
+// names): evm_mine (an empty block now, or at a timestamp), hardhat_mine / anvil_mine (several,
+// at an interval), evm_increaseTime and evm_setNextBlockTimestamp; a contract reads the moved
+// clock through block.timestamp.
 'use strict';
 
 const { test, before, after } = require('node:test');
@@ -60,6 +61,14 @@ test('evm_mine, evm_increaseTime and evm_setNextBlockTimestamp move blocks and t
   assert.ok(BigInt(word) >= BigInt(mined2.timestamp), `${BigInt(word)} >= ${mined2.timestamp}`);
   // eth_call of a creation answers the code it would deploy (viem's deployless calls read it).
   assert.equal(await provider.send('eth_call', [{ data: initcode }, 'latest']), `0x${runtime}`);
+
+  // hardhat_mine / anvil_mine: five blocks, a minute apart after the first.
+  const before = await provider.getBlock('latest');
+  await provider.send('hardhat_mine', ['0x5', '0x3c']);
+  const after5 = await provider.getBlock('latest');
+  assert.equal(after5.number, before.number + 5);
+  const fourth = await provider.getBlock(before.number + 4);
+  assert.equal(after5.timestamp - fourth.timestamp, 60);
 
   // A timestamp not after the head's is refused.
   const head = await provider.getBlock('latest');

@@ -47,6 +47,7 @@ class FakeNode final : public NodeApi {
     mutable std::optional<Hash32> last_signed_digest;
     mutable std::vector<U256> last_slots;
     std::optional<uint64_t> last_timestamp;
+    std::vector<std::optional<uint64_t>> mined_timestamps;
     uint64_t time_offset = 0;
     mutable std::optional<std::vector<double>> last_percentiles;
 
@@ -178,6 +179,7 @@ class FakeNode final : public NodeApi {
     [[nodiscard]] ApiResult<uint64_t> mine_block(std::optional<uint64_t> timestamp) override {
         const std::lock_guard lock(mu);
         last_timestamp = timestamp;
+        mined_timestamps.push_back(timestamp);
         return uint64_t{7};
     }
     [[nodiscard]] ApiResult<uint64_t> increase_time(uint64_t seconds) override {

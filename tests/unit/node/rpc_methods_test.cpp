@@ -327,6 +327,18 @@ TEST_F(MethodsTest, dev_chain_controls_take_numbers_and_quantities) {
     EXPECT_EQ(error("evm_increaseTime", {-1})["code"], kInvalidParams);
     EXPECT_EQ(error("evm_increaseTime", Json::array())["code"], kInvalidParams);
     EXPECT_EQ(error("evm_setNextBlockTimestamp", {"soon"})["code"], kInvalidParams);
+
+    // anvil_mine / hardhat_mine: the first block now, the next ones `interval` after the head.
+    node_.mined_timestamps.clear();
+    node_.head_value.timestamp = 1000;
+    EXPECT_TRUE(result("anvil_mine", {"0x3", "0xc"}).is_null());
+    EXPECT_EQ(node_.mined_timestamps,
+              (std::vector<std::optional<uint64_t>>{std::nullopt, 1012U, 1012U}));
+    node_.mined_timestamps.clear();
+    EXPECT_TRUE(result("hardhat_mine").is_null());
+    EXPECT_EQ(node_.mined_timestamps.size(), 1U);
+    EXPECT_EQ(error("anvil_mine", {10001})["code"], kInvalidParams);
+    EXPECT_EQ(error("hardhat_mine", {1, 0})["code"], kInvalidParams);
 }
 
 TEST_F(MethodsTest, txpool_namespace_follows_geth) {

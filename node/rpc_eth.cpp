@@ -694,8 +694,7 @@ void EthRpc::register_methods(Dispatcher& d) {
         if (!p.at(0).is_null()) {
             PEL_TRY(ts, seconds_param(p, 0));
         }
-        PEL_TRY(const uint64_t n, api(node->mine_block(ts)));
-        static_cast<void>(n);
+        PEL_TRY_VOID(api(node->mine_block(ts)));
         return Json("0x0");  // what anvil and hardhat answer
     });
     // anvil_mine / hardhat_mine (blocks = 1, interval = 1): `blocks` blocks, the first now and
@@ -722,8 +721,7 @@ void EthRpc::register_methods(Dispatcher& d) {
             if (i > 0) {
                 ts = node->head().timestamp + interval;
             }
-            PEL_TRY(const uint64_t n, api(node->mine_block(ts)));
-            static_cast<void>(n);
+            PEL_TRY_VOID(api(node->mine_block(ts)));
         }
         return Json();
     };

@@ -5,101 +5,87 @@
 // clock through block.timestamp.
 'use strict';
 
-const { test, before, after } = require('node:test');
+const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const { ethers } = require('ethers');
-const { startNode, target } = require('../lib/node');
+const { target } = require('../lib/node');
+const { nodeFixture } = require('../lib/fixture');
 const { devAccounts } = require('../lib/accounts');
 
-let node;
-let provider;
-
-before(async () => {
-  node = await startNode();
-  provider = new ethers.JsonRpcProvider(node.url, undefined,
-    { pollingInterval: 50, cacheTimeout: -1, batchMaxCount: 1 });
-});
-
-after(async () => {
-  if (provider) provider.destroy();
-  if (node) {
-    await node.stop();
-    node.cleanup();
-  }
-});
+const f = nodeFixture();
 
 test('evm_mine, evm_increaseTime and evm_setNextBlockTimestamp move blocks and time', async () => {
-  const start = await provider.getBlock('latest');
-  await provider.send('evm_mine', []);
-  const mined = await provider.getBlock('latest');
+  const start = await f.provider.getBlock('latest');
+  await f.provider.send('evm_mine', []);
+  const mined = await f.provider.getBlock('latest');
   assert.equal(mined.number, start.number + 1);
   assert.equal(mined.transactions.length, 0);
 
   const at = mined.timestamp + 10_000;
-  await provider.send('evm_setNextBlockTimestamp', [at]);
-  await provider.send('evm_mine', []);
-  assert.equal((await provider.getBlock('latest')).timestamp, at);
+  await f.provider.send('evm_setNextBlockTimestamp', [at]);
+  await f.provider.send('evm_mine', []);
+  assert.equal((await f.provider.getBlock('latest')).timestamp, at);
 
-  await provider.send('evm_increaseTime', [86_400]);
-  await provider.send('evm_mine', []);
-  const later = await provider.getBlock('latest');
+  await f.provider.send('evm_increaseTime', [86_400]);
+  await f.provider.send('evm_mine', []);
+  const later = await f.provider.getBlock('latest');
   assert.ok(later.timestamp >= at + 86_400, `${later.timestamp} >= ${at + 86_400}`);
 
-  await provider.send('evm_mine', [later.timestamp + 7]);
-  assert.equal((await provider.getBlock('latest')).timestamp, later.timestamp + 7);
+  await f.provider.send('evm_mine', [later.timestamp + 7]);
+  assert.equal((await f.provider.getBlock('latest')).timestamp, later.timestamp + 7);
 
   // A contract sees the moved clock: its code returns TIMESTAMP (0x42) as a word (a call runs it
   // in the next block's environment on pel-node, in the head's on anvil).
   const runtime = '4260005260206000f3';
   const initcode = `0x68${runtime}60005260096017f3`;  // PUSH9 runtime, MSTORE, RETURN(23, 9)
-  const wallet = new ethers.Wallet(devAccounts()[0].privateKey, provider);
+  const wallet = new ethers.Wallet(devAccounts()[0].privateKey, f.provider);
   const receipt = await (await wallet.sendTransaction({ data: initcode })).wait();
-  assert.equal(await provider.getCode(receipt.contractAddress), `0x${runtime}`);
-  const mined2 = await provider.getBlock(receipt.blockNumber);
-  const word = await provider.call({ to: receipt.contractAddress });
+  assert.equal(await f.provider.getCode(receipt.contractAddress), `0x${runtime}`);
+  const mined2 = await f.provider.getBlock(receipt.blockNumber);
+  const word = await f.provider.call({ to: receipt.contractAddress });
   assert.ok(mined2.timestamp >= later.timestamp + 7);
   assert.ok(BigInt(word) >= BigInt(mined2.timestamp), `${BigInt(word)} >= ${mined2.timestamp}`);
   // eth_call of a creation answers the code it would deploy (viem's deployless calls read it).
-  assert.equal(await provider.send('eth_call', [{ data: initcode }, 'latest']), `0x${runtime}`);
+  assert.equal(await f.provider.send('eth_call', [{ data: initcode }, 'latest']), `0x${runtime}`);
 
   // hardhat_mine / anvil_mine: five blocks, a minute apart after the first.
-  const before = await provider.getBlock('latest');
-  await provider.send('hardhat_mine', ['0x5', '0x3c']);
-  const after5 = await provider.getBlock('latest');
+  const before = await f.provider.getBlock('latest');
+  await f.provider.send('hardhat_mine', ['0x5', '0x3c']);
+  const after5 = await f.provider.getBlock('latest');
   assert.equal(after5.number, before.number + 5);
-  const fourth = await provider.getBlock(before.number + 4);
+  const fourth = await f.provider.getBlock(before.number + 4);
   assert.equal(after5.timestamp - fourth.timestamp, 60);
 
   // A timestamp not after the head's is refused.
-  const head = await provider.getBlock('latest');
-  await assert.rejects(provider.send('evm_setNextBlockTimestamp', [head.timestamp - 1]));
+  const head = await f.provider.getBlock('latest');
+  await assert.rejects(f.provider.send('evm_setNextBlockTimestamp', [head.timestamp - 1]));
 });
 
 test('txpool_status, txpool_content and txpool_inspect show a queued transaction', async () => {
-  const wallet = new ethers.Wallet(devAccounts()[7].privateKey, provider);
-  const nonce = await provider.getTransactionCount(wallet.address, 'pending');
+  const wallet = new ethers.Wallet(devAccounts()[7].privateKey, f.provider);
+  const nonce = await f.provider.getTransactionCount(wallet.address, 'pending');
   const to = ethers.getAddress('0x00000000000000000000000000000000000000ab');
   // Nonce + 2 leaves a gap: the transaction waits in the pool as queued.
   const tx = await wallet.populateTransaction({ to, value: 3n, nonce: nonce + 2, gasLimit: 21000 });
   const raw = await wallet.signTransaction(tx);
-  const hash = await provider.send('eth_sendRawTransaction', [raw]);
+  const hash = await f.provider.send('eth_sendRawTransaction', [raw]);
 
   // Sender keys: geth (and pel-node) write them in EIP-55 case, anvil in lower case.
   const of = (obj) => (Object.entries(obj).find(([k]) => k.toLowerCase() ===
     wallet.address.toLowerCase()) || [])[1];
-  const status = await provider.send('txpool_status', []);
+  const status = await f.provider.send('txpool_status', []);
   assert.equal(BigInt(status.queued), 1n);
-  const content = await provider.send('txpool_content', []);
+  const content = await f.provider.send('txpool_content', []);
   const mine = of(content.queued);
   if (target === 'pel') assert.ok(content.queued[wallet.address], 'EIP-55 sender key');
   assert.ok(mine, JSON.stringify(content));
   assert.equal(mine[String(nonce + 2)].hash, hash);
   assert.equal(mine[String(nonce + 2)].blockHash, null);
-  const inspect = await provider.send('txpool_inspect', []);
+  const inspect = await f.provider.send('txpool_inspect', []);
   assert.match(of(inspect.queued)[String(nonce + 2)],
     new RegExp(`^${to}: 3 wei \\+ 21000 gas × \\d+ wei$`, 'i'));
   if (target === 'pel') {  // geth's txpool_contentFrom; anvil has no such method
-    const from = await provider.send('txpool_contentFrom', [wallet.address]);
+    const from = await f.provider.send('txpool_contentFrom', [wallet.address]);
     assert.equal(from.queued[String(nonce + 2)].hash, hash);
     assert.deepEqual(from.pending, {});
   }

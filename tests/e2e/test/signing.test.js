@@ -6,11 +6,12 @@
 // computed on chain).
 'use strict';
 
-const { test, before, after } = require('node:test');
+const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const { ethers } = require('ethers');
 const viem = require('viem');
-const { startNode, target } = require('../lib/node');
+const { target } = require('../lib/node');
+const { nodeFixture } = require('../lib/fixture');
 const { devAccounts } = require('../lib/accounts');
 const { compile } = require('../lib/contracts');
 
@@ -18,8 +19,7 @@ const dev = devAccounts();
 // anvil (used only to validate these tests) words a missing key "No Signer available" (-32602);
 // pel-node answers as geth does: -32000 "unknown account".
 const kUnknownAccount = target === 'anvil' ? /No Signer available/ : /unknown account/;
-let node;
-let provider;
+const f = nodeFixture();
 
 // A typed message with nested structs, arrays, signed integers and bytes (what the node's
 // encoder must get right for the libraries' recovery to succeed).
@@ -44,23 +44,9 @@ function order(owner) {
   };
 }
 
-before(async () => {
-  node = await startNode();
-  provider = new ethers.JsonRpcProvider(node.url, undefined,
-    { pollingInterval: 50, cacheTimeout: -1, batchMaxCount: 1 });
-});
-
-after(async () => {
-  if (provider) provider.destroy();
-  if (node) {
-    await node.stop();
-    node.cleanup();
-  }
-});
-
 test('ethers JsonRpcSigner: personal_sign and eth_signTypedData_v4 recover to the account',
   async () => {
-    const signer = await provider.getSigner(dev[1].address);
+    const signer = await f.provider.getSigner(dev[1].address);
     const message = 'pel: sign in at block 1 ✓';
     const sig = await signer.signMessage(message);
     assert.equal(ethers.verifyMessage(message, sig), dev[1].address);
@@ -79,9 +65,9 @@ test('ethers JsonRpcSigner: personal_sign and eth_signTypedData_v4 recover to th
 test('an account without a key here is refused, and bad typed data is invalid params',
   async () => {
     const stranger = ethers.Wallet.createRandom().address;
-    await assert.rejects(new ethers.JsonRpcSigner(provider, stranger).signMessage('hi'),
+    await assert.rejects(new ethers.JsonRpcSigner(f.provider, stranger).signMessage('hi'),
       (e) => kUnknownAccount.test(e.message));
-    await assert.rejects(provider.send('eth_signTypedData_v4',
+    await assert.rejects(f.provider.send('eth_signTypedData_v4',
       [dev[1].address, JSON.stringify({ types: {}, primaryType: 'Nope', domain: {}, message: {} })]),
     (e) => e.error && e.error.code === -32602 &&
       (target === 'anvil' || /^invalid argument 1: typed data: /.test(e.error.message)));
@@ -90,9 +76,9 @@ test('an account without a key here is refused, and bad typed data is invalid pa
 test('viem wallet client with a JSON-RPC account: signMessage and signTypedData', async () => {
   const chain = viem.defineChain({ id: 31337, name: 'pel-e2e',
     nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
-    rpcUrls: { default: { http: [node.url] } } });
+    rpcUrls: { default: { http: [f.node.url] } } });
   const wallet = viem.createWalletClient({ account: dev[2].address, chain,
-    transport: viem.http(node.url) });
+    transport: viem.http(f.node.url) });
   const message = 'hello from viem';
   const sig = await wallet.signMessage({ message });
   assert.equal(await viem.recoverMessageAddress({ message, signature: sig }), dev[2].address);
@@ -107,7 +93,7 @@ test('viem wallet client with a JSON-RPC account: signMessage and signTypedData'
     dev[2].address);
   // The public client's verify actions check on chain: an eth_call of a creation (ERC-6492's
   // deployless validator) whose answer is what the init code returns.
-  const pub = viem.createPublicClient({ chain, transport: viem.http(node.url) });
+  const pub = viem.createPublicClient({ chain, transport: viem.http(f.node.url) });
   assert.equal(await pub.verifyMessage({ address: dev[2].address, message, signature: sig }), true);
   assert.equal(await pub.verifyTypedData({ ...typed, address: dev[2].address,
     signature: typedSig }), true);
@@ -117,8 +103,8 @@ test('viem wallet client with a JSON-RPC account: signMessage and signTypedData'
 
 test('an ERC20Permit accepts a permit the node signed (EIP-2612)', async () => {
   const { E2EPermitToken } = compile();
-  const owner = await provider.getSigner(dev[3].address);  // signs through the node
-  const spender = new ethers.Wallet(dev[4].privateKey, provider);
+  const owner = await f.provider.getSigner(dev[3].address);  // signs through the node
+  const spender = new ethers.Wallet(dev[4].privateKey, f.provider);
   const factory = new ethers.ContractFactory(E2EPermitToken.abi, E2EPermitToken.bytecode, owner);
   const token = await factory.deploy(10n ** 24n);
   await token.waitForDeployment();
@@ -151,7 +137,7 @@ test('an ERC20Permit accepts a permit the node signed (EIP-2612)', async () => {
 });
 
 test('eth_signTransaction: signed by the node, decoded by the clients, then broadcast', async () => {
-  const signer = await provider.getSigner(dev[5].address);
+  const signer = await f.provider.getSigner(dev[5].address);
   const to = ethers.Wallet.createRandom().address;
   const raw = await signer.signTransaction({ to, value: 7n });
   const tx = ethers.Transaction.from(raw);
@@ -159,19 +145,19 @@ test('eth_signTransaction: signed by the node, decoded by the clients, then broa
   assert.equal(tx.to, to);
   assert.equal(tx.value, 7n);
   assert.equal(tx.chainId, 31337n);
-  assert.equal(tx.nonce, await provider.getTransactionCount(dev[5].address, 'pending'));
+  assert.equal(tx.nonce, await f.provider.getTransactionCount(dev[5].address, 'pending'));
   // Signing submitted nothing; broadcasting the encoding does.
-  assert.equal(await provider.getBalance(to), 0n);
-  const sent = await provider.broadcastTransaction(raw);
+  assert.equal(await f.provider.getBalance(to), 0n);
+  const sent = await f.provider.broadcastTransaction(raw);
   assert.equal(sent.hash, ethers.keccak256(raw));
   assert.equal((await sent.wait()).status, 1);
-  assert.equal(await provider.getBalance(to), 7n);
+  assert.equal(await f.provider.getBalance(to), 7n);
 
   const chain = viem.defineChain({ id: 31337, name: 'pel-e2e',
     nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
-    rpcUrls: { default: { http: [node.url] } } });
+    rpcUrls: { default: { http: [f.node.url] } } });
   const wallet = viem.createWalletClient({ account: dev[6].address, chain,
-    transport: viem.http(node.url) });
+    transport: viem.http(f.node.url) });
   const serialized = await wallet.signTransaction({ to, value: 5n });
   assert.equal(await viem.recoverTransactionAddress({ serializedTransaction: serialized }),
     dev[6].address);

@@ -307,16 +307,36 @@ class StateStoreImpl {
         }
         auto p = std::make_unique<PreparedBlock>();
         p->diff = &diff;  // borrowed: the block is written or dropped before this returns
-        PEL_TRY_VOID(prepare_locked(block_num, std::move(p)));
+        PEL_TRY_VOID(prepare_locked(block_num, std::move(p), /*rewind=*/false));
         return commit_prepared_locked(aux);
     }
 
-    Result<Hash32> prepare(uint64_t block_num, StateDiff diff) {
+    Result<Hash32> prepare(uint64_t block_num, StateDiff diff, bool rewind) {
         const std::lock_guard lock(commit_mu_);
         auto p = std::make_unique<PreparedBlock>();
         p->owned_diff = std::move(diff);
-        PEL_TRY_VOID(prepare_locked(block_num, std::move(p)));
+        PEL_TRY_VOID(prepare_locked(block_num, std::move(p), rewind));
         return prepared_->head.state_root;
+    }
+
+    Result<void> for_each_slot(const Address& addr,
+                               const std::function<bool(const U256&, const U256&)>& fn) const {
+        const std::lock_guard lock(commit_mu_);  // the database is exactly the head's
+        Result<void> bad;
+        PEL_TRY_VOID(shared_->kv->for_each_prefix(
+            addr_key(kStoragePrefix, addr), [&](ByteView k, ByteView v) {
+                if (k.size() != 1 + sizeof(Address) + 32) {
+                    bad = make_error("state: database corrupt: bad storage key of ", addr.to_hex());
+                    return false;
+                }
+                auto value = decode_slot_record(Bytes(v.begin(), v.end()));
+                if (!value) {
+                    bad = unexpected(value.error());
+                    return false;
+                }
+                return fn(U256::from_be32(k.data() + 1 + sizeof(Address)), *value);
+            }));
+        return bad;
     }
 
     Result<Hash32> commit_prepared(const KvWriteBatch& aux) {
@@ -436,7 +456,8 @@ class StateStoreImpl {
     // block, computes `p` and keeps it in prepared_ (on error, drops it and every in-memory trie
     // change). commit_prepared_locked writes prepared_ with `aux` (checked) and publishes it; on
     // error the block is abandoned.
-    Result<void> prepare_locked(uint64_t block_num, std::unique_ptr<PreparedBlock> p);
+    // `rewind`: block_num must be below the head (StateStore::prepare_rewind).
+    Result<void> prepare_locked(uint64_t block_num, std::unique_ptr<PreparedBlock> p, bool rewind);
     Result<Hash32> commit_prepared_locked(const KvWriteBatch* aux);
     void abandon_locked() {
         if (!prepared_) return;
@@ -591,9 +612,16 @@ void StateStoreImpl::update_storage(Item& item) const {
     item.now.storage_root = root;
 }
 
-Result<void> StateStoreImpl::prepare_locked(uint64_t block_num, std::unique_ptr<PreparedBlock> p) {
+Result<void> StateStoreImpl::prepare_locked(uint64_t block_num, std::unique_ptr<PreparedBlock> p,
+                                            bool rewind) {
     abandon_locked();
-    if (head_.block_num && block_num != *head_.block_num + 1) {
+    if (rewind) {
+        if (!head_.block_num || block_num >= *head_.block_num) {
+            return make_error("state: rewind to block ", block_num, " but the store is at ",
+                              head_.block_num ? "block " + std::to_string(*head_.block_num)
+                                              : std::string("no block"));
+        }
+    } else if (head_.block_num && block_num != *head_.block_num + 1) {
         return make_error("state: commit of block ", block_num, " but the store is at block ",
                           *head_.block_num, " (expected ", *head_.block_num + 1, ")");
     }
@@ -866,7 +894,16 @@ Result<Hash32> StateStore::commit(uint64_t block_num, const StateDiff& diff,
 }
 
 Result<Hash32> StateStore::prepare(uint64_t block_num, StateDiff diff) {
-    return impl_->prepare(block_num, std::move(diff));
+    return impl_->prepare(block_num, std::move(diff), /*rewind=*/false);
+}
+
+Result<Hash32> StateStore::prepare_rewind(uint64_t block_num, StateDiff diff) {
+    return impl_->prepare(block_num, std::move(diff), /*rewind=*/true);
+}
+
+Result<void> StateStore::for_each_slot(
+    const Address& addr, const std::function<bool(const U256&, const U256&)>& fn) const {
+    return impl_->for_each_slot(addr, fn);
 }
 
 Result<Hash32> StateStore::commit_prepared(const KvWriteBatch& aux) {

@@ -212,6 +212,14 @@ class StateStore {
     /// before. The store owns `diff` until the block is written or abandoned.
     [[nodiscard]] Result<Hash32> prepare(uint64_t block_num, StateDiff diff);
 
+    /// As prepare(), for a block number below the head: the prepared state becomes block
+    /// `block_num` when committed (commit_prepared), and the blocks above it are gone from the
+    /// store's point of view. `diff` must take the head state back to that block's state (the
+    /// node's evm_revert builds it from the old values it kept); the caller checks the root it
+    /// returns against the block's before committing. Errors: as prepare(), and a `block_num`
+    /// not below the head (nothing is prepared then).
+    [[nodiscard]] Result<Hash32> prepare_rewind(uint64_t block_num, StateDiff diff);
+
     /// Phase two: writes the prepared block with `aux` in one synced batch (as
     /// commit(block_num, diff, aux)), publishes it as the head and returns its root. Errors:
     /// nothing prepared; a key of `aux` outside kAuxPrefix (nothing written, the block stays
@@ -236,6 +244,12 @@ class StateStore {
     /// must start with kAuxPrefix), in key order, until fn returns false.
     [[nodiscard]] Result<void> for_each_aux(
         ByteView prefix, const std::function<bool(ByteView key, ByteView value)>& fn) const;
+
+    /// Calls fn(slot, value) for every non-zero storage slot of `addr` at the head, in the order
+    /// of the slots' big-endian bytes, until fn returns false. Waits for a commit in progress.
+    /// Errors: I/O, corruption.
+    [[nodiscard]] Result<void> for_each_slot(
+        const Address& addr, const std::function<bool(const U256&, const U256&)>& fn) const;
 
     /// First byte of every auxiliary record key.
     static constexpr uint8_t kAuxPrefix = 'x';

@@ -2,9 +2,11 @@
 // StateStore two-phase commit (prepare / commit_prepared / abandon_prepared): the prepared root
 // equals commit's, a committed prepared block equals a commit (roots, reads, database, reopen),
 // an abandoned block leaves no trace, views keep showing the head while a block is prepared, the
-// error cases, concurrent readers, and random mixes of all three against the MemState oracle.
+// error cases, concurrent readers, and random mixes of all three against the MemState oracle;
+// prepare_rewind (a block below the head, for evm_revert) and for_each_slot.
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <random>
 #include <string>
@@ -449,6 +451,103 @@ TEST(StateStoreTwoPhase, prepared_blocks_survive_concurrent_readers) {
     for (auto& t : readers) t.join();
     EXPECT_EQ(bad.load(), 0U);
     EXPECT_GT(reads.load(), 1'000U);
+}
+
+}  // namespace
+}  // namespace pel::state
+
+namespace pel::state {
+namespace {
+
+using storetest::dump;
+using storetest::expect_view_matches;
+using storetest::fast_options;
+using storetest::GenParams;
+using storetest::make_block;
+using storetest::TempDir;
+
+// The diff that takes `now` back to `then`: every account of `then` restated in full (its storage
+// cleared first), every other account of `now` deleted.
+StateDiff back_to(const MemState& now, const MemState& then) {
+    StateDiff diff = storetest::full_diff(then);
+    for (auto& [addr, d] : diff.accounts) {
+        d.storage_cleared = true;
+        const MemAccount& a = *then.find(addr);
+        d.code = CodeChange{a.code_hash, a.code};  // also back to no code
+    }
+    for (const auto& [addr, a] : now.accounts()) {
+        if (then.find(addr) == nullptr) diff.accounts[addr].deleted = true;
+    }
+    return diff;
+}
+
+// prepare_rewind (evm_revert): a store that went past block K and was taken back holds exactly the
+// records of a twin that stopped at K, and both go on alike. for_each_slot lists the head's slots.
+TEST(StateStoreRewind, rewind_leaves_the_database_of_a_store_that_stopped_there) {
+    GenParams p;
+    p.accounts = 60;
+    TempDir dir;
+    const StateStoreOptions o = fast_options();
+    auto a = open_dir(dir.sub("a"), o);
+    auto twin = open_dir(dir.sub("twin"), o);
+    ASSERT_TRUE(a && twin);
+    MemState ms;
+    MemState at_k;
+    constexpr uint64_t kTarget = 40;
+    for (uint64_t n = 0; n < 90; ++n) {
+        const StateDiff diff = make_block(21, n, p);
+        storetest::apply(ms, diff);
+        ASSERT_TRUE(a->commit(n, diff).has_value());
+        if (n <= kTarget) {
+            ASSERT_TRUE(twin->commit(n, diff).has_value());
+        }
+        if (n == kTarget) at_k = ms;
+    }
+    // Not below the head: refused, nothing prepared.
+    auto same = a->prepare_rewind(89, StateDiff{});
+    ASSERT_FALSE(same.has_value());
+    EXPECT_NE(same.error().message.find("rewind to block 89"), std::string::npos);
+    EXPECT_FALSE(a->prepared().has_value());
+
+    auto root = a->prepare_rewind(kTarget, back_to(ms, at_k));
+    ASSERT_TRUE(root.has_value()) << root.error().message;
+    EXPECT_EQ(*root, at_k.state_root());
+    EXPECT_EQ(a->head().block_num, 89U);  // nothing written yet
+    ASSERT_TRUE(a->commit_prepared(KvWriteBatch{}).has_value());
+    EXPECT_EQ(a->head().block_num, kTarget);
+    EXPECT_EQ(a->head().state_root, at_k.state_root());
+    expect_view_matches(*a->view(), at_k, p);
+    for (const auto& [addr, acc] : at_k.accounts()) {
+        std::map<U256, U256> listed;
+        ASSERT_TRUE(a->for_each_slot(addr, [&](const U256& k, const U256& v) {
+                         listed.emplace(k, v);
+                         return true;
+                     }).has_value());
+        std::map<U256, U256> expected;
+        for (const auto& [k, v] : acc.storage) {
+            if (!v.is_zero()) expected.emplace(k, v);
+        }
+        ASSERT_EQ(listed, expected);
+    }
+    a.reset();
+    twin.reset();
+    {
+        auto kv_a = open_leveldb_store(dir.sub("a"), {});
+        auto kv_t = open_leveldb_store(dir.sub("twin"), {});
+        ASSERT_TRUE(kv_a.has_value() && kv_t.has_value());
+        EXPECT_TRUE(dump(**kv_a) == dump(**kv_t));  // (the dumps are too long to print)
+    }
+    a = open_dir(dir.sub("a"), o);
+    twin = open_dir(dir.sub("twin"), o);
+    ASSERT_TRUE(a && twin);
+    EXPECT_EQ(a->head().block_num, kTarget);
+    for (uint64_t n = kTarget + 1; n < kTarget + 30; ++n) {
+        const StateDiff diff = make_block(22, n, p);
+        auto ra = a->commit(n, diff);
+        auto rt = twin->commit(n, diff);
+        ASSERT_TRUE(ra.has_value() && rt.has_value());
+        ASSERT_EQ(*ra, *rt);
+    }
 }
 
 }  // namespace

@@ -505,6 +505,15 @@ class NodeApi {
     /// evm_setNextBlockTimestamp: the next block's timestamp, which must be after the head's;
     /// later blocks go on from it. kRejected for a timestamp not after the head's.
     [[nodiscard]] virtual ApiResult<void> set_next_block_timestamp(uint64_t timestamp) = 0;
+    /// evm_snapshot: remembers the head (and the dev clock) under a new id, 1, 2, ... From then
+    /// on every block also keeps the old values of what it changes, in memory (snapshots do not
+    /// survive a restart).
+    [[nodiscard]] virtual ApiResult<uint64_t> snapshot() = 0;
+    /// evm_revert: takes the chain back to snapshot `id`'s head: the state, and the blocks,
+    /// receipts and transaction index above it are removed (in one synced batch), the pool is
+    /// emptied, and the dev clock (evm_increaseTime, evm_setNextBlockTimestamp) is as it was.
+    /// Snapshot `id` and every later one are used up. False for an unknown id (nothing changes).
+    [[nodiscard]] virtual ApiResult<bool> revert(uint64_t id) = 0;
 
     /// Signs `digest` with the key of dev account `account` (for eth_sign, personal_sign and
     /// eth_signTypedData_v4, whose EIP-191 / EIP-712 digests the RPC layer computes). Errors:

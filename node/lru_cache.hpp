@@ -63,6 +63,13 @@ class LruCache {
         }
     }
 
+    /// Drops every entry.
+    void clear() noexcept {
+        map_.clear();
+        order_.clear();
+        weight_ = 0;
+    }
+
     [[nodiscard]] size_t size() const noexcept { return map_.size(); }
     [[nodiscard]] size_t weight() const noexcept { return weight_; }
 

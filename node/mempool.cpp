@@ -213,6 +213,15 @@ std::vector<std::shared_ptr<const PoolTxn>> Mempool::select(
     return out;
 }
 
+void Mempool::clear() {
+    const std::lock_guard lock(mu_);
+    ++epoch_;
+    senders_.clear();
+    by_hash_.clear();
+    pending_total_ = 0;
+    queued_total_ = 0;
+}
+
 void Mempool::on_block(const std::vector<Hash32>& mined,
                        const std::unordered_map<Address, uint64_t>& new_nonces) {
     const std::lock_guard lock(mu_);

@@ -79,7 +79,7 @@ class Mempool {
                                                       const SenderState& account,
                                                       uint64_t head_epoch);
 
-    /// How many times on_block has run (read before the head, for add_at).
+    /// How many times on_block (or clear) has run (read before the head, for add_at).
     [[nodiscard]] uint64_t epoch() const;
 
     /// The transaction with this hash, or null.
@@ -104,6 +104,10 @@ class Mempool {
     /// the gap is filled.
     void on_block(const std::vector<Hash32>& mined,
                   const std::unordered_map<Address, uint64_t>& new_nonces);
+
+    /// Removes every transaction (evm_revert: the head went back, so the pool's nonces no longer
+    /// hold). Counts as a block for add_at: an admission checked before it is retried.
+    void clear();
 
     /// Removes one transaction (invalid in a block); the sender's later ones become queued.
     void remove(const Hash32& hash);

@@ -972,6 +972,32 @@ struct Node::Impl {
     std::atomic<uint64_t> time_offset{0};
     std::optional<uint64_t> next_timestamp;
     [[nodiscard]] uint64_t dev_clock() const { return now_seconds() + time_offset.load(); }
+
+    // evm_snapshot / evm_revert (single mode; everything here under produce_mu). While a snapshot
+    // exists, each new block keeps the old values of what it changes (read from its parent's
+    // state before it is applied), by block number. A revert folds those of the blocks above the
+    // snapshot's block, earliest first, into the diff that takes the state back, and checks the
+    // root it gives against that block's header before anything is written.
+    struct DevSnapshot {
+        uint64_t id = 0;
+        uint64_t block = 0;
+        uint64_t time_offset = 0;
+        std::optional<uint64_t> next_timestamp;
+    };
+    struct OldAccount {
+        std::optional<state::Account> account;  // before the block
+        bool wiped = false;                     // the block deleted it or cleared its storage
+        std::unordered_map<U256, U256> slots;   // slot -> value before the block
+    };
+    std::vector<DevSnapshot> snapshots;  // ascending ids, non-decreasing blocks
+    uint64_t next_snapshot_id = 1;
+    std::map<uint64_t, std::unordered_map<Address, OldAccount>> old_values;  // by block
+    /// Keeps the old values of what block `b` (built on `h`) changes.
+    Result<void> keep_old_values(const HeadState& h, const PreparedBlock& b);
+    /// Takes the chain back to block `target` (below the head): state, records, head, caches.
+    Result<void> rewind(uint64_t target);
+    /// The BLOCKHASH window of block `head_num` read from the header records, in `recent`.
+    Result<void> load_recent(uint64_t head_num);
     /// The head for eth_call, eth_estimateGas and eth_createAccessList, after the checks they
     /// share: the selector names the head, and the request's chain id (if any) is the chain's.
     [[nodiscard]] ApiResult<std::shared_ptr<const HeadState>> call_head(
@@ -1511,9 +1537,18 @@ Result<std::optional<uint64_t>> Node::Impl::produce_locked(bool allow_empty) {
     if (!b) {
         return std::optional<uint64_t>();
     }
+    if (!snapshots.empty()) {
+        if (auto r = keep_old_values(*h, *b); !r) {
+            store->abandon_prepared();
+            prepared_id.reset();
+            return make_error("block ", b->header.number,
+                              ": reading the old values for evm_revert: ", r.error().message);
+        }
+    }
     if (auto r = apply(*b, nullptr); !r) {
         store->abandon_prepared();
         prepared_id.reset();
+        old_values.erase(b->header.number);
         return unexpected(std::move(r).error());
     }
     if (next_timestamp) {
@@ -1523,6 +1558,164 @@ Result<std::optional<uint64_t>> Node::Impl::produce_locked(bool allow_empty) {
         next_timestamp.reset();
     }
     return std::optional<uint64_t>(b->header.number);
+}
+
+// --- evm_snapshot / evm_revert -------------------------------------------------------------------
+
+Result<void> Node::Impl::keep_old_values(const HeadState& h, const PreparedBlock& b) {
+    auto& kept = old_values[b.header.number];
+    kept.clear();
+    for (const exec::AccountWrite& w : b.output.diff.accounts) {
+        OldAccount o;
+        PEL_TRY(o.account, h.view->account(w.address));
+        for (const exec::StorageWrite& s : w.storage) {
+            PEL_TRY(const U256 v, h.view->storage(w.address, s.key));
+            o.slots.emplace(s.key, v);
+        }
+        if (w.deleted || w.storage_cleared) {
+            o.wiped = true;
+            if (o.account && o.account->storage_root != kEmptyTrieRoot) {
+                // The store is at h (the block is only prepared): its slots are h's.
+                PEL_TRY_VOID(store->for_each_slot(w.address, [&](const U256& k, const U256& v) {
+                    o.slots.try_emplace(k, v);
+                    return true;
+                }));
+            }
+        }
+        kept.insert_or_assign(w.address, std::move(o));
+    }
+    return {};
+}
+
+Result<void> Node::Impl::load_recent(uint64_t head_num) {
+    const uint64_t first = head_num >= 255 ? head_num - 255 : 0;
+    std::deque<Hash32> hashes;
+    for (uint64_t n = first; n <= head_num; ++n) {
+        PEL_TRY(auto raw, store->get_aux(keys::header(n)));
+        if (!raw) {
+            return make_error("missing header record of block ", n);
+        }
+        PEL_TRY(const BlockHeader header, decode_header(*raw));
+        if (!hashes.empty() && header.parent_hash != hashes.back()) {
+            return make_error("block ", n, " parentHash ", header.parent_hash.to_hex(),
+                              " != hash of block ", n - 1, " ", hashes.back().to_hex(),
+                              " (corrupt chain records)");
+        }
+        hashes.push_back(header_hash(header));
+    }
+    recent = std::move(hashes);
+    recent_first = first;
+    return {};
+}
+
+Result<void> Node::Impl::rewind(uint64_t target) {
+    const auto h = head();
+    const uint64_t top = h->header.number;
+    PEL_ASSERT(target < top, "rewind to a block below the head");
+    // 1. The value before its first change above `target`, of everything changed there.
+    std::unordered_map<Address, OldAccount> fold;
+    for (uint64_t n = target + 1; n <= top; ++n) {
+        const auto kept = old_values.find(n);
+        if (kept == old_values.end()) {
+            return make_error("no old values kept for block ", n);
+        }
+        for (const auto& [addr, o] : kept->second) {
+            auto [f, fresh] = fold.try_emplace(addr, o);
+            if (!fresh) {
+                f->second.wiped = f->second.wiped || o.wiped;
+                for (const auto& [k, v] : o.slots) {
+                    f->second.slots.try_emplace(k, v);
+                }
+            }
+        }
+    }
+    // 2. The diff from the head back to `target`. After a wipe the account's slots at `target`
+    // are exactly the non-zero ones kept (a wipe keeps every slot it removes).
+    state::StateDiff diff;
+    for (const auto& [addr, o] : fold) {
+        PEL_TRY(const auto now, h->view->account(addr));
+        if (!o.account) {
+            if (now) {
+                diff.accounts[addr].deleted = true;
+            }
+            continue;
+        }
+        state::AccountDiff& d = diff.accounts[addr];
+        d.nonce = o.account->nonce;
+        d.balance = o.account->balance;
+        if (!now || now->code_hash != o.account->code_hash) {
+            PEL_TRY(const auto code, h->view->code(o.account->code_hash));
+            if (!code) {
+                return make_error("code ", o.account->code_hash.to_hex(), " of 0x", addr.to_hex(),
+                                  " is not in the store");
+            }
+            d.code = state::CodeChange{o.account->code_hash, *code};
+        }
+        d.storage_cleared = o.wiped;
+        for (const auto& [k, v] : o.slots) {
+            if (!o.wiped || !v.is_zero()) {
+                d.storage[k] = v;
+            }
+        }
+    }
+    // 3. The records of the blocks above `target` go in the same batch.
+    state::KvWriteBatch aux;
+    for (uint64_t n = target + 1; n <= top; ++n) {
+        PEL_TRY(auto raw, store->get_aux(keys::header(n)));
+        if (!raw) {
+            return make_error("missing header record of block ", n);
+        }
+        PEL_TRY(const BlockHeader header, decode_header(*raw));
+        aux.del(keys::hash_index(header_hash(header)));
+        PEL_TRY(auto body_raw, store->get_aux(keys::body(n)));
+        if (body_raw) {
+            PEL_TRY(const StoredBody body, decode_body(*body_raw));
+            for (const Bytes& txn : body.txns) {
+                aux.del(keys::txn(keccak256(txn)));
+            }
+        }
+        aux.del(keys::header(n));
+        aux.del(keys::body(n));
+        aux.del(keys::receipts(n));
+        aux.del(keys::conflicts(n));
+        aux.del(keys::certificate(n));
+    }
+    PEL_TRY(auto target_raw, store->get_aux(keys::header(target)));
+    if (!target_raw) {
+        return make_error("missing header record of block ", target);
+    }
+    PEL_TRY(const BlockHeader target_header, decode_header(*target_raw));
+    // 4. Prepared, checked against the block's state root, then written in one synced batch.
+    PEL_TRY(const Hash32 root, store->prepare_rewind(target, std::move(diff)));
+    if (root != target_header.state_root) {
+        store->abandon_prepared();
+        return make_error("the state taken back gives root ", root.to_hex(), ", block ", target,
+                          " has ", target_header.state_root.to_hex(), " (nothing changed)");
+    }
+    PEL_TRY_VOID(store->commit_prepared(aux));
+    // 5. The new head. A reader still holding the old head may find the records above `target`
+    // gone meanwhile (an internal error for that one request).
+    auto next = std::make_shared<HeadState>();
+    next->header = target_header;
+    next->hash = header_hash(target_header);
+    next->view = store->view();
+    if (auto r = load_recent(target); !r) {
+        fatal("evm_revert: " + r.error().message);
+    }
+    next->hashes = std::make_shared<const RecentHashes>(
+        recent_first, std::vector<Hash32>(recent.begin(), recent.end()));
+    {
+        const std::lock_guard lock(cache_mu);
+        cache.clear();
+        commit_times.erase(commit_times.upper_bound(target), commit_times.end());
+    }
+    {
+        const std::lock_guard lock(head_mu);
+        head_state = next;
+    }
+    old_values.erase(old_values.upper_bound(target), old_values.end());
+    spdlog::info("evm_revert: head {} -> {} ({} accounts restored)", top, target, fold.size());
+    return {};
 }
 
 // --- consensus: the Application port ----------------------------------------------------------
@@ -2936,6 +3129,53 @@ ApiResult<void> Node::set_next_block_timestamp(uint64_t timestamp) {
     PEL_TRY_VOID(im.check_next_timestamp(timestamp));
     im.next_timestamp = timestamp;
     return {};
+}
+
+ApiResult<uint64_t> Node::snapshot() {
+    auto& im = *impl_;
+    if (im.consensus) {
+        return unexpected(
+            rejected("not available in consensus mode: the validators decide blocks"));
+    }
+    const std::lock_guard lock(im.produce_mu);
+    Impl::DevSnapshot s;
+    s.id = im.next_snapshot_id++;
+    s.block = im.head()->header.number;
+    s.time_offset = im.time_offset.load();
+    s.next_timestamp = im.next_timestamp;
+    im.snapshots.push_back(s);
+    return s.id;
+}
+
+ApiResult<bool> Node::revert(uint64_t id) {
+    auto& im = *impl_;
+    if (im.consensus) {
+        return unexpected(
+            rejected("not available in consensus mode: the validators decide blocks"));
+    }
+    const std::lock_guard lock(im.produce_mu);
+    const auto it = std::find_if(im.snapshots.begin(), im.snapshots.end(),
+                                 [&](const Impl::DevSnapshot& s) { return s.id == id; });
+    if (it == im.snapshots.end()) {
+        return false;
+    }
+    if (it->block < im.head()->header.number) {
+        if (auto r = im.rewind(it->block); !r) {
+            return unexpected(internal("evm_revert: " + r.error().message));
+        }
+    }
+    im.time_offset.store(it->time_offset);
+    im.next_timestamp = it->next_timestamp;
+    im.snapshots.erase(it, im.snapshots.end());
+    if (im.snapshots.empty()) {
+        im.old_values.clear();
+    } else {
+        // Only blocks above the oldest snapshot's can be taken back.
+        im.old_values.erase(im.old_values.begin(),
+                            im.old_values.upper_bound(im.snapshots.front().block));
+    }
+    im.pool->clear();
+    return true;
 }
 
 std::vector<Address> Node::accounts() const {

@@ -727,6 +727,22 @@ void EthRpc::register_methods(Dispatcher& d) {
     };
     d.add("anvil_mine", mine_many);
     d.add("hardhat_mine", mine_many);
+    // evm_snapshot / evm_revert (and anvil's names for them): ids are quantities from 0x1.
+    const auto snapshot = [node](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(0, 0));
+        PEL_TRY(const uint64_t id, api(node->snapshot()));
+        return Json(q::quantity(id));
+    };
+    const auto revert = [node, seconds_param](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(1, 1));
+        PEL_TRY(const uint64_t id, seconds_param(p, 0));
+        PEL_TRY(const bool done, api(node->revert(id)));
+        return Json(done);
+    };
+    d.add("evm_snapshot", snapshot);
+    d.add("anvil_snapshot", snapshot);
+    d.add("evm_revert", revert);
+    d.add("anvil_revert", revert);
     d.add("evm_increaseTime", [node, seconds_param](const Params& p) -> RpcResult {
         PEL_TRY_VOID(p.expect(1, 1));
         PEL_TRY(const uint64_t secs, seconds_param(p, 0));

@@ -2,7 +2,8 @@
 // The dev chain's controls as test suites call them (hardhat-network-helpers and foundry's
 // names): evm_mine (an empty block now, or at a timestamp), hardhat_mine / anvil_mine (several,
 // at an interval), evm_increaseTime and evm_setNextBlockTimestamp; a contract reads the moved
-// clock through block.timestamp.
+// clock through block.timestamp; evm_snapshot / evm_revert as hardhat's loadFixture and viem's
+// test client use them.
 'use strict';
 
 const { test } = require('node:test');
@@ -10,7 +11,9 @@ const assert = require('node:assert/strict');
 const { ethers } = require('ethers');
 const { target } = require('../lib/node');
 const { nodeFixture } = require('../lib/fixture');
+const viem = require('viem');
 const { devAccounts } = require('../lib/accounts');
+const { compile } = require('../lib/contracts');
 
 const f = nodeFixture();
 
@@ -89,4 +92,51 @@ test('txpool_status, txpool_content and txpool_inspect show a queued transaction
     assert.equal(from.queued[String(nonce + 2)].hash, hash);
     assert.deepEqual(from.pending, {});
   }
+});
+
+test('evm_snapshot and evm_revert take state, blocks, receipts and the clock back', async () => {
+  const { E2EToken } = compile();
+  const wallet = new ethers.Wallet(devAccounts()[3].privateKey, f.provider);
+  const to = ethers.getAddress('0x00000000000000000000000000000000000000cd');
+  // loadFixture's pattern: the fixture (a deployed token), a snapshot, each test reverts to it
+  // and takes a new one.
+  const factory = new ethers.ContractFactory(E2EToken.abi, E2EToken.bytecode, wallet);
+  const token = await factory.deploy(1000n);
+  await token.waitForDeployment();
+  let id = await f.provider.send('evm_snapshot', []);
+  const base = await f.provider.getBlock('latest');
+  const nonce = await f.provider.getTransactionCount(wallet.address);
+  for (let round = 0; round < 2; round++) {
+    const sent = await (await token.transfer(to, 250n)).wait();
+    await (await wallet.sendTransaction({ to, value: 5n })).wait();
+    await f.provider.send('evm_increaseTime', [7200]);
+    await f.provider.send('evm_mine', []);
+    assert.equal(await token.balanceOf(to), 250n);
+
+    assert.equal(await f.provider.send('evm_revert', [id]), true);
+    const back = await f.provider.getBlock('latest');
+    assert.equal(back.number, base.number);
+    assert.equal(back.hash, base.hash);
+    assert.equal(await token.balanceOf(to), 0n);
+    assert.equal(await token.balanceOf(wallet.address), 1000n);
+    assert.equal(await f.provider.getBalance(to), 0n);
+    assert.equal(await f.provider.getTransactionCount(wallet.address), nonce);
+    assert.equal(await f.provider.getTransactionReceipt(sent.hash), null);
+    assert.equal(await f.provider.getBlock(base.number + 1), null);
+    assert.equal(await f.provider.send('evm_revert', [id]), false, 'a snapshot is used once');
+    id = await f.provider.send('evm_snapshot', []);
+  }
+  // The clock went back with the state: the next block is not two hours ahead.
+  await f.provider.send('evm_mine', []);
+  const next = await f.provider.getBlock('latest');
+  assert.ok(next.timestamp < base.timestamp + 3600, `${next.timestamp} < ${base.timestamp + 3600}`);
+
+  // viem's test client (anvil mode: evm_snapshot / evm_revert).
+  const client = viem.createTestClient({ mode: 'anvil', transport: viem.http(f.node.url) });
+  const snap = await client.snapshot();
+  await (await token.transfer(to, 1n)).wait();
+  assert.equal(await token.balanceOf(to), 1n);
+  await client.revert({ id: snap });
+  assert.equal(await token.balanceOf(to), 0n);
+  assert.equal(await f.provider.getBlockNumber(), next.number);
 });

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Block production, chain records, restart, eth_call/estimateGas, logs and subscriptions.
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -508,6 +511,188 @@ TEST_F(ChainTest, blockhash_of_recent_blocks_in_blocks_and_calls) {
     auto again = node_->call(req, BlockSelector::latest());
     ASSERT_TRUE(again.has_value() && again->success);
     EXPECT_EQ(again->output, Bytes(h3.bytes.begin(), h3.bytes.end()));
+}
+
+// Genesis accounts that a zero-value call removes (EIP-161: empty), one of them with storage.
+const Address kEmptyAcct = *Address::from_hex("0x00000000000000000000000000000000000000e1");
+const Address kStorageOnly = *Address::from_hex("0x00000000000000000000000000000000000000e2");
+
+// Init code: SSTORE(5, 9), then deploy returner_code().
+Bytes deployer_init() {
+    Bytes init = *from_hex(
+        "0x6009600555600a60116000396"
+        "00a6000f3");
+    append(init, returner_code());
+    return init;
+}
+
+class SnapshotTest : public ChainTest {
+  protected:
+    void SetUp() override {
+        ChainTest::SetUp();
+        std::string g = genesis_json(dev_);
+        g.resize(g.size() - 2);  // reopen the alloc object
+        g += R"(,")" + kEmptyAcct.to_hex() + R"(": {"balance": "0x0"},")" + kStorageOnly.to_hex() +
+             R"(": {"balance": "0x0", "storage": {"0x01": "0x05", "0x02": "0x07"}}}})";
+        node_.reset();
+        std::filesystem::remove_all(dir_.path() / "data");
+        std::ofstream(genesis_file_, std::ios::trunc) << g;
+        reopen();
+    }
+    Hash32 root(uint64_t n) { return block(n).header.state_root; }
+    U256 slot(const Address& a, uint64_t k) {
+        auto v = node_->storage_at(a, U256(k), BlockSelector::latest());
+        EXPECT_TRUE(v.has_value());
+        return v ? U256::from_be32(v->bytes.data()) : U256{};
+    }
+    /// Whether `a` is in the state trie (an empty account and an absent one read the same
+    /// otherwise): the last node of an inclusion proof is the leaf holding the rest of
+    /// keccak(a)'s path, whose hex-prefix encoding keeps the key's last bytes as they are.
+    bool exists(const Address& a) {
+        auto p = node_->account_proof(a, {}, BlockSelector::latest());
+        EXPECT_TRUE(p.has_value());
+        if (!p || p->account_proof.empty()) {
+            return false;
+        }
+        const Hash32 key = keccak256(a.view());
+        const Bytes& leaf = p->account_proof.back();
+        return std::search(leaf.begin(), leaf.end(), key.bytes.end() - 16, key.bytes.end()) !=
+               leaf.end();
+    }
+};
+
+TEST_F(SnapshotTest, revert_takes_state_blocks_records_and_clock_back) {
+    ASSERT_TRUE(exists(kEmptyAcct));
+    ASSERT_TRUE(exists(kStorageOnly));
+    ASSERT_EQ(slot(kStorageOnly, 1), U256(5));
+    const Hash32 genesis_root = root(0);
+    auto s1 = node_->snapshot();
+    ASSERT_TRUE(s1.has_value());
+    EXPECT_EQ(*s1, 1U);
+
+    // Block 1: a transfer and a storage write (with a log).
+    submit(make_txn(dev_[0].secret_key, 0, addr(7), eth(1)));
+    submit(make_txn(dev_[1].secret_key, 0, kLogger, U256(0), 100'000));
+    ASSERT_EQ(mine(), 1U);
+    const Hash32 hash1 = node_->head().hash;
+    const Hash32 root1 = root(1);
+    const uint64_t ts1 = node_->head().timestamp;
+    auto s2 = node_->snapshot();
+    ASSERT_TRUE(s2.has_value());
+    EXPECT_EQ(*s2, 2U);
+    ASSERT_EQ(*node_->increase_time(5000), 5000U);
+
+    // Block 2: a deployment, and both empty accounts removed (one with its storage).
+    const Transaction deploy =
+        make_txn(dev_[2].secret_key, 0, std::nullopt, U256(0), 200'000, deployer_init());
+    const Hash32 deploy_hash = submit(deploy);
+    const Hash32 touch1 = submit(make_txn(dev_[0].secret_key, 1, kEmptyAcct, U256(0)));
+    submit(make_txn(dev_[0].secret_key, 2, kStorageOnly, U256(0), 30'000));
+    ASSERT_EQ(mine(), 2U);
+    const ReceiptRecord deployed = receipt(deploy_hash);
+    ASSERT_TRUE(deployed.status);
+    ASSERT_TRUE(deployed.contract_address.has_value());
+    const Address contract = *deployed.contract_address;
+    EXPECT_EQ(slot(contract, 5), U256(9));
+    EXPECT_FALSE(exists(kEmptyAcct));
+    EXPECT_TRUE(slot(kStorageOnly, 1).is_zero());
+    EXPECT_GE(node_->head().timestamp, ts1 + 5000);
+    // Block 3: the deployed contract's storage is still there; a new account appears.
+    submit(make_txn(dev_[1].secret_key, 1, addr(8), eth(3)));
+    ASSERT_EQ(mine(), 3U);
+    // A transaction left in the pool.
+    submit(make_txn(dev_[1].secret_key, 2, addr(8), eth(1)));
+
+    // Back to block 1: the root is block 1's (checked by the node before writing), and so is
+    // everything read.
+    auto r2 = node_->revert(*s2);
+    ASSERT_TRUE(r2.has_value()) << r2.error().message;
+    EXPECT_TRUE(*r2);
+    EXPECT_EQ(node_->head().number, 1U);
+    EXPECT_EQ(node_->head().hash, hash1);
+    EXPECT_EQ(root(1), root1);
+    EXPECT_TRUE(node_->code(contract, BlockSelector::latest())->empty());
+    EXPECT_TRUE(slot(contract, 5).is_zero());
+    EXPECT_EQ(slot(kStorageOnly, 1), U256(5));
+    EXPECT_EQ(slot(kStorageOnly, 2), U256(7));
+    EXPECT_TRUE(exists(kEmptyAcct));
+    EXPECT_TRUE(node_->balance(addr(8), BlockSelector::latest())->is_zero());
+    EXPECT_EQ(*node_->nonce(dev_[2].address, BlockSelector::latest()), 0U);
+    EXPECT_FALSE(node_->receipt_by_hash(deploy_hash)->has_value());
+    EXPECT_FALSE(node_->transaction_by_hash(touch1)->has_value());
+    EXPECT_FALSE(node_->block_by_number(BlockSelector::at(2))->has_value());
+    EXPECT_TRUE(node_->pool_content().pending.empty());
+    EXPECT_EQ(*node_->increase_time(0), 0U);  // the clock as at the snapshot
+    // Used up: a second revert to it, or to an id never given, changes nothing.
+    EXPECT_FALSE(*node_->revert(*s2));
+    EXPECT_FALSE(*node_->revert(77));
+    EXPECT_EQ(node_->head().number, 1U);
+
+    // The chain goes on from block 1; the reverted deployment can be sent again.
+    EXPECT_EQ(submit(deploy), deploy_hash);
+    ASSERT_EQ(mine(), 2U);
+    EXPECT_EQ(block(2).header.parent_hash, hash1);
+    EXPECT_EQ(receipt(deploy_hash).block_number, 2U);
+    EXPECT_EQ(slot(contract, 5), U256(9));
+
+    // Back to genesis (snapshot 1 is still there), then a restart: nothing above block 0 is left.
+    auto r1 = node_->revert(*s1);
+    ASSERT_TRUE(r1.has_value()) << r1.error().message;
+    EXPECT_TRUE(*r1);
+    EXPECT_EQ(node_->head().number, 0U);
+    EXPECT_EQ(root(0), genesis_root);
+    reopen();
+    EXPECT_EQ(node_->head().number, 0U);
+    EXPECT_EQ(node_->head().hash, node_->genesis_hash());
+    EXPECT_FALSE(node_->block_by_number(BlockSelector::at(1))->has_value());
+    EXPECT_FALSE(node_->receipt_by_hash(deploy_hash)->has_value());
+    EXPECT_EQ(slot(kStorageOnly, 2), U256(7));
+    EXPECT_TRUE(node_->balance(addr(7), BlockSelector::latest())->is_zero());
+    // Snapshots are the process's: after a restart there are none.
+    EXPECT_FALSE(*node_->revert(1));
+    // A snapshot of the head, reverted at once: true, and nothing changes.
+    auto s3 = node_->snapshot();
+    ASSERT_TRUE(s3.has_value());
+    EXPECT_TRUE(*node_->revert(*s3));
+    EXPECT_EQ(node_->head().hash, node_->genesis_hash());
+}
+
+// Snapshots nest: reverting to an inner one keeps the outer one, and random blocks of transfers,
+// storage writes and removals between them always come back to the recorded roots.
+TEST_F(SnapshotTest, nested_snapshots_over_random_blocks) {
+    std::mt19937_64 rng(7);
+    std::vector<uint64_t> nonces(dev_.size(), 0);
+    std::vector<std::pair<uint64_t, Hash32>> snaps;  // (id, head root)
+    for (int round = 0; round < 120; ++round) {
+        if (rng() % 3 == 0) {
+            auto id = node_->snapshot();
+            ASSERT_TRUE(id.has_value());
+            snaps.emplace_back(*id, root(node_->head().number));
+        }
+        if (!snaps.empty() && rng() % 4 == 0) {
+            const size_t pick = rng() % snaps.size();
+            auto ok = node_->revert(snaps[pick].first);
+            ASSERT_TRUE(ok.has_value()) << ok.error().message;
+            ASSERT_TRUE(*ok);
+            EXPECT_EQ(root(node_->head().number), snaps[pick].second);
+            snaps.resize(pick);
+            for (size_t i = 0; i < dev_.size(); ++i) {
+                nonces[i] = *node_->nonce(dev_[i].address, BlockSelector::latest());
+            }
+            continue;
+        }
+        const size_t txs = 1 + rng() % 4;
+        for (size_t t = 0; t < txs; ++t) {
+            const size_t who = rng() % dev_.size();
+            const uint64_t kind = rng() % 4;
+            const Address to = kind == 0   ? addr(static_cast<uint8_t>(rng() % 6))
+                               : kind == 1 ? kLogger
+                               : kind == 2 ? kEmptyAcct
+                                           : kStorageOnly;
+            submit(make_txn(dev_[who].secret_key, nonces[who]++, to, U256(rng() % 3), 100'000));
+        }
+        mine();
+    }
 }
 
 TEST(ChainDev, dev_clock_mines_and_moves_time) {

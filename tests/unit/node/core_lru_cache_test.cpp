@@ -28,6 +28,19 @@ TEST(LruCache, GetReturnsWhatWasPutAndNullForAbsentKeys) {
     EXPECT_EQ(c.weight(), 3U);
 }
 
+TEST(LruCache, ClearDropsEveryEntryAndItsWeight) {
+    Cache c(4, 100);
+    c.put(1, val("one"), 5);
+    c.put(2, val("two"), 7);
+    c.clear();
+    EXPECT_EQ(c.size(), 0U);
+    EXPECT_EQ(c.weight(), 0U);
+    EXPECT_EQ(c.get(1), nullptr);
+    c.put(2, val("deux"), 1);  // usable afterwards
+    EXPECT_EQ(*c.get(2), "deux");
+    EXPECT_EQ(c.weight(), 1U);
+}
+
 TEST(LruCache, EvictsTheLeastRecentlyUsedNotTheLowestKey) {
     Cache c(3, 100);
     c.put(10, val("a"), 1);

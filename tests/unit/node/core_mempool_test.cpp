@@ -319,5 +319,32 @@ TEST(Mempool, add_at_refuses_an_account_read_before_the_last_block) {
     EXPECT_EQ(known.error().message, "already known");
 }
 
+// evm_revert empties the pool: every transaction and count goes, and an admission checked against
+// the head before it is refused as stale (clear counts as a block for add_at).
+TEST(Mempool, clear_empties_the_pool_and_moves_the_epoch) {
+    Mempool pool(MempoolLimits{});
+    const auto mk = [](uint64_t sender, uint64_t nonce) {
+        return pool_txn(addr(static_cast<uint8_t>(sender)), nonce);
+    };
+    ASSERT_TRUE(pool.add(mk(1, 0), SenderState{0, U256(1'000'000)}).has_value());
+    ASSERT_TRUE(pool.add(mk(1, 2), SenderState{0, U256(1'000'000)}).has_value());  // queued
+    ASSERT_TRUE(pool.add(mk(2, 5), SenderState{5, U256(1'000'000)}).has_value());
+    EXPECT_EQ(pool.size(), 3U);
+    const uint64_t before = pool.epoch();
+    pool.clear();
+    EXPECT_EQ(pool.size(), 0U);
+    EXPECT_EQ(pool.pending_count(), 0U);
+    EXPECT_FALSE(pool.contains(mk(1, 0)->hash));
+    EXPECT_TRUE(pool.content().pending.empty() && pool.content().queued.empty());
+    EXPECT_NE(pool.epoch(), before);
+    auto stale = pool.add_at(mk(1, 0), SenderState{0, U256(1'000'000)}, before);
+    ASSERT_TRUE(stale.has_value());
+    EXPECT_FALSE(stale->has_value());
+    // The same transactions are admitted again afterwards (the head went back).
+    auto again = pool.add_at(mk(1, 0), SenderState{0, U256(1'000'000)}, pool.epoch());
+    ASSERT_TRUE(again.has_value() && again->has_value());
+    EXPECT_TRUE((*again)->pending);
+}
+
 }  // namespace
 }  // namespace pel::node

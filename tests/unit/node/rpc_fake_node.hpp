@@ -49,6 +49,8 @@ class FakeNode final : public NodeApi {
     std::optional<uint64_t> last_timestamp;
     std::vector<std::optional<uint64_t>> mined_timestamps;
     uint64_t time_offset = 0;
+    uint64_t snapshots_taken = 0;
+    std::vector<uint64_t> reverted;
     mutable std::optional<std::vector<double>> last_percentiles;
 
     [[nodiscard]] uint64_t chain_id() const noexcept override { return chain; }
@@ -191,6 +193,15 @@ class FakeNode final : public NodeApi {
         const std::lock_guard lock(mu);
         last_timestamp = timestamp;
         return {};
+    }
+    [[nodiscard]] ApiResult<uint64_t> snapshot() override {
+        const std::lock_guard lock(mu);
+        return ++snapshots_taken;
+    }
+    [[nodiscard]] ApiResult<bool> revert(uint64_t id) override {
+        const std::lock_guard lock(mu);
+        reverted.push_back(id);
+        return id != 0 && id <= snapshots_taken;
     }
     /// Signs with `signing_key` for any account in accounts_value (the real node: its dev keys).
     [[nodiscard]] ApiResult<crypto::Signature> sign_hash(const Address& account,

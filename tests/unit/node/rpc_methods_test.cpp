@@ -339,6 +339,17 @@ TEST_F(MethodsTest, dev_chain_controls_take_numbers_and_quantities) {
     EXPECT_EQ(node_.mined_timestamps.size(), 1U);
     EXPECT_EQ(error("anvil_mine", {10001})["code"], kInvalidParams);
     EXPECT_EQ(error("hardhat_mine", {1, 0})["code"], kInvalidParams);
+
+    // evm_snapshot / evm_revert and anvil's names: ids as quantities, revert answers a bool.
+    EXPECT_EQ(result("evm_snapshot"), "0x1");
+    EXPECT_EQ(result("anvil_snapshot"), "0x2");
+    EXPECT_EQ(result("evm_revert", {"0x2"}), true);
+    EXPECT_EQ(result("anvil_revert", {1}), true);
+    EXPECT_EQ(result("evm_revert", {"0x9"}), false);
+    EXPECT_EQ(node_.reverted, (std::vector<uint64_t>{2, 1, 9}));
+    EXPECT_EQ(error("evm_revert", Json::array())["code"], kInvalidParams);
+    EXPECT_EQ(error("evm_revert", {"one"})["code"], kInvalidParams);
+    EXPECT_EQ(error("evm_snapshot", {1})["code"], kInvalidParams);
 }
 
 TEST_F(MethodsTest, txpool_namespace_follows_geth) {

@@ -209,6 +209,14 @@ struct LogFilter {
     std::vector<std::vector<Hash32>> topics;
 };
 
+/// What anvil_setBalance and friends change in one account (unset fields stay as they are).
+struct DevAccountChange {
+    std::optional<U256> balance;
+    std::optional<uint64_t> nonce;
+    std::optional<Bytes> code;
+    std::vector<std::pair<U256, U256>> storage;  ///< slot -> value (zero clears it)
+};
+
 // --- calls and fees ------------------------------------------------------------------------------
 
 /// eth_call / eth_estimateGas / eth_sendTransaction arguments. Absent fields take defaults:
@@ -505,6 +513,13 @@ class NodeApi {
     /// evm_setNextBlockTimestamp: the next block's timestamp, which must be after the head's;
     /// later blocks go on from it. kRejected for a timestamp not after the head's.
     [[nodiscard]] virtual ApiResult<void> set_next_block_timestamp(uint64_t timestamp) = 0;
+    /// anvil_setBalance / setNonce / setCode / setStorageAt (and hardhat_*): changes `addr` as
+    /// given, at once for every read and for the next block's execution, without a block: the
+    /// next block produced writes the changes with its own (the head's stateRoot is unchanged
+    /// until then, as on anvil; eth_getProof proves the stored state). Changes not yet in a block
+    /// are lost when the node stops.
+    [[nodiscard]] virtual ApiResult<void> set_account(const Address& addr,
+                                                      const DevAccountChange& change) = 0;
     /// evm_snapshot: remembers the head (and the dev clock) under a new id, 1, 2, ... From then
     /// on every block also keeps the old values of what it changes, in memory (snapshots do not
     /// survive a restart).

@@ -310,6 +310,57 @@ class CallReader final : public exec::StateReader {
     std::optional<uint64_t> nonce_;
 };
 
+/// The head state with the dev chain's pending account changes (anvil_setBalance and friends)
+/// over it: what reads and the next block's execution see until that block carries them into the
+/// store. An account's storage_root stays the stored one (the trie is only hashed with the block).
+/// Immutable, so thread safe.
+class OverlayView final : public state::StateView {
+  public:
+    OverlayView(std::shared_ptr<const state::StateView> base,
+                std::shared_ptr<const state::StateDiff> changes)
+        : base_(std::move(base)), changes_(std::move(changes)) {}
+
+    [[nodiscard]] Result<std::optional<state::Account>> account(
+        const Address& addr) const override {
+        PEL_TRY(auto acc, base_->account(addr));
+        const auto it = changes_->accounts.find(addr);
+        if (it == changes_->accounts.end()) {
+            return acc;
+        }
+        const state::AccountDiff& d = it->second;
+        state::Account a = acc.value_or(state::Account{});
+        if (d.nonce) a.nonce = *d.nonce;
+        if (d.balance) a.balance = *d.balance;
+        if (d.code) a.code_hash = d.code->hash;
+        return std::optional<state::Account>(a);
+    }
+    [[nodiscard]] Result<U256> storage(const Address& addr, const U256& slot) const override {
+        const auto it = changes_->accounts.find(addr);
+        if (it != changes_->accounts.end()) {
+            if (const auto v = it->second.storage.find(slot); v != it->second.storage.end()) {
+                return v->second;
+            }
+        }
+        return base_->storage(addr, slot);
+    }
+    [[nodiscard]] Result<std::shared_ptr<const Bytes>> code(const Hash32& hash) const override {
+        for (const auto& [addr, d] : changes_->accounts) {
+            if (d.code && d.code->hash == hash) {
+                return std::make_shared<const Bytes>(d.code->bytes);
+            }
+        }
+        return base_->code(hash);
+    }
+    [[nodiscard]] std::optional<uint64_t> block_num() const noexcept override {
+        return base_->block_num();
+    }
+    [[nodiscard]] Hash32 state_root() const noexcept override { return base_->state_root(); }
+
+  private:
+    std::shared_ptr<const state::StateView> base_;
+    std::shared_ptr<const state::StateDiff> changes_;
+};
+
 struct HeadState {
     BlockHeader header;
     Hash32 hash;
@@ -983,17 +1034,26 @@ struct Node::Impl {
         uint64_t block = 0;
         uint64_t time_offset = 0;
         std::optional<uint64_t> next_timestamp;
+        std::shared_ptr<const state::StateDiff> dev_changes;
     };
     struct OldAccount {
         std::optional<state::Account> account;  // before the block
         bool wiped = false;                     // the block deleted it or cleared its storage
         std::unordered_map<U256, U256> slots;   // slot -> value before the block
     };
+    // anvil_setBalance / setNonce / setCode / setStorageAt: account changes not yet in a block
+    // (null when none). The head's view shows them (OverlayView); the next block produced here
+    // writes them with its transactions' changes (block_diff) and clears them.
+    std::shared_ptr<const state::StateDiff> dev_changes;
+    /// The state diff of `writes` (a block built on the head), with dev_changes under it.
+    [[nodiscard]] state::StateDiff block_diff(const exec::TxnWrites& writes) const;
+    /// Publishes the head again with the store's view of it and dev_changes over it.
+    void publish_dev_changes();
     std::vector<DevSnapshot> snapshots;  // ascending ids, non-decreasing blocks
     uint64_t next_snapshot_id = 1;
     std::map<uint64_t, std::unordered_map<Address, OldAccount>> old_values;  // by block
-    /// Keeps the old values of what block `b` (built on `h`) changes.
-    Result<void> keep_old_values(const HeadState& h, const PreparedBlock& b);
+    /// Keeps the old values (the store's, at the head) of what block `number` changes.
+    Result<void> keep_old_values(uint64_t number, const state::StateDiff& diff);
     /// Takes the chain back to block `target` (below the head): state, records, head, caches.
     Result<void> rewind(uint64_t target);
     /// The BLOCKHASH window of block `head_num` read from the header records, in `recent`.
@@ -1090,7 +1150,14 @@ std::shared_ptr<PreparedBlock> Node::Impl::assemble(const HeadState& h, const ex
 
 Result<void> Node::Impl::prepare_block(PreparedBlock& b) {
     const uint64_t number = b.header.number;
-    auto root = store->prepare(number, exec::to_state_diff(b.output.diff));
+    state::StateDiff diff = block_diff(b.output.diff);
+    if (!snapshots.empty()) {
+        if (auto r = keep_old_values(number, diff); !r) {
+            return make_error("block ", number,
+                              ": reading the old values for evm_revert: ", r.error().message);
+        }
+    }
+    auto root = store->prepare(number, std::move(diff));
     prepared_id.reset();
     if (!root) {
         return make_error("block ", number, ": state root: ", root.error().message);
@@ -1537,20 +1604,13 @@ Result<std::optional<uint64_t>> Node::Impl::produce_locked(bool allow_empty) {
     if (!b) {
         return std::optional<uint64_t>();
     }
-    if (!snapshots.empty()) {
-        if (auto r = keep_old_values(*h, *b); !r) {
-            store->abandon_prepared();
-            prepared_id.reset();
-            return make_error("block ", b->header.number,
-                              ": reading the old values for evm_revert: ", r.error().message);
-        }
-    }
     if (auto r = apply(*b, nullptr); !r) {
         store->abandon_prepared();
         prepared_id.reset();
         old_values.erase(b->header.number);
         return unexpected(std::move(r).error());
     }
+    dev_changes.reset();  // written with the block
     if (next_timestamp) {
         // Later blocks go on from the timestamp that was set (as anvil and hardhat do).
         const uint64_t now = now_seconds();
@@ -1562,27 +1622,69 @@ Result<std::optional<uint64_t>> Node::Impl::produce_locked(bool allow_empty) {
 
 // --- evm_snapshot / evm_revert -------------------------------------------------------------------
 
-Result<void> Node::Impl::keep_old_values(const HeadState& h, const PreparedBlock& b) {
-    auto& kept = old_values[b.header.number];
-    kept.clear();
-    for (const exec::AccountWrite& w : b.output.diff.accounts) {
-        OldAccount o;
-        PEL_TRY(o.account, h.view->account(w.address));
-        for (const exec::StorageWrite& s : w.storage) {
-            PEL_TRY(const U256 v, h.view->storage(w.address, s.key));
-            o.slots.emplace(s.key, v);
+state::StateDiff Node::Impl::block_diff(const exec::TxnWrites& writes) const {
+    if (!dev_changes) {
+        return exec::to_state_diff(writes);
+    }
+    // The transactions ran over the changes: their writes go on top, as the store applies a diff
+    // (a deletion or storage clear drops the changes' slots).
+    state::StateDiff diff = *dev_changes;
+    for (const exec::AccountWrite& w : writes.accounts) {
+        state::AccountDiff& d = diff.accounts[w.address];
+        if (w.deleted) {
+            d = state::AccountDiff{};
+            d.deleted = true;
+            continue;
         }
-        if (w.deleted || w.storage_cleared) {
+        if (w.storage_cleared) {
+            d.storage.clear();
+            d.storage_cleared = true;
+        }
+        d.nonce = w.info.nonce;
+        d.balance = w.info.balance;
+        if (w.code) {
+            d.code =
+                state::CodeChange{w.code->empty() ? kEmptyCodeHash : w.info.code_hash, *w.code};
+        }
+        for (const exec::StorageWrite& sw : w.storage) {
+            d.storage[sw.key] = sw.value;
+        }
+    }
+    return diff;
+}
+
+void Node::Impl::publish_dev_changes() {
+    const auto h = head();
+    auto next = std::make_shared<HeadState>(*h);
+    std::shared_ptr<const state::StateView> base = store->view();  // the head block's
+    next->view = dev_changes ? std::make_shared<const OverlayView>(std::move(base), dev_changes)
+                             : std::move(base);
+    const std::lock_guard lock(head_mu);
+    head_state = std::move(next);
+}
+
+Result<void> Node::Impl::keep_old_values(uint64_t number, const state::StateDiff& diff) {
+    // The store is at the head (the block is not prepared yet): its values are the old ones.
+    const auto view = store->view();
+    auto& kept = old_values[number];
+    kept.clear();
+    for (const auto& [addr, d] : diff.accounts) {
+        OldAccount o;
+        PEL_TRY(o.account, view->account(addr));
+        for (const auto& [slot, value] : d.storage) {
+            PEL_TRY(const U256 v, view->storage(addr, slot));
+            o.slots.emplace(slot, v);
+        }
+        if (d.deleted || d.storage_cleared) {
             o.wiped = true;
             if (o.account && o.account->storage_root != kEmptyTrieRoot) {
-                // The store is at h (the block is only prepared): its slots are h's.
-                PEL_TRY_VOID(store->for_each_slot(w.address, [&](const U256& k, const U256& v) {
+                PEL_TRY_VOID(store->for_each_slot(addr, [&](const U256& k, const U256& v) {
                     o.slots.try_emplace(k, v);
                     return true;
                 }));
             }
         }
-        kept.insert_or_assign(w.address, std::move(o));
+        kept.insert_or_assign(addr, std::move(o));
     }
     return {};
 }
@@ -1610,6 +1712,7 @@ Result<void> Node::Impl::load_recent(uint64_t head_num) {
 
 Result<void> Node::Impl::rewind(uint64_t target) {
     const auto h = head();
+    const auto view = store->view();  // the head block's state, without dev_changes
     const uint64_t top = h->header.number;
     PEL_ASSERT(target < top, "rewind to a block below the head");
     // 1. The value before its first change above `target`, of everything changed there.
@@ -1633,7 +1736,7 @@ Result<void> Node::Impl::rewind(uint64_t target) {
     // are exactly the non-zero ones kept (a wipe keeps every slot it removes).
     state::StateDiff diff;
     for (const auto& [addr, o] : fold) {
-        PEL_TRY(const auto now, h->view->account(addr));
+        PEL_TRY(const auto now, view->account(addr));
         if (!o.account) {
             if (now) {
                 diff.accounts[addr].deleted = true;
@@ -1644,7 +1747,7 @@ Result<void> Node::Impl::rewind(uint64_t target) {
         d.nonce = o.account->nonce;
         d.balance = o.account->balance;
         if (!now || now->code_hash != o.account->code_hash) {
-            PEL_TRY(const auto code, h->view->code(o.account->code_hash));
+            PEL_TRY(const auto code, view->code(o.account->code_hash));
             if (!code) {
                 return make_error("code ", o.account->code_hash.to_hex(), " of 0x", addr.to_hex(),
                                   " is not in the store");
@@ -3131,6 +3234,27 @@ ApiResult<void> Node::set_next_block_timestamp(uint64_t timestamp) {
     return {};
 }
 
+ApiResult<void> Node::set_account(const Address& addr, const DevAccountChange& change) {
+    auto& im = *impl_;
+    if (im.consensus) {
+        return unexpected(
+            rejected("not available in consensus mode: state changes only through blocks"));
+    }
+    const std::lock_guard lock(im.produce_mu);
+    auto next = im.dev_changes ? std::make_shared<state::StateDiff>(*im.dev_changes)
+                               : std::make_shared<state::StateDiff>();
+    state::AccountDiff& d = next->accounts[addr];
+    if (change.balance) d.balance = *change.balance;
+    if (change.nonce) d.nonce = *change.nonce;
+    if (change.code) d.code = state::CodeChange{keccak256(*change.code), *change.code};
+    for (const auto& [slot, value] : change.storage) {
+        d.storage[slot] = value;
+    }
+    im.dev_changes = std::move(next);
+    im.publish_dev_changes();
+    return {};
+}
+
 ApiResult<uint64_t> Node::snapshot() {
     auto& im = *impl_;
     if (im.consensus) {
@@ -3143,6 +3267,7 @@ ApiResult<uint64_t> Node::snapshot() {
     s.block = im.head()->header.number;
     s.time_offset = im.time_offset.load();
     s.next_timestamp = im.next_timestamp;
+    s.dev_changes = im.dev_changes;
     im.snapshots.push_back(s);
     return s.id;
 }
@@ -3166,6 +3291,8 @@ ApiResult<bool> Node::revert(uint64_t id) {
     }
     im.time_offset.store(it->time_offset);
     im.next_timestamp = it->next_timestamp;
+    im.dev_changes = it->dev_changes;
+    im.publish_dev_changes();
     im.snapshots.erase(it, im.snapshots.end());
     if (im.snapshots.empty()) {
         im.old_values.clear();

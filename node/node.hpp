@@ -180,6 +180,8 @@ class Node final : public NodeApi {
     [[nodiscard]] ApiResult<uint64_t> mine_block(std::optional<uint64_t> timestamp) override;
     [[nodiscard]] ApiResult<uint64_t> increase_time(uint64_t seconds) override;
     [[nodiscard]] ApiResult<void> set_next_block_timestamp(uint64_t timestamp) override;
+    [[nodiscard]] ApiResult<void> set_account(const Address& addr,
+                                              const DevAccountChange& change) override;
     [[nodiscard]] ApiResult<uint64_t> snapshot() override;
     [[nodiscard]] ApiResult<bool> revert(uint64_t id) override;
     [[nodiscard]] ApiResult<crypto::Signature> sign_hash(const Address& account,

@@ -727,6 +727,47 @@ void EthRpc::register_methods(Dispatcher& d) {
     };
     d.add("anvil_mine", mine_many);
     d.add("hardhat_mine", mine_many);
+    // anvil_setBalance / setNonce / setCode / setStorageAt and hardhat's names. Numbers and
+    // words are read as eth_getStorageAt reads a slot (hex up to 32 bytes, leading zeros
+    // allowed: ethers' toBeHex pads). anvil answers null (setStorageAt: true), hardhat true.
+    const auto word_param = [](const Params& p, size_t i) -> Result<U256, RpcError> {
+        PEL_TRY(const Hash32 w, decode_param(p, i, q::parse_slot));
+        return U256::from_be32(w.bytes.data());
+    };
+    const auto set_account = [node, word_param](std::string_view field, bool hardhat) {
+        return [node, word_param, field, hardhat](const Params& p) -> RpcResult {
+            PEL_TRY_VOID(p.expect(field == "storage" ? 3 : 2, field == "storage" ? 3 : 2));
+            PEL_TRY(const Address addr, decode_param(p, 0, q::parse_address));
+            DevAccountChange change;
+            if (field == "balance") {
+                PEL_TRY(change.balance, word_param(p, 1));
+            } else if (field == "nonce") {
+                PEL_TRY(const U256 n, word_param(p, 1));
+                if (n > U256(UINT64_MAX)) {
+                    return invalid_argument(1, Error{"nonce above 2^64-1"});
+                }
+                change.nonce = n.low64();
+            } else if (field == "code") {
+                PEL_TRY(change.code, decode_param(p, 1, q::parse_data));
+            } else {
+                PEL_TRY(const U256 slot, word_param(p, 1));
+                PEL_TRY(const U256 value, word_param(p, 2));
+                change.storage.emplace_back(slot, value);
+            }
+            if (auto r = node->set_account(addr, change); !r) {
+                return unexpected(from_api(r.error()));
+            }
+            return hardhat || field == "storage" ? Json(true) : Json();
+        };
+    };
+    for (const bool hardhat : {false, true}) {
+        const std::string ns = hardhat ? "hardhat_" : "anvil_";
+        d.add(ns + "setBalance", set_account("balance", hardhat));
+        d.add(ns + "setNonce", set_account("nonce", hardhat));
+        d.add(ns + "setCode", set_account("code", hardhat));
+        d.add(ns + "setStorageAt", set_account("storage", hardhat));
+    }
+
     // evm_snapshot / evm_revert (and anvil's names for them): ids are quantities from 0x1.
     const auto snapshot = [node](const Params& p) -> RpcResult {
         PEL_TRY_VOID(p.expect(0, 0));

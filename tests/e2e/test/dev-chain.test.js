@@ -140,3 +140,41 @@ test('evm_snapshot and evm_revert take state, blocks, receipts and the clock bac
   assert.equal(await token.balanceOf(to), 0n);
   assert.equal(await f.provider.getBlockNumber(), next.number);
 });
+
+test('anvil_setBalance, setNonce, setCode and setStorageAt (and viem\'s actions) change accounts at once', async () => {
+  // A key nobody funded: setBalance and setNonce, then it sends a transaction.
+  const fresh = ethers.Wallet.createRandom().connect(f.provider);
+  await f.provider.send('anvil_setBalance', [fresh.address, ethers.toBeHex(ethers.parseEther('2'))]);
+  assert.equal(await f.provider.getBalance(fresh.address), ethers.parseEther('2'));
+  await f.provider.send('hardhat_setNonce', [fresh.address, '0x5']);
+  assert.equal(await f.provider.getTransactionCount(fresh.address), 5);
+  const to = ethers.getAddress('0x00000000000000000000000000000000000000cf');
+  const sent = await (await fresh.sendTransaction({ to, value: 1000n })).wait();
+  assert.equal(sent.status, 1);
+  assert.equal(await f.provider.getTransactionCount(fresh.address), 6);
+  assert.equal(await f.provider.getBalance(to), 1000n);
+
+  // Code that returns its slot 0, and the slot set beside it.
+  const c = ethers.getAddress('0x00000000000000000000000000000000000000ce');
+  const runtime = '0x60005460005260206000f3';  // SLOAD(0), MSTORE, RETURN 32 bytes
+  await f.provider.send('anvil_setCode', [c, runtime]);
+  await f.provider.send('anvil_setStorageAt', [c, '0x0', ethers.zeroPadValue('0x2a', 32)]);
+  assert.equal(await f.provider.getCode(c), runtime);
+  assert.equal(await f.provider.getStorage(c, 0), ethers.zeroPadValue('0x2a', 32));
+  assert.equal(BigInt(await f.provider.call({ to: c })), 42n);
+
+  // viem's test actions (anvil mode).
+  const client = viem.createTestClient({ mode: 'anvil', transport: viem.http(f.node.url) });
+  await client.setBalance({ address: c, value: 7n });
+  await client.setStorageAt({ address: c, index: 0, value: viem.pad('0x2b') });
+  await client.setNonce({ address: c, nonce: 9 });
+  assert.equal(await f.provider.getBalance(c), 7n);
+  assert.equal(await f.provider.getTransactionCount(c), 9);
+  assert.equal(BigInt(await f.provider.call({ to: c })), 43n);
+
+  // A block goes by: the changes stay.
+  await f.provider.send('evm_mine', []);
+  assert.equal(await f.provider.getBalance(c), 7n);
+  assert.equal(await f.provider.getCode(c), runtime);
+  assert.equal(BigInt(await f.provider.call({ to: c })), 43n);
+});

@@ -657,8 +657,91 @@ TEST_F(SnapshotTest, revert_takes_state_blocks_records_and_clock_back) {
     EXPECT_EQ(node_->head().hash, node_->genesis_hash());
 }
 
+// anvil_setBalance and friends: seen at once by reads, calls and admission, with the head block
+// unchanged; written by the next block (its root, a restart); undone by evm_revert.
+TEST_F(SnapshotTest, dev_account_changes_show_at_once_and_go_into_the_next_block) {
+    const auto head0 = node_->head();
+    const Hash32 root0 = root(0);
+    auto snap = node_->snapshot();
+    ASSERT_TRUE(snap.has_value());
+    const Address fresh = addr(0x33);
+    DevAccountChange c;
+    c.balance = eth(50);
+    c.nonce = 3;
+    ASSERT_TRUE(node_->set_account(fresh, c).has_value());
+    DevAccountChange code;
+    code.code = returner_code();
+    ASSERT_TRUE(node_->set_account(addr(0x34), code).has_value());
+    DevAccountChange slots;
+    slots.storage = {{U256(1), U256(0)}, {U256(9), U256(77)}};
+    ASSERT_TRUE(node_->set_account(kStorageOnly, slots).has_value());
+    DevAccountChange rich;
+    rich.balance = eth(1'000'000);
+    ASSERT_TRUE(node_->set_account(dev_[2].address, rich).has_value());
+
+    EXPECT_EQ(node_->head().hash, head0.hash);
+    EXPECT_EQ(root(0), root0);
+    EXPECT_EQ(*node_->balance(fresh, BlockSelector::latest()), eth(50));
+    EXPECT_EQ(*node_->nonce(fresh, BlockSelector::latest()), 3U);
+    EXPECT_EQ(*node_->code(addr(0x34), BlockSelector::latest()), returner_code());
+    EXPECT_TRUE(slot(kStorageOnly, 1).is_zero());
+    EXPECT_EQ(slot(kStorageOnly, 2), U256(7));
+    EXPECT_EQ(slot(kStorageOnly, 9), U256(77));
+    CallRequest call;
+    call.to = addr(0x34);
+    auto out = node_->call(call, BlockSelector::latest());
+    ASSERT_TRUE(out.has_value() && out->success);
+    EXPECT_EQ(out->output.back(), 42);
+    // Admission sees the new balance: more than genesis gave dev account 2.
+    const Hash32 big = submit(make_txn(dev_[2].secret_key, 0, addr(9), eth(500'000)));
+    ASSERT_EQ(mine(), 1U);
+    EXPECT_TRUE(receipt(big).status);
+    EXPECT_NE(root(1), root0);
+
+    // In the store now: a restart keeps them (the node checks the head's root at open).
+    reopen();
+    EXPECT_EQ(*node_->balance(fresh, BlockSelector::latest()), eth(50));
+    EXPECT_EQ(*node_->nonce(fresh, BlockSelector::latest()), 3U);
+    EXPECT_EQ(*node_->code(addr(0x34), BlockSelector::latest()), returner_code());
+    EXPECT_EQ(slot(kStorageOnly, 9), U256(77));
+    EXPECT_EQ(*node_->balance(addr(9), BlockSelector::latest()), eth(500'000));
+
+    // Pending changes over a block, then a revert past both: all gone, block 0's root again.
+    auto snap2 = node_->snapshot();
+    ASSERT_TRUE(snap2.has_value());
+    DevAccountChange again;
+    again.balance = eth(1);
+    again.storage = {{U256(9), U256(78)}};
+    ASSERT_TRUE(node_->set_account(kStorageOnly, again).has_value());
+    ASSERT_TRUE(node_->mine_block(std::nullopt).has_value());  // an empty block carries them
+    EXPECT_EQ(slot(kStorageOnly, 9), U256(78));
+    ASSERT_TRUE(node_->set_account(fresh, again).has_value());  // pending at the revert
+    EXPECT_TRUE(*node_->revert(*snap2));
+    EXPECT_EQ(node_->head().number, 1U);
+    EXPECT_EQ(slot(kStorageOnly, 9), U256(77));
+    EXPECT_EQ(*node_->balance(fresh, BlockSelector::latest()), eth(50));
+}
+
+// A snapshot taken while changes are pending brings them back, still pending.
+TEST_F(SnapshotTest, revert_restores_pending_dev_changes) {
+    DevAccountChange c;
+    c.balance = eth(9);
+    ASSERT_TRUE(node_->set_account(addr(0x35), c).has_value());
+    auto snap = node_->snapshot();
+    ASSERT_TRUE(snap.has_value());
+    c.balance = eth(10);
+    ASSERT_TRUE(node_->set_account(addr(0x35), c).has_value());
+    ASSERT_EQ(mine(), 1U);
+    EXPECT_TRUE(*node_->revert(*snap));
+    EXPECT_EQ(node_->head().number, 0U);
+    EXPECT_EQ(*node_->balance(addr(0x35), BlockSelector::latest()), eth(9));
+    ASSERT_EQ(mine(), 1U);
+    EXPECT_EQ(*node_->balance(addr(0x35), BlockSelector::latest()), eth(9));
+}
+
 // Snapshots nest: reverting to an inner one keeps the outer one, and random blocks of transfers,
-// storage writes and removals between them always come back to the recorded roots.
+// storage writes, removals and dev account changes between them always come back to the recorded
+// roots.
 TEST_F(SnapshotTest, nested_snapshots_over_random_blocks) {
     std::mt19937_64 rng(7);
     std::vector<uint64_t> nonces(dev_.size(), 0);
@@ -680,6 +763,14 @@ TEST_F(SnapshotTest, nested_snapshots_over_random_blocks) {
                 nonces[i] = *node_->nonce(dev_[i].address, BlockSelector::latest());
             }
             continue;
+        }
+        if (rng() % 4 == 0) {  // a pending dev change, carried by the next block
+            DevAccountChange c;
+            c.balance = U256(rng() % 1000);
+            c.storage = {{U256(rng() % 4), U256(rng() % 3)}};
+            const Address who =
+                rng() % 2 == 0 ? kStorageOnly : addr(static_cast<uint8_t>(rng() % 6));
+            ASSERT_TRUE(node_->set_account(who, c).has_value());
         }
         const size_t txs = 1 + rng() % 4;
         for (size_t t = 0; t < txs; ++t) {

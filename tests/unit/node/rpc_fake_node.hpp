@@ -50,6 +50,7 @@ class FakeNode final : public NodeApi {
     std::vector<std::optional<uint64_t>> mined_timestamps;
     uint64_t time_offset = 0;
     uint64_t snapshots_taken = 0;
+    std::vector<std::pair<Address, DevAccountChange>> account_changes;
     std::vector<uint64_t> reverted;
     mutable std::optional<std::vector<double>> last_percentiles;
 
@@ -192,6 +193,12 @@ class FakeNode final : public NodeApi {
     [[nodiscard]] ApiResult<void> set_next_block_timestamp(uint64_t timestamp) override {
         const std::lock_guard lock(mu);
         last_timestamp = timestamp;
+        return {};
+    }
+    [[nodiscard]] ApiResult<void> set_account(const Address& addr,
+                                              const DevAccountChange& change) override {
+        const std::lock_guard lock(mu);
+        account_changes.emplace_back(addr, change);
         return {};
     }
     [[nodiscard]] ApiResult<uint64_t> snapshot() override {

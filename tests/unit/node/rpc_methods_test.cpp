@@ -350,6 +350,26 @@ TEST_F(MethodsTest, dev_chain_controls_take_numbers_and_quantities) {
     EXPECT_EQ(error("evm_revert", Json::array())["code"], kInvalidParams);
     EXPECT_EQ(error("evm_revert", {"one"})["code"], kInvalidParams);
     EXPECT_EQ(error("evm_snapshot", {1})["code"], kInvalidParams);
+
+    // anvil_set* answer null (setStorageAt: true), hardhat_set* true; numbers may be zero-padded.
+    const std::string who = "0x00000000000000000000000000000000000000aa";
+    EXPECT_TRUE(result("anvil_setBalance", {who, "0x03e8"}).is_null());
+    EXPECT_EQ(result("hardhat_setBalance", {who, "0x1"}), true);
+    EXPECT_TRUE(result("anvil_setNonce", {who, "0x7"}).is_null());
+    EXPECT_TRUE(result("anvil_setCode", {who, "0x6001"}).is_null());
+    EXPECT_EQ(result("anvil_setStorageAt", {who, "0x2", "0x" + std::string(63, '0') + "5"}), true);
+    EXPECT_EQ(result("hardhat_setStorageAt", {who, "0x0", "0x09"}), true);
+    ASSERT_EQ(node_.account_changes.size(), 6U);
+    EXPECT_EQ(node_.account_changes[0].second.balance, U256(1000));
+    EXPECT_EQ(node_.account_changes[2].second.nonce, 7U);
+    EXPECT_EQ(node_.account_changes[3].second.code, (Bytes{0x60, 0x01}));
+    EXPECT_EQ(node_.account_changes[4].second.storage,
+              (std::vector<std::pair<U256, U256>>{{U256(2), U256(5)}}));
+    EXPECT_EQ(error("anvil_setBalance", {"0x12", "0x1"})["code"], kInvalidParams);
+    EXPECT_EQ(error("anvil_setNonce", {who, "0x10000000000000000"})["code"], kInvalidParams);
+    EXPECT_EQ(error("anvil_setCode", {who, "0x6"})["code"], kInvalidParams);
+    EXPECT_EQ(error("anvil_setStorageAt", {who, "0x1"})["code"], kInvalidParams);
+    EXPECT_EQ(node_.account_changes.size(), 6U);
 }
 
 TEST_F(MethodsTest, txpool_namespace_follows_geth) {

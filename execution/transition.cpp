@@ -72,10 +72,11 @@ Result<uint64_t, TxnError> check_stateless(const Transaction& txn, const BlockEn
 }
 
 /// Checks against the sender's account. `max_cost` = gas_limit*max_fee + value + blob cost.
-Result<void, TxnError> check_sender(const Transaction& txn, const AccountInfo* acc) noexcept {
+Result<void, TxnError> check_sender(const Transaction& txn, const AccountInfo* acc,
+                                    bool eip3607_exempt) noexcept {
     const uint64_t nonce = acc != nullptr ? acc->nonce : 0;
     // EIP-3607: only externally owned accounts (no code) send transactions.
-    if (acc != nullptr && acc->code_hash != kEmptyCodeHash) {
+    if (acc != nullptr && acc->code_hash != kEmptyCodeHash && !eip3607_exempt) {
         return unexpected(TxnError::kSenderNotEoa);
     }
     if (txn.nonce > nonce) {
@@ -238,7 +239,9 @@ Result<TxnResult, TxnError> apply_transaction(StateReader& reader, vm::Vm& vm, c
                                               FrameTracer* tracer, bool defer_credits) noexcept {
     PEL_TRY(const uint64_t intrinsic, check_stateless(txn, env));
     TxnState state(reader);
-    PEL_TRY_VOID(check_sender(txn, state.find_account(sender)));
+    PEL_TRY_VOID(
+        check_sender(txn, state.find_account(sender),
+                     env.eip3607_exempt != nullptr && env.eip3607_exempt->contains(sender)));
 
     const U256 gas_price = effective_gas_price(txn, env.base_fee);
     const uint64_t blob_gas =

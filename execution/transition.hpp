@@ -9,6 +9,7 @@
 #include <optional>
 #include <span>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "execution/state_reader.hpp"
@@ -62,6 +63,10 @@ struct BlockEnv {
     U256 chain_id = 1;
     /// BLOCKHASH source; null answers zero. Must outlive every use of the BlockEnv.
     const BlockHashSource* block_hashes = nullptr;
+    /// Senders whose code does not make their transactions invalid (EIP-3607 waived): a dev
+    /// chain's impersonated contracts (anvil_impersonateAccount). Null: none, as the protocol
+    /// says. Must outlive every use of the BlockEnv.
+    const std::unordered_set<Address>* eip3607_exempt = nullptr;
 };
 
 using Bloom = std::array<uint8_t, 256>;

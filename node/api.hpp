@@ -520,6 +520,12 @@ class NodeApi {
     /// are lost when the node stops.
     [[nodiscard]] virtual ApiResult<void> set_account(const Address& addr,
                                                       const DevAccountChange& change) = 0;
+    /// anvil_impersonateAccount / anvil_stopImpersonatingAccount (and hardhat_*): while on,
+    /// eth_sendTransaction from `addr` is accepted without its key, as if signed by it (the
+    /// transaction carries a placeholder signature: r = the address, s = 1), also from a contract
+    /// (EIP-3607 is waived for such transactions). Single node only; not kept across a restart,
+    /// nor are such transactions in the pool journal.
+    [[nodiscard]] virtual ApiResult<void> impersonate(const Address& addr, bool on) = 0;
     /// evm_snapshot: remembers the head (and the dev clock) under a new id, 1, 2, ... From then
     /// on every block also keeps the old values of what it changes, in memory (snapshots do not
     /// survive a restart).

@@ -32,6 +32,9 @@ struct PoolTxn {
     Bytes raw;  ///< canonical encoding
     /// gas_limit * max_fee_per_gas + value: what the sender must hold (geth's tx.Cost()).
     U256 cost;
+    /// Sent from an impersonated account (anvil_impersonateAccount): `sender` was given, not
+    /// recovered (the signature is a placeholder), and EIP-3607 is waived for it.
+    bool impersonated = false;
 };
 
 struct MempoolLimits {

@@ -444,6 +444,17 @@ struct Node::Impl {
     SubscriptionId next_sub = 1;                // guarded by dispatch_mu
 
     std::mutex send_mu;  // send_transaction: nonce assignment and submission
+    mutable std::mutex impersonate_mu;
+    std::unordered_set<Address> impersonated;  // guarded by impersonate_mu
+    [[nodiscard]] bool is_impersonated(const Address& a) const {
+        const std::lock_guard lock(impersonate_mu);
+        return impersonated.contains(a);
+    }
+    [[nodiscard]] const DevAccount* dev_key(const Address& a) const {
+        const auto it = std::find_if(dev.begin(), dev.end(),
+                                     [&](const DevAccount& d) { return d.address == a; });
+        return it == dev.end() ? nullptr : &*it;
+    }
 
     // Recently read or produced blocks, decoded (receipt lookups of a big block would otherwise
     // decode the whole block each time).
@@ -1185,8 +1196,9 @@ Result<std::shared_ptr<PreparedBlock>> Node::Impl::build(const HeadState& h, boo
         ts = std::max(*next_timestamp, parent.timestamp + 1);
     }
     const BuildEnv be = block_env(h, coinbase, ts);
-    const exec::BlockEnv& env = be.env;
+    exec::BlockEnv env = be.env;
     const U256 base_fee = env.base_fee;
+    std::unordered_set<Address> exempt;  // impersonated senders: EIP-3607 waived
 
     std::unordered_set<Hash32> excluded;
     std::vector<std::shared_ptr<const PoolTxn>> picked;
@@ -1204,10 +1216,15 @@ Result<std::shared_ptr<PreparedBlock>> Node::Impl::build(const HeadState& h, boo
         senders.clear();
         txns.reserve(picked.size());
         senders.reserve(picked.size());
+        exempt.clear();
         for (const auto& p : picked) {
             txns.push_back(p->txn);
             senders.push_back(p->sender);
+            if (p->impersonated) {
+                exempt.insert(p->sender);
+            }
         }
+        env.eip3607_exempt = exempt.empty() ? nullptr : &exempt;
         exec::StateViewReader reader(*h.view);
         const auto t0 = Clock::now();
         auto res = executor->execute(env, txns, senders, reader);
@@ -2359,7 +2376,12 @@ void Node::write_journal() const {
     std::vector<Bytes> raws;
     raws.reserve(txs.size());
     for (const auto& t : txs) {
-        raws.push_back(t->raw);
+        if (!t->impersonated) {  // unsigned: it would not be admitted again
+            raws.push_back(t->raw);
+        }
+    }
+    if (raws.empty()) {
+        return;
     }
     const std::filesystem::path file =
         std::filesystem::path(impl_->config.datadir) / kPoolJournalFile;
@@ -3011,7 +3033,7 @@ ApiResult<FeeHistory> Node::fee_history(uint64_t block_count, BlockSelector newe
 
 ApiResult<Hash32> Node::submit_raw_transaction(ByteView raw) { return admit(raw, true); }
 
-ApiResult<Hash32> Node::admit(ByteView raw, bool gossip) {
+ApiResult<Hash32> Node::admit(ByteView raw, bool gossip, std::optional<Address> impersonated) {
     auto& impl = *impl_;
     const auto reject = [&](std::string msg) -> ApiResult<Hash32> {
         impl.txs_rejected.fetch_add(1, std::memory_order_relaxed);
@@ -3047,7 +3069,7 @@ ApiResult<Hash32> Node::admit(ByteView raw, bool gossip) {
     if (txn.max_priority_fee_per_gas > txn.max_fee_per_gas) {
         return reject("max priority fee per gas higher than max fee per gas");
     }
-    auto sender = recover_sender(txn);
+    auto sender = impersonated ? Result<Address>(*impersonated) : recover_sender(txn);
     if (!sender) {
         return reject("invalid sender");
     }
@@ -3063,6 +3085,7 @@ ApiResult<Hash32> Node::admit(ByteView raw, bool gossip) {
     p->sender = *sender;
     p->raw.assign(raw.begin(), raw.end());
     p->cost = txn_cost(txn);
+    p->impersonated = impersonated.has_value();
     // The checks against the head, then the pool: the pool's epoch is read before the head, so
     // that a block applied to the pool in between (its head then newer than ours) sends us back
     // for the new head instead of admitting against a stale nonce. Blocks are far apart next to
@@ -3088,7 +3111,7 @@ ApiResult<Hash32> Node::admit(ByteView raw, bool gossip) {
         if (*acc) {
             st.nonce = (*acc)->nonce;
             st.balance = (*acc)->balance;
-            if ((*acc)->code_hash != kEmptyCodeHash) {
+            if ((*acc)->code_hash != kEmptyCodeHash && !impersonated) {
                 return reject("sender not an eoa");
             }
         }
@@ -3115,19 +3138,10 @@ ApiResult<Hash32> Node::admit(ByteView raw, bool gossip) {
     return hash;
 }
 
-// Fills the unset fields of `request` (nonce: the pending one; gas: an estimate; fees) and signs
-// it with its dev account's key. Callers that submit hold send_mu, so that concurrent calls take
-// distinct nonces.
-ApiResult<Bytes> Node::fill_and_sign(const CallRequest& request) {
+// Fills the unset fields of `request` (nonce: the pending one; gas: an estimate; fees), unsigned.
+// Callers that submit hold send_mu, so that concurrent calls take distinct nonces.
+ApiResult<Transaction> Node::fill_transaction(const CallRequest& request) {
     auto& impl = *impl_;
-    if (!request.from) {
-        return unexpected(rejected("unknown account"));
-    }
-    const auto it = std::find_if(impl.dev.begin(), impl.dev.end(),
-                                 [&](const DevAccount& a) { return a.address == *request.from; });
-    if (it == impl.dev.end()) {
-        return unexpected(rejected("unknown account"));
-    }
     if (request.chain_id && *request.chain_id != impl.genesis.chain_id) {
         return unexpected(rejected("invalid chain id for signer"));
     }
@@ -3163,7 +3177,16 @@ ApiResult<Bytes> Node::fill_and_sign(const CallRequest& request) {
         est.nonce = std::nullopt;  // estimate on the head state
         PEL_TRY(txn.gas_limit, estimate_gas(est, BlockSelector::latest()));
     }
-    if (auto s = pel::sign_transaction(txn, it->secret_key); !s) {
+    return txn;
+}
+
+ApiResult<Bytes> Node::fill_and_sign(const CallRequest& request) {
+    const DevAccount* key = request.from ? impl_->dev_key(*request.from) : nullptr;
+    if (key == nullptr) {
+        return unexpected(rejected("unknown account"));
+    }
+    PEL_TRY(Transaction txn, fill_transaction(request));
+    if (auto s = pel::sign_transaction(txn, key->secret_key); !s) {
         return unexpected(internal(s.error().message));
     }
     return encode_transaction(txn);
@@ -3171,6 +3194,18 @@ ApiResult<Bytes> Node::fill_and_sign(const CallRequest& request) {
 
 ApiResult<Hash32> Node::send_transaction(const CallRequest& request) {
     const std::lock_guard lock(impl_->send_mu);
+    if (request.from && impl_->dev_key(*request.from) == nullptr &&
+        impl_->is_impersonated(*request.from)) {
+        PEL_TRY(Transaction txn, fill_transaction(request));
+        // A placeholder signature that recovers to nothing in particular; the hash still differs
+        // per sender and transaction.
+        txn.signature = crypto::Signature{};
+        for (const uint8_t b : request.from->bytes) {
+            txn.signature.r = (txn.signature.r << 8) | U256(b);
+        }
+        txn.signature.s = U256(1);
+        return admit(encode_transaction(txn), false, *request.from);
+    }
     PEL_TRY(const Bytes raw, fill_and_sign(request));
     return submit_raw_transaction(raw);
 }
@@ -3252,6 +3287,20 @@ ApiResult<void> Node::set_account(const Address& addr, const DevAccountChange& c
     }
     im.dev_changes = std::move(next);
     im.publish_dev_changes();
+    return {};
+}
+
+ApiResult<void> Node::impersonate(const Address& addr, bool on) {
+    auto& im = *impl_;
+    if (im.consensus) {
+        return unexpected(rejected("not available in consensus mode: every sender signs"));
+    }
+    const std::lock_guard lock(im.impersonate_mu);
+    if (on) {
+        im.impersonated.insert(addr);
+    } else {
+        im.impersonated.erase(addr);
+    }
     return {};
 }
 

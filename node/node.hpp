@@ -182,6 +182,7 @@ class Node final : public NodeApi {
     [[nodiscard]] ApiResult<void> set_next_block_timestamp(uint64_t timestamp) override;
     [[nodiscard]] ApiResult<void> set_account(const Address& addr,
                                               const DevAccountChange& change) override;
+    [[nodiscard]] ApiResult<void> impersonate(const Address& addr, bool on) override;
     [[nodiscard]] ApiResult<uint64_t> snapshot() override;
     [[nodiscard]] ApiResult<bool> revert(uint64_t id) override;
     [[nodiscard]] ApiResult<crypto::Signature> sign_hash(const Address& account,
@@ -195,9 +196,13 @@ class Node final : public NodeApi {
     [[nodiscard]] size_t peer_count() const override;
 
   private:
-    /// Pool admission (RPC and gossip); `gossip`: forward to peers once accepted.
-    [[nodiscard]] ApiResult<Hash32> admit(ByteView raw, bool gossip);
-    /// eth_sendTransaction / eth_signTransaction: the request filled and signed (node.cpp).
+    /// Pool admission (RPC and gossip); `gossip`: forward to peers once accepted. `impersonated`:
+    /// the sender of an unsigned transaction from an impersonated account (not recovered).
+    [[nodiscard]] ApiResult<Hash32> admit(ByteView raw, bool gossip,
+                                          std::optional<Address> impersonated = std::nullopt);
+    /// eth_sendTransaction / eth_signTransaction: the request filled (node.cpp), and signed with
+    /// its dev account's key.
+    [[nodiscard]] ApiResult<Transaction> fill_transaction(const CallRequest& request);
     [[nodiscard]] ApiResult<Bytes> fill_and_sign(const CallRequest& request);
     /// Admits the journal's transactions (open) / writes the pool to it (destruction).
     void readmit_journal();

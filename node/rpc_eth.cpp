@@ -768,6 +768,22 @@ void EthRpc::register_methods(Dispatcher& d) {
         d.add(ns + "setStorageAt", set_account("storage", hardhat));
     }
 
+    // anvil_impersonateAccount / anvil_stopImpersonatingAccount and hardhat's names.
+    const auto impersonate = [node](bool on, bool hardhat) {
+        return [node, on, hardhat](const Params& p) -> RpcResult {
+            PEL_TRY_VOID(p.expect(1, 1));
+            PEL_TRY(const Address addr, decode_param(p, 0, q::parse_address));
+            if (auto r = node->impersonate(addr, on); !r) {
+                return unexpected(from_api(r.error()));
+            }
+            return hardhat ? Json(true) : Json();
+        };
+    };
+    d.add("anvil_impersonateAccount", impersonate(true, false));
+    d.add("anvil_stopImpersonatingAccount", impersonate(false, false));
+    d.add("hardhat_impersonateAccount", impersonate(true, true));
+    d.add("hardhat_stopImpersonatingAccount", impersonate(false, true));
+
     // evm_snapshot / evm_revert (and anvil's names for them): ids are quantities from 0x1.
     const auto snapshot = [node](const Params& p) -> RpcResult {
         PEL_TRY_VOID(p.expect(0, 0));

@@ -3,7 +3,7 @@
 // names): evm_mine (an empty block now, or at a timestamp), hardhat_mine / anvil_mine (several,
 // at an interval), evm_increaseTime and evm_setNextBlockTimestamp; a contract reads the moved
 // clock through block.timestamp; evm_snapshot / evm_revert as hardhat's loadFixture and viem's
-// test client use them.
+// test client use them; anvil_setBalance and its kin; account impersonation.
 'use strict';
 
 const { test } = require('node:test');
@@ -177,4 +177,42 @@ test('anvil_setBalance, setNonce, setCode and setStorageAt (and viem\'s actions)
   assert.equal(await f.provider.getBalance(c), 7n);
   assert.equal(await f.provider.getCode(c), runtime);
   assert.equal(BigInt(await f.provider.call({ to: c })), 43n);
+});
+
+test('anvil_impersonateAccount: an account and a contract send without keys', async () => {
+  const whale = ethers.getAddress('0x00000000000000000000000000000000000000d1');
+  const contract = ethers.getAddress('0x00000000000000000000000000000000000000d3');
+  const to = ethers.getAddress('0x00000000000000000000000000000000000000d2');
+  const hundred = ethers.toQuantity(ethers.parseEther('100'));
+  await f.provider.send('anvil_setBalance', [whale, hundred]);
+  await f.provider.send('anvil_setBalance', [contract, hundred]);
+  await f.provider.send('anvil_setCode', [contract, '0x00']);
+
+  // Not impersonated: there is no key for it.
+  const whaleSigner = new ethers.JsonRpcSigner(f.provider, whale);  // hardhat's getImpersonatedSigner
+  await assert.rejects(whaleSigner.sendTransaction({ to, value: 1n }));
+
+  await f.provider.send('hardhat_impersonateAccount', [whale]);
+  const r = await (await whaleSigner.sendTransaction({ to, value: 7n })).wait();
+  assert.equal(r.status, 1);
+  assert.equal(r.from, whale);
+
+  // A contract sender through viem's JSON-RPC account (EIP-3607 waived while impersonated).
+  await f.provider.send('anvil_impersonateAccount', [contract]);
+  const chain = viem.defineChain({ id: 31337, name: 'pel-e2e',
+    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+    rpcUrls: { default: { http: [f.node.url] } } });
+  const wallet = viem.createWalletClient({ account: contract, chain,
+    transport: viem.http(f.node.url) });
+  const hash = await wallet.sendTransaction({ to, value: 5n });
+  const pub = viem.createPublicClient({ chain, transport: viem.http(f.node.url),
+    pollingInterval: 50 });
+  const r2 = await pub.waitForTransactionReceipt({ hash });
+  assert.equal(r2.status, 'success');
+  assert.equal(ethers.getAddress(r2.from), contract);
+  assert.equal(await f.provider.getBalance(to), 12n);
+
+  await f.provider.send('hardhat_stopImpersonatingAccount', [whale]);
+  await f.provider.send('anvil_stopImpersonatingAccount', [contract]);
+  await assert.rejects(whaleSigner.sendTransaction({ to, value: 1n }));
 });

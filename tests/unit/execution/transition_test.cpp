@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -202,6 +203,14 @@ TEST_F(TransitionTest, every_txn_error) {
     state_.set_balance(addr(0xa1), kRich);
     state_.set_code(addr(0xa1), Bytes{0x00});
     EXPECT_EQ(error_of(transfer(), addr(0xa1)), TxnError::kSenderNotEoa);
+    // A dev chain's impersonated contract: EIP-3607 waived for the listed senders only.
+    const std::unordered_set<Address> exempt{addr(0xa1)};
+    env_.eip3607_exempt = &exempt;
+    EXPECT_TRUE(apply(transfer(), addr(0xa1)).has_value());
+    state_.set_balance(addr(0xa2), kRich);
+    state_.set_code(addr(0xa2), Bytes{0x00});
+    EXPECT_EQ(error_of(transfer(), addr(0xa2)), TxnError::kSenderNotEoa);
+    env_.eip3607_exempt = nullptr;
 
     t = transfer();
     t.nonce = 1;

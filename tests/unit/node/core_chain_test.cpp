@@ -722,6 +722,55 @@ TEST_F(SnapshotTest, dev_account_changes_show_at_once_and_go_into_the_next_block
     EXPECT_EQ(*node_->balance(fresh, BlockSelector::latest()), eth(50));
 }
 
+// anvil_impersonateAccount: eth_sendTransaction from an account whose key the node lacks, a
+// contract included (EIP-3607 waived for it), until impersonation stops.
+TEST_F(SnapshotTest, impersonated_accounts_send_without_keys) {
+    const Address whale = addr(0x41);
+    DevAccountChange funds;
+    funds.balance = eth(100);
+    ASSERT_TRUE(node_->set_account(whale, funds).has_value());
+    ASSERT_TRUE(node_->set_account(kLogger, funds).has_value());  // a contract
+    CallRequest req;
+    req.from = whale;
+    req.to = addr(0x42);
+    req.value = eth(3);
+    auto refused = node_->send_transaction(req);
+    ASSERT_FALSE(refused.has_value());
+    EXPECT_EQ(refused.error().message, "unknown account");
+
+    ASSERT_TRUE(node_->impersonate(whale, true).has_value());
+    ASSERT_TRUE(node_->impersonate(kLogger, true).has_value());
+    auto h1 = node_->send_transaction(req);
+    ASSERT_TRUE(h1.has_value()) << h1.error().message;
+    req.from = kLogger;
+    req.value = eth(2);
+    auto h2 = node_->send_transaction(req);
+    ASSERT_TRUE(h2.has_value()) << h2.error().message;
+    // Signing is still refused: there is no key.
+    EXPECT_FALSE(node_->sign_transaction(req).has_value());
+    ASSERT_EQ(mine(), 1U);
+    const ReceiptRecord r1 = receipt(*h1);
+    const ReceiptRecord r2 = receipt(*h2);
+    EXPECT_TRUE(r1.status);
+    EXPECT_TRUE(r2.status);
+    EXPECT_EQ(r1.from, whale);
+    EXPECT_EQ(r2.from, kLogger);
+    EXPECT_EQ(*node_->balance(addr(0x42), BlockSelector::latest()), eth(5));
+    EXPECT_EQ(*node_->nonce(kLogger, BlockSelector::latest()), 1U);
+    auto tx = node_->transaction_by_hash(*h1);
+    ASSERT_TRUE(tx.has_value() && tx->has_value());
+    EXPECT_EQ((*tx)->from, whale);
+
+    ASSERT_TRUE(node_->impersonate(whale, false).has_value());
+    req.from = whale;
+    auto after = node_->send_transaction(req);
+    ASSERT_FALSE(after.has_value());
+    EXPECT_EQ(after.error().message, "unknown account");
+    // The block with unsigned transactions survives a restart (senders are stored with it).
+    reopen();
+    EXPECT_EQ(receipt(*h2).from, kLogger);
+}
+
 // A snapshot taken while changes are pending brings them back, still pending.
 TEST_F(SnapshotTest, revert_restores_pending_dev_changes) {
     DevAccountChange c;

@@ -51,6 +51,7 @@ class FakeNode final : public NodeApi {
     uint64_t time_offset = 0;
     uint64_t snapshots_taken = 0;
     std::vector<std::pair<Address, DevAccountChange>> account_changes;
+    std::vector<std::pair<Address, bool>> impersonations;
     std::vector<uint64_t> reverted;
     mutable std::optional<std::vector<double>> last_percentiles;
 
@@ -199,6 +200,11 @@ class FakeNode final : public NodeApi {
                                               const DevAccountChange& change) override {
         const std::lock_guard lock(mu);
         account_changes.emplace_back(addr, change);
+        return {};
+    }
+    [[nodiscard]] ApiResult<void> impersonate(const Address& addr, bool on) override {
+        const std::lock_guard lock(mu);
+        impersonations.emplace_back(addr, on);
         return {};
     }
     [[nodiscard]] ApiResult<uint64_t> snapshot() override {

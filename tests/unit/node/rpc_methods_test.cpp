@@ -370,6 +370,14 @@ TEST_F(MethodsTest, dev_chain_controls_take_numbers_and_quantities) {
     EXPECT_EQ(error("anvil_setCode", {who, "0x6"})["code"], kInvalidParams);
     EXPECT_EQ(error("anvil_setStorageAt", {who, "0x1"})["code"], kInvalidParams);
     EXPECT_EQ(node_.account_changes.size(), 6U);
+
+    EXPECT_TRUE(result("anvil_impersonateAccount", {who}).is_null());
+    EXPECT_EQ(result("hardhat_stopImpersonatingAccount", {who}), true);
+    ASSERT_EQ(node_.impersonations.size(), 2U);
+    EXPECT_TRUE(node_.impersonations[0].second);
+    EXPECT_FALSE(node_.impersonations[1].second);
+    EXPECT_EQ(error("anvil_impersonateAccount", {"0x1234"})["code"], kInvalidParams);
+    EXPECT_EQ(error("hardhat_impersonateAccount", Json::array())["code"], kInvalidParams);
 }
 
 TEST_F(MethodsTest, txpool_namespace_follows_geth) {

@@ -209,6 +209,12 @@ struct LogFilter {
     std::vector<std::vector<Hash32>> topics;
 };
 
+/// How a single node mines (hardhat_getAutomine; evm_setAutomine, evm_setIntervalMining).
+struct MiningMode {
+    bool automine = true;   ///< a block whenever the pool has ready transactions
+    double interval_s = 0;  ///< > 0: also a block every interval_s seconds, empty or not
+};
+
 /// What anvil_setBalance and friends change in one account (unset fields stay as they are).
 struct DevAccountChange {
     std::optional<U256> balance;
@@ -520,6 +526,12 @@ class NodeApi {
     /// are lost when the node stops.
     [[nodiscard]] virtual ApiResult<void> set_account(const Address& addr,
                                                       const DevAccountChange& change) = 0;
+    /// evm_setAutomine / evm_setIntervalMining and anvil's kin: changes what is set (at open:
+    /// automine with --block-time 0, else the interval). Turning automine on also mines what
+    /// the pool holds. kRejected for an interval outside 0..86400 s, and in consensus mode.
+    [[nodiscard]] virtual ApiResult<void> set_mining(std::optional<bool> automine,
+                                                     std::optional<double> interval_s) = 0;
+    [[nodiscard]] virtual MiningMode mining_mode() const = 0;
     /// anvil_impersonateAccount / anvil_stopImpersonatingAccount (and hardhat_*): while on,
     /// eth_sendTransaction from `addr` is accepted without its key, as if signed by it (the
     /// transaction carries a placeholder signature: r = the address, s = 1), also from a contract

@@ -435,7 +435,14 @@ struct Node::Impl {
     std::condition_variable wake_cv;
     bool stopping = false;  // guarded by wake_mu
     bool work = false;      // guarded by wake_mu: the pool changed since the producer looked
-    bool started = false;   // controlling thread only
+    // Single mode's mining (evm_setAutomine, evm_setIntervalMining; guarded by wake_mu): a block
+    // whenever the pool has ready transactions (automine), and/or one every interval_s seconds,
+    // empty or not. From --block-time at open; each change bumps mining_epoch (the producer
+    // restarts its period).
+    bool automine = true;
+    double interval_s = 0;
+    uint64_t mining_epoch = 0;
+    bool started = false;  // controlling thread only
 
     // Subscriptions: callbacks run under dispatch_mu (recursive: a callback may unsubscribe),
     // so unsubscribe() waits for a callback running on another thread.
@@ -2039,20 +2046,37 @@ void Node::Impl::gossip_loop() {
 }
 
 void Node::Impl::producer_loop() {
-    const bool periodic = config.block_time_s > 0;
-    const auto period = std::chrono::duration_cast<Clock::duration>(
-        std::chrono::duration<double>(periodic ? config.block_time_s : 1.0));
-    auto next_block = Clock::now() + period;
+    const auto period_of = [](double seconds) {
+        return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+    };
+    Clock::time_point next_block;
+    uint64_t seen_epoch = UINT64_MAX;
     for (;;) {
+        bool periodic = false;
+        Clock::duration period{};
         {
             std::unique_lock lock(wake_mu);
-            if (periodic) {
-                wake_cv.wait_until(lock, next_block, [&] { return stopping; });
-            } else {
-                wake_cv.wait(lock, [&] { return stopping || work; });
-            }
-            if (stopping) {
-                return;
+            for (;;) {
+                if (stopping) {
+                    return;
+                }
+                if (seen_epoch != mining_epoch) {  // started, or the mode changed
+                    seen_epoch = mining_epoch;
+                    next_block = Clock::now() + period_of(interval_s);
+                }
+                period = period_of(interval_s);
+                if (interval_s > 0 && Clock::now() >= next_block) {
+                    periodic = true;
+                    break;
+                }
+                if (automine && work) {
+                    break;
+                }
+                if (interval_s > 0) {
+                    wake_cv.wait_until(lock, next_block);
+                } else {
+                    wake_cv.wait(lock);
+                }
             }
             work = false;
         }
@@ -2076,6 +2100,9 @@ void Node::Impl::producer_loop() {
             if (stopping) {
                 return;
             }
+            if (!automine) {
+                break;
+            }
         }
     }
 }
@@ -2094,6 +2121,8 @@ Node::~Node() {
 Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config) {
     auto impl = std::make_unique<Impl>();
     impl->config = config;
+    impl->automine = config.block_time_s <= 0;
+    impl->interval_s = std::max(config.block_time_s, 0.0);
     if (config.threads == 0) {
         return make_error("threads must be at least 1");
     }
@@ -3288,6 +3317,35 @@ ApiResult<void> Node::set_account(const Address& addr, const DevAccountChange& c
     im.dev_changes = std::move(next);
     im.publish_dev_changes();
     return {};
+}
+
+ApiResult<void> Node::set_mining(std::optional<bool> automine, std::optional<double> interval_s) {
+    auto& im = *impl_;
+    if (im.consensus) {
+        return unexpected(
+            rejected("not available in consensus mode: the validators decide blocks"));
+    }
+    if (interval_s && (*interval_s < 0 || *interval_s > 86'400.0)) {
+        return unexpected(rejected("the mining interval must be 0 to 86400 seconds"));
+    }
+    {
+        const std::lock_guard lock(im.wake_mu);
+        if (automine) {
+            im.automine = *automine;
+            im.work = im.work || *automine;  // what is already in the pool goes in a block now
+        }
+        if (interval_s) {
+            im.interval_s = *interval_s;
+        }
+        ++im.mining_epoch;
+    }
+    im.wake_cv.notify_all();
+    return {};
+}
+
+MiningMode Node::mining_mode() const {
+    const std::lock_guard lock(impl_->wake_mu);
+    return MiningMode{impl_->automine, impl_->interval_s};
 }
 
 ApiResult<void> Node::impersonate(const Address& addr, bool on) {

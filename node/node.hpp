@@ -182,6 +182,9 @@ class Node final : public NodeApi {
     [[nodiscard]] ApiResult<void> set_next_block_timestamp(uint64_t timestamp) override;
     [[nodiscard]] ApiResult<void> set_account(const Address& addr,
                                               const DevAccountChange& change) override;
+    [[nodiscard]] ApiResult<void> set_mining(std::optional<bool> automine,
+                                             std::optional<double> interval_s) override;
+    [[nodiscard]] MiningMode mining_mode() const override;
     [[nodiscard]] ApiResult<void> impersonate(const Address& addr, bool on) override;
     [[nodiscard]] ApiResult<uint64_t> snapshot() override;
     [[nodiscard]] ApiResult<bool> revert(uint64_t id) override;

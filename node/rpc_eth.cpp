@@ -768,6 +768,47 @@ void EthRpc::register_methods(Dispatcher& d) {
         d.add(ns + "setStorageAt", set_account("storage", hardhat));
     }
 
+    // Mining: evm_setAutomine / anvil_setAutomine (bool); evm_setIntervalMining takes hardhat's
+    // milliseconds, anvil_setIntervalMining anvil's seconds (which also turns automine off, as
+    // anvil's interval mode does); 0 stops interval mining. hardhat_getAutomine /
+    // anvil_getAutomine: automine on and no interval.
+    const auto set_automine = [node](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(1, 1));
+        if (!p.at(0).is_boolean()) {
+            return invalid_argument(0, Error{"expected a boolean"});
+        }
+        if (auto r = node->set_mining(p.at(0).get<bool>(), std::nullopt); !r) {
+            return unexpected(from_api(r.error()));
+        }
+        return Json();
+    };
+    d.add("evm_setAutomine", set_automine);
+    d.add("anvil_setAutomine", set_automine);
+    const auto set_interval = [node, seconds_param](bool anvil) {
+        return [node, seconds_param, anvil](const Params& p) -> RpcResult {
+            PEL_TRY_VOID(p.expect(1, 1));
+            PEL_TRY(const uint64_t n, seconds_param(p, 0));
+            const double seconds = anvil ? static_cast<double>(n) : static_cast<double>(n) / 1000.0;
+            std::optional<bool> automine;
+            if (anvil && n > 0) {
+                automine = false;
+            }
+            if (auto r = node->set_mining(automine, seconds); !r) {
+                return unexpected(from_api(r.error()));
+            }
+            return Json();
+        };
+    };
+    d.add("evm_setIntervalMining", set_interval(false));
+    d.add("anvil_setIntervalMining", set_interval(true));
+    const auto get_automine = [node](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(0, 0));
+        const MiningMode m = node->mining_mode();
+        return Json(m.automine && m.interval_s == 0);
+    };
+    d.add("hardhat_getAutomine", get_automine);
+    d.add("anvil_getAutomine", get_automine);
+
     // anvil_impersonateAccount / anvil_stopImpersonatingAccount and hardhat's names.
     const auto impersonate = [node](bool on, bool hardhat) {
         return [node, on, hardhat](const Params& p) -> RpcResult {

@@ -3,7 +3,7 @@
 // names): evm_mine (an empty block now, or at a timestamp), hardhat_mine / anvil_mine (several,
 // at an interval), evm_increaseTime and evm_setNextBlockTimestamp; a contract reads the moved
 // clock through block.timestamp; evm_snapshot / evm_revert as hardhat's loadFixture and viem's
-// test client use them; anvil_setBalance and its kin; account impersonation.
+// test client use them; anvil_setBalance and its kin; account impersonation; evm_setAutomine.
 'use strict';
 
 const { test } = require('node:test');
@@ -215,4 +215,24 @@ test('anvil_impersonateAccount: an account and a contract send without keys', as
   await f.provider.send('hardhat_stopImpersonatingAccount', [whale]);
   await f.provider.send('anvil_stopImpersonatingAccount', [contract]);
   await assert.rejects(whaleSigner.sendTransaction({ to, value: 1n }));
+});
+
+test('evm_setAutomine(false) holds transactions for one evm_mine block', async () => {
+  const wallet = new ethers.Wallet(devAccounts()[5].privateKey, f.provider);
+  const to = ethers.getAddress('0x00000000000000000000000000000000000000e5');
+  assert.equal(await f.provider.send('hardhat_getAutomine', []), true);
+  await f.provider.send('evm_setAutomine', [false]);
+  assert.equal(await f.provider.send('hardhat_getAutomine', []), false);
+  const start = await f.provider.getBlockNumber();
+  const sent = [];
+  for (let i = 0; i < 3; i++) sent.push(await wallet.sendTransaction({ to, value: 1n }));
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.equal(await f.provider.getBlockNumber(), start);
+  await f.provider.send('evm_mine', []);
+  const block = await f.provider.getBlock('latest');
+  assert.equal(block.number, start + 1);
+  assert.deepEqual([...block.transactions].sort(), sent.map((t) => t.hash).sort());
+  await f.provider.send('evm_setAutomine', [true]);
+  const r = await (await wallet.sendTransaction({ to, value: 1n })).wait();
+  assert.equal(r.blockNumber, start + 2);
 });

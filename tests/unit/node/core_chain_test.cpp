@@ -5,6 +5,7 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -883,6 +884,50 @@ TEST(ChainDev, dev_clock_mines_and_moves_time) {
         auto r = node->receipt_by_hash(*h);
         return r && r->has_value();
     }));
+    node->stop();
+}
+
+// evm_setAutomine / evm_setIntervalMining: transactions wait for evm_mine with automine off (and
+// then share one block), an interval mines empty blocks, and turning automine on mines the pool.
+TEST(ChainDev, mining_modes_follow_set_automine_and_interval) {
+    TempDir dir;
+    NodeConfig c = test::dev_config(dir);
+    auto node = test::open_node(c);
+    ASSERT_TRUE(node);
+    ASSERT_TRUE(node->start().has_value());
+    EXPECT_TRUE(node->mining_mode().automine);
+    EXPECT_EQ(node->mining_mode().interval_s, 0.0);
+    ASSERT_TRUE(node->set_mining(false, std::nullopt).has_value());
+    CallRequest req;
+    req.from = node->accounts()[1];
+    req.to = addr(6);
+    req.value = eth(1);
+    for (int i = 0; i < 3; ++i) {
+        ASSERT_TRUE(node->send_transaction(req).has_value());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_EQ(node->head().number, 0U);
+    EXPECT_EQ(node->pool_content().pending.size(), 3U);
+    ASSERT_TRUE(node->mine_block(std::nullopt).has_value());
+    EXPECT_EQ(node->head().number, 1U);
+    auto b1 = node->block_by_number(BlockSelector::at(1));
+    ASSERT_TRUE(b1.has_value() && b1->has_value());
+    EXPECT_EQ((*b1)->transactions.size(), 3U);
+
+    // Interval mining: blocks come by themselves, empty.
+    ASSERT_TRUE(node->set_mining(std::nullopt, 0.05).has_value());
+    EXPECT_TRUE(test::eventually([&] { return node->head().number >= 3; }));
+    ASSERT_TRUE(node->set_mining(std::nullopt, 0.0).has_value());
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // a block in flight lands
+    const uint64_t stopped_at = node->head().number;
+    ASSERT_TRUE(node->send_transaction(req).has_value());
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_EQ(node->head().number, stopped_at);
+    // Automine on: what waits in the pool is mined at once.
+    ASSERT_TRUE(node->set_mining(true, std::nullopt).has_value());
+    EXPECT_TRUE(test::eventually([&] { return node->pool_content().pending.empty(); }));
+    EXPECT_EQ(node->head().number, stopped_at + 1);
+    EXPECT_FALSE(node->set_mining(std::nullopt, -1.0).has_value());
     node->stop();
 }
 

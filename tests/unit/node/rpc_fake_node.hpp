@@ -52,6 +52,7 @@ class FakeNode final : public NodeApi {
     uint64_t snapshots_taken = 0;
     std::vector<std::pair<Address, DevAccountChange>> account_changes;
     std::vector<std::pair<Address, bool>> impersonations;
+    MiningMode mining;
     std::vector<uint64_t> reverted;
     mutable std::optional<std::vector<double>> last_percentiles;
 
@@ -201,6 +202,17 @@ class FakeNode final : public NodeApi {
         const std::lock_guard lock(mu);
         account_changes.emplace_back(addr, change);
         return {};
+    }
+    [[nodiscard]] ApiResult<void> set_mining(std::optional<bool> automine,
+                                             std::optional<double> interval_s) override {
+        const std::lock_guard lock(mu);
+        if (automine) mining.automine = *automine;
+        if (interval_s) mining.interval_s = *interval_s;
+        return {};
+    }
+    [[nodiscard]] MiningMode mining_mode() const override {
+        const std::lock_guard lock(mu);
+        return mining;
     }
     [[nodiscard]] ApiResult<void> impersonate(const Address& addr, bool on) override {
         const std::lock_guard lock(mu);

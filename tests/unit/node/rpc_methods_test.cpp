@@ -378,6 +378,23 @@ TEST_F(MethodsTest, dev_chain_controls_take_numbers_and_quantities) {
     EXPECT_FALSE(node_.impersonations[1].second);
     EXPECT_EQ(error("anvil_impersonateAccount", {"0x1234"})["code"], kInvalidParams);
     EXPECT_EQ(error("hardhat_impersonateAccount", Json::array())["code"], kInvalidParams);
+
+    // Mining modes: hardhat's milliseconds for evm_setIntervalMining, anvil's seconds for its own.
+    EXPECT_EQ(result("hardhat_getAutomine"), true);
+    EXPECT_TRUE(result("evm_setAutomine", {false}).is_null());
+    EXPECT_EQ(result("anvil_getAutomine"), false);
+    EXPECT_TRUE(result("evm_setIntervalMining", {1500}).is_null());
+    EXPECT_EQ(node_.mining.interval_s, 1.5);
+    EXPECT_TRUE(result("anvil_setAutomine", {true}).is_null());
+    EXPECT_EQ(result("hardhat_getAutomine"), false);  // an interval is set
+    EXPECT_TRUE(result("anvil_setIntervalMining", {"0x2"}).is_null());
+    EXPECT_EQ(node_.mining.interval_s, 2.0);
+    EXPECT_FALSE(node_.mining.automine);
+    EXPECT_TRUE(result("evm_setIntervalMining", {0}).is_null());
+    EXPECT_TRUE(result("evm_setAutomine", {true}).is_null());
+    EXPECT_EQ(result("hardhat_getAutomine"), true);
+    EXPECT_EQ(error("evm_setAutomine", {"yes"})["code"], kInvalidParams);
+    EXPECT_EQ(error("evm_setIntervalMining", {-5})["code"], kInvalidParams);
 }
 
 TEST_F(MethodsTest, txpool_namespace_follows_geth) {

@@ -633,7 +633,7 @@ Result<void> StateStoreImpl::prepare_locked(uint64_t block_num, std::unique_ptr<
     for (const auto& [addr, d] : diff.accounts) {
         if (d.deleted &&
             (d.storage_cleared || d.nonce || d.balance || d.code || !d.storage.empty())) {
-            return make_error("state: invalid diff: account 0x", addr.to_hex(),
+            return make_error("state: invalid diff: account ", addr.to_hex(),
                               " is deleted and also changed");
         }
         Item item;
@@ -660,7 +660,7 @@ Result<void> StateStoreImpl::prepare_locked(uint64_t block_num, std::unique_ptr<
         it.key = keccak256(it.addr.view());
         const AccountDiff& d = *it.diff;
         if (d.code && keccak256(d.code->bytes) != d.code->hash) {
-            it.error = Error{"state: invalid diff: code hash of account 0x" + it.addr.to_hex() +
+            it.error = Error{"state: invalid diff: code hash of account " + it.addr.to_hex() +
                              " is not keccak256 of its code"};
             return;
         }

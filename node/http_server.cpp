@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 // Thread safety / Invariants:
-//  - Every Session runs on its own strand: its stream, buffer and parser are touched only from
-//    handlers on that strand, so a session needs no lock.
-//  - `sessions_` (guarded by `mu_`) holds a weak pointer to every live session so that stop() can
-//    shut down the receive side of idle connections; a session removes itself when destroyed.
+//  - Every Session and WsSession runs on its own strand: its stream, buffers, parser and outgoing
+//    queue are touched only from handlers on that strand, so a session needs no lock. WsSend
+//    posts to the strand and holds only a weak pointer to the session.
+//  - `sessions` and `ws_sessions` (guarded by `mu`) hold a weak pointer to every live session so
+//    that stop() can shut down the receive side of idle connections; a session removes itself
+//    when destroyed.
 //  - After `stopping_` is set no new connection is accepted and no response keeps the connection
 //    alive; io_context::run() returns once the last session is gone.
 #include "node/http_server.hpp"
 
 #include <atomic>
+#include <deque>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -19,6 +22,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/version.hpp>
+#include <boost/beast/websocket.hpp>
 
 #include "node/rpc_dispatch.hpp"
 #include "primitives/log.hpp"
@@ -28,6 +32,7 @@ namespace pel::node {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 
 namespace {
@@ -55,25 +60,167 @@ bool accepted_content_type(std::string_view v) {
 }  // namespace
 
 class Session;
+class WsSession;
 
 struct HttpServer::Impl {
     HttpOptions options;
     HttpHandler handler;
+    WsFactory ws_factory;
     asio::io_context ioc;
     tcp::acceptor acceptor;
     std::vector<std::thread> threads;
     std::atomic<bool> stopping{false};
     std::mutex mu;
-    std::unordered_map<const Session*, std::weak_ptr<Session>> sessions;  // guarded by mu
+    std::unordered_map<const Session*, std::weak_ptr<Session>> sessions;         // guarded by mu
+    std::unordered_map<const WsSession*, std::weak_ptr<WsSession>> ws_sessions;  // guarded by mu
     uint16_t bound_port = 0;
 
-    Impl(HttpOptions o, HttpHandler h)
+    Impl(HttpOptions o, HttpHandler h, WsFactory w)
         : options(std::move(o)),
           handler(std::move(h)),
+          ws_factory(std::move(w)),
           ioc(static_cast<int>(options.io_threads)),
           acceptor(asio::make_strand(ioc)) {}
 
     void do_accept();
+};
+
+/// A WebSocket connection: reads text messages one at a time, answers each through its
+/// WsConnection, and writes answers and pushed messages in order from one queue.
+class WsSession : public std::enable_shared_from_this<WsSession> {
+  public:
+    WsSession(tcp::socket&& socket, HttpServer::Impl& server)
+        : ws_(std::move(socket)), server_(server) {}
+    ~WsSession() {
+        conn_.reset();  // before the registry entry goes: its subscriptions end first
+        const std::lock_guard lock(server_.mu);
+        server_.ws_sessions.erase(this);
+    }
+    WsSession(const WsSession&) = delete;
+    WsSession& operator=(const WsSession&) = delete;
+
+    /// Completes the handshake of `req` (an upgrade request already read).
+    void run(http::request<http::string_body> req) {
+        beast::get_lowest_layer(ws_).expires_never();
+        websocket::stream_base::timeout t =
+            websocket::stream_base::timeout::suggested(beast::role_type::server);
+        t.idle_timeout = server_.options.idle_timeout;
+        t.keep_alive_pings = true;
+        ws_.set_option(t);
+        ws_.set_option(websocket::stream_base::decorator(
+            [](websocket::response_type& res) { res.set(http::field::server, "pel-node"); }));
+        ws_.read_message_max(server_.options.max_body_bytes);
+        req_ = std::move(req);
+        ws_.async_accept(req_,
+                         beast::bind_front_handler(&WsSession::on_accept, shared_from_this()));
+    }
+
+    void shutdown_receive() {
+        asio::post(ws_.get_executor(), [self = shared_from_this()] {
+            beast::error_code ec;
+            beast::get_lowest_layer(self->ws_).socket().shutdown(tcp::socket::shutdown_receive, ec);
+        });
+    }
+
+  private:
+    void on_accept(beast::error_code ec) {
+        if (ec) {
+            return;
+        }
+        auto exec = ws_.get_executor();
+        std::weak_ptr<WsSession> weak = shared_from_this();
+        conn_ = server_.ws_factory([exec, weak](std::string msg) {
+            asio::post(exec, [weak, msg = std::move(msg)]() mutable {
+                if (auto self = weak.lock()) {
+                    self->queue(std::move(msg));
+                }
+            });
+        });
+        if (!conn_) {
+            ws_.async_close(
+                websocket::close_reason(websocket::close_code::try_again_later, "node is starting"),
+                [self = shared_from_this()](beast::error_code) {});
+            return;
+        }
+        do_read();
+    }
+
+    void do_read() {
+        ws_.async_read(buffer_, beast::bind_front_handler(&WsSession::on_read, shared_from_this()));
+    }
+
+    void on_read(beast::error_code ec, size_t /*bytes*/) {
+        if (ec) {
+            if (ec == websocket::error::message_too_big) {
+                ws_.async_close(
+                    websocket::close_reason(websocket::close_code::too_big, "message too large"),
+                    [self = shared_from_this()](beast::error_code) {});
+            }
+            conn_.reset();
+            return;
+        }
+        const std::string text = beast::buffers_to_string(buffer_.data());
+        buffer_.consume(buffer_.size());
+        std::optional<std::string> answer;
+        try {
+            answer = conn_->on_message(text);
+        } catch (const std::exception& e) {
+            answer = rpc::Dispatcher::error_response(rpc::kInternalError,
+                                                     std::string("internal error: ") + e.what());
+        }
+        if (answer) {
+            queue(std::move(*answer));
+        }
+        if (closing_) {
+            return;
+        }
+        do_read();
+    }
+
+    void queue(std::string msg) {
+        if (closing_) {
+            return;
+        }
+        if (out_.size() >= server_.options.max_ws_queue) {
+            // The client does not read: drop it rather than grow without bound.
+            closing_ = true;
+            conn_.reset();
+            beast::error_code ec;
+            beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ec);
+            return;
+        }
+        out_.push_back(std::move(msg));
+        if (out_.size() == 1) {
+            do_write();
+        }
+    }
+
+    void do_write() {
+        ws_.text(true);
+        ws_.async_write(asio::buffer(out_.front()),
+                        beast::bind_front_handler(&WsSession::on_write, shared_from_this()));
+    }
+
+    void on_write(beast::error_code ec, size_t /*bytes*/) {
+        if (ec) {
+            closing_ = true;
+            conn_.reset();
+            out_.clear();
+            return;
+        }
+        out_.pop_front();
+        if (!out_.empty()) {
+            do_write();
+        }
+    }
+
+    websocket::stream<beast::tcp_stream> ws_;
+    beast::flat_buffer buffer_;
+    http::request<http::string_body> req_;
+    std::deque<std::string> out_;
+    bool closing_ = false;
+    std::unique_ptr<WsConnection> conn_;
+    HttpServer::Impl& server_;
 };
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -152,8 +299,25 @@ class Session : public std::enable_shared_from_this<Session> {
             return;
         }
         auto req = parser_->release();
+        if (websocket::is_upgrade(req) && server_.ws_factory) {
+            upgrade(std::move(req));
+            return;
+        }
         const bool keep_alive = req.keep_alive() && !server_.stopping.load();
         send(respond(req), keep_alive);
+    }
+
+    /// Hands the connection to a WebSocket session (this HTTP session then ends).
+    void upgrade(http::request<http::string_body> req) {
+        auto ws = std::make_shared<WsSession>(stream_.release_socket(), server_);
+        {
+            const std::lock_guard lock(server_.mu);
+            if (server_.stopping.load()) {
+                return;  // the socket closes with `ws`
+            }
+            server_.ws_sessions.emplace(ws.get(), ws);
+        }
+        ws->run(std::move(req));
     }
 
     using Response = http::response<http::string_body>;
@@ -290,11 +454,12 @@ HttpServer::~HttpServer() { stop(); }
 
 uint16_t HttpServer::port() const noexcept { return impl_->bound_port; }
 
-Result<std::unique_ptr<HttpServer>> HttpServer::start(HttpOptions options, HttpHandler handler) {
+Result<std::unique_ptr<HttpServer>> HttpServer::start(HttpOptions options, HttpHandler handler,
+                                                      WsFactory ws) {
     if (options.io_threads == 0) {
         options.io_threads = 1;
     }
-    auto impl = std::make_unique<Impl>(std::move(options), std::move(handler));
+    auto impl = std::make_unique<Impl>(std::move(options), std::move(handler), std::move(ws));
     beast::error_code ec;
     const auto addr = asio::ip::make_address(impl->options.address, ec);
     if (ec) {
@@ -333,6 +498,7 @@ void HttpServer::stop() {
         return;
     }
     std::vector<std::shared_ptr<Session>> live;
+    std::vector<std::shared_ptr<WsSession>> live_ws;
     {
         const std::lock_guard lock(impl_->mu);
         if (impl_->stopping.exchange(true)) {
@@ -343,6 +509,11 @@ void HttpServer::stop() {
                 live.push_back(std::move(s));
             }
         }
+        for (auto& [ptr, weak] : impl_->ws_sessions) {
+            if (auto s = weak.lock()) {
+                live_ws.push_back(std::move(s));
+            }
+        }
     }
     asio::post(impl_->acceptor.get_executor(), [impl = impl_.get()] {
         beast::error_code ec;
@@ -351,7 +522,11 @@ void HttpServer::stop() {
     for (auto& s : live) {
         s->shutdown_receive();
     }
+    for (auto& s : live_ws) {
+        s->shutdown_receive();
+    }
     live.clear();
+    live_ws.clear();
     for (auto& t : impl_->threads) {
         if (t.joinable()) {
             t.join();

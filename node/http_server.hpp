@@ -10,6 +10,11 @@
 //  - Keep-alive as the client asks (HTTP/1.1 default on); idle connections close after
 //    `idle_timeout`.
 //  - A body of only notifications gets 204 No Content.
+//  - A GET that asks to upgrade to WebSocket (RFC 6455), on the same port as anvil and geth's
+//    --ws serve it, becomes a WebSocket connection when a WsFactory was given: each text message
+//    is a JSON-RPC body and gets its answer; the connection may also send at any time
+//    (subscriptions). Messages above `max_body_bytes` close the connection (1009); so does a
+//    client that lets more than `max_ws_queue` outgoing messages pile up.
 // Pimpl: this header pulls in no Asio or Beast.
 #pragma once
 
@@ -33,11 +38,33 @@ struct HttpOptions {
     size_t max_body_bytes = size_t{5} << 20;
     std::string cors_origin = "*";  ///< Access-Control-Allow-Origin; empty sends no CORS headers
     std::chrono::seconds idle_timeout{120};
+    size_t max_ws_queue = 4096;  ///< outgoing messages a WebSocket client may leave unread
 };
 
 /// Turns a request body into a response body; nothing means "no content" (notifications).
 /// Called on the IO threads, concurrently: it must be thread safe.
 using HttpHandler = std::function<std::optional<std::string>(std::string_view body)>;
+
+/// The JSON-RPC side of one WebSocket connection. on_message runs on the connection's strand,
+/// one message at a time; it is destroyed when the connection closes.
+class WsConnection {
+  public:
+    WsConnection() = default;
+    virtual ~WsConnection() = default;
+    WsConnection(const WsConnection&) = delete;
+    WsConnection& operator=(const WsConnection&) = delete;
+    WsConnection(WsConnection&&) = delete;
+    WsConnection& operator=(WsConnection&&) = delete;
+    /// The answer to a text message, or nothing (notifications only).
+    [[nodiscard]] virtual std::optional<std::string> on_message(std::string_view text) = 0;
+};
+
+/// Sends a text message on a WebSocket connection: thread safe, never blocks; once the connection
+/// is gone it does nothing.
+using WsSend = std::function<void(std::string)>;
+
+/// Makes the JSON-RPC side of a new WebSocket connection, or null to refuse it (503).
+using WsFactory = std::function<std::unique_ptr<WsConnection>(WsSend send)>;
 
 /// Thread safety: start() and stop() from one controlling thread; the handler runs on the
 /// server's IO threads.
@@ -46,7 +73,8 @@ class HttpServer {
     /// Binds and listens, then starts the IO threads. Errors (with the address and the OS
     /// reason): bad address, port in use, permission denied.
     [[nodiscard]] static Result<std::unique_ptr<HttpServer>> start(HttpOptions options,
-                                                                   HttpHandler handler);
+                                                                   HttpHandler handler,
+                                                                   WsFactory ws = {});
     ~HttpServer();
     HttpServer(const HttpServer&) = delete;
     HttpServer& operator=(const HttpServer&) = delete;

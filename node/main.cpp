@@ -36,6 +36,7 @@
 #include "node/node_key.hpp"
 #include "node/rpc_dispatch.hpp"
 #include "node/rpc_eth.hpp"
+#include "node/rpc_ws.hpp"
 #include "primitives/keccak.hpp"
 #include "primitives/log.hpp"
 
@@ -147,7 +148,8 @@ int main(int argc, char** argv) {
                    "Data directory (LevelDB lives in <datadir>/chaindata)")
         ->capture_default_str();
     app.add_option("--http.addr", http.address, "JSON-RPC listen address")->capture_default_str();
-    app.add_option("--http.port", http.port, "JSON-RPC port (0 = any free port)")
+    app.add_option("--http.port", http.port,
+                   "JSON-RPC port, HTTP and WebSocket (0 = any free port)")
         ->capture_default_str();
     app.add_option("--http.threads", http.io_threads, "HTTP IO threads")
         ->capture_default_str()
@@ -332,14 +334,24 @@ int main(int argc, char** argv) {
 
     // Listen first, so that a port in use fails before the datadir is touched. Until the node is
     // open and the methods are registered, requests get "-32603 node is starting".
+    // WebSocket connections (same port) are refused with "try again later" until then.
     std::atomic<const rpc::Dispatcher*> ready{nullptr};
-    auto server =
-        HttpServer::start(http, [&ready](std::string_view body) -> std::optional<std::string> {
+    std::atomic<NodeApi*> ready_node{nullptr};
+    auto server = HttpServer::start(
+        http,
+        [&ready](std::string_view body) -> std::optional<std::string> {
             const rpc::Dispatcher* d = ready.load(std::memory_order_acquire);
             if (d == nullptr) {
                 return rpc::Dispatcher::error_response(rpc::kInternalError, "node is starting");
             }
             return d->handle(body);
+        },
+        [&ready, &ready_node](WsSend send) -> std::unique_ptr<WsConnection> {
+            const rpc::Dispatcher* d = ready.load(std::memory_order_acquire);
+            if (d == nullptr) {
+                return nullptr;
+            }
+            return std::make_unique<rpc::WsRpcConnection>(*ready_node.load(), *d, std::move(send));
         });
     if (!server) {
         spdlog::error("{}", server.error().message);
@@ -404,6 +416,7 @@ int main(int argc, char** argv) {
             }
         });
 
+    ready_node.store(node.get());
     ready.store(&dispatcher, std::memory_order_release);
     if (auto r = node->start(); !r) {
         spdlog::error("cannot start block production: {}", r.error().message);
@@ -435,7 +448,7 @@ int main(int argc, char** argv) {
         std::printf("Metrics:           http://%s:%u/metrics\n", metrics_opts.address.c_str(),
                     static_cast<unsigned>((*metrics)->port()));
     }
-    std::printf("\nListening on %s:%u\n", http.address.c_str(),
+    std::printf("\nListening on %s:%u (HTTP and WebSocket)\n", http.address.c_str(),
                 static_cast<unsigned>((*server)->port()));
     std::fflush(stdout);
 

@@ -1773,7 +1773,7 @@ Result<void> Node::Impl::rewind(uint64_t target) {
         if (!now || now->code_hash != o.account->code_hash) {
             PEL_TRY(const auto code, view->code(o.account->code_hash));
             if (!code) {
-                return make_error("code ", o.account->code_hash.to_hex(), " of 0x", addr.to_hex(),
+                return make_error("code ", o.account->code_hash.to_hex(), " of ", addr.to_hex(),
                                   " is not in the store");
             }
             d.code = state::CodeChange{o.account->code_hash, *code};

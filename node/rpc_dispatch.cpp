@@ -64,7 +64,8 @@ bool Dispatcher::has(std::string_view name) const {
     return methods_.find(std::string(name)) != methods_.end();
 }
 
-std::optional<Json> Dispatcher::handle_one(const Json& request) const {
+std::optional<Json> Dispatcher::handle_one(const Json& request,
+                                           const ConnectionMethods* connection) const {
     const auto start = std::chrono::steady_clock::now();
     std::string_view method_name;
     int code = 0;
@@ -119,18 +120,29 @@ std::optional<Json> Dispatcher::handle_one(const Json& request) const {
     }
 
     RpcResult result = rpc_error(kInternalError, "internal error");
-    const auto entry = methods_.find(name);
-    if (entry == methods_.end()) {
+    const Handler* handler = nullptr;
+    if (connection != nullptr) {
+        if (const auto own = connection->find(name); own != connection->end()) {
+            method_name = own->first;
+            handler = &own->second;
+        }
+    }
+    if (handler == nullptr) {
+        if (const auto entry = methods_.find(name); entry != methods_.end()) {
+            method_name = entry->second.name;
+            handler = &entry->second.handler;
+        }
+    }
+    if (handler == nullptr) {
         result =
             rpc_error(kMethodNotFound, "the method " + name + " does not exist/is not available");
     } else {
-        method_name = entry->second.name;
         if (params->is_object()) {
             result =
                 rpc_error(kInvalidParams, "non-array args (named parameters are not supported)");
         } else {
             try {
-                result = entry->second.handler(Params(*params));
+                result = (*handler)(Params(*params));
             } catch (const std::exception& e) {
                 spdlog::error("rpc: {} failed: {}", name, e.what());
                 result = rpc_error(kInternalError, std::string("internal error: ") + e.what());
@@ -148,7 +160,8 @@ std::optional<Json> Dispatcher::handle_one(const Json& request) const {
     return Json{{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result).value()}};
 }
 
-std::optional<std::string> Dispatcher::handle(std::string_view body) const {
+std::optional<std::string> Dispatcher::handle(std::string_view body,
+                                              const ConnectionMethods* connection) const {
     Json parsed = Json::parse(body, nullptr, /*allow_exceptions=*/false);
     if (parsed.is_discarded()) {
         if (observer_) {
@@ -157,7 +170,7 @@ std::optional<std::string> Dispatcher::handle(std::string_view body) const {
         return error_response(kParseError, "parse error");
     }
     if (!parsed.is_array()) {
-        auto r = handle_one(parsed);
+        auto r = handle_one(parsed, connection);
         if (!r) {
             return std::nullopt;
         }
@@ -177,7 +190,7 @@ std::optional<std::string> Dispatcher::handle(std::string_view body) const {
     }
     Json out = Json::array();
     for (const auto& req : parsed) {
-        if (auto r = handle_one(req)) {
+        if (auto r = handle_one(req, connection)) {
             out.push_back(std::move(*r));
         }
     }

@@ -104,13 +104,19 @@ class Dispatcher {
     void set_observer(RequestObserver observer) { observer_ = std::move(observer); }
     [[nodiscard]] bool has(std::string_view name) const;
 
+    /// Methods of one connection (eth_subscribe over a WebSocket), looked up before the shared
+    /// ones.
+    using ConnectionMethods = std::unordered_map<std::string, Handler>;
+
     /// Handles a request body. Returns the serialized response, or nothing when the body held
     /// only notifications (HTTP then answers 204 with no body).
-    [[nodiscard]] std::optional<std::string> handle(std::string_view body) const;
+    [[nodiscard]] std::optional<std::string> handle(
+        std::string_view body, const ConnectionMethods* connection = nullptr) const;
 
     /// Handles one parsed request value (object) and returns its response object, or nothing for
     /// a notification. Exposed for tests and the fuzzer.
-    [[nodiscard]] std::optional<Json> handle_one(const Json& request) const;
+    [[nodiscard]] std::optional<Json> handle_one(
+        const Json& request, const ConnectionMethods* connection = nullptr) const;
 
     /// Serializes a response value (invalid UTF-8 in strings is replaced, never thrown).
     [[nodiscard]] static std::string serialize(const Json& response);

@@ -223,6 +223,16 @@ struct DevAccountChange {
     std::vector<std::pair<U256, U256>> storage;  ///< slot -> value (zero clears it)
 };
 
+/// A state override of one account for a call (geth's OverrideAccount): set fields replace the
+/// head's; `state` replaces the whole storage, `state_diff` only the slots it names.
+struct AccountOverride {
+    std::optional<U256> balance;
+    std::optional<uint64_t> nonce;
+    std::optional<Bytes> code;
+    std::optional<std::vector<std::pair<U256, U256>>> state;
+    std::vector<std::pair<U256, U256>> state_diff;
+};
+
 // --- calls and fees ------------------------------------------------------------------------------
 
 /// eth_call / eth_estimateGas / eth_sendTransaction arguments. Absent fields take defaults:
@@ -231,6 +241,9 @@ struct DevAccountChange {
 /// pays nothing and the base fee check is skipped; sendTransaction: tip 1 gwei, fee cap 2*base fee
 /// + tip), value = 0, nonce = the sender's (sendTransaction: the pending nonce).
 struct CallRequest {
+    /// eth_call / eth_estimateGas / eth_createAccessList: the head state as changed by these
+    /// overrides (nothing is committed); ignored by eth_sendTransaction.
+    std::vector<std::pair<Address, AccountOverride>> state_overrides;
     std::optional<Address> from;
     std::optional<Address> to;  ///< empty: contract creation with `data` as init code
     std::optional<uint64_t> gas;

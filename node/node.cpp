@@ -340,6 +340,9 @@ class OverlayView final : public state::StateView {
             if (const auto v = it->second.storage.find(slot); v != it->second.storage.end()) {
                 return v->second;
             }
+            if (it->second.storage_cleared) {
+                return U256{};  // the storage was replaced as a whole
+            }
         }
         return base_->storage(addr, slot);
     }
@@ -1086,6 +1089,27 @@ struct Node::Impl {
             return unexpected(rejected("invalid chain id for signer"));
         }
         return h;
+    }
+    /// The state a call runs on: the head's, with the request's state overrides over it.
+    [[nodiscard]] static std::shared_ptr<const state::StateView> call_view(
+        const HeadState& h, const CallRequest& request) {
+        if (request.state_overrides.empty()) {
+            return h.view;
+        }
+        auto diff = std::make_shared<state::StateDiff>();
+        for (const auto& [addr, o] : request.state_overrides) {
+            state::AccountDiff& d = diff->accounts[addr];
+            d.balance = o.balance;
+            d.nonce = o.nonce;
+            if (o.code) {
+                d.code = state::CodeChange{keccak256(*o.code), *o.code};
+            }
+            d.storage_cleared = o.state.has_value();
+            for (const auto& [slot, value] : o.state ? *o.state : o.state_diff) {
+                d.storage[slot] = value;
+            }
+        }
+        return std::make_shared<const OverlayView>(h.view, std::move(diff));
     }
     [[nodiscard]] ApiResult<void> check_next_timestamp(uint64_t timestamp) const {
         const uint64_t head_ts = head()->header.timestamp;
@@ -2817,7 +2841,8 @@ ApiResult<CallResult> Node::call(const CallRequest& request, BlockSelector selec
     PEL_TRY(const auto h, impl_->call_head(request, selector));
     const uint64_t cap = impl_->config.rpc_gas_cap;
     const uint64_t gas = std::min(request.gas.value_or(cap), cap);
-    exec::StateViewReader base(*h->view);
+    const auto view = Impl::call_view(*h, request);
+    exec::StateViewReader base(*view);
     const auto o = impl_->run_call(request, gas, *h, base);
     if (const auto err = base.error()) {
         return unexpected(internal(err->message));
@@ -2840,9 +2865,10 @@ ApiResult<AccessListResult> Node::create_access_list(const CallRequest& request,
     const uint64_t cap = impl_->config.rpc_gas_cap;
     const uint64_t gas = std::min(request.gas.value_or(cap), cap);
     const Address from = request.from.value_or(Address{});
+    const auto view = Impl::call_view(*h, request);
     std::optional<Address> created;
     if (!request.to) {
-        exec::StateViewReader r(*h->view);
+        exec::StateViewReader r(*view);
         const auto acc = r.read_account(from);
         created = exec::create_address(from, request.nonce.value_or(acc ? acc->nonce : 0));
     }
@@ -2856,7 +2882,7 @@ ApiResult<AccessListResult> Node::create_access_list(const CallRequest& request,
     constexpr int kMaxRounds = 8;
     for (int round = 0; round < kMaxRounds; ++round) {
         req.access_list = list;
-        exec::StateViewReader base(*h->view);
+        exec::StateViewReader base(*view);
         RecordingReader recording(base);
         const auto o = impl_->run_call(req, gas, *h, recording);
         if (const auto err = base.error()) {
@@ -2889,7 +2915,8 @@ ApiResult<AccessListResult> Node::create_access_list(const CallRequest& request,
 
 ApiResult<uint64_t> Node::estimate_gas(const CallRequest& request, BlockSelector selector) const {
     PEL_TRY(const auto h, impl_->call_head(request, selector));
-    exec::StateViewReader base(*h->view);
+    const auto view = Impl::call_view(*h, request);
+    exec::StateViewReader base(*view);
     uint64_t hi = h->header.gas_limit;
     if (request.gas && *request.gas >= exec::kTxGas) {
         hi = *request.gas;

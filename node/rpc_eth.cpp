@@ -440,22 +440,20 @@ void EthRpc::register_methods(Dispatcher& d) {
     });
 
     // --- execution ------------------------------------------------------------------------------
-    auto no_overrides = [](const Params& p) -> Result<void, RpcError> {
-        if (!p.at(2).is_null() || !p.at(3).is_null()) {
-            return rpc_error(kInvalidParams,
-                             "invalid argument 2: state and block overrides are not supported");
-        }
-        return {};
-    };
     // (call object, block, state overrides, block overrides): the parameters of eth_call,
-    // eth_estimateGas and eth_createAccessList.
+    // eth_estimateGas and eth_createAccessList. Block overrides are not supported.
     const auto call_params =
-        [selector,
-         no_overrides](const Params& p) -> Result<std::pair<CallRequest, BlockSelector>, RpcError> {
+        [selector](const Params& p) -> Result<std::pair<CallRequest, BlockSelector>, RpcError> {
         PEL_TRY_VOID(p.expect(1, 4));
         PEL_TRY(CallRequest req, decode_param(p, 0, parse_call_request));
         PEL_TRY(const BlockSelector s, selector(p, 1, true));
-        PEL_TRY_VOID(no_overrides(p));
+        if (!p.at(2).is_null()) {
+            PEL_TRY(req.state_overrides, decode_param(p, 2, parse_state_overrides));
+        }
+        if (!p.at(3).is_null()) {
+            return rpc_error(kInvalidParams,
+                             "invalid argument 3: block overrides are not supported");
+        }
         return std::make_pair(std::move(req), s);
     };
     d.add("eth_call", [node, call_params](const Params& p) -> RpcResult {

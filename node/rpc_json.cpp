@@ -298,6 +298,68 @@ Result<std::vector<Hash32>> parse_topic_position(const Json& v) {
 
 }  // namespace
 
+Result<std::vector<std::pair<Address, AccountOverride>>> parse_state_overrides(const Json& v) {
+    if (!v.is_object()) {
+        return make_error("json: cannot unmarshal ", std::string_view(v.type_name()),
+                          " into a state override object");
+    }
+    std::vector<std::pair<Address, AccountOverride>> out;
+    for (const auto& [key, fields] : v.items()) {
+        auto addr = q::parse_address(Json(key));
+        if (!addr) {
+            return make_error("state override key '", key, "': ", addr.error().message);
+        }
+        const std::string where = "state override of " + key + ": ";
+        if (!fields.is_object()) {
+            return make_error(where, "expected an object");
+        }
+        AccountOverride o;
+        const auto slots = [&](const Json& m,
+                               const char* name) -> Result<std::vector<std::pair<U256, U256>>> {
+            if (!m.is_object()) {
+                return make_error(where, "field '", name, "': expected an object");
+            }
+            std::vector<std::pair<U256, U256>> kv;
+            for (const auto& [slot, value] : m.items()) {
+                auto k = q::parse_hash(Json(slot));
+                auto val = q::parse_hash(value);
+                if (!k || !val) {
+                    return make_error(where, "field '", name,
+                                      "': ", (!k ? k.error() : val.error()).message);
+                }
+                kv.emplace_back(U256::from_be32(k->bytes.data()),
+                                U256::from_be32(val->bytes.data()));
+            }
+            return kv;
+        };
+        for (const auto& [name, value] : fields.items()) {
+            if (name == "balance") {
+                auto b = q::parse_quantity(value);
+                if (!b) return make_error(where, "field 'balance': ", b.error().message);
+                o.balance = *b;
+            } else if (name == "nonce") {
+                auto n = q::parse_quantity_u64(value);
+                if (!n) return make_error(where, "field 'nonce': ", n.error().message);
+                o.nonce = *n;
+            } else if (name == "code") {
+                auto c = q::parse_data(value);
+                if (!c) return make_error(where, "field 'code': ", c.error().message);
+                o.code = std::move(*c);
+            } else if (name == "state") {
+                PEL_TRY(o.state, slots(value, "state"));
+            } else if (name == "stateDiff") {
+                PEL_TRY(o.state_diff, slots(value, "stateDiff"));
+            }  // other fields (movePrecompileToAddress, ...) are not supported: ignored, as
+               // geth ignores unknown fields
+        }
+        if (o.state && fields.contains("stateDiff")) {
+            return make_error(where, "has both 'state' and 'stateDiff'");
+        }
+        out.emplace_back(*addr, std::move(o));
+    }
+    return out;
+}
+
 Result<CallRequest> parse_call_request(const Json& v) {
     if (!v.is_object()) {
         return make_error("json: cannot unmarshal ", std::string_view(v.type_name()),

@@ -39,6 +39,12 @@ using Json = nlohmann::json;
 /// chainId. Unknown fields are ignored, as geth does. Errors name the field.
 [[nodiscard]] Result<CallRequest> parse_call_request(const Json& v);
 
+/// The state override object of eth_call / eth_estimateGas (geth's StateOverride): address ->
+/// {balance, nonce, code, state | stateDiff} (quantities, data, and 32-byte slot -> 32-byte value
+/// maps). Errors name the address and field; `state` and `stateDiff` together are refused.
+[[nodiscard]] Result<std::vector<std::pair<Address, AccountOverride>>> parse_state_overrides(
+    const Json& v);
+
 /// The filter object of eth_getLogs / eth_newFilter: fromBlock, toBlock (block numbers or tags),
 /// blockHash (exclusive with the range), address (one or a list), topics (at most 4 positions;
 /// each null, a hash or a list of hashes where a null member matches anything).

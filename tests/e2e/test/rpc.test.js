@@ -2,7 +2,7 @@
 // Raw JSON-RPC over HTTP (fetch): batches with ids matched, quantities as shortest hex, the block
 // hash as keccak of the RLP header, and bad input (malformed JSON, unknown method, bad params,
 // malformed RLP, bad signatures, wrong chain id, oversized bodies and batches), each of which
-// must get a clear error and change nothing.
+// must get a clear error and change nothing; state overrides in eth_call and eth_estimateGas.
 'use strict';
 
 const { test, before, after } = require('node:test');
@@ -359,4 +359,33 @@ test('oversized batch: answered in full or refused with a clear error', async ()
   assert.ok(e.json && !Array.isArray(e.json), `empty batch: ${e.text}`);
   assertError(e.json, 'empty batch', -32600);
   assert.equal(await result('eth_chainId'), '0x7a69');
+});
+
+test('eth_call and eth_estimateGas with state overrides (geth\'s third parameter, viem\'s stateOverride)', async () => {
+  const target2 = '0x00000000000000000000000000000000000000f1';
+  const slot = (n) => ethers.zeroPadValue(ethers.toBeHex(n), 32);
+  const readSlot2 = '0x60025460005260206000f3';  // return SLOAD(2)
+  const call = (overrides) => provider.send('eth_call', [{ to: target2 }, 'latest', overrides]);
+  assert.equal(await call({ [target2]: { code: readSlot2, stateDiff: { [slot(2)]: slot(9) } } }),
+    slot(9));
+  assert.equal(await call({ [target2]: { code: readSlot2, state: { [slot(3)]: slot(1) } } }),
+    slot(0));
+  // Nothing stays.
+  assert.equal(await provider.getCode(target2), '0x');
+
+  // A sender funded only by the override: a call and an estimate that would fail without it.
+  const poor = '0x00000000000000000000000000000000000000f2';
+  const tx = { from: poor, to: target2, value: '0x' + (10n ** 18n).toString(16) };
+  const funded = { [poor]: { balance: '0x' + (10n ** 19n).toString(16) } };
+  await assert.rejects(provider.send('eth_call', [tx, 'latest']));
+  assert.equal(await provider.send('eth_call', [tx, 'latest', funded]), '0x');
+  assert.equal(BigInt(await provider.send('eth_estimateGas', [tx, 'latest', funded])), 21000n);
+
+  // viem's stateOverride.
+  const viem = require('viem');
+  const client = viem.createPublicClient({ transport: viem.http(node.url) });
+  const { data } = await client.call({ to: target2,
+    stateOverride: [{ address: target2, code: readSlot2,
+      stateDiff: [{ slot: slot(2), value: slot(42) }] }] });
+  assert.equal(BigInt(data), 42n);
 });

@@ -772,6 +772,58 @@ TEST_F(SnapshotTest, impersonated_accounts_send_without_keys) {
     EXPECT_EQ(receipt(*h2).from, kLogger);
 }
 
+// eth_call state overrides: code, balance, nonce, and storage replaced (state) or patched
+// (stateDiff), for that call only.
+TEST_F(SnapshotTest, call_state_overrides_apply_to_the_call_only) {
+    const auto read_slot = [](uint8_t k) {  // runtime: return SLOAD(k)
+        return Bytes{0x60, k, 0x54, 0x60, 0x00, 0x52, 0x60, 0x20, 0x60, 0x00, 0xf3};
+    };
+    const auto call_word = [&](const CallRequest& req) -> U256 {
+        auto out = node_->call(req, BlockSelector::latest());
+        EXPECT_TRUE(out.has_value() && out->success) << (out ? out->error : out.error().message);
+        return out && out->output.size() == 32 ? U256::from_be32(out->output.data()) : U256{};
+    };
+    CallRequest req;
+    req.to = kStorageOnly;  // slots 1 = 5, 2 = 7 in genesis; no code
+    AccountOverride code_only;
+    code_only.code = read_slot(2);
+    req.state_overrides = {{kStorageOnly, code_only}};
+    EXPECT_EQ(call_word(req), U256(7));  // its own storage, read by overridden code
+    AccountOverride patched = code_only;
+    patched.state_diff = {{U256(2), U256(70)}};
+    req.state_overrides = {{kStorageOnly, patched}};
+    EXPECT_EQ(call_word(req), U256(70));
+    AccountOverride replaced = code_only;
+    replaced.state = std::vector<std::pair<U256, U256>>{{U256(3), U256(1)}};
+    req.state_overrides = {{kStorageOnly, replaced}};
+    EXPECT_TRUE(call_word(req).is_zero());  // slot 2 went with the rest
+    AccountOverride kept = code_only;
+    kept.code = read_slot(1);
+    req.state_overrides = {{kStorageOnly, kept}};
+    EXPECT_EQ(call_word(req), U256(5));
+
+    // A balance and nonce override for the sender: a value call that it could not pay for.
+    CallRequest pay;
+    pay.from = addr(0x61);
+    pay.to = addr(0x62);
+    pay.value = eth(5);
+    EXPECT_FALSE(node_->call(pay, BlockSelector::latest()).has_value() &&
+                 node_->call(pay, BlockSelector::latest())->success);
+    AccountOverride rich;
+    rich.balance = eth(10);
+    rich.nonce = 4;
+    pay.state_overrides = {{addr(0x61), rich}};
+    auto paid = node_->call(pay, BlockSelector::latest());
+    ASSERT_TRUE(paid.has_value() && paid->success);
+    auto gas = node_->estimate_gas(pay, BlockSelector::latest());
+    ASSERT_TRUE(gas.has_value()) << gas.error().message;
+    EXPECT_EQ(*gas, 21000U);
+    // Nothing stays.
+    EXPECT_TRUE(node_->code(kStorageOnly, BlockSelector::latest())->empty());
+    EXPECT_TRUE(node_->balance(addr(0x61), BlockSelector::latest())->is_zero());
+    EXPECT_EQ(slot(kStorageOnly, 2), U256(7));
+}
+
 // A snapshot taken while changes are pending brings them back, still pending.
 TEST_F(SnapshotTest, revert_restores_pending_dev_changes) {
     DevAccountChange c;

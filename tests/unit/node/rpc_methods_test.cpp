@@ -191,6 +191,52 @@ TEST_F(MethodsTest, eth_call_success_revert_and_halt) {
     EXPECT_EQ(error("eth_call", {{{"gas", "0x01"}}})["code"], kInvalidParams);
 }
 
+TEST_F(MethodsTest, eth_call_takes_state_overrides) {
+    CallResult ok;
+    ok.success = true;
+    node_.call_answer = ok;
+    const std::string who = "0x" + std::string(40, 'c');
+    const std::string one = "0x" + std::string(63, '0') + "1";
+    const std::string two = "0x" + std::string(63, '0') + "2";
+    const Json to{{"to", "0x" + std::string(40, 'b')}};
+    EXPECT_EQ(result("eth_call", {to,
+                                  "latest",
+                                  {{who,
+                                    {{"balance", "0x10"},
+                                     {"nonce", "0x3"},
+                                     {"code", "0x6001"},
+                                     {"stateDiff", {{one, two}}}}}}}),
+              "0x");
+    ASSERT_TRUE(node_.last_call);
+    ASSERT_EQ(node_.last_call->state_overrides.size(), 1U);
+    const auto& [who_addr, o] = node_.last_call->state_overrides[0];
+    EXPECT_EQ(who_addr, *Address::from_hex(who));
+    EXPECT_EQ(o.balance, U256(16));
+    EXPECT_EQ(o.nonce, 3U);
+    EXPECT_EQ(o.code, (Bytes{0x60, 0x01}));
+    EXPECT_FALSE(o.state.has_value());
+    EXPECT_EQ(o.state_diff, (std::vector<std::pair<U256, U256>>{{U256(1), U256(2)}}));
+    EXPECT_EQ(result("eth_call", {to, "latest", {{who, {{"state", {{one, two}}}}}}}), "0x");
+    ASSERT_TRUE(node_.last_call->state_overrides[0].second.state.has_value());
+    // Overrides go to eth_estimateGas too.
+    node_.last_call.reset();
+    node_.estimate_answer = uint64_t{21000};
+    EXPECT_EQ(result("eth_estimateGas", {to, "latest", {{who, {{"balance", "0x1"}}}}}), "0x5208");
+    // Errors: both storage forms, a bad key, a bad field value, block overrides.
+    EXPECT_EQ(error("eth_call",
+                    {to,
+                     "latest",
+                     {{who, {{"state", Json::object()}, {"stateDiff", Json::object()}}}}})["code"],
+              kInvalidParams);
+    EXPECT_EQ(error("eth_call", {to, "latest", {{"0x12", Json::object()}}})["code"],
+              kInvalidParams);
+    EXPECT_EQ(error("eth_call", {to, "latest", {{who, {{"balance", "0x01"}}}}})["code"],
+              kInvalidParams);
+    EXPECT_EQ(error("eth_call", {to, "latest", {{who, {{"stateDiff", {{one, "0x1"}}}}}}})["code"],
+              kInvalidParams);
+    EXPECT_EQ(error("eth_call", {to, "latest", Json(), Json::object()})["code"], kInvalidParams);
+}
+
 TEST_F(MethodsTest, estimate_gas_revert_carries_data) {
     const Bytes panic = from_hex("4e487b71" + std::string(62, '0') + "11").value();
     node_.estimate_answer = unexpected(ApiError{ApiErrorKind::kReverted, "whatever", panic});

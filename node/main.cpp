@@ -164,6 +164,12 @@ int main(int argc, char** argv) {
     app.add_option("--http.corsdomain", http.cors_origin,
                    "Access-Control-Allow-Origin sent to browsers (empty = no CORS headers)")
         ->capture_default_str();
+    std::string client_version = std::string("pel-node/v") + kVersion + "/linux/c++20";
+    app.add_option("--rpc.client-version", client_version,
+                   "What web3_clientVersion (and hardhat_metadata) answer. Tools that only drive "
+                   "Hardhat Network or anvil check its start: e.g. 'anvil/v1.0.0 (pel-node)' lets "
+                   "hardhat-network-helpers use pel's anvil_* and evm_* methods")
+        ->capture_default_str();
     app.add_option("--chain-id", cfg.chain_id, "Chain id of the dev chain (a genesis file's wins)")
         ->capture_default_str()
         ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 53));
@@ -400,7 +406,7 @@ int main(int argc, char** argv) {
 
     rpc::Dispatcher dispatcher(dispatch);
     rpc::EthRpcOptions eth_opts;
-    eth_opts.client_version = std::string("pel-node/v") + kVersion + "/linux/c++20";
+    eth_opts.client_version = client_version;
     auto eth = std::make_unique<rpc::EthRpc>(*node, eth_opts);
     eth->register_methods(dispatcher);
     Metrics* m = metrics->get();

@@ -272,6 +272,10 @@ struct EthRpc::Filters {
 
 EthRpc::EthRpc(NodeApi& api, EthRpcOptions options)
     : api_(api), options_(std::move(options)), filters_(std::make_unique<Filters>(options_)) {
+    std::random_device rd;
+    for (uint8_t& b : instance_id_.bytes) {
+        b = static_cast<uint8_t>(rd());
+    }
     Subscriber sub;
     Filters* f = filters_.get();
     sub.on_block = [f](const NewBlockEvent& ev) { f->on_block(ev); };
@@ -322,6 +326,19 @@ void EthRpc::register_methods(Dispatcher& d) {
         PEL_TRY_VOID(p.expect(0, 0));
         return Json(options_.client_version);
     });
+    // hardhat_metadata / anvil_metadata: what OpenZeppelin's upgrades plugin and other dev
+    // tools read to tell one run of a dev chain from the next (instanceId: random per start).
+    const auto metadata = [this, node](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(0, 0));
+        const auto head = node->head();
+        return Json{{"clientVersion", options_.client_version},
+                    {"chainId", node->chain_id()},
+                    {"instanceId", q::hash(instance_id_)},
+                    {"latestBlockNumber", head.number},
+                    {"latestBlockHash", q::hash(head.hash)}};
+    };
+    d.add("hardhat_metadata", metadata);
+    d.add("anvil_metadata", metadata);
     d.add("web3_sha3", [](const Params& p) -> RpcResult {
         PEL_TRY_VOID(p.expect(1, 1));
         PEL_TRY(const Bytes data, decode_param(p, 0, q::parse_data));

@@ -54,6 +54,7 @@ class EthRpc {
     EthRpcOptions options_;
     std::unique_ptr<Filters> filters_;
     SubscriptionId subscription_ = 0;
+    Hash32 instance_id_;  ///< random per construction (hardhat_metadata)
 };
 
 }  // namespace pel::node::rpc

@@ -3,7 +3,8 @@
 // names): evm_mine (an empty block now, or at a timestamp), hardhat_mine / anvil_mine (several,
 // at an interval), evm_increaseTime and evm_setNextBlockTimestamp; a contract reads the moved
 // clock through block.timestamp; evm_snapshot / evm_revert as hardhat's loadFixture and viem's
-// test client use them; anvil_setBalance and its kin; account impersonation; evm_setAutomine.
+// test client use them; anvil_setBalance and its kin; account impersonation; evm_setAutomine;
+// hardhat_metadata and --rpc.client-version.
 'use strict';
 
 const { test } = require('node:test');
@@ -235,4 +236,28 @@ test('evm_setAutomine(false) holds transactions for one evm_mine block', async (
   await f.provider.send('evm_setAutomine', [true]);
   const r = await (await wallet.sendTransaction({ to, value: 1n })).wait();
   assert.equal(r.blockNumber, start + 2);
+});
+
+test('hardhat_metadata / anvil_metadata describe the running chain', async () => {
+  const meta = await f.provider.send('anvil_metadata', []);
+  assert.equal(meta.chainId, 31337);
+  assert.equal(meta.latestBlockNumber, await f.provider.getBlockNumber());
+  assert.match(meta.instanceId, /^0x[0-9a-f]{64}$/);
+  assert.equal(typeof meta.clientVersion, 'string');
+  assert.equal((await f.provider.send('hardhat_metadata', [])).instanceId, meta.instanceId);
+});
+
+test('--rpc.client-version sets what web3_clientVersion answers', { skip: target === 'anvil' ?
+  'a pel-node option' : false }, async () => {
+  const { startNode } = require('../lib/node');
+  const other = await startNode({ args: ['--rpc.client-version', 'anvil/v1.0.0 (pel-node)'] });
+  try {
+    const res = await fetch(other.url, { method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'web3_clientVersion', params: [] }) });
+    assert.equal((await res.json()).result, 'anvil/v1.0.0 (pel-node)');
+  } finally {
+    await other.stop();
+    other.cleanup();
+  }
 });

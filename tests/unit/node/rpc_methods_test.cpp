@@ -425,6 +425,14 @@ TEST_F(MethodsTest, dev_chain_controls_take_numbers_and_quantities) {
     EXPECT_EQ(error("anvil_impersonateAccount", {"0x1234"})["code"], kInvalidParams);
     EXPECT_EQ(error("hardhat_impersonateAccount", Json::array())["code"], kInvalidParams);
 
+    // hardhat_metadata / anvil_metadata: the same instance id for one EthRpc.
+    const Json meta = result("hardhat_metadata");
+    EXPECT_EQ(meta["chainId"], 31337);
+    EXPECT_EQ(meta["latestBlockNumber"], node_.head_value.number);
+    EXPECT_TRUE(meta["clientVersion"].is_string());
+    EXPECT_EQ(meta["instanceId"].get<std::string>().size(), 66U);
+    EXPECT_EQ(result("anvil_metadata")["instanceId"], meta["instanceId"]);
+
     // Mining modes: hardhat's milliseconds for evm_setIntervalMining, anvil's seconds for its own.
     EXPECT_EQ(result("hardhat_getAutomine"), true);
     EXPECT_TRUE(result("evm_setAutomine", {false}).is_null());

@@ -208,6 +208,16 @@ class RecentHashes final : public exec::BlockHashSource {
         }
         return hashes_[n - first_];
     }
+    /// The window as block `num` (at most the last one here) sees it: the hashes up to `num`.
+    [[nodiscard]] std::shared_ptr<const RecentHashes> up_to(uint64_t num) const {
+        if (num < first_) {
+            return std::make_shared<const RecentHashes>(num, std::vector<Hash32>{});
+        }
+        const size_t count = std::min<uint64_t>(hashes_.size(), num - first_ + 1);
+        return std::make_shared<const RecentHashes>(
+            first_, std::vector<Hash32>(hashes_.begin(),
+                                        hashes_.begin() + static_cast<std::ptrdiff_t>(count)));
+    }
 
   private:
     uint64_t first_;
@@ -364,10 +374,68 @@ class OverlayView final : public state::StateView {
     std::shared_ptr<const state::StateDiff> changes_;
 };
 
+/// A block below the head, as the head's stored state with the old values of everything the later
+/// blocks changed put back (Node::Impl::state_at). Immutable, so thread safe.
+class HistoryView final : public state::StateView {
+  public:
+    struct Account {
+        std::optional<state::Account> account;  ///< nullopt: absent at that block
+        bool wiped = false;                     ///< its storage is exactly `slots`
+        std::unordered_map<U256, U256> slots;
+    };
+    HistoryView(std::shared_ptr<const state::StateView> head,
+                std::unordered_map<Address, Account> accounts, uint64_t block_num,
+                const Hash32& state_root)
+        : head_(std::move(head)),
+          accounts_(std::move(accounts)),
+          block_num_(block_num),
+          state_root_(state_root) {}
+
+    [[nodiscard]] Result<std::optional<state::Account>> account(
+        const Address& addr) const override {
+        if (const auto it = accounts_.find(addr); it != accounts_.end()) {
+            return it->second.account;
+        }
+        return head_->account(addr);
+    }
+    [[nodiscard]] Result<U256> storage(const Address& addr, const U256& slot) const override {
+        if (const auto it = accounts_.find(addr); it != accounts_.end()) {
+            if (!it->second.account) {
+                return U256{};
+            }
+            if (const auto v = it->second.slots.find(slot); v != it->second.slots.end()) {
+                return v->second;
+            }
+            if (it->second.wiped) {
+                return U256{};
+            }
+        }
+        return head_->storage(addr, slot);
+    }
+    [[nodiscard]] Result<std::shared_ptr<const Bytes>> code(const Hash32& hash) const override {
+        return head_->code(hash);  // code is never deleted
+    }
+    [[nodiscard]] std::optional<uint64_t> block_num() const noexcept override { return block_num_; }
+    [[nodiscard]] Hash32 state_root() const noexcept override { return state_root_; }
+
+  private:
+    std::shared_ptr<const state::StateView> head_;
+    std::unordered_map<Address, Account> accounts_;
+    uint64_t block_num_;
+    Hash32 state_root_;
+};
+
 struct HeadState {
     BlockHeader header;
     Hash32 hash;
+    /// The state reads see: the store's view of this block, or an OverlayView of it (dev account
+    /// changes) or a HistoryView (a block below the head).
     std::shared_ptr<const state::StateView> view;
+    /// The store's view of the head this was made from (no dev changes), and the history
+    /// generation then (Impl::history_generation: an evm_revert makes kept old values of other
+    /// blocks carry the same numbers).
+    std::shared_ptr<const state::StateView> stored;
+    uint64_t generation = 0;
     /// Hashes of the last (up to) 256 blocks, the head's included: BLOCKHASH for the next block.
     std::shared_ptr<const RecentHashes> hashes;
 };
@@ -413,6 +481,9 @@ constexpr size_t kMaxCandidates = 16;
 constexpr size_t kBlockCacheTxns = 32768;
 constexpr size_t kBlockCacheBlocks = 1024;
 constexpr size_t kCommitTimes = 4096;
+/// Old values (accounts and slots) kept for the history window beyond what snapshots need: at a
+/// few hundred bytes each, some hundreds of MB at most.
+constexpr size_t kMaxHistoryValues = size_t{1} << 20;
 
 }  // namespace
 
@@ -1072,7 +1143,19 @@ struct Node::Impl {
     void publish_dev_changes();
     std::vector<DevSnapshot> snapshots;  // ascending ids, non-decreasing blocks
     uint64_t next_snapshot_id = 1;
-    std::map<uint64_t, std::unordered_map<Address, OldAccount>> old_values;  // by block
+    // By block number; guarded by history_mu (written under produce_mu as well, read by RPC
+    // threads for historical state). Kept for the blocks above the oldest snapshot's and for the
+    // last config.state_history blocks, at most about kMaxHistoryValues values beyond what
+    // snapshots need.
+    mutable std::mutex history_mu;
+    std::map<uint64_t, std::unordered_map<Address, OldAccount>> old_values;
+    std::map<uint64_t, size_t> old_value_counts;  // values (accounts + slots) per kept block
+    size_t old_value_total = 0;
+    uint64_t history_generation = 0;  // bumped by every rewind
+    /// Drops what neither a snapshot nor the history window needs (produce_mu and history_mu).
+    void prune_old_values_locked(uint64_t head_num);
+    /// The state `selector` names: the head, or (single mode) a block of the history window.
+    [[nodiscard]] ApiResult<std::shared_ptr<const HeadState>> state_at(BlockSelector s) const;
     /// Keeps the old values (the store's, at the head) of what block `number` changes.
     Result<void> keep_old_values(uint64_t number, const state::StateDiff& diff);
     /// Takes the chain back to block `target` (below the head): state, records, head, caches.
@@ -1083,8 +1166,7 @@ struct Node::Impl {
     /// share: the selector names the head, and the request's chain id (if any) is the chain's.
     [[nodiscard]] ApiResult<std::shared_ptr<const HeadState>> call_head(
         const CallRequest& request, BlockSelector selector) const {
-        auto h = head();
-        PEL_TRY_VOID(check_state_selector(selector, *h));
+        PEL_TRY(auto h, state_at(selector));
         if (request.chain_id && *request.chain_id != genesis.chain_id) {
             return unexpected(rejected("invalid chain id for signer"));
         }
@@ -1193,10 +1275,10 @@ std::shared_ptr<PreparedBlock> Node::Impl::assemble(const HeadState& h, const ex
 Result<void> Node::Impl::prepare_block(PreparedBlock& b) {
     const uint64_t number = b.header.number;
     state::StateDiff diff = block_diff(b.output.diff);
-    if (!snapshots.empty()) {
+    if (!consensus && (config.state_history > 0 || !snapshots.empty())) {
         if (auto r = keep_old_values(number, diff); !r) {
-            return make_error("block ", number,
-                              ": reading the old values for evm_revert: ", r.error().message);
+            return make_error("block ", number, ": reading the old values (history, evm_revert): ",
+                              r.error().message);
         }
     }
     auto root = store->prepare(number, std::move(diff));
@@ -1539,6 +1621,11 @@ Result<void> Node::Impl::apply(PreparedBlock& b, const consensus::CommitCertific
     next->header = b.header;
     next->hash = b.hash;
     next->view = store->view();
+    next->stored = next->view;
+    {
+        const std::lock_guard lock(history_mu);
+        next->generation = history_generation;
+    }
     const Hash32 block_hash = b.hash;
     recent.push_back(block_hash);  // under produce_mu (every caller holds it)
     while (recent.size() > 256) {
@@ -1655,10 +1742,19 @@ Result<std::optional<uint64_t>> Node::Impl::produce_locked(bool allow_empty) {
     if (auto r = apply(*b, nullptr); !r) {
         store->abandon_prepared();
         prepared_id.reset();
+        const std::lock_guard lock(history_mu);
+        if (const auto it = old_value_counts.find(b->header.number); it != old_value_counts.end()) {
+            old_value_total -= it->second;
+            old_value_counts.erase(it);
+        }
         old_values.erase(b->header.number);
         return unexpected(std::move(r).error());
     }
     dev_changes.reset();  // written with the block
+    {
+        const std::lock_guard lock(history_mu);
+        prune_old_values_locked(b->header.number);
+    }
     if (next_timestamp) {
         // Later blocks go on from the timestamp that was set (as anvil and hardhat do).
         const uint64_t now = now_seconds();
@@ -1704,18 +1800,106 @@ state::StateDiff Node::Impl::block_diff(const exec::TxnWrites& writes) const {
 void Node::Impl::publish_dev_changes() {
     const auto h = head();
     auto next = std::make_shared<HeadState>(*h);
-    std::shared_ptr<const state::StateView> base = store->view();  // the head block's
-    next->view = dev_changes ? std::make_shared<const OverlayView>(std::move(base), dev_changes)
-                             : std::move(base);
+    next->view =
+        dev_changes ? std::make_shared<const OverlayView>(h->stored, dev_changes) : h->stored;
     const std::lock_guard lock(head_mu);
     head_state = std::move(next);
+}
+
+void Node::Impl::prune_old_values_locked(uint64_t head_num) {
+    // Needed: the blocks above the oldest snapshot's, and the last state_history blocks (their
+    // old values give the blocks below them). Beyond the first, at most kMaxHistoryValues.
+    const uint64_t window =
+        head_num >= config.state_history ? head_num - config.state_history + 1 : 0;
+    const uint64_t for_snapshots = snapshots.empty() ? UINT64_MAX : snapshots.front().block + 1;
+    const uint64_t keep_from = std::min(window, for_snapshots);
+    while (!old_values.empty()) {
+        const uint64_t oldest = old_values.begin()->first;
+        const bool unneeded = oldest < keep_from;
+        const bool over_budget = old_value_total > kMaxHistoryValues && oldest < for_snapshots;
+        if (!unneeded && !over_budget) {
+            break;
+        }
+        old_value_total -= old_value_counts[oldest];
+        old_value_counts.erase(oldest);
+        old_values.erase(old_values.begin());
+    }
+}
+
+ApiResult<std::shared_ptr<const HeadState>> Node::Impl::state_at(BlockSelector s) const {
+    for (int attempt = 0;; ++attempt) {
+        auto h = head();
+        const uint64_t head_num = h->header.number;
+        uint64_t n = head_num;
+        if (s.tag == BlockTag::kNumber) {
+            if (s.number > head_num) {
+                return unexpected(rejected("header not found"));
+            }
+            n = s.number;
+        } else if (s.tag == BlockTag::kEarliest) {
+            n = 0;
+        }
+        if (n == head_num) {
+            return std::shared_ptr<const HeadState>(std::move(h));
+        }
+        const auto unavailable = [&] {
+            return unexpected(
+                rejected("historical state not available: block " + std::to_string(n) +
+                         " is older than the blocks kept (the head " + std::to_string(head_num) +
+                         " and the " + std::to_string(consensus ? 0 : config.state_history) +
+                         " before it, see --history.state)"));
+        };
+        if (consensus) {
+            return unavailable();
+        }
+        // The value before its first change above n, of everything changed there.
+        std::unordered_map<Address, HistoryView::Account> fold;
+        {
+            const std::lock_guard lock(history_mu);
+            if (h->generation != history_generation) {
+                if (attempt < 8) {
+                    continue;  // an evm_revert since the head was read
+                }
+                return unexpected(internal("the head kept changing"));
+            }
+            for (uint64_t k = n + 1; k <= head_num; ++k) {
+                const auto kept = old_values.find(k);
+                if (kept == old_values.end()) {
+                    return unavailable();
+                }
+                for (const auto& [addr, o] : kept->second) {
+                    auto [f, fresh] = fold.try_emplace(addr);
+                    if (fresh) {
+                        f->second.account = o.account;
+                    }
+                    f->second.wiped = f->second.wiped || o.wiped;
+                    for (const auto& [slot, v] : o.slots) {
+                        f->second.slots.try_emplace(slot, v);
+                    }
+                }
+            }
+        }
+        PEL_TRY(const auto header, header_at(n, *h));
+        if (!header) {
+            return unexpected(internal("missing header of block " + std::to_string(n)));
+        }
+        auto past = std::make_shared<HeadState>();
+        past->header = *header;
+        past->hash = header_hash(*header);
+        past->view =
+            std::make_shared<const HistoryView>(h->stored, std::move(fold), n, header->state_root);
+        past->stored = h->stored;
+        past->generation = h->generation;
+        past->hashes = h->hashes->up_to(n);
+        return std::shared_ptr<const HeadState>(std::move(past));
+    }
 }
 
 Result<void> Node::Impl::keep_old_values(uint64_t number, const state::StateDiff& diff) {
     // The store is at the head (the block is not prepared yet): its values are the old ones.
     const auto view = store->view();
-    auto& kept = old_values[number];
-    kept.clear();
+    std::unordered_map<Address, OldAccount> kept;
+    size_t count = 0;
     for (const auto& [addr, d] : diff.accounts) {
         OldAccount o;
         PEL_TRY(o.account, view->account(addr));
@@ -1732,8 +1916,16 @@ Result<void> Node::Impl::keep_old_values(uint64_t number, const state::StateDiff
                 }));
             }
         }
+        count += 1 + o.slots.size();
         kept.insert_or_assign(addr, std::move(o));
     }
+    const std::lock_guard lock(history_mu);
+    if (const auto it = old_value_counts.find(number); it != old_value_counts.end()) {
+        old_value_total -= it->second;  // a block prepared again (a retry)
+    }
+    old_values.insert_or_assign(number, std::move(kept));
+    old_value_counts[number] = count;
+    old_value_total += count;
     return {};
 }
 
@@ -1765,6 +1957,7 @@ Result<void> Node::Impl::rewind(uint64_t target) {
     PEL_ASSERT(target < top, "rewind to a block below the head");
     // 1. The value before its first change above `target`, of everything changed there.
     std::unordered_map<Address, OldAccount> fold;
+    std::unique_lock history_lock(history_mu);
     for (uint64_t n = target + 1; n <= top; ++n) {
         const auto kept = old_values.find(n);
         if (kept == old_values.end()) {
@@ -1780,6 +1973,7 @@ Result<void> Node::Impl::rewind(uint64_t target) {
             }
         }
     }
+    history_lock.unlock();
     // 2. The diff from the head back to `target`. After a wipe the account's slots at `target`
     // are exactly the non-zero ones kept (a wipe keeps every slot it removes).
     state::StateDiff diff;
@@ -1853,6 +2047,18 @@ Result<void> Node::Impl::rewind(uint64_t target) {
     if (auto r = load_recent(target); !r) {
         fatal("evm_revert: " + r.error().message);
     }
+    next->stored = next->view;
+    {
+        // The old values kept for the blocks above `target` are gone; readers of the old head
+        // see the generation change and read the head again.
+        const std::lock_guard lock(history_mu);
+        for (auto it = old_values.upper_bound(target); it != old_values.end();) {
+            old_value_total -= old_value_counts[it->first];
+            old_value_counts.erase(it->first);
+            it = old_values.erase(it);
+        }
+        next->generation = ++history_generation;
+    }
     next->hashes = std::make_shared<const RecentHashes>(
         recent_first, std::vector<Hash32>(recent.begin(), recent.end()));
     {
@@ -1864,7 +2070,6 @@ Result<void> Node::Impl::rewind(uint64_t target) {
         const std::lock_guard lock(head_mu);
         head_state = next;
     }
-    old_values.erase(old_values.upper_bound(target), old_values.end());
     spdlog::info("evm_revert: head {} -> {} ({} accounts restored)", top, target, fold.size());
     return {};
 }
@@ -2285,6 +2490,7 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config) {
     hs->header = head_header;
     hs->hash = header_hash(head_header);
     hs->view = store.view();
+    hs->stored = hs->view;
     impl->head_state = hs;
 
     // The BLOCKHASH window (and a check of the last 256 links).
@@ -2750,8 +2956,7 @@ ApiResult<std::vector<LogRecord>> Node::logs(const LogFilter& filter) const {
 }
 
 ApiResult<U256> Node::balance(const Address& addr, BlockSelector selector) const {
-    const auto h = impl_->head();
-    PEL_TRY_VOID(Impl::check_state_selector(selector, *h));
+    PEL_TRY(const auto h, impl_->state_at(selector));
     auto a = h->view->account(addr);
     if (!a) {
         return unexpected(internal(a.error().message));
@@ -2760,8 +2965,7 @@ ApiResult<U256> Node::balance(const Address& addr, BlockSelector selector) const
 }
 
 ApiResult<uint64_t> Node::nonce(const Address& addr, BlockSelector selector) const {
-    const auto h = impl_->head();
-    PEL_TRY_VOID(Impl::check_state_selector(selector, *h));
+    PEL_TRY(const auto h, impl_->state_at(selector));
     auto a = h->view->account(addr);
     if (!a) {
         return unexpected(internal(a.error().message));
@@ -2774,8 +2978,7 @@ ApiResult<uint64_t> Node::nonce(const Address& addr, BlockSelector selector) con
 }
 
 ApiResult<Bytes> Node::code(const Address& addr, BlockSelector selector) const {
-    const auto h = impl_->head();
-    PEL_TRY_VOID(Impl::check_state_selector(selector, *h));
+    PEL_TRY(const auto h, impl_->state_at(selector));
     auto a = h->view->account(addr);
     if (!a) {
         return unexpected(internal(a.error().message));
@@ -2795,8 +2998,7 @@ ApiResult<Bytes> Node::code(const Address& addr, BlockSelector selector) const {
 
 ApiResult<Hash32> Node::storage_at(const Address& addr, const U256& slot,
                                    BlockSelector selector) const {
-    const auto h = impl_->head();
-    PEL_TRY_VOID(Impl::check_state_selector(selector, *h));
+    PEL_TRY(const auto h, impl_->state_at(selector));
     auto v = h->view->storage(addr, slot);
     if (!v) {
         return unexpected(internal(v.error().message));
@@ -3428,12 +3630,9 @@ ApiResult<bool> Node::revert(uint64_t id) {
     im.dev_changes = it->dev_changes;
     im.publish_dev_changes();
     im.snapshots.erase(it, im.snapshots.end());
-    if (im.snapshots.empty()) {
-        im.old_values.clear();
-    } else {
-        // Only blocks above the oldest snapshot's can be taken back.
-        im.old_values.erase(im.old_values.begin(),
-                            im.old_values.upper_bound(im.snapshots.front().block));
+    {
+        const std::lock_guard history_lock(im.history_mu);
+        im.prune_old_values_locked(im.head()->header.number);
     }
     im.pool->clear();
     return true;

@@ -4,7 +4,7 @@
 // at an interval), evm_increaseTime and evm_setNextBlockTimestamp; a contract reads the moved
 // clock through block.timestamp; evm_snapshot / evm_revert as hardhat's loadFixture and viem's
 // test client use them; anvil_setBalance and its kin; account impersonation; evm_setAutomine;
-// hardhat_metadata and --rpc.client-version.
+// hardhat_metadata and --rpc.client-version; state reads at earlier blocks.
 'use strict';
 
 const { test } = require('node:test');
@@ -260,4 +260,22 @@ test('--rpc.client-version sets what web3_clientVersion answers', { skip: target
     await other.stop();
     other.cleanup();
   }
+});
+
+test('state reads at earlier blocks (a blockTag), as tests compare before and after', async () => {
+  const wallet = new ethers.Wallet(devAccounts()[8].privateKey, f.provider);
+  const to = ethers.getAddress('0x00000000000000000000000000000000000000e8');
+  const before = await f.provider.getBalance(to);
+  const nonce = await f.provider.getTransactionCount(wallet.address);
+  const r1 = await (await wallet.sendTransaction({ to, value: 11n })).wait();
+  const r2 = await (await wallet.sendTransaction({ to, value: 22n })).wait();
+  assert.equal(await f.provider.getBalance(to, r1.blockNumber - 1), before);
+  assert.equal(await f.provider.getBalance(to, r1.blockNumber), before + 11n);
+  assert.equal(await f.provider.getBalance(to, r2.blockNumber), before + 33n);
+  assert.equal(await f.provider.getTransactionCount(wallet.address, r1.blockNumber - 1), nonce);
+  assert.equal(await f.provider.getTransactionCount(wallet.address, r2.blockNumber), nonce + 2);
+  // viem reads at a block number too.
+  const client = viem.createPublicClient({ transport: viem.http(f.node.url) });
+  assert.equal(await client.getBalance({ address: to, blockNumber: BigInt(r1.blockNumber) }),
+    before + 11n);
 });

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "execution/host.hpp"
 #include "node/chain.hpp"
 #include "node/dev_accounts.hpp"
 #include "node/genesis.hpp"
@@ -281,8 +282,14 @@ TEST_F(ChainTest, produced_block_roots_receipts_and_records) {
     by_block.block_hash = b.hash;
     EXPECT_EQ(node_->logs(by_block)->size(), 1U);
 
-    // Only the head state is kept.
+    // Block 1 is below the head now: read from the old values kept in memory (--history.state),
+    // which a restart does not keep.
     auto old = node_->balance(addr(7), BlockSelector::at(1));
+    ASSERT_TRUE(old.has_value()) << old.error().message;
+    EXPECT_EQ(*old, eth(3));
+    EXPECT_TRUE(node_->balance(addr(7), BlockSelector::at(0))->is_zero());
+    reopen();
+    old = node_->balance(addr(7), BlockSelector::at(1));
     ASSERT_FALSE(old.has_value());
     EXPECT_NE(old.error().message.find("historical state not available"), std::string::npos);
     auto future = node_->balance(addr(7), BlockSelector::at(99));
@@ -822,6 +829,98 @@ TEST_F(SnapshotTest, call_state_overrides_apply_to_the_call_only) {
     EXPECT_TRUE(node_->code(kStorageOnly, BlockSelector::latest())->empty());
     EXPECT_TRUE(node_->balance(addr(0x61), BlockSelector::latest())->is_zero());
     EXPECT_EQ(slot(kStorageOnly, 2), U256(7));
+}
+
+// --history.state: balances, nonces, storage, code and calls at every block of the window equal
+// what was read at that block when it was the head, through transfers, EIP-161 removals (one
+// with storage), dev account changes, a deployment and an evm_revert; older blocks are refused.
+TEST_F(SnapshotTest, reads_at_recent_blocks_match_what_each_block_left) {
+    std::mt19937_64 rng(11);
+    const auto read_slot1 = [] {  // runtime: return SLOAD(1)
+        return Bytes{0x60, 0x01, 0x54, 0x60, 0x00, 0x52, 0x60, 0x20, 0x60, 0x00, 0xf3};
+    };
+    struct Seen {
+        U256 bal7;
+        U256 bal_empty;
+        uint64_t nonce0 = 0;
+        U256 s1;
+        U256 call_s1;
+        bool empty_exists = false;
+        Bytes code;
+    };
+    const Address deployed = exec::create_address(dev_[2].address, 0);
+    const auto observe = [&](BlockSelector at) {
+        Seen v;
+        v.bal7 = *node_->balance(addr(7), at);
+        v.bal_empty = *node_->balance(kEmptyAcct, at);
+        v.nonce0 = *node_->nonce(dev_[0].address, at);
+        v.s1 = U256::from_be32(node_->storage_at(kStorageOnly, U256(1), at)->bytes.data());
+        v.code = *node_->code(deployed, at);
+        CallRequest req;
+        req.to = kStorageOnly;
+        AccountOverride o;
+        o.code = read_slot1();
+        req.state_overrides = {{kStorageOnly, o}};
+        auto out = node_->call(req, at);
+        EXPECT_TRUE(out.has_value() && out->success);
+        if (out && out->output.size() == 32) {
+            v.call_s1 = U256::from_be32(out->output.data());
+        }
+        return v;
+    };
+    const auto same = [](const Seen& a, const Seen& b) {
+        return a.bal7 == b.bal7 && a.bal_empty == b.bal_empty && a.nonce0 == b.nonce0 &&
+               a.s1 == b.s1 && a.call_s1 == b.call_s1 && a.code == b.code;
+    };
+    std::vector<Seen> seen{observe(BlockSelector::latest())};
+    uint64_t nonce0 = 0;
+    for (int round = 0; round < 60; ++round) {
+        submit(make_txn(dev_[0].secret_key, nonce0++, addr(7), U256(1 + rng() % 1000)));
+        const uint64_t kind = rng() % 4;
+        if (kind == 0) {  // EIP-161: removes kEmptyAcct / kStorageOnly (and its storage) if empty
+            submit(make_txn(dev_[0].secret_key, nonce0++,
+                            rng() % 2 == 0 ? kEmptyAcct : kStorageOnly, U256(0), 30'000));
+        } else if (kind == 1) {
+            DevAccountChange c;
+            c.storage = {{U256(1), U256(rng() % 3)}};
+            ASSERT_TRUE(node_->set_account(kStorageOnly, c).has_value());
+        } else if (kind == 2) {
+            submit(make_txn(dev_[0].secret_key, nonce0++, kEmptyAcct, U256(rng() % 2)));
+        }
+        if (round == 20) {
+            submit(
+                make_txn(dev_[2].secret_key, 0, std::nullopt, U256(0), 200'000, deployer_init()));
+        }
+        if (round == 40) {  // a revert inside the window: the kept values follow it
+            auto snap = node_->snapshot();
+            ASSERT_TRUE(snap.has_value());
+            submit(make_txn(dev_[1].secret_key, 0, addr(7), eth(5)));
+            ASSERT_EQ(mine(), seen.size());
+            ASSERT_TRUE(*node_->revert(*snap));
+        }
+        ASSERT_EQ(mine(), seen.size());
+        seen.push_back(observe(BlockSelector::latest()));
+    }
+    for (uint64_t n = 0; n < seen.size(); ++n) {
+        EXPECT_TRUE(same(observe(BlockSelector::at(n)), seen[n])) << "block " << n;
+    }
+    EXPECT_FALSE(seen.front().code == seen.back().code);  // the deployment is in the window
+
+    // A window of 5 blocks: block head-5 is served, head-6 is refused with the reason.
+    node_.reset();
+    NodeConfig c = config();
+    c.state_history = 5;
+    node_ = test::open_node(c);
+    ASSERT_TRUE(node_);
+    for (int i = 0; i < 8; ++i) {
+        submit(make_txn(dev_[0].secret_key, nonce0++, addr(7), U256(1)));
+        mine();
+    }
+    const uint64_t head = node_->head().number;
+    EXPECT_TRUE(node_->balance(addr(7), BlockSelector::at(head - 5)).has_value());
+    auto too_old = node_->balance(addr(7), BlockSelector::at(head - 6));
+    ASSERT_FALSE(too_old.has_value());
+    EXPECT_NE(too_old.error().message.find("historical state not available"), std::string::npos);
 }
 
 // A snapshot taken while changes are pending brings them back, still pending.

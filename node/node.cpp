@@ -374,17 +374,20 @@ class OverlayView final : public state::StateView {
     std::shared_ptr<const state::StateDiff> changes_;
 };
 
+/// An account before the blocks kept for it (evm_revert, --history.state): as one block found it
+/// before changing it, or, folded over several blocks, as it was below the first of them.
+struct OldAccount {
+    std::optional<state::Account> account;  ///< nullopt: absent
+    bool wiped = false;                     ///< deleted or storage cleared: `slots` is all of it
+    std::unordered_map<U256, U256> slots;   ///< slot -> value
+};
+
 /// A block below the head, as the head's stored state with the old values of everything the later
 /// blocks changed put back (Node::Impl::state_at). Immutable, so thread safe.
 class HistoryView final : public state::StateView {
   public:
-    struct Account {
-        std::optional<state::Account> account;  ///< nullopt: absent at that block
-        bool wiped = false;                     ///< its storage is exactly `slots`
-        std::unordered_map<U256, U256> slots;
-    };
     HistoryView(std::shared_ptr<const state::StateView> head,
-                std::unordered_map<Address, Account> accounts, uint64_t block_num,
+                std::unordered_map<Address, OldAccount> accounts, uint64_t block_num,
                 const Hash32& state_root)
         : head_(std::move(head)),
           accounts_(std::move(accounts)),
@@ -420,7 +423,7 @@ class HistoryView final : public state::StateView {
 
   private:
     std::shared_ptr<const state::StateView> head_;
-    std::unordered_map<Address, Account> accounts_;
+    std::unordered_map<Address, OldAccount> accounts_;
     uint64_t block_num_;
     Hash32 state_root_;
 };
@@ -1128,11 +1131,6 @@ struct Node::Impl {
         std::optional<uint64_t> next_timestamp;
         std::shared_ptr<const state::StateDiff> dev_changes;
     };
-    struct OldAccount {
-        std::optional<state::Account> account;  // before the block
-        bool wiped = false;                     // the block deleted it or cleared its storage
-        std::unordered_map<U256, U256> slots;   // slot -> value before the block
-    };
     // anvil_setBalance / setNonce / setCode / setStorageAt: account changes not yet in a block
     // (null when none). The head's view shows them (OverlayView); the next block produced here
     // writes them with its transactions' changes (block_diff) and clears them.
@@ -1148,12 +1146,26 @@ struct Node::Impl {
     // last config.state_history blocks, at most about kMaxHistoryValues values beyond what
     // snapshots need.
     mutable std::mutex history_mu;
-    std::map<uint64_t, std::unordered_map<Address, OldAccount>> old_values;
-    std::map<uint64_t, size_t> old_value_counts;  // values (accounts + slots) per kept block
-    size_t old_value_total = 0;
+    struct KeptBlock {
+        std::unordered_map<Address, OldAccount> accounts;
+        size_t values = 0;  // accounts + slots
+    };
+    std::map<uint64_t, KeptBlock> old_values;
+    size_t old_value_total = 0;  // the sum of the kept blocks' values
+    /// Drops the kept old values of the blocks from `first` on (history_mu held).
+    void drop_old_values_from_locked(uint64_t first) {
+        for (auto it = old_values.lower_bound(first); it != old_values.end();) {
+            old_value_total -= it->second.values;
+            it = old_values.erase(it);
+        }
+    }
     uint64_t history_generation = 0;  // bumped by every rewind
     /// Drops what neither a snapshot nor the history window needs (produce_mu and history_mu).
     void prune_old_values_locked(uint64_t head_num);
+    /// Everything blocks (n, top] changed, as it was at block n: each block's old values folded,
+    /// earliest first (history_mu held). Nullopt when a block of the range is not kept.
+    [[nodiscard]] std::optional<std::unordered_map<Address, OldAccount>> fold_old_values_locked(
+        uint64_t n, uint64_t top) const;
     /// The state `selector` names: the head, or (single mode) a block of the history window.
     [[nodiscard]] ApiResult<std::shared_ptr<const HeadState>> state_at(BlockSelector s) const;
     /// Keeps the old values (the store's, at the head) of what block `number` changes.
@@ -1743,11 +1755,7 @@ Result<std::optional<uint64_t>> Node::Impl::produce_locked(bool allow_empty) {
         store->abandon_prepared();
         prepared_id.reset();
         const std::lock_guard lock(history_mu);
-        if (const auto it = old_value_counts.find(b->header.number); it != old_value_counts.end()) {
-            old_value_total -= it->second;
-            old_value_counts.erase(it);
-        }
-        old_values.erase(b->header.number);
+        drop_old_values_from_locked(b->header.number);
         return unexpected(std::move(r).error());
     }
     dev_changes.reset();  // written with the block
@@ -1820,10 +1828,31 @@ void Node::Impl::prune_old_values_locked(uint64_t head_num) {
         if (!unneeded && !over_budget) {
             break;
         }
-        old_value_total -= old_value_counts[oldest];
-        old_value_counts.erase(oldest);
+        old_value_total -= old_values.begin()->second.values;
         old_values.erase(old_values.begin());
     }
+}
+
+std::optional<std::unordered_map<Address, OldAccount>> Node::Impl::fold_old_values_locked(
+    uint64_t n, uint64_t top) const {
+    std::unordered_map<Address, OldAccount> fold;
+    for (uint64_t k = n + 1; k <= top; ++k) {
+        const auto kept = old_values.find(k);
+        if (kept == old_values.end()) {
+            return std::nullopt;
+        }
+        for (const auto& [addr, o] : kept->second.accounts) {
+            auto [f, fresh] = fold.try_emplace(addr, o);  // the earliest block's account wins
+            if (!fresh) {
+                // A later wipe keeps every slot it removed, so the slots stay complete.
+                f->second.wiped = f->second.wiped || o.wiped;
+                for (const auto& [slot, v] : o.slots) {
+                    f->second.slots.try_emplace(slot, v);
+                }
+            }
+        }
+    }
+    return fold;
 }
 
 ApiResult<std::shared_ptr<const HeadState>> Node::Impl::state_at(BlockSelector s) const {
@@ -1852,8 +1881,7 @@ ApiResult<std::shared_ptr<const HeadState>> Node::Impl::state_at(BlockSelector s
         if (consensus) {
             return unavailable();
         }
-        // The value before its first change above n, of everything changed there.
-        std::unordered_map<Address, HistoryView::Account> fold;
+        std::optional<std::unordered_map<Address, OldAccount>> fold;
         {
             const std::lock_guard lock(history_mu);
             if (h->generation != history_generation) {
@@ -1862,22 +1890,10 @@ ApiResult<std::shared_ptr<const HeadState>> Node::Impl::state_at(BlockSelector s
                 }
                 return unexpected(internal("the head kept changing"));
             }
-            for (uint64_t k = n + 1; k <= head_num; ++k) {
-                const auto kept = old_values.find(k);
-                if (kept == old_values.end()) {
-                    return unavailable();
-                }
-                for (const auto& [addr, o] : kept->second) {
-                    auto [f, fresh] = fold.try_emplace(addr);
-                    if (fresh) {
-                        f->second.account = o.account;
-                    }
-                    f->second.wiped = f->second.wiped || o.wiped;
-                    for (const auto& [slot, v] : o.slots) {
-                        f->second.slots.try_emplace(slot, v);
-                    }
-                }
-            }
+            fold = fold_old_values_locked(n, head_num);
+        }
+        if (!fold) {
+            return unavailable();
         }
         PEL_TRY(const auto header, header_at(n, *h));
         if (!header) {
@@ -1887,7 +1903,7 @@ ApiResult<std::shared_ptr<const HeadState>> Node::Impl::state_at(BlockSelector s
         past->header = *header;
         past->hash = header_hash(*header);
         past->view =
-            std::make_shared<const HistoryView>(h->stored, std::move(fold), n, header->state_root);
+            std::make_shared<const HistoryView>(h->stored, std::move(*fold), n, header->state_root);
         past->stored = h->stored;
         past->generation = h->generation;
         past->hashes = h->hashes->up_to(n);
@@ -1920,11 +1936,8 @@ Result<void> Node::Impl::keep_old_values(uint64_t number, const state::StateDiff
         kept.insert_or_assign(addr, std::move(o));
     }
     const std::lock_guard lock(history_mu);
-    if (const auto it = old_value_counts.find(number); it != old_value_counts.end()) {
-        old_value_total -= it->second;  // a block prepared again (a retry)
-    }
-    old_values.insert_or_assign(number, std::move(kept));
-    old_value_counts[number] = count;
+    drop_old_values_from_locked(number);  // a block prepared again (a retry)
+    old_values.emplace(number, KeptBlock{std::move(kept), count});
     old_value_total += count;
     return {};
 }
@@ -1956,24 +1969,15 @@ Result<void> Node::Impl::rewind(uint64_t target) {
     const uint64_t top = h->header.number;
     PEL_ASSERT(target < top, "rewind to a block below the head");
     // 1. The value before its first change above `target`, of everything changed there.
-    std::unordered_map<Address, OldAccount> fold;
-    std::unique_lock history_lock(history_mu);
-    for (uint64_t n = target + 1; n <= top; ++n) {
-        const auto kept = old_values.find(n);
-        if (kept == old_values.end()) {
-            return make_error("no old values kept for block ", n);
-        }
-        for (const auto& [addr, o] : kept->second) {
-            auto [f, fresh] = fold.try_emplace(addr, o);
-            if (!fresh) {
-                f->second.wiped = f->second.wiped || o.wiped;
-                for (const auto& [k, v] : o.slots) {
-                    f->second.slots.try_emplace(k, v);
-                }
-            }
-        }
+    std::optional<std::unordered_map<Address, OldAccount>> folded;
+    {
+        const std::lock_guard lock(history_mu);
+        folded = fold_old_values_locked(target, top);
     }
-    history_lock.unlock();
+    if (!folded) {
+        return make_error("old values of the blocks above ", target, " are not all kept");
+    }
+    const std::unordered_map<Address, OldAccount>& fold = *folded;
     // 2. The diff from the head back to `target`. After a wipe the account's slots at `target`
     // are exactly the non-zero ones kept (a wipe keeps every slot it removes).
     state::StateDiff diff;
@@ -2052,11 +2056,7 @@ Result<void> Node::Impl::rewind(uint64_t target) {
         // The old values kept for the blocks above `target` are gone; readers of the old head
         // see the generation change and read the head again.
         const std::lock_guard lock(history_mu);
-        for (auto it = old_values.upper_bound(target); it != old_values.end();) {
-            old_value_total -= old_value_counts[it->first];
-            old_value_counts.erase(it->first);
-            it = old_values.erase(it);
-        }
+        drop_old_values_from_locked(target + 1);
         next->generation = ++history_generation;
     }
     next->hashes = std::make_shared<const RecentHashes>(

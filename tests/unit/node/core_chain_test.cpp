@@ -987,12 +987,20 @@ TEST_F(SnapshotTest, nested_snapshots_over_random_blocks) {
     }
 }
 
-TEST(ChainDev, dev_clock_mines_and_moves_time) {
+/// A dev-chain node in a temporary datadir, started (block production running).
+class StartedDevNode : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        node = test::open_node(c);
+        ASSERT_TRUE(node);
+        ASSERT_TRUE(node->start().has_value());
+    }
     TempDir dir;
     NodeConfig c = test::dev_config(dir);
-    auto node = test::open_node(c);
-    ASSERT_TRUE(node);
-    ASSERT_TRUE(node->start().has_value());
+    std::unique_ptr<Node> node;
+};
+
+TEST_F(StartedDevNode, dev_clock_mines_and_moves_time) {
     // evm_mine with an empty pool: an empty block.
     auto n1 = node->mine_block(std::nullopt);
     ASSERT_TRUE(n1.has_value()) << n1.error().message;
@@ -1040,12 +1048,7 @@ TEST(ChainDev, dev_clock_mines_and_moves_time) {
 
 // evm_setAutomine / evm_setIntervalMining: transactions wait for evm_mine with automine off (and
 // then share one block), an interval mines empty blocks, and turning automine on mines the pool.
-TEST(ChainDev, mining_modes_follow_set_automine_and_interval) {
-    TempDir dir;
-    NodeConfig c = test::dev_config(dir);
-    auto node = test::open_node(c);
-    ASSERT_TRUE(node);
-    ASSERT_TRUE(node->start().has_value());
+TEST_F(StartedDevNode, mining_modes_follow_set_automine_and_interval) {
     EXPECT_TRUE(node->mining_mode().automine);
     EXPECT_EQ(node->mining_mode().interval_s, 0.0);
     ASSERT_TRUE(node->set_mining(false, std::nullopt).has_value());
@@ -1082,12 +1085,7 @@ TEST(ChainDev, mining_modes_follow_set_automine_and_interval) {
     node->stop();
 }
 
-TEST(ChainDev, sign_transaction_signs_without_submitting) {
-    TempDir dir;
-    NodeConfig c = test::dev_config(dir);
-    auto node = test::open_node(c);
-    ASSERT_TRUE(node);
-    ASSERT_TRUE(node->start().has_value());
+TEST_F(StartedDevNode, sign_transaction_signs_without_submitting) {
     CallRequest req;
     req.from = node->accounts()[1];
     req.to = addr(5);

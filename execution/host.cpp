@@ -87,6 +87,9 @@ bool Host::selfdestruct(const Address& addr, const Address& beneficiary) noexcep
     // EIP-6780: the balance always moves (to itself is a no-op); the account is only deleted,
     // and a balance sent to itself burned, when it was created in this transaction.
     const U256 bal = state_.balance(addr);
+    if (tracer_ != nullptr) {
+        tracer_->on_selfdestruct(addr, beneficiary, bal);
+    }
     state_.sub_balance(addr, bal);
     state_.add_balance(beneficiary, bal);
     if (!state_.is_created(addr)) {
@@ -103,14 +106,34 @@ vm::ExecResult Host::call(const vm::Message& msg) noexcept {
     return call_frame(msg);
 }
 
+void Host::call_failed(const vm::Message& msg, vm::Status status) noexcept {
+    if (tracer_ == nullptr) {
+        return;
+    }
+    vm::Message frame = msg;
+    if (msg.kind == vm::CallKind::kCreate || msg.kind == vm::CallKind::kCreate2) {
+        frame.recipient = msg.kind == vm::CallKind::kCreate
+                              ? create_address(msg.sender, state_.nonce(msg.sender))
+                              : create2_address(msg.sender, msg.salt, msg.input);
+        frame.code_address = frame.recipient;
+    }
+    tracer_->on_enter(frame);
+    tracer_->on_exit(frame, failed(status, msg.gas));
+}
+
+vm::ExecResult Host::failed_early(const vm::Message& msg, vm::Status status) noexcept {
+    call_failed(msg, status);
+    return failed(status, msg.gas);
+}
+
 vm::ExecResult Host::call_frame(const vm::Message& msg) noexcept {
     if (msg.depth > vm::kMaxCallDepth) {
-        return failed(vm::Status::kCallDepthExceeded, msg.gas);
+        return failed_early(msg, vm::Status::kCallDepthExceeded);
     }
     const bool transfers = msg.kind == vm::CallKind::kCall && !msg.value.is_zero();
     if ((transfers || msg.kind == vm::CallKind::kCallCode) &&
         state_.balance(msg.sender) < msg.value) {
-        return failed(vm::Status::kInsufficientBalance, msg.gas);
+        return failed_early(msg, vm::Status::kInsufficientBalance);
     }
 
     if (tracer_ != nullptr) {
@@ -165,15 +188,15 @@ vm::ExecResult Host::call_frame(const vm::Message& msg) noexcept {
 
 vm::ExecResult Host::create(const vm::Message& msg) noexcept {
     if (msg.depth > vm::kMaxCallDepth) {
-        return failed(vm::Status::kCallDepthExceeded, msg.gas);
+        return failed_early(msg, vm::Status::kCallDepthExceeded);
     }
     if (state_.balance(msg.sender) < msg.value) {
-        return failed(vm::Status::kInsufficientBalance, msg.gas);
+        return failed_early(msg, vm::Status::kInsufficientBalance);
     }
     const uint64_t nonce = state_.nonce(msg.sender);
     // EIP-2681: the creator's nonce cannot pass 2^64-1; the create fails, keeping the gas.
     if (nonce == UINT64_MAX) {
-        return failed(vm::Status::kArgumentOutOfRange, msg.gas);
+        return failed_early(msg, vm::Status::kArgumentOutOfRange);
     }
     state_.set_nonce(msg.sender, nonce + 1);
     const Address addr = msg.kind == vm::CallKind::kCreate
@@ -260,7 +283,11 @@ Hash32 Host::get_block_hash(int64_t block_number) noexcept {
 }
 
 void Host::emit_log(const Address& addr, ByteView data, std::span<const Hash32> topics) noexcept {
-    state_.add_log(Log{addr, {topics.begin(), topics.end()}, {data.begin(), data.end()}});
+    Log log{addr, {topics.begin(), topics.end()}, {data.begin(), data.end()}};
+    if (tracer_ != nullptr) {
+        tracer_->on_log(log);
+    }
+    state_.add_log(std::move(log));
 }
 
 vm::AccessStatus Host::access_account(const Address& addr) noexcept {

@@ -53,8 +53,16 @@ class FrameTracer {
     /// `msg.input` the init code.
     virtual void on_enter(const vm::Message& msg) noexcept = 0;
     /// The frame ended with `result` (after revert and code deposit; for a successful create,
-    /// `result.output` is the deployed code, as eth_call answers for a creation).
+    /// `result.output` is the deployed code, as eth_call answers for a creation). A call or
+    /// create that fails before running code (depth limit, insufficient balance, nonce overflow)
+    /// is entered and exited too, with gas_left equal to its gas, as geth's tracers see it.
     virtual void on_exit(const vm::Message& msg, const vm::ExecResult& result) noexcept = 0;
+    /// LOG0..LOG4 in the innermost open frame (kept by the state even if that frame reverts
+    /// later: a tracer that cares drops the logs of failed frames itself).
+    virtual void on_log(const Log& /*log*/) noexcept {}
+    /// SELFDESTRUCT in the innermost open frame: `addr`'s balance `value` goes to `beneficiary`.
+    virtual void on_selfdestruct(const Address& /*addr*/, const Address& /*beneficiary*/,
+                                 const U256& /*value*/) noexcept {}
 };
 
 /// CREATE address: keccak256(rlp([sender, nonce]))[12:].
@@ -112,6 +120,8 @@ class Host final : public vm::Host {
     /// Depth limit (1024) and value-vs-balance are checked here too; those failures return the
     /// message's gas untouched and change nothing.
     [[nodiscard]] vm::ExecResult call(const vm::Message& msg) noexcept override;
+    /// Shows the failed call or create to the tracer as a frame that returned all its gas.
+    void call_failed(const vm::Message& msg, vm::Status status) noexcept override;
 
     /// Runs a create frame for a new contract at `addr` (already derived; the creator's nonce
     /// already bumped): collision check (EIP-684, EIP-7610), value transfer, init code, code
@@ -129,6 +139,8 @@ class Host final : public vm::Host {
     vm::AccessStatus access_storage(const Address& addr, const U256& key) noexcept override;
 
   private:
+    /// `status` for a frame that fails before running code (call_failed tells the tracer).
+    vm::ExecResult failed_early(const vm::Message& msg, vm::Status status) noexcept;
     vm::ExecResult call_frame(const vm::Message& msg) noexcept;
     vm::ExecResult create(const vm::Message& msg) noexcept;
     vm::ExecResult create_frame(const vm::Message& frame, ByteView initcode) noexcept;

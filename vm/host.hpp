@@ -143,6 +143,11 @@ class Host {
     /// Performs a nested call or create: value transfer, snapshot and revert, precompiles,
     /// address derivation and collision rules, code deposit. The host calls back into the VM.
     [[nodiscard]] virtual ExecResult call(const Message& msg) noexcept = 0;
+    /// A CALL-family or CREATE instruction that failed before reaching call() (depth limit:
+    /// kCallDepthExceeded; value above the balance: kInsufficientBalance), with the message it
+    /// would have sent (for a create, the recipient is not derived). Only for observers
+    /// (tracers); must not change state.
+    virtual void call_failed(const Message& /*msg*/, Status /*status*/) noexcept {}
 
     [[nodiscard]] virtual const TxContext& get_tx_context() noexcept = 0;
     /// BLOCKHASH of `block_number` (the VM has checked it lies in the last 256 blocks).

@@ -537,12 +537,6 @@ inline Status call_impl(StackTop st, int64_t& gas, ExecState& s) noexcept {
 
     result = U256{};
     s.return_data.clear();
-    // Depth and balance are checked before any state changes; the forwarded gas comes back.
-    if (s.msg.depth >= kMaxCallDepth ||
-        (has_value && s.host.get_balance(s.msg.recipient) < value)) {
-        gas += call_gas;
-        return Status::kSuccess;
-    }
 
     Message m;
     m.kind = Kind;
@@ -563,6 +557,17 @@ inline Status call_impl(StackTop st, int64_t& gas, ExecState& s) noexcept {
         m.recipient = s.msg.recipient;
         m.sender = s.msg.sender;
         m.value = s.msg.value;
+    }
+    // Depth and balance are checked before any state changes; the forwarded gas comes back.
+    if (s.msg.depth >= kMaxCallDepth) [[unlikely]] {
+        s.host.call_failed(m, Status::kCallDepthExceeded);
+        gas += call_gas;
+        return Status::kSuccess;
+    }
+    if (has_value && s.host.get_balance(s.msg.recipient) < value) {
+        s.host.call_failed(m, Status::kInsufficientBalance);
+        gas += call_gas;
+        return Status::kSuccess;
     }
 
     ExecResult r = s.host.call(m);
@@ -625,10 +630,6 @@ inline Status create_impl(StackTop st, int64_t& gas, ExecState& s) noexcept {
     }
     result = U256{};
     s.return_data.clear();
-    if (s.msg.depth >= kMaxCallDepth ||
-        (!value.is_zero() && s.host.get_balance(s.msg.recipient) < value)) {
-        return Status::kSuccess;
-    }
 
     Message m;
     m.kind = Kind;
@@ -638,6 +639,14 @@ inline Status create_impl(StackTop st, int64_t& gas, ExecState& s) noexcept {
     m.input = memory_view(s, off, size);
     m.value = value;
     m.salt = salt;
+    if (s.msg.depth >= kMaxCallDepth) [[unlikely]] {
+        s.host.call_failed(m, Status::kCallDepthExceeded);
+        return Status::kSuccess;
+    }
+    if (!value.is_zero() && s.host.get_balance(s.msg.recipient) < value) {
+        s.host.call_failed(m, Status::kInsufficientBalance);
+        return Status::kSuccess;
+    }
     gas -= m.gas;
 
     ExecResult r = s.host.call(m);

@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: Apache-2.0
+// exec::CallTracer on hand-assembled contracts: frame types (a CALL under a STATICCALL is a CALL),
+// a DELEGATECALL's caller and value, a CALL refused for insufficient balance, log positions and
+// the logs of failed frames, onlyTopCall, and the top frame's gas from the transaction.
+#include "execution/call_tracer.hpp"
+
+#include <algorithm>
+#include <initializer_list>
+
+#include <gtest/gtest.h>
+
+#include "execution/mem_state_reader.hpp"
+#include "execution/transition.hpp"
+#include "state/mem_state.hpp"
+#include "vm/vm.hpp"
+
+namespace pel::exec {
+namespace {
+
+Address addr(uint8_t n) {
+    Address a;
+    a.bytes[19] = n;
+    return a;
+}
+
+const Address kSender = addr(0xa0);
+const Address kA = addr(0xb0);
+const Address kB = addr(0xb1);
+const Address kC = addr(0xb2);
+const Address kD = addr(0xb3);
+const Address kE = addr(0xb4);
+
+void append(Bytes& code, std::initializer_list<uint8_t> bytes) {
+    code.insert(code.end(), bytes.begin(), bytes.end());
+}
+void push20(Bytes& code, const Address& a) {
+    code.push_back(0x73);
+    code.insert(code.end(), a.bytes.begin(), a.bytes.end());
+}
+/// CALL-family with empty input and output and 0xffff gas, result popped. `op` 0xf1 (CALL, with
+/// `value`), 0xf4 (DELEGATECALL) or 0xfa (STATICCALL).
+void call(Bytes& code, uint8_t op, const Address& to, uint8_t value = 0) {
+    append(code, {0x60, 0, 0x60, 0, 0x60, 0, 0x60, 0});
+    if (op == 0xf1) {
+        append(code, {0x60, value});
+    }
+    push20(code, to);
+    append(code, {0x61, 0xff, 0xff, op, 0x50});
+}
+
+class CallTracerTest : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        state_.set_balance(kSender, U256{1'000'000'000'000ULL});
+        // A: LOG1(topic 0xaa), STATICCALL B, CALL D with 1 wei (A has none), DELEGATECALL E,
+        // LOG0, STOP.
+        Bytes a;
+        append(a, {0x60, 0xaa, 0x60, 0, 0x60, 0, 0xa1});
+        call(a, 0xfa, kB);
+        call(a, 0xf1, kD, 1);
+        call(a, 0xf4, kE);
+        append(a, {0x60, 0, 0x60, 0, 0xa0, 0x00});
+        code_a_ = a;
+        state_.set_code(kA, a);
+        // B: CALL C (zero value, inside the static context), STOP.
+        Bytes b;
+        call(b, 0xf1, kC);
+        b.push_back(0x00);
+        state_.set_code(kB, b);
+        state_.set_code(kC, Bytes{0x00});
+        // E: LOG0, REVERT(0, 0).
+        state_.set_code(kE, Bytes{0x60, 0, 0x60, 0, 0xa0, 0x60, 0, 0x60, 0, 0xfd});
+        env_.coinbase = addr(0xc0);
+        env_.block_num = 1;
+        env_.gas_limit = 30'000'000;
+        env_.base_fee = 1;
+        env_.chain_id = 1;
+        txn_.type = TxnType::kDynamicFee;
+        txn_.chain_id = 1;
+        txn_.max_fee_per_gas = 2;
+        txn_.gas_limit = 200'000;
+        txn_.to = kA;
+    }
+
+    CallFrame trace(CallTracer::Options options) {
+        CallTracer tracer(options);
+        MemStateReader reader(state_);
+        auto r = apply_transaction(reader, vm_, env_, txn_, kSender, &tracer);
+        EXPECT_TRUE(r.has_value());
+        gas_used_ = r ? r->receipt.gas_used : 0;
+        auto frame = tracer.result(txn_.gas_limit, gas_used_);
+        EXPECT_TRUE(frame.has_value());
+        return frame.value_or(CallFrame{});
+    }
+
+    state::MemState state_;
+    BlockEnv env_;
+    Transaction txn_;
+    vm::Vm vm_;
+    Bytes code_a_;
+    uint64_t gas_used_ = 0;
+};
+
+TEST_F(CallTracerTest, records_every_frame_as_geth_does) {
+    const CallFrame top = trace({.only_top_call = false, .with_log = true});
+    EXPECT_EQ(top.type, CallFrame::Type::kCall);
+    EXPECT_EQ(top.from, kSender);
+    EXPECT_EQ(top.to, kA);
+    EXPECT_EQ(top.value, U256{});
+    EXPECT_EQ(top.gas, 200'000U);  // the transaction's gas limit
+    EXPECT_EQ(top.gas_used, gas_used_);
+    EXPECT_FALSE(top.failed());
+    ASSERT_EQ(top.calls.size(), 3U);
+
+    const CallFrame& staticcall = top.calls[0];
+    EXPECT_EQ(staticcall.type, CallFrame::Type::kStaticCall);
+    EXPECT_EQ(staticcall.from, kA);
+    EXPECT_EQ(staticcall.to, kB);
+    EXPECT_FALSE(staticcall.value.has_value());
+    EXPECT_EQ(staticcall.gas, 0xffffU);
+    ASSERT_EQ(staticcall.calls.size(), 1U);
+    // The static flag is inherited: only the frame that set it is a STATICCALL.
+    EXPECT_EQ(staticcall.calls[0].type, CallFrame::Type::kCall);
+    EXPECT_EQ(staticcall.calls[0].from, kB);
+    EXPECT_EQ(staticcall.calls[0].to, kC);
+
+    const CallFrame& poor = top.calls[1];
+    EXPECT_EQ(poor.type, CallFrame::Type::kCall);
+    EXPECT_EQ(poor.to, kD);
+    EXPECT_EQ(poor.value, U256{1});
+    EXPECT_EQ(poor.status, vm::Status::kInsufficientBalance);
+    EXPECT_EQ(poor.gas, 0xffffU + 2300);  // with the stipend
+    EXPECT_EQ(poor.gas_used, 0U);
+
+    const CallFrame& delegate = top.calls[2];
+    EXPECT_EQ(delegate.type, CallFrame::Type::kDelegateCall);
+    EXPECT_EQ(delegate.from, kA);  // the delegating account, not the transaction's sender
+    EXPECT_EQ(delegate.to, kE);
+    EXPECT_EQ(delegate.value, U256{});  // the parent's value
+    EXPECT_EQ(delegate.status, vm::Status::kRevert);
+    EXPECT_TRUE(delegate.logs.empty());  // a failed frame's logs are dropped
+
+    ASSERT_EQ(top.logs.size(), 2U);
+    EXPECT_EQ(top.logs[0].position, 0U);
+    EXPECT_EQ(top.logs[0].log.topics.size(), 1U);
+    EXPECT_EQ(top.logs[1].position, 3U);  // after the three calls
+    EXPECT_TRUE(top.logs[1].log.topics.empty());
+}
+
+TEST_F(CallTracerTest, only_top_call_and_no_logs) {
+    const CallFrame top = trace({.only_top_call = true, .with_log = true});
+    EXPECT_TRUE(top.calls.empty());
+    ASSERT_EQ(top.logs.size(), 2U);
+    EXPECT_EQ(top.logs[1].position, 0U);  // no calls recorded before it
+    const CallFrame quiet = trace({.only_top_call = false, .with_log = false});
+    EXPECT_EQ(quiet.calls.size(), 3U);
+    EXPECT_TRUE(quiet.logs.empty());
+}
+
+TEST_F(CallTracerTest, a_reverted_top_frame_loses_its_logs_and_a_failed_create_its_address) {
+    // A's code ends in REVERT instead of STOP.
+    Bytes a = code_a_;
+    a.back() = 0xfd;
+    a.insert(a.end() - 1, {0x60, 0, 0x60, 0});
+    state_.set_code(kA, a);
+    const CallFrame top = trace({.only_top_call = false, .with_log = true});
+    EXPECT_EQ(top.status, vm::Status::kRevert);
+    EXPECT_TRUE(top.logs.empty());
+    EXPECT_TRUE(top.calls[0].logs.empty());
+
+    // A creation whose init code reverts: the frame is a CREATE with no `to`.
+    Transaction create = txn_;
+    create.to.reset();
+    create.nonce = 0;
+    create.data = {0x60, 0, 0x60, 0, 0xfd};
+    CallTracer tracer({});
+    MemStateReader reader(state_);
+    auto r = apply_transaction(reader, vm_, env_, create, kSender, &tracer);
+    ASSERT_TRUE(r.has_value());
+    const auto frame = tracer.result(create.gas_limit, r->receipt.gas_used);
+    ASSERT_TRUE(frame.has_value());
+    EXPECT_EQ(frame->type, CallFrame::Type::kCreate);
+    EXPECT_FALSE(frame->to.has_value());
+    EXPECT_EQ(frame->input, create.data);
+}
+
+}  // namespace
+}  // namespace pel::exec

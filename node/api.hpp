@@ -8,9 +8,9 @@
 //    says which JSON-RPC error code to answer (see ApiErrorKind). "Not found" is not an error: it
 //    is an empty std::optional (JSON null).
 //  - Quantities are uint64_t or U256; the RPC layer writes them as shortest 0x hex.
-//  - Only the head state is kept (no archive): account reads and calls at a block number other
-//    than the head's answer kStateUnavailable ("historical state not available: only block N (the
-//    head) is kept").
+//  - No archive: account reads, calls and traces need the state of a block among the head and the
+//    NodeConfig::state_history blocks below it; older ones answer kRejected ("historical state
+//    not available: ...").
 //
 // Thread safety: every NodeApi method may be called from any number of threads at once, and
 // concurrently with block production. Each answer is consistent within itself (one block), but
@@ -20,10 +20,13 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
+#include "execution/call_tracer.hpp"
 #include "primitives/bytes.hpp"
 #include "primitives/hash.hpp"
 #include "primitives/result.hpp"
@@ -318,6 +321,47 @@ struct BlockConflictReport {
     uint64_t threads = 0;  ///< executor threads
 };
 
+// --- tracing (debug_trace*) ---------------------------------------------------------------------
+
+/// geth's TraceConfig, for the tracers pel has.
+struct TraceOptions {
+    enum class Tracer : uint8_t {
+        kCall,      ///< "callTracer": the call frames (exec::CallFrame)
+        kPrestate,  ///< "prestateTracer": the accounts and slots the transaction touched
+        kNoop,      ///< "noopTracer": {}
+    };
+    Tracer tracer = Tracer::kCall;
+    exec::CallTracer::Options call;  ///< callTracer's onlyTopCall, withLog
+    bool diff_mode = false;          ///< prestateTracer: {pre, post} of what changed
+    bool disable_code = false;       ///< prestateTracer
+    bool disable_storage = false;    ///< prestateTracer
+};
+
+/// One account in a prestateTracer answer. Fields left empty are not printed (geth's omitempty).
+struct PrestateAccount {
+    std::optional<U256> balance;
+    std::optional<uint64_t> nonce;  ///< zero is not printed
+    std::optional<Bytes> code;
+    std::map<Hash32, Hash32> storage;
+};
+
+/// prestateTracer: `pre` (the touched accounts before the transaction, with the slots it read or
+/// wrote), or in diff mode `pre` and `post` limited to what changed.
+struct PrestateTrace {
+    bool diff_mode = false;
+    std::map<Address, PrestateAccount> pre;
+    std::map<Address, PrestateAccount> post;
+};
+
+/// What a tracer produced for one transaction (monostate: noopTracer).
+using TraceResult = std::variant<exec::CallFrame, PrestateTrace, std::monostate>;
+
+/// One transaction of debug_traceBlockBy*.
+struct TxTrace {
+    Hash32 tx_hash;
+    TraceResult result;
+};
+
 /// Counters for /metrics. Monotonic totals since the process started (rates are the RPC's job),
 /// plus gauges.
 struct NodeMetrics {
@@ -456,7 +500,7 @@ class NodeApi {
     // execution
     // -------------------------------------------------------------------------------------
 
-    /// eth_call on the selected state (head only, see above) with the next block's environment
+    /// eth_call on the selected state (see the conventions above) with the next block's environment
     /// (number head+1, timestamp, base fee); nothing is committed. Gas defaults to and is capped
     /// at NodeConfig::rpc_gas_cap. Errors: kRejected for a transaction that cannot start ("nonce
     /// too low"-style checks are skipped: the sender's nonce is taken as the call's; insufficient
@@ -468,7 +512,7 @@ class NodeApi {
     /// Errors: kReverted (with revert data and reason) when it fails even at the cap with a revert;
     /// kRejected "gas required exceeds allowance (N)" when it fails at the cap otherwise, or the
     /// halt's text; kRejected for calls that cannot start (as call()).
-    /// eth_createAccessList on the selected state (head only): runs the call, lists every account
+    /// eth_createAccessList on the selected state: runs the call, lists every account
     /// and slot it read (as geth: `from`, `to` or the created address, the precompiles and the
     /// coinbase, which are warm anyway, only when some of their slots were read), runs it again
     /// with that list until the list stops changing (at most 8 rounds), and answers the last list
@@ -478,6 +522,22 @@ class NodeApi {
         const CallRequest& request, BlockSelector selector) const = 0;
     [[nodiscard]] virtual ApiResult<uint64_t> estimate_gas(const CallRequest& request,
                                                            BlockSelector selector) const = 0;
+
+    /// debug_traceTransaction: re-executes the transaction's block from its parent's state
+    /// (--history.state must still hold the parent, as for eth_call at that block) up to the
+    /// transaction, and traces it. Empty if the transaction is not in a block (pending or
+    /// unknown). Errors: kRejected when the parent's state is not available; kInternal when the
+    /// re-execution does not reproduce the stored receipts.
+    [[nodiscard]] virtual ApiResult<std::optional<TraceResult>> trace_transaction(
+        const Hash32& hash, const TraceOptions& options) const = 0;
+    /// debug_traceBlockByNumber / ByHash: every transaction of the block, in order. Empty if the
+    /// block does not exist. Errors: as trace_transaction's.
+    [[nodiscard]] virtual ApiResult<std::optional<std::vector<TxTrace>>> trace_block(
+        BlockSelector selector, const TraceOptions& options) const = 0;
+    /// debug_traceCall: eth_call's run (same state, environment, gas and overrides) traced.
+    [[nodiscard]] virtual ApiResult<TraceResult> trace_call(const CallRequest& request,
+                                                            BlockSelector selector,
+                                                            const TraceOptions& options) const = 0;
 
     /// eth_gasPrice: next block's base fee + max_priority_fee().
     [[nodiscard]] virtual U256 gas_price() const = 0;

@@ -54,6 +54,7 @@
 #include "node/mempool.hpp"
 #include "node/pool_journal.hpp"
 #include "node/revert.hpp"
+#include "node/trace.hpp"
 #include "primitives/keccak.hpp"
 #include "primitives/log.hpp"
 #include "primitives/rlp.hpp"
@@ -110,42 +111,6 @@ std::string_view geth_message(exec::TxnError e) {
             return "insufficient funds for gas * price + value";
     }
     return "invalid transaction";
-}
-
-std::string halt_message(vm::Status s) {
-    using S = vm::Status;
-    switch (s) {
-        case S::kSuccess:
-            return "";
-        case S::kRevert:
-            return "execution reverted";
-        case S::kOutOfGas:
-            return "out of gas";
-        case S::kInvalidInstruction:
-            return "invalid opcode: INVALID";
-        case S::kUndefinedInstruction:
-            return "invalid opcode";
-        case S::kStackOverflow:
-            return "stack limit reached 1024 (1023)";
-        case S::kStackUnderflow:
-            return "stack underflow";
-        case S::kBadJumpDestination:
-            return "invalid jump destination";
-        case S::kInvalidMemoryAccess:
-            return "return data out of bounds";
-        case S::kCallDepthExceeded:
-            return "max call depth exceeded";
-        case S::kStaticModeViolation:
-            return "write protection";
-        case S::kPrecompileFailure:
-            return "precompile failed";
-        case S::kContractValidationFailure:
-            return "invalid code";
-        case S::kInsufficientBalance:
-            return "insufficient balance for transfer";
-        default:
-            return "execution failed";
-    }
 }
 
 /// gas_limit * fee + value, saturating at 2^256-1.
@@ -941,9 +906,10 @@ struct Node::Impl {
         uint64_t gas_used = 0;
     };
 
-    /// Runs `req` with `gas` on the head state; nothing is committed.
+    /// Runs `req` with `gas` on the head state; nothing is committed. `trace` (optional) sees
+    /// the call's frames too (debug_traceCall).
     CallOutcome run_call(const CallRequest& req, uint64_t gas, const HeadState& h,
-                         exec::StateReader& base) const {
+                         exec::StateReader& base, exec::FrameTracer* trace = nullptr) const {
         CallOutcome out;
         const Address from = req.from.value_or(Address{});
         Transaction txn;
@@ -993,8 +959,12 @@ struct Node::Impl {
         env.block_hashes = h.hashes.get();
 
         TopFrameTracer tracer;
+        TeeTracer tee(tracer, trace != nullptr ? *trace : tracer);
         auto vm = take_vm();
-        auto res = exec::apply_transaction(nonce_reader, *vm, env, txn, from, &tracer, false);
+        auto res = exec::apply_transaction(nonce_reader, *vm, env, txn, from,
+                                           trace != nullptr ? static_cast<exec::FrameTracer*>(&tee)
+                                                            : &tracer,
+                                           false);
         give_vm(std::move(vm));
         if (!res) {
             out.error = std::string(geth_message(res.error()));
@@ -1149,6 +1119,9 @@ struct Node::Impl {
     struct KeptBlock {
         std::unordered_map<Address, OldAccount> accounts;
         size_t values = 0;  // accounts + slots
+        /// The dev changes (anvil_set*) the block carried under its transactions: debug_trace*
+        /// replays the block over its parent's state with them.
+        std::shared_ptr<const state::StateDiff> dev_changes;
     };
     std::map<uint64_t, KeptBlock> old_values;
     size_t old_value_total = 0;  // the sum of the kept blocks' values
@@ -1168,6 +1141,12 @@ struct Node::Impl {
         uint64_t n, uint64_t top) const;
     /// The state `selector` names: the head, or (single mode) a block of the history window.
     [[nodiscard]] ApiResult<std::shared_ptr<const HeadState>> state_at(BlockSelector s) const;
+    /// debug_trace*: replays block `b` (read at a head of history generation `generation`) from
+    /// its parent's state, with the dev changes it carried, and traces transaction `only` (all
+    /// of them when nullopt). Every replayed receipt is checked against the stored one.
+    [[nodiscard]] ApiResult<std::vector<TraceResult>> replay_block(
+        const CachedBlock& b, uint64_t generation, std::optional<size_t> only,
+        const TraceOptions& options) const;
     /// Keeps the old values (the store's, at the head) of what block `number` changes.
     Result<void> keep_old_values(uint64_t number, const state::StateDiff& diff);
     /// Takes the chain back to block `target` (below the head): state, records, head, caches.
@@ -1911,6 +1890,104 @@ ApiResult<std::shared_ptr<const HeadState>> Node::Impl::state_at(BlockSelector s
     }
 }
 
+ApiResult<std::vector<TraceResult>> Node::Impl::replay_block(const CachedBlock& b,
+                                                              uint64_t generation,
+                                                              std::optional<size_t> only,
+                                                              const TraceOptions& options) const {
+    std::vector<TraceResult> out;
+    const uint64_t num = b.header.number;
+    if (b.txns.empty() || (only && *only >= b.txns.size())) {
+        return out;
+    }
+    PEL_TRY(const auto parent, state_at(BlockSelector::at(num - 1)));
+    std::shared_ptr<const state::StateDiff> carried;
+    {
+        const std::lock_guard lock(history_mu);
+        if (generation != history_generation || parent->generation != history_generation) {
+            return unexpected(rejected("the chain was reverted (evm_revert) while tracing"));
+        }
+        if (const auto it = old_values.find(num); it != old_values.end()) {
+            carried = it->second.dev_changes;
+        }
+    }
+    const auto view =
+        carried ? std::make_shared<const OverlayView>(parent->view, carried) : parent->view;
+
+    exec::BlockEnv env;
+    env.coinbase = b.header.coinbase;
+    env.block_num = static_cast<int64_t>(num);
+    env.timestamp = static_cast<int64_t>(b.header.timestamp);
+    env.gas_limit = static_cast<int64_t>(b.header.gas_limit);
+    env.prev_randao = b.header.mix_hash;
+    env.base_fee = b.header.base_fee_per_gas;
+    env.excess_blob_gas = b.header.excess_blob_gas;
+    env.chain_id = genesis.chain_id;
+    env.block_hashes = parent->hashes.get();
+    // Every transaction of the block was valid when it was included (impersonated senders had
+    // EIP-3607 waived): the replay waives it for all of them.
+    const std::unordered_set<Address> exempt(b.senders.begin(), b.senders.end());
+    env.eip3607_exempt = &exempt;
+
+    exec::StateViewReader base(*view);
+    ReplayReader replay(base);
+    auto vm = take_vm();
+    const size_t last = only ? *only : b.txns.size() - 1;
+    uint64_t cumulative = 0;
+    for (size_t i = 0; i <= last; ++i) {
+        const bool traced = !only || *only == i;
+        std::optional<exec::CallTracer> call_tracer;
+        std::optional<PrestateRecorder> recorder;
+        exec::StateReader* reader = &replay;
+        if (traced && options.tracer == TraceOptions::Tracer::kCall) {
+            call_tracer.emplace(options.call);
+        } else if (traced && options.tracer == TraceOptions::Tracer::kPrestate) {
+            reader = &recorder.emplace(replay);
+        }
+        exec::FrameTracer* tracer = nullptr;
+        if (call_tracer) {
+            tracer = &*call_tracer;
+        } else if (recorder) {
+            tracer = &*recorder;
+        }
+        auto r = exec::apply_transaction(*reader, *vm, env, b.txns[i], b.senders[i], tracer,
+                                         false);
+        if (const auto err = base.error()) {
+            give_vm(std::move(vm));
+            return unexpected(internal(err->message));
+        }
+        const std::string where =
+            "block " + std::to_string(num) + " transaction " + std::to_string(i);
+        if (!r) {
+            give_vm(std::move(vm));
+            return unexpected(
+                internal("replaying " + where + ": " + std::string(geth_message(r.error()))));
+        }
+        cumulative += r->receipt.gas_used;
+        const StoredReceipt& stored = b.receipts[i];
+        if (r->receipt.success != stored.status || cumulative != stored.cumulative_gas_used) {
+            give_vm(std::move(vm));
+            return unexpected(internal("replaying " + where + " did not reproduce its receipt"));
+        }
+        if (traced) {
+            if (call_tracer) {
+                auto frame = call_tracer->result(b.txns[i].gas_limit, r->receipt.gas_used);
+                if (!frame) {
+                    give_vm(std::move(vm));
+                    return unexpected(internal("replaying " + where + ": no call frame"));
+                }
+                out.emplace_back(std::move(*frame));
+            } else if (recorder) {
+                out.emplace_back(recorder->result(r->writes, options));
+            } else {
+                out.emplace_back(std::monostate{});
+            }
+        }
+        replay.apply(r->writes);
+    }
+    give_vm(std::move(vm));
+    return out;
+}
+
 Result<void> Node::Impl::keep_old_values(uint64_t number, const state::StateDiff& diff) {
     // The store is at the head (the block is not prepared yet): its values are the old ones.
     const auto view = store->view();
@@ -1937,7 +2014,7 @@ Result<void> Node::Impl::keep_old_values(uint64_t number, const state::StateDiff
     }
     const std::lock_guard lock(history_mu);
     drop_old_values_from_locked(number);  // a block prepared again (a retry)
-    old_values.emplace(number, KeptBlock{std::move(kept), count});
+    old_values.emplace(number, KeptBlock{std::move(kept), count, dev_changes});
     old_value_total += count;
     return {};
 }
@@ -3059,6 +3136,85 @@ ApiResult<CallResult> Node::call(const CallRequest& request, BlockSelector selec
     r.reverted = o.reverted;
     r.error = o.error;
     return r;
+}
+
+ApiResult<std::optional<TraceResult>> Node::trace_transaction(const Hash32& hash,
+                                                              const TraceOptions& options) const {
+    const auto h = impl_->head();
+    PEL_TRY(auto loc, impl_->locate(hash, *h));
+    if (!loc) {
+        return std::optional<TraceResult>();
+    }
+    PEL_TRY(auto b, impl_->load_block(loc->first, *h));
+    if (!b || loc->second >= b->txns.size()) {
+        return unexpected(internal("transaction index points past its block"));
+    }
+    PEL_TRY(auto traces, impl_->replay_block(*b, h->generation, loc->second, options));
+    if (traces.size() != 1) {
+        return unexpected(internal("replaying the block gave no trace"));
+    }
+    return std::optional<TraceResult>(std::move(traces.front()));
+}
+
+ApiResult<std::optional<std::vector<TxTrace>>> Node::trace_block(
+    BlockSelector selector, const TraceOptions& options) const {
+    const auto h = impl_->head();
+    const auto n = Impl::block_number_of(selector, *h);
+    if (!n) {
+        return std::optional<std::vector<TxTrace>>();
+    }
+    PEL_TRY(auto b, impl_->load_block(*n, *h));
+    if (!b) {
+        return std::optional<std::vector<TxTrace>>();
+    }
+    PEL_TRY(auto traces, impl_->replay_block(*b, h->generation, std::nullopt, options));
+    if (traces.size() != b->txns.size()) {
+        return unexpected(internal("replaying the block gave too few traces"));
+    }
+    std::vector<TxTrace> out;
+    out.reserve(traces.size());
+    for (size_t i = 0; i < traces.size(); ++i) {
+        out.push_back(TxTrace{b->tx_hashes[i], std::move(traces[i])});
+    }
+    return std::optional<std::vector<TxTrace>>(std::move(out));
+}
+
+ApiResult<TraceResult> Node::trace_call(const CallRequest& request, BlockSelector selector,
+                                        const TraceOptions& options) const {
+    PEL_TRY(const auto h, impl_->call_head(request, selector));
+    const uint64_t cap = impl_->config.rpc_gas_cap;
+    const uint64_t gas = std::min(request.gas.value_or(cap), cap);
+    const auto view = Impl::call_view(*h, request);
+    exec::StateViewReader base(*view);
+    PrestateRecorder recorder(base);
+    exec::CallTracer call_tracer(options.call);
+    const bool prestate = options.tracer == TraceOptions::Tracer::kPrestate;
+    const bool calls = options.tracer == TraceOptions::Tracer::kCall;
+    exec::FrameTracer* tracer = nullptr;
+    if (calls) {
+        tracer = &call_tracer;
+    } else if (prestate) {
+        tracer = &recorder;
+    }
+    const auto o = impl_->run_call(
+        request, gas, *h, prestate ? static_cast<exec::StateReader&>(recorder) : base, tracer);
+    if (const auto err = base.error()) {
+        return unexpected(internal(err->message));
+    }
+    if (!o.started) {
+        return unexpected(rejected(o.error));
+    }
+    if (prestate) {
+        return TraceResult(recorder.result(o.writes, options));
+    }
+    if (calls) {
+        auto frame = call_tracer.result(gas, o.gas_used);
+        if (!frame) {
+            return unexpected(internal("the call entered no frame"));
+        }
+        return TraceResult(std::move(*frame));
+    }
+    return TraceResult(std::monostate{});
 }
 
 ApiResult<AccessListResult> Node::create_access_list(const CallRequest& request,

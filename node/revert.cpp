@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "primitives/u256.hpp"
+#include "vm/host.hpp"
 
 namespace pel::node {
 
@@ -97,6 +98,42 @@ std::string revert_message(ByteView output) {
         return "execution reverted: " + *reason;
     }
     return "execution reverted";
+}
+
+std::string halt_message(vm::Status s) {
+    using S = vm::Status;
+    switch (s) {
+        case S::kSuccess:
+            return "";
+        case S::kRevert:
+            return "execution reverted";
+        case S::kOutOfGas:
+            return "out of gas";
+        case S::kInvalidInstruction:
+            return "invalid opcode: INVALID";
+        case S::kUndefinedInstruction:
+            return "invalid opcode";
+        case S::kStackOverflow:
+            return "stack limit reached 1024 (1023)";
+        case S::kStackUnderflow:
+            return "stack underflow";
+        case S::kBadJumpDestination:
+            return "invalid jump destination";
+        case S::kInvalidMemoryAccess:
+            return "return data out of bounds";
+        case S::kCallDepthExceeded:
+            return "max call depth exceeded";
+        case S::kStaticModeViolation:
+            return "write protection";
+        case S::kPrecompileFailure:
+            return "precompile failed";
+        case S::kContractValidationFailure:
+            return "invalid code";
+        case S::kInsufficientBalance:
+            return "insufficient balance for transfer";
+        default:
+            return "execution failed";
+    }
 }
 
 }  // namespace pel::node

@@ -500,6 +500,62 @@ void EthRpc::register_methods(Dispatcher& d) {
         }
         return out;
     });
+    // --- tracing: debug_traceTransaction / traceBlockByNumber / traceBlockByHash / traceCall ---
+    const auto trace_params = [](const Params& p, size_t i) {
+        return decode_param(p, i, parse_trace_params);
+    };
+    const auto block_traces = [](const std::optional<std::vector<TxTrace>>& traces,
+                                 const std::string& what) -> RpcResult {
+        if (!traces) {
+            return rpc_error(kServerError, what + " not found");
+        }
+        Json out = Json::array();
+        for (const TxTrace& t : *traces) {
+            out.push_back(Json{{"txHash", q::hash(t.tx_hash)}, {"result", trace_json(t.result)}});
+        }
+        return out;
+    };
+    d.add("debug_traceTransaction", [node, trace_params](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(1, 2));
+        PEL_TRY(const Hash32 h, decode_param(p, 0, q::parse_hash));
+        PEL_TRY(const TraceParams t, trace_params(p, 1));
+        PEL_TRY(const auto r, api(node->trace_transaction(h, t.options)));
+        if (!r) {
+            return rpc_error(kServerError, "transaction not found");
+        }
+        return trace_json(*r);
+    });
+    d.add("debug_traceBlockByNumber",
+          [node, selector, trace_params, block_traces](const Params& p) -> RpcResult {
+              PEL_TRY_VOID(p.expect(1, 2));
+              PEL_TRY(const BlockSelector s, selector(p, 0, false));
+              PEL_TRY(const TraceParams t, trace_params(p, 1));
+              PEL_TRY(const auto r, api(node->trace_block(s, t.options)));
+              return block_traces(r, "block");
+          });
+    d.add("debug_traceBlockByHash",
+          [node, trace_params, block_traces](const Params& p) -> RpcResult {
+              PEL_TRY_VOID(p.expect(1, 2));
+              PEL_TRY(const Hash32 h, decode_param(p, 0, q::parse_hash));
+              PEL_TRY(const TraceParams t, trace_params(p, 1));
+              PEL_TRY(const auto block, api(node->block_by_hash(h)));
+              if (!block) {
+                  return rpc_error(kServerError, "block " + q::hash(h) + " not found");
+              }
+              PEL_TRY(const auto r, api(node->trace_block(
+                                        BlockSelector::at(block->header.number), t.options)));
+              return block_traces(r, "block " + q::hash(h));
+          });
+    d.add("debug_traceCall", [node, selector, trace_params](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(1, 3));
+        PEL_TRY(CallRequest req, decode_param(p, 0, parse_call_request));
+        PEL_TRY(const BlockSelector s, selector(p, 1, true));
+        PEL_TRY(TraceParams t, trace_params(p, 2));
+        req.state_overrides = std::move(t.state_overrides);
+        PEL_TRY(const TraceResult r, api(node->trace_call(req, s, t.options)));
+        return trace_json(r);
+    });
+
     d.add("eth_gasPrice", [node](const Params& p) -> RpcResult {
         PEL_TRY_VOID(p.expect(0, 0));
         return Json(q::quantity(node->gas_price()));

@@ -3,6 +3,10 @@
 
 #include <algorithm>
 #include <map>
+#include <string>
+#include <variant>
+
+#include "node/revert.hpp"
 
 namespace pel::node::rpc {
 
@@ -401,6 +405,154 @@ Result<CallRequest> parse_call_request(const Json& v) {
                           ")");
     }
     return r;
+}
+
+namespace {
+
+Result<bool> trace_flag(const Json& config, const char* name) {
+    const auto it = config.find(name);
+    if (it == config.end() || it->is_null()) {
+        return false;
+    }
+    if (!it->is_boolean()) {
+        return make_error("tracerConfig.", name, ": expected a boolean");
+    }
+    return it->get<bool>();
+}
+
+Json frame_json(const exec::CallFrame& f) {
+    Json out{{"type", exec::to_string(f.type)},
+             {"from", q::address(f.from)},
+             {"gas", q::quantity(f.gas)},
+             {"gasUsed", q::quantity(f.gas_used)},
+             {"input", q::data(f.input)}};
+    if (f.to) {
+        out["to"] = q::address(*f.to);
+    }
+    if (f.value) {
+        out["value"] = q::quantity(*f.value);
+    }
+    if (!f.output.empty()) {
+        out["output"] = q::data(f.output);
+    }
+    if (f.failed()) {
+        out["error"] = halt_message(f.status);
+        if (f.status == vm::Status::kRevert) {
+            if (auto reason = decode_revert_reason(f.output)) {
+                out["revertReason"] = std::move(*reason);
+            }
+        }
+    }
+    if (!f.calls.empty()) {
+        Json calls = Json::array();
+        for (const exec::CallFrame& c : f.calls) {
+            calls.push_back(frame_json(c));
+        }
+        out["calls"] = std::move(calls);
+    }
+    if (!f.logs.empty()) {
+        Json logs = Json::array();
+        for (const exec::CallFrame::FrameLog& l : f.logs) {
+            Json topics = Json::array();
+            for (const Hash32& t : l.log.topics) {
+                topics.push_back(q::hash(t));
+            }
+            logs.push_back(Json{{"address", q::address(l.log.address)},
+                                {"topics", std::move(topics)},
+                                {"data", q::data(l.log.data)},
+                                {"position", q::quantity(l.position)}});
+        }
+        out["logs"] = std::move(logs);
+    }
+    return out;
+}
+
+Json prestate_accounts_json(const std::map<Address, PrestateAccount>& accounts) {
+    Json out = Json::object();
+    for (const auto& [addr, a] : accounts) {
+        Json j = Json::object();
+        if (a.balance) {
+            j["balance"] = q::quantity(*a.balance);
+        }
+        if (a.nonce && *a.nonce != 0) {
+            j["nonce"] = *a.nonce;
+        }
+        if (a.code && !a.code->empty()) {
+            j["code"] = q::data(*a.code);
+        }
+        if (!a.storage.empty()) {
+            Json storage = Json::object();
+            for (const auto& [k, v] : a.storage) {
+                storage[q::hash(k)] = q::hash(v);
+            }
+            j["storage"] = std::move(storage);
+        }
+        out[q::address(addr)] = std::move(j);
+    }
+    return out;
+}
+
+}  // namespace
+
+Result<TraceParams> parse_trace_params(const Json& v) {
+    constexpr const char* kTracers = "callTracer, prestateTracer or noopTracer";
+    if (!v.is_null() && !v.is_object()) {
+        return make_error("json: cannot unmarshal ", std::string_view(v.type_name()),
+                          " into the trace options object");
+    }
+    const auto tracer = v.is_object() ? v.find("tracer") : v.end();
+    if (!v.is_object() || tracer == v.end() || tracer->is_null()) {
+        return make_error("the default opcode logger is not supported: pass {\"tracer\": ...} with ",
+                          kTracers);
+    }
+    if (!tracer->is_string()) {
+        return make_error("tracer: expected a string");
+    }
+    TraceParams out;
+    const auto name = tracer->get<std::string>();
+    if (name == "callTracer") {
+        out.options.tracer = TraceOptions::Tracer::kCall;
+    } else if (name == "prestateTracer") {
+        out.options.tracer = TraceOptions::Tracer::kPrestate;
+    } else if (name == "noopTracer") {
+        out.options.tracer = TraceOptions::Tracer::kNoop;
+    } else {
+        return make_error("tracer \"", name, "\" is not supported (", kTracers, ")");
+    }
+    if (const auto c = v.find("tracerConfig"); c != v.end() && !c->is_null()) {
+        if (!c->is_object()) {
+            return make_error("tracerConfig: expected an object");
+        }
+        PEL_TRY(out.options.call.only_top_call, trace_flag(*c, "onlyTopCall"));
+        PEL_TRY(out.options.call.with_log, trace_flag(*c, "withLog"));
+        PEL_TRY(out.options.diff_mode, trace_flag(*c, "diffMode"));
+        PEL_TRY(out.options.disable_code, trace_flag(*c, "disableCode"));
+        PEL_TRY(out.options.disable_storage, trace_flag(*c, "disableStorage"));
+    }
+    if (const auto t = v.find("timeout"); t != v.end() && !t->is_null() && !t->is_string()) {
+        return make_error("timeout: expected a duration string");
+    }
+    if (const auto s = v.find("stateOverrides"); s != v.end() && !s->is_null()) {
+        PEL_TRY(out.state_overrides, parse_state_overrides(*s));
+    }
+    if (const auto b = v.find("blockOverrides"); b != v.end() && !b->is_null()) {
+        return make_error("blockOverrides are not supported");
+    }
+    return out;
+}
+
+Json trace_json(const TraceResult& result) {
+    if (const auto* f = std::get_if<exec::CallFrame>(&result)) {
+        return frame_json(*f);
+    }
+    if (const auto* p = std::get_if<PrestateTrace>(&result)) {
+        if (!p->diff_mode) {
+            return prestate_accounts_json(p->pre);
+        }
+        return Json{{"pre", prestate_accounts_json(p->pre)},
+                    {"post", prestate_accounts_json(p->post)}};
+    }
+    return Json::object();
 }
 
 BlockSelector to_selector(const json::BlockParam& p) {

@@ -45,6 +45,22 @@ using Json = nlohmann::json;
 [[nodiscard]] Result<std::vector<std::pair<Address, AccountOverride>>> parse_state_overrides(
     const Json& v);
 
+/// The options object of debug_trace* (geth's TraceConfig, and TraceCallConfig's
+/// stateOverrides): tracer ("callTracer", "prestateTracer" or "noopTracer") and tracerConfig
+/// (onlyTopCall, withLog; diffMode, disableCode, disableStorage); timeout and reexec are accepted
+/// and ignored. Without a tracer geth runs its opcode logger, which pel does not have: that is an
+/// error naming the tracers there are, as are other tracer names and blockOverrides.
+struct TraceParams {
+    TraceOptions options;
+    std::vector<std::pair<Address, AccountOverride>> state_overrides;
+};
+[[nodiscard]] Result<TraceParams> parse_trace_params(const Json& v);
+/// A tracer's answer as geth prints it: callTracer's frame tree (gas, gasUsed, input, output,
+/// error, revertReason, calls, logs with position; empty fields left out), prestateTracer's
+/// accounts (balance as a quantity, nonce as a JSON number, code, storage) or {pre, post} in
+/// diff mode, noopTracer's {}.
+[[nodiscard]] Json trace_json(const TraceResult& result);
+
 /// The filter object of eth_getLogs / eth_newFilter: fromBlock, toBlock (block numbers or tags),
 /// blockHash (exclusive with the range), address (one or a list), topics (at most 4 positions;
 /// each null, a hash or a list of hashes where a null member matches anything).

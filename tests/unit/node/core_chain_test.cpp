@@ -1120,6 +1120,104 @@ TEST_F(StartedDevNode, sign_transaction_signs_without_submitting) {
     node->stop();
 }
 
+TEST_F(StartedDevNode, traces_replay_a_block_over_its_parents_state) {
+    // One block: a dev balance change, three transfers from one account (each replayed over the
+    // ones before it) and one from the account whose balance was set.
+    const Address a1 = node->accounts()[1];
+    const Address a2 = node->accounts()[2];
+    ASSERT_TRUE(node->set_mining(false, std::nullopt).has_value());
+    DevAccountChange set;
+    set.balance = eth(5);
+    ASSERT_TRUE(node->set_account(a2, set).has_value());
+    CallRequest req;
+    req.from = a1;
+    req.to = addr(6);
+    req.value = eth(1);
+    std::vector<Hash32> hashes;
+    for (int i = 0; i < 3; ++i) {
+        hashes.push_back(node->send_transaction(req).value());
+    }
+    req.from = a2;
+    req.to = a1;
+    req.value = eth(2);
+    hashes.push_back(node->send_transaction(req).value());
+    ASSERT_TRUE(node->mine_block(std::nullopt).has_value());
+    ASSERT_EQ(node->head().number, 1U);
+
+    TraceOptions calls;
+    auto block = node->trace_block(BlockSelector::at(1), calls);
+    ASSERT_TRUE(block.has_value()) << block.error().message;
+    ASSERT_TRUE(block->has_value());
+    ASSERT_EQ((*block)->size(), 4U);
+    const auto b1 = node->block_by_number(BlockSelector::at(1)).value().value();
+    for (size_t i = 0; i < 4; ++i) {
+        const TxTrace& t = (**block)[i];
+        EXPECT_EQ(t.tx_hash, b1.transactions[i].hash);  // in the block's order
+        const auto* frame = std::get_if<exec::CallFrame>(&t.result);
+        ASSERT_NE(frame, nullptr);
+        EXPECT_EQ(frame->type, exec::CallFrame::Type::kCall);
+        EXPECT_EQ(frame->gas_used, 21000U);
+        EXPECT_EQ(frame->value, t.tx_hash == hashes[3] ? eth(2) : eth(1));
+    }
+    // The third transfer sees the first two; the last one the balance anvil_setBalance gave.
+    TraceOptions diff;
+    diff.tracer = TraceOptions::Tracer::kPrestate;
+    diff.diff_mode = true;
+    auto third = node->trace_transaction(hashes[2], diff);
+    ASSERT_TRUE(third.has_value()) << third.error().message;
+    const auto& p3 = std::get<PrestateTrace>(**third);
+    EXPECT_EQ(p3.pre.at(a1).nonce, 2U);
+    EXPECT_EQ(p3.pre.at(addr(6)).balance, eth(2));
+    EXPECT_EQ(p3.post.at(addr(6)).balance, eth(3));
+    TraceOptions pre;
+    pre.tracer = TraceOptions::Tracer::kPrestate;
+    auto last = node->trace_transaction(hashes[3], pre);
+    ASSERT_TRUE(last.has_value()) << last.error().message;
+    EXPECT_EQ(std::get<PrestateTrace>(**last).pre.at(a2).balance, eth(5));
+    // Pending or unknown: nothing to trace.
+    auto none = node->trace_transaction(Hash32{}, calls);
+    ASSERT_TRUE(none.has_value());
+    EXPECT_FALSE(none->has_value());
+    // A call traced at the head and at block 0 (before any transfer).
+    CallRequest probe;
+    probe.from = a2;
+    probe.to = addr(6);
+    auto at_head = node->trace_call(probe, BlockSelector::latest(), pre);
+    ASSERT_TRUE(at_head.has_value()) << at_head.error().message;
+    EXPECT_EQ(std::get<PrestateTrace>(*at_head).pre.at(addr(6)).balance, eth(3));
+    auto at_genesis = node->trace_call(probe, BlockSelector::at(0), pre);
+    ASSERT_TRUE(at_genesis.has_value()) << at_genesis.error().message;
+    EXPECT_EQ(std::get<PrestateTrace>(*at_genesis).pre.at(addr(6)).balance, U256{});
+    node->stop();
+}
+
+TEST(ChainDev, traces_need_the_parents_state_in_the_history_window) {
+    TempDir dir;
+    NodeConfig c = test::dev_config(dir);
+    c.state_history = 2;
+    auto node = test::open_node(c);
+    ASSERT_TRUE(node);
+    ASSERT_TRUE(node->start().has_value());
+    ASSERT_TRUE(node->set_mining(false, std::nullopt).has_value());
+    CallRequest req;
+    req.from = node->accounts()[1];
+    req.to = addr(6);
+    req.value = eth(1);
+    const Hash32 h = node->send_transaction(req).value();
+    ASSERT_TRUE(node->mine_block(std::nullopt).has_value());  // block 1
+    ASSERT_TRUE(node->trace_transaction(h, TraceOptions{}).has_value());
+    for (int i = 0; i < 3; ++i) {
+        ASSERT_TRUE(node->mine_block(std::nullopt).has_value());
+    }
+    auto old = node->trace_transaction(h, TraceOptions{});
+    ASSERT_FALSE(old.has_value());
+    EXPECT_EQ(old.error().kind, ApiErrorKind::kRejected);
+    EXPECT_NE(old.error().message.find("historical state not available: block 0"),
+              std::string::npos)
+        << old.error().message;
+    node->stop();
+}
+
 TEST(ChainDev, automine_send_transaction_and_subscriptions) {
     TempDir dir;
     NodeConfig c = test::dev_config(dir);

@@ -29,6 +29,10 @@ class FakeNode final : public NodeApi {
     ApiResult<Bytes> sign_answer = Bytes{};
     ApiResult<AccountProof> proof_answer = AccountProof{};
     ApiResult<AccessListResult> access_list_answer = AccessListResult{};
+    ApiResult<std::optional<TraceResult>> trace_tx_answer = std::optional<TraceResult>();
+    ApiResult<std::optional<std::vector<TxTrace>>> trace_block_answer =
+        std::optional<std::vector<TxTrace>>();
+    ApiResult<TraceResult> trace_call_answer = TraceResult{std::monostate{}};
     std::vector<Address> accounts_value;
     PoolContent pool_value;
     Address coinbase_value;
@@ -45,6 +49,8 @@ class FakeNode final : public NodeApi {
     mutable std::optional<LogFilter> last_filter;
     mutable std::optional<Bytes> last_raw;
     mutable std::optional<Hash32> last_signed_digest;
+    mutable std::optional<Hash32> last_hash;
+    mutable std::optional<TraceOptions> last_trace_options;
     mutable std::vector<U256> last_slots;
     std::optional<uint64_t> last_timestamp;
     std::vector<std::optional<uint64_t>> mined_timestamps;
@@ -129,6 +135,28 @@ class FakeNode final : public NodeApi {
         const std::lock_guard lock(mu);
         last_call = r;
         return access_list_answer;
+    }
+    [[nodiscard]] ApiResult<std::optional<TraceResult>> trace_transaction(
+        const Hash32& hash, const TraceOptions& o) const override {
+        const std::lock_guard lock(mu);
+        last_hash = hash;
+        last_trace_options = o;
+        return trace_tx_answer;
+    }
+    [[nodiscard]] ApiResult<std::optional<std::vector<TxTrace>>> trace_block(
+        BlockSelector s, const TraceOptions& o) const override {
+        remember(s);
+        const std::lock_guard lock(mu);
+        last_trace_options = o;
+        return trace_block_answer;
+    }
+    [[nodiscard]] ApiResult<TraceResult> trace_call(const CallRequest& r, BlockSelector s,
+                                                    const TraceOptions& o) const override {
+        remember(s);
+        const std::lock_guard lock(mu);
+        last_call = r;
+        last_trace_options = o;
+        return trace_call_answer;
     }
     [[nodiscard]] ApiResult<CallResult> call(const CallRequest& r, BlockSelector s) const override {
         remember(s);

@@ -359,6 +359,130 @@ TEST_F(MethodsTest, create_access_list_answers_list_gas_and_error) {
     EXPECT_EQ(error("eth_createAccessList", {{{"to", "0x12"}}})["code"], kInvalidParams);
 }
 
+TEST_F(MethodsTest, debug_trace_options_and_answers_as_geth_prints_them) {
+    const std::string hash = json::hash(h32(9));
+    // callTracer: the frame tree; empty fields left out, errors and revert reasons written out.
+    exec::CallFrame top;
+    top.from = addr(0xa0);
+    top.to = addr(0xb0);
+    top.value = U256{0};
+    top.gas = 100000;
+    top.gas_used = 30000;
+    top.input = {0x01};
+    top.output = {0x02};
+    exec::CallFrame child;
+    child.type = exec::CallFrame::Type::kStaticCall;
+    child.from = addr(0xb0);
+    child.to = addr(0xb1);
+    child.gas = 5000;
+    child.gas_used = 5000;
+    child.status = vm::Status::kOutOfGas;
+    exec::CallFrame reverted;
+    reverted.type = exec::CallFrame::Type::kCreate2;
+    reverted.from = addr(0xb0);
+    reverted.value = U256{7};
+    reverted.status = vm::Status::kRevert;
+    // Error(string) "no"
+    reverted.output = from_hex(
+                          "08c379a0"
+                          "0000000000000000000000000000000000000000000000000000000000000020"
+                          "0000000000000000000000000000000000000000000000000000000000000002"
+                          "6e6f000000000000000000000000000000000000000000000000000000000000")
+                          .value();
+    top.calls = {child, reverted};
+    top.logs.push_back({exec::Log{addr(0xb0), {h32(3)}, {0xab}}, 2});
+    node_.trace_tx_answer = std::optional<TraceResult>(top);
+    Json j = result("debug_traceTransaction",
+                    {hash, {{"tracer", "callTracer"},
+                            {"tracerConfig", {{"withLog", true}, {"onlyTopCall", false}}},
+                            {"timeout", "10s"}}});
+    EXPECT_EQ(node_.last_hash, h32(9));
+    EXPECT_TRUE(node_.last_trace_options->call.with_log);
+    EXPECT_FALSE(node_.last_trace_options->call.only_top_call);
+    EXPECT_EQ(j["type"], "CALL");
+    EXPECT_EQ(j["from"], json::address(addr(0xa0)));
+    EXPECT_EQ(j["to"], json::address(addr(0xb0)));
+    EXPECT_EQ(j["value"], "0x0");
+    EXPECT_EQ(j["gas"], "0x186a0");
+    EXPECT_EQ(j["gasUsed"], "0x7530");
+    EXPECT_EQ(j["input"], "0x01");
+    EXPECT_EQ(j["output"], "0x02");
+    EXPECT_FALSE(j.contains("error"));
+    EXPECT_EQ(j["calls"][0]["type"], "STATICCALL");
+    EXPECT_FALSE(j["calls"][0].contains("value"));
+    EXPECT_FALSE(j["calls"][0].contains("output"));
+    EXPECT_EQ(j["calls"][0]["error"], "out of gas");
+    EXPECT_EQ(j["calls"][0]["input"], "0x");
+    EXPECT_EQ(j["calls"][1]["type"], "CREATE2");
+    EXPECT_FALSE(j["calls"][1].contains("to"));
+    EXPECT_EQ(j["calls"][1]["error"], "execution reverted");
+    EXPECT_EQ(j["calls"][1]["revertReason"], "no");
+    EXPECT_EQ(j["logs"][0]["position"], "0x2");
+    EXPECT_EQ(j["logs"][0]["data"], "0xab");
+    EXPECT_EQ(j["logs"][0]["topics"][0], json::hash(h32(3)));
+
+    // prestateTracer: nonce as a number, zero nonce and empty code left out; diff mode.
+    PrestateTrace pre;
+    pre.pre[addr(0xa0)] = PrestateAccount{U256{5}, 3, std::nullopt, {}};
+    pre.pre[addr(0xb0)] = PrestateAccount{U256{0}, 0, Bytes{0x60}, {{h32(1), h32(2)}}};
+    node_.trace_tx_answer = std::optional<TraceResult>(pre);
+    j = result("debug_traceTransaction", {hash, {{"tracer", "prestateTracer"}}});
+    EXPECT_EQ(node_.last_trace_options->tracer, TraceOptions::Tracer::kPrestate);
+    EXPECT_EQ(j[json::address(addr(0xa0))], (Json{{"balance", "0x5"}, {"nonce", 3}}));
+    EXPECT_EQ(j[json::address(addr(0xb0))],
+              (Json{{"balance", "0x0"},
+                    {"code", "0x60"},
+                    {"storage", {{json::hash(h32(1)), json::hash(h32(2))}}}}));
+    pre.diff_mode = true;
+    pre.post[addr(0xa0)] = PrestateAccount{U256{4}, std::nullopt, std::nullopt, {}};
+    node_.trace_tx_answer = std::optional<TraceResult>(pre);
+    j = result("debug_traceTransaction",
+               {hash, {{"tracer", "prestateTracer"}, {"tracerConfig", {{"diffMode", true}}}}});
+    EXPECT_TRUE(node_.last_trace_options->diff_mode);
+    EXPECT_EQ(j["post"][json::address(addr(0xa0))], (Json{{"balance", "0x4"}}));
+    EXPECT_EQ(j["pre"].size(), 2U);
+
+    // Unknown transaction; blocks as [{txHash, result}]; noopTracer; traceCall's overrides.
+    node_.trace_tx_answer = std::optional<TraceResult>();
+    EXPECT_EQ(error("debug_traceTransaction", {hash, {{"tracer", "callTracer"}}})["message"],
+              "transaction not found");
+    node_.trace_block_answer = std::optional<std::vector<TxTrace>>(
+        std::vector<TxTrace>{TxTrace{h32(4), TraceResult{std::monostate{}}}});
+    j = result("debug_traceBlockByNumber", {"0x3", {{"tracer", "noopTracer"}}});
+    EXPECT_EQ(node_.last_selector->number, 3U);
+    EXPECT_EQ(j, (Json::array({Json{{"txHash", json::hash(h32(4))}, {"result", Json::object()}}})));
+    node_.trace_block_answer = std::optional<std::vector<TxTrace>>();
+    EXPECT_EQ(error("debug_traceBlockByNumber", {"0x3", {{"tracer", "callTracer"}}})["message"],
+              "block not found");
+    const std::string to = json::address(addr(0xbb));
+    j = result("debug_traceCall",
+               {{{"to", to}}, "latest",
+                {{"tracer", "noopTracer"}, {"stateOverrides", {{to, {{"balance", "0x1"}}}}}}});
+    EXPECT_EQ(j, Json::object());
+    ASSERT_EQ(node_.last_call->state_overrides.size(), 1U);
+    EXPECT_EQ(node_.last_call->state_overrides[0].second.balance, U256{1});
+
+    // What pel has no tracer for, and malformed options: -32602 naming the problem.
+    Json e = error("debug_traceTransaction", {hash});
+    EXPECT_EQ(e["code"], kInvalidParams);
+    EXPECT_NE(e["message"].get<std::string>().find("opcode logger is not supported"),
+              std::string::npos);
+    e = error("debug_traceTransaction", {hash, {{"tracer", "4byteTracer"}}});
+    EXPECT_NE(e["message"].get<std::string>().find("\"4byteTracer\" is not supported"),
+              std::string::npos);
+    EXPECT_EQ(error("debug_traceTransaction", {hash, {{"tracer", 1}}})["code"], kInvalidParams);
+    EXPECT_EQ(error("debug_traceTransaction", {hash, "callTracer"})["code"], kInvalidParams);
+    EXPECT_EQ(error("debug_traceTransaction",
+                    {hash, {{"tracer", "callTracer"}, {"tracerConfig", {{"withLog", 1}}}}})["code"],
+              kInvalidParams);
+    EXPECT_EQ(error("debug_traceCall", {{{"to", to}}, "latest",
+                                        {{"tracer", "callTracer"}, {"blockOverrides", Json::object()}}})
+                  ["code"],
+              kInvalidParams);
+    EXPECT_EQ(error("debug_traceTransaction", {"0x12", {{"tracer", "callTracer"}}})["code"],
+              kInvalidParams);
+}
+
 TEST_F(MethodsTest, dev_chain_controls_take_numbers_and_quantities) {
     EXPECT_EQ(result("evm_mine"), "0x0");
     EXPECT_FALSE(node_.last_timestamp.has_value());

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Compiles the test contracts with solc from npm (solcjs, pinned in package.json), evmVersion
 // cancun: an OpenZeppelin ERC20, the same with ERC20Permit (EIP-2612: its permit checks an EIP-712
-// signature on chain), and a small contract that reverts with a require message and with a custom
-// error (a second or two per compile).
+// signature on chain), a small contract that reverts with a require message and with a custom
+// error, and three contracts whose one transaction makes every kind of call frame (debug_trace*)
+// (a second or two per compile).
 'use strict';
 
 const fs = require('node:fs');
@@ -40,6 +41,68 @@ contract Guard {
     function setTiny(uint256 v) external {
         if (v >= 10) revert TooLarge(v, 10);
         stored = v;
+    }
+}
+
+// debug_trace*: every kind of frame in one transaction.
+contract TraceChild {
+    event Ping(uint256 v);
+
+    uint256 public x;
+
+    constructor() payable {}
+
+    function ping(uint256 v) external payable returns (uint256) {
+        x = v;
+        emit Ping(v);
+        return v + 1;
+    }
+
+    function fail(uint256 v) external {
+        emit Ping(v);
+        require(v == 0, "TraceChild: no");
+    }
+
+    function peek() external view returns (uint256) {
+        return x;
+    }
+
+    function boom(address payable to) external {
+        selfdestruct(to);
+    }
+}
+
+contract TraceLib {
+    function setSlot(uint256 v) external payable {
+        assembly {
+            sstore(7, v)
+        }
+    }
+}
+
+contract TraceRoot {
+    event Done(uint256 n);
+
+    TraceChild public child;
+    TraceLib public lib;
+
+    constructor(TraceLib l) payable {
+        lib = l;
+        child = new TraceChild{value: 1}();
+    }
+
+    function run(uint256 v) external payable returns (uint256 r) {
+        r = child.ping{value: msg.value}(v);
+        r += child.peek();
+        (bool ok,) = address(lib).delegatecall(abi.encodeCall(TraceLib.setSlot, (v)));
+        require(ok, "TraceRoot: delegatecall");
+        try child.fail(v) {} catch {}
+        TraceChild c2 = new TraceChild{salt: bytes32(v), value: 2}();
+        c2.boom(payable(msg.sender));
+        (ok,) = address(child).call{value: 10 ether}("");
+        bytes32 h = sha256(abi.encode(v));
+        emit Done(uint256(h) & 0xff);
+        require(v < 1000, "TraceRoot: too big");
     }
 }
 `;

@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: Apache-2.0
+// debug_traceTransaction, debug_traceBlockByNumber / ByHash and debug_traceCall with geth's
+// callTracer and prestateTracer, checked against anvil (revm-inspectors' geth tracers) on the
+// same transactions: one that makes every kind of frame (CALL with value, STATICCALL,
+// DELEGATECALL, a reverted CALL with a reason and a log, CREATE2, SELFDESTRUCT, a CALL refused for
+// insufficient balance, a precompile) and the same one reverting at the top.
+// Where anvil departs from geth (eth/tracers/native: the top frame's gas is the transaction's gas
+// limit; a failed frame's logs are dropped, the top one's included; contracts created where
+// nothing was are left out of the prestate; logs carry no "index"; with onlyTopCall a log's
+// position counts no calls; in a block trace each top frame's gasUsed is its receipt's), pel-node
+// follows geth and the comparison says so. The sender's balance differs between the two nodes (each its own fees).
+// pel-node only: under PEL_E2E_TARGET=anvil it would compare anvil with itself.
+'use strict';
+
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { ethers } = require('ethers');
+const { startNode, target } = require('../lib/node');
+const { devAccounts } = require('../lib/accounts');
+const { compile } = require('../lib/contracts');
+
+const skip = target === 'anvil' ? 'compares pel-node with anvil' : false;
+const dev = devAccounts();
+const callTracer = { tracer: 'callTracer', tracerConfig: { withLog: true } };
+const prestate = { tracer: 'prestateTracer' };
+const prestateDiff = { tracer: 'prestateTracer', tracerConfig: { diffMode: true } };
+const nodes = {};  // name -> { node, provider, txs: {deploy, run, bad}, root }
+
+before(async () => {
+  if (skip) return;
+  const C = compile();
+  nodes.pel = { node: await startNode() };
+  nodes.anvil = { node: await startNode({ target: 'anvil',
+    args: ['--disable-default-create2-deployer'] }) };
+  for (const n of Object.values(nodes)) {
+    n.provider = new ethers.JsonRpcProvider(n.node.url, undefined,
+      { pollingInterval: 50, cacheTimeout: -1, batchMaxCount: 1 });
+    const wallet = new ethers.Wallet(dev[0].privateKey, n.provider);
+    const lib = await new ethers.ContractFactory(C.TraceLib.abi, C.TraceLib.bytecode, wallet)
+      .deploy();
+    await lib.waitForDeployment();
+    const root = await new ethers.ContractFactory(C.TraceRoot.abi, C.TraceRoot.bytecode, wallet)
+      .deploy(await lib.getAddress(), { value: 10, gasLimit: 900_000 });
+    await root.waitForDeployment();
+    n.root = root;
+    const to = await root.getAddress();
+    const send = async (v, value) => {
+      const tx = await wallet.sendTransaction({ to, value, gasLimit: 1_000_000,
+        data: root.interface.encodeFunctionData('run', [v]) });
+      return n.provider.waitForTransaction(tx.hash);
+    };
+    n.txs = { deploy: root.deploymentTransaction().hash };
+    const run = await send(5n, 3n);
+    assert.equal(run.status, 1);
+    n.txs.run = run.hash;
+    const bad = await send(5000n, 0n);
+    assert.equal(bad.status, 0);  // reverts at the top, after all its frames
+    n.txs.bad = bad.hash;
+  }
+});
+
+after(async () => {
+  for (const n of Object.values(nodes)) {
+    if (n.provider) n.provider.destroy();
+    await n.node.stop();
+    n.node.cleanup();
+  }
+});
+
+function traceTx(name, key, options) {
+  const n = nodes[name];
+  return n.provider.send('debug_traceTransaction', [n.txs[key], options]);
+}
+
+// The frames as anvil prints them, less what only anvil prints (a log's "index").
+function withoutIndex(frame) {
+  const out = { ...frame };
+  if (out.logs) out.logs = out.logs.map(({ index, ...rest }) => rest);
+  if (out.calls) out.calls = out.calls.map(withoutIndex);
+  return out;
+}
+
+function frames(frame, out = []) {
+  out.push(frame);
+  for (const c of frame.calls || []) frames(c, out);
+  return out;
+}
+
+test('callTracer: the frames, gas, outputs and logs anvil gives', { skip }, async () => {
+  for (const key of ['deploy', 'run']) {
+    const ours = await traceTx('pel', key, callTracer);
+    const theirs = withoutIndex(await traceTx('anvil', key, callTracer));
+    const tx = await nodes.pel.provider.getTransaction(nodes.pel.txs[key]);
+    // geth: the top frame's gas is the transaction's gas limit (anvil: after intrinsic gas).
+    assert.equal(BigInt(ours.gas), tx.gasLimit, key);
+    assert.deepEqual({ ...ours, gas: undefined }, { ...theirs, gas: undefined }, key);
+  }
+  const run = await traceTx('pel', 'run', callTracer);
+  assert.deepEqual(run.calls.map((c) => c.type), ['CALL', 'STATICCALL', 'DELEGATECALL', 'CALL',
+    'CREATE2', 'CALL', 'CALL', 'STATICCALL']);
+  const [ping, , delegate, fail, create2, boom, poor, sha] = run.calls;
+  assert.equal(ping.value, '0x3');
+  assert.equal(delegate.from, run.to);  // the delegating contract, not the original caller
+  assert.equal(delegate.value, '0x3');  // a DELEGATECALL shows its parent's value
+  assert.equal(fail.error, 'execution reverted');
+  assert.equal(fail.revertReason, 'TraceChild: no');
+  assert.equal(fail.logs, undefined);  // a reverted frame's logs are gone
+  assert.equal(boom.calls[0].type, 'SELFDESTRUCT');
+  assert.equal(boom.calls[0].to, run.from);
+  assert.equal(boom.calls[0].value, '0x2');
+  assert.equal(create2.to, boom.to);
+  assert.equal(poor.error, 'insufficient balance for transfer');
+  assert.equal(poor.gasUsed, '0x0');
+  assert.equal(sha.to, '0x0000000000000000000000000000000000000002');
+  assert.equal(run.logs.length, 1);
+  assert.equal(run.logs[0].position, '0x8');  // after all eight calls
+  // The receipt's gas and the trace's agree.
+  const receipt = await nodes.pel.provider.getTransactionReceipt(nodes.pel.txs.run);
+  assert.equal(BigInt(run.gasUsed), receipt.gasUsed);
+});
+
+test('callTracer: a transaction that reverts at the top, onlyTopCall', { skip }, async () => {
+  const ours = await traceTx('pel', 'bad', { tracer: 'callTracer' });
+  const theirs = await traceTx('anvil', 'bad', { tracer: 'callTracer' });
+  assert.deepEqual({ ...ours, gas: undefined }, { ...theirs, gas: undefined });
+  assert.equal(ours.error, 'execution reverted');
+  assert.equal(ours.revertReason, 'TraceRoot: too big');
+  // geth drops every log of a failed top frame and of the frames under it (anvil keeps them).
+  const logged = await traceTx('pel', 'bad', callTracer);
+  assert.ok(frames(logged).every((f) => f.logs === undefined));
+  const top = await traceTx('pel', 'run', { tracer: 'callTracer',
+    tracerConfig: { onlyTopCall: true, withLog: true } });
+  const topAnvil = withoutIndex(await traceTx('anvil', 'run', { tracer: 'callTracer',
+    tracerConfig: { onlyTopCall: true, withLog: true } }));
+  assert.equal(top.calls, undefined);
+  // geth counts a log's position among the calls it recorded: none with onlyTopCall (anvil counts
+  // the calls it left out).
+  assert.deepEqual(top.logs.map((l) => l.position), ['0x0']);
+  const noPosition = (f) => ({ ...f, gas: undefined,
+    logs: f.logs.map(({ position, ...rest }) => rest) });
+  assert.deepEqual(noPosition(top), noPosition(topAnvil));
+});
+
+test('prestateTracer: the accounts and slots anvil gives, in both modes', { skip }, async () => {
+  const sender = dev[0].address.toLowerCase();
+  for (const key of ['deploy', 'run', 'bad']) {
+    // Contracts the transaction created: geth leaves them out of the prestate, anvil lists them.
+    const created = frames(await traceTx('anvil', key, { tracer: 'callTracer' }))
+      .filter((f) => f.type === 'CREATE' || f.type === 'CREATE2').map((f) => f.to)
+      .filter(Boolean);
+    const plain = (m) => Object.fromEntries(Object.entries(m)
+      .filter(([a]) => !created.includes(a))
+      .map(([a, v]) => [a, a === sender ? { ...v, balance: undefined } : v]));
+    const ours = await traceTx('pel', key, prestate);
+    const theirs = await traceTx('anvil', key, prestate);
+    assert.deepEqual(plain(ours), plain(theirs), key);
+    assert.ok(created.every((a) => !(a in ours)), key);
+    assert.ok(ours[sender].nonce >= 1);
+    const diffOurs = await traceTx('pel', key, prestateDiff);
+    const diffTheirs = await traceTx('anvil', key, prestateDiff);
+    assert.deepEqual(plain(diffOurs.pre), plain(diffTheirs.pre), `${key} pre`);
+    assert.deepEqual(plain(diffOurs.post), plain(diffTheirs.post), `${key} post`);
+  }
+  // The run's diff: the child's x went from 0 to 5, the root's slot 7 (written through the
+  // DELEGATECALL) from 0 to 5, and the child got the 3 wei.
+  const diff = await traceTx('pel', 'run', prestateDiff);
+  const root = (await nodes.pel.root.getAddress()).toLowerCase();
+  const slot = (n) => ethers.zeroPadValue(ethers.toBeHex(n), 32);
+  assert.equal(diff.post[root].storage[slot(7)], slot(5));
+  const child = (await nodes.pel.root.child()).toLowerCase();
+  assert.equal(diff.post[child].storage[slot(0)], slot(5));
+  assert.equal(BigInt(diff.post[child].balance) - BigInt(diff.pre[child].balance), 3n);
+});
+
+test('debug_traceBlockByNumber and ByHash trace a block of several transactions', { skip },
+  async () => {
+    // Three dependent transfers in one block (automine off): the last one is traced over the
+    // state the first two left.
+    const answers = {};
+    for (const [name, n] of Object.entries(nodes)) {
+      await n.provider.send('evm_setAutomine', [false]);
+      const wallet = new ethers.Wallet(dev[3].privateKey, n.provider);
+      const nonce = await n.provider.getTransactionCount(dev[3].address);
+      const hashes = [];
+      for (let i = 0; i < 3; ++i) {
+        const tx = await wallet.sendTransaction({ to: await n.root.getAddress(), nonce: nonce + i,
+          gasLimit: 1_000_000, value: 1n,
+          data: n.root.interface.encodeFunctionData('run', [BigInt(100 + i)]) });
+        hashes.push(tx.hash);
+      }
+      await n.provider.send('evm_mine', []);
+      await n.provider.send('evm_setAutomine', [true]);
+      const receipt = await n.provider.waitForTransaction(hashes[2]);
+      const byNumber = await n.provider.send('debug_traceBlockByNumber',
+        [ethers.toQuantity(receipt.blockNumber), callTracer]);
+      const byHash = await n.provider.send('debug_traceBlockByHash', [receipt.blockHash, prestate]);
+      assert.deepEqual(byNumber.map((t) => t.txHash), hashes, name);
+      assert.deepEqual(byHash.map((t) => t.txHash), hashes, name);
+      const last = await n.provider.send('debug_traceTransaction', [hashes[2], callTracer]);
+      assert.deepEqual(byNumber[2].result, last, name);
+      answers[name] = { byNumber, byHash };
+    }
+    // Each top frame's gasUsed is its own receipt's (anvil's block traces give the block's
+    // running total).
+    for (const t of answers.pel.byNumber) {
+      const r = await nodes.pel.provider.getTransactionReceipt(t.txHash);
+      assert.equal(BigInt(t.result.gasUsed), r.gasUsed);
+    }
+    const norm = (t) => ({ ...withoutIndex(t.result), gas: undefined, gasUsed: undefined });
+    assert.deepEqual(answers.pel.byNumber.map(norm), answers.anvil.byNumber.map(norm));
+    const slots = (t) => Object.fromEntries(Object.entries(t.result)
+      .filter(([, v]) => v.storage).map(([a, v]) => [a, v.storage]));
+    assert.deepEqual(answers.pel.byHash.map(slots), answers.anvil.byHash.map(slots));
+  });
+
+test('debug_traceCall traces a call with state overrides as anvil does', { skip }, async () => {
+  const results = {};
+  for (const [name, n] of Object.entries(nodes)) {
+    const to = await n.root.getAddress();
+    const call = { from: dev[5].address, to, value: '0x7', gas: '0x100000',
+      data: n.root.interface.encodeFunctionData('run', [9n]) };
+    const plainCall = await n.provider.send('debug_traceCall', [call, 'latest', callTracer]);
+    // The root's slot 7 overridden to 42: the prestate shows the overridden value.
+    const override = { [to]: { stateDiff: { [ethers.zeroPadValue('0x07', 32)]:
+      ethers.zeroPadValue('0x2a', 32) } } };
+    const pre = await n.provider.send('debug_traceCall', [call, 'latest',
+      { ...prestate, stateOverrides: override }]);
+    results[name] = { plainCall, pre };
+  }
+  const ours = results.pel;
+  const theirs = results.anvil;
+  assert.deepEqual({ ...ours.plainCall, gas: undefined },
+    { ...withoutIndex(theirs.plainCall), gas: undefined });
+  const root = (await nodes.pel.root.getAddress()).toLowerCase();
+  assert.equal(ours.pre[root].storage[ethers.zeroPadValue('0x07', 32)],
+    ethers.zeroPadValue('0x2a', 32));
+  assert.deepEqual(ours.pre[root].storage, theirs.pre[root].storage);
+});
+
+test('debug_trace* refuses what it cannot do, with clear errors', { skip }, async () => {
+  const p = nodes.pel.provider;
+  const code = async (promise) => {
+    try {
+      await promise;
+    } catch (e) {
+      return e.error;
+    }
+    assert.fail('expected an error');
+  };
+  const hash = nodes.pel.txs.run;
+  let e = await code(p.send('debug_traceTransaction', [hash, {}]));
+  assert.equal(e.code, -32602);
+  assert.match(e.message, /opcode logger is not supported.*callTracer/);
+  e = await code(p.send('debug_traceTransaction', [hash, { tracer: '4byteTracer' }]));
+  assert.match(e.message, /tracer "4byteTracer" is not supported/);
+  e = await code(p.send('debug_traceTransaction', [hash,
+    { tracer: 'callTracer', tracerConfig: { onlyTopCall: 'yes' } }]));
+  assert.match(e.message, /onlyTopCall: expected a boolean/);
+  e = await code(p.send('debug_traceTransaction', [ethers.ZeroHash, callTracer]));
+  assert.equal(e.message, 'transaction not found');
+  e = await code(p.send('debug_traceBlockByNumber', ['0xffffff', callTracer]));
+  assert.match(e.message, /not found/);
+  // noopTracer answers {}; genesis has nothing to trace.
+  assert.deepEqual(await p.send('debug_traceTransaction', [hash, { tracer: 'noopTracer' }]), {});
+  assert.deepEqual(await p.send('debug_traceBlockByNumber', ['0x0', callTracer]), []);
+});

@@ -50,9 +50,8 @@ void CallTracer::on_enter(const vm::Message& msg) noexcept {
         // A DELEGATECALL's message keeps the parent's caller; the frame is from the account
         // whose code made the call. DELEGATECALL and CALLCODE run another account's code in the
         // caller's context: the frame goes to the code's account.
-        f.from = f.type == CallFrame::Type::kDelegateCall && !stack_.empty()
-                     ? stack_.back().context
-                     : msg.sender;
+        f.from = f.type == CallFrame::Type::kDelegateCall && !stack_.empty() ? stack_.back().context
+                                                                             : msg.sender;
         f.to = msg.code_address;
         if (f.type != CallFrame::Type::kStaticCall) {
             f.value = msg.value;
@@ -79,8 +78,7 @@ void CallTracer::on_exit(const vm::Message& /*msg*/, const vm::ExecResult& resul
     if (result.status == vm::Status::kSuccess || result.status == vm::Status::kRevert) {
         f.output = result.output;
     }
-    if (f.failed() &&
-        (f.type == CallFrame::Type::kCreate || f.type == CallFrame::Type::kCreate2)) {
+    if (f.failed() && (f.type == CallFrame::Type::kCreate || f.type == CallFrame::Type::kCreate2)) {
         f.to.reset();
     }
     if (stack_.empty()) {

@@ -961,10 +961,9 @@ struct Node::Impl {
         TopFrameTracer tracer;
         TeeTracer tee(tracer, trace != nullptr ? *trace : tracer);
         auto vm = take_vm();
-        auto res = exec::apply_transaction(nonce_reader, *vm, env, txn, from,
-                                           trace != nullptr ? static_cast<exec::FrameTracer*>(&tee)
-                                                            : &tracer,
-                                           false);
+        auto res = exec::apply_transaction(
+            nonce_reader, *vm, env, txn, from,
+            trace != nullptr ? static_cast<exec::FrameTracer*>(&tee) : &tracer, false);
         give_vm(std::move(vm));
         if (!res) {
             out.error = std::string(geth_message(res.error()));
@@ -1891,9 +1890,9 @@ ApiResult<std::shared_ptr<const HeadState>> Node::Impl::state_at(BlockSelector s
 }
 
 ApiResult<std::vector<TraceResult>> Node::Impl::replay_block(const CachedBlock& b,
-                                                              uint64_t generation,
-                                                              std::optional<size_t> only,
-                                                              const TraceOptions& options) const {
+                                                             uint64_t generation,
+                                                             std::optional<size_t> only,
+                                                             const TraceOptions& options) const {
     std::vector<TraceResult> out;
     const uint64_t num = b.header.number;
     if (b.txns.empty() || (only && *only >= b.txns.size())) {
@@ -1949,8 +1948,7 @@ ApiResult<std::vector<TraceResult>> Node::Impl::replay_block(const CachedBlock& 
         } else if (recorder) {
             tracer = &*recorder;
         }
-        auto r = exec::apply_transaction(*reader, *vm, env, b.txns[i], b.senders[i], tracer,
-                                         false);
+        auto r = exec::apply_transaction(*reader, *vm, env, b.txns[i], b.senders[i], tracer, false);
         if (const auto err = base.error()) {
             give_vm(std::move(vm));
             return unexpected(internal(err->message));

@@ -542,8 +542,8 @@ void EthRpc::register_methods(Dispatcher& d) {
               if (!block) {
                   return rpc_error(kServerError, "block " + q::hash(h) + " not found");
               }
-              PEL_TRY(const auto r, api(node->trace_block(
-                                        BlockSelector::at(block->header.number), t.options)));
+              PEL_TRY(const auto r,
+                      api(node->trace_block(BlockSelector::at(block->header.number), t.options)));
               return block_traces(r, "block " + q::hash(h));
           });
     d.add("debug_traceCall", [node, selector, trace_params](const Params& p) -> RpcResult {

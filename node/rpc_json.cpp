@@ -502,8 +502,8 @@ Result<TraceParams> parse_trace_params(const Json& v) {
     }
     const auto tracer = v.is_object() ? v.find("tracer") : v.end();
     if (!v.is_object() || tracer == v.end() || tracer->is_null()) {
-        return make_error("the default opcode logger is not supported: pass {\"tracer\": ...} with ",
-                          kTracers);
+        return make_error(
+            "the default opcode logger is not supported: pass {\"tracer\": ...} with ", kTracers);
     }
     if (!tracer->is_string()) {
         return make_error("tracer: expected a string");

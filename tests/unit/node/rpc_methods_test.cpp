@@ -393,9 +393,10 @@ TEST_F(MethodsTest, debug_trace_options_and_answers_as_geth_prints_them) {
     top.logs.push_back({exec::Log{addr(0xb0), {h32(3)}, {0xab}}, 2});
     node_.trace_tx_answer = std::optional<TraceResult>(top);
     Json j = result("debug_traceTransaction",
-                    {hash, {{"tracer", "callTracer"},
-                            {"tracerConfig", {{"withLog", true}, {"onlyTopCall", false}}},
-                            {"timeout", "10s"}}});
+                    {hash,
+                     {{"tracer", "callTracer"},
+                      {"tracerConfig", {{"withLog", true}, {"onlyTopCall", false}}},
+                      {"timeout", "10s"}}});
     EXPECT_EQ(node_.last_hash, h32(9));
     EXPECT_TRUE(node_.last_trace_options->call.with_log);
     EXPECT_FALSE(node_.last_trace_options->call.only_top_call);
@@ -456,7 +457,8 @@ TEST_F(MethodsTest, debug_trace_options_and_answers_as_geth_prints_them) {
               "block not found");
     const std::string to = json::address(addr(0xbb));
     j = result("debug_traceCall",
-               {{{"to", to}}, "latest",
+               {{{"to", to}},
+                "latest",
                 {{"tracer", "noopTracer"}, {"stateOverrides", {{to, {{"balance", "0x1"}}}}}}});
     EXPECT_EQ(j, Json::object());
     ASSERT_EQ(node_.last_call->state_overrides.size(), 1U);
@@ -475,9 +477,10 @@ TEST_F(MethodsTest, debug_trace_options_and_answers_as_geth_prints_them) {
     EXPECT_EQ(error("debug_traceTransaction",
                     {hash, {{"tracer", "callTracer"}, {"tracerConfig", {{"withLog", 1}}}}})["code"],
               kInvalidParams);
-    EXPECT_EQ(error("debug_traceCall", {{{"to", to}}, "latest",
-                                        {{"tracer", "callTracer"}, {"blockOverrides", Json::object()}}})
-                  ["code"],
+    EXPECT_EQ(error("debug_traceCall",
+                    {{{"to", to}},
+                     "latest",
+                     {{"tracer", "callTracer"}, {"blockOverrides", Json::object()}}})["code"],
               kInvalidParams);
     EXPECT_EQ(error("debug_traceTransaction", {"0x12", {{"tracer", "callTracer"}}})["code"],
               kInvalidParams);

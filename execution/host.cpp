@@ -13,8 +13,6 @@ namespace pel::exec {
 
 namespace {
 
-constexpr int64_t kCodeDepositGasPerByte = 200;
-
 Address address_from_hash(const Hash32& h) noexcept {
     return Address::from_view_padded(ByteView{h.data() + 12, 20});
 }

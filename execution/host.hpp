@@ -63,6 +63,8 @@ class FrameTracer {
     /// SELFDESTRUCT in the innermost open frame: `addr`'s balance `value` goes to `beneficiary`.
     virtual void on_selfdestruct(const Address& /*addr*/, const Address& /*beneficiary*/,
                                  const U256& /*value*/) noexcept {}
+    /// The instruction-level observer to run the frames with (StructLogger), or null.
+    [[nodiscard]] virtual vm::StepTracer* step_tracer() noexcept { return nullptr; }
 };
 
 /// CREATE address: keccak256(rlp([sender, nonce]))[12:].
@@ -70,6 +72,9 @@ class FrameTracer {
 /// CREATE2 address (EIP-1014): keccak256(0xff ++ sender ++ salt ++ keccak256(initcode))[12:].
 [[nodiscard]] Address create2_address(const Address& sender, const Hash32& salt,
                                       ByteView initcode) noexcept;
+
+/// Gas per byte of deployed code, charged by the host after a create frame's code returned.
+inline constexpr int64_t kCodeDepositGasPerByte = 200;
 
 /// Highest address of the Cancun precompiles (0x01..0x0a), all warm from the start (EIP-2929).
 inline constexpr uint8_t kLastWarmPrecompile = 0x0a;
@@ -122,6 +127,9 @@ class Host final : public vm::Host {
     [[nodiscard]] vm::ExecResult call(const vm::Message& msg) noexcept override;
     /// Shows the failed call or create to the tracer as a frame that returned all its gas.
     void call_failed(const vm::Message& msg, vm::Status status) noexcept override;
+    [[nodiscard]] vm::StepTracer* step_tracer() noexcept override {
+        return tracer_ != nullptr ? tracer_->step_tracer() : nullptr;
+    }
 
     /// Runs a create frame for a new contract at `addr` (already derived; the creator's nonce
     /// already bumped): collision check (EIP-684, EIP-7610), value transfer, init code, code

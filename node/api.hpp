@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "execution/call_tracer.hpp"
+#include "execution/struct_logger.hpp"
 #include "primitives/bytes.hpp"
 #include "primitives/hash.hpp"
 #include "primitives/result.hpp"
@@ -326,15 +327,17 @@ struct BlockConflictReport {
 /// geth's TraceConfig, for the tracers pel has.
 struct TraceOptions {
     enum class Tracer : uint8_t {
+        kStruct,    ///< no tracer: geth's opcode logger (exec::StructTrace)
         kCall,      ///< "callTracer": the call frames (exec::CallFrame)
         kPrestate,  ///< "prestateTracer": the accounts and slots the transaction touched
         kNoop,      ///< "noopTracer": {}
     };
-    Tracer tracer = Tracer::kCall;
-    exec::CallTracer::Options call;  ///< callTracer's onlyTopCall, withLog
-    bool diff_mode = false;          ///< prestateTracer: {pre, post} of what changed
-    bool disable_code = false;       ///< prestateTracer
-    bool disable_storage = false;    ///< prestateTracer
+    Tracer tracer = Tracer::kStruct;
+    exec::StructLogger::Options logger;  ///< disableStack, disableStorage, enableMemory, ...
+    exec::CallTracer::Options call;      ///< callTracer's onlyTopCall, withLog
+    bool diff_mode = false;              ///< prestateTracer: {pre, post} of what changed
+    bool disable_code = false;           ///< prestateTracer
+    bool disable_storage = false;        ///< prestateTracer
 };
 
 /// One account in a prestateTracer answer. Fields left empty are not printed (geth's omitempty).
@@ -354,7 +357,7 @@ struct PrestateTrace {
 };
 
 /// What a tracer produced for one transaction (monostate: noopTracer).
-using TraceResult = std::variant<exec::CallFrame, PrestateTrace, std::monostate>;
+using TraceResult = std::variant<exec::CallFrame, PrestateTrace, exec::StructTrace, std::monostate>;
 
 /// One transaction of debug_traceBlockBy*.
 struct TxTrace {

@@ -1935,17 +1935,16 @@ ApiResult<std::vector<TraceResult>> Node::Impl::replay_block(const CachedBlock& 
     for (size_t i = 0; i <= last; ++i) {
         const bool traced = !only || *only == i;
         std::optional<exec::CallTracer> call_tracer;
+        std::optional<exec::StructLogger> logger;
         std::optional<PrestateRecorder> recorder;
         exec::StateReader* reader = &replay;
+        exec::FrameTracer* tracer = nullptr;
         if (traced && options.tracer == TraceOptions::Tracer::kCall) {
-            call_tracer.emplace(options.call);
+            tracer = &call_tracer.emplace(options.call);
+        } else if (traced && options.tracer == TraceOptions::Tracer::kStruct) {
+            tracer = &logger.emplace(options.logger);
         } else if (traced && options.tracer == TraceOptions::Tracer::kPrestate) {
             reader = &recorder.emplace(replay);
-        }
-        exec::FrameTracer* tracer = nullptr;
-        if (call_tracer) {
-            tracer = &*call_tracer;
-        } else if (recorder) {
             tracer = &*recorder;
         }
         auto r = exec::apply_transaction(*reader, *vm, env, b.txns[i], b.senders[i], tracer, false);
@@ -1976,6 +1975,8 @@ ApiResult<std::vector<TraceResult>> Node::Impl::replay_block(const CachedBlock& 
                 out.emplace_back(std::move(*frame));
             } else if (recorder) {
                 out.emplace_back(recorder->result(r->writes, options));
+            } else if (logger) {
+                out.emplace_back(logger->result(r->receipt.success, r->receipt.gas_used));
             } else {
                 out.emplace_back(std::monostate{});
             }
@@ -3186,13 +3187,17 @@ ApiResult<TraceResult> Node::trace_call(const CallRequest& request, BlockSelecto
     exec::StateViewReader base(*view);
     PrestateRecorder recorder(base);
     exec::CallTracer call_tracer(options.call);
+    exec::StructLogger logger(options.logger);
     const bool prestate = options.tracer == TraceOptions::Tracer::kPrestate;
     const bool calls = options.tracer == TraceOptions::Tracer::kCall;
+    const bool steps = options.tracer == TraceOptions::Tracer::kStruct;
     exec::FrameTracer* tracer = nullptr;
     if (calls) {
         tracer = &call_tracer;
     } else if (prestate) {
         tracer = &recorder;
+    } else if (steps) {
+        tracer = &logger;
     }
     const auto o = impl_->run_call(
         request, gas, *h, prestate ? static_cast<exec::StateReader&>(recorder) : base, tracer);
@@ -3204,6 +3209,9 @@ ApiResult<TraceResult> Node::trace_call(const CallRequest& request, BlockSelecto
     }
     if (prestate) {
         return TraceResult(recorder.result(o.writes, options));
+    }
+    if (steps) {
+        return TraceResult(logger.result(o.success, o.gas_used));
     }
     if (calls) {
         auto frame = call_tracer.result(gas, o.gas_used);

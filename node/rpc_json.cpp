@@ -2,11 +2,14 @@
 #include "node/rpc_json.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <string>
 #include <variant>
 
 #include "node/revert.hpp"
+#include "primitives/hex.hpp"
+#include "vm/opcodes.hpp"
 
 namespace pel::node::rpc {
 
@@ -409,15 +412,70 @@ Result<CallRequest> parse_call_request(const Json& v) {
 
 namespace {
 
-Result<bool> trace_flag(const Json& config, const char* name) {
+Result<bool> trace_flag(const Json& config, const char* name, const char* where = "tracerConfig.") {
     const auto it = config.find(name);
     if (it == config.end() || it->is_null()) {
         return false;
     }
     if (!it->is_boolean()) {
-        return make_error("tracerConfig.", name, ": expected a boolean");
+        return make_error(where, name, ": expected a boolean");
     }
     return it->get<bool>();
+}
+
+/// geth's opcode logger result: {gas, failed, returnValue, structLogs}.
+Json struct_trace_json(const exec::StructTrace& t) {
+    Json logs = Json::array();
+    for (const exec::StructLog& l : t.logs) {
+        const char* name = vm::opcode_info(l.op).name;
+        char undefined[32];
+        if (name == nullptr) {
+            std::snprintf(undefined, sizeof(undefined), "opcode 0x%x not defined", l.op);
+            name = undefined;
+        }
+        Json j{{"pc", l.pc},
+               {"op", name},
+               {"gas", l.gas},
+               {"gasCost", l.gas_cost},
+               {"depth", l.depth}};
+        if (l.error) {
+            j["error"] = *l.error == vm::Status::kUndefinedInstruction
+                             ? std::string("invalid opcode: ") + name  // geth names the byte
+                             : halt_message(*l.error);
+        }
+        if (l.stack) {
+            Json stack = Json::array();
+            for (const U256& v : *l.stack) {
+                stack.push_back(q::quantity(v));
+            }
+            j["stack"] = std::move(stack);
+        }
+        if (!l.return_data.empty()) {
+            j["returnData"] = q::data(l.return_data);
+        }
+        if (l.memory) {
+            Json memory = Json::array();
+            for (size_t i = 0; i + 32 <= l.memory->size(); i += 32) {
+                memory.push_back(to_hex(ByteView(l.memory->data() + i, 32), false));
+            }
+            j["memory"] = std::move(memory);
+        }
+        if (l.storage) {
+            Json storage = Json::object();
+            for (const auto& [k, v] : *l.storage) {
+                storage[to_hex(k.to_hash().view(), false)] = to_hex(v.to_hash().view(), false);
+            }
+            j["storage"] = std::move(storage);
+        }
+        if (l.refund != 0) {
+            j["refund"] = l.refund;
+        }
+        logs.push_back(std::move(j));
+    }
+    return Json{{"gas", t.gas},
+                {"failed", t.failed},
+                {"returnValue", q::data(t.return_value)},
+                {"structLogs", std::move(logs)}};
 }
 
 Json frame_json(const exec::CallFrame& f) {
@@ -495,22 +553,36 @@ Json prestate_accounts_json(const std::map<Address, PrestateAccount>& accounts) 
 }  // namespace
 
 Result<TraceParams> parse_trace_params(const Json& v) {
-    constexpr const char* kTracers = "callTracer, prestateTracer or noopTracer";
-    if (!v.is_null() && !v.is_object()) {
+    constexpr const char* kTracers =
+        "callTracer, prestateTracer, noopTracer, or none for the opcode logger";
+    TraceParams out;
+    if (v.is_null()) {
+        return out;  // the opcode logger with geth's defaults
+    }
+    if (!v.is_object()) {
         return make_error("json: cannot unmarshal ", std::string_view(v.type_name()),
                           " into the trace options object");
     }
-    const auto tracer = v.is_object() ? v.find("tracer") : v.end();
-    if (!v.is_object() || tracer == v.end() || tracer->is_null()) {
-        return make_error(
-            "the default opcode logger is not supported: pass {\"tracer\": ...} with ", kTracers);
+    // geth's logger.Config, at the top level.
+    PEL_TRY(out.options.logger.disable_stack, trace_flag(v, "disableStack", ""));
+    PEL_TRY(out.options.logger.disable_storage, trace_flag(v, "disableStorage", ""));
+    PEL_TRY(out.options.logger.enable_memory, trace_flag(v, "enableMemory", ""));
+    PEL_TRY(out.options.logger.enable_return_data, trace_flag(v, "enableReturnData", ""));
+    if (const auto l = v.find("limit"); l != v.end() && !l->is_null()) {
+        if (!l->is_number_unsigned()) {
+            return make_error("limit: expected a non-negative number");
+        }
+        out.options.logger.limit = l->get<size_t>();
     }
-    if (!tracer->is_string()) {
+    const auto tracer = v.find("tracer");
+    const bool opcode_logger = tracer == v.end() || tracer->is_null();
+    if (!opcode_logger && !tracer->is_string()) {
         return make_error("tracer: expected a string");
     }
-    TraceParams out;
-    const auto name = tracer->get<std::string>();
-    if (name == "callTracer") {
+    const auto name = opcode_logger ? std::string() : tracer->get<std::string>();
+    if (opcode_logger) {
+        out.options.tracer = TraceOptions::Tracer::kStruct;
+    } else if (name == "callTracer") {
         out.options.tracer = TraceOptions::Tracer::kCall;
     } else if (name == "prestateTracer") {
         out.options.tracer = TraceOptions::Tracer::kPrestate;
@@ -544,6 +616,9 @@ Result<TraceParams> parse_trace_params(const Json& v) {
 Json trace_json(const TraceResult& result) {
     if (const auto* f = std::get_if<exec::CallFrame>(&result)) {
         return frame_json(*f);
+    }
+    if (const auto* t = std::get_if<exec::StructTrace>(&result)) {
+        return struct_trace_json(*t);
     }
     if (const auto* p = std::get_if<PrestateTrace>(&result)) {
         if (!p->diff_mode) {

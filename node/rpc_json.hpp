@@ -46,16 +46,18 @@ using Json = nlohmann::json;
     const Json& v);
 
 /// The options object of debug_trace* (geth's TraceConfig, and TraceCallConfig's
-/// stateOverrides): tracer ("callTracer", "prestateTracer" or "noopTracer") and tracerConfig
-/// (onlyTopCall, withLog; diffMode, disableCode, disableStorage); timeout and reexec are accepted
-/// and ignored. Without a tracer geth runs its opcode logger, which pel does not have: that is an
-/// error naming the tracers there are, as are other tracer names and blockOverrides.
+/// stateOverrides): tracer ("callTracer", "prestateTracer" or "noopTracer"; absent: the opcode
+/// logger, with disableStack, disableStorage, enableMemory, enableReturnData and limit) and
+/// tracerConfig (onlyTopCall, withLog; diffMode, disableCode, disableStorage); timeout and reexec
+/// are accepted and ignored. Other tracer names (geth's JavaScript tracers, 4byteTracer, ...) and
+/// blockOverrides are errors naming what there is.
 struct TraceParams {
     TraceOptions options;
     std::vector<std::pair<Address, AccountOverride>> state_overrides;
 };
 [[nodiscard]] Result<TraceParams> parse_trace_params(const Json& v);
-/// A tracer's answer as geth prints it: callTracer's frame tree (gas, gasUsed, input, output,
+/// A tracer's answer as geth prints it: the opcode logger's {gas, failed, returnValue,
+/// structLogs}, callTracer's frame tree (gas, gasUsed, input, output,
 /// error, revertReason, calls, logs with position; empty fields left out), prestateTracer's
 /// accounts (balance as a quantity, nonce as a JSON number, code, storage) or {pre, post} in
 /// diff mode, noopTracer's {}.

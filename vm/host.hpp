@@ -108,6 +108,33 @@ struct TxContext {
     std::span<const Hash32> blob_hashes;
 };
 
+/// One instruction about to run, as a StepTracer sees it.
+struct Step {
+    uint64_t pc = 0;  ///< offset in the frame's code
+    uint8_t op = 0;
+    int64_t gas = 0;              ///< gas left before the instruction
+    int32_t depth = 0;            ///< the frame's Message::depth (0: the transaction's own frame)
+    std::span<const U256> stack;  ///< bottom first
+    ByteView memory;
+    ByteView return_data;  ///< what the frame's last call or create returned
+    int64_t refund = 0;    ///< the frame's own refund counter so far (children's once they return)
+    const Message* msg = nullptr;
+};
+
+/// Observer of every instruction (debug_traceTransaction's opcode logger). Called on the
+/// executing thread before each instruction of a frame whose Host::step_tracer() answered it,
+/// and for an undefined opcode before the frame fails on it; must not touch the state.
+class StepTracer {
+  public:
+    StepTracer() = default;
+    virtual ~StepTracer() = default;
+    StepTracer(const StepTracer&) = delete;
+    StepTracer& operator=(const StepTracer&) = delete;
+    StepTracer(StepTracer&&) = delete;
+    StepTracer& operator=(StepTracer&&) = delete;
+    virtual void on_step(const Step& step) noexcept = 0;
+};
+
 class Host {
   public:
     Host() = default;
@@ -148,6 +175,9 @@ class Host {
     /// would have sent (for a create, the recipient is not derived). Only for observers
     /// (tracers); must not change state.
     virtual void call_failed(const Message& /*msg*/, Status /*status*/) noexcept {}
+    /// The tracer to show every instruction of the frames this host runs, or null (the normal
+    /// case: the interpreter then runs without the per-instruction hook). Asked once per frame.
+    [[nodiscard]] virtual StepTracer* step_tracer() noexcept { return nullptr; }
 
     [[nodiscard]] virtual const TxContext& get_tx_context() noexcept = 0;
     /// BLOCKHASH of `block_number` (the VM has checked it lies in the last 256 blocks).

@@ -100,10 +100,33 @@ std::array<const void*, 256> make_dispatch_table(
     return t;
 }
 
-/// Runs the frame until it halts; returns the gas left. The outcome is in s.status.
+/// Shows the instruction at `pc` to the step tracer (traced runs only).
+[[gnu::noinline]] void trace_step(const ExecState& s, Pc pc, const U256* sp, const U256* base,
+                                  int64_t gas, StepTracer& tracer) noexcept {
+    Step step;
+    step.pc = static_cast<uint64_t>(pc - s.code.code());
+    step.op = *pc;
+    step.gas = gas;
+    step.depth = s.msg.depth;
+    step.stack = std::span<const U256>(base, static_cast<size_t>(sp - base));
+    step.memory = s.memory;
+    step.return_data = s.return_data;
+    step.refund = s.gas_refund;
+    step.msg = &s.msg;
+    tracer.on_step(step);
+}
+
+/// Runs the frame until it halts; returns the gas left. The outcome is in s.status. `Traced`
+/// shows every instruction to `tracer` first (debug_trace*); the untraced instantiation is the
+/// normal one and has no hook at all.
 /// Threaded code: every instruction ends in its own indirect jump (gotos are the point here).
 // NOLINTBEGIN(cppcoreguidelines-avoid-goto,readability-function-size)
-int64_t run(ExecState& s, int64_t gas, U256* const base) noexcept {
+// GCC does not let __extension__ cover label addresses in a template's instantiations.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpedantic"
+template <bool Traced>
+int64_t run(ExecState& s, int64_t gas, U256* const base,
+            [[maybe_unused]] StepTracer* tracer) noexcept {
     // The labels in X-macro order: constant data, like any static table of label addresses.
     __extension__ static const void* const dense_targets[] = {
 #define PEL_VM_DENSE_TARGET(e, v, n, g, i, o, h) &&l_##e,
@@ -121,20 +144,25 @@ int64_t run(ExecState& s, int64_t gas, U256* const base) noexcept {
 #define PEL_VM_DISPATCH() __extension__({ goto* targets[*pc]; })
     PEL_VM_DISPATCH();
 
-#define PEL_VM_CASE(e, v, n, g, i, o, h)                       \
-    l_##e : pc = invoke<(v), &instr::h>(pc, sp, base, gas, s); \
-    if (pc == nullptr) [[unlikely]]                            \
-        goto l_halt;                                           \
+#define PEL_VM_CASE(e, v, n, g, i, o, h)                                         \
+    l_##e : if constexpr (Traced) { trace_step(s, pc, sp, base, gas, *tracer); } \
+    pc = invoke<(v), &instr::h>(pc, sp, base, gas, s);                           \
+    if (pc == nullptr) [[unlikely]]                                              \
+        goto l_halt;                                                             \
     PEL_VM_DISPATCH();
     PEL_OPCODES(PEL_VM_CASE)
 #undef PEL_VM_CASE
 #undef PEL_VM_DISPATCH
 
 l_undefined:
+    if constexpr (Traced) {
+        trace_step(s, pc, sp, base, gas, *tracer);
+    }
     s.status = Status::kUndefinedInstruction;
 l_halt:
     return gas;
 }
+#pragma GCC diagnostic pop
 // NOLINTEND(cppcoreguidelines-avoid-goto,readability-function-size)
 
 }  // namespace
@@ -197,8 +225,11 @@ ExecResult Vm::execute(Host& host, const Message& msg, ByteView code,
     frame.memory.clear();  // keeps its capacity
     frame.return_data.clear();
     internal::ExecState s{host, msg, *analysis, frame.memory, frame.return_data};
+    StepTracer* const tracer = host.step_tracer();
     ++im.depth;
-    const int64_t gas = internal::run(s, msg.gas, frame.stack.data());
+    const int64_t gas = tracer == nullptr
+                            ? internal::run<false>(s, msg.gas, frame.stack.data(), nullptr)
+                            : internal::run<true>(s, msg.gas, frame.stack.data(), tracer);
     --im.depth;
 
     result.status = s.status;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // debug_traceTransaction, debug_traceBlockByNumber / ByHash and debug_traceCall with geth's
-// callTracer and prestateTracer, checked against anvil (revm-inspectors' geth tracers) on the
+// opcode logger (no tracer), callTracer and prestateTracer, checked against anvil (started with
+// --steps-tracing, which its opcode logger needs) (revm-inspectors' geth tracers) on the
 // same transactions: one that makes every kind of frame (CALL with value, STATICCALL,
 // DELEGATECALL, a reverted CALL with a reason and a log, CREATE2, SELFDESTRUCT, a CALL refused for
 // insufficient balance, a precompile) and the same one reverting at the top.
@@ -31,7 +32,7 @@ before(async () => {
   const C = compile();
   nodes.pel = { node: await startNode() };
   nodes.anvil = { node: await startNode({ target: 'anvil',
-    args: ['--disable-default-create2-deployer'] }) };
+    args: ['--disable-default-create2-deployer', '--steps-tracing'] }) };
   for (const n of Object.values(nodes)) {
     n.provider = new ethers.JsonRpcProvider(n.node.url, undefined,
       { pollingInterval: 50, cacheTimeout: -1, batchMaxCount: 1 });
@@ -237,6 +238,52 @@ test('debug_traceCall traces a call with state overrides as anvil does', { skip 
   assert.deepEqual(ours.pre[root].storage, theirs.pre[root].storage);
 });
 
+// geth's opcode logger as both print it: anvil writes memory words and refunds its own way
+// (0x-prefixed words, a refund and returnData on every step), and counts the gas a CREATE
+// forwards in its cost, as geth does not.
+function steps(trace) {
+  return trace.structLogs.map((s) => ({
+    pc: s.pc, op: s.op, gas: s.gas, gasCost: s.gasCost, depth: s.depth, stack: s.stack,
+    error: s.error, refund: s.refund || 0,
+    memory: s.memory && s.memory.map((m) => m.replace(/^0x/, '')),
+    returnData: s.returnData && s.returnData !== '0x' ? s.returnData : undefined,
+    storage: s.storage && Object.fromEntries(Object.entries(s.storage)
+      .map(([k, v]) => [k.replace(/^0x/, '').padStart(64, '0'), v.replace(/^0x/, '').padStart(64, '0')])),
+  }));
+}
+
+test('the opcode logger (no tracer): every step as anvil records it', { skip }, async () => {
+  const options = { enableMemory: true, enableReturnData: true };
+  for (const key of ['deploy', 'run', 'bad']) {
+    const ours = await traceTx('pel', key, options);
+    const theirs = await traceTx('anvil', key, options);
+    assert.equal(ours.gas, theirs.gas, key);
+    assert.equal(ours.failed, theirs.failed, key);
+    assert.equal(ours.returnValue, theirs.returnValue, key);
+    const a = steps(ours);
+    const b = steps(theirs);
+    assert.equal(a.length, b.length, key);
+    assert.ok(a.length > 100, key);
+    for (let i = 0; i < a.length; ++i) {
+      if (a[i].op === 'CREATE' || a[i].op === 'CREATE2') {
+        // geth: a create's cost leaves out the gas it forwards (the child's first step's gas).
+        assert.equal(a[i].gasCost, b[i].gasCost - a[i + 1].gas, `${key} step ${i}`);
+        b[i].gasCost = a[i].gasCost;
+      }
+    }
+    assert.deepEqual(a, b, key);
+  }
+  // Stack off, a limit, and the SSTORE of the DELEGATECALL's slot 7 with its storage map.
+  const short = await traceTx('pel', 'run', { disableStack: true, limit: 20 });
+  assert.equal(short.structLogs.length, 20);
+  assert.ok(short.structLogs.every((s) => s.stack === undefined && s.memory === undefined));
+  const full = await traceTx('pel', 'run', {});
+  const sstore = full.structLogs.find((s) => s.op === 'SSTORE' && s.depth === 2 &&
+    s.storage['0000000000000000000000000000000000000000000000000000000000000007']);
+  assert.ok(sstore, 'the library writes slot 7 in the root\'s storage');
+  assert.equal(BigInt(sstore.stack.at(-2)), 5n);
+});
+
 test('debug_trace* refuses what it cannot do, with clear errors', { skip }, async () => {
   const p = nodes.pel.provider;
   const code = async (promise) => {
@@ -248,10 +295,8 @@ test('debug_trace* refuses what it cannot do, with clear errors', { skip }, asyn
     assert.fail('expected an error');
   };
   const hash = nodes.pel.txs.run;
-  let e = await code(p.send('debug_traceTransaction', [hash, {}]));
+  let e = await code(p.send('debug_traceTransaction', [hash, { tracer: '4byteTracer' }]));
   assert.equal(e.code, -32602);
-  assert.match(e.message, /opcode logger is not supported.*callTracer/);
-  e = await code(p.send('debug_traceTransaction', [hash, { tracer: '4byteTracer' }]));
   assert.match(e.message, /tracer "4byteTracer" is not supported/);
   e = await code(p.send('debug_traceTransaction', [hash,
     { tracer: 'callTracer', tracerConfig: { onlyTopCall: 'yes' } }]));

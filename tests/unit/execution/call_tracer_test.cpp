@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // exec::CallTracer on hand-assembled contracts: frame types (a CALL under a STATICCALL is a CALL),
 // a DELEGATECALL's caller and value, a CALL refused for insufficient balance, log positions and
-// the logs of failed frames, onlyTopCall, and the top frame's gas from the transaction.
+// the logs of failed frames, onlyTopCall, and the top frame's gas from the transaction; and
+// exec::StructLogger (geth's opcode logger) on the same contracts: depths, gas costs of calls
+// (forwarded gas included) and simple instructions, storage, refunds and a failing instruction.
 #include "execution/call_tracer.hpp"
 
 #include <algorithm>
@@ -10,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "execution/mem_state_reader.hpp"
+#include "execution/struct_logger.hpp"
 #include "execution/transition.hpp"
 #include "state/mem_state.hpp"
 #include "vm/vm.hpp"
@@ -91,6 +94,14 @@ class CallTracerTest : public ::testing::Test {
         auto frame = tracer.result(txn_.gas_limit, gas_used_);
         EXPECT_TRUE(frame.has_value());
         return frame.value_or(CallFrame{});
+    }
+
+    StructTrace logged() {
+        StructLogger logger({});
+        MemStateReader reader(state_);
+        auto r = apply_transaction(reader, vm_, env_, txn_, kSender, &logger);
+        EXPECT_TRUE(r.has_value());
+        return logger.result(r && r->receipt.success, r ? r->receipt.gas_used : 0);
     }
 
     state::MemState state_;
@@ -182,6 +193,80 @@ TEST_F(CallTracerTest, a_reverted_top_frame_loses_its_logs_and_a_failed_create_i
     EXPECT_EQ(frame->type, CallFrame::Type::kCreate);
     EXPECT_FALSE(frame->to.has_value());
     EXPECT_EQ(frame->input, create.data);
+}
+
+TEST_F(CallTracerTest, struct_logger_records_every_instruction_with_geths_costs) {
+    const StructTrace t = logged();
+    EXPECT_FALSE(t.failed);
+    ASSERT_FALSE(t.logs.empty());
+    const StructLog& first = t.logs.front();
+    EXPECT_EQ(first.pc, 0U);
+    EXPECT_EQ(first.op, 0x60);  // PUSH1
+    EXPECT_EQ(first.depth, 1);
+    EXPECT_EQ(first.gas, 200'000U - 21'000U);
+    EXPECT_EQ(first.gas_cost, 3U);
+    ASSERT_TRUE(first.stack.has_value());
+    EXPECT_TRUE(first.stack->empty());
+    EXPECT_EQ(t.logs[1].stack->size(), 1U);
+    EXPECT_EQ(t.logs[1].stack->back(), U256{0xaa});
+    // Every later record's gas is the previous one's less its cost, at the same depth, unless a
+    // call came in between.
+    int depth2 = 0;
+    int depth3 = 0;
+    const StructLog* staticcall = nullptr;
+    const StructLog* poor_call = nullptr;
+    for (const StructLog& l : t.logs) {
+        depth2 += l.depth == 2 ? 1 : 0;
+        depth3 += l.depth == 3 ? 1 : 0;
+        if (l.depth == 1 && l.op == 0xfa) staticcall = &l;
+        if (l.depth == 1 && l.op == 0xf1) poor_call = &l;
+    }
+    EXPECT_GT(depth2, 0);  // B's and E's instructions
+    EXPECT_EQ(depth3, 1);  // C's STOP
+    ASSERT_NE(staticcall, nullptr);
+    // geth: warm base 100 + cold surcharge 2500 + the forwarded 0xffff.
+    EXPECT_EQ(staticcall->gas_cost, 100U + 2500U + 0xffffU);
+    ASSERT_NE(poor_call, nullptr);
+    // + 9000 for value and 25000 for a new account; the refused call returns all it was given.
+    EXPECT_EQ(poor_call->gas_cost, 100U + 2500U + 9000U + 25000U + 0xffffU);
+    EXPECT_EQ(t.logs.back().op, 0x00);  // A's STOP
+    EXPECT_EQ(t.logs.back().depth, 1);
+}
+
+TEST_F(CallTracerTest, struct_logger_storage_refund_and_failure) {
+    // SSTORE(1, 5), SLOAD(1), POP, SSTORE(1, 0), STOP: the slot map, a refund, and a warm SLOAD.
+    state_.set_code(
+        kA, Bytes{0x60, 5, 0x60, 1, 0x55, 0x60, 1, 0x54, 0x50, 0x60, 0, 0x60, 1, 0x55, 0x00});
+    StructTrace t = logged();
+    ASSERT_EQ(t.logs.size(), 10U);
+    const StructLog& sstore = t.logs[2];
+    EXPECT_EQ(sstore.op, 0x55);
+    ASSERT_TRUE(sstore.storage.has_value());
+    EXPECT_EQ(sstore.storage->at(U256{1}), U256{5});
+    EXPECT_EQ(sstore.gas_cost, 22100U);  // cold, zero to non-zero
+    const StructLog& sload = t.logs[4];
+    EXPECT_EQ(sload.op, 0x54);
+    EXPECT_EQ(sload.gas_cost, 100U);  // warm
+    ASSERT_TRUE(sload.storage.has_value());
+    EXPECT_EQ(sload.storage->at(U256{1}), U256{5});  // the value it loaded
+    EXPECT_EQ(t.logs[9].op, 0x00);
+    EXPECT_EQ(t.logs[9].refund, 19900U);  // set then reset in the same transaction
+    EXPECT_FALSE(t.logs[9].error.has_value());
+
+    // An undefined opcode: the frame fails on it, and its record says so.
+    state_.set_code(kA, Bytes{0x60, 1, 0x0c});
+    t = logged();
+    EXPECT_TRUE(t.failed);
+    ASSERT_EQ(t.logs.size(), 2U);
+    EXPECT_EQ(t.logs[1].op, 0x0c);
+    EXPECT_EQ(t.logs[1].error, vm::Status::kUndefinedInstruction);
+    // A limit keeps the first records only.
+    StructLogger limited({.disable_stack = true, .limit = 1});
+    MemStateReader reader(state_);
+    ASSERT_TRUE(apply_transaction(reader, vm_, env_, txn_, kSender, &limited).has_value());
+    const StructTrace lt = limited.result(false, 0);
+    ASSERT_EQ(lt.logs.size(), 1U);
+    EXPECT_FALSE(lt.logs[0].stack.has_value());
 }
 
 }  // namespace

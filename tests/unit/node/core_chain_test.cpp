@@ -1145,6 +1145,7 @@ TEST_F(StartedDevNode, traces_replay_a_block_over_its_parents_state) {
     ASSERT_EQ(node->head().number, 1U);
 
     TraceOptions calls;
+    calls.tracer = TraceOptions::Tracer::kCall;
     auto block = node->trace_block(BlockSelector::at(1), calls);
     ASSERT_TRUE(block.has_value()) << block.error().message;
     ASSERT_TRUE(block->has_value());
@@ -1204,8 +1205,8 @@ TEST(ChainDev, traces_need_the_parents_state_in_the_history_window) {
     req.to = addr(6);
     req.value = eth(1);
     const Hash32 h = node->send_transaction(req).value();
-    ASSERT_TRUE(node->mine_block(std::nullopt).has_value());  // block 1
-    ASSERT_TRUE(node->trace_transaction(h, TraceOptions{}).has_value());
+    ASSERT_TRUE(node->mine_block(std::nullopt).has_value());              // block 1
+    ASSERT_TRUE(node->trace_transaction(h, TraceOptions{}).has_value());  // the opcode logger
     for (int i = 0; i < 3; ++i) {
         ASSERT_TRUE(node->mine_block(std::nullopt).has_value());
     }

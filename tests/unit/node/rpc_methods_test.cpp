@@ -464,11 +464,60 @@ TEST_F(MethodsTest, debug_trace_options_and_answers_as_geth_prints_them) {
     ASSERT_EQ(node_.last_call->state_overrides.size(), 1U);
     EXPECT_EQ(node_.last_call->state_overrides[0].second.balance, U256{1});
 
-    // What pel has no tracer for, and malformed options: -32602 naming the problem.
-    Json e = error("debug_traceTransaction", {hash});
+    // No tracer: geth's opcode logger, with its options at the top level.
+    exec::StructTrace st;
+    st.gas = 21000;
+    st.failed = true;
+    st.return_value = {0xde, 0xad};
+    exec::StructLog push;
+    push.pc = 0;
+    push.op = 0x60;
+    push.gas = 100;
+    push.gas_cost = 3;
+    push.stack = std::vector<U256>{U256{0x80}, U256{0}};
+    push.memory = Bytes(32, 0x11);
+    push.storage = std::map<U256, U256>{{U256{1}, U256{2}}};
+    push.refund = 4800;
+    push.return_data = {0x01};
+    exec::StructLog bad;
+    bad.pc = 2;
+    bad.op = 0x0c;  // undefined in Cancun
+    bad.depth = 2;
+    bad.error = vm::Status::kUndefinedInstruction;
+    st.logs = {push, bad};
+    node_.trace_tx_answer = std::optional<TraceResult>(st);
+    j = result("debug_traceTransaction",
+               {hash, {{"enableMemory", true}, {"disableStack", false}, {"limit", 10}}});
+    EXPECT_EQ(node_.last_trace_options->tracer, TraceOptions::Tracer::kStruct);
+    EXPECT_TRUE(node_.last_trace_options->logger.enable_memory);
+    EXPECT_EQ(node_.last_trace_options->logger.limit, 10U);
+    EXPECT_EQ(j["gas"], 21000);
+    EXPECT_EQ(j["failed"], true);
+    EXPECT_EQ(j["returnValue"], "0xdead");
+    const Json& l0 = j["structLogs"][0];
+    EXPECT_EQ(l0["op"], "PUSH1");
+    EXPECT_EQ(l0["pc"], 0);
+    EXPECT_EQ(l0["gas"], 100);
+    EXPECT_EQ(l0["gasCost"], 3);
+    EXPECT_EQ(l0["depth"], 1);
+    EXPECT_EQ(l0["stack"], Json::array({"0x80", "0x0"}));
+    EXPECT_EQ(l0["memory"], Json::array({std::string(64, '1')}));
+    EXPECT_EQ(l0["storage"][std::string(63, '0') + "1"], std::string(63, '0') + "2");
+    EXPECT_EQ(l0["refund"], 4800);
+    EXPECT_EQ(l0["returnData"], "0x01");
+    EXPECT_FALSE(l0.contains("error"));
+    const Json& l1 = j["structLogs"][1];
+    EXPECT_EQ(l1["op"], "opcode 0xc not defined");
+    EXPECT_EQ(l1["error"], "invalid opcode: opcode 0xc not defined");
+    EXPECT_FALSE(l1.contains("stack"));
+    EXPECT_FALSE(l1.contains("refund"));
+    result("debug_traceTransaction", Json::array({hash}));
+    EXPECT_EQ(node_.last_trace_options->tracer, TraceOptions::Tracer::kStruct);
+    EXPECT_FALSE(node_.last_trace_options->logger.enable_memory);
+
+    // Other tracers and malformed options: -32602 naming the problem.
+    Json e = error("debug_traceTransaction", {hash, {{"limit", -1}}});
     EXPECT_EQ(e["code"], kInvalidParams);
-    EXPECT_NE(e["message"].get<std::string>().find("opcode logger is not supported"),
-              std::string::npos);
     e = error("debug_traceTransaction", {hash, {{"tracer", "4byteTracer"}}});
     EXPECT_NE(e["message"].get<std::string>().find("\"4byteTracer\" is not supported"),
               std::string::npos);

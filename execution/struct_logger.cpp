@@ -28,6 +28,7 @@ void StructLogger::finish_pending(Frame& f, int64_t gas_now, const U256* top) no
         auto& slots = storage_[f.context];
         slots.insert_or_assign(f.sload_key, *top);
         log.storage = slots;
+        bytes_ += slots.size() * 2 * sizeof(U256);
     }
     f.pending.reset();
     f.sload_pending = false;
@@ -79,9 +80,18 @@ void StructLogger::on_step(const vm::Step& step) noexcept {
     Frame& f = frames_[d];
     finish_pending(f, step.gas, step.stack.empty() ? nullptr : &step.stack.back());
     f.refund = step.refund;
-    if (options_.limit != 0 && logs_.size() >= options_.limit) {
+    if ((options_.limit != 0 && logs_.size() >= options_.limit) || truncated_) {
         return;
     }
+    size_t size = sizeof(StructLog);
+    size += options_.disable_stack ? 0 : step.stack.size() * sizeof(U256);
+    size += options_.enable_memory ? step.memory.size() : 0;
+    size += options_.enable_return_data ? step.return_data.size() : 0;
+    if (options_.max_bytes != 0 && bytes_ + size > options_.max_bytes) {
+        truncated_ = true;
+        return;
+    }
+    bytes_ += size;
     StructLog log;
     log.pc = step.pc;
     log.op = step.op;
@@ -113,6 +123,7 @@ void StructLogger::on_step(const vm::Step& step) noexcept {
             auto& slots = storage_[f.context];
             slots.insert_or_assign(key, step.stack[step.stack.size() - 2]);
             log.storage = slots;
+            bytes_ += slots.size() * 2 * sizeof(U256);
         }
     }
     f.pending = logs_.size();
@@ -127,6 +138,7 @@ StructTrace StructLogger::result(bool success, uint64_t gas_used) const {
     out.failed = !success;
     out.return_value = output_;
     out.logs = logs_;
+    out.truncated = truncated_;
     return out;
 }
 

@@ -52,6 +52,8 @@ struct StructTrace {
     bool failed = false;
     Bytes return_value;  ///< the top frame's output (revert data when it reverted)
     std::vector<StructLog> logs;
+    /// Recording stopped at Options::max_bytes: `logs` is only the beginning.
+    bool truncated = false;
 };
 
 class StructLogger final : public FrameTracer, public vm::StepTracer {
@@ -63,6 +65,9 @@ class StructLogger final : public FrameTracer, public vm::StepTracer {
         bool enable_memory = false;
         bool enable_return_data = false;
         size_t limit = 0;  ///< at most this many records (0: no limit)
+        /// Stop recording once the records hold about this many bytes (stack, memory, storage
+        /// and return data copies; 0: no bound). StructTrace::truncated says it happened.
+        size_t max_bytes = 0;
     };
     explicit StructLogger(Options options) noexcept : options_(options) {}
 
@@ -93,6 +98,8 @@ class StructLogger final : public FrameTracer, public vm::StepTracer {
     std::vector<Frame> frames_;
     std::unordered_map<Address, std::map<U256, U256>> storage_;
     std::vector<StructLog> logs_;
+    size_t bytes_ = 0;  ///< what the records hold, roughly
+    bool truncated_ = false;
     Bytes output_;
 };
 

@@ -189,6 +189,25 @@ class RecentHashes final : public exec::BlockHashSource {
     std::vector<Hash32> hashes_;
 };
 
+/// What one opcode-logger trace may hold (stack, memory and storage copies) before it is refused:
+/// its JSON is a few times larger, and geth's only bound is a timeout.
+constexpr size_t kMaxStructLogBytes = size_t{128} << 20;
+
+exec::StructLogger::Options bounded(exec::StructLogger::Options o) {
+    o.max_bytes = kMaxStructLogBytes;
+    return o;
+}
+
+ApiError trace_too_large(const exec::StructTrace& t) {
+    return ApiError{
+        ApiErrorKind::kRejected,
+        "trace too large: the opcode logger stopped after " + std::to_string(t.logs.size()) +
+            " steps (" + std::to_string(kMaxStructLogBytes >> 20) +
+            " MiB); pass \"limit\", \"disableStack\": true or \"enableMemory\": false, or "
+            "use the callTracer",
+        {}};
+}
+
 /// Captures the top frame's result.
 class TopFrameTracer final : public exec::FrameTracer {
   public:
@@ -1942,7 +1961,7 @@ ApiResult<std::vector<TraceResult>> Node::Impl::replay_block(const CachedBlock& 
         if (traced && options.tracer == TraceOptions::Tracer::kCall) {
             tracer = &call_tracer.emplace(options.call);
         } else if (traced && options.tracer == TraceOptions::Tracer::kStruct) {
-            tracer = &logger.emplace(options.logger);
+            tracer = &logger.emplace(bounded(options.logger));
         } else if (traced && options.tracer == TraceOptions::Tracer::kPrestate) {
             reader = &recorder.emplace(replay);
             tracer = &*recorder;
@@ -1976,7 +1995,12 @@ ApiResult<std::vector<TraceResult>> Node::Impl::replay_block(const CachedBlock& 
             } else if (recorder) {
                 out.emplace_back(recorder->result(r->writes, options));
             } else if (logger) {
-                out.emplace_back(logger->result(r->receipt.success, r->receipt.gas_used));
+                auto t = logger->result(r->receipt.success, r->receipt.gas_used);
+                if (t.truncated) {
+                    give_vm(std::move(vm));
+                    return unexpected(trace_too_large(t));
+                }
+                out.emplace_back(std::move(t));
             } else {
                 out.emplace_back(std::monostate{});
             }
@@ -3187,7 +3211,7 @@ ApiResult<TraceResult> Node::trace_call(const CallRequest& request, BlockSelecto
     exec::StateViewReader base(*view);
     PrestateRecorder recorder(base);
     exec::CallTracer call_tracer(options.call);
-    exec::StructLogger logger(options.logger);
+    exec::StructLogger logger(bounded(options.logger));
     const bool prestate = options.tracer == TraceOptions::Tracer::kPrestate;
     const bool calls = options.tracer == TraceOptions::Tracer::kCall;
     const bool steps = options.tracer == TraceOptions::Tracer::kStruct;
@@ -3211,7 +3235,11 @@ ApiResult<TraceResult> Node::trace_call(const CallRequest& request, BlockSelecto
         return TraceResult(recorder.result(o.writes, options));
     }
     if (steps) {
-        return TraceResult(logger.result(o.success, o.gas_used));
+        auto t = logger.result(o.success, o.gas_used);
+        if (t.truncated) {
+            return unexpected(trace_too_large(t));
+        }
+        return TraceResult(std::move(t));
     }
     if (calls) {
         auto frame = call_tracer.result(gas, o.gas_used);

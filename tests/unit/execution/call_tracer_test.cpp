@@ -267,6 +267,14 @@ TEST_F(CallTracerTest, struct_logger_storage_refund_and_failure) {
     const StructTrace lt = limited.result(false, 0);
     ASSERT_EQ(lt.logs.size(), 1U);
     EXPECT_FALSE(lt.logs[0].stack.has_value());
+    EXPECT_FALSE(lt.truncated);  // a limit is what was asked for
+    // A byte bound stops recording and says so.
+    StructLogger bounded({.max_bytes = sizeof(StructLog) + sizeof(U256)});
+    MemStateReader reader2(state_);
+    ASSERT_TRUE(apply_transaction(reader2, vm_, env_, txn_, kSender, &bounded).has_value());
+    const StructTrace bt = bounded.result(false, 0);
+    EXPECT_TRUE(bt.truncated);
+    EXPECT_EQ(bt.logs.size(), 1U);
 }
 
 }  // namespace

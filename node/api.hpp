@@ -529,8 +529,9 @@ class NodeApi {
     /// debug_traceTransaction: re-executes the transaction's block from its parent's state
     /// (--history.state must still hold the parent, as for eth_call at that block) up to the
     /// transaction, and traces it. Empty if the transaction is not in a block (pending or
-    /// unknown). Errors: kRejected when the parent's state is not available; kInternal when the
-    /// re-execution does not reproduce the stored receipts.
+    /// unknown). Errors: kRejected when the parent's state is not available, or when an opcode
+    /// logger trace passes its size bound; kInternal when the re-execution does not reproduce the
+    /// stored receipts.
     [[nodiscard]] virtual ApiResult<std::optional<TraceResult>> trace_transaction(
         const Hash32& hash, const TraceOptions& options) const = 0;
     /// debug_traceBlockByNumber / ByHash: every transaction of the block, in order. Empty if the

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // Block production, chain records, restart, eth_call/estimateGas, logs and subscriptions.
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -1189,6 +1191,55 @@ TEST_F(StartedDevNode, traces_replay_a_block_over_its_parents_state) {
     auto at_genesis = node->trace_call(probe, BlockSelector::at(0), pre);
     ASSERT_TRUE(at_genesis.has_value()) << at_genesis.error().message;
     EXPECT_EQ(std::get<PrestateTrace>(*at_genesis).pre.at(addr(6)).balance, U256{});
+    node->stop();
+}
+
+TEST_F(StartedDevNode, traces_run_beside_block_production) {
+    // Automine: blocks land while two threads trace them (the ThreadSanitizer suite runs this).
+    const Address from = node->accounts()[1];
+    std::atomic<bool> done{false};
+    std::mutex mu;
+    std::vector<Hash32> sent;
+    std::thread producer([&] {
+        CallRequest req;
+        req.from = from;
+        req.to = addr(7);
+        req.value = U256{1};
+        for (int i = 0; i < 40; ++i) {
+            auto h = node->send_transaction(req);
+            ASSERT_TRUE(h.has_value()) << h.error().message;
+            const std::lock_guard lock(mu);
+            sent.push_back(*h);
+        }
+        done = true;
+    });
+    const auto tracer = [&](TraceOptions::Tracer kind) {
+        TraceOptions o;
+        o.tracer = kind;
+        size_t traced = 0;
+        while (!done || traced == 0) {
+            std::optional<Hash32> h;
+            {
+                const std::lock_guard lock(mu);
+                if (!sent.empty()) {
+                    h = sent[traced % sent.size()];
+                }
+            }
+            if (h) {
+                auto t = node->trace_transaction(*h, o);
+                ASSERT_TRUE(t.has_value()) << t.error().message;
+                traced += t->has_value() ? 1U : 0U;  // empty while still pending
+            }
+            auto b = node->trace_block(BlockSelector::latest(), o);
+            ASSERT_TRUE(b.has_value()) << b.error().message;
+        }
+    };
+    std::thread calls(tracer, TraceOptions::Tracer::kCall);
+    std::thread steps(tracer, TraceOptions::Tracer::kStruct);
+    producer.join();
+    calls.join();
+    steps.join();
+    EXPECT_TRUE(test::eventually([&] { return node->pool_content().pending.empty(); }));
     node->stop();
 }
 

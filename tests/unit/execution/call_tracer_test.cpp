@@ -15,16 +15,13 @@
 #include "execution/struct_logger.hpp"
 #include "execution/transition.hpp"
 #include "state/mem_state.hpp"
+#include "tests/unit/execution/test_util.hpp"
 #include "vm/vm.hpp"
 
 namespace pel::exec {
 namespace {
 
-Address addr(uint8_t n) {
-    Address a;
-    a.bytes[19] = n;
-    return a;
-}
+using test::addr;
 
 const Address kSender = addr(0xa0);
 const Address kA = addr(0xb0);

@@ -11,11 +11,12 @@
 
 #include "primitives/keccak.hpp"
 #include "state/mem_state.hpp"
+#include "tests/unit/execution/test_util.hpp"
 
 namespace pel::exec {
 namespace {
 
-Address addr(uint8_t n) { return Address::from_view_padded(Bytes{n}); }
+using test::addr;
 
 const Bytes kCode{0x60, 0x01, 0x60, 0x00, 0x55};
 

@@ -14,16 +14,13 @@
 #include "execution/sequential.hpp"
 #include "primitives/keccak.hpp"
 #include "state/mem_state.hpp"
+#include "tests/unit/execution/test_util.hpp"
 #include "vm/vm.hpp"
 
 namespace pel::exec {
 namespace {
 
-Address addr(uint8_t n) {
-    Address a;
-    a.bytes[19] = n;
-    return a;
-}
+using test::addr;
 
 Address parse_address(std::string_view hex) { return Address::from_hex(hex).value(); }
 

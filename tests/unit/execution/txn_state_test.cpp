@@ -8,6 +8,7 @@
 #include "execution/sequential.hpp"
 #include "primitives/keccak.hpp"
 #include "state/mem_state.hpp"
+#include "tests/unit/execution/test_util.hpp"
 
 namespace pel::exec {
 namespace {
@@ -15,11 +16,7 @@ namespace {
 using vm::AccessStatus;
 using vm::StorageStatus;
 
-Address addr(uint8_t n) {
-    Address a;
-    a.bytes[19] = n;
-    return a;
-}
+using test::addr;
 
 class TxnStateTest : public ::testing::Test {
   protected:

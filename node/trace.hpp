@@ -43,6 +43,11 @@ class TeeTracer final : public exec::FrameTracer {
         a_.on_selfdestruct(addr, beneficiary, value);
         b_.on_selfdestruct(addr, beneficiary, value);
     }
+    /// The one step tracer among the two (at most one of them has one).
+    [[nodiscard]] vm::StepTracer* step_tracer() noexcept override {
+        vm::StepTracer* a = a_.step_tracer();
+        return a != nullptr ? a : b_.step_tracer();
+    }
 
   private:
     exec::FrameTracer& a_;

@@ -1191,6 +1191,14 @@ TEST_F(StartedDevNode, traces_replay_a_block_over_its_parents_state) {
     auto at_genesis = node->trace_call(probe, BlockSelector::at(0), pre);
     ASSERT_TRUE(at_genesis.has_value()) << at_genesis.error().message;
     EXPECT_EQ(std::get<PrestateTrace>(*at_genesis).pre.at(addr(6)).balance, U256{});
+    // The opcode logger through debug_traceCall: PUSH1 1, POP, STOP.
+    DevAccountChange code;
+    code.code = Bytes{0x60, 0x01, 0x50, 0x00};
+    ASSERT_TRUE(node->set_account(addr(9), code).has_value());
+    probe.to = addr(9);
+    auto logged = node->trace_call(probe, BlockSelector::latest(), TraceOptions{});
+    ASSERT_TRUE(logged.has_value()) << logged.error().message;
+    EXPECT_EQ(std::get<exec::StructTrace>(*logged).logs.size(), 3U);
     node->stop();
 }
 

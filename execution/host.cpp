@@ -24,6 +24,12 @@ vm::ExecResult failed(vm::Status status, int64_t gas_left) noexcept {
     return r;
 }
 
+/// The address a CREATE or CREATE2 message makes, its sender's nonce being `nonce`.
+Address new_address(const vm::Message& msg, uint64_t nonce) noexcept {
+    return msg.kind == vm::CallKind::kCreate ? create_address(msg.sender, nonce)
+                                             : create2_address(msg.sender, msg.salt, msg.input);
+}
+
 }  // namespace
 
 Hash32 StateTestBlockHashes::block_hash(int64_t block_num) const noexcept {
@@ -110,9 +116,7 @@ void Host::call_failed(const vm::Message& msg, vm::Status status) noexcept {
     }
     vm::Message frame = msg;
     if (msg.kind == vm::CallKind::kCreate || msg.kind == vm::CallKind::kCreate2) {
-        frame.recipient = msg.kind == vm::CallKind::kCreate
-                              ? create_address(msg.sender, state_.nonce(msg.sender))
-                              : create2_address(msg.sender, msg.salt, msg.input);
+        frame.recipient = new_address(msg, state_.nonce(msg.sender));
         frame.code_address = frame.recipient;
     }
     tracer_->on_enter(frame);
@@ -197,10 +201,7 @@ vm::ExecResult Host::create(const vm::Message& msg) noexcept {
         return failed_early(msg, vm::Status::kArgumentOutOfRange);
     }
     state_.set_nonce(msg.sender, nonce + 1);
-    const Address addr = msg.kind == vm::CallKind::kCreate
-                             ? create_address(msg.sender, nonce)
-                             : create2_address(msg.sender, msg.salt, msg.input);
-    return create_at(msg, addr);
+    return create_at(msg, new_address(msg, nonce));
 }
 
 vm::ExecResult Host::create_at(const vm::Message& msg, const Address& addr) noexcept {

@@ -189,25 +189,6 @@ class RecentHashes final : public exec::BlockHashSource {
     std::vector<Hash32> hashes_;
 };
 
-/// What one opcode-logger trace may hold (stack, memory and storage copies) before it is refused:
-/// its JSON is a few times larger, and geth's only bound is a timeout.
-constexpr size_t kMaxStructLogBytes = size_t{128} << 20;
-
-exec::StructLogger::Options bounded(exec::StructLogger::Options o) {
-    o.max_bytes = kMaxStructLogBytes;
-    return o;
-}
-
-ApiError trace_too_large(const exec::StructTrace& t) {
-    return ApiError{
-        ApiErrorKind::kRejected,
-        "trace too large: the opcode logger stopped after " + std::to_string(t.logs.size()) +
-            " steps (" + std::to_string(kMaxStructLogBytes >> 20) +
-            " MiB); pass \"limit\", \"disableStack\": true or \"enableMemory\": false, or "
-            "use the callTracer",
-        {}};
-}
-
 /// Captures the top frame's result.
 class TopFrameTracer final : public exec::FrameTracer {
   public:
@@ -553,6 +534,22 @@ struct Node::Impl {
         const std::lock_guard lock(head_mu);
         return head_state;
     }
+
+    /// A pooled Vm for one execution, given back when the lease ends.
+    class VmLease {
+      public:
+        explicit VmLease(const Impl& im) : im_(im), vm_(im.take_vm()) {}
+        VmLease(const VmLease&) = delete;
+        VmLease& operator=(const VmLease&) = delete;
+        VmLease(VmLease&&) = delete;
+        VmLease& operator=(VmLease&&) = delete;
+        ~VmLease() { im_.give_vm(std::move(vm_)); }
+        [[nodiscard]] vm::Vm& operator*() const noexcept { return *vm_; }
+
+      private:
+        const Impl& im_;
+        std::unique_ptr<vm::Vm> vm_;
+    };
 
     std::unique_ptr<vm::Vm> take_vm() const {
         {
@@ -978,12 +975,13 @@ struct Node::Impl {
         env.block_hashes = h.hashes.get();
 
         TopFrameTracer tracer;
-        TeeTracer tee(tracer, trace != nullptr ? *trace : tracer);
-        auto vm = take_vm();
-        auto res = exec::apply_transaction(
-            nonce_reader, *vm, env, txn, from,
-            trace != nullptr ? static_cast<exec::FrameTracer*>(&tee) : &tracer, false);
-        give_vm(std::move(vm));
+        std::optional<TeeTracer> tee;
+        exec::FrameTracer* observer = &tracer;
+        if (trace != nullptr) {
+            observer = &tee.emplace(tracer, *trace);
+        }
+        auto res =
+            exec::apply_transaction(nonce_reader, *VmLease(*this), env, txn, from, observer, false);
         if (!res) {
             out.error = std::string(geth_message(res.error()));
             return out;
@@ -1180,6 +1178,11 @@ struct Node::Impl {
             return unexpected(rejected("invalid chain id for signer"));
         }
         return h;
+    }
+    /// The gas a call runs with: the request's, at most NodeConfig::rpc_gas_cap (the cap when
+    /// absent).
+    [[nodiscard]] uint64_t call_gas(const CallRequest& request) const {
+        return std::min(request.gas.value_or(config.rpc_gas_cap), config.rpc_gas_cap);
     }
     /// The state a call runs on: the head's, with the request's state overrides over it.
     [[nodiscard]] static std::shared_ptr<const state::StateView> call_view(
@@ -1948,66 +1951,37 @@ ApiResult<std::vector<TraceResult>> Node::Impl::replay_block(const CachedBlock& 
 
     exec::StateViewReader base(*view);
     ReplayReader replay(base);
-    auto vm = take_vm();
+    const VmLease vm(*this);
     const size_t last = only ? *only : b.txns.size() - 1;
     uint64_t cumulative = 0;
     for (size_t i = 0; i <= last; ++i) {
-        const bool traced = !only || *only == i;
-        std::optional<exec::CallTracer> call_tracer;
-        std::optional<exec::StructLogger> logger;
-        std::optional<PrestateRecorder> recorder;
-        exec::StateReader* reader = &replay;
-        exec::FrameTracer* tracer = nullptr;
-        if (traced && options.tracer == TraceOptions::Tracer::kCall) {
-            tracer = &call_tracer.emplace(options.call);
-        } else if (traced && options.tracer == TraceOptions::Tracer::kStruct) {
-            tracer = &logger.emplace(bounded(options.logger));
-        } else if (traced && options.tracer == TraceOptions::Tracer::kPrestate) {
-            reader = &recorder.emplace(replay);
-            tracer = &*recorder;
+        std::optional<TraceRun> run;
+        if (!only || *only == i) {
+            run.emplace(options, replay);
         }
-        auto r = exec::apply_transaction(*reader, *vm, env, b.txns[i], b.senders[i], tracer, false);
+        auto r = exec::apply_transaction(run ? run->reader() : replay, *vm, env, b.txns[i],
+                                         b.senders[i], run ? run->tracer() : nullptr, false);
         if (const auto err = base.error()) {
-            give_vm(std::move(vm));
             return unexpected(internal(err->message));
         }
         const std::string where =
             "block " + std::to_string(num) + " transaction " + std::to_string(i);
         if (!r) {
-            give_vm(std::move(vm));
             return unexpected(
                 internal("replaying " + where + ": " + std::string(geth_message(r.error()))));
         }
         cumulative += r->receipt.gas_used;
         const StoredReceipt& stored = b.receipts[i];
         if (r->receipt.success != stored.status || cumulative != stored.cumulative_gas_used) {
-            give_vm(std::move(vm));
             return unexpected(internal("replaying " + where + " did not reproduce its receipt"));
         }
-        if (traced) {
-            if (call_tracer) {
-                auto frame = call_tracer->result(b.txns[i].gas_limit, r->receipt.gas_used);
-                if (!frame) {
-                    give_vm(std::move(vm));
-                    return unexpected(internal("replaying " + where + ": no call frame"));
-                }
-                out.emplace_back(std::move(*frame));
-            } else if (recorder) {
-                out.emplace_back(recorder->result(r->writes, options));
-            } else if (logger) {
-                auto t = logger->result(r->receipt.success, r->receipt.gas_used);
-                if (t.truncated) {
-                    give_vm(std::move(vm));
-                    return unexpected(trace_too_large(t));
-                }
-                out.emplace_back(std::move(t));
-            } else {
-                out.emplace_back(std::monostate{});
-            }
+        if (run) {
+            PEL_TRY(auto t, run->result(r->writes, r->receipt.success, b.txns[i].gas_limit,
+                                        r->receipt.gas_used));
+            out.push_back(std::move(t));
         }
         replay.apply(r->writes);
     }
-    give_vm(std::move(vm));
     return out;
 }
 
@@ -3141,8 +3115,7 @@ ApiResult<AccountProof> Node::account_proof(const Address& addr, const std::vect
 
 ApiResult<CallResult> Node::call(const CallRequest& request, BlockSelector selector) const {
     PEL_TRY(const auto h, impl_->call_head(request, selector));
-    const uint64_t cap = impl_->config.rpc_gas_cap;
-    const uint64_t gas = std::min(request.gas.value_or(cap), cap);
+    const uint64_t gas = impl_->call_gas(request);
     const auto view = Impl::call_view(*h, request);
     exec::StateViewReader base(*view);
     const auto o = impl_->run_call(request, gas, *h, base);
@@ -3205,57 +3178,24 @@ ApiResult<std::optional<std::vector<TxTrace>>> Node::trace_block(
 ApiResult<TraceResult> Node::trace_call(const CallRequest& request, BlockSelector selector,
                                         const TraceOptions& options) const {
     PEL_TRY(const auto h, impl_->call_head(request, selector));
-    const uint64_t cap = impl_->config.rpc_gas_cap;
-    const uint64_t gas = std::min(request.gas.value_or(cap), cap);
+    const uint64_t gas = impl_->call_gas(request);
     const auto view = Impl::call_view(*h, request);
     exec::StateViewReader base(*view);
-    PrestateRecorder recorder(base);
-    exec::CallTracer call_tracer(options.call);
-    exec::StructLogger logger(bounded(options.logger));
-    const bool prestate = options.tracer == TraceOptions::Tracer::kPrestate;
-    const bool calls = options.tracer == TraceOptions::Tracer::kCall;
-    const bool steps = options.tracer == TraceOptions::Tracer::kStruct;
-    exec::FrameTracer* tracer = nullptr;
-    if (calls) {
-        tracer = &call_tracer;
-    } else if (prestate) {
-        tracer = &recorder;
-    } else if (steps) {
-        tracer = &logger;
-    }
-    const auto o = impl_->run_call(
-        request, gas, *h, prestate ? static_cast<exec::StateReader&>(recorder) : base, tracer);
+    TraceRun run(options, base);
+    const auto o = impl_->run_call(request, gas, *h, run.reader(), run.tracer());
     if (const auto err = base.error()) {
         return unexpected(internal(err->message));
     }
     if (!o.started) {
         return unexpected(rejected(o.error));
     }
-    if (prestate) {
-        return TraceResult(recorder.result(o.writes, options));
-    }
-    if (steps) {
-        auto t = logger.result(o.success, o.gas_used);
-        if (t.truncated) {
-            return unexpected(trace_too_large(t));
-        }
-        return TraceResult(std::move(t));
-    }
-    if (calls) {
-        auto frame = call_tracer.result(gas, o.gas_used);
-        if (!frame) {
-            return unexpected(internal("the call entered no frame"));
-        }
-        return TraceResult(std::move(*frame));
-    }
-    return TraceResult(std::monostate{});
+    return run.result(o.writes, o.success, gas, o.gas_used);
 }
 
 ApiResult<AccessListResult> Node::create_access_list(const CallRequest& request,
                                                      BlockSelector selector) const {
     PEL_TRY(const auto h, impl_->call_head(request, selector));
-    const uint64_t cap = impl_->config.rpc_gas_cap;
-    const uint64_t gas = std::min(request.gas.value_or(cap), cap);
+    const uint64_t gas = impl_->call_gas(request);
     const Address from = request.from.value_or(Address{});
     const auto view = Impl::call_view(*h, request);
     std::optional<Address> created;

@@ -1,18 +1,23 @@
 // SPDX-License-Identifier: Apache-2.0
 // What debug_trace* runs a transaction with (node::Node's replay and debug_traceCall): a tracer
-// that feeds two, the reader of a block being replayed over its parent's state, and
-// prestateTracer's recorder. Internal to the node core.
+// that feeds two, the reader of a block being replayed over its parent's state,
+// prestateTracer's recorder, and TraceRun, which sets up the tracer the options name and turns
+// what it saw into the answer. Internal to the node core.
 //
 // Thread safety: each object serves one replay or call on one thread.
 #pragma once
 
 #include <map>
 #include <optional>
+#include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 
+#include "execution/call_tracer.hpp"
 #include "execution/host.hpp"
 #include "execution/state_reader.hpp"
+#include "execution/struct_logger.hpp"
 #include "execution/txn_state.hpp"
 #include "node/api.hpp"
 #include "primitives/bytes.hpp"
@@ -319,6 +324,87 @@ class PrestateRecorder final : public exec::StateReader, public exec::FrameTrace
     std::unordered_map<Address, std::map<U256, U256>> slots_;
     std::unordered_set<Address> destructed_;
     std::unordered_set<Address> created_;
+};
+
+/// What one opcode-logger trace may hold (stack, memory and storage copies) before it is refused:
+/// its JSON is a few times larger, and geth's only bound is a timeout.
+inline constexpr size_t kMaxStructLogBytes = size_t{128} << 20;
+
+/// One traced transaction: the tracer `options` name, over `base`. Run the transaction with
+/// reader() and tracer(), then ask result().
+class TraceRun {
+  public:
+    TraceRun(const TraceOptions& options, exec::StateReader& base)
+        : options_(options), base_(base) {
+        switch (options.tracer) {
+            case TraceOptions::Tracer::kCall:
+                tracer_ = &calls_.emplace(options.call);
+                break;
+            case TraceOptions::Tracer::kStruct: {
+                exec::StructLogger::Options o = options.logger;
+                o.max_bytes = kMaxStructLogBytes;
+                tracer_ = &steps_.emplace(o);
+                break;
+            }
+            case TraceOptions::Tracer::kPrestate:
+                tracer_ = &prestate_.emplace(base);
+                break;
+            case TraceOptions::Tracer::kNoop:
+                break;
+        }
+    }
+    TraceRun(const TraceRun&) = delete;
+    TraceRun& operator=(const TraceRun&) = delete;
+    TraceRun(TraceRun&&) = delete;
+    TraceRun& operator=(TraceRun&&) = delete;
+    ~TraceRun() = default;
+
+    /// The reader to run the transaction on (the prestate recorder reads through to `base`).
+    [[nodiscard]] exec::StateReader& reader() noexcept {
+        return prestate_ ? static_cast<exec::StateReader&>(*prestate_) : base_;
+    }
+    /// The tracer to run it with (null for noopTracer).
+    [[nodiscard]] exec::FrameTracer* tracer() noexcept { return tracer_; }
+
+    /// The answer, given what the transaction did: its write set, outcome, gas limit (callTracer's
+    /// top frame) and gas used. Errors: an opcode-logger trace past its size bound (kRejected).
+    [[nodiscard]] ApiResult<TraceResult> result(const exec::TxnWrites& writes, bool success,
+                                                uint64_t gas_limit, uint64_t gas_used) {
+        if (calls_) {
+            auto frame = calls_->result(gas_limit, gas_used);
+            if (!frame) {
+                return unexpected(
+                    ApiError{ApiErrorKind::kInternal, "the transaction entered no frame", {}});
+            }
+            return TraceResult(std::move(*frame));
+        }
+        if (steps_) {
+            auto t = steps_->result(success, gas_used);
+            if (t.truncated) {
+                return unexpected(ApiError{
+                    ApiErrorKind::kRejected,
+                    "trace too large: the opcode logger stopped after " +
+                        std::to_string(t.logs.size()) + " steps (" +
+                        std::to_string(kMaxStructLogBytes >> 20) +
+                        " MiB); pass \"limit\", \"disableStack\": true or \"enableMemory\": false, "
+                        "or use the callTracer",
+                    {}});
+            }
+            return TraceResult(std::move(t));
+        }
+        if (prestate_) {
+            return TraceResult(prestate_->result(writes, options_));
+        }
+        return TraceResult(std::monostate{});
+    }
+
+  private:
+    const TraceOptions& options_;
+    exec::StateReader& base_;
+    std::optional<exec::CallTracer> calls_;
+    std::optional<exec::StructLogger> steps_;
+    std::optional<PrestateRecorder> prestate_;
+    exec::FrameTracer* tracer_ = nullptr;
 };
 
 }  // namespace pel::node

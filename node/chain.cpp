@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "node/chain.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include <nlohmann/json.hpp>
@@ -403,6 +404,214 @@ Result<uint64_t> decode_u64_be(ByteView b) {
     return v;
 }
 
+// --- old values ("xo" records) ------------------------------------------------------------------
+
+namespace {
+
+/// The entries of `m` in ascending key order (pointers into `m`).
+template <class K, class V>
+std::vector<const std::pair<const K, V>*> sorted_entries(const std::unordered_map<K, V>& m) {
+    std::vector<const std::pair<const K, V>*> out;
+    out.reserve(m.size());
+    for (const auto& e : m) {
+        out.push_back(&e);
+    }
+    std::sort(out.begin(), out.end(),
+              [](const auto* a, const auto* b) { return a->first < b->first; });
+    return out;
+}
+
+void encode_slots(Bytes& out, const std::unordered_map<U256, U256>& slots) {
+    Bytes list;
+    for (const auto* e : sorted_entries(slots)) {
+        Bytes pair;
+        rlp::encode_uint(pair, e->first);
+        rlp::encode_uint(pair, e->second);
+        rlp::encode_list(list, pair);
+    }
+    rlp::encode_list(out, list);
+}
+
+Result<std::unordered_map<U256, U256>> decode_slots(rlp::Decoder& d) {
+    PEL_TRY(rlp::Decoder list, d.read_list());
+    std::unordered_map<U256, U256> out;
+    std::optional<U256> last;
+    while (!list.at_end()) {
+        PEL_TRY(rlp::Decoder pair, list.read_list());
+        PEL_TRY(const U256 slot, pair.read_u256());
+        PEL_TRY(const U256 value, pair.read_u256());
+        PEL_TRY_VOID(pair.expect_end());
+        if (last && !(*last < slot)) {
+            return make_error("slot ", slot.to_hex(), " out of order");
+        }
+        last = slot;
+        out.emplace(slot, value);
+    }
+    return out;
+}
+
+/// An optional item: an empty list when unset, else a list of the item's fields.
+template <class F>
+void encode_optional(Bytes& out, bool set, F&& fields) {
+    Bytes payload;
+    if (set) {
+        fields(payload);
+    }
+    rlp::encode_list(out, payload);
+}
+
+void encode_dev_changes(Bytes& out, const state::StateDiff& diff) {
+    Bytes list;
+    for (const auto* e : sorted_entries(diff.accounts)) {
+        const state::AccountDiff& d = e->second;
+        Bytes item;
+        rlp::encode_bytes(item, e->first.view());
+        rlp::encode_uint(item, uint64_t{d.deleted ? 1U : 0U} | (d.storage_cleared ? 2U : 0U));
+        encode_optional(item, d.nonce.has_value(),
+                        [&](Bytes& p) { rlp::encode_uint(p, *d.nonce); });
+        encode_optional(item, d.balance.has_value(),
+                        [&](Bytes& p) { rlp::encode_uint(p, *d.balance); });
+        encode_optional(item, d.code.has_value(), [&](Bytes& p) {
+            rlp::encode_bytes(p, d.code->hash.view());
+            rlp::encode_bytes(p, d.code->bytes);
+        });
+        encode_slots(item, d.storage);
+        rlp::encode_list(list, item);
+    }
+    rlp::encode_list(out, list);
+}
+
+Result<state::StateDiff> decode_dev_changes(rlp::Decoder& d) {
+    PEL_TRY(rlp::Decoder list, d.read_list());
+    state::StateDiff diff;
+    std::optional<Address> last;
+    while (!list.at_end()) {
+        PEL_TRY(rlp::Decoder item, list.read_list());
+        PEL_TRY(const Address addr, item.read_address());
+        if (last && !(*last < addr)) {
+            return make_error("dev change of ", addr.to_hex(), " out of order");
+        }
+        last = addr;
+        state::AccountDiff a;
+        PEL_TRY(const uint64_t flags, item.read_u64());
+        if (flags > 3) {
+            return make_error("dev change of ", addr.to_hex(), ": unknown flags ", flags);
+        }
+        a.deleted = (flags & 1U) != 0;
+        a.storage_cleared = (flags & 2U) != 0;
+        PEL_TRY(rlp::Decoder nonce, item.read_list());
+        if (!nonce.at_end()) {
+            PEL_TRY(a.nonce, nonce.read_u64());
+            PEL_TRY_VOID(nonce.expect_end());
+        }
+        PEL_TRY(rlp::Decoder balance, item.read_list());
+        if (!balance.at_end()) {
+            PEL_TRY(a.balance, balance.read_u256());
+            PEL_TRY_VOID(balance.expect_end());
+        }
+        PEL_TRY(rlp::Decoder code, item.read_list());
+        if (!code.at_end()) {
+            state::CodeChange c;
+            PEL_TRY(c.hash, code.read_hash());
+            PEL_TRY(const ByteView bytes, code.read_bytes());
+            PEL_TRY_VOID(code.expect_end());
+            c.bytes.assign(bytes.begin(), bytes.end());
+            a.code = std::move(c);
+        }
+        PEL_TRY(a.storage, decode_slots(item));
+        PEL_TRY_VOID(item.expect_end());
+        diff.accounts.emplace(addr, std::move(a));
+    }
+    return diff;
+}
+
+}  // namespace
+
+Bytes encode_old_values(const OldValues& v) {
+    Bytes accounts;
+    for (const auto* e : sorted_entries(v.accounts)) {
+        const OldAccount& o = e->second;
+        Bytes item;
+        rlp::encode_bytes(item, e->first.view());
+        if (o.account) {
+            state::encode_account(item, *o.account);
+        } else {
+            rlp::encode_bytes(item, {});
+        }
+        rlp::encode_uint(item, uint64_t{o.wiped ? 1U : 0U});
+        encode_slots(item, o.slots);
+        rlp::encode_list(accounts, item);
+    }
+    Bytes payload;
+    rlp::encode_list(payload, accounts);
+    if (v.dev_changes) {
+        encode_dev_changes(payload, *v.dev_changes);
+    } else {
+        rlp::encode_bytes(payload, {});
+    }
+    return wrap_list(payload);
+}
+
+Result<OldValues> decode_old_values(ByteView rlp_bytes) {
+    rlp::Decoder outer(rlp_bytes);
+    PEL_TRY(rlp::Decoder d, outer.read_list());
+    PEL_TRY_VOID(outer.expect_end());
+    OldValues out;
+    PEL_TRY(rlp::Decoder accounts, d.read_list());
+    std::optional<Address> last;
+    while (!accounts.at_end()) {
+        PEL_TRY(rlp::Decoder item, accounts.read_list());
+        PEL_TRY(const Address addr, item.read_address());
+        if (last && !(*last < addr)) {
+            return make_error("old values: account ", addr.to_hex(), " out of order");
+        }
+        last = addr;
+        OldAccount o;
+        PEL_TRY(const rlp::Header h, item.peek_header());
+        if (h.is_list) {
+            PEL_TRY(const ByteView raw, item.read_raw_item());
+            auto acc = state::decode_account(raw);
+            if (!acc) {
+                return make_error("old values: account ", addr.to_hex(), ": ", acc.error().message);
+            }
+            o.account = *acc;
+        } else {
+            PEL_TRY(const ByteView none, item.read_bytes());
+            if (!none.empty()) {
+                return make_error("old values: account ", addr.to_hex(),
+                                  ": expected an account list or an empty string");
+            }
+        }
+        PEL_TRY(const uint64_t wiped, item.read_u64());
+        if (wiped > 1) {
+            return make_error("old values: account ", addr.to_hex(), ": wiped flag ", wiped);
+        }
+        o.wiped = wiped == 1;
+        auto slots = decode_slots(item);
+        if (!slots) {
+            return make_error("old values: account ", addr.to_hex(), ": ", slots.error().message);
+        }
+        o.slots = std::move(*slots);
+        PEL_TRY_VOID(item.expect_end());
+        out.accounts.emplace(addr, std::move(o));
+    }
+    PEL_TRY(const rlp::Header h, d.peek_header());
+    if (h.is_list) {
+        auto dev = decode_dev_changes(d);
+        if (!dev) {
+            return make_error("old values: ", dev.error().message);
+        }
+        out.dev_changes = std::make_shared<const state::StateDiff>(std::move(*dev));
+    } else {
+        PEL_TRY(const ByteView none, d.read_bytes());
+        if (!none.empty()) {
+            return make_error("old values: expected dev changes or an empty string");
+        }
+    }
+    PEL_TRY_VOID(d.expect_end());
+    return out;
+}
+
 namespace keys {
 Bytes header(uint64_t num) { return prefixed_key('h', encode_u64_be(num)); }
 Bytes hash_index(const Hash32& hash) { return prefixed_key('n', hash.view()); }
@@ -411,6 +620,7 @@ Bytes body(uint64_t num) { return prefixed_key('b', encode_u64_be(num)); }
 Bytes receipts(uint64_t num) { return prefixed_key('r', encode_u64_be(num)); }
 Bytes txn(const Hash32& hash) { return prefixed_key('t', hash.view()); }
 Bytes conflicts(uint64_t num) { return prefixed_key('c', encode_u64_be(num)); }
+Bytes old_values(uint64_t num) { return prefixed_key('o', encode_u64_be(num)); }
 Bytes identity() { return prefixed_key('g', {}); }
 }  // namespace keys
 

@@ -13,6 +13,8 @@
 //   "xc" num   -> conflict report (JSON text)
 //   "xq" num   -> commit certificate (consensus::encode_certificate; consensus chains only)
 //   "xg"       -> rlp([genesis hash, chain id, kChainFormatVersion]) (the datadir's identity)
+//   "xo" num   -> the old values block num changed (encode_old_values; the last --history.state
+//                 blocks only: a block's record is deleted in the batch of the block N above it)
 //
 // Chain format versions: 1 (no version field in "xg") stored headers with a zero stateRoot and
 // the root under "xs" with the next block; 2 stores complete headers. A datadir of another
@@ -20,9 +22,11 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "execution/transition.hpp"
@@ -32,6 +36,8 @@
 #include "primitives/hash.hpp"
 #include "primitives/result.hpp"
 #include "primitives/transaction.hpp"
+#include "state/account.hpp"
+#include "state/state_view.hpp"
 
 namespace pel::node {
 
@@ -90,6 +96,34 @@ struct StoredBody {
 [[nodiscard]] std::string encode_conflict_report(const BlockConflictReport& r);
 [[nodiscard]] Result<BlockConflictReport> decode_conflict_report(ByteView text);
 
+/// An account as a block found it before changing it, with the old values of the slots the block
+/// wrote; when the block deleted the account or cleared its storage (`wiped`), every slot it had.
+struct OldAccount {
+    std::optional<state::Account> account;  ///< nullopt: absent
+    bool wiped = false;                     ///< deleted or storage cleared: `slots` is all of it
+    std::unordered_map<U256, U256> slots;   ///< slot -> value
+    friend bool operator==(const OldAccount&, const OldAccount&) = default;
+};
+
+/// What one block changed, as it was before the block (reads below the head, debug_trace*
+/// replays, evm_revert), and the dev changes (anvil_set*) the block carried under its
+/// transactions.
+struct OldValues {
+    std::unordered_map<Address, OldAccount> accounts;
+    std::shared_ptr<const state::StateDiff> dev_changes;  ///< null: none
+};
+
+/// rlp([[[address, account, wiped, [[slot, value]...]]...], dev]) with addresses and slots in
+/// ascending order; account is the account RLP (state::encode_account) or the empty string when
+/// absent, wiped 0 or 1; dev is the empty string (none) or
+/// [[address, flags, [nonce]?, [balance]?, [code hash, code]?, [[slot, value]...]]...] where
+/// flags is 1 (deleted) | 2 (storage cleared) and each `?` item is an empty list when not set.
+[[nodiscard]] Bytes encode_old_values(const OldValues& v);
+/// Strict inverse of encode_old_values: what it accepts encodes back to the same bytes (ascending
+/// addresses and slots without repeats, canonical integers, no unknown flags, no trailing bytes).
+/// Errors name the part.
+[[nodiscard]] Result<OldValues> decode_old_values(ByteView rlp);
+
 /// Version of the chain records' layout, stored in the identity record.
 inline constexpr uint64_t kChainFormatVersion = 2;
 
@@ -118,6 +152,7 @@ namespace keys {
 [[nodiscard]] Bytes receipts(uint64_t num);
 [[nodiscard]] Bytes txn(const Hash32& hash);
 [[nodiscard]] Bytes conflicts(uint64_t num);
+[[nodiscard]] Bytes old_values(uint64_t num);
 [[nodiscard]] Bytes identity();
 }  // namespace keys
 

@@ -188,8 +188,9 @@ int main(int argc, char** argv) {
             ->capture_default_str()
             ->check(CLI::Range(0.0, 3600.0));
     app.add_option("--history.state", cfg.state_history,
-                   "Single node: state reads (eth_getBalance, eth_call, ...) also at the last N "
-                   "blocks below the head, from old values kept in memory; 0 = the head only")
+                   "State reads (eth_getBalance, eth_call, debug_trace*, ...) also at the last N "
+                   "blocks below the head, from the old values each block changed (stored with "
+                   "the blocks: they survive a restart); 0 = the head only")
         ->capture_default_str()
         ->check(CLI::Range(uint64_t{0}, uint64_t{1'000'000}));
     app.add_option("--threads", cfg.threads, "Block-STM executor threads")

@@ -5,8 +5,9 @@
 // Storing a block atomically: a block is built (single mode: picked from the pool) or received
 // (consensus mode: proposed by a validator), executed with the parallel executor, and prepared in
 // the state store (StateStore::prepare computes the state root and writes nothing); the complete
-// header, body, receipts, indexes, conflict report and (consensus mode) commit certificate then go
-// in the same batch as the state (commit_prepared). After a crash the store holds every record of
+// header, body, receipts, indexes, conflict report, the old values of what the block changed
+// (--history.state) and (consensus mode) commit certificate then go in the same batch as the
+// state (commit_prepared). After a crash the store holds every record of
 // exactly the blocks whose state it holds. Single mode = build + apply; consensus mode runs the
 // same two steps from the engine's Application calls.
 //
@@ -337,14 +338,6 @@ class OverlayView final : public state::StateView {
   private:
     std::shared_ptr<const state::StateView> base_;
     std::shared_ptr<const state::StateDiff> changes_;
-};
-
-/// An account before the blocks kept for it (evm_revert, --history.state): as one block found it
-/// before changing it, or, folded over several blocks, as it was below the first of them.
-struct OldAccount {
-    std::optional<state::Account> account;  ///< nullopt: absent
-    bool wiped = false;                     ///< deleted or storage cleared: `slots` is all of it
-    std::unordered_map<U256, U256> slots;   ///< slot -> value
 };
 
 /// A block below the head, as the head's stored state with the old values of everything the later
@@ -1133,11 +1126,9 @@ struct Node::Impl {
     // snapshots need.
     mutable std::mutex history_mu;
     struct KeptBlock {
-        std::unordered_map<Address, OldAccount> accounts;
+        /// debug_trace* replays the block over its parent's state with old.dev_changes.
+        OldValues old;
         size_t values = 0;  // accounts + slots
-        /// The dev changes (anvil_set*) the block carried under its transactions: debug_trace*
-        /// replays the block over its parent's state with them.
-        std::shared_ptr<const state::StateDiff> dev_changes;
     };
     std::map<uint64_t, KeptBlock> old_values;
     size_t old_value_total = 0;  // the sum of the kept blocks' values
@@ -1287,7 +1278,7 @@ std::shared_ptr<PreparedBlock> Node::Impl::assemble(const HeadState& h, const ex
 Result<void> Node::Impl::prepare_block(PreparedBlock& b) {
     const uint64_t number = b.header.number;
     state::StateDiff diff = block_diff(b.output.diff);
-    if (!consensus && (config.state_history > 0 || !snapshots.empty())) {
+    if (config.state_history > 0 || !snapshots.empty()) {
         if (auto r = keep_old_values(number, diff); !r) {
             return make_error("block ", number, ": reading the old values (history, evm_revert): ",
                               r.error().message);
@@ -1569,7 +1560,15 @@ Result<void> Node::Impl::apply(PreparedBlock& b, const consensus::CommitCertific
     if (!prepared_id || *prepared_id != b.id || !sp || sp->block_num != number ||
         sp->state_root != b.header.state_root) {
         const Hash32 want = b.header.state_root;
-        auto root = store->prepare(number, exec::to_state_diff(b.output.diff));
+        state::StateDiff diff = exec::to_state_diff(b.output.diff);  // consensus: no dev changes
+        if (config.state_history > 0) {
+            // The old values kept are the last prepared block's: this block's now.
+            if (auto r = keep_old_values(number, diff); !r) {
+                return make_error("block ", number,
+                                  ": reading the old values (history): ", r.error().message);
+            }
+        }
+        auto root = store->prepare(number, std::move(diff));
         prepared_id.reset();
         if (!root) {
             return make_error("block ", number, ": state root: ", root.error().message);
@@ -1620,6 +1619,19 @@ Result<void> Node::Impl::apply(PreparedBlock& b, const consensus::CommitCertific
         Bytes c;
         consensus::encode_certificate(c, *cert);
         aux.put(keys::certificate(number), c);
+    }
+    if (config.state_history > 0) {
+        // The history window survives a restart: this block's old values are stored with it,
+        // and the record of the block that leaves the window goes.
+        {
+            const std::lock_guard lock(history_mu);
+            if (const auto it = old_values.find(number); it != old_values.end()) {
+                aux.put(keys::old_values(number), encode_old_values(it->second.old));
+            }
+        }
+        if (number >= config.state_history) {
+            aux.del(keys::old_values(number - config.state_history));
+        }
     }
 
     const auto c0 = Clock::now();
@@ -1676,6 +1688,10 @@ Result<void> Node::Impl::apply(PreparedBlock& b, const consensus::CommitCertific
     {
         const std::lock_guard lock(head_mu);
         head_state = next;
+    }
+    {
+        const std::lock_guard lock(history_mu);
+        prune_old_values_locked(number);
     }
 
     // Pool maintenance: mined transactions go, senders' nonces move on.
@@ -1759,10 +1775,6 @@ Result<std::optional<uint64_t>> Node::Impl::produce_locked(bool allow_empty) {
         return unexpected(std::move(r).error());
     }
     dev_changes.reset();  // written with the block
-    {
-        const std::lock_guard lock(history_mu);
-        prune_old_values_locked(b->header.number);
-    }
     if (next_timestamp) {
         // Later blocks go on from the timestamp that was set (as anvil and hardhat do).
         const uint64_t now = now_seconds();
@@ -1841,7 +1853,7 @@ std::optional<std::unordered_map<Address, OldAccount>> Node::Impl::fold_old_valu
         if (kept == old_values.end()) {
             return std::nullopt;
         }
-        for (const auto& [addr, o] : kept->second.accounts) {
+        for (const auto& [addr, o] : kept->second.old.accounts) {
             auto [f, fresh] = fold.try_emplace(addr, o);  // the earliest block's account wins
             if (!fresh) {
                 // A later wipe keeps every slot it removed, so the slots stay complete.
@@ -1875,12 +1887,9 @@ ApiResult<std::shared_ptr<const HeadState>> Node::Impl::state_at(BlockSelector s
             return unexpected(
                 rejected("historical state not available: block " + std::to_string(n) +
                          " is older than the blocks kept (the head " + std::to_string(head_num) +
-                         " and the " + std::to_string(consensus ? 0 : config.state_history) +
+                         " and the " + std::to_string(config.state_history) +
                          " before it, see --history.state)"));
         };
-        if (consensus) {
-            return unavailable();
-        }
         std::optional<std::unordered_map<Address, OldAccount>> fold;
         {
             const std::lock_guard lock(history_mu);
@@ -1928,7 +1937,7 @@ ApiResult<std::vector<TraceResult>> Node::Impl::replay_block(const CachedBlock& 
             return unexpected(rejected("the chain was reverted (evm_revert) while tracing"));
         }
         if (const auto it = old_values.find(num); it != old_values.end()) {
-            carried = it->second.dev_changes;
+            carried = it->second.old.dev_changes;
         }
     }
     const auto view =
@@ -2011,7 +2020,7 @@ Result<void> Node::Impl::keep_old_values(uint64_t number, const state::StateDiff
     }
     const std::lock_guard lock(history_mu);
     drop_old_values_from_locked(number);  // a block prepared again (a retry)
-    old_values.emplace(number, KeptBlock{std::move(kept), count, dev_changes});
+    old_values.emplace(number, KeptBlock{OldValues{std::move(kept), dev_changes}, count});
     old_value_total += count;
     return {};
 }
@@ -2102,6 +2111,7 @@ Result<void> Node::Impl::rewind(uint64_t target) {
         aux.del(keys::receipts(n));
         aux.del(keys::conflicts(n));
         aux.del(keys::certificate(n));
+        aux.del(keys::old_values(n));
     }
     PEL_TRY(auto target_raw, store->get_aux(keys::header(target)));
     if (!target_raw) {
@@ -2591,6 +2601,28 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config) {
         if (!h0 || !*h0 || header_hash(**h0) != impl->genesis_hash) {
             return make_error("datadir ", config.datadir, ": stored genesis header differs");
         }
+    }
+
+    // The history window stored with the blocks (newest first, while contiguous, within the
+    // window and the memory budget): reads below the head and debug_trace* go on after a restart.
+    for (uint64_t n = head_num;
+         n > 0 && head_num - n < config.state_history && impl->old_value_total <= kMaxHistoryValues;
+         --n) {
+        PEL_TRY(auto raw, store.get_aux(keys::old_values(n)));
+        if (!raw) {
+            break;  // written before this node kept history on disk, or outside an older window
+        }
+        auto old = decode_old_values(*raw);
+        if (!old) {
+            return make_error("datadir ", config.datadir, ": old values of block ", n, ": ",
+                              old.error().message, " (corrupt chain records)");
+        }
+        size_t count = 0;
+        for (const auto& [addr, o] : old->accounts) {
+            count += 1 + o.slots.size();
+        }
+        impl->old_values.emplace(n, Impl::KeptBlock{std::move(*old), count});
+        impl->old_value_total += count;
     }
 
     MempoolLimits limits;

@@ -41,9 +41,10 @@ struct NodeConfig {
     /// 0: automine (a block as soon as the pool has executable transactions). S > 0: a block every
     /// S seconds, empty ones included.
     double block_time_s = 0;
-    /// Single node: state reads (eth_getBalance, eth_call, ...) also at the last N blocks below
-    /// the head, from the old values of what each block changed, kept in memory (at most about
-    /// kMaxHistoryValues values). 0: the head only.
+    /// State reads (eth_getBalance, eth_call, debug_trace*, ...) also at the last N blocks below
+    /// the head, from the old values of what each block changed: kept in memory (at most about
+    /// kMaxHistoryValues values) and stored with each block, so that a restart reads them back.
+    /// 0: the head only.
     uint64_t state_history = 128;
     size_t threads = 4;  ///< executor threads (>= 1)
     /// Dev chain block gas limit (a genesis file's gasLimit wins).

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// Restart on the same datadir: balances, nonces, blocks, receipts, logs and contract state are all
-// still there, and the chain continues from the head. pel-node only: anvil keeps no data across
-// restarts, so under PEL_E2E_TARGET=anvil these tests are skipped (and say so in their names).
+// Restart on the same datadir: balances, nonces, blocks, receipts, logs, contract state, state
+// below the head and traces are all still there, and the chain continues from the head. pel-node
+// only: anvil keeps no data across restarts, so under PEL_E2E_TARGET=anvil these tests are
+// skipped (and say so in their names).
 'use strict';
 
 const { test, before, after } = require('node:test');
@@ -41,7 +42,17 @@ async function record(token, hashes) {
   const logs = await provider.send('eth_getLogs', [{ fromBlock: '0x0', toBlock: 'latest',
     address: await token.getAddress() }]);
   const code = await provider.getCode(await token.getAddress());
-  return { head, blocks, receipts, txs, balances, nonces, tokenBalances, logs, code };
+  // State below the head and traces (the --history.state window is stored with the blocks).
+  const balanceOf = token.interface.encodeFunctionData('balanceOf', [dev[1].address]);
+  const past = [];
+  for (let i = 0; i <= head; i++) {
+    const tag = ethers.toQuantity(i);
+    past.push([await provider.send('eth_getBalance', [dev[1].address, tag]),
+      await provider.send('eth_call', [{ to: await token.getAddress(), data: balanceOf }, tag])]);
+  }
+  const traces = [];
+  for (const h of hashes) traces.push(await provider.send('debug_traceTransaction', [h, { tracer: 'callTracer' }]));
+  return { head, blocks, receipts, txs, balances, nonces, tokenBalances, logs, code, past, traces };
 }
 
 before(async () => {

@@ -197,6 +197,33 @@ TEST(ConsensusNet, four_validators_commit_survive_one_crash_halt_at_two_and_catc
         expect_same_chain(net, net.min_head());
     }
 
+    // Reads below the head and traces, on every node (node 3 read its window back from its
+    // datadir, then caught up): the same answers, and the trace of the eth_sendTransaction above.
+    {
+        const uint64_t top = net.min_head();
+        const uint64_t low = top > 10 ? top - 10 : 0;
+        for (uint64_t n = low; n <= top; ++n) {
+            auto want = net.node(0)->balance(test::addr(9), BlockSelector::at(n));
+            ASSERT_TRUE(want.has_value()) << "block " << n << ": " << want.error().message;
+            for (Node* node : net.running()) {
+                auto got = node->balance(test::addr(9), BlockSelector::at(n));
+                ASSERT_TRUE(got.has_value()) << "block " << n << ": " << got.error().message;
+                EXPECT_EQ(*got, *want) << "block " << n;
+            }
+        }
+        TraceOptions calls;
+        calls.tracer = TraceOptions::Tracer::kCall;
+        for (Node* node : net.running()) {
+            auto t = node->trace_transaction(accepted.back(), calls);
+            ASSERT_TRUE(t.has_value()) << t.error().message;
+            ASSERT_TRUE(t->has_value());
+            const auto& frame = std::get<exec::CallFrame>(**t);
+            EXPECT_EQ(frame.to, test::addr(3));
+            EXPECT_EQ(frame.value, U256(77));
+            EXPECT_EQ(frame.gas_used, 21000U);
+        }
+    }
+
     // RPC: net_peerCount and pel_consensusStatus.
     ASSERT_TRUE(eventually([&] { return net.node(0)->peer_count() == kN - 1; }, 10s));
     const auto call = [&](const char* method) { return test::rpc_result(*net.node(0), method); };

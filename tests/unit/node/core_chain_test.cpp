@@ -284,16 +284,17 @@ TEST_F(ChainTest, produced_block_roots_receipts_and_records) {
     by_block.block_hash = b.hash;
     EXPECT_EQ(node_->logs(by_block)->size(), 1U);
 
-    // Block 1 is below the head now: read from the old values kept in memory (--history.state),
-    // which a restart does not keep.
+    // Block 1 is below the head now: read from the old values kept (--history.state), which are
+    // stored with the blocks and so survive a restart.
     auto old = node_->balance(addr(7), BlockSelector::at(1));
     ASSERT_TRUE(old.has_value()) << old.error().message;
     EXPECT_EQ(*old, eth(3));
     EXPECT_TRUE(node_->balance(addr(7), BlockSelector::at(0))->is_zero());
     reopen();
     old = node_->balance(addr(7), BlockSelector::at(1));
-    ASSERT_FALSE(old.has_value());
-    EXPECT_NE(old.error().message.find("historical state not available"), std::string::npos);
+    ASSERT_TRUE(old.has_value()) << old.error().message;
+    EXPECT_EQ(*old, eth(3));
+    EXPECT_TRUE(node_->balance(addr(7), BlockSelector::at(0))->is_zero());
     auto future = node_->balance(addr(7), BlockSelector::at(99));
     ASSERT_FALSE(future.has_value());
     EXPECT_EQ(future.error().message, "header not found");
@@ -908,6 +909,14 @@ TEST_F(SnapshotTest, reads_at_recent_blocks_match_what_each_block_left) {
     }
     EXPECT_FALSE(seen.front().code == seen.back().code);  // the deployment is in the window
 
+    // The window survives a restart: each block's old values are stored with it.
+    node_.reset();
+    node_ = test::open_node(config());
+    ASSERT_TRUE(node_);
+    for (uint64_t n = 0; n < seen.size(); ++n) {
+        EXPECT_TRUE(same(observe(BlockSelector::at(n)), seen[n])) << "block " << n << " reopened";
+    }
+
     // A window of 5 blocks: block head-5 is served, head-6 is refused with the reason.
     node_.reset();
     NodeConfig c = config();
@@ -1276,6 +1285,64 @@ TEST(ChainDev, traces_need_the_parents_state_in_the_history_window) {
               std::string::npos)
         << old.error().message;
     node->stop();
+}
+
+TEST(ChainDev, history_window_and_traces_survive_a_restart) {
+    TempDir dir;
+    NodeConfig c = test::dev_config(dir);
+    c.state_history = 3;
+    Hash32 from_set;  // sent by the account anvil_setBalance funded, in block 1
+    Address a2;
+    {
+        auto node = test::open_node(c);
+        ASSERT_TRUE(node);
+        ASSERT_TRUE(node->start().has_value());
+        ASSERT_TRUE(node->set_mining(false, std::nullopt).has_value());
+        a2 = node->accounts()[2];
+        DevAccountChange set;
+        set.balance = eth(5);
+        ASSERT_TRUE(node->set_account(a2, set).has_value());
+        CallRequest req;
+        req.from = a2;
+        req.to = addr(6);
+        req.value = eth(2);
+        from_set = node->send_transaction(req).value();
+        ASSERT_TRUE(node->mine_block(std::nullopt).has_value());  // block 1
+        req.from = node->accounts()[1];
+        req.value = eth(1);
+        for (int i = 0; i < 2; ++i) {  // blocks 2 and 3
+            ASSERT_TRUE(node->send_transaction(req).has_value());
+            ASSERT_TRUE(node->mine_block(std::nullopt).has_value());
+        }
+        node->stop();
+    }
+    auto node = test::open_node(c);
+    ASSERT_TRUE(node);
+    ASSERT_EQ(node->head().number, 3U);
+    for (uint64_t n = 0; n <= 3; ++n) {
+        auto b = node->balance(addr(6), BlockSelector::at(n));
+        ASSERT_TRUE(b.has_value()) << "block " << n << ": " << b.error().message;
+        EXPECT_EQ(*b, n == 0 ? U256{} : eth(1 + n)) << "block " << n;
+    }
+    // Block 1 replays over block 0 with the dev change it carried.
+    TraceOptions pre;
+    pre.tracer = TraceOptions::Tracer::kPrestate;
+    auto t = node->trace_transaction(from_set, pre);
+    ASSERT_TRUE(t.has_value()) << t.error().message;
+    ASSERT_TRUE(t->has_value());
+    EXPECT_EQ(std::get<PrestateTrace>(**t).pre.at(a2).balance, eth(5));
+    // The window moves on with the next block, and a smaller one after a restart is what counts.
+    ASSERT_TRUE(node->mine_block(std::nullopt).has_value());  // block 4
+    EXPECT_FALSE(node->balance(addr(6), BlockSelector::at(0)).has_value());
+    EXPECT_EQ(node->balance(addr(6), BlockSelector::at(1)).value(), eth(2));
+    node.reset();
+    c.state_history = 1;
+    node = test::open_node(c);
+    ASSERT_TRUE(node);
+    EXPECT_EQ(node->balance(addr(6), BlockSelector::at(3)).value(), eth(4));
+    auto old = node->balance(addr(6), BlockSelector::at(2));
+    ASSERT_FALSE(old.has_value());
+    EXPECT_NE(old.error().message.find("historical state not available"), std::string::npos);
 }
 
 TEST(ChainDev, automine_send_transaction_and_subscriptions) {

@@ -6,6 +6,7 @@
 #include "node/chain.hpp"
 #include "node/genesis.hpp"
 #include "primitives/keccak.hpp"
+#include "primitives/rlp.hpp"
 #include "tests/unit/node/core_test_util.hpp"
 
 namespace pel::node {
@@ -173,6 +174,97 @@ TEST(Genesis, header_rlp_round_trips) {
     Bytes bad = encode_header(h);
     bad.push_back(0);
     EXPECT_FALSE(decode_header(bad).has_value());
+}
+
+// The history window's records ("xo" num): what decodes encodes back to the same bytes, and what
+// is not in canonical order or form is refused.
+TEST(ChainRecords, old_values_round_trip_and_strict_decoding) {
+    OldValues v;
+    OldAccount absent;  // created by the block
+    v.accounts[test::addr(3)] = absent;
+    OldAccount held;
+    held.account = state::Account{7, U256(1000), kEmptyTrieRoot, kEmptyCodeHash};
+    held.account->storage_root.bytes[0] = 0xab;
+    held.slots = {{U256(2), U256(0)}, {U256(1), U256(5)}, {U256(1) << 200, U256(9)}};
+    v.accounts[test::addr(1)] = held;
+    OldAccount wiped = held;
+    wiped.wiped = true;
+    v.accounts[test::addr(2)] = wiped;
+    auto dev = std::make_shared<state::StateDiff>();
+    state::AccountDiff set;
+    set.balance = U256(5);
+    set.code = state::CodeChange{keccak256(Bytes{0x00}), Bytes{0x00}};
+    set.storage = {{U256(4), U256(1)}, {U256(3), U256(0)}};
+    dev->accounts[test::addr(9)] = set;
+    state::AccountDiff gone;
+    gone.deleted = true;
+    dev->accounts[test::addr(8)] = gone;
+    state::AccountDiff nonce_only;
+    nonce_only.nonce = 3;
+    nonce_only.storage_cleared = true;
+    dev->accounts[test::addr(7)] = nonce_only;
+    v.dev_changes = dev;
+
+    const Bytes enc = encode_old_values(v);
+    auto d = decode_old_values(enc);
+    ASSERT_TRUE(d.has_value()) << d.error().message;
+    EXPECT_EQ(d->accounts, v.accounts);
+    ASSERT_TRUE(d->dev_changes);
+    ASSERT_EQ(d->dev_changes->accounts.size(), 3U);
+    const auto& s9 = d->dev_changes->accounts.at(test::addr(9));
+    EXPECT_EQ(s9.balance, U256(5));
+    EXPECT_FALSE(s9.nonce.has_value());
+    ASSERT_TRUE(s9.code.has_value());
+    EXPECT_EQ(s9.code->bytes, Bytes{0x00});
+    EXPECT_EQ(s9.storage, set.storage);
+    EXPECT_TRUE(d->dev_changes->accounts.at(test::addr(8)).deleted);
+    EXPECT_TRUE(d->dev_changes->accounts.at(test::addr(7)).storage_cleared);
+    EXPECT_EQ(d->dev_changes->accounts.at(test::addr(7)).nonce, 3U);
+    EXPECT_EQ(encode_old_values(*d), enc);
+
+    OldValues none;  // an empty block, no dev changes
+    auto e = decode_old_values(encode_old_values(none));
+    ASSERT_TRUE(e.has_value()) << e.error().message;
+    EXPECT_TRUE(e->accounts.empty());
+    EXPECT_FALSE(e->dev_changes);
+
+    // Refused: trailing bytes, a truncated record, accounts out of order, an unknown flag.
+    Bytes trailing = enc;
+    trailing.push_back(0);
+    EXPECT_FALSE(decode_old_values(trailing).has_value());
+    EXPECT_FALSE(decode_old_values(ByteView(enc).first(enc.size() - 1)).has_value());
+    const auto account_item = [](const Address& a, uint64_t wiped_flag) {
+        Bytes item;
+        rlp::encode_bytes(item, a.view());
+        rlp::encode_bytes(item, {});
+        rlp::encode_uint(item, wiped_flag);
+        rlp::encode_list(item, {});
+        Bytes out;
+        rlp::encode_list(out, item);
+        return out;
+    };
+    const auto record = [](const Bytes& accounts) {
+        Bytes payload;
+        rlp::encode_list(payload, accounts);
+        rlp::encode_bytes(payload, {});
+        Bytes out;
+        rlp::encode_list(out, payload);
+        return out;
+    };
+    Bytes ordered = account_item(test::addr(1), 0);
+    append(ordered, account_item(test::addr(2), 1));
+    EXPECT_TRUE(decode_old_values(record(ordered)).has_value());
+    Bytes reversed = account_item(test::addr(2), 0);
+    append(reversed, account_item(test::addr(1), 0));
+    auto r = decode_old_values(record(reversed));
+    ASSERT_FALSE(r.has_value());
+    EXPECT_NE(r.error().message.find("out of order"), std::string::npos) << r.error().message;
+    Bytes twice = account_item(test::addr(1), 0);
+    append(twice, account_item(test::addr(1), 0));
+    EXPECT_FALSE(decode_old_values(record(twice)).has_value());
+    auto f = decode_old_values(record(account_item(test::addr(1), 2)));
+    ASSERT_FALSE(f.has_value());
+    EXPECT_NE(f.error().message.find("wiped flag"), std::string::npos) << f.error().message;
 }
 
 TEST(Genesis, base_fee_update_rule) {

@@ -78,8 +78,11 @@ void CallTracer::on_exit(const vm::Message& /*msg*/, const vm::ExecResult& resul
     if (result.status == vm::Status::kSuccess || result.status == vm::Status::kRevert) {
         f.output = result.output;
     }
-    if (f.failed() && (f.type == CallFrame::Type::kCreate || f.type == CallFrame::Type::kCreate2)) {
-        f.to.reset();
+    if (f.type == CallFrame::Type::kCreate || f.type == CallFrame::Type::kCreate2) {
+        f.created = f.to;
+        if (f.failed()) {
+            f.to.reset();
+        }
     }
     if (stack_.empty()) {
         root_ = std::move(f);

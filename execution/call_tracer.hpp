@@ -50,6 +50,8 @@ struct CallFrame {
     Type type = Type::kCall;
     Address from;
     std::optional<Address> to;  ///< absent for a failed create
+    /// A create's new address, also when the create failed (Parity-style traces print it).
+    std::optional<Address> created;
     std::optional<U256> value;  ///< absent for STATICCALL
     uint64_t gas = 0;
     uint64_t gas_used = 0;

@@ -338,6 +338,10 @@ struct TraceOptions {
     bool diff_mode = false;              ///< prestateTracer: {pre, post} of what changed
     bool disable_code = false;           ///< prestateTracer
     bool disable_storage = false;        ///< prestateTracer
+    /// trace_* (Parity style, as OpenEthereum, reth and anvil answer): the callTracer's top frame
+    /// gets the gas left after the intrinsic gas and the gas used less it (geth: the
+    /// transaction's gas limit and the receipt's gas used). Not a geth option.
+    bool parity_gas = false;
 };
 
 /// One account in a prestateTracer answer. Fields left empty are not printed (geth's omitempty).

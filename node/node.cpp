@@ -1986,7 +1986,7 @@ ApiResult<std::vector<TraceResult>> Node::Impl::replay_block(const CachedBlock& 
         }
         if (run) {
             PEL_TRY(auto t, run->result(r->writes, r->receipt.success, b.txns[i].gas_limit,
-                                        r->receipt.gas_used));
+                                        r->receipt.gas_used, exec::intrinsic_gas(b.txns[i])));
             out.push_back(std::move(t));
         }
         replay.apply(r->writes);
@@ -3221,7 +3221,7 @@ ApiResult<TraceResult> Node::trace_call(const CallRequest& request, BlockSelecto
     if (!o.started) {
         return unexpected(rejected(o.error));
     }
-    return run.result(o.writes, o.success, gas, o.gas_used);
+    return run.result(o.writes, o.success, gas, o.gas_used, 0);  // parity_gas: trace_* only
 }
 
 ApiResult<AccessListResult> Node::create_access_list(const CallRequest& request,

@@ -27,6 +27,10 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
+/// Blocks one trace_filter replays at most (each from its parent's state, so within the
+/// --history.state window).
+constexpr uint64_t kMaxTraceFilterBlocks = 1000;
+
 RpcError from_api(const ApiError& e) {
     if (e.kind == ApiErrorKind::kReverted) {
         return RpcError{kExecutionReverted, q::revert_message(e.data), Json(q::data(e.data))};
@@ -554,6 +558,100 @@ void EthRpc::register_methods(Dispatcher& d) {
         req.state_overrides = std::move(t.state_overrides);
         PEL_TRY(const TraceResult r, api(node->trace_call(req, s, t.options)));
         return trace_json(r);
+    });
+    // --- Parity-style traces: trace_transaction / trace_block / trace_filter ---------------------
+    TraceOptions parity;
+    parity.tracer = TraceOptions::Tracer::kCall;
+    parity.parity_gas = true;
+    // A block's traces, each entry passing `keep` (all without one), appended to `out`; false if
+    // there is no such block.
+    const auto block_parity =
+        [node, parity](
+            uint64_t number, Json& out,
+            const std::function<bool(const exec::CallFrame&)>& keep) -> Result<bool, ApiError> {
+        PEL_TRY(const auto block, node->block_by_number(BlockSelector::at(number)));
+        if (!block) {
+            return false;
+        }
+        PEL_TRY(const auto traces, node->trace_block(BlockSelector::at(number), parity));
+        if (!traces) {
+            return false;
+        }
+        for (size_t i = 0; i < traces->size(); ++i) {
+            const auto& t = (*traces)[i];
+            const auto* root = std::get_if<exec::CallFrame>(&t.result);
+            if (root == nullptr) {
+                return unexpected(ApiError{ApiErrorKind::kInternal, "not a call trace", {}});
+            }
+            append_parity_traces(
+                out, *root, TraceLocation{block->hash, block->header.number, t.tx_hash, i}, keep);
+        }
+        return true;
+    };
+    d.add("trace_transaction", [node, parity](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(1, 1));
+        PEL_TRY(const Hash32 h, decode_param(p, 0, q::parse_hash));
+        PEL_TRY(const auto receipt, api(node->receipt_by_hash(h)));
+        if (!receipt) {
+            return Json(nullptr);  // unknown or pending
+        }
+        PEL_TRY(const auto r, api(node->trace_transaction(h, parity)));
+        const auto* root = r ? std::get_if<exec::CallFrame>(&*r) : nullptr;
+        if (root == nullptr) {
+            return rpc_error(kInternalError, "transaction " + q::hash(h) + " gave no call trace");
+        }
+        Json out = Json::array();
+        append_parity_traces(
+            out, *root,
+            TraceLocation{receipt->block_hash, receipt->block_number, h, receipt->tx_index});
+        return out;
+    });
+    d.add("trace_block", [node, selector, block_parity](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(1, 1));
+        PEL_TRY(const BlockSelector s, selector(p, 0, false));
+        PEL_TRY(const auto block, api(node->block_by_number(s)));
+        Json out = Json::array();
+        if (!block) {
+            return Json(nullptr);
+        }
+        PEL_TRY(const bool found, api(block_parity(block->header.number, out, {})));
+        return found ? out : Json(nullptr);
+    });
+    d.add("trace_filter", [node, block_parity](const Params& p) -> RpcResult {
+        PEL_TRY_VOID(p.expect(1, 1));
+        PEL_TRY(const TraceFilter f, decode_param(p, 0, parse_trace_filter));
+        PEL_TRY(const auto from, api(node->block_by_number(f.from_block)));
+        PEL_TRY(const auto to, api(node->block_by_number(f.to_block)));
+        if (!from || !to) {
+            return rpc_error(kServerError,
+                             std::string(!from ? "fromBlock" : "toBlock") + ": header not found");
+        }
+        const uint64_t first = from->header.number;
+        const uint64_t last = to->header.number;
+        if (first > last) {
+            return rpc_error(kInvalidParams, "invalid argument 0: fromBlock " +
+                                                 std::to_string(first) + " is above toBlock " +
+                                                 std::to_string(last));
+        }
+        if (last - first >= kMaxTraceFilterBlocks) {
+            return rpc_error(kInvalidParams, "invalid argument 0: at most " +
+                                                 std::to_string(kMaxTraceFilterBlocks) +
+                                                 " blocks per trace_filter, asked for " +
+                                                 std::to_string(last - first + 1));
+        }
+        Json matched = Json::array();
+        const auto keep = [&f](const exec::CallFrame& frame) { return trace_matches(f, frame); };
+        for (uint64_t n = first; n <= last; ++n) {
+            PEL_TRY_VOID(api(block_parity(n, matched, keep)));
+            if (f.count && matched.size() >= f.after + *f.count) {
+                break;
+            }
+        }
+        Json out = Json::array();
+        for (size_t i = f.after; i < matched.size() && (!f.count || out.size() < *f.count); ++i) {
+            out.push_back(std::move(matched[i]));
+        }
+        return out;
     });
 
     d.add("eth_gasPrice", [node](const Params& p) -> RpcResult {

@@ -651,6 +651,199 @@ BlockSelector to_selector(const json::BlockParam& p) {
     return {};  // a hash is resolved by the caller (it needs the chain)
 }
 
+// --- Parity-style traces (trace_*) -------------------------------------------------------------
+
+namespace {
+
+const char* parity_call_type(exec::CallFrame::Type t) noexcept {
+    switch (t) {
+        case exec::CallFrame::Type::kStaticCall:
+            return "staticcall";
+        case exec::CallFrame::Type::kDelegateCall:
+            return "delegatecall";
+        case exec::CallFrame::Type::kCallCode:
+            return "callcode";
+        default:
+            return "call";
+    }
+}
+
+/// OpenEthereum's error words, as revm-inspectors prints them for trace_*.
+std::string parity_error(vm::Status s) {
+    switch (s) {
+        case vm::Status::kRevert:
+            return "Reverted";
+        case vm::Status::kOutOfGas:
+            return "Out of gas";
+        case vm::Status::kInvalidInstruction:
+        case vm::Status::kUndefinedInstruction:
+            return "Bad instruction";
+        case vm::Status::kBadJumpDestination:
+            return "Bad jump destination";
+        case vm::Status::kStackOverflow:
+            return "Out of stack";
+        case vm::Status::kStackUnderflow:
+            return "Stack underflow";
+        case vm::Status::kPrecompileFailure:
+            return "Built-in failed";
+        case vm::Status::kInsufficientBalance:
+            return "Insufficient balance for transfer";
+        case vm::Status::kInvalidMemoryAccess:
+            return "Out of bounds";
+        default:
+            return halt_message(s);
+    }
+}
+
+void parity_traces(Json& out, const exec::CallFrame& f, std::vector<size_t>& address,
+                   const TraceLocation& at,
+                   const std::function<bool(const exec::CallFrame&)>& keep) {
+    if (!keep || keep(f)) {
+        Json t = Json::object();
+        Json result;  // null
+        const bool is_create =
+            f.type == exec::CallFrame::Type::kCreate || f.type == exec::CallFrame::Type::kCreate2;
+        if (f.type == exec::CallFrame::Type::kSelfDestruct) {
+            t["type"] = "suicide";
+            t["action"] = Json{{"address", q::address(f.from)},
+                               {"balance", q::quantity(f.value.value_or(U256{}))},
+                               {"refundAddress", q::address(f.to.value_or(Address{}))}};
+        } else if (is_create) {
+            t["type"] = "create";
+            t["action"] = Json{{"from", q::address(f.from)},
+                               {"gas", q::quantity(f.gas)},
+                               {"init", q::data(f.input)},
+                               {"value", q::quantity(f.value.value_or(U256{}))},
+                               {"creationMethod",
+                                f.type == exec::CallFrame::Type::kCreate2 ? "create2" : "create"}};
+            if (!f.failed() || f.status == vm::Status::kRevert) {
+                result = Json{{"address", q::address(f.created.value_or(Address{}))},
+                              {"code", q::data(f.output)},
+                              {"gasUsed", q::quantity(f.gas_used)}};
+            }
+        } else {
+            t["type"] = "call";
+            t["action"] = Json{{"from", q::address(f.from)},
+                               {"callType", parity_call_type(f.type)},
+                               {"gas", q::quantity(f.gas)},
+                               {"input", q::data(f.input)},
+                               {"to", q::address(f.to.value_or(Address{}))},
+                               {"value", q::quantity(f.value.value_or(U256{}))}};
+            if (!f.failed() || f.status == vm::Status::kRevert) {
+                result = Json{{"gasUsed", q::quantity(f.gas_used)}, {"output", q::data(f.output)}};
+            }
+        }
+        if (f.failed()) {
+            t["error"] = parity_error(f.status);
+        }
+        t["result"] = std::move(result);
+        t["blockHash"] = q::hash(at.block_hash);
+        t["blockNumber"] = at.block_number;
+        t["subtraces"] = f.calls.size();
+        t["traceAddress"] = address;
+        t["transactionHash"] = q::hash(at.tx_hash);
+        t["transactionPosition"] = at.tx_index;
+        out.push_back(std::move(t));
+    }
+    for (size_t i = 0; i < f.calls.size(); ++i) {
+        address.push_back(i);
+        parity_traces(out, f.calls[i], address, at, keep);
+        address.pop_back();
+    }
+}
+
+Result<std::vector<Address>> address_list(const Json& v, std::string_view field) {
+    std::vector<Address> out;
+    if (v.is_null()) {
+        return out;
+    }
+    if (!v.is_array()) {
+        return make_error("field '", field, "': must be an array of addresses");
+    }
+    for (const auto& a : v) {
+        auto r = json::parse_address(a);
+        if (!r) {
+            return make_error("field '", field, "': ", r.error().message);
+        }
+        out.push_back(*r);
+    }
+    return out;
+}
+
+}  // namespace
+
+void append_parity_traces(Json& out, const exec::CallFrame& root, const TraceLocation& at,
+                          const std::function<bool(const exec::CallFrame&)>& keep) {
+    std::vector<size_t> address;
+    parity_traces(out, root, address, at, keep);
+}
+
+Result<TraceFilter> parse_trace_filter(const Json& v) {
+    if (!v.is_object()) {
+        return make_error("json: cannot unmarshal ", std::string_view(v.type_name()),
+                          " into a trace filter object");
+    }
+    TraceFilter f;
+    for (const auto& [key, value] : v.items()) {
+        if (key == "fromBlock" || key == "toBlock") {
+            if (value.is_null()) {
+                continue;
+            }
+            auto p = json::parse_block_param(value, false);
+            if (!p) {
+                return make_error("field '", key, "': ", p.error().message);
+            }
+            (key == "fromBlock" ? f.from_block : f.to_block) = to_selector(*p);
+        } else if (key == "fromAddress") {
+            PEL_TRY(f.from_addresses, address_list(value, key));
+        } else if (key == "toAddress") {
+            PEL_TRY(f.to_addresses, address_list(value, key));
+        } else if (key == "mode") {
+            if (value == "union" || value.is_null()) {
+                f.intersection = false;
+            } else if (value == "intersection") {
+                f.intersection = true;
+            } else {
+                return make_error("field 'mode': \"union\" or \"intersection\"");
+            }
+        } else if (key == "after" || key == "count") {
+            if (value.is_null()) {
+                continue;
+            }
+            if (!value.is_number_unsigned()) {
+                return make_error("field '", key, "': must be a non-negative integer");
+            }
+            if (key == "after") {
+                f.after = value.get<uint64_t>();
+            } else {
+                f.count = value.get<uint64_t>();
+            }
+        } else {
+            return make_error("unknown field '", key,
+                              "' (there are fromBlock, toBlock, fromAddress, toAddress, mode, "
+                              "after, count)");
+        }
+    }
+    return f;
+}
+
+bool trace_matches(const TraceFilter& filter, const exec::CallFrame& frame) {
+    const auto in = [](const std::vector<Address>& list, const std::optional<Address>& a) {
+        return list.empty() || (a && std::find(list.begin(), list.end(), *a) != list.end());
+    };
+    const bool is_create = frame.type == exec::CallFrame::Type::kCreate ||
+                           frame.type == exec::CallFrame::Type::kCreate2;
+    const bool has_result = !frame.failed() || frame.status == vm::Status::kRevert;
+    const std::optional<Address> to =
+        is_create ? (has_result ? frame.created : std::nullopt) : frame.to;
+    const bool from_matches = in(filter.from_addresses, frame.from);
+    const bool to_matches = in(filter.to_addresses, to);
+    if (filter.from_addresses.empty() || filter.to_addresses.empty() || filter.intersection) {
+        return from_matches && to_matches;
+    }
+    return from_matches || to_matches;
+}
+
 Result<LogFilter> parse_log_filter(const Json& v) {
     if (!v.is_object()) {
         return make_error("json: cannot unmarshal ", std::string_view(v.type_name()),

@@ -4,6 +4,7 @@
 // Thread safety: pure functions.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -62,6 +63,46 @@ struct TraceParams {
 /// accounts (balance as a quantity, nonce as a JSON number, code, storage) or {pre, post} in
 /// diff mode, noopTracer's {}.
 [[nodiscard]] Json trace_json(const TraceResult& result);
+
+/// Where a transaction's Parity-style traces sit (every trace_* entry names it).
+struct TraceLocation {
+    Hash32 block_hash;
+    uint64_t block_number = 0;
+    Hash32 tx_hash;
+    uint64_t tx_index = 0;
+};
+
+/// trace_filter's object: fromBlock and toBlock (block numbers or tags; default latest),
+/// fromAddress and toAddress (lists; empty or absent: any), mode ("union", the default, or
+/// "intersection": how the two lists combine when both are given, as reth and anvil take it),
+/// after (matching traces skipped) and count (at most this many returned).
+struct TraceFilter {
+    BlockSelector from_block;
+    BlockSelector to_block;
+    std::vector<Address> from_addresses;
+    std::vector<Address> to_addresses;
+    bool intersection = false;
+    uint64_t after = 0;
+    std::optional<uint64_t> count;
+};
+[[nodiscard]] Result<TraceFilter> parse_trace_filter(const Json& v);
+/// Whether a frame's Parity-style trace matches the filter's addresses: fromAddress is the
+/// caller (a suicide's address), toAddress the callee, the new address of a create that printed
+/// a result, or a suicide's refund address. With one list given, that list decides; with both,
+/// either (union) or both (intersection) must match.
+[[nodiscard]] bool trace_matches(const TraceFilter& filter, const exec::CallFrame& frame);
+
+/// Appends a transaction's Parity-style traces (trace_transaction, trace_block, trace_filter, as
+/// OpenEthereum, reth and anvil print them) to the array `out`: one per frame of the callTracer
+/// tree `root` (taken with TraceOptions::parity_gas), depth first, each {action, blockHash,
+/// blockNumber, error (failed frames), result, subtraces, traceAddress, transactionHash,
+/// transactionPosition, type}. Calls are type "call" with action.callType call, staticcall,
+/// delegatecall or callcode (a STATICCALL shows value 0); creates are type "create" with
+/// action.creationMethod and result {address, code, gasUsed}; a SELFDESTRUCT is type "suicide"
+/// with action {address, balance, refundAddress} and a null result; a failed frame that did not
+/// revert has a null result. With `keep`, only the frames it accepts are appended.
+void append_parity_traces(Json& out, const exec::CallFrame& root, const TraceLocation& at,
+                          const std::function<bool(const exec::CallFrame&)>& keep = {});
 
 /// The filter object of eth_getLogs / eth_newFilter: fromBlock, toBlock (block numbers or tags),
 /// blockHash (exclusive with the range), address (one or a list), topics (at most 4 positions;

@@ -367,10 +367,16 @@ class TraceRun {
     [[nodiscard]] exec::FrameTracer* tracer() noexcept { return tracer_; }
 
     /// The answer, given what the transaction did: its write set, outcome, gas limit (callTracer's
-    /// top frame) and gas used. Errors: an opcode-logger trace past its size bound (kRejected).
+    /// top frame), gas used and intrinsic gas (TraceOptions::parity_gas). Errors: an opcode-logger
+    /// trace past its size bound (kRejected).
     [[nodiscard]] ApiResult<TraceResult> result(const exec::TxnWrites& writes, bool success,
-                                                uint64_t gas_limit, uint64_t gas_used) {
+                                                uint64_t gas_limit, uint64_t gas_used,
+                                                uint64_t intrinsic_gas) {
         if (calls_) {
+            if (options_.parity_gas) {
+                gas_limit -= std::min(gas_limit, intrinsic_gas);
+                gas_used -= std::min(gas_used, intrinsic_gas);
+            }
             auto frame = calls_->result(gas_limit, gas_used);
             if (!frame) {
                 return unexpected(

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // debug_traceTransaction, debug_traceBlockByNumber / ByHash and debug_traceCall with geth's
-// opcode logger (no tracer), callTracer and prestateTracer, checked against anvil (started with
+// opcode logger (no tracer), callTracer and prestateTracer, and the Parity-style trace_transaction,
+// trace_block and trace_filter, checked against anvil (started with
 // --steps-tracing, which its opcode logger needs) (revm-inspectors' geth tracers) on the
 // same transactions: one that makes every kind of frame (CALL with value, STATICCALL,
 // DELEGATECALL, a reverted CALL with a reason and a log, CREATE2, SELFDESTRUCT, a CALL refused for
@@ -241,6 +242,75 @@ test('debug_traceCall traces a call with state overrides as anvil does', { skip 
   assert.ok(ours.logged.structLogs.length > 100);
   assertSameSteps(ours.logged, theirs.logged, 'debug_traceCall');
 });
+
+test('trace_transaction, trace_block and trace_filter: the Parity-style traces anvil gives',
+  { skip }, async () => {
+    // Each node's traces carry its own block and transaction hashes; the rest is the same.
+    const own = async (name, traces) => {
+      const p = nodes[name].provider;
+      for (const t of traces) {
+        const block = await p.getBlock(t.blockNumber);
+        assert.equal(t.blockHash, block.hash, name);
+        assert.equal(t.transactionHash, block.transactions[t.transactionPosition], name);
+      }
+      return traces.map((t) => ({ ...t, blockHash: undefined, transactionHash: undefined }));
+    };
+    const send = (name, method, params) => nodes[name].provider.send(method, params);
+    for (const key of ['deploy', 'run', 'bad']) {
+      const ours = await send('pel', 'trace_transaction', [nodes.pel.txs[key]]);
+      const theirs = await send('anvil', 'trace_transaction', [nodes.anvil.txs[key]]);
+      assert.deepEqual(await own('pel', ours), await own('anvil', theirs), key);
+    }
+    const run = await send('pel', 'trace_transaction', [nodes.pel.txs.run]);
+    assert.deepEqual(run.map((t) => t.type),
+      ['call', 'call', 'call', 'call', 'call', 'create', 'call', 'suicide', 'call', 'call']);
+    assert.deepEqual(run.map((t) => t.traceAddress),
+      [[], [0], [1], [2], [3], [4], [5], [5, 0], [6], [7]]);
+    assert.deepEqual(run.map((t) => t.action.callType),
+      ['call', 'call', 'staticcall', 'delegatecall', 'call', undefined, 'call', undefined, 'call',
+        'staticcall']);
+    assert.equal(run[4].error, 'Reverted');
+    assert.ok(run[4].result.output.startsWith('0x08c379a0'));  // a revert keeps its output
+    assert.equal(run[5].action.creationMethod, 'create2');
+    assert.equal(run[7].action.refundAddress, dev[0].address.toLowerCase());
+    assert.equal(run[8].error, 'Insufficient balance for transfer');
+    assert.equal(run[8].result, null);
+    // The top trace's gas leaves out the intrinsic gas, in both its gas and its gasUsed.
+    const tx = await nodes.pel.provider.getTransaction(nodes.pel.txs.run);
+    const receipt = await nodes.pel.provider.getTransactionReceipt(nodes.pel.txs.run);
+    assert.equal(receipt.gasUsed - BigInt(run[0].result.gasUsed),
+      tx.gasLimit - BigInt(run[0].action.gas));
+    assert.equal(await send('pel', 'trace_transaction', [ethers.ZeroHash]), null);
+
+    // trace_block: the block of three transactions the block-trace test made, and the run's.
+    const head = {};
+    for (const name of Object.keys(nodes)) head[name] = await nodes[name].provider.getBlockNumber();
+    assert.equal(head.pel, head.anvil);
+    for (const n of [receipt.blockNumber, head.pel]) {
+      const ours = await send('pel', 'trace_block', [ethers.toQuantity(n)]);
+      const theirs = await send('anvil', 'trace_block', [ethers.toQuantity(n)]);
+      assert.ok(ours.length > 0);
+      assert.deepEqual(await own('pel', ours), await own('anvil', theirs), `block ${n}`);
+    }
+    assert.deepEqual(await send('pel', 'trace_block', [ethers.toQuantity(receipt.blockNumber)]),
+      run);
+
+    // trace_filter: by caller, by callee, either or both (reth's and anvil's "mode"), and a page.
+    const root = (await nodes.pel.root.getAddress()).toLowerCase();
+    const child = (await nodes.pel.root.child()).toLowerCase();
+    const range = { fromBlock: '0x1', toBlock: ethers.toQuantity(head.pel) };
+    for (const f of [{ toAddress: [root] }, { fromAddress: [root] },
+      { fromAddress: [root], toAddress: [child] },
+      { fromAddress: [root], toAddress: [child], mode: 'intersection' },
+      { fromAddress: [root], after: 2, count: 3 }]) {
+      const ours = await send('pel', 'trace_filter', [{ ...range, ...f }]);
+      const theirs = await send('anvil', 'trace_filter', [{ ...range, ...f }]);
+      assert.ok(ours.length > 0, JSON.stringify(f));
+      assert.deepEqual(await own('pel', ours), await own('anvil', theirs), JSON.stringify(f));
+    }
+    await assert.rejects(send('pel', 'trace_filter', [{ fromBlock: '0x2', toBlock: '0x1' }]),
+      (e) => e.error && e.error.code === -32602);
+  });
 
 // geth's opcode logger as both print it: anvil writes memory words and refunds its own way
 // (0x-prefixed words, a refund and returnData on every step), and counts the gas a CREATE

@@ -176,7 +176,8 @@ TEST_F(CallTracerTest, a_reverted_top_frame_loses_its_logs_and_a_failed_create_i
     EXPECT_TRUE(top.logs.empty());
     EXPECT_TRUE(top.calls[0].logs.empty());
 
-    // A creation whose init code reverts: the frame is a CREATE with no `to`.
+    // A creation whose init code reverts: the frame is a CREATE with no `to` (geth), and keeps
+    // the address it would have made (Parity-style traces print it).
     Transaction create = txn_;
     create.to.reset();
     create.nonce = 0;
@@ -189,6 +190,7 @@ TEST_F(CallTracerTest, a_reverted_top_frame_loses_its_logs_and_a_failed_create_i
     ASSERT_TRUE(frame.has_value());
     EXPECT_EQ(frame->type, CallFrame::Type::kCreate);
     EXPECT_FALSE(frame->to.has_value());
+    EXPECT_EQ(frame->created, create_address(kSender, 0));
     EXPECT_EQ(frame->input, create.data);
 }
 

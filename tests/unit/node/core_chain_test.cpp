@@ -1171,6 +1171,14 @@ TEST_F(StartedDevNode, traces_replay_a_block_over_its_parents_state) {
         EXPECT_EQ(frame->gas_used, 21000U);
         EXPECT_EQ(frame->value, t.tx_hash == hashes[3] ? eth(2) : eth(1));
     }
+    // trace_*'s gas: the top frame's without the intrinsic gas (a transfer's: all of it).
+    TraceOptions parity = calls;
+    parity.parity_gas = true;
+    auto flat = node->trace_transaction(hashes[0], parity);
+    ASSERT_TRUE(flat.has_value()) << flat.error().message;
+    const auto& flat_top = std::get<exec::CallFrame>(**flat);
+    EXPECT_EQ(flat_top.gas, node->transaction_by_hash(hashes[0]).value()->txn.gas_limit - 21000);
+    EXPECT_EQ(flat_top.gas_used, 0U);
     // The third transfer sees the first two; the last one the balance anvil_setBalance gave.
     TraceOptions diff;
     diff.tracer = TraceOptions::Tracer::kPrestate;

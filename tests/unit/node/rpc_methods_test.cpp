@@ -359,6 +359,148 @@ TEST_F(MethodsTest, create_access_list_answers_list_gas_and_error) {
     EXPECT_EQ(error("eth_createAccessList", {{{"to", "0x12"}}})["code"], kInvalidParams);
 }
 
+TEST_F(MethodsTest, parity_traces_as_reth_and_anvil_print_them) {
+    // A call (callcode) that reverts, a create that runs out of gas, a SELFDESTRUCT under a
+    // static call, and a successful create.
+    exec::CallFrame top;
+    top.from = addr(0xa0);
+    top.to = addr(0xb0);
+    top.value = U256{5};
+    top.gas = 1000;
+    top.gas_used = 600;
+    top.input = {0x01};
+    exec::CallFrame reverted;
+    reverted.type = exec::CallFrame::Type::kCallCode;
+    reverted.from = addr(0xb0);
+    reverted.to = addr(0xc0);
+    reverted.value = U256{0};
+    reverted.status = vm::Status::kRevert;
+    reverted.output = {0xee};
+    exec::CallFrame oog;
+    oog.type = exec::CallFrame::Type::kCreate;
+    oog.from = addr(0xb0);
+    oog.created = addr(0xd0);
+    oog.value = U256{1};
+    oog.input = {0x60};
+    oog.status = vm::Status::kOutOfGas;
+    exec::CallFrame view;
+    view.type = exec::CallFrame::Type::kStaticCall;
+    view.from = addr(0xb0);
+    view.to = addr(0xe0);
+    exec::CallFrame gone;
+    gone.type = exec::CallFrame::Type::kSelfDestruct;
+    gone.from = addr(0xe0);
+    gone.to = addr(0xa0);
+    gone.value = U256{9};
+    view.calls = {gone};
+    exec::CallFrame made;
+    made.type = exec::CallFrame::Type::kCreate2;
+    made.from = addr(0xb0);
+    made.to = addr(0xf0);
+    made.created = addr(0xf0);
+    made.value = U256{0};
+    made.output = {0x00};
+    top.calls = {reverted, oog, view, made};
+
+    const Hash32 tx = h32(9);
+    ReceiptRecord receipt;
+    receipt.block_hash = h32(7);
+    receipt.block_number = 3;
+    receipt.tx_index = 2;
+    node_.receipts[tx] = receipt;
+    node_.trace_tx_answer = std::optional<TraceResult>(top);
+    const Json j = result("trace_transaction", {json::hash(tx)});
+    EXPECT_EQ(node_.last_trace_options->tracer, TraceOptions::Tracer::kCall);
+    EXPECT_TRUE(node_.last_trace_options->parity_gas);
+    ASSERT_EQ(j.size(), 6U);
+    EXPECT_EQ(j[0], (Json{{"action",
+                           {{"from", json::address(addr(0xa0))},
+                            {"callType", "call"},
+                            {"gas", "0x3e8"},
+                            {"input", "0x01"},
+                            {"to", json::address(addr(0xb0))},
+                            {"value", "0x5"}}},
+                          {"blockHash", json::hash(h32(7))},
+                          {"blockNumber", 3},
+                          {"result", {{"gasUsed", "0x258"}, {"output", "0x"}}},
+                          {"subtraces", 4},
+                          {"traceAddress", Json::array()},
+                          {"transactionHash", json::hash(tx)},
+                          {"transactionPosition", 2},
+                          {"type", "call"}}));
+    EXPECT_EQ(j[1]["action"]["callType"], "callcode");
+    EXPECT_EQ(j[1]["error"], "Reverted");
+    EXPECT_EQ(j[1]["result"]["output"], "0xee");  // a revert keeps its result
+    EXPECT_EQ(j[1]["traceAddress"], Json::array({0}));
+    EXPECT_EQ(j[2]["type"], "create");
+    EXPECT_EQ(j[2]["action"]["creationMethod"], "create");
+    EXPECT_EQ(j[2]["action"]["init"], "0x60");
+    EXPECT_EQ(j[2]["error"], "Out of gas");
+    EXPECT_TRUE(j[2]["result"].is_null());
+    EXPECT_EQ(j[3]["action"]["callType"], "staticcall");
+    EXPECT_EQ(j[3]["action"]["value"], "0x0");
+    EXPECT_EQ(j[3]["subtraces"], 1);
+    EXPECT_EQ(j[4]["type"], "suicide");
+    EXPECT_EQ(j[4]["action"], (Json{{"address", json::address(addr(0xe0))},
+                                    {"balance", "0x9"},
+                                    {"refundAddress", json::address(addr(0xa0))}}));
+    EXPECT_TRUE(j[4]["result"].is_null());
+    EXPECT_EQ(j[4]["traceAddress"], Json::array({2, 0}));
+    EXPECT_EQ(j[5]["action"]["creationMethod"], "create2");
+    EXPECT_EQ(j[5]["result"],
+              (Json{{"address", json::address(addr(0xf0))}, {"code", "0x00"}, {"gasUsed", "0x0"}}));
+    // Unknown or pending: null.
+    EXPECT_TRUE(result("trace_transaction", {json::hash(h32(1))}).is_null());
+
+    // trace_block and trace_filter over blocks 3 and 4 (the same transaction in each).
+    for (uint64_t n : {3U, 4U}) {
+        BlockRecord b;
+        b.header.number = n;
+        b.hash = h32(static_cast<uint8_t>(0x40 + n));
+        node_.blocks[n] = b;
+    }
+    node_.trace_block_answer =
+        std::optional<std::vector<TxTrace>>(std::vector<TxTrace>{TxTrace{tx, TraceResult{top}}});
+    const Json block = result("trace_block", {"0x4"});
+    ASSERT_EQ(block.size(), 6U);
+    EXPECT_EQ(block[0]["blockHash"], json::hash(h32(0x44)));
+    EXPECT_EQ(block[0]["transactionPosition"], 0);
+    EXPECT_TRUE(result("trace_block", {"0x9"}).is_null());
+    const auto filter = [&](Json f) {
+        f["fromBlock"] = "0x3";
+        f["toBlock"] = "0x4";
+        return result("trace_filter", {f});
+    };
+    const std::string b0 = json::address(addr(0xb0));
+    const std::string a0 = json::address(addr(0xa0));
+    EXPECT_EQ(filter(Json::object()).size(), 12U);
+    EXPECT_EQ(filter({{"fromAddress", {b0}}}).size(), 8U);  // four frames the root called
+    // to: the callee, a create's address only with a result, a suicide's refund address
+    EXPECT_EQ(filter({{"toAddress", {json::address(addr(0xd0))}}}).size(), 0U);
+    EXPECT_EQ(filter({{"toAddress", {json::address(addr(0xf0))}}}).size(), 2U);
+    EXPECT_EQ(filter({{"toAddress", {a0}}}).size(), 2U);
+    EXPECT_EQ(filter({{"fromAddress", {a0}}, {"toAddress", {a0}}}).size(), 4U);  // union
+    EXPECT_EQ(filter({{"fromAddress", {a0}}, {"toAddress", {a0}}, {"mode", "intersection"}}).size(),
+              0U);
+    const Json page = filter({{"fromAddress", {b0}}, {"after", 3}, {"count", 2}});
+    ASSERT_EQ(page.size(), 2U);
+    EXPECT_EQ(page[0]["blockNumber"], 3);
+    EXPECT_EQ(page[0]["traceAddress"], Json::array({3}));
+    EXPECT_EQ(page[1]["blockNumber"], 4);
+    EXPECT_EQ(page[1]["traceAddress"], Json::array({0}));
+    // Errors name the field.
+    const auto bad = [&](Json f) {
+        return error("trace_filter", {f})["message"].get<std::string>();
+    };
+    EXPECT_NE(bad({{"fromBlock", "0x4"}, {"toBlock", "0x3"}}).find("above toBlock"),
+              std::string::npos);
+    EXPECT_NE(bad({{"mode", "both"}}).find("'mode'"), std::string::npos);
+    EXPECT_NE(bad({{"after", -1}}).find("'after'"), std::string::npos);
+    EXPECT_NE(bad({{"fromAddress", b0}}).find("'fromAddress'"), std::string::npos);
+    EXPECT_NE(bad({{"limit", 3}}).find("unknown field 'limit'"), std::string::npos);
+    EXPECT_EQ(error("trace_filter", {Json::array()})["code"], -32602);
+}
+
 TEST_F(MethodsTest, debug_trace_options_and_answers_as_geth_prints_them) {
     const std::string hash = json::hash(h32(9));
     // callTracer: the frame tree; empty fields left out, errors and revert reasons written out.

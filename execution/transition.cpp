@@ -30,7 +30,8 @@ Result<uint64_t, TxnError> check_stateless(const Transaction& txn, const BlockEn
     if (txn.chain_id && U256{*txn.chain_id} != env.chain_id) {
         return unexpected(TxnError::kWrongChainId);
     }
-    if (env.gas_limit < 0 || txn.gas_limit > static_cast<uint64_t>(env.gas_limit)) {
+    if (env.gas_limit < 0 ||
+        (!env.unlimited_gas_pool && txn.gas_limit > static_cast<uint64_t>(env.gas_limit))) {
         return unexpected(TxnError::kGasLimitExceedsBlock);
     }
     // EIP-1559 (legacy transactions too: both fee fields hold gas_price).

@@ -67,6 +67,9 @@ struct BlockEnv {
     /// chain's impersonated contracts (anvil_impersonateAccount). Null: none, as the protocol
     /// says. Must outlive every use of the BlockEnv.
     const std::unordered_set<Address>* eip3607_exempt = nullptr;
+    /// eth_call and its kin (geth's gas pool of 2^64-1): a transaction's gas limit is not checked
+    /// against gas_limit, which stays what GASLIMIT reads. Never set for blocks.
+    bool unlimited_gas_pool = false;
 };
 
 using Bloom = std::array<uint8_t, 256>;

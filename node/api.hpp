@@ -507,8 +507,10 @@ class NodeApi {
     // execution
     // -------------------------------------------------------------------------------------
 
-    /// eth_call on the selected state (see the conventions above) with the next block's environment
-    /// (number head+1, timestamp, base fee); nothing is committed. Gas defaults to and is capped
+    /// eth_call on the selected state (see the conventions above), as geth and anvil run it: in
+    /// that block's own environment (its number, timestamp, gas limit, coinbase, prevrandao and
+    /// BLOCKHASH window; "pending": the next block's), with a zero BASEFEE when the call names no
+    /// fee (geth's rule); nothing is committed. Gas defaults to and is capped
     /// at NodeConfig::rpc_gas_cap. Errors: kRejected for a transaction that cannot start ("nonce
     /// too low"-style checks are skipped: the sender's nonce is taken as the call's; insufficient
     /// funds for value or for a non-zero fee: "insufficient funds for gas * price + value").

@@ -158,8 +158,11 @@ bool bloom_may_contain(const Bloom& bloom, ByteView data) {
     return true;
 }
 
-/// BLOCKHASH over a copy of the recent hashes (the next block's 256-block window). Immutable,
-/// so thread safe.
+/// Hashes kept for BLOCKHASH: the head's and the 256 before it, the window of the next block
+/// (the last 256) and of calls that run in the head's own block (the 256 before it).
+constexpr uint64_t kRecentHashes = 257;
+
+/// BLOCKHASH over a copy of the recent hashes (kRecentHashes). Immutable, so thread safe.
 class RecentHashes final : public exec::BlockHashSource {
   public:
     RecentHashes(uint64_t first, std::vector<Hash32> hashes)
@@ -397,7 +400,8 @@ struct HeadState {
     /// blocks carry the same numbers).
     std::shared_ptr<const state::StateView> stored;
     uint64_t generation = 0;
-    /// Hashes of the last (up to) 256 blocks, the head's included: BLOCKHASH for the next block.
+    /// Hashes of the last (up to) kRecentHashes blocks, the head's included: BLOCKHASH for the
+    /// next block and for calls in this one.
     std::shared_ptr<const RecentHashes> hashes;
 };
 
@@ -915,9 +919,13 @@ struct Node::Impl {
         uint64_t gas_used = 0;
     };
 
-    /// Runs `req` with `gas` on the head state; nothing is committed. `trace` (optional) sees
+    /// Runs `req` with `gas` over `base` (block `h`'s state); nothing is committed. As geth and
+    /// anvil run calls: in block `h`'s own environment (its number, timestamp, coinbase, gas
+    /// limit, prevrandao and base fee), or with `next_block` ("pending") in the environment of
+    /// the block that would follow it. The call's gas is not bounded by the block's gas limit
+    /// (geth's unlimited gas pool); GASLIMIT still reads the block's. `trace` (optional) sees
     /// the call's frames too (debug_traceCall).
-    CallOutcome run_call(const CallRequest& req, uint64_t gas, const HeadState& h,
+    CallOutcome run_call(const CallRequest& req, uint64_t gas, const HeadState& h, bool next_block,
                          exec::StateReader& base, exec::FrameTracer* trace = nullptr) const {
         CallOutcome out;
         const Address from = req.from.value_or(Address{});
@@ -938,7 +946,9 @@ struct Node::Impl {
             txn.max_fee_per_gas = req.max_fee_per_gas.value_or(U256{});
             txn.max_priority_fee_per_gas = req.max_priority_fee_per_gas.value_or(U256{});
             if (req.max_priority_fee_per_gas && !req.max_fee_per_gas) {
-                txn.max_fee_per_gas = next_base_fee(h.header) + txn.max_priority_fee_per_gas;
+                txn.max_fee_per_gas =
+                    (next_block ? next_base_fee(h.header) : h.header.base_fee_per_gas) +
+                    txn.max_priority_fee_per_gas;
             }
         }
         txn.gas_limit = gas;
@@ -954,18 +964,27 @@ struct Node::Impl {
         CallReader nonce_reader(base, from, txn.nonce);
 
         exec::BlockEnv env;
-        env.coinbase = genesis.coinbase;
-        env.block_num = static_cast<int64_t>(h.header.number + 1);
-        env.timestamp = static_cast<int64_t>(std::max(dev_clock(), h.header.timestamp + 1));
-        env.gas_limit = static_cast<int64_t>(std::max(h.header.gas_limit, gas));
-        env.prev_randao = keccak256(h.hash.view());
-        // geth's NoBaseFee for calls: a call that names no fee pays none.
-        env.base_fee = txn.max_fee_per_gas.is_zero() && txn.max_priority_fee_per_gas.is_zero()
-                           ? U256{}
-                           : next_base_fee(h.header);
-        env.excess_blob_gas = next_excess_blob_gas(h.header);
-        env.chain_id = genesis.chain_id;
-        env.block_hashes = h.hashes.get();
+        if (next_block) {
+            env = block_env(h, genesis.coinbase,
+                            consensus ? std::max(now_seconds(), h.header.timestamp)
+                                      : std::max(dev_clock(), h.header.timestamp + 1))
+                      .env;
+        } else {
+            env.coinbase = h.header.coinbase;
+            env.block_num = static_cast<int64_t>(h.header.number);
+            env.timestamp = static_cast<int64_t>(h.header.timestamp);
+            env.gas_limit = static_cast<int64_t>(h.header.gas_limit);
+            env.prev_randao = h.header.mix_hash;
+            env.base_fee = h.header.base_fee_per_gas;
+            env.excess_blob_gas = h.header.excess_blob_gas;
+            env.chain_id = genesis.chain_id;
+            env.block_hashes = h.hashes.get();
+        }
+        env.unlimited_gas_pool = true;
+        // geth's NoBaseFee for calls: a call that names no fee pays none (BASEFEE reads 0).
+        if (txn.max_fee_per_gas.is_zero() && txn.max_priority_fee_per_gas.is_zero()) {
+            env.base_fee = U256{};
+        }
 
         TopFrameTracer tracer;
         std::optional<TeeTracer> tee;
@@ -1652,7 +1671,7 @@ Result<void> Node::Impl::apply(PreparedBlock& b, const consensus::CommitCertific
     }
     const Hash32 block_hash = b.hash;
     recent.push_back(block_hash);  // under produce_mu (every caller holds it)
-    while (recent.size() > 256) {
+    while (recent.size() > kRecentHashes) {
         recent.pop_front();
         ++recent_first;
     }
@@ -2026,7 +2045,7 @@ Result<void> Node::Impl::keep_old_values(uint64_t number, const state::StateDiff
 }
 
 Result<void> Node::Impl::load_recent(uint64_t head_num) {
-    const uint64_t first = head_num >= 255 ? head_num - 255 : 0;
+    const uint64_t first = head_num >= kRecentHashes - 1 ? head_num - (kRecentHashes - 1) : 0;
     std::deque<Hash32> hashes;
     for (uint64_t n = first; n <= head_num; ++n) {
         PEL_TRY(auto raw, store->get_aux(keys::header(n)));
@@ -2578,7 +2597,7 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config) {
     impl->head_state = hs;
 
     // The BLOCKHASH window (and a check of the last 256 links).
-    const uint64_t first = head_num >= 255 ? head_num - 255 : 0;
+    const uint64_t first = head_num >= kRecentHashes - 1 ? head_num - (kRecentHashes - 1) : 0;
     impl->recent_first = first;
     for (uint64_t n = first; n <= head_num; ++n) {
         auto h = impl->header_at(n, *hs);
@@ -3147,10 +3166,11 @@ ApiResult<AccountProof> Node::account_proof(const Address& addr, const std::vect
 
 ApiResult<CallResult> Node::call(const CallRequest& request, BlockSelector selector) const {
     PEL_TRY(const auto h, impl_->call_head(request, selector));
+    const bool pending = selector.tag == BlockTag::kPending;
     const uint64_t gas = impl_->call_gas(request);
     const auto view = Impl::call_view(*h, request);
     exec::StateViewReader base(*view);
-    const auto o = impl_->run_call(request, gas, *h, base);
+    const auto o = impl_->run_call(request, gas, *h, pending, base);
     if (const auto err = base.error()) {
         return unexpected(internal(err->message));
     }
@@ -3210,11 +3230,12 @@ ApiResult<std::optional<std::vector<TxTrace>>> Node::trace_block(
 ApiResult<TraceResult> Node::trace_call(const CallRequest& request, BlockSelector selector,
                                         const TraceOptions& options) const {
     PEL_TRY(const auto h, impl_->call_head(request, selector));
+    const bool pending = selector.tag == BlockTag::kPending;
     const uint64_t gas = impl_->call_gas(request);
     const auto view = Impl::call_view(*h, request);
     exec::StateViewReader base(*view);
     TraceRun run(options, base);
-    const auto o = impl_->run_call(request, gas, *h, run.reader(), run.tracer());
+    const auto o = impl_->run_call(request, gas, *h, pending, run.reader(), run.tracer());
     if (const auto err = base.error()) {
         return unexpected(internal(err->message));
     }
@@ -3227,6 +3248,7 @@ ApiResult<TraceResult> Node::trace_call(const CallRequest& request, BlockSelecto
 ApiResult<AccessListResult> Node::create_access_list(const CallRequest& request,
                                                      BlockSelector selector) const {
     PEL_TRY(const auto h, impl_->call_head(request, selector));
+    const bool pending = selector.tag == BlockTag::kPending;
     const uint64_t gas = impl_->call_gas(request);
     const Address from = request.from.value_or(Address{});
     const auto view = Impl::call_view(*h, request);
@@ -3248,7 +3270,7 @@ ApiResult<AccessListResult> Node::create_access_list(const CallRequest& request,
         req.access_list = list;
         exec::StateViewReader base(*view);
         RecordingReader recording(base);
-        const auto o = impl_->run_call(req, gas, *h, recording);
+        const auto o = impl_->run_call(req, gas, *h, pending, recording);
         if (const auto err = base.error()) {
             return unexpected(internal(err->message));
         }
@@ -3279,6 +3301,7 @@ ApiResult<AccessListResult> Node::create_access_list(const CallRequest& request,
 
 ApiResult<uint64_t> Node::estimate_gas(const CallRequest& request, BlockSelector selector) const {
     PEL_TRY(const auto h, impl_->call_head(request, selector));
+    const bool pending = selector.tag == BlockTag::kPending;
     const auto view = Impl::call_view(*h, request);
     exec::StateViewReader base(*view);
     uint64_t hi = h->header.gas_limit;
@@ -3314,14 +3337,14 @@ ApiResult<uint64_t> Node::estimate_gas(const CallRequest& request, BlockSelector
             }
             const uint64_t need = exec::intrinsic_gas(probe);
             if (need <= hi) {
-                const auto o = impl_->run_call(request, need, *h, base);
+                const auto o = impl_->run_call(request, need, *h, pending, base);
                 if (o.started && o.success) {
                     return need;
                 }
             }
         }
     }
-    auto first = impl_->run_call(request, hi, *h, base);
+    auto first = impl_->run_call(request, hi, *h, pending, base);
     if (const auto err = base.error()) {
         return unexpected(internal(err->message));
     }
@@ -3346,7 +3369,7 @@ ApiResult<uint64_t> Node::estimate_gas(const CallRequest& request, BlockSelector
     // Most calls need little more than they use (refunds, the 63/64 rule); try that first.
     const uint64_t optimistic = (first.gas_used + 2300) * 64 / 63;
     if (optimistic < hi) {
-        const auto o = impl_->run_call(request, optimistic, *h, base);
+        const auto o = impl_->run_call(request, optimistic, *h, pending, base);
         if (o.started && o.success) {
             hi = optimistic;
         } else {
@@ -3359,7 +3382,7 @@ ApiResult<uint64_t> Node::estimate_gas(const CallRequest& request, BlockSelector
             break;
         }
         uint64_t mid = lo + (hi - lo) / 2;
-        const auto o = impl_->run_call(request, mid, *h, base);
+        const auto o = impl_->run_call(request, mid, *h, pending, base);
         if (o.started && o.success) {
             hi = mid;
         } else {

@@ -6,6 +6,8 @@
 //   bytes; after the same ERC-20 deployment and transfer on both, so must the token's storage
 //   proofs (the account tries differ there: fees and block rewards are each node's own).
 // - eth_createAccessList: the same list and gas for a token transfer and a deployment.
+// - eth_call's block environment: a call at a block runs in that block (its number, timestamp,
+//   gas limit, coinbase, prevrandao and BLOCKHASH window), at "pending" in the next one.
 // pel-node only: under PEL_E2E_TARGET=anvil it would compare anvil with itself.
 'use strict';
 
@@ -137,4 +139,42 @@ test('eth_createAccessList gives the list and gas anvil gives', { skip }, async 
     data: iface.encodeFunctionData('transfer', [dev[2].address, 1n]) }, 'latest']);
   assert.equal(failing.error, 'execution reverted');
   assert.ok(failing.accessList.length > 0);
+});
+
+test('eth_call runs in the block it names, as anvil and geth run it', { skip }, async () => {
+  // Code put at an address by a state override: one block field, returned as a word.
+  const at = '0x00000000000000000000000000000000000000c0';
+  const ret = '5f5260205ff3';  // PUSH0 MSTORE PUSH1 32 PUSH0 RETURN
+  const fields = { number: '43', timestamp: '42', gasLimit: '45', coinbase: '41',
+    prevRandao: '44', chainId: '46', baseFee: '48', parentHash: '4360019003' + '40' };
+  const env = async (provider, tag) => {
+    const out = {};
+    for (const [name, op] of Object.entries(fields)) {
+      out[name] = await provider.send('eth_call', [{ to: at }, tag, { [at]: { code: `0x${op}${ret}` } }]);
+    }
+    return out;
+  };
+  for (const p of [pelProvider, anvilProvider]) await p.send('evm_mine', []);
+  const head = await pelProvider.getBlockNumber();
+  assert.equal(await anvilProvider.getBlockNumber(), head);
+  const word = (v) => ethers.zeroPadValue(ethers.toBeHex(v), 32);
+  for (const tag of ['latest', 'pending', ethers.toQuantity(head - 1)]) {
+    const ours = await env(pelProvider, tag);
+    const theirs = await env(anvilProvider, tag);
+    for (const name of ['number', 'gasLimit', 'coinbase', 'chainId']) {
+      assert.equal(ours[name], theirs[name], `${tag} ${name}`);
+    }
+    if (tag === 'pending') {
+      assert.equal(ours.number, word(head + 1));
+      continue;
+    }
+    // The block's own timestamp, prevrandao and parent hash (each node's own block).
+    const block = await pelProvider.send('eth_getBlockByNumber', [tag, false]);
+    assert.equal(ours.number, word(BigInt(block.number)), tag);
+    assert.equal(ours.timestamp, word(BigInt(block.timestamp)), tag);
+    assert.equal(ours.prevRandao, block.mixHash, tag);
+    assert.equal(ours.parentHash, block.parentHash, tag);
+    // A call that names no fee reads a zero BASEFEE (geth's rule; anvil reads the block's).
+    assert.equal(ours.baseFee, word(0), tag);
+  }
 });

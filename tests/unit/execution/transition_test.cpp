@@ -450,6 +450,23 @@ TEST_F(TransitionTest, sequential_block_accumulates_gas_and_stops_at_invalid_txn
     EXPECT_EQ(state_.find(kSender)->nonce, 3U);  // the valid first transaction stays applied
 }
 
+TEST_F(TransitionTest, calls_run_with_an_unlimited_gas_pool_and_the_blocks_gaslimit) {
+    // SSTORE(0, GASLIMIT): a call may take more gas than the block holds; GASLIMIT still reads
+    // the block's.
+    const Address probe = *Address::from_hex("0x00000000000000000000000000000000000000c7");
+    state_.set_code(probe, Bytes{0x45, 0x5f, 0x55, 0x00});
+    Transaction t = transfer();
+    t.to = probe;
+    t.value = 0;
+    t.gas_limit = 40'000'000;
+    EXPECT_EQ(error_of(t), TxnError::kGasLimitExceedsBlock);
+    env_.unlimited_gas_pool = true;
+    const Receipt receipt = run(t);
+    EXPECT_TRUE(receipt.success);
+    EXPECT_EQ(state_.get_storage(probe, 0), U256{static_cast<uint64_t>(env_.gas_limit)});
+    EXPECT_LT(env_.gas_limit, 40'000'000);
+}
+
 TEST_F(TransitionTest, block_gas_pool_is_enforced) {
     env_.gas_limit = 30000;
     Transaction t0 = transfer();

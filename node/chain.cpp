@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "node/chain.hpp"
 
-#include <algorithm>
 #include <cstring>
 
 #include <nlohmann/json.hpp>
 
 #include "primitives/keccak.hpp"
 #include "primitives/rlp.hpp"
+#include "primitives/sorted.hpp"
 
 namespace pel::node {
 namespace {
@@ -408,22 +408,9 @@ Result<uint64_t> decode_u64_be(ByteView b) {
 
 namespace {
 
-/// The entries of `m` in ascending key order (pointers into `m`).
-template <class K, class V>
-std::vector<const std::pair<const K, V>*> sorted_entries(const std::unordered_map<K, V>& m) {
-    std::vector<const std::pair<const K, V>*> out;
-    out.reserve(m.size());
-    for (const auto& e : m) {
-        out.push_back(&e);
-    }
-    std::sort(out.begin(), out.end(),
-              [](const auto* a, const auto* b) { return a->first < b->first; });
-    return out;
-}
-
 void encode_slots(Bytes& out, const std::unordered_map<U256, U256>& slots) {
     Bytes list;
-    for (const auto* e : sorted_entries(slots)) {
+    for (const auto* e : entries_by_key(slots)) {
         Bytes pair;
         rlp::encode_uint(pair, e->first);
         rlp::encode_uint(pair, e->second);
@@ -462,7 +449,7 @@ void encode_optional(Bytes& out, bool set, F&& fields) {
 
 void encode_dev_changes(Bytes& out, const state::StateDiff& diff) {
     Bytes list;
-    for (const auto* e : sorted_entries(diff.accounts)) {
+    for (const auto* e : entries_by_key(diff.accounts)) {
         const state::AccountDiff& d = e->second;
         Bytes item;
         rlp::encode_bytes(item, e->first.view());
@@ -529,7 +516,7 @@ Result<state::StateDiff> decode_dev_changes(rlp::Decoder& d) {
 
 Bytes encode_old_values(const OldValues& v) {
     Bytes accounts;
-    for (const auto* e : sorted_entries(v.accounts)) {
+    for (const auto* e : entries_by_key(v.accounts)) {
         const OldAccount& o = e->second;
         Bytes item;
         rlp::encode_bytes(item, e->first.view());

@@ -970,15 +970,7 @@ struct Node::Impl {
                                       : std::max(dev_clock(), h.header.timestamp + 1))
                       .env;
         } else {
-            env.coinbase = h.header.coinbase;
-            env.block_num = static_cast<int64_t>(h.header.number);
-            env.timestamp = static_cast<int64_t>(h.header.timestamp);
-            env.gas_limit = static_cast<int64_t>(h.header.gas_limit);
-            env.prev_randao = h.header.mix_hash;
-            env.base_fee = h.header.base_fee_per_gas;
-            env.excess_blob_gas = h.header.excess_blob_gas;
-            env.chain_id = genesis.chain_id;
-            env.block_hashes = h.hashes.get();
+            env = header_env(h.header, h.hashes.get());
         }
         env.unlimited_gas_pool = true;
         // geth's NoBaseFee for calls: a call that names no fee pays none (BASEFEE reads 0).
@@ -1062,6 +1054,22 @@ struct Node::Impl {
         exec::BlockEnv env;
     };
     BuildEnv block_env(const HeadState& h, const Address& coinbase, uint64_t timestamp) const;
+    /// The environment block `header` ran in (replays, calls at a block), BLOCKHASH from
+    /// `hashes`.
+    [[nodiscard]] exec::BlockEnv header_env(const BlockHeader& header,
+                                            const exec::BlockHashSource* hashes) const {
+        exec::BlockEnv env;
+        env.coinbase = header.coinbase;
+        env.block_num = static_cast<int64_t>(header.number);
+        env.timestamp = static_cast<int64_t>(header.timestamp);
+        env.gas_limit = static_cast<int64_t>(header.gas_limit);
+        env.prev_randao = header.mix_hash;
+        env.base_fee = header.base_fee_per_gas;
+        env.excess_blob_gas = header.excess_blob_gas;
+        env.chain_id = genesis.chain_id;
+        env.block_hashes = hashes;
+        return env;
+    }
     /// Records and header (without the state root) of an executed block.
     std::shared_ptr<PreparedBlock> assemble(const HeadState& h, const exec::BlockEnv& env,
                                             std::vector<Bytes> raw, std::vector<Transaction> txns,
@@ -1962,16 +1970,7 @@ ApiResult<std::vector<TraceResult>> Node::Impl::replay_block(const CachedBlock& 
     const auto view =
         carried ? std::make_shared<const OverlayView>(parent->view, carried) : parent->view;
 
-    exec::BlockEnv env;
-    env.coinbase = b.header.coinbase;
-    env.block_num = static_cast<int64_t>(num);
-    env.timestamp = static_cast<int64_t>(b.header.timestamp);
-    env.gas_limit = static_cast<int64_t>(b.header.gas_limit);
-    env.prev_randao = b.header.mix_hash;
-    env.base_fee = b.header.base_fee_per_gas;
-    env.excess_blob_gas = b.header.excess_blob_gas;
-    env.chain_id = genesis.chain_id;
-    env.block_hashes = parent->hashes.get();
+    exec::BlockEnv env = header_env(b.header, parent->hashes.get());
     // Every transaction of the block was valid when it was included (impersonated senders had
     // EIP-3607 waived): the replay waives it for all of them.
     const std::unordered_set<Address> exempt(b.senders.begin(), b.senders.end());

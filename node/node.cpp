@@ -446,9 +446,20 @@ constexpr size_t kMaxCandidates = 16;
 constexpr size_t kBlockCacheTxns = 32768;
 constexpr size_t kBlockCacheBlocks = 1024;
 constexpr size_t kCommitTimes = 4096;
-/// Old values (accounts and slots) kept for the history window beyond what snapshots need: at a
-/// few hundred bytes each, some hundreds of MB at most.
-constexpr size_t kMaxHistoryValues = size_t{1} << 20;
+/// Folds one block's old values into `fold` (the values as they were below every block folded
+/// so far): an account's earliest old value wins; a later wipe keeps every slot it removed, so
+/// the slots stay complete.
+void fold_block(std::unordered_map<Address, OldAccount>& fold, const OldValues& block) {
+    for (const auto& [addr, o] : block.accounts) {
+        auto [f, fresh] = fold.try_emplace(addr, o);
+        if (!fresh) {
+            f->second.wiped = f->second.wiped || o.wiped;
+            for (const auto& [slot, v] : o.slots) {
+                f->second.slots.try_emplace(slot, v);
+            }
+        }
+    }
+}
 
 }  // namespace
 
@@ -1149,12 +1160,12 @@ struct Node::Impl {
     uint64_t next_snapshot_id = 1;
     // By block number; guarded by history_mu (written under produce_mu as well, read by RPC
     // threads for historical state). Kept for the blocks above the oldest snapshot's and for the
-    // last config.state_history blocks, at most about kMaxHistoryValues values beyond what
-    // snapshots need.
+    // last config.state_history blocks, at most about config.history_memory_values values beyond
+    // what snapshots need (the window's older blocks are read from their records).
     mutable std::mutex history_mu;
     struct KeptBlock {
-        /// debug_trace* replays the block over its parent's state with old.dev_changes.
-        OldValues old;
+        /// debug_trace* replays the block over its parent's state with old->dev_changes.
+        std::shared_ptr<const OldValues> old;
         size_t values = 0;  // accounts + slots
     };
     std::map<uint64_t, KeptBlock> old_values;
@@ -1173,6 +1184,14 @@ struct Node::Impl {
     /// earliest first (history_mu held). Nullopt when a block of the range is not kept.
     [[nodiscard]] std::optional<std::unordered_map<Address, OldAccount>> fold_old_values_locked(
         uint64_t n, uint64_t top) const;
+    /// As fold_old_values_locked (history_mu not held), for reads below the head: within the
+    /// --history.state window, the blocks the memory budget let go are read from their records.
+    /// Nullopt when a block of the range has neither (the caller checks the generation: an
+    /// evm_revert meanwhile also deletes records).
+    [[nodiscard]] ApiResult<std::optional<std::unordered_map<Address, OldAccount>>> fold_history(
+        uint64_t n, uint64_t top) const;
+    /// Block `k`'s old values as stored with it (null: no record).
+    [[nodiscard]] ApiResult<std::shared_ptr<const OldValues>> stored_old_values(uint64_t k) const;
     /// The state `selector` names: the head, or (single mode) a block of the history window.
     [[nodiscard]] ApiResult<std::shared_ptr<const HeadState>> state_at(BlockSelector s) const;
     /// debug_trace*: replays block `b` (read at a head of history generation `generation`) from
@@ -1653,7 +1672,7 @@ Result<void> Node::Impl::apply(PreparedBlock& b, const consensus::CommitCertific
         {
             const std::lock_guard lock(history_mu);
             if (const auto it = old_values.find(number); it != old_values.end()) {
-                aux.put(keys::old_values(number), encode_old_values(it->second.old));
+                aux.put(keys::old_values(number), encode_old_values(*it->second.old));
             }
         }
         if (number >= config.state_history) {
@@ -1855,7 +1874,8 @@ void Node::Impl::publish_dev_changes() {
 
 void Node::Impl::prune_old_values_locked(uint64_t head_num) {
     // Needed: the blocks above the oldest snapshot's, and the last state_history blocks (their
-    // old values give the blocks below them). Beyond the first, at most kMaxHistoryValues.
+    // old values give the blocks below them). Beyond the first, at most
+    // config.history_memory_values (reads decode the window's older records).
     const uint64_t window =
         head_num >= config.state_history ? head_num - config.state_history + 1 : 0;
     const uint64_t for_snapshots = snapshots.empty() ? UINT64_MAX : snapshots.front().block + 1;
@@ -1863,7 +1883,8 @@ void Node::Impl::prune_old_values_locked(uint64_t head_num) {
     while (!old_values.empty()) {
         const uint64_t oldest = old_values.begin()->first;
         const bool unneeded = oldest < keep_from;
-        const bool over_budget = old_value_total > kMaxHistoryValues && oldest < for_snapshots;
+        const bool over_budget =
+            old_value_total > config.history_memory_values && oldest < for_snapshots;
         if (!unneeded && !over_budget) {
             break;
         }
@@ -1880,18 +1901,57 @@ std::optional<std::unordered_map<Address, OldAccount>> Node::Impl::fold_old_valu
         if (kept == old_values.end()) {
             return std::nullopt;
         }
-        for (const auto& [addr, o] : kept->second.old.accounts) {
-            auto [f, fresh] = fold.try_emplace(addr, o);  // the earliest block's account wins
-            if (!fresh) {
-                // A later wipe keeps every slot it removed, so the slots stay complete.
-                f->second.wiped = f->second.wiped || o.wiped;
-                for (const auto& [slot, v] : o.slots) {
-                    f->second.slots.try_emplace(slot, v);
-                }
-            }
-        }
+        fold_block(fold, *kept->second.old);
     }
     return fold;
+}
+
+ApiResult<std::shared_ptr<const OldValues>> Node::Impl::stored_old_values(uint64_t k) const {
+    auto raw = store->get_aux(keys::old_values(k));
+    if (!raw) {
+        return unexpected(internal("reading the old values of block " + std::to_string(k) + ": " +
+                                   raw.error().message));
+    }
+    if (!*raw) {
+        return std::shared_ptr<const OldValues>();
+    }
+    auto old = decode_old_values(**raw);
+    if (!old) {
+        return unexpected(internal("old values of block " + std::to_string(k) + ": " +
+                                   old.error().message + " (corrupt chain records)"));
+    }
+    return std::shared_ptr<const OldValues>(std::make_shared<OldValues>(std::move(*old)));
+}
+
+ApiResult<std::optional<std::unordered_map<Address, OldAccount>>> Node::Impl::fold_history(
+    uint64_t n, uint64_t top) const {
+    using Fold = std::optional<std::unordered_map<Address, OldAccount>>;
+    if (top - n > config.state_history) {
+        // Beyond the window: only what the snapshots keep in memory.
+        const std::lock_guard lock(history_mu);
+        return fold_old_values_locked(n, top);
+    }
+    std::vector<std::shared_ptr<const OldValues>> blocks;
+    blocks.reserve(top - n);
+    {
+        const std::lock_guard lock(history_mu);
+        for (uint64_t k = n + 1; k <= top; ++k) {
+            const auto kept = old_values.find(k);
+            blocks.push_back(kept != old_values.end() ? kept->second.old : nullptr);
+        }
+    }
+    std::unordered_map<Address, OldAccount> fold;
+    for (uint64_t k = n + 1; k <= top; ++k) {
+        std::shared_ptr<const OldValues> block = blocks[k - n - 1];
+        if (!block) {
+            PEL_TRY(block, stored_old_values(k));
+            if (!block) {
+                return Fold();
+            }
+        }
+        fold_block(fold, *block);
+    }
+    return Fold(std::move(fold));
 }
 
 ApiResult<std::shared_ptr<const HeadState>> Node::Impl::state_at(BlockSelector s) const {
@@ -1917,7 +1977,7 @@ ApiResult<std::shared_ptr<const HeadState>> Node::Impl::state_at(BlockSelector s
                          " and the " + std::to_string(config.state_history) +
                          " before it, see --history.state)"));
         };
-        std::optional<std::unordered_map<Address, OldAccount>> fold;
+        PEL_TRY(auto fold, fold_history(n, head_num));
         {
             const std::lock_guard lock(history_mu);
             if (h->generation != history_generation) {
@@ -1926,7 +1986,6 @@ ApiResult<std::shared_ptr<const HeadState>> Node::Impl::state_at(BlockSelector s
                 }
                 return unexpected(internal("the head kept changing"));
             }
-            fold = fold_old_values_locked(n, head_num);
         }
         if (!fold) {
             return unavailable();
@@ -1957,16 +2016,23 @@ ApiResult<std::vector<TraceResult>> Node::Impl::replay_block(const CachedBlock& 
         return out;
     }
     PEL_TRY(const auto parent, state_at(BlockSelector::at(num - 1)));
-    std::shared_ptr<const state::StateDiff> carried;
+    std::shared_ptr<const OldValues> kept;
+    {
+        const std::lock_guard lock(history_mu);
+        if (const auto it = old_values.find(num); it != old_values.end()) {
+            kept = it->second.old;
+        }
+    }
+    if (!kept) {
+        PEL_TRY(kept, stored_old_values(num));
+    }
     {
         const std::lock_guard lock(history_mu);
         if (generation != history_generation || parent->generation != history_generation) {
             return unexpected(rejected("the chain was reverted (evm_revert) while tracing"));
         }
-        if (const auto it = old_values.find(num); it != old_values.end()) {
-            carried = it->second.old.dev_changes;
-        }
     }
+    const std::shared_ptr<const state::StateDiff> carried = kept ? kept->dev_changes : nullptr;
     const auto view =
         carried ? std::make_shared<const OverlayView>(parent->view, carried) : parent->view;
 
@@ -2038,7 +2104,10 @@ Result<void> Node::Impl::keep_old_values(uint64_t number, const state::StateDiff
     }
     const std::lock_guard lock(history_mu);
     drop_old_values_from_locked(number);  // a block prepared again (a retry)
-    old_values.emplace(number, KeptBlock{OldValues{std::move(kept), dev_changes}, count});
+    old_values.emplace(
+        number,
+        KeptBlock{std::make_shared<const OldValues>(OldValues{std::move(kept), dev_changes}),
+                  count});
     old_value_total += count;
     return {};
 }
@@ -2621,10 +2690,11 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config) {
         }
     }
 
-    // The history window stored with the blocks (newest first, while contiguous, within the
-    // window and the memory budget): reads below the head and debug_trace* go on after a restart.
-    for (uint64_t n = head_num;
-         n > 0 && head_num - n < config.state_history && impl->old_value_total <= kMaxHistoryValues;
+    // The newest blocks of the history window stored with them, into memory (newest first,
+    // while contiguous, within the window and the memory budget; reads decode the others' records
+    // when they need them): reads below the head and debug_trace* go on after a restart.
+    for (uint64_t n = head_num; n > 0 && head_num - n < config.state_history &&
+                                impl->old_value_total <= config.history_memory_values;
          --n) {
         PEL_TRY(auto raw, store.get_aux(keys::old_values(n)));
         if (!raw) {
@@ -2639,7 +2709,8 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config) {
         for (const auto& [addr, o] : old->accounts) {
             count += 1 + o.slots.size();
         }
-        impl->old_values.emplace(n, Impl::KeptBlock{std::move(*old), count});
+        impl->old_values.emplace(
+            n, Impl::KeptBlock{std::make_shared<const OldValues>(std::move(*old)), count});
         impl->old_value_total += count;
     }
 

@@ -42,10 +42,12 @@ struct NodeConfig {
     /// S seconds, empty ones included.
     double block_time_s = 0;
     /// State reads (eth_getBalance, eth_call, debug_trace*, ...) also at the last N blocks below
-    /// the head, from the old values of what each block changed: kept in memory (at most about
-    /// kMaxHistoryValues values) and stored with each block, so that a restart reads them back.
-    /// 0: the head only.
+    /// the head, from the old values of what each block changed: stored with each block (so that
+    /// a restart reads them back), the newest also kept in memory. 0: the head only.
     uint64_t state_history = 128;
+    /// Old values (accounts and slots, a few hundred bytes each) of the history window kept in
+    /// memory beyond what evm_snapshot needs; reads further back decode the blocks' records.
+    size_t history_memory_values = size_t{1} << 20;
     size_t threads = 4;  ///< executor threads (>= 1)
     /// Dev chain block gas limit (a genesis file's gasLimit wins).
     uint64_t gas_limit = 30'000'000;

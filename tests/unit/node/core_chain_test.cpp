@@ -915,12 +915,18 @@ TEST_F(SnapshotTest, reads_at_recent_blocks_match_what_each_block_left) {
     }
     EXPECT_FALSE(seen.front().code == seen.back().code);  // the deployment is in the window
 
-    // The window survives a restart: each block's old values are stored with it.
-    node_.reset();
-    node_ = test::open_node(config());
-    ASSERT_TRUE(node_);
-    for (uint64_t n = 0; n < seen.size(); ++n) {
-        EXPECT_TRUE(same(observe(BlockSelector::at(n)), seen[n])) << "block " << n << " reopened";
+    // The window survives a restart: each block's old values are stored with it. With a memory
+    // budget of one value, reads decode the stored records instead.
+    for (const size_t budget : {size_t{1} << 20, size_t{1}}) {
+        node_.reset();
+        NodeConfig c = config();
+        c.history_memory_values = budget;
+        node_ = test::open_node(c);
+        ASSERT_TRUE(node_);
+        for (uint64_t n = 0; n < seen.size(); ++n) {
+            EXPECT_TRUE(same(observe(BlockSelector::at(n)), seen[n]))
+                << "block " << n << " reopened, memory budget " << budget;
+        }
     }
 
     // A window of 5 blocks: block head-5 is served, head-6 is refused with the reason.
@@ -1232,6 +1238,11 @@ TEST_F(StartedDevNode, traces_run_beside_block_production) {
     std::mutex mu;
     std::vector<Hash32> sent;
     std::thread producer([&] {
+        // Set on every way out (a failed ASSERT returns early): the tracers stop on it.
+        struct SetDone {
+            std::atomic<bool>& flag;
+            ~SetDone() { flag = true; }
+        } set_done{done};
         CallRequest req;
         req.from = from;
         req.to = addr(7);
@@ -1248,7 +1259,8 @@ TEST_F(StartedDevNode, traces_run_beside_block_production) {
         TraceOptions o;
         o.tracer = kind;
         size_t traced = 0;
-        while (!done || traced == 0) {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+        while ((!done || traced == 0) && std::chrono::steady_clock::now() < deadline) {
             std::optional<Hash32> h;
             {
                 const std::lock_guard lock(mu);
@@ -1263,6 +1275,13 @@ TEST_F(StartedDevNode, traces_run_beside_block_production) {
             }
             auto b = node->trace_block(BlockSelector::latest(), o);
             ASSERT_TRUE(b.has_value()) << b.error().message;
+        }
+        if (traced == 0) {
+            const std::lock_guard lock(mu);
+            const auto pool = node->pool_content();
+            ADD_FAILURE() << "no transaction traced in 60 s: " << sent.size() << " sent, head "
+                          << node->head().number << ", pool " << pool.pending.size() << " pending, "
+                          << pool.queued.size() << " queued";
         }
     };
     std::thread calls(tracer, TraceOptions::Tracer::kCall);
@@ -1330,6 +1349,7 @@ TEST(ChainDev, history_window_and_traces_survive_a_restart) {
         }
         node->stop();
     }
+    c.history_memory_values = 1;  // reads and the replay's dev change come from the records
     auto node = test::open_node(c);
     ASSERT_TRUE(node);
     ASSERT_EQ(node->head().number, 3U);

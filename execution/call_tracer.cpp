@@ -78,7 +78,7 @@ void CallTracer::on_exit(const vm::Message& /*msg*/, const vm::ExecResult& resul
     if (result.status == vm::Status::kSuccess || result.status == vm::Status::kRevert) {
         f.output = result.output;
     }
-    if (f.type == CallFrame::Type::kCreate || f.type == CallFrame::Type::kCreate2) {
+    if (f.is_create()) {
         f.created = f.to;
         if (f.failed()) {
             f.to.reset();

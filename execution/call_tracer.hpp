@@ -64,6 +64,9 @@ struct CallFrame {
     std::vector<CallFrame> calls;
 
     [[nodiscard]] bool failed() const noexcept { return status != vm::Status::kSuccess; }
+    [[nodiscard]] bool is_create() const noexcept {
+        return type == Type::kCreate || type == Type::kCreate2;
+    }
 };
 
 /// "CALL", "STATICCALL", ... (the opcode's name, as geth prints it). Inline: the RPC layer prints

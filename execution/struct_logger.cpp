@@ -132,12 +132,12 @@ void StructLogger::on_step(const vm::Step& step) noexcept {
     logs_.push_back(std::move(log));
 }
 
-StructTrace StructLogger::result(bool success, uint64_t gas_used) const {
+StructTrace StructLogger::result(bool success, uint64_t gas_used) {
     StructTrace out;
     out.gas = gas_used;
     out.failed = !success;
-    out.return_value = output_;
-    out.logs = logs_;
+    out.return_value = std::move(output_);
+    out.logs = std::move(logs_);
     out.truncated = truncated_;
     return out;
 }

@@ -76,8 +76,9 @@ class StructLogger final : public FrameTracer, public vm::StepTracer {
     void on_exit(const vm::Message& msg, const vm::ExecResult& result) noexcept override;
     [[nodiscard]] vm::StepTracer* step_tracer() noexcept override { return this; }
 
-    /// The trace once the transaction ran, given its receipt's outcome.
-    [[nodiscard]] StructTrace result(bool success, uint64_t gas_used) const;
+    /// The trace once the transaction ran, given its receipt's outcome. Moves the records out
+    /// (they can be most of 128 MiB): ask once.
+    [[nodiscard]] StructTrace result(bool success, uint64_t gas_used);
 
   private:
     /// One open frame (indexed by depth, 1-based).

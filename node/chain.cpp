@@ -2,6 +2,7 @@
 #include "node/chain.hpp"
 
 #include <cstring>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -419,6 +420,17 @@ void encode_slots(Bytes& out, const std::unordered_map<U256, U256>& slots) {
     rlp::encode_list(out, list);
 }
 
+/// Canonical lists hold their keys in strictly ascending order (so that a value has one
+/// encoding): `key` must come after `last`, which it then becomes.
+template <class K>
+Result<void> next_key(std::optional<K>& last, const K& key, std::string_view what) {
+    if (last && !(*last < key)) {
+        return make_error(what, key.to_hex(), " out of order");
+    }
+    last = key;
+    return {};
+}
+
 Result<std::unordered_map<U256, U256>> decode_slots(rlp::Decoder& d) {
     PEL_TRY(rlp::Decoder list, d.read_list());
     std::unordered_map<U256, U256> out;
@@ -428,10 +440,7 @@ Result<std::unordered_map<U256, U256>> decode_slots(rlp::Decoder& d) {
         PEL_TRY(const U256 slot, pair.read_u256());
         PEL_TRY(const U256 value, pair.read_u256());
         PEL_TRY_VOID(pair.expect_end());
-        if (last && !(*last < slot)) {
-            return make_error("slot ", slot.to_hex(), " out of order");
-        }
-        last = slot;
+        PEL_TRY_VOID(next_key(last, slot, "slot "));
         out.emplace(slot, value);
     }
     return out;
@@ -475,10 +484,7 @@ Result<state::StateDiff> decode_dev_changes(rlp::Decoder& d) {
     while (!list.at_end()) {
         PEL_TRY(rlp::Decoder item, list.read_list());
         PEL_TRY(const Address addr, item.read_address());
-        if (last && !(*last < addr)) {
-            return make_error("dev change of ", addr.to_hex(), " out of order");
-        }
-        last = addr;
+        PEL_TRY_VOID(next_key(last, addr, "dev change of "));
         state::AccountDiff a;
         PEL_TRY(const uint64_t flags, item.read_u64());
         if (flags > 3) {
@@ -549,10 +555,7 @@ Result<OldValues> decode_old_values(ByteView rlp_bytes) {
     while (!accounts.at_end()) {
         PEL_TRY(rlp::Decoder item, accounts.read_list());
         PEL_TRY(const Address addr, item.read_address());
-        if (last && !(*last < addr)) {
-            return make_error("old values: account ", addr.to_hex(), " out of order");
-        }
-        last = addr;
+        PEL_TRY_VOID(next_key(last, addr, "old values: account "));
         OldAccount o;
         PEL_TRY(const rlp::Header h, item.peek_header());
         if (h.is_list) {

@@ -1669,11 +1669,15 @@ Result<void> Node::Impl::apply(PreparedBlock& b, const consensus::CommitCertific
     if (config.state_history > 0) {
         // The history window survives a restart: this block's old values are stored with it,
         // and the record of the block that leaves the window goes.
+        std::shared_ptr<const OldValues> kept;  // immutable: encoded outside the lock
         {
             const std::lock_guard lock(history_mu);
             if (const auto it = old_values.find(number); it != old_values.end()) {
-                aux.put(keys::old_values(number), encode_old_values(*it->second.old));
+                kept = it->second.old;
             }
+        }
+        if (kept) {
+            aux.put(keys::old_values(number), encode_old_values(*kept));
         }
         if (number >= config.state_history) {
             aux.del(keys::old_values(number - config.state_history));

@@ -563,17 +563,18 @@ void EthRpc::register_methods(Dispatcher& d) {
     TraceOptions parity;
     parity.tracer = TraceOptions::Tracer::kCall;
     parity.parity_gas = true;
-    // A block's traces, each entry passing `keep` (all without one), appended to `out`; false if
-    // there is no such block.
+    // The traces of the block `s` names, each entry passing `keep` (all without one), appended to
+    // `out`; false if there is no such block.
     const auto block_parity =
         [node, parity](
-            uint64_t number, Json& out,
+            BlockSelector s, Json& out,
             const std::function<bool(const exec::CallFrame&)>& keep) -> Result<bool, ApiError> {
-        PEL_TRY(const auto block, node->block_by_number(BlockSelector::at(number)));
+        PEL_TRY(const auto block, node->block_by_number(s));
         if (!block) {
             return false;
         }
-        PEL_TRY(const auto traces, node->trace_block(BlockSelector::at(number), parity));
+        PEL_TRY(const auto traces,
+                node->trace_block(BlockSelector::at(block->header.number), parity));
         if (!traces) {
             return false;
         }
@@ -606,15 +607,11 @@ void EthRpc::register_methods(Dispatcher& d) {
             TraceLocation{receipt->block_hash, receipt->block_number, h, receipt->tx_index});
         return out;
     });
-    d.add("trace_block", [node, selector, block_parity](const Params& p) -> RpcResult {
+    d.add("trace_block", [selector, block_parity](const Params& p) -> RpcResult {
         PEL_TRY_VOID(p.expect(1, 1));
         PEL_TRY(const BlockSelector s, selector(p, 0, false));
-        PEL_TRY(const auto block, api(node->block_by_number(s)));
         Json out = Json::array();
-        if (!block) {
-            return Json(nullptr);
-        }
-        PEL_TRY(const bool found, api(block_parity(block->header.number, out, {})));
+        PEL_TRY(const bool found, api(block_parity(s, out, {})));
         return found ? out : Json(nullptr);
     });
     d.add("trace_filter", [node, block_parity](const Params& p) -> RpcResult {
@@ -642,7 +639,7 @@ void EthRpc::register_methods(Dispatcher& d) {
         Json matched = Json::array();
         const auto keep = [&f](const exec::CallFrame& frame) { return trace_matches(f, frame); };
         for (uint64_t n = first; n <= last; ++n) {
-            PEL_TRY_VOID(api(block_parity(n, matched, keep)));
+            PEL_TRY_VOID(api(block_parity(BlockSelector::at(n), matched, keep)));
             if (f.count && matched.size() >= f.after + *f.count) {
                 break;
             }

@@ -695,20 +695,24 @@ std::string parity_error(vm::Status s) {
     }
 }
 
+/// Whether a frame's Parity-style trace has a result: it succeeded or reverted (other failures
+/// print a null result).
+bool has_parity_result(const exec::CallFrame& f) noexcept {
+    return !f.failed() || f.status == vm::Status::kRevert;
+}
+
 void parity_traces(Json& out, const exec::CallFrame& f, std::vector<size_t>& address,
                    const TraceLocation& at,
                    const std::function<bool(const exec::CallFrame&)>& keep) {
     if (!keep || keep(f)) {
         Json t = Json::object();
         Json result;  // null
-        const bool is_create =
-            f.type == exec::CallFrame::Type::kCreate || f.type == exec::CallFrame::Type::kCreate2;
         if (f.type == exec::CallFrame::Type::kSelfDestruct) {
             t["type"] = "suicide";
             t["action"] = Json{{"address", q::address(f.from)},
                                {"balance", q::quantity(f.value.value_or(U256{}))},
                                {"refundAddress", q::address(f.to.value_or(Address{}))}};
-        } else if (is_create) {
+        } else if (f.is_create()) {
             t["type"] = "create";
             t["action"] = Json{{"from", q::address(f.from)},
                                {"gas", q::quantity(f.gas)},
@@ -716,7 +720,7 @@ void parity_traces(Json& out, const exec::CallFrame& f, std::vector<size_t>& add
                                {"value", q::quantity(f.value.value_or(U256{}))},
                                {"creationMethod",
                                 f.type == exec::CallFrame::Type::kCreate2 ? "create2" : "create"}};
-            if (!f.failed() || f.status == vm::Status::kRevert) {
+            if (has_parity_result(f)) {
                 result = Json{{"address", q::address(f.created.value_or(Address{}))},
                               {"code", q::data(f.output)},
                               {"gasUsed", q::quantity(f.gas_used)}};
@@ -729,7 +733,7 @@ void parity_traces(Json& out, const exec::CallFrame& f, std::vector<size_t>& add
                                {"input", q::data(f.input)},
                                {"to", q::address(f.to.value_or(Address{}))},
                                {"value", q::quantity(f.value.value_or(U256{}))}};
-            if (!f.failed() || f.status == vm::Status::kRevert) {
+            if (has_parity_result(f)) {
                 result = Json{{"gasUsed", q::quantity(f.gas_used)}, {"output", q::data(f.output)}};
             }
         }
@@ -752,6 +756,16 @@ void parity_traces(Json& out, const exec::CallFrame& f, std::vector<size_t>& add
     }
 }
 
+/// A filter's fromBlock or toBlock (a block number or tag; no hash).
+Result<BlockSelector> block_field(const Json& v, std::string_view field) {
+    auto p = json::parse_block_param(v, false);
+    if (!p) {
+        return make_error("field '", field, "': ", p.error().message);
+    }
+    return to_selector(*p);
+}
+
+/// A filter's list of addresses (null: none).
 Result<std::vector<Address>> address_list(const Json& v, std::string_view field) {
     std::vector<Address> out;
     if (v.is_null()) {
@@ -789,11 +803,7 @@ Result<TraceFilter> parse_trace_filter(const Json& v) {
             if (value.is_null()) {
                 continue;
             }
-            auto p = json::parse_block_param(value, false);
-            if (!p) {
-                return make_error("field '", key, "': ", p.error().message);
-            }
-            (key == "fromBlock" ? f.from_block : f.to_block) = to_selector(*p);
+            PEL_TRY((key == "fromBlock" ? f.from_block : f.to_block), block_field(value, key));
         } else if (key == "fromAddress") {
             PEL_TRY(f.from_addresses, address_list(value, key));
         } else if (key == "toAddress") {
@@ -831,11 +841,8 @@ bool trace_matches(const TraceFilter& filter, const exec::CallFrame& frame) {
     const auto in = [](const std::vector<Address>& list, const std::optional<Address>& a) {
         return list.empty() || (a && std::find(list.begin(), list.end(), *a) != list.end());
     };
-    const bool is_create = frame.type == exec::CallFrame::Type::kCreate ||
-                           frame.type == exec::CallFrame::Type::kCreate2;
-    const bool has_result = !frame.failed() || frame.status == vm::Status::kRevert;
     const std::optional<Address> to =
-        is_create ? (has_result ? frame.created : std::nullopt) : frame.to;
+        frame.is_create() ? (has_parity_result(frame) ? frame.created : std::nullopt) : frame.to;
     const bool from_matches = in(filter.from_addresses, frame.from);
     const bool to_matches = in(filter.to_addresses, to);
     if (filter.from_addresses.empty() || filter.to_addresses.empty() || filter.intersection) {
@@ -863,29 +870,15 @@ Result<LogFilter> parse_log_filter(const Json& v) {
         PEL_TRY(f.block_hash, json::parse_hash(*hash));
     }
     if (has_from) {
-        auto p = json::parse_block_param(*from, false);
-        if (!p) {
-            return make_error("field 'fromBlock': ", p.error().message);
-        }
-        f.from_block = to_selector(*p);
+        PEL_TRY(f.from_block, block_field(*from, "fromBlock"));
     }
     if (has_to) {
-        auto p = json::parse_block_param(*to, false);
-        if (!p) {
-            return make_error("field 'toBlock': ", p.error().message);
-        }
-        f.to_block = to_selector(*p);
+        PEL_TRY(f.to_block, block_field(*to, "toBlock"));
     }
     const auto addr = v.find("address");
     if (addr != v.end() && !addr->is_null()) {
         if (addr->is_array()) {
-            for (const auto& a : *addr) {
-                auto r = json::parse_address(a);
-                if (!r) {
-                    return make_error("field 'address': ", r.error().message);
-                }
-                f.addresses.push_back(*r);
-            }
+            PEL_TRY(f.addresses, address_list(*addr, "address"));
         } else {
             auto r = json::parse_address(*addr);
             if (!r) {

@@ -25,7 +25,9 @@ async function until(pred, what, ms = 15_000) {
 }
 
 test('ethers WebSocketProvider: requests, block events and Transfer events', async () => {
-  const provider = new ethers.WebSocketProvider(wsUrl());
+  // No response cache (ethers keeps answers 250 ms by default): the transfer must see the nonce
+  // the deployment used.
+  const provider = new ethers.WebSocketProvider(wsUrl(), undefined, { cacheTimeout: -1 });
   try {
     assert.equal((await provider.getNetwork()).chainId, 31337n);
     const wallet = new ethers.Wallet(devAccounts()[6].privateKey, provider);
@@ -34,11 +36,19 @@ test('ethers WebSocketProvider: requests, block events and Transfer events', asy
     const token = await factory.deploy(1000n);
     await token.waitForDeployment();
 
+    // ethers sends eth_subscribe without waiting for its answer; count the answers (the node
+    // registers a subscription before it answers) so the transfer below cannot come first.
+    const registered = new Set();
+    const register = provider._register.bind(provider);
+    provider._register = (id, subscriber) => {
+      registered.add(id);
+      register(id, subscriber);
+    };
     const blocks = [];
     await provider.on('block', (n) => blocks.push(n));
     const transfers = [];
     await token.on('Transfer', (from, to, value) => transfers.push({ from, to, value }));
-    await sleep(300);  // both subscriptions in place
+    await until(() => registered.size >= 2, 'both subscriptions confirmed');
     const to = ethers.getAddress('0x00000000000000000000000000000000000000e6');
     const receipt = await (await token.transfer(to, 42n)).wait();
     await until(() => transfers.length > 0 && blocks.includes(receipt.blockNumber),
@@ -65,7 +75,10 @@ test('viem webSocket transport: watchBlockNumber and watchContractEvent', async 
   const unwatchLogs = client.watchContractEvent({ address, abi: E2EToken.abi,
     eventName: 'Transfer', onLogs: (l) => logs.push(...l) });
   try {
-    await sleep(300);
+    // The transfer goes over HTTP, so nothing orders it after the subscriptions: wait until viem
+    // holds both subscription ids (the node registers a subscription before it answers).
+    const rpc = await client.transport.getRpcClient();
+    await until(() => rpc.subscriptions.size >= 2, 'both subscriptions confirmed');
     const to = ethers.getAddress('0x00000000000000000000000000000000000000e7');
     const receipt = await (await token.transfer(to, 7n)).wait();
     await until(() => logs.length > 0 && numbers.includes(BigInt(receipt.blockNumber)),

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// Starts the node under test on a free loopback port with a temporary datadir and stops it.
+// Starts the node under test on a loopback port it picks itself (port 0; the port is read from its
+// "Listening on" line, so no other process can take it in between) with a temporary datadir,
+// and stops it. A restart listens on the same port again, so clients keep their URL.
 // PEL_NODE: path of the pel-node binary (the default target).
 // PEL_E2E_TARGET=anvil: run the same tests against anvil (from this package's node_modules) to
 // validate the tests themselves; anvil keeps no data across restarts.
@@ -7,7 +9,6 @@
 
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 
@@ -16,18 +17,6 @@ const target = process.env.PEL_E2E_TARGET === 'anvil' ? 'anvil' : 'pel';
 function anvilPath() {
   return path.join(__dirname, '..', 'node_modules', '@foundry-rs', 'anvil-linux-amd64', 'bin',
     'anvil');
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 async function rawRpc(url, method, params = []) {
@@ -57,19 +46,21 @@ class NodeUnderTest {
   }
 
   async start() {
-    this.port = await freePort();
+    // Port 0 the first time: the node binds any free port and prints it. A restart asks for the
+    // port the node had, which its own stop() has just freed.
+    const port = String(this.port);
     let bin;
     let args;
     if (this.target === 'anvil') {
       bin = anvilPath();
       // Cancun, as pel-node; automine (one block per transaction) is anvil's default.
-      args = ['--port', String(this.port), '--host', '127.0.0.1', '--hardfork', 'cancun'];
+      args = ['--port', port, '--host', '127.0.0.1', '--hardfork', 'cancun'];
     } else {
       bin = process.env.PEL_NODE;
       if (!bin) throw new Error('PEL_NODE is not set (path of the pel-node binary)');
-      args = ['--datadir', this.datadir, '--http.port', String(this.port),
-        '--http.addr', '127.0.0.1'];
+      args = ['--datadir', this.datadir, '--http.port', port, '--http.addr', '127.0.0.1'];
     }
+    const logStart = this.log.length;
     const proc = spawn(bin, [...args, ...this.extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = proc;
     this.exited = new Promise((resolve) => proc.on('exit', (code, sig) => resolve({ code, sig })));
@@ -78,14 +69,25 @@ class NodeUnderTest {
     proc.stdout.on('data', (d) => { this.log += d.toString(); });
     proc.stderr.on('data', (d) => { this.log += d.toString(); });
     const deadline = Date.now() + 30000;
+    let listening = false;
     for (;;) {
       if (exitInfo) {
         throw new Error(`${bin} exited early (${JSON.stringify(exitInfo)}):\n${this.tail()}`);
       }
-      try {
-        const r = await rawRpc(this.url, 'eth_chainId');
-        if (r.result) return;
-      } catch (_) { /* not listening yet */ }
+      if (!listening) {
+        // Both pel-node and anvil print "Listening on 127.0.0.1:PORT" once bound.
+        const m = /Listening on 127\.0\.0\.1:(\d+)/.exec(this.log.slice(logStart));
+        if (m) {
+          this.port = Number(m[1]);
+          listening = true;
+        }
+      }
+      if (listening) {
+        try {
+          const r = await rawRpc(this.url, 'eth_chainId');
+          if (r.result) return;
+        } catch (_) { /* not answering yet */ }
+      }
       if (Date.now() > deadline) {
         throw new Error(`${bin} did not answer eth_chainId within 30 s:\n${this.tail()}`);
       }

@@ -976,10 +976,7 @@ struct Node::Impl {
 
         exec::BlockEnv env;
         if (next_block) {
-            env = block_env(h, genesis.coinbase,
-                            consensus ? std::max(now_seconds(), h.header.timestamp)
-                                      : std::max(dev_clock(), h.header.timestamp + 1))
-                      .env;
+            env = block_env(h, genesis.coinbase, next_block_timestamp(h.header)).env;
         } else {
             env = header_env(h.header, h.hashes.get());
         }
@@ -1130,11 +1127,24 @@ struct Node::Impl {
     Node* owner = nullptr;
     std::optional<Hash32> prepared_id;  // under produce_mu: the block the store has prepared
     // Single mode's dev clock (evm_increaseTime, evm_setNextBlockTimestamp): seconds added to the
-    // wall clock for later blocks and calls, and the next block's timestamp when one was set
-    // (under produce_mu; taken by the block that uses it).
+    // wall clock for later blocks and calls, and the next block's timestamp when one was set (0:
+    // none, a set one is above the head's; written under produce_mu, taken by the block that uses
+    // it, read without the lock by "pending" calls).
     std::atomic<uint64_t> time_offset{0};
-    std::optional<uint64_t> next_timestamp;
+    std::atomic<uint64_t> next_timestamp{0};
     [[nodiscard]] uint64_t dev_clock() const { return now_seconds() + time_offset.load(); }
+    /// The timestamp of the block that would follow `parent` now: in consensus mode the wall
+    /// clock, never below the parent's (equal allowed: with one-second timestamps a strictly
+    /// increasing rule would cap the chain at one block per second, or push timestamps ahead of
+    /// the clock until validators reject them); in single mode strictly increasing, from the
+    /// dev clock or the timestamp set for the next block.
+    [[nodiscard]] uint64_t next_block_timestamp(const BlockHeader& parent) const {
+        if (consensus) {
+            return std::max(now_seconds(), parent.timestamp);
+        }
+        const uint64_t set = next_timestamp.load();
+        return std::max(set != 0 ? set : dev_clock(), parent.timestamp + 1);
+    }
 
     // evm_snapshot / evm_revert (single mode; everything here under produce_mu). While a snapshot
     // exists, each new block keeps the old values of what it changes (read from its parent's
@@ -1145,7 +1155,7 @@ struct Node::Impl {
         uint64_t id = 0;
         uint64_t block = 0;
         uint64_t time_offset = 0;
-        std::optional<uint64_t> next_timestamp;
+        uint64_t next_timestamp = 0;
         std::shared_ptr<const state::StateDiff> dev_changes;
     };
     // anvil_setBalance / setNonce / setCode / setStorageAt: account changes not yet in a block
@@ -1348,16 +1358,7 @@ Result<std::shared_ptr<PreparedBlock>> Node::Impl::build(const HeadState& h, boo
                                                          const Address& coinbase) {
     const BlockHeader& parent = h.header;
     const uint64_t number = parent.number + 1;
-    // Single mode: strictly increasing timestamps, as before. Consensus mode: the wall clock,
-    // never below the parent's (equal allowed: with one-second timestamps a strictly increasing
-    // rule would cap the chain at one block per second, or push timestamps ahead of the clock
-    // until validators reject them).
-    uint64_t ts = consensus ? std::max(now_seconds(), parent.timestamp)
-                            : std::max(dev_clock(), parent.timestamp + 1);
-    if (!consensus && next_timestamp) {  // evm_setNextBlockTimestamp / evm_mine(timestamp)
-        ts = std::max(*next_timestamp, parent.timestamp + 1);
-    }
-    const BuildEnv be = block_env(h, coinbase, ts);
+    const BuildEnv be = block_env(h, coinbase, next_block_timestamp(parent));
     exec::BlockEnv env = be.env;
     const U256 base_fee = env.base_fee;
     std::unordered_set<Address> exempt;  // impersonated senders: EIP-3607 waived
@@ -1825,11 +1826,11 @@ Result<std::optional<uint64_t>> Node::Impl::produce_locked(bool allow_empty) {
         return unexpected(std::move(r).error());
     }
     dev_changes.reset();  // written with the block
-    if (next_timestamp) {
+    if (next_timestamp.load() != 0) {
         // Later blocks go on from the timestamp that was set (as anvil and hardhat do).
         const uint64_t now = now_seconds();
         time_offset.store(b->header.timestamp > now ? b->header.timestamp - now : 0);
-        next_timestamp.reset();
+        next_timestamp.store(0);
     }
     return std::optional<uint64_t>(b->header.number);
 }
@@ -3754,7 +3755,7 @@ ApiResult<uint64_t> Node::mine_block(std::optional<uint64_t> timestamp) {
     const std::lock_guard lock(im.produce_mu);
     if (timestamp) {
         PEL_TRY_VOID(im.check_next_timestamp(*timestamp));
-        im.next_timestamp = *timestamp;
+        im.next_timestamp.store(*timestamp);
     }
     auto r = im.produce_locked(/*allow_empty=*/true);
     if (!r) {
@@ -3782,7 +3783,7 @@ ApiResult<void> Node::set_next_block_timestamp(uint64_t timestamp) {
     }
     const std::lock_guard lock(im.produce_mu);
     PEL_TRY_VOID(im.check_next_timestamp(timestamp));
-    im.next_timestamp = timestamp;
+    im.next_timestamp.store(timestamp);
     return {};
 }
 
@@ -3861,7 +3862,7 @@ ApiResult<uint64_t> Node::snapshot() {
     s.id = im.next_snapshot_id++;
     s.block = im.head()->header.number;
     s.time_offset = im.time_offset.load();
-    s.next_timestamp = im.next_timestamp;
+    s.next_timestamp = im.next_timestamp.load();
     s.dev_changes = im.dev_changes;
     im.snapshots.push_back(s);
     return s.id;
@@ -3885,7 +3886,7 @@ ApiResult<bool> Node::revert(uint64_t id) {
         }
     }
     im.time_offset.store(it->time_offset);
-    im.next_timestamp = it->next_timestamp;
+    im.next_timestamp.store(it->next_timestamp);
     im.dev_changes = it->dev_changes;
     im.publish_dev_changes();
     im.snapshots.erase(it, im.snapshots.end());

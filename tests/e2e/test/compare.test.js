@@ -177,4 +177,15 @@ test('eth_call runs in the block it names, as anvil and geth run it', { skip }, 
     // A call that names no fee reads a zero BASEFEE (geth's rule; anvil reads the block's).
     assert.equal(ours.baseFee, word(0), tag);
   }
+  // A timestamp set for the next block is the pending call's, as the block then mined shows.
+  const tsCode = { [at]: { code: `0x42${ret}` } };
+  for (const p of [pelProvider, anvilProvider]) {
+    const next = (await p.getBlock('latest')).timestamp + 1000;
+    await p.send('evm_setNextBlockTimestamp', [next]);
+    const pending = await p.send('eth_call', [{ to: at }, 'pending', tsCode]);
+    assert.equal(pending, word(next), 'pending call after evm_setNextBlockTimestamp');
+    assert.equal(await p.send('eth_call', [{ to: at }, 'pending', tsCode]), pending, 'not consumed');
+    await p.send('evm_mine', []);
+    assert.equal((await p.getBlock('latest')).timestamp, next);
+  }
 });

@@ -611,6 +611,7 @@ Bytes receipts(uint64_t num) { return prefixed_key('r', encode_u64_be(num)); }
 Bytes txn(const Hash32& hash) { return prefixed_key('t', hash.view()); }
 Bytes conflicts(uint64_t num) { return prefixed_key('c', encode_u64_be(num)); }
 Bytes old_values(uint64_t num) { return prefixed_key('o', encode_u64_be(num)); }
+Bytes old_values_prefix() { return prefixed_key('o', {}); }
 Bytes identity() { return prefixed_key('g', {}); }
 }  // namespace keys
 

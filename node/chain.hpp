@@ -153,6 +153,8 @@ namespace keys {
 [[nodiscard]] Bytes txn(const Hash32& hash);
 [[nodiscard]] Bytes conflicts(uint64_t num);
 [[nodiscard]] Bytes old_values(uint64_t num);
+/// The prefix of every old_values(num) key (num follows as 8 big-endian bytes).
+[[nodiscard]] Bytes old_values_prefix();
 [[nodiscard]] Bytes identity();
 }  // namespace keys
 

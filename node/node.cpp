@@ -1180,6 +1180,12 @@ struct Node::Impl {
     };
     std::map<uint64_t, KeptBlock> old_values;
     size_t old_value_total = 0;  // the sum of the kept blocks' values
+    /// Blocks whose stored old values lie outside the window (left by a larger --history.state,
+    /// or by one now off), found at open: the next blocks' batches delete their records,
+    /// kStaleHistoryPerBlock each (history_mu; a batch that fails to commit leaves its share on
+    /// disk, for the next open to find again).
+    std::vector<uint64_t> stale_history;
+    static constexpr size_t kStaleHistoryPerBlock = 4096;
     /// Drops the kept old values of the blocks from `first` on (history_mu held).
     void drop_old_values_from_locked(uint64_t first) {
         for (auto it = old_values.lower_bound(first); it != old_values.end();) {
@@ -1683,6 +1689,16 @@ Result<void> Node::Impl::apply(PreparedBlock& b, const consensus::CommitCertific
         if (number >= config.state_history) {
             aux.del(keys::old_values(number - config.state_history));
         }
+    }
+    std::vector<uint64_t> stale;
+    {
+        const std::lock_guard lock(history_mu);
+        const size_t take = std::min(stale_history.size(), kStaleHistoryPerBlock);
+        stale.assign(stale_history.end() - static_cast<std::ptrdiff_t>(take), stale_history.end());
+        stale_history.resize(stale_history.size() - take);
+    }
+    for (const uint64_t n : stale) {
+        aux.del(keys::old_values(n));
     }
 
     const auto c0 = Clock::now();
@@ -2718,6 +2734,17 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config) {
             n, Impl::KeptBlock{std::make_shared<const OldValues>(std::move(*old)), count});
         impl->old_value_total += count;
     }
+    // Records below the window (in key order, i.e. by number) go with the next blocks.
+    const Bytes history_prefix = keys::old_values_prefix();
+    PEL_TRY_VOID(store.for_each_aux(history_prefix, [&](ByteView key, ByteView /*value*/) {
+        auto n = decode_u64_be(key.subspan(history_prefix.size()));
+        if (!n || *n > head_num || head_num - *n < config.state_history) {
+            return false;  // in the window, or above the head (a rewind deletes those), or a
+                           // key of another length (none is written): ends the scan
+        }
+        impl->stale_history.push_back(*n);
+        return true;
+    }));
 
     MempoolLimits limits;
     limits.max_total = config.mempool_max_total;

@@ -944,6 +944,32 @@ TEST_F(SnapshotTest, reads_at_recent_blocks_match_what_each_block_left) {
     auto too_old = node_->balance(addr(7), BlockSelector::at(head - 6));
     ASSERT_FALSE(too_old.has_value());
     EXPECT_NE(too_old.error().message.find("historical state not available"), std::string::npos);
+
+    // The larger window's older records went with those blocks: only the 5 of the window are
+    // left. With the history off, the next block deletes the rest.
+    const auto stored_records = [&] {
+        node_.reset();
+        state::StateStoreOptions so;
+        so.sync = false;
+        auto store = state::StateStore::open((dir_.path() / "data" / "chaindata").string(), so);
+        EXPECT_TRUE(store.has_value()) << store.error().message;
+        size_t count = 0;
+        EXPECT_TRUE((*store)
+                        ->for_each_aux(keys::old_values_prefix(),
+                                       [&](ByteView, ByteView) {
+                                           ++count;
+                                           return true;
+                                       })
+                        .has_value());
+        return count;
+    };
+    EXPECT_EQ(stored_records(), 5U);
+    c.state_history = 0;
+    node_ = test::open_node(c);
+    ASSERT_TRUE(node_);
+    submit(make_txn(dev_[0].secret_key, nonce0++, addr(7), U256(1)));
+    mine();
+    EXPECT_EQ(stored_records(), 0U);
 }
 
 // A snapshot taken while changes are pending brings them back, still pending.

@@ -17,7 +17,9 @@
 
 #include "node/eip712.hpp"
 #include "node/json_codec.hpp"
+#include "node/rpc_api.hpp"
 #include "node/rpc_json.hpp"
+#include "node/rpc_ots.hpp"
 #include "primitives/keccak.hpp"
 
 namespace pel::node::rpc {
@@ -30,13 +32,6 @@ namespace {
 /// Blocks one trace_filter replays at most (each from its parent's state, so within the
 /// --history.state window).
 constexpr uint64_t kMaxTraceFilterBlocks = 1000;
-
-RpcError from_api(const ApiError& e) {
-    if (e.kind == ApiErrorKind::kReverted) {
-        return RpcError{kExecutionReverted, q::revert_message(e.data), Json(q::data(e.data))};
-    }
-    return RpcError{rpc_error_code(e.kind), e.message, std::nullopt};
-}
 
 /// EIP-55 mixed-case hex (geth's Address.Hex(), the txpool namespace's keys and text).
 std::string checksummed(const Address& a) {
@@ -67,14 +62,6 @@ Bytes signature_bytes(const crypto::Signature& sig) {
     sig.s.to_be32(out.data() + 32);  // NOLINT
     out[64] = static_cast<uint8_t>(27 + sig.y_parity);
     return out;
-}
-
-template <class T>
-Result<T, RpcError> api(ApiResult<T> r) {
-    if (!r) {
-        return unexpected(from_api(r.error()));
-    }
-    return std::move(r).value();
 }
 
 Result<bool, RpcError> bool_param(const Params& p, size_t i) {
@@ -135,6 +122,31 @@ std::string new_filter_id(std::mt19937_64& rng) {
 }
 
 }  // namespace
+
+RpcError from_api(const ApiError& e) {
+    if (e.kind == ApiErrorKind::kReverted) {
+        return RpcError{kExecutionReverted, q::revert_message(e.data), Json(q::data(e.data))};
+    }
+    return RpcError{rpc_error_code(e.kind), e.message, std::nullopt};
+}
+
+Result<BlockSelector, RpcError> block_selector(const NodeApi& node, const Params& p, size_t i,
+                                               bool allow_hash) {
+    if (p.at(i).is_null()) {
+        return BlockSelector::latest();
+    }
+    PEL_TRY(const q::BlockParam b, decode_param(p, i, [allow_hash](const Json& v) {
+                return q::parse_block_param(v, allow_hash);
+            }));
+    if (b.kind != q::BlockParam::Kind::kHash) {
+        return to_selector(b);
+    }
+    PEL_TRY(const auto block, api(node.block_by_hash(b.hash)));
+    if (!block) {
+        return rpc_error(kServerError, "header for hash not found");
+    }
+    return BlockSelector::at(block->header.number);
+}
 
 struct EthRpc::Filters {
     enum class Kind : uint8_t { kLogs, kBlocks, kPending };
@@ -299,24 +311,8 @@ void EthRpc::register_methods(Dispatcher& d) {
     NodeApi* const node = &api_;
     Filters* const filters = filters_.get();
 
-    // A block parameter at position i (absent: latest). A hash (EIP-1898) is resolved to its
-    // number; the node answers for the head only.
-    auto selector = [node](const Params& p, size_t i,
-                           bool allow_hash) -> Result<BlockSelector, RpcError> {
-        if (p.at(i).is_null()) {
-            return BlockSelector::latest();
-        }
-        PEL_TRY(const q::BlockParam b, decode_param(p, i, [allow_hash](const Json& v) {
-                    return q::parse_block_param(v, allow_hash);
-                }));
-        if (b.kind != q::BlockParam::Kind::kHash) {
-            return to_selector(b);
-        }
-        PEL_TRY(const auto block, api(node->block_by_hash(b.hash)));
-        if (!block) {
-            return rpc_error(kServerError, "header for hash not found");
-        }
-        return BlockSelector::at(block->header.number);
+    auto selector = [node](const Params& p, size_t i, bool allow_hash) {
+        return block_selector(*node, p, i, allow_hash);
     };
     auto string_param = [](const Params& p, size_t i) -> Result<std::string, RpcError> {
         if (!p.at(i).is_string()) {
@@ -650,6 +646,7 @@ void EthRpc::register_methods(Dispatcher& d) {
         }
         return out;
     });
+    register_ots_methods(d, api_);
 
     d.add("eth_gasPrice", [node](const Params& p) -> RpcResult {
         PEL_TRY_VOID(p.expect(0, 0));

@@ -359,9 +359,10 @@ TEST_F(MethodsTest, create_access_list_answers_list_gas_and_error) {
     EXPECT_EQ(error("eth_createAccessList", {{{"to", "0x12"}}})["code"], kInvalidParams);
 }
 
-TEST_F(MethodsTest, parity_traces_as_reth_and_anvil_print_them) {
-    // A call (callcode) that reverts, a create that runs out of gas, a SELFDESTRUCT under a
-    // static call, and a successful create.
+namespace {
+// A call (callcode) that reverts, a create that runs out of gas, a SELFDESTRUCT under a static
+// call, and a successful create, under a call with value.
+exec::CallFrame sample_frames() {
     exec::CallFrame top;
     top.from = addr(0xa0);
     top.to = addr(0xb0);
@@ -401,6 +402,12 @@ TEST_F(MethodsTest, parity_traces_as_reth_and_anvil_print_them) {
     made.value = U256{0};
     made.output = {0x00};
     top.calls = {reverted, oog, view, made};
+    return top;
+}
+}  // namespace
+
+TEST_F(MethodsTest, parity_traces_as_reth_and_anvil_print_them) {
+    const exec::CallFrame top = sample_frames();
 
     const Hash32 tx = h32(9);
     ReceiptRecord receipt;
@@ -499,6 +506,68 @@ TEST_F(MethodsTest, parity_traces_as_reth_and_anvil_print_them) {
     EXPECT_NE(bad({{"fromAddress", b0}}).find("'fromAddress'"), std::string::npos);
     EXPECT_NE(bad({{"limit", 3}}).find("unknown field 'limit'"), std::string::npos);
     EXPECT_EQ(error("trace_filter", {Json::array()})["code"], -32602);
+}
+
+// The Otterscan forms of the same frames (Erigon's rules).
+TEST_F(MethodsTest, otterscan_traces_and_operations_as_erigon_prints_them) {
+    const Hash32 tx = h32(9);
+    node_.receipts[tx] = ReceiptRecord{};
+    node_.trace_tx_answer = std::optional<TraceResult>(sample_frames());
+    const Json entries = result("ots_traceTransaction", {json::hash(tx)});
+    ASSERT_EQ(entries.size(), 6U);
+    EXPECT_EQ(entries[0], (Json{{"type", "CALL"},
+                                {"depth", 0},
+                                {"from", json::address(addr(0xa0))},
+                                {"to", json::address(addr(0xb0))},
+                                {"value", "0x5"},
+                                {"input", "0x01"},
+                                {"output", "0x"}}));
+    EXPECT_EQ(entries[1]["type"], "CALLCODE");
+    EXPECT_EQ(entries[1]["output"], "0xee");  // revert data
+    EXPECT_EQ(entries[2]["type"], "CREATE");
+    EXPECT_EQ(entries[2]["to"], json::address(addr(0xd0)));  // the address it would have made
+    EXPECT_EQ(entries[2]["input"], "0x60");
+    EXPECT_EQ(entries[3]["type"], "STATICCALL");
+    EXPECT_TRUE(entries[3]["value"].is_null());
+    EXPECT_EQ(entries[4], (Json{{"type", "SELFDESTRUCT"},
+                                {"depth", 2},
+                                {"from", json::address(addr(0xe0))},
+                                {"to", json::address(addr(0xa0))},
+                                {"value", "0x9"},
+                                {"input", "0x"},
+                                {"output", "0x"}}));
+    EXPECT_EQ(entries[5]["type"], "CREATE2");
+    EXPECT_EQ(entries[5]["depth"], 1);
+
+    // Below the top frame: no zero-value call, the failed create, the self-destruct, the create2.
+    const Json ops = result("ots_getInternalOperations", {json::hash(tx)});
+    EXPECT_EQ(ops, (Json{{{"type", 2},
+                          {"from", json::address(addr(0xb0))},
+                          {"to", json::address(addr(0xd0))},
+                          {"value", "0x1"}},
+                         {{"type", 1},
+                          {"from", json::address(addr(0xe0))},
+                          {"to", json::address(addr(0xa0))},
+                          {"value", "0x9"}},
+                         {{"type", 3},
+                          {"from", json::address(addr(0xb0))},
+                          {"to", json::address(addr(0xf0))},
+                          {"value", "0x0"}}}));
+    // The top frame did not revert: no error, even though a frame below it did.
+    EXPECT_EQ(result("ots_getTransactionError", {json::hash(tx)}), "0x");
+    exec::CallFrame reverted = sample_frames();
+    reverted.status = vm::Status::kRevert;
+    reverted.output = {0x08, 0xc3};
+    node_.trace_tx_answer = std::optional<TraceResult>(reverted);
+    EXPECT_EQ(result("ots_getTransactionError", {json::hash(tx)}), "0x08c3");
+    reverted.status = vm::Status::kOutOfGas;  // not a revert: no data
+    node_.trace_tx_answer = std::optional<TraceResult>(reverted);
+    EXPECT_EQ(result("ots_getTransactionError", {json::hash(tx)}), "0x");
+
+    EXPECT_EQ(result("ots_getApiLevel", Json::array()), 8);
+    EXPECT_EQ(error("ots_traceTransaction", {json::hash(h32(1))})["message"],
+              "transaction " + json::hash(h32(1)) + " not found");
+    EXPECT_EQ(error("ots_traceTransaction", {"0x12"})["code"], kInvalidParams);
 }
 
 TEST_F(MethodsTest, debug_trace_options_and_answers_as_geth_prints_them) {

@@ -3192,16 +3192,24 @@ ApiResult<U256> Node::balance(const Address& addr, BlockSelector selector) const
 }
 
 ApiResult<uint64_t> Node::nonce(const Address& addr, BlockSelector selector) const {
-    PEL_TRY(const auto h, impl_->state_at(selector));
-    auto a = h->view->account(addr);
-    if (!a) {
-        return unexpected(internal(a.error().message));
+    for (;;) {
+        PEL_TRY(const auto h, impl_->state_at(selector));
+        auto a = h->view->account(addr);
+        if (!a) {
+            return unexpected(internal(a.error().message));
+        }
+        const uint64_t n = *a ? (*a)->nonce : 0;
+        if (selector.tag != BlockTag::kPending) {
+            return n;
+        }
+        const uint64_t pending = impl_->pool->pending_nonce(addr, n);
+        // A block's transactions leave the pool after its head is published, so a head read
+        // before a block and a pool read after it would both miss them (eth_sendTransaction then
+        // signed a used nonce): when the head moved meanwhile, read both again.
+        if (impl_->head() == h) {
+            return pending;
+        }
     }
-    const uint64_t n = *a ? (*a)->nonce : 0;
-    if (selector.tag == BlockTag::kPending) {
-        return impl_->pool->pending_nonce(addr, n);
-    }
-    return n;
 }
 
 ApiResult<Bytes> Node::code(const Address& addr, BlockSelector selector) const {

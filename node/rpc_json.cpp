@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <set>
 #include <string>
 #include <variant>
 
@@ -702,7 +703,7 @@ bool has_parity_result(const exec::CallFrame& f) noexcept {
 }
 
 void parity_traces(Json& out, const exec::CallFrame& f, std::vector<size_t>& address,
-                   const TraceLocation& at,
+                   const std::optional<TraceLocation>& at,
                    const std::function<bool(const exec::CallFrame&)>& keep) {
     if (!keep || keep(f)) {
         Json t = Json::object();
@@ -741,12 +742,14 @@ void parity_traces(Json& out, const exec::CallFrame& f, std::vector<size_t>& add
             t["error"] = parity_error(f.status);
         }
         t["result"] = std::move(result);
-        t["blockHash"] = q::hash(at.block_hash);
-        t["blockNumber"] = at.block_number;
+        if (at) {
+            t["blockHash"] = q::hash(at->block_hash);
+            t["blockNumber"] = at->block_number;
+            t["transactionHash"] = q::hash(at->tx_hash);
+            t["transactionPosition"] = at->tx_index;
+        }
         t["subtraces"] = f.calls.size();
         t["traceAddress"] = address;
-        t["transactionHash"] = q::hash(at.tx_hash);
-        t["transactionPosition"] = at.tx_index;
         out.push_back(std::move(t));
     }
     for (size_t i = 0; i < f.calls.size(); ++i) {
@@ -786,10 +789,99 @@ Result<std::vector<Address>> address_list(const Json& v, std::string_view field)
 
 }  // namespace
 
-void append_parity_traces(Json& out, const exec::CallFrame& root, const TraceLocation& at,
+void append_parity_traces(Json& out, const exec::CallFrame& root,
+                          const std::optional<TraceLocation>& at,
                           const std::function<bool(const exec::CallFrame&)>& keep) {
     std::vector<size_t> address;
     parity_traces(out, root, address, at, keep);
+}
+
+Result<ReplayKinds> parse_replay_kinds(const Json& v) {
+    if (!v.is_array() || v.empty()) {
+        return make_error("expected a non-empty array of trace types (\"trace\", \"stateDiff\")");
+    }
+    ReplayKinds k;
+    for (const Json& t : v) {
+        if (!t.is_string()) {
+            return make_error("trace types must be strings");
+        }
+        const std::string& name = t.get_ref<const std::string&>();
+        if (name == "trace") {
+            k.trace = true;
+        } else if (name == "stateDiff") {
+            k.state_diff = true;
+        } else if (name == "vmTrace") {
+            return make_error(
+                "trace type \"vmTrace\" is not supported (\"trace\" and "
+                "\"stateDiff\" are)");
+        } else {
+            return make_error("unknown trace type \"", name, "\"");
+        }
+    }
+    return k;
+}
+
+Json parity_state_diff(const PrestateTrace& diff) {
+    const auto one = [](const char* how, Json v) { return Json{{how, std::move(v)}}; };
+    const auto changed = [](Json from, Json to) {
+        return Json{{"*", Json{{"from", std::move(from)}, {"to", std::move(to)}}}};
+    };
+    const auto balance = [](const PrestateAccount& a) {
+        return q::quantity(a.balance.value_or(U256{}));
+    };
+    const auto nonce = [](const PrestateAccount& a) { return q::quantity(a.nonce.value_or(0)); };
+    const auto code = [](const PrestateAccount& a) { return q::data(a.code.value_or(Bytes{})); };
+    Json out = Json::object();
+    std::set<Address> addresses;
+    for (const auto& [a, acc] : diff.pre) {
+        addresses.insert(a);
+    }
+    for (const auto& [a, acc] : diff.post) {
+        addresses.insert(a);
+    }
+    for (const Address& addr : addresses) {
+        const auto pre = diff.pre.find(addr);
+        const auto post = diff.post.find(addr);
+        Json j = Json::object();
+        Json storage = Json::object();
+        if (pre == diff.pre.end() || post == diff.post.end()) {
+            // Created (post only) or deleted (pre only): every field appears or goes.
+            const bool created = pre == diff.pre.end();
+            const PrestateAccount& a = created ? post->second : pre->second;
+            const char* how = created ? "+" : "-";
+            j["balance"] = one(how, balance(a));
+            j["nonce"] = one(how, nonce(a));
+            j["code"] = one(how, code(a));
+            for (const auto& [k, v] : a.storage) {
+                storage[q::hash(k)] = one(how, q::hash(v));
+            }
+        } else {
+            // Changed: the post state holds the fields and slots that changed (a slot that went
+            // to zero is only in pre; one that came from zero only in post).
+            const PrestateAccount& b = pre->second;
+            const PrestateAccount& a = post->second;
+            j["balance"] = a.balance ? changed(balance(b), balance(a)) : Json("=");
+            j["nonce"] = a.nonce ? changed(nonce(b), nonce(a)) : Json("=");
+            j["code"] = a.code ? changed(code(b), code(a)) : Json("=");
+            std::set<Hash32> slots;
+            for (const auto& [k, v] : b.storage) {
+                slots.insert(k);
+            }
+            for (const auto& [k, v] : a.storage) {
+                slots.insert(k);
+            }
+            for (const Hash32& k : slots) {
+                const auto from = b.storage.find(k);
+                const auto to = a.storage.find(k);
+                storage[q::hash(k)] =
+                    changed(q::hash(from != b.storage.end() ? from->second : Hash32{}),
+                            q::hash(to != a.storage.end() ? to->second : Hash32{}));
+            }
+        }
+        j["storage"] = std::move(storage);
+        out[q::address(addr)] = std::move(j);
+    }
+    return out;
 }
 
 Result<TraceFilter> parse_trace_filter(const Json& v) {

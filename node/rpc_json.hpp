@@ -100,9 +100,24 @@ struct TraceFilter {
 /// delegatecall or callcode (a STATICCALL shows value 0); creates are type "create" with
 /// action.creationMethod and result {address, code, gasUsed}; a SELFDESTRUCT is type "suicide"
 /// with action {address, balance, refundAddress} and a null result; a failed frame that did not
-/// revert has a null result. With `keep`, only the frames it accepts are appended.
-void append_parity_traces(Json& out, const exec::CallFrame& root, const TraceLocation& at,
+/// revert has a null result. With `keep`, only the frames it accepts are appended. Without `at`
+/// (the trace_replay* answers) the four block and transaction fields are left out.
+void append_parity_traces(Json& out, const exec::CallFrame& root,
+                          const std::optional<TraceLocation>& at,
                           const std::function<bool(const exec::CallFrame&)>& keep = {});
+
+/// The kinds of answer trace_replayTransaction and trace_replayBlockTransactions are asked for:
+/// a non-empty array of "trace" and "stateDiff" ("vmTrace" is refused: not supported).
+struct ReplayKinds {
+    bool trace = false;
+    bool state_diff = false;
+};
+[[nodiscard]] Result<ReplayKinds> parse_replay_kinds(const Json& v);
+
+/// OpenEthereum's stateDiff of a transaction from the prestateTracer's diff mode (`diff`): per
+/// account changed, balance, nonce and code each "=" (unchanged), {"+": value} (created),
+/// {"-": value} (deleted) or {"*": {"from", "to"}}, and the changed slots under "storage".
+[[nodiscard]] Json parity_state_diff(const PrestateTrace& diff);
 
 /// The filter object of eth_getLogs / eth_newFilter: fromBlock, toBlock (block numbers or tags),
 /// blockHash (exclusive with the range), address (one or a list), topics (at most 4 positions;

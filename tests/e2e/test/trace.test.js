@@ -342,6 +342,59 @@ function assertSameSteps(ours, theirs, key) {
   assert.deepEqual(a, b, key);
 }
 
+test('trace_replayBlockTransactions and trace_replayTransaction: output and stateDiff as anvil',
+  { skip }, async () => {
+    const send = (name, method, params) => nodes[name].provider.send(method, params);
+    const dev0 = dev[0].address.toLowerCase();
+    const kinds = ['trace', 'stateDiff'];
+    for (const key of ['deploy', 'run', 'bad']) {
+      const answers = {};
+      for (const name of ['pel', 'anvil']) {
+        const n = nodes[name];
+        const receipt = await n.provider.getTransactionReceipt(n.txs[key]);
+        const [r] = await send(name, 'trace_replayBlockTransactions',
+          [ethers.toQuantity(receipt.blockNumber), kinds]);
+        assert.equal(r.transactionHash, n.txs[key], name);
+        if (name === 'pel') {
+          // trace_replayTransaction answers the same, without the hash.
+          const { transactionHash, ...rest } = r;
+          assert.deepEqual(await send(name, 'trace_replayTransaction', [n.txs[key], kinds]), rest);
+        }
+        // The sender's balance moves by each node's own fees.
+        const b = r.stateDiff[dev0].balance['*'];
+        assert.ok(BigInt(b.from) > BigInt(b.to), `${name} ${key}`);
+        answers[name] = { ...r, transactionHash: undefined,
+          stateDiff: { ...r.stateDiff, [dev0]: { ...r.stateDiff[dev0], balance: undefined } } };
+      }
+      const { trace, ...ours } = answers.pel;
+      const { trace: anvilTrace, ...theirs } = answers.anvil;
+      assert.deepEqual(ours, theirs, key);
+      // The traces are trace_transaction's without the block fields (anvil's replay leaves out
+      // calls to precompiles, which its trace_transaction keeps).
+      const full = await send('pel', 'trace_transaction', [nodes.pel.txs[key]]);
+      assert.deepEqual(trace, full.map(({ blockHash, blockNumber, transactionHash,
+        transactionPosition, ...rest }) => rest), key);
+      assert.ok(anvilTrace.length >= trace.length - 1, key);
+    }
+    // The deployment's contract appears: every field "+".
+    const deployed = (await nodes.pel.provider.getTransactionReceipt(nodes.pel.txs.deploy))
+      .contractAddress.toLowerCase();
+    const [created] = await send('pel', 'trace_replayBlockTransactions',
+      [ethers.toQuantity((await nodes.pel.provider.getTransactionReceipt(nodes.pel.txs.deploy))
+        .blockNumber), ['stateDiff']]);
+    assert.deepEqual(created.stateDiff[deployed].balance, { '+': '0x9' });  // 10 less 1 to its child
+    assert.deepEqual(created.stateDiff[deployed].nonce, { '+': '0x2' });  // it created its child
+    assert.ok(created.stateDiff[deployed].code['+'].length > 2);
+    assert.deepEqual(created.trace, []);  // not asked for
+    const only = await send('pel', 'trace_replayTransaction', [nodes.pel.txs.run, ['trace']]);
+    assert.equal(only.stateDiff, null);
+    assert.equal(only.vmTrace, null);
+    const e = await send('pel', 'trace_replayTransaction', [nodes.pel.txs.run, ['vmTrace']])
+      .catch((x) => x.error);
+    assert.equal(e.code, -32602);
+    assert.match(e.message, /"vmTrace" is not supported/);
+  });
+
 test('the opcode logger (no tracer): every step as anvil records it', { skip }, async () => {
   const options = { enableMemory: true, enableReturnData: true };
   for (const key of ['deploy', 'run', 'bad']) {

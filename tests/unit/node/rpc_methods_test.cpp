@@ -508,6 +508,72 @@ TEST_F(MethodsTest, parity_traces_as_reth_and_anvil_print_them) {
     EXPECT_EQ(error("trace_filter", {Json::array()})["code"], -32602);
 }
 
+// OpenEthereum's stateDiff from the prestateTracer's diff: a created, a deleted and a changed
+// account (a slot from zero, one to zero, one changed; nonce and code unchanged).
+TEST(ParityStateDiff, created_deleted_and_changed_accounts) {
+    PrestateTrace d;
+    d.diff_mode = true;
+    PrestateAccount created;
+    created.nonce = 1;
+    created.code = Bytes{0x60, 0x00};
+    created.storage[h32(1)] = h32(2);
+    d.post[addr(0xc0)] = created;  // balance zero: absent
+    PrestateAccount deleted;
+    deleted.balance = U256{7};
+    deleted.storage[h32(3)] = h32(4);
+    d.pre[addr(0xd0)] = deleted;
+    PrestateAccount before;
+    before.balance = U256{10};
+    before.nonce = 4;
+    before.code = Bytes{0x00};
+    before.storage[h32(5)] = h32(6);  // goes to zero
+    before.storage[h32(7)] = h32(8);  // changes
+    PrestateAccount after;
+    after.balance = U256{3};
+    after.storage[h32(7)] = h32(9);
+    after.storage[h32(10)] = h32(11);  // from zero
+    d.pre[addr(0xe0)] = before;
+    d.post[addr(0xe0)] = after;
+    const Json j = parity_state_diff(d);
+    const auto star = [](Json from, Json to) {
+        return Json{{"*", {{"from", std::move(from)}, {"to", std::move(to)}}}};
+    };
+    EXPECT_EQ(j[json::address(addr(0xc0))],
+              (Json{{"balance", {{"+", "0x0"}}},
+                    {"nonce", {{"+", "0x1"}}},
+                    {"code", {{"+", "0x6000"}}},
+                    {"storage", {{json::hash(h32(1)), {{"+", json::hash(h32(2))}}}}}}));
+    EXPECT_EQ(j[json::address(addr(0xd0))],
+              (Json{{"balance", {{"-", "0x7"}}},
+                    {"nonce", {{"-", "0x0"}}},
+                    {"code", {{"-", "0x"}}},
+                    {"storage", {{json::hash(h32(3)), {{"-", json::hash(h32(4))}}}}}}));
+    const Json& e = j[json::address(addr(0xe0))];
+    EXPECT_EQ(e["balance"], star("0xa", "0x3"));
+    EXPECT_EQ(e["nonce"], "=");
+    EXPECT_EQ(e["code"], "=");
+    EXPECT_EQ(e["storage"],
+              (Json{{json::hash(h32(5)), star(json::hash(h32(6)), json::hash(Hash32{}))},
+                    {json::hash(h32(7)), star(json::hash(h32(8)), json::hash(h32(9)))},
+                    {json::hash(h32(10)), star(json::hash(Hash32{}), json::hash(h32(11)))}}));
+    EXPECT_EQ(j.size(), 3U);
+}
+
+TEST(ParityStateDiff, replay_kinds) {
+    auto k = parse_replay_kinds(Json::array({"stateDiff", "trace"}));
+    ASSERT_TRUE(k.has_value());
+    EXPECT_TRUE(k->trace && k->state_diff);
+    k = parse_replay_kinds(Json::array({"trace"}));
+    ASSERT_TRUE(k.has_value());
+    EXPECT_FALSE(k->state_diff);
+    EXPECT_NE(parse_replay_kinds(Json::array({"vmTrace"})).error().message.find("not supported"),
+              std::string::npos);
+    EXPECT_FALSE(parse_replay_kinds(Json::array()).has_value());
+    EXPECT_FALSE(parse_replay_kinds(Json::array({"traces"})).has_value());
+    EXPECT_FALSE(parse_replay_kinds(Json::array({1})).has_value());
+    EXPECT_FALSE(parse_replay_kinds(Json("trace")).has_value());
+}
+
 // The Otterscan forms of the same frames (Erigon's rules).
 TEST_F(MethodsTest, otterscan_traces_and_operations_as_erigon_prints_them) {
     const Hash32 tx = h32(9);

@@ -244,10 +244,24 @@ struct AccountOverride {
 /// estimated), fees = zero for calls (a zero fee means "no fee": like geth's NoBaseFee, the call
 /// pays nothing and the base fee check is skipped; sendTransaction: tip 1 gwei, fee cap 2*base fee
 /// + tip), value = 0, nonce = the sender's (sendTransaction: the pending nonce).
+/// eth_call's block overrides (geth's BlockOverrides): the fields of the call's block
+/// environment that are replaced (BLOCKHASH still answers for the chain's blocks only).
+struct BlockOverrides {
+    std::optional<uint64_t> number;
+    std::optional<uint64_t> time;
+    std::optional<uint64_t> gas_limit;
+    std::optional<Address> fee_recipient;
+    std::optional<Hash32> prev_randao;
+    std::optional<U256> base_fee;
+    friend bool operator==(const BlockOverrides&, const BlockOverrides&) = default;
+};
+
 struct CallRequest {
     /// eth_call / eth_estimateGas / eth_createAccessList: the head state as changed by these
     /// overrides (nothing is committed); ignored by eth_sendTransaction.
     std::vector<std::pair<Address, AccountOverride>> state_overrides;
+    /// The same calls and debug_traceCall: the block environment as changed by these.
+    std::optional<BlockOverrides> block_overrides;
     std::optional<Address> from;
     std::optional<Address> to;  ///< empty: contract creation with `data` as init code
     std::optional<uint64_t> gas;

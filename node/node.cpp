@@ -980,6 +980,15 @@ struct Node::Impl {
         } else {
             env = header_env(h.header, h.hashes.get());
         }
+        if (const auto& o = req.block_overrides) {
+            // geth's BlockOverrides (the values were checked to fit the environment's fields).
+            env.block_num = o->number ? static_cast<int64_t>(*o->number) : env.block_num;
+            env.timestamp = o->time ? static_cast<int64_t>(*o->time) : env.timestamp;
+            env.gas_limit = o->gas_limit ? static_cast<int64_t>(*o->gas_limit) : env.gas_limit;
+            env.coinbase = o->fee_recipient.value_or(env.coinbase);
+            env.prev_randao = o->prev_randao.value_or(env.prev_randao);
+            env.base_fee = o->base_fee.value_or(env.base_fee);
+        }
         env.unlimited_gas_pool = true;
         // geth's NoBaseFee for calls: a call that names no fee pays none (BASEFEE reads 0).
         if (txn.max_fee_per_gas.is_zero() && txn.max_priority_fee_per_gas.is_zero()) {

@@ -458,7 +458,7 @@ void EthRpc::register_methods(Dispatcher& d) {
 
     // --- execution ------------------------------------------------------------------------------
     // (call object, block, state overrides, block overrides): the parameters of eth_call,
-    // eth_estimateGas and eth_createAccessList. Block overrides are not supported.
+    // eth_estimateGas and eth_createAccessList.
     const auto call_params =
         [selector](const Params& p) -> Result<std::pair<CallRequest, BlockSelector>, RpcError> {
         PEL_TRY_VOID(p.expect(1, 4));
@@ -468,8 +468,7 @@ void EthRpc::register_methods(Dispatcher& d) {
             PEL_TRY(req.state_overrides, decode_param(p, 2, parse_state_overrides));
         }
         if (!p.at(3).is_null()) {
-            return rpc_error(kInvalidParams,
-                             "invalid argument 3: block overrides are not supported");
+            PEL_TRY(req.block_overrides, decode_param(p, 3, parse_block_overrides));
         }
         return std::make_pair(std::move(req), s);
     };
@@ -552,6 +551,7 @@ void EthRpc::register_methods(Dispatcher& d) {
         PEL_TRY(const BlockSelector s, selector(p, 1, true));
         PEL_TRY(TraceParams t, trace_params(p, 2));
         req.state_overrides = std::move(t.state_overrides);
+        req.block_overrides = t.block_overrides;
         PEL_TRY(const TraceResult r, api(node->trace_call(req, s, t.options)));
         return trace_json(r);
     });

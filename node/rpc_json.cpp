@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <limits>
 #include <map>
 #include <set>
 #include <string>
@@ -305,6 +306,57 @@ Result<std::vector<Hash32>> parse_topic_position(const Json& v) {
 }
 
 }  // namespace
+
+Result<BlockOverrides> parse_block_overrides(const Json& v) {
+    if (!v.is_object()) {
+        return make_error("json: cannot unmarshal ", std::string_view(v.type_name()),
+                          " into a block override object");
+    }
+    BlockOverrides o;
+    for (auto it = v.begin(); it != v.end(); ++it) {
+        const std::string& key = it.key();
+        const Json& value = it.value();
+        const auto fail = [&key](const Error& e) {
+            return make_error("field '", key, "': ", e.message);
+        };
+        if (value.is_null()) {
+            continue;
+        }
+        if (key == "number" || key == "time" || key == "gasLimit") {
+            auto n = json::parse_quantity_u64(value);
+            if (!n) {
+                return fail(n.error());
+            }
+            if (*n > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+                return make_error("field '", key, "': above 2^63-1");
+            }
+            (key == "number" ? o.number : key == "time" ? o.time : o.gas_limit) = *n;
+        } else if (key == "feeRecipient") {
+            auto a = json::parse_address(value);
+            if (!a) {
+                return fail(a.error());
+            }
+            o.fee_recipient = *a;
+        } else if (key == "prevRandao") {
+            auto h = json::parse_hash(value);
+            if (!h) {
+                return fail(h.error());
+            }
+            o.prev_randao = *h;
+        } else if (key == "baseFeePerGas") {
+            auto q = json::parse_quantity(value);
+            if (!q) {
+                return fail(q.error());
+            }
+            o.base_fee = *q;
+        } else {
+            return make_error("field '", key,
+                              "' is not supported (number, time, gasLimit, feeRecipient, "
+                              "prevRandao and baseFeePerGas are)");
+        }
+    }
+    return o;
+}
 
 Result<std::vector<std::pair<Address, AccountOverride>>> parse_state_overrides(const Json& v) {
     if (!v.is_object()) {
@@ -609,7 +661,11 @@ Result<TraceParams> parse_trace_params(const Json& v) {
         PEL_TRY(out.state_overrides, parse_state_overrides(*s));
     }
     if (const auto b = v.find("blockOverrides"); b != v.end() && !b->is_null()) {
-        return make_error("blockOverrides are not supported");
+        auto o = parse_block_overrides(*b);
+        if (!o) {
+            return make_error("blockOverrides: ", o.error().message);
+        }
+        out.block_overrides = std::move(*o);
     }
     return out;
 }

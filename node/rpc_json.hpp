@@ -46,15 +46,21 @@ using Json = nlohmann::json;
 [[nodiscard]] Result<std::vector<std::pair<Address, AccountOverride>>> parse_state_overrides(
     const Json& v);
 
+/// The block override object of eth_call and its kin (geth's BlockOverrides): number, time,
+/// gasLimit (quantities below 2^63), feeRecipient, prevRandao, baseFeePerGas. Errors name the
+/// field; difficulty, blobBaseFee, beaconRoot, withdrawals and unknown fields are refused.
+[[nodiscard]] Result<BlockOverrides> parse_block_overrides(const Json& v);
+
 /// The options object of debug_trace* (geth's TraceConfig, and TraceCallConfig's
 /// stateOverrides): tracer ("callTracer", "prestateTracer" or "noopTracer"; absent: the opcode
 /// logger, with disableStack, disableStorage, enableMemory, enableReturnData and limit) and
 /// tracerConfig (onlyTopCall, withLog; diffMode, disableCode, disableStorage); timeout and reexec
-/// are accepted and ignored. Other tracer names (geth's JavaScript tracers, 4byteTracer, ...) and
-/// blockOverrides are errors naming what there is.
+/// are accepted and ignored; stateOverrides and blockOverrides as eth_call takes them. Other
+/// tracer names (geth's JavaScript tracers, 4byteTracer, ...) are errors naming what there is.
 struct TraceParams {
     TraceOptions options;
     std::vector<std::pair<Address, AccountOverride>> state_overrides;
+    std::optional<BlockOverrides> block_overrides;
 };
 [[nodiscard]] Result<TraceParams> parse_trace_params(const Json& v);
 /// A tracer's answer as geth prints it: the opcode logger's {gas, failed, returnValue,

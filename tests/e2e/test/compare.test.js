@@ -14,7 +14,7 @@
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { ethers } = require('ethers');
-const { startNode, target } = require('../lib/node');
+const { startNode, rawRpc, target } = require('../lib/node');
 const { devAccounts } = require('../lib/accounts');
 const { compile } = require('../lib/contracts');
 
@@ -188,4 +188,38 @@ test('eth_call runs in the block it names, as anvil and geth run it', { skip }, 
     await p.send('evm_mine', []);
     assert.equal((await p.getBlock('latest')).timestamp, next);
   }
+});
+
+test('block overrides for eth_call and debug_traceCall, as anvil applies them', { skip }, async () => {
+  const at = '0x00000000000000000000000000000000000000c0';
+  const ret = '5f5260205ff3';  // PUSH0 MSTORE PUSH1 32 PUSH0 RETURN
+  const ops = { number: '43', time: '42', gasLimit: '45', feeRecipient: '41', prevRandao: '44',
+    baseFeePerGas: '48' };
+  const overrides = { number: '0x1234', time: '0x5678', gasLimit: '0x99999',
+    feeRecipient: '0x00000000000000000000000000000000000000fe', prevRandao: `0x${'77'.repeat(32)}`,
+    baseFeePerGas: '0x7' };
+  // A fee is named, so BASEFEE reads the block's (geth zeroes it for calls that name none).
+  const call = { from: dev[0].address, to: at, maxFeePerGas: '0x10', maxPriorityFeePerGas: '0x0' };
+  const word = (v) => ethers.zeroPadValue(ethers.toBeHex(v), 32);
+  for (const [field, op] of Object.entries(ops)) {
+    const code = { [at]: { code: `0x${op}${ret}` } };
+    const answers = await Promise.all([pelProvider, anvilProvider].map(
+      (p) => p.send('eth_call', [call, 'latest', code, overrides])));
+    assert.equal(answers[0], answers[1], field);
+    const expected = field === 'prevRandao' ? overrides.prevRandao
+      : field === 'feeRecipient' ? word(overrides.feeRecipient) : word(overrides[field]);
+    assert.equal(answers[0], expected, field);
+    // Only the fields given change.
+    const without = await pelProvider.send('eth_call', [{ to: at }, 'latest', code, {}]);
+    assert.notEqual(without, expected, field);
+  }
+  // debug_traceCall takes them in its options, as geth's TraceCallConfig does.
+  const traced = await pelProvider.send('debug_traceCall', [{ to: at }, 'latest',
+    { tracer: 'callTracer', stateOverrides: { [at]: { code: `0x42${ret}` } },
+      blockOverrides: { time: '0x5678' } }]);
+  assert.equal(traced.output, word(0x5678));
+  const { error: refused } = await rawRpc(pel.url, 'eth_call',
+    [call, 'latest', {}, { blobBaseFee: '0x1' }]);
+  assert.equal(refused.code, -32602);
+  assert.match(refused.message, /invalid argument 3: field 'blobBaseFee' is not supported/);
 });

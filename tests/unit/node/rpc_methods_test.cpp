@@ -222,7 +222,7 @@ TEST_F(MethodsTest, eth_call_takes_state_overrides) {
     node_.last_call.reset();
     node_.estimate_answer = uint64_t{21000};
     EXPECT_EQ(result("eth_estimateGas", {to, "latest", {{who, {{"balance", "0x1"}}}}}), "0x5208");
-    // Errors: both storage forms, a bad key, a bad field value, block overrides.
+    // Errors: both storage forms, a bad key, a bad field value.
     EXPECT_EQ(error("eth_call",
                     {to,
                      "latest",
@@ -234,7 +234,41 @@ TEST_F(MethodsTest, eth_call_takes_state_overrides) {
               kInvalidParams);
     EXPECT_EQ(error("eth_call", {to, "latest", {{who, {{"stateDiff", {{one, "0x1"}}}}}}})["code"],
               kInvalidParams);
-    EXPECT_EQ(error("eth_call", {to, "latest", Json(), Json::object()})["code"], kInvalidParams);
+
+    // Block overrides (the fourth parameter; nulls are absent fields).
+    const std::string fee_recipient = "0x" + std::string(40, 'e');
+    EXPECT_EQ(result("eth_call", {to,
+                                  "latest",
+                                  Json(),
+                                  {{"number", "0x10"},
+                                   {"time", "0x20"},
+                                   {"gasLimit", "0x30"},
+                                   {"feeRecipient", fee_recipient},
+                                   {"prevRandao", json::hash(h32(5))},
+                                   {"baseFeePerGas", "0x7"},
+                                   {"difficultyNot", nullptr}}}),
+              "0x");
+    BlockOverrides want;
+    want.number = 16;
+    want.time = 32;
+    want.gas_limit = 48;
+    want.fee_recipient = *Address::from_hex(fee_recipient);
+    want.prev_randao = h32(5);
+    want.base_fee = U256(7);
+    EXPECT_EQ(node_.last_call->block_overrides, want);
+    EXPECT_EQ(result("eth_call", {to, "latest", Json(), Json::object()}), "0x");
+    EXPECT_EQ(node_.last_call->block_overrides, BlockOverrides{});
+    const auto refused = [&](Json overrides) {
+        return error("eth_call", {to, "latest", Json(), std::move(overrides)})["message"]
+            .get<std::string>();
+    };
+    EXPECT_EQ(refused({{"blobBaseFee", "0x1"}}),
+              "invalid argument 3: field 'blobBaseFee' is not supported (number, time, gasLimit, "
+              "feeRecipient, prevRandao and baseFeePerGas are)");
+    EXPECT_EQ(refused({{"number", "0x8000000000000000"}}),
+              "invalid argument 3: field 'number': above 2^63-1");
+    EXPECT_NE(refused({{"feeRecipient", "0x12"}}).find("field 'feeRecipient'"), std::string::npos);
+    EXPECT_NE(refused(Json::array()).find("block override object"), std::string::npos);
 }
 
 TEST_F(MethodsTest, estimate_gas_revert_carries_data) {
@@ -733,13 +767,16 @@ TEST_F(MethodsTest, debug_trace_options_and_answers_as_geth_prints_them) {
     EXPECT_EQ(error("debug_traceBlockByNumber", {"0x3", {{"tracer", "callTracer"}}})["message"],
               "block not found");
     const std::string to = json::address(addr(0xbb));
-    j = result("debug_traceCall",
-               {{{"to", to}},
-                "latest",
-                {{"tracer", "noopTracer"}, {"stateOverrides", {{to, {{"balance", "0x1"}}}}}}});
+    j = result("debug_traceCall", {{{"to", to}},
+                                   "latest",
+                                   {{"tracer", "noopTracer"},
+                                    {"stateOverrides", {{to, {{"balance", "0x1"}}}}},
+                                    {"blockOverrides", {{"time", "0x99"}}}}});
     EXPECT_EQ(j, Json::object());
     ASSERT_EQ(node_.last_call->state_overrides.size(), 1U);
     EXPECT_EQ(node_.last_call->state_overrides[0].second.balance, U256{1});
+    ASSERT_TRUE(node_.last_call->block_overrides.has_value());
+    EXPECT_EQ(node_.last_call->block_overrides->time, uint64_t{0x99});
 
     // No tracer: geth's opcode logger, with its options at the top level.
     exec::StructTrace st;
@@ -806,7 +843,7 @@ TEST_F(MethodsTest, debug_trace_options_and_answers_as_geth_prints_them) {
     EXPECT_EQ(error("debug_traceCall",
                     {{{"to", to}},
                      "latest",
-                     {{"tracer", "callTracer"}, {"blockOverrides", Json::object()}}})["code"],
+                     {{"tracer", "callTracer"}, {"blockOverrides", {{"random", "0x1"}}}}})["code"],
               kInvalidParams);
     EXPECT_EQ(error("debug_traceTransaction", {"0x12", {{"tracer", "callTracer"}}})["code"],
               kInvalidParams);

@@ -198,7 +198,7 @@ Result<Json, RpcError> search(const NodeApi& node, const Address& addr, uint64_t
     if (before) {
         hi = from == 0 ? head : std::min(from - 1, head);
     } else {
-        lo = from == 0 ? 0 : from + 1;
+        lo = from == 0 ? 0 : from >= head ? head + 1 : from + 1;  // past the head: nothing
         hi = head;
     }
     // Per block, newest first within it; "after" collects the oldest block first (reversed

@@ -928,6 +928,7 @@ struct Node::Impl {
         Bytes output;
         exec::TxnWrites writes;  // the call's write set (eth_createAccessList)
         uint64_t gas_used = 0;
+        uint64_t intrinsic_gas = 0;  // of the transaction the call runs as (trace_call's gas)
     };
 
     /// Runs `req` with `gas` over `base` (block `h`'s state); nothing is committed. As geth and
@@ -973,6 +974,7 @@ struct Node::Impl {
             txn.nonce = acc ? acc->nonce : 0;
         }
         CallReader nonce_reader(base, from, txn.nonce);
+        out.intrinsic_gas = exec::intrinsic_gas(txn);
 
         exec::BlockEnv env;
         if (next_block) {
@@ -3361,7 +3363,7 @@ ApiResult<TraceResult> Node::trace_call(const CallRequest& request, BlockSelecto
     if (!o.started) {
         return unexpected(rejected(o.error));
     }
-    return run.result(o.writes, o.success, gas, o.gas_used, 0);  // parity_gas: trace_* only
+    return run.result(o.writes, o.success, gas, o.gas_used, o.intrinsic_gas);
 }
 
 ApiResult<AccessListResult> Node::create_access_list(const CallRequest& request,

@@ -667,6 +667,27 @@ void EthRpc::register_methods(Dispatcher& d) {
               }
               return out;
           });
+    // trace_call (reth's: call, trace types, block, state overrides, block overrides): the
+    // replay answer of a call run as eth_call runs it.
+    d.add("trace_call",
+          [node, selector, parity, state_diff, replay_json](const Params& p) -> RpcResult {
+              PEL_TRY_VOID(p.expect(2, 5));
+              PEL_TRY(CallRequest req, decode_param(p, 0, parse_call_request));
+              PEL_TRY(const ReplayKinds kinds, decode_param(p, 1, parse_replay_kinds));
+              PEL_TRY(const BlockSelector s, selector(p, 2, true));
+              if (!p.at(3).is_null()) {
+                  PEL_TRY(req.state_overrides, decode_param(p, 3, parse_state_overrides));
+              }
+              if (!p.at(4).is_null()) {
+                  PEL_TRY(req.block_overrides, decode_param(p, 4, parse_block_overrides));
+              }
+              PEL_TRY(const TraceResult calls, api(node->trace_call(req, s, parity)));
+              std::optional<TraceResult> diff;
+              if (kinds.state_diff) {
+                  PEL_TRY(diff, api(node->trace_call(req, s, state_diff)));
+              }
+              return replay_json(calls, diff ? &*diff : nullptr, kinds);
+          });
     d.add("trace_block", [selector, block_parity](const Params& p) -> RpcResult {
         PEL_TRY_VOID(p.expect(1, 1));
         PEL_TRY(const BlockSelector s, selector(p, 0, false));

@@ -342,7 +342,7 @@ function assertSameSteps(ours, theirs, key) {
   assert.deepEqual(a, b, key);
 }
 
-test('trace_replayBlockTransactions and trace_replayTransaction: output and stateDiff as anvil',
+test('trace_replayBlockTransactions, trace_replayTransaction and trace_call: output and stateDiff',
   { skip }, async () => {
     const send = (name, method, params) => nodes[name].provider.send(method, params);
     const dev0 = dev[0].address.toLowerCase();
@@ -386,6 +386,20 @@ test('trace_replayBlockTransactions and trace_replayTransaction: output and stat
     assert.deepEqual(created.stateDiff[deployed].nonce, { '+': '0x2' });  // it created its child
     assert.ok(created.stateDiff[deployed].code['+'].length > 2);
     assert.deepEqual(created.trace, []);  // not asked for
+    // trace_call of the same call at the block before: the same answer, less what the fee
+    // changed (a call that names no fee pays none).
+    const tx = await nodes.pel.provider.getTransaction(nodes.pel.txs.run);
+    const call = { from: tx.from, to: tx.to, value: ethers.toQuantity(tx.value), data: tx.data,
+      gas: ethers.toQuantity(tx.gasLimit) };
+    const simulated = await send('pel', 'trace_call',
+      [call, kinds, ethers.toQuantity(tx.blockNumber - 1)]);
+    const replayed = await send('pel', 'trace_replayTransaction', [nodes.pel.txs.run, kinds]);
+    assert.equal(simulated.output, replayed.output);
+    assert.deepEqual(simulated.trace, replayed.trace);
+    const accounts = (d) => Object.fromEntries(Object.entries(d)
+      .filter(([a]) => a !== dev0 && a !== ethers.ZeroAddress));
+    assert.deepEqual(accounts(simulated.stateDiff), accounts(replayed.stateDiff));
+    assert.deepEqual(simulated.stateDiff[dev0].nonce, replayed.stateDiff[dev0].nonce);
     const only = await send('pel', 'trace_replayTransaction', [nodes.pel.txs.run, ['trace']]);
     assert.equal(only.stateDiff, null);
     assert.equal(only.vmTrace, null);

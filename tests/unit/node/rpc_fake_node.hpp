@@ -156,6 +156,17 @@ class FakeNode final : public NodeApi {
         const std::lock_guard lock(mu);
         last_call = r;
         last_trace_options = o;
+        if (trace_call_answer && std::holds_alternative<std::monostate>(*trace_call_answer)) {
+            // Unscripted: an empty answer of the kind the tracer gives (the real node's shapes).
+            if (o.tracer == TraceOptions::Tracer::kCall) {
+                return TraceResult(exec::CallFrame{});
+            }
+            if (o.tracer == TraceOptions::Tracer::kPrestate) {
+                PrestateTrace p;
+                p.diff_mode = o.diff_mode;
+                return TraceResult(std::move(p));
+            }
+        }
         return trace_call_answer;
     }
     [[nodiscard]] ApiResult<CallResult> call(const CallRequest& r, BlockSelector s) const override {

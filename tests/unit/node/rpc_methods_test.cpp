@@ -608,6 +608,29 @@ TEST(ParityStateDiff, replay_kinds) {
     EXPECT_FALSE(parse_replay_kinds(Json("trace")).has_value());
 }
 
+// trace_call: the call's parameters reach the node (block, both overrides); the answer is the
+// replay form without a transaction hash.
+TEST_F(MethodsTest, trace_call_takes_the_call_block_and_overrides) {
+    node_.trace_call_answer = TraceResult(sample_frames());
+    const std::string to = json::address(addr(0xb0));
+    const Json j =
+        result("trace_call",
+               {{{"to", to}}, {"trace"}, "0x3", {{to, {{"balance", "0x1"}}}}, {{"time", "0x99"}}});
+    EXPECT_EQ(node_.last_call->to, addr(0xb0));
+    EXPECT_EQ(node_.last_call->state_overrides.size(), 1U);
+    EXPECT_EQ(node_.last_call->block_overrides->time, uint64_t{0x99});
+    EXPECT_TRUE(node_.last_trace_options->parity_gas);
+    EXPECT_EQ(j["output"], "0x");
+    EXPECT_TRUE(j["stateDiff"].is_null());
+    EXPECT_TRUE(j["vmTrace"].is_null());
+    EXPECT_FALSE(j.contains("transactionHash"));
+    ASSERT_EQ(j["trace"].size(), 6U);
+    EXPECT_FALSE(j["trace"][0].contains("blockHash"));
+    EXPECT_EQ(j["trace"][0]["traceAddress"], Json::array());
+    EXPECT_EQ(error("trace_call", {{{"to", to}}})["code"], kInvalidParams);  // no kinds
+    EXPECT_EQ(error("trace_call", {{{"to", to}}, {"vmTrace"}})["code"], kInvalidParams);
+}
+
 // The Otterscan forms of the same frames (Erigon's rules).
 TEST_F(MethodsTest, otterscan_traces_and_operations_as_erigon_prints_them) {
     const Hash32 tx = h32(9);

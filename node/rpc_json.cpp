@@ -877,6 +877,20 @@ Result<ReplayKinds> parse_replay_kinds(const Json& v) {
     return k;
 }
 
+namespace {
+/// The keys of two maps, each once, in order.
+template <class K, class V>
+std::set<K> key_union(const std::map<K, V>& a, const std::map<K, V>& b) {
+    std::set<K> out;
+    for (const auto* m : {&a, &b}) {
+        for (const auto& [k, v] : *m) {
+            out.insert(k);
+        }
+    }
+    return out;
+}
+}  // namespace
+
 Json parity_state_diff(const PrestateTrace& diff) {
     const auto one = [](const char* how, Json v) { return Json{{how, std::move(v)}}; };
     const auto changed = [](Json from, Json to) {
@@ -888,14 +902,7 @@ Json parity_state_diff(const PrestateTrace& diff) {
     const auto nonce = [](const PrestateAccount& a) { return q::quantity(a.nonce.value_or(0)); };
     const auto code = [](const PrestateAccount& a) { return q::data(a.code.value_or(Bytes{})); };
     Json out = Json::object();
-    std::set<Address> addresses;
-    for (const auto& [a, acc] : diff.pre) {
-        addresses.insert(a);
-    }
-    for (const auto& [a, acc] : diff.post) {
-        addresses.insert(a);
-    }
-    for (const Address& addr : addresses) {
+    for (const Address& addr : key_union(diff.pre, diff.post)) {
         const auto pre = diff.pre.find(addr);
         const auto post = diff.post.find(addr);
         Json j = Json::object();
@@ -919,14 +926,7 @@ Json parity_state_diff(const PrestateTrace& diff) {
             j["balance"] = a.balance ? changed(balance(b), balance(a)) : Json("=");
             j["nonce"] = a.nonce ? changed(nonce(b), nonce(a)) : Json("=");
             j["code"] = a.code ? changed(code(b), code(a)) : Json("=");
-            std::set<Hash32> slots;
-            for (const auto& [k, v] : b.storage) {
-                slots.insert(k);
-            }
-            for (const auto& [k, v] : a.storage) {
-                slots.insert(k);
-            }
-            for (const Hash32& k : slots) {
+            for (const Hash32& k : key_union(b.storage, a.storage)) {
                 const auto from = b.storage.find(k);
                 const auto to = a.storage.find(k);
                 storage[q::hash(k)] =

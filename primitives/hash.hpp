@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <compare>
 #include <cstdint>
 #include <cstring>
@@ -57,9 +58,64 @@ struct FixedBytes {
     }
     [[nodiscard]] std::string to_hex() const { return pel::to_hex(view()); }
 
-    friend constexpr bool operator==(const FixedBytes&, const FixedBytes&) = default;
-    friend constexpr auto operator<=>(const FixedBytes&, const FixedBytes&) = default;
+    // Word-wise: the defaulted operators compile to a libc memcmp call per comparison (13% of a
+    // block of plain transfers, from hash-map lookups and sorts keyed by address).
+    friend constexpr bool operator==(const FixedBytes& a, const FixedBytes& b) noexcept {
+        if (std::is_constant_evaluated()) {
+            return a.bytes == b.bytes;
+        }
+        uint64_t diff = 0;
+        size_t i = 0;
+        for (; i + 8 <= N; i += 8) {
+            diff |= load_word<uint64_t>(a.data() + i) ^ load_word<uint64_t>(b.data() + i);
+        }
+        for (; i + 4 <= N; i += 4) {
+            diff |= load_word<uint32_t>(a.data() + i) ^ load_word<uint32_t>(b.data() + i);
+        }
+        for (; i < N; ++i) {
+            diff |= static_cast<uint64_t>(a.bytes[i] ^ b.bytes[i]);  // NOLINT
+        }
+        return diff == 0;
+    }
+    /// Lexicographic byte order (as memcmp orders them), compared a big-endian word at a time.
+    friend constexpr std::strong_ordering operator<=>(const FixedBytes& a,
+                                                      const FixedBytes& b) noexcept {
+        if (std::is_constant_evaluated()) {
+            return a.bytes <=> b.bytes;
+        }
+        size_t i = 0;
+        for (; i + 8 <= N; i += 8) {
+            const uint64_t x = __builtin_bswap64(load_word<uint64_t>(a.data() + i));
+            const uint64_t y = __builtin_bswap64(load_word<uint64_t>(b.data() + i));
+            if (x != y) {
+                return x <=> y;
+            }
+        }
+        for (; i + 4 <= N; i += 4) {
+            const uint32_t x = __builtin_bswap32(load_word<uint32_t>(a.data() + i));
+            const uint32_t y = __builtin_bswap32(load_word<uint32_t>(b.data() + i));
+            if (x != y) {
+                return x <=> y;
+            }
+        }
+        for (; i < N; ++i) {
+            if (a.bytes[i] != b.bytes[i]) {        // NOLINT
+                return a.bytes[i] <=> b.bytes[i];  // NOLINT
+            }
+        }
+        return std::strong_ordering::equal;
+    }
+
+  private:
+    template <class W>
+    [[nodiscard]] static W load_word(const uint8_t* p) noexcept {
+        W w;
+        std::memcpy(&w, p, sizeof(W));
+        return w;
+    }
 };
+static_assert(std::endian::native == std::endian::little,
+              "FixedBytes' ordering byte-swaps words loaded in native (little-endian) order");
 
 struct Hash32Tag {};
 struct AddressTag {};

@@ -118,7 +118,12 @@ class U256 {
     }
 
     // --- comparison ------------------------------------------------------------------------
-    friend constexpr bool operator==(const U256&, const U256&) noexcept = default;
+    // Limb-wise, branch-free: the defaulted operator compiles to a libc memcmp call (hash-map
+    // lookups of storage keys spend most of their comparison time in that call).
+    friend constexpr bool operator==(const U256& a, const U256& b) noexcept {
+        return ((a.limbs[0] ^ b.limbs[0]) | (a.limbs[1] ^ b.limbs[1]) | (a.limbs[2] ^ b.limbs[2]) |
+                (a.limbs[3] ^ b.limbs[3])) == 0;
+    }
     friend constexpr std::strong_ordering operator<=>(const U256& a, const U256& b) noexcept {
         for (int i = 3; i >= 0; --i) {
             const auto idx = static_cast<size_t>(i);

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "primitives/hex.hpp"
 
+#include <compare>
+#include <cstring>
+#include <random>
+
 #include <gtest/gtest.h>
 
 #include "primitives/hash.hpp"
@@ -53,6 +57,52 @@ TEST(FixedBytes, padded_view_keeps_low_order_bytes) {
     EXPECT_EQ(h.bytes[30], 0x12);
     EXPECT_EQ(h.bytes[31], 0x34);
     EXPECT_EQ(h.bytes[0], 0);
+}
+
+/// Equality and order of FixedBytes<N> against memcmp's, for values that differ in exactly one
+/// byte (each position, both directions) and for random pairs; N covers the word, half-word and
+/// byte tails of the comparison.
+template <class T>
+void check_order_matches_memcmp() {
+    std::mt19937_64 rng(7);
+    const auto random_value = [&rng] {
+        T v;
+        for (auto& b : v.bytes) {
+            b = static_cast<uint8_t>(rng());
+        }
+        return v;
+    };
+    const auto sign = [](int c) { return c < 0 ? -1 : (c > 0 ? 1 : 0); };
+    const auto order = [](std::strong_ordering o) { return o < 0 ? -1 : (o > 0 ? 1 : 0); };
+    for (int round = 0; round < 200; ++round) {
+        const T a = random_value();
+        T b = random_value();
+        if (round % 4 == 0) {
+            b = a;  // equal values
+        }
+        EXPECT_EQ(a == b, std::memcmp(a.data(), b.data(), T::size()) == 0);
+        EXPECT_EQ(order(a <=> b), sign(std::memcmp(a.data(), b.data(), T::size())));
+        for (size_t i = 0; i < T::size(); ++i) {
+            T c = a;
+            c.bytes[i] = static_cast<uint8_t>(c.bytes[i] + 1 + round % 255);  // NOLINT
+            ASSERT_FALSE(a == c) << "byte " << i;
+            ASSERT_EQ(order(a <=> c), sign(std::memcmp(a.data(), c.data(), T::size())))
+                << "byte " << i;
+            ASSERT_EQ(order(c <=> a), -order(a <=> c)) << "byte " << i;
+        }
+    }
+}
+
+struct OddTag {};
+
+TEST(FixedBytes, equality_and_order_match_memcmp) {
+    check_order_matches_memcmp<Hash32>();
+    check_order_matches_memcmp<Address>();
+    check_order_matches_memcmp<FixedBytes<7, OddTag>>();
+    check_order_matches_memcmp<FixedBytes<13, OddTag>>();
+    // The same operators at compile time.
+    static_assert(Address{{1}} < Address{{2}} && Address{{0, 0, 0, 0, 0, 0, 0, 0, 1}} > Address{});
+    static_assert(kEmptyCodeHash == kEmptyCodeHash && kEmptyCodeHash != kEmptyTrieRoot);
 }
 
 }  // namespace

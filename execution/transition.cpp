@@ -178,7 +178,11 @@ uint64_t intrinsic_gas(const Transaction& txn) noexcept {
 
 U256 blob_base_fee(uint64_t excess_blob_gas) noexcept {
     // EIP-4844 fake_exponential(factor, numerator, denominator): Taylor series of
-    // factor * e^(numerator / denominator) in integers.
+    // factor * e^(numerator / denominator) in integers. With no excess the series is exactly
+    // `factor` (e^0): every transaction of every blob-free block asks, so skip its division.
+    if (excess_blob_gas == 0) {
+        return U256{kMinBlobBaseFee};
+    }
     const U256 factor{kMinBlobBaseFee};
     const U256 numerator{excess_blob_gas};
     const U256 denominator{kBlobBaseFeeUpdateFraction};

@@ -572,6 +572,9 @@ void profile_config(const Options& opt, const bench::WorkloadSpec& spec) {
 
 /// The value at quantile q (0..1) of v.
 double quantile(std::vector<double> v, double q) {
+    if (v.empty()) {
+        throw Failure{"internal: quantile of no measurements"};
+    }
     std::sort(v.begin(), v.end());
     const auto i = static_cast<size_t>(q * static_cast<double>(v.size() - 1));
     return v[i];
@@ -651,15 +654,17 @@ void compare_config(const Options& opt, const bench::WorkloadSpec& spec) {
                 seq_ms.push_back(e);
             }
         }
-        for (const size_t t : {size_t{1}, opt.threads.front()}) {
+        // By position, not by thread count: with --threads 1 both runs use one thread (and
+        // classifying them by count left the T-thread list empty).
+        for (const bool one : {true, false}) {
             const auto t0 = Clock::now();
-            const auto rec = exec::recover_senders(probe, t);
+            const auto rec = exec::recover_senders(probe, one ? size_t{1} : opt.threads.front());
             const double e = ms_since(t0);
             if (!rec) {
                 throw Failure{"sender recovery failed"};
             }
             if (r >= opt.warmup) {
-                (t == 1 ? cal1_ms : calt_ms).push_back(e);
+                (one ? cal1_ms : calt_ms).push_back(e);
             }
         }
         for (size_t k = 0; k < pars.size(); ++k) {

@@ -15,11 +15,12 @@ if ! node lib/deps-current.js; then
   npm ci --prefer-offline --no-audit --no-fund
 fi
 export PEL_E2E_TARGET=pel
+export PEL_E2E_LOG_TAILS=1
 major=$(node -p 'process.versions.node.split(".")[0]')
 if [ "$major" -ge 21 ] || node --test-concurrency=1 -e '' 2>/dev/null; then
   # The spec reporter repeats every failure, with its error, at the end of the output (where a
   # CI log that keeps only a part still shows it).
-  exec node --test --test-concurrency=1 --test-timeout=60000 --test-reporter=spec
+  exec node --test --test-concurrency=1 --test-timeout=120000 --test-reporter=spec
 fi
 # Older runners (Debian 12's Node.js 18) lack --test-concurrency/--test-timeout: one file at a time.
 for f in test/*.test.js; do

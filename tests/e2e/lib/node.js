@@ -102,6 +102,10 @@ class NodeUnderTest {
   // SIGTERM, as a user stopping the node with Ctrl-C would (SIGINT) or a service manager would.
   async stop() {
     if (!this.proc) return null;
+    if (process.env.PEL_E2E_LOG_TAILS === '1') {
+      // Shown by ctest only when the suite fails: what each node was doing at the end.
+      process.stderr.write(`--- ${this.target} node on port ${this.port}, last lines:\n${this.tail()}\n`);
+    }
     const proc = this.proc;
     this.proc = null;
     proc.kill('SIGTERM');

@@ -27,6 +27,9 @@ const callTracer = { tracer: 'callTracer', tracerConfig: { withLog: true } };
 const prestate = { tracer: 'prestateTracer' };
 const prestateDiff = { tracer: 'prestateTracer', tracerConfig: { diffMode: true } };
 const nodes = {};  // name -> { node, provider, txs: {deploy, run, bad}, root }
+// Each test's own limit, under the runner's per-file one: a test that hangs fails by name, the
+// rest still run, and after() prints the nodes' log tails (PEL_E2E_LOG_TAILS, as ctest sets it).
+const timeout = 30000;
 
 before(async () => {
   if (skip) return;
@@ -59,7 +62,7 @@ before(async () => {
     assert.equal(bad.status, 0);  // reverts at the top, after all its frames
     n.txs.bad = bad.hash;
   }
-});
+}, { timeout: 60000 });
 
 after(async () => {
   for (const n of Object.values(nodes)) {
@@ -88,7 +91,7 @@ function frames(frame, out = []) {
   return out;
 }
 
-test('callTracer: the frames, gas, outputs and logs anvil gives', { skip }, async () => {
+test('callTracer: the frames, gas, outputs and logs anvil gives', { skip, timeout }, async () => {
   for (const key of ['deploy', 'run']) {
     const ours = await traceTx('pel', key, callTracer);
     const theirs = withoutIndex(await traceTx('anvil', key, callTracer));
@@ -121,7 +124,7 @@ test('callTracer: the frames, gas, outputs and logs anvil gives', { skip }, asyn
   assert.equal(BigInt(run.gasUsed), receipt.gasUsed);
 });
 
-test('callTracer: a transaction that reverts at the top, onlyTopCall', { skip }, async () => {
+test('callTracer: a transaction that reverts at the top, onlyTopCall', { skip, timeout }, async () => {
   const ours = await traceTx('pel', 'bad', { tracer: 'callTracer' });
   const theirs = await traceTx('anvil', 'bad', { tracer: 'callTracer' });
   assert.deepEqual({ ...ours, gas: undefined }, { ...theirs, gas: undefined });
@@ -143,7 +146,7 @@ test('callTracer: a transaction that reverts at the top, onlyTopCall', { skip },
   assert.deepEqual(noPosition(top), noPosition(topAnvil));
 });
 
-test('prestateTracer: the accounts and slots anvil gives, in both modes', { skip }, async () => {
+test('prestateTracer: the accounts and slots anvil gives, in both modes', { skip, timeout }, async () => {
   const sender = dev[0].address.toLowerCase();
   for (const key of ['deploy', 'run', 'bad']) {
     // Contracts the transaction created: geth leaves them out of the prestate, anvil lists them.
@@ -174,7 +177,7 @@ test('prestateTracer: the accounts and slots anvil gives, in both modes', { skip
   assert.equal(BigInt(diff.post[child].balance) - BigInt(diff.pre[child].balance), 3n);
 });
 
-test('debug_traceBlockByNumber and ByHash trace a block of several transactions', { skip },
+test('debug_traceBlockByNumber and ByHash trace a block of several transactions', { skip, timeout },
   async () => {
     // Three dependent transfers in one block (automine off): the last one is traced over the
     // state the first two left.
@@ -215,7 +218,7 @@ test('debug_traceBlockByNumber and ByHash trace a block of several transactions'
     assert.deepEqual(answers.pel.byHash.map(slots), answers.anvil.byHash.map(slots));
   });
 
-test('debug_traceCall traces a call with state overrides as anvil does', { skip }, async () => {
+test('debug_traceCall traces a call with state overrides as anvil does', { skip, timeout }, async () => {
   const results = {};
   for (const [name, n] of Object.entries(nodes)) {
     const to = await n.root.getAddress();
@@ -244,7 +247,7 @@ test('debug_traceCall traces a call with state overrides as anvil does', { skip 
 });
 
 test('trace_transaction, trace_block and trace_filter: the Parity-style traces anvil gives',
-  { skip }, async () => {
+  { skip, timeout }, async () => {
     // Each node's traces carry its own block and transaction hashes; the rest is the same.
     const own = async (name, traces) => {
       const p = nodes[name].provider;
@@ -343,7 +346,7 @@ function assertSameSteps(ours, theirs, key) {
 }
 
 test('trace_replayBlockTransactions, trace_replayTransaction and trace_call: output and stateDiff',
-  { skip }, async () => {
+  { skip, timeout }, async () => {
     const send = (name, method, params) => nodes[name].provider.send(method, params);
     const dev0 = dev[0].address.toLowerCase();
     const kinds = ['trace', 'stateDiff'];
@@ -409,7 +412,7 @@ test('trace_replayBlockTransactions, trace_replayTransaction and trace_call: out
     assert.match(e.message, /"vmTrace" is not supported/);
   });
 
-test('the opcode logger (no tracer): every step as anvil records it', { skip }, async () => {
+test('the opcode logger (no tracer): every step as anvil records it', { skip, timeout }, async () => {
   const options = { enableMemory: true, enableReturnData: true };
   for (const key of ['deploy', 'run', 'bad']) {
     const ours = await traceTx('pel', key, options);
@@ -431,7 +434,7 @@ test('the opcode logger (no tracer): every step as anvil records it', { skip }, 
   assert.equal(BigInt(sstore.stack.at(-2)), 5n);
 });
 
-test('debug_trace* refuses what it cannot do, with clear errors', { skip }, async () => {
+test('debug_trace* refuses what it cannot do, with clear errors', { skip, timeout }, async () => {
   const p = nodes.pel.provider;
   const code = async (promise) => {
     try {
@@ -458,7 +461,7 @@ test('debug_trace* refuses what it cannot do, with clear errors', { skip }, asyn
 });
 
 test('the Otterscan methods (ots_*) as anvil answers them, Erigon\'s rules where anvil departs',
-  { skip }, async () => {
+  { skip, timeout }, async () => {
     const ots = (name, method, params) => nodes[name].provider.send(method, params);
     const both = async (method, paramsOf) => Promise.all(['pel', 'anvil'].map(
       (name) => ots(name, method, paramsOf(nodes[name]))));

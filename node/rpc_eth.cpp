@@ -458,17 +458,19 @@ void EthRpc::register_methods(Dispatcher& d) {
 
     // --- execution ------------------------------------------------------------------------------
     // (call object, block, state overrides, block overrides): the parameters of eth_call,
-    // eth_estimateGas and eth_createAccessList.
+    // eth_estimateGas and eth_createAccessList. `extra` parameters of the method's own sit
+    // between the call object and the block (trace_call's trace kinds: 1); it parses them.
     const auto call_params =
-        [selector](const Params& p) -> Result<std::pair<CallRequest, BlockSelector>, RpcError> {
-        PEL_TRY_VOID(p.expect(1, 4));
+        [selector](const Params& p,
+                   size_t extra = 0) -> Result<std::pair<CallRequest, BlockSelector>, RpcError> {
+        PEL_TRY_VOID(p.expect(1 + extra, 4 + extra));
         PEL_TRY(CallRequest req, decode_param(p, 0, parse_call_request));
-        PEL_TRY(const BlockSelector s, selector(p, 1, true));
-        if (!p.at(2).is_null()) {
-            PEL_TRY(req.state_overrides, decode_param(p, 2, parse_state_overrides));
+        PEL_TRY(const BlockSelector s, selector(p, 1 + extra, true));
+        if (!p.at(2 + extra).is_null()) {
+            PEL_TRY(req.state_overrides, decode_param(p, 2 + extra, parse_state_overrides));
         }
-        if (!p.at(3).is_null()) {
-            PEL_TRY(req.block_overrides, decode_param(p, 3, parse_block_overrides));
+        if (!p.at(3 + extra).is_null()) {
+            PEL_TRY(req.block_overrides, decode_param(p, 3 + extra, parse_block_overrides));
         }
         return std::make_pair(std::move(req), s);
     };
@@ -670,17 +672,10 @@ void EthRpc::register_methods(Dispatcher& d) {
     // trace_call (reth's: call, trace types, block, state overrides, block overrides): the
     // replay answer of a call run as eth_call runs it.
     d.add("trace_call",
-          [node, selector, parity, state_diff, replay_json](const Params& p) -> RpcResult {
-              PEL_TRY_VOID(p.expect(2, 5));
-              PEL_TRY(CallRequest req, decode_param(p, 0, parse_call_request));
+          [node, call_params, parity, state_diff, replay_json](const Params& p) -> RpcResult {
+              PEL_TRY(const auto args, call_params(p, 1));
               PEL_TRY(const ReplayKinds kinds, decode_param(p, 1, parse_replay_kinds));
-              PEL_TRY(const BlockSelector s, selector(p, 2, true));
-              if (!p.at(3).is_null()) {
-                  PEL_TRY(req.state_overrides, decode_param(p, 3, parse_state_overrides));
-              }
-              if (!p.at(4).is_null()) {
-                  PEL_TRY(req.block_overrides, decode_param(p, 4, parse_block_overrides));
-              }
+              const auto& [req, s] = args;
               PEL_TRY(const TraceResult calls, api(node->trace_call(req, s, parity)));
               std::optional<TraceResult> diff;
               if (kinds.state_diff) {

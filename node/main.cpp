@@ -448,6 +448,7 @@ int main(int argc, char** argv) {
                                                ? "automine"
                                                : (std::to_string(cfg.block_time_s) + " s").c_str());
     std::printf("Executor threads:  %zu\n", cfg.threads);
+    std::printf("Malloc:            %s\n", log::malloc_name().c_str());
     if (node->consensus_mode()) {
         const auto cs = node->consensus_status();
         std::printf("Consensus:         validator %s of %zu\n", node->node_id().to_hex().c_str(),

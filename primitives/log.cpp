@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <dlfcn.h>
 #include <pthread.h>
 #include <string>
 
@@ -25,6 +26,24 @@ void name_thread(std::string_view name) noexcept {
     const size_t n = std::min(name.size(), buf.size() - 1);
     std::copy_n(name.data(), n, buf.data());
     (void)pthread_setname_np(pthread_self(), buf.data());
+}
+
+std::string malloc_name() {
+    // jemalloc's control interface, looked up at run time so that nothing here links jemalloc.
+    using Mallctl = int (*)(const char*, void*, size_t*, void*, size_t);
+    void* sym = dlsym(RTLD_DEFAULT, "mallctl");
+    if (sym == nullptr) {
+        return "system";
+    }
+    const char* version = nullptr;
+    size_t len = sizeof(version);
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): dlsym's documented use
+    const auto mallctl = reinterpret_cast<Mallctl>(sym);
+    if (mallctl("version", static_cast<void*>(&version), &len, nullptr, 0) != 0 ||
+        version == nullptr) {
+        return "jemalloc";
+    }
+    return std::string("jemalloc ") + version;
 }
 
 }  // namespace pel::log

@@ -3,6 +3,7 @@
 // the one process-wide setup so binaries format lines the same way.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include <spdlog/spdlog.h>
@@ -17,5 +18,9 @@ namespace pel::log {
 /// Names the calling thread for diagnostics (top -H, ps -L, perf, gdb); Linux keeps the first 15
 /// characters. Best effort: a failure is ignored.
 void name_thread(std::string_view name) noexcept;
+
+/// The malloc this process runs on, for benchmark and startup reports: "jemalloc <version>" when
+/// jemalloc is linked in (PEL_MALLOC) or preloaded, otherwise "system".
+[[nodiscard]] std::string malloc_name();
 
 }  // namespace pel::log

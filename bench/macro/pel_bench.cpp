@@ -42,6 +42,7 @@
 #include "execution/sequential.hpp"
 #include "execution/state_view_reader.hpp"
 #include "primitives/hex.hpp"
+#include "primitives/log.hpp"
 #include "state/state_view.hpp"
 
 namespace {
@@ -947,8 +948,10 @@ int main(int argc, char** argv) {
     for (int i = 0; i < argc; ++i) {
         command += (i == 0 ? "pel-bench" : std::string(" ") + argv[i]);
     }
-    std::printf("%s\n%u hardware threads, load average %.2f %.2f %.2f at start\n", command.c_str(),
-                std::thread::hardware_concurrency(), load[0], load[1], load[2]);
+    const std::string malloc_used = pel::log::malloc_name();
+    std::printf("%s\n%u hardware threads, load average %.2f %.2f %.2f at start, malloc: %s\n",
+                command.c_str(), std::thread::hardware_concurrency(), load[0], load[1], load[2],
+                malloc_used.c_str());
 
     nlohmann::json records = nlohmann::json::array();
     Progress progress(specs.size() * (opt.warmup + opt.repeat) * (1 + opt.threads.size()),
@@ -984,6 +987,7 @@ int main(int argc, char** argv) {
         doc["tool"] = "pel-bench";
         doc["command"] = command;
         doc["hardware_threads"] = std::thread::hardware_concurrency();
+        doc["malloc"] = malloc_used;
         doc["load_average_at_start"] =
             nload == 3 ? nlohmann::json({load[0], load[1], load[2]}) : nlohmann::json();
         doc["ok"] = status == 0;

@@ -622,7 +622,8 @@ void compare_config(const Options& opt, const bench::WorkloadSpec& spec) {
     exec::SequentialExecutor& seq = ps.seq;
     std::vector<std::string> names;
     std::vector<std::unique_ptr<exec::ParallelExecutor>> pars;
-    std::stringstream in(opt.variants);
+    // No --variants means one run of the defaults (getline yields nothing on an empty string).
+    std::stringstream in(opt.variants.empty() ? std::string("/") : opt.variants);
     std::string v;
     while (std::getline(in, v, '/')) {
         names.push_back(v.empty() ? "default" : v);

@@ -19,6 +19,7 @@
 #include "primitives/u256.hpp"
 #include "vm/host.hpp"
 #include "vm/internal/exec_state.hpp"
+#include "vm/internal/keccak_memo.hpp"
 #include "vm/vm.hpp"
 
 namespace pel::vm::internal::instr {
@@ -100,6 +101,10 @@ inline Status keccak256(StackTop st, int64_t& gas, ExecState& s) noexcept {
     const uint64_t size = st[1].low64();
     if (!charge(gas, words_cost(kKeccakWordCost, size))) {
         return Status::kOutOfGas;
+    }
+    if (size == Keccak64Memo::kInputSize) {
+        st[1] = to_u256(Keccak64Memo::local().hash(s.memory.data() + st[0].low64()));
+        return Status::kSuccess;
     }
     const ByteView data = size == 0 ? ByteView{} : ByteView{s.memory.data() + st[0].low64(), size};
     st[1] = to_u256(pel::keccak256(data));

@@ -6,6 +6,7 @@
 
 #include "execution/host.hpp"
 #include "primitives/keccak.hpp"
+#include "primitives/keccak_memo.hpp"
 #include "primitives/rlp.hpp"
 #include "vm/precompiles.hpp"
 #include "vm/vm.hpp"
@@ -221,10 +222,17 @@ Hash32 logs_hash(std::span<const Log> logs) {
     return keccak256(encoded);
 }
 
+namespace {
+/// The KeccakMemo of the logs bloom's inputs (log addresses and topics).
+struct BloomInputMemo {};
+}  // namespace
+
 Bloom logs_bloom(std::span<const Log> logs) noexcept {
     Bloom bloom{};
-    const auto add = [&bloom](ByteView v) {
-        const Hash32 h = keccak256(v);
+    // The same contracts and event signatures recur in every receipt (primitives/keccak_memo.hpp).
+    KeccakMemo& memo = KeccakMemo::local<BloomInputMemo>();
+    const auto add = [&bloom, &memo](ByteView v) {
+        const Hash32 h = memo.hash(v);
         for (size_t i = 0; i < 6; i += 2) {
             const unsigned bit = ((unsigned{h.bytes[i]} << 8) | h.bytes[i + 1]) & 2047U;
             bloom[255 - bit / 8] |= static_cast<uint8_t>(1U << (bit % 8));

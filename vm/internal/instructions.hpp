@@ -16,10 +16,10 @@
 #include <utility>
 
 #include "primitives/keccak.hpp"
+#include "primitives/keccak_memo.hpp"
 #include "primitives/u256.hpp"
 #include "vm/host.hpp"
 #include "vm/internal/exec_state.hpp"
-#include "vm/internal/keccak_memo.hpp"
 #include "vm/vm.hpp"
 
 namespace pel::vm::internal::instr {
@@ -94,6 +94,8 @@ inline void shr(StackTop st) noexcept { put(st[1], st[1] >> st[0]); }
 inline void sar(StackTop st) noexcept { put(st[1], pel::sar(st[1], st[0])); }
 
 // --- 0x20: KECCAK256 -------------------------------------------------------------------------
+/// The KeccakMemo of KECCAK256 over 64-byte inputs.
+struct MappingSlotMemo {};
 inline Status keccak256(StackTop st, int64_t& gas, ExecState& s) noexcept {
     if (!check_memory(gas, s.memory, st[0], st[1])) {
         return Status::kOutOfGas;
@@ -102,12 +104,10 @@ inline Status keccak256(StackTop st, int64_t& gas, ExecState& s) noexcept {
     if (!charge(gas, words_cost(kKeccakWordCost, size))) {
         return Status::kOutOfGas;
     }
-    if (size == Keccak64Memo::kInputSize) {
-        st[1] = to_u256(Keccak64Memo::local().hash(s.memory.data() + st[0].low64()));
-        return Status::kSuccess;
-    }
     const ByteView data = size == 0 ? ByteView{} : ByteView{s.memory.data() + st[0].low64(), size};
-    st[1] = to_u256(pel::keccak256(data));
+    // 64 bytes: a Solidity mapping slot, hashed again and again (see primitives/keccak_memo.hpp).
+    st[1] = to_u256(size == 64 ? KeccakMemo::local<MappingSlotMemo>().hash(data)
+                               : pel::keccak256(data));
     return Status::kSuccess;
 }
 

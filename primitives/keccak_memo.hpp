@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: Apache-2.0
+// KeccakMemo: a small per-thread memo of keccak256 over short inputs (at most 64 bytes), for hot
+// paths that hash the same few values over and over:
+//  - the interpreter's KECCAK256 over 64 bytes, the Solidity mapping slot keccak256(key . slot):
+//    contracts hash a slot again for the SSTORE after the SLOAD (`balances[from] -= amount`), and
+//    a block's transactions share hot slots;
+//  - a receipt's logs bloom, which hashes every log's address and topics: the same contracts and
+//    event signatures in every transaction of a block.
+// A hash costs about 240 ns on the development machine, a hit a few nanoseconds. Callgrind,
+// sequential executor, 2,000-transaction pel-bench blocks: the KECCAK256 memo saves 15.5% of the
+// instructions on erc20, 13.0% on amm and 10.8% on lending; the bloom memo then a further 29.1%,
+// 29.1% and 26.8% (README, "pel-bench").
+//
+// Thread safety / Invariants:
+//  - local<Tag>() gives each thread its own memo per Tag (thread_local): nothing is shared, so no
+//    locking; distinct call sites use distinct tags so that they do not evict each other.
+//  - An entry holds the full input and its length beside the digest and is used only on an exact
+//    match, so a hit returns exactly keccak256(input); the slot an input lands in decides only
+//    which earlier entry it replaces. The memo changes time, never results.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "primitives/bytes.hpp"
+#include "primitives/hash.hpp"
+#include "primitives/keccak.hpp"
+
+namespace pel {
+
+class KeccakMemo {
+  public:
+    static constexpr size_t kMaxInput = 64;
+    static constexpr size_t kEntries = 256;  // about 26 KB per memo
+
+    /// keccak256(in); inputs longer than kMaxInput are hashed without the memo.
+    Hash32 hash(ByteView in) noexcept {
+        if (in.size() > kMaxInput) {
+            return keccak256(in);
+        }
+        std::array<uint64_t, 8> w{};
+        if (!in.empty()) {
+            std::memcpy(w.data(), in.data(), in.size());
+        }
+        const auto len = static_cast<uint8_t>(in.size());
+        // Any mix of the input will do for the slot; the match below is exact.
+        const uint64_t h = ((w[0] ^ w[1] ^ w[2] ^ w[3] ^ len) * 0x9E3779B97F4A7C15ULL) ^
+                           ((w[4] ^ w[5] ^ w[6] ^ w[7]) * 0xC2B2AE3D27D4EB4FULL);
+        static_assert(kEntries == 256, "the slot is the hash's top byte");
+        Entry& e = entries_[h >> 56];
+        if (e.used && e.len == len && e.input == w) {
+            return e.digest;
+        }
+        e.input = w;
+        e.len = len;
+        e.digest = keccak256(in);
+        e.used = true;
+        return e.digest;
+    }
+
+    /// This thread's memo for the call site `Tag`.
+    template <class Tag>
+    static KeccakMemo& local() noexcept {
+        thread_local KeccakMemo memo;
+        return memo;
+    }
+
+  private:
+    struct Entry {
+        std::array<uint64_t, 8> input{};
+        Hash32 digest;
+        uint8_t len = 0;
+        bool used = false;
+    };
+    std::array<Entry, kEntries> entries_{};
+};
+
+}  // namespace pel

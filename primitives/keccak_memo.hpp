@@ -12,8 +12,9 @@
 // 29.1% and 26.8% (README, "pel-bench").
 //
 // Thread safety / Invariants:
-//  - local<Tag>() gives each thread its own memo per Tag (thread_local): nothing is shared, so no
-//    locking; distinct call sites use distinct tags so that they do not evict each other.
+//  - local<Tag>() gives each thread its own memo per Tag (thread_local, on the heap): nothing is
+//    shared, so no locking; distinct call sites use distinct tags so that they do not evict each
+//    other.
 //  - An entry holds the full input and its length beside the digest and is used only on an exact
 //    match, so a hit returns exactly keccak256(input); the slot an input lands in decides only
 //    which earlier entry it replaces. The memo changes time, never results.
@@ -23,6 +24,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 
 #include "primitives/bytes.hpp"
 #include "primitives/hash.hpp"
@@ -33,7 +35,11 @@ namespace pel {
 class KeccakMemo {
   public:
     static constexpr size_t kMaxInput = 64;
-    static constexpr size_t kEntries = 256;  // about 26 KB per memo
+    // 4,096 entries (about 420 KB per memo): against 256 and 1,024 entries, callgrind with a
+    // 1 MB L2 estimates 14% and 8% fewer cycles for a lending block, 5% and 4% for erc20, with
+    // hardly more L2 misses (README, "pel-bench").
+    static constexpr size_t kSlotBits = 12;
+    static constexpr size_t kEntries = size_t{1} << kSlotBits;
 
     /// keccak256(in); inputs longer than kMaxInput are hashed without the memo.
     Hash32 hash(ByteView in) noexcept {
@@ -48,8 +54,7 @@ class KeccakMemo {
         // Any mix of the input will do for the slot; the match below is exact.
         const uint64_t h = ((w[0] ^ w[1] ^ w[2] ^ w[3] ^ len) * 0x9E3779B97F4A7C15ULL) ^
                            ((w[4] ^ w[5] ^ w[6] ^ w[7]) * 0xC2B2AE3D27D4EB4FULL);
-        static_assert(kEntries == 256, "the slot is the hash's top byte");
-        Entry& e = entries_[h >> 56];
+        Entry& e = entries_[h >> (64 - kSlotBits)];  // the top bits
         if (e.used && e.len == len && e.input == w) {
             return e.digest;
         }
@@ -60,11 +65,15 @@ class KeccakMemo {
         return e.digest;
     }
 
-    /// This thread's memo for the call site `Tag`.
+    /// This thread's memo for the call site `Tag`, allocated on the thread's first use: a thread
+    /// that never hashes (or a new thread's TLS block) does not carry 420 KB.
     template <class Tag>
     static KeccakMemo& local() noexcept {
-        thread_local KeccakMemo memo;
-        return memo;
+        thread_local std::unique_ptr<KeccakMemo> memo;
+        if (memo == nullptr) {
+            memo = std::make_unique<KeccakMemo>();  // out of memory terminates, as everywhere
+        }
+        return *memo;
     }
 
   private:

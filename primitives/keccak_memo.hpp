@@ -54,13 +54,12 @@ class KeccakMemo {
         const uint64_t h = ((w[0] ^ w[1] ^ w[2] ^ w[3] ^ len) * 0x9E3779B97F4A7C15ULL) ^
                            ((w[4] ^ w[5] ^ w[6] ^ w[7]) * 0xC2B2AE3D27D4EB4FULL);
         Entry& e = entries_[h >> (64 - kSlotBits)];  // the top bits
-        if (e.used && e.len == len && e.input == w) {
+        if (e.len == len && e.input == w) {
             return e.digest;
         }
         e.input = w;
         e.len = len;
         e.digest = keccak256(in);
-        e.used = true;
         return e.digest;
     }
 
@@ -76,11 +75,11 @@ class KeccakMemo {
     }
 
   private:
+    static constexpr uint8_t kNoInput = kMaxInput + 1;
     struct Entry {
         std::array<uint64_t, 8> input{};
         Hash32 digest;
-        uint8_t len = 0;
-        bool used = false;
+        uint8_t len = kNoInput;  // a fresh entry matches no input, not even the empty one
     };
     std::array<Entry, kEntries> entries_{};
 };

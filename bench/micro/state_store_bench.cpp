@@ -26,6 +26,15 @@
 //   PEL_STATE_BENCH_READ_MS  (200)    wall time of each read measurement
 //   PEL_STATE_BENCH_WRITE_BUFFER_MB   LevelDB write buffer (default: StateStoreOptions')
 //   PEL_STATE_BENCH_BACKGROUND_NICE   nice value of LevelDB's compactions (default: the same)
+//   PEL_STATE_BENCH_SETTLE_MS (0)     before each timed commit, wait (up to this many ms) until
+//                                     LevelDB's background work has stopped: the process used
+//                                     under 1 ms of CPU in a 20 ms window. 0: commits follow each
+//                                     other at once, as under sustained load, and each one
+//                                     competes with the compactions of the previous ones for
+//                                     the cores. With it, the latency of one commit into a
+//                                     store that had time to compact (blocks some time apart);
+//                                     counters settle_ms (median wait) and settled_all (1 when
+//                                     no wait hit the limit)
 // The full figures: PEL_STATE_BENCH_ACCOUNTS=1000000 PEL_STATE_BENCH_BLOCK=20000
 // PEL_STATE_BENCH_ROUNDS=7 pel_state_store_bench (add PEL_STATE_BENCH_WARMUP=16 for the steady
 // state)
@@ -42,6 +51,7 @@
 #include <random>
 #include <string>
 #include <sys/resource.h>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -67,6 +77,7 @@ const uint64_t kAccounts = env_u64("PEL_STATE_BENCH_ACCOUNTS", 20'000);
 const uint64_t kBlock = env_u64("PEL_STATE_BENCH_BLOCK", 1'000);
 const uint64_t kRounds = env_u64("PEL_STATE_BENCH_ROUNDS", 2);
 const uint64_t kWarmup = env_u64("PEL_STATE_BENCH_WARMUP", 0);
+const uint64_t kSettleMs = env_u64("PEL_STATE_BENCH_SETTLE_MS", 0);
 constexpr uint64_t kContractEvery = 100;
 constexpr uint64_t kSlotsPerContract = 20;
 constexpr uint64_t kBuildChunk = 50'000;
@@ -254,6 +265,26 @@ World& world() {
     return w;
 }
 
+// Waits until the process's background threads (LevelDB's flushes and compactions) are idle:
+// under 1 ms of process CPU in a 20 ms window, or `limit_ms` passed. Returns the wait in ms and
+// sets `settled` false when the limit cut it short.
+double settle(uint64_t limit_ms, bool& settled) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto since = [&] {
+        return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+            .count();
+    };
+    for (;;) {
+        const double c0 = process_cpu_ms();
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        if (process_cpu_ms() - c0 < 1.0) return since();
+        if (since() >= static_cast<double>(limit_ms)) {
+            settled = false;
+            return since();
+        }
+    }
+}
+
 // What an executor does before it commits: it has read every account and slot it changes, so
 // they sit in the store's cache.
 void pre_read(const World& w, const StateDiff& diff) {
@@ -296,11 +327,14 @@ void BM_StateStore_commit_block(benchmark::State& state, bool prewarm) {
     std::vector<double> cache[2];
     std::vector<double> calib[2];
     std::vector<double> background;
+    std::vector<double> settle_wait;
+    bool settled_all = true;
     for (auto _ : state) {
         for (uint64_t r = 0; r < kRounds; ++r) {
             for (int t = 0; t < 2; ++t) {
                 const StateDiff diff = w.make_block();
                 if (prewarm) pre_read(w, diff);
+                if (kSettleMs != 0) settle_wait.push_back(settle(kSettleMs, settled_all));
                 const tbb::global_control threads(tbb::global_control::max_allowed_parallelism,
                                                   static_cast<size_t>(t + 1));
                 const double cpu0 = process_cpu_ms();
@@ -344,6 +378,10 @@ void BM_StateStore_commit_block(benchmark::State& state, bool prewarm) {
         state.counters["cache_ms" + sfx] = median(cache[t]);
     }
     state.counters["background_cpu_ms_t1"] = median(background);
+    if (kSettleMs != 0) {
+        state.counters["settle_ms"] = median(settle_wait);
+        state.counters["settled_all"] = settled_all ? 1 : 0;
+    }
     state.counters["wall_t1/t2"] = median(wall[0]) / median(wall[1]);
     state.counters["hash_t1/t2"] = median(hash[0]) / median(hash[1]);
     state.counters["accounts_t1/t2"] = median(accounts[0]) / median(accounts[1]);

@@ -24,7 +24,7 @@ build=${1:-build/release}
 bin="$build/bench/pel-bench"
 repeat=${PEL_BENCH_REPEAT:-5}
 min_time_ms=${PEL_BENCH_MIN_TIME_MS:-500}
-if [[ ! -x "$bin" ]]; then
+if [[ "${PEL_BENCH_README_ONLY:-}" != 1 && ! -x "$bin" ]]; then
   echo "bench.sh: $bin not found; build it first: ninja -C $build pel_bench" >&2
   exit 1
 fi
@@ -109,7 +109,7 @@ jq -r '
                    and .state == $st and .threads == $th)] | first;
   def target($r; $name; $w; $a; $p; $t; $st; $th; $min):
     sp($r; $w; $a; $p; $t; $st; $th) as $rec
-    | if $rec == null then "| \($name) | >= \($min)x | not measured | |"
+    | if $rec == null then "| \($name) | >= \($min)x | not measured | | | |"
       else "| \($name) | >= \($min)x | **\($rec.speedup | x)** | "
            + "\($rec.sequential_ms_min / $rec.parallel_ms_min | x) | "
            + (sp($r; $w; $a; $p; $t; $st; 1) as $one

@@ -14,10 +14,25 @@
 // inversions: 8 NOTs per round instead of 25. Each chi line below was chosen (by checking its
 // truth table) so that it yields the stored, possibly inverted, output lane from the stored
 // inputs. The inversion is applied when the lanes are loaded and undone when they are stored.
+//
+// keccak256_many hashes up to eight inputs at once on CPUs with AVX-512 (AVX512F): lane i of
+// each of 25 vector registers holds state word i of input i, theta's five-way XOR and chi's
+// a ^ (~b & c) are one VPTERNLOGQ each, rho is VPROLVQ, and pi is which register a result lands
+// in. The target attribute compiles only those functions for AVX-512; the CPU is asked once at
+// run time, so the binary still runs everywhere.
 #include "primitives/keccak.hpp"
 
+#include <algorithm>
 #include <bit>
+#include <cstdlib>
 #include <cstring>
+
+#include "primitives/assert.hpp"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define PEL_KECCAK_X8 1
+#include <immintrin.h>
+#endif
 
 namespace pel {
 namespace {
@@ -256,7 +271,149 @@ Hash32 finish(uint64_t* s, const uint8_t* tail, size_t len) noexcept {
     return out;
 }
 
+#ifdef PEL_KECCAK_X8
+
+// GCC 12 takes the deliberately undefined first operand inside some AVX-512 intrinsics (the
+// rotates) for an uninitialised read.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+// rho's rotation offsets by lane index x + 5 * y (FIPS 202, algorithm 2), computed at compile time.
+consteval std::array<int, 25> make_rho_offsets() {
+    std::array<int, 25> r{};
+    int x = 1;
+    int y = 0;
+    for (int t = 0; t < 24; ++t) {
+        r[static_cast<size_t>(x + 5 * y)] = ((t + 1) * (t + 2) / 2) % 64;
+        const int next_y = (2 * x + 3 * y) % 5;
+        x = y;
+        y = next_y;
+    }
+    return r;
+}
+constexpr std::array<int, 25> kRho = make_rho_offsets();
+static_assert(kRho[1] == 1 && kRho[10] == 3 && kRho[24] == 14 && kRho[5] == 36);
+
+constexpr int kXor3 = 0x96;       // VPTERNLOGQ truth table of a ^ b ^ c
+constexpr int kAndNotXor = 0xD2;  // ... of a ^ (~b & c)
+
+// Keccak-f[1600] on eight states at once: a[w] holds word w of every state, one per lane.
+__attribute__((target("avx512f"))) void keccak_f1600_x8(__m512i* a) noexcept {
+    for (const uint64_t rc : kRoundConstants) {
+        __m512i c[5];  // NOLINT(*-avoid-c-arrays,*-init-variables): written first
+        for (size_t x = 0; x < 5; ++x) {
+            c[x] = _mm512_ternarylogic_epi64(
+                _mm512_ternarylogic_epi64(a[x], a[x + 5], a[x + 10], kXor3), a[x + 15], a[x + 20],
+                kXor3);
+        }
+        __m512i b[25];  // NOLINT(*-avoid-c-arrays,*-init-variables): written first
+        for (size_t x = 0; x < 5; ++x) {
+            const __m512i d = _mm512_xor_si512(c[(x + 4) % 5], _mm512_rol_epi64(c[(x + 1) % 5], 1));
+            for (size_t y = 0; y < 5; ++y) {
+                b[y + 5 * ((2 * x + 3 * y) % 5)] = _mm512_rolv_epi64(
+                    _mm512_xor_si512(a[x + 5 * y], d), _mm512_set1_epi64(kRho[x + 5 * y]));
+            }
+        }
+        for (size_t y = 0; y < 5; ++y) {
+            for (size_t x = 0; x < 5; ++x) {
+                a[x + 5 * y] = _mm512_ternarylogic_epi64(b[x + 5 * y], b[(x + 1) % 5 + 5 * y],
+                                                         b[(x + 2) % 5 + 5 * y], kAndNotXor);
+            }
+        }
+        a[0] = _mm512_xor_si512(a[0], _mm512_set1_epi64(static_cast<long long>(rc)));
+    }
+}
+
+// out[i] = keccak256(in[i]) for i < count <= 8, one input per lane. Inputs of different lengths
+// absorb in lockstep: an input that has no block left at step k absorbs nothing (its lane goes on
+// permuting, harmlessly), and each digest is taken right after its input's last block.
+__attribute__((target("avx512f"))) void keccak256_x8(const ByteView* in, size_t count,
+                                                     Hash32* out) noexcept {
+    std::array<size_t, 8> blocks{};  // blocks absorbed per input, the padded last one included
+    size_t most = 0;
+    for (size_t i = 0; i < count; ++i) {
+        blocks[i] = in[i].size() / kRate + 1;
+        most = std::max(most, blocks[i]);
+    }
+    __m512i a[25];  // NOLINT(*-avoid-c-arrays,*-init-variables): set below
+    for (__m512i& v : a) v = _mm512_setzero_si512();
+    alignas(64) std::array<std::array<uint64_t, 8>, kRateLanes> block{};  // [word][input]
+    alignas(64) std::array<std::array<uint64_t, 8>, 4> digest{};
+    std::array<uint8_t, kRate> last{};
+    for (size_t k = 0; k < most; ++k) {
+        bool any_done = false;
+        for (size_t i = 0; i < 8; ++i) {
+            if (i >= count || k >= blocks[i]) {
+                for (auto& w : block) w[i] = 0;
+                continue;
+            }
+            const uint8_t* p = in[i].data() + k * kRate;
+            if (k + 1 < blocks[i]) {
+                for (size_t w = 0; w < kRateLanes; ++w) block[w][i] = load_le64(p + 8 * w);
+                continue;
+            }
+            // The last block: the rest of the input and Keccak's pad10*1 (0x81 when they meet).
+            const size_t len = in[i].size() - k * kRate;
+            last.fill(0);
+            if (len != 0) std::memcpy(last.data(), p, len);
+            last[len] ^= 0x01;
+            last[kRate - 1] ^= 0x80;
+            for (size_t w = 0; w < kRateLanes; ++w) block[w][i] = load_le64(last.data() + 8 * w);
+            any_done = true;
+        }
+        for (size_t w = 0; w < kRateLanes; ++w) {
+            a[w] = _mm512_xor_si512(a[w], _mm512_load_si512(block[w].data()));
+        }
+        keccak_f1600_x8(a);
+        if (!any_done) continue;
+        for (size_t w = 0; w < 4; ++w) _mm512_store_si512(digest[w].data(), a[w]);
+        for (size_t i = 0; i < count; ++i) {
+            if (blocks[i] != k + 1) continue;
+            for (size_t w = 0; w < 4; ++w) store_le64(out[i].bytes.data() + 8 * w, digest[w][i]);
+        }
+    }
+}
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+#endif  // PEL_KECCAK_X8
+
 }  // namespace
+
+bool keccak256_many_is_vectorised() noexcept {
+#ifdef PEL_KECCAK_X8
+    // PEL_KECCAK_SCALAR=1 turns the vector path off (to compare the two in one build).
+    static const bool use = [] {
+        __builtin_cpu_init();
+        const char* off = std::getenv("PEL_KECCAK_SCALAR");  // NOLINT(concurrency-mt-unsafe)
+        return __builtin_cpu_supports("avx512f") != 0 &&
+               (off == nullptr || std::strcmp(off, "1") != 0);
+    }();
+    return use;
+#else
+    return false;
+#endif
+}
+
+void keccak256_many(std::span<const ByteView> in, std::span<Hash32> out) noexcept {
+    PEL_ASSERT(in.size() == out.size(), "keccak256_many: as many outputs as inputs");
+    size_t i = 0;
+#ifdef PEL_KECCAK_X8
+    if (keccak256_many_is_vectorised()) {
+        // Two or more inputs: one pass of eight lanes is cheaper than two scalar hashes.
+        while (in.size() - i >= 2) {
+            const size_t n = std::min<size_t>(8, in.size() - i);
+            keccak256_x8(in.data() + i, n, out.data() + i);
+            i += n;
+        }
+    }
+#endif
+    for (; i < in.size(); ++i) out[i] = keccak256(in[i]);
+}
 
 Hash32 keccak256(ByteView data) noexcept {
     std::array<uint64_t, 25> s{};

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
 
 #include "primitives/bytes.hpp"
 #include "primitives/hash.hpp"
@@ -13,6 +14,16 @@ namespace pel {
 
 /// keccak256(data). Thread safe (pure).
 [[nodiscard]] Hash32 keccak256(ByteView data) noexcept;
+
+/// out[i] = keccak256(in[i]) for every i; `out.size()` must equal `in.size()`. On a CPU with
+/// AVX-512 (checked once, at run time) up to eight inputs are hashed at once, one per 64-bit lane
+/// of the vector registers, which is about four times the throughput of keccak256() one by one
+/// for short inputs; elsewhere it is keccak256() one by one. Inputs of similar length (the same
+/// number of 136-byte blocks) make the best use of a group of eight. Thread safe (pure).
+void keccak256_many(std::span<const ByteView> in, std::span<Hash32> out) noexcept;
+
+/// Whether keccak256_many() uses the eight-lane AVX-512 path on this CPU.
+[[nodiscard]] bool keccak256_many_is_vectorised() noexcept;
 
 /// Incremental Keccak-256 for data that arrives in pieces. Not thread safe; one per user.
 class Keccak256 {

@@ -574,8 +574,20 @@ void StateStoreImpl::update_storage(Item& item) const {
         }
         internal::PathTrie& trie = item.fresh ? *item.fresh : *item.resident;
         std::vector<std::pair<Hash32, const std::pair<const U256, U256>*>> slots;
-        slots.reserve(d.storage.size());
-        for (const auto& e : d.storage) slots.emplace_back(keccak256(e.first.to_hash().view()), &e);
+        {
+            // The trie keys, keccak256 of each slot's 32 bytes, hashed in groups.
+            std::vector<Hash32> preimages;
+            preimages.reserve(d.storage.size());
+            for (const auto& e : d.storage) preimages.push_back(e.first.to_hash());
+            std::vector<ByteView> in;
+            in.reserve(preimages.size());
+            for (const Hash32& h : preimages) in.push_back(h.view());
+            std::vector<Hash32> keys(preimages.size());
+            keccak256_many(in, keys);
+            slots.reserve(d.storage.size());
+            size_t k = 0;
+            for (const auto& e : d.storage) slots.emplace_back(keys[k++], &e);
+        }
         std::sort(slots.begin(), slots.end(),
                   [](const auto& a, const auto& b) { return a.first < b.first; });
         Bytes value;
@@ -655,9 +667,20 @@ Result<void> StateStoreImpl::prepare_locked(uint64_t block_num, std::unique_ptr<
         return unexpected(std::move(e));
     };
     std::atomic<bool> failed{false};
+    // The accounts' trie keys, keccak256 of each address, hashed in groups of up to 64.
+    constexpr size_t kKeyGroup = 64;
+    for_each_index((items.size() + kKeyGroup - 1) / kKeyGroup, options_.parallel, failed,
+                   [&](size_t g) {
+                       const size_t begin = g * kKeyGroup;
+                       const size_t n = std::min(kKeyGroup, items.size() - begin);
+                       std::array<ByteView, kKeyGroup> in;
+                       std::array<Hash32, kKeyGroup> keys;
+                       for (size_t k = 0; k < n; ++k) in[k] = items[begin + k].addr.view();
+                       keccak256_many(std::span(in).first(n), std::span(keys).first(n));
+                       for (size_t k = 0; k < n; ++k) items[begin + k].key = keys[k];
+                   });
     for_each_index(items.size(), options_.parallel, failed, [&](size_t i) {
         Item& it = items[i];
-        it.key = keccak256(it.addr.view());
         const AccountDiff& d = *it.diff;
         if (d.code && keccak256(d.code->bytes) != d.code->hash) {
             it.error = Error{"state: invalid diff: code hash of account " + it.addr.to_hex() +

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "primitives/keccak.hpp"
 #include "primitives/rlp.hpp"
 
 namespace pel::state {
@@ -36,16 +37,30 @@ size_t common_prefix(NibbleView a, NibbleView b, size_t from) noexcept {
 // nibbles, non-empty) below nibble position `depth`. Recursive: each level consumes at least one
 // nibble or one key, so the depth is at most twice the longest key's nibble count (about 130 for
 // 32-byte keys, a few for rlp(index) keys); callers with very long keys should keep that in mind.
-void encode_subtrie(Bytes& out, std::span<const Item> items, size_t depth);
+//
+// `leaves` holds, per item, the reference of the leaf it becomes when it is alone below some
+// depth, hashed beforehand in groups (keccak256_many), or an empty reference where that was not
+// worked out (then the leaf is encoded and hashed here).
+struct Leaves {
+    const Item* base = nullptr;
+    std::span<const size_t> depth;
+    std::span<const NodeRef> ref;
+};
+void encode_subtrie(Bytes& out, std::span<const Item> items, size_t depth, const Leaves& leaves);
 
-NodeRef subtrie_ref(std::span<const Item> items, size_t depth) {  // NOLINT(misc-no-recursion)
+NodeRef subtrie_ref(std::span<const Item> items, size_t depth,  // NOLINT(misc-no-recursion)
+                    const Leaves& leaves) {
+    if (items.size() == 1 && !leaves.ref.empty()) {
+        const auto i = static_cast<size_t>(&items.front() - leaves.base);
+        if (leaves.depth[i] == depth && !leaves.ref[i].empty()) return leaves.ref[i];
+    }
     Bytes node;
-    encode_subtrie(node, items, depth);
+    encode_subtrie(node, items, depth, leaves);
     return make_node_ref(node);
 }
 
 void encode_subtrie(Bytes& out, std::span<const Item> items,  // NOLINT(misc-no-recursion)
-                    size_t depth) {
+                    size_t depth, const Leaves& leaves) {
     const Item& first = items.front();
     if (items.size() == 1) {
         encode_leaf(out, NibbleView(first.nibbles).subspan(depth), first.value);
@@ -54,7 +69,7 @@ void encode_subtrie(Bytes& out, std::span<const Item> items,  // NOLINT(misc-no-
     // Sorted order: the prefix shared by the first and the last key is shared by all of them.
     const size_t shared = common_prefix(first.nibbles, items.back().nibbles, depth);
     if (shared > 0) {
-        const NodeRef child = subtrie_ref(items, depth + shared);
+        const NodeRef child = subtrie_ref(items, depth + shared, leaves);
         encode_extension(out, NibbleView(first.nibbles).subspan(depth, shared), child.view());
         return;
     }
@@ -71,11 +86,50 @@ void encode_subtrie(Bytes& out, std::span<const Item> items,  // NOLINT(misc-no-
         const uint8_t nib = items[i].nibbles[depth];
         size_t j = i + 1;
         while (j < items.size() && items[j].nibbles[depth] == nib) ++j;
-        refs[nib] = subtrie_ref(items.subspan(i, j - i), depth + 1);
+        refs[nib] = subtrie_ref(items.subspan(i, j - i), depth + 1, leaves);
         children[nib] = refs[nib].view();
         i = j;
     }
     encode_branch(out, children, value);
+}
+
+// With two or more items each key becomes a leaf right below the deepest branch on its path, which
+// sits where the key parts from its closer sorted neighbour; a key that is a prefix of a neighbour
+// is a branch's value instead. The leaves are independent of each other: they are encoded first
+// and hashed in groups.
+void hash_leaves(std::span<const Item> items, std::vector<size_t>& depth,
+                 std::vector<NodeRef>& ref) {
+    const size_t n = items.size();
+    depth.assign(n, 0);
+    ref.assign(n, NodeRef{});
+    Bytes rlp;
+    std::vector<size_t> offsets;  // leaf i's RLP is rlp[offsets[k], offsets[k + 1])
+    std::vector<size_t> which;    // the items whose leaves are hashed
+    offsets.push_back(0);
+    for (size_t i = 0; i < n; ++i) {
+        const NibbleView key(items[i].nibbles);
+        const size_t before = i > 0 ? common_prefix(items[i - 1].nibbles, key, 0) : 0;
+        const size_t after = i + 1 < n ? common_prefix(key, items[i + 1].nibbles, 0) : 0;
+        const size_t parent = std::max(before, after);
+        if (parent >= key.size()) continue;  // a prefix of a neighbour: a branch's value
+        depth[i] = parent + 1;
+        const size_t mark = rlp.size();
+        encode_leaf(rlp, key.subspan(depth[i]), items[i].value);
+        if (rlp.size() - mark < 32) {  // embedded in its parent, not hashed
+            ref[i] = make_node_ref(ByteView(rlp).subspan(mark));
+            rlp.resize(mark);
+            continue;
+        }
+        which.push_back(i);
+        offsets.push_back(rlp.size());
+    }
+    std::vector<ByteView> in(which.size());
+    for (size_t k = 0; k < which.size(); ++k) {
+        in[k] = ByteView(rlp).subspan(offsets[k], offsets[k + 1] - offsets[k]);
+    }
+    std::vector<Hash32> hashes(which.size());
+    keccak256_many(in, hashes);
+    for (size_t k = 0; k < which.size(); ++k) ref[which[k]] = NodeRef::of_hash(hashes[k]);
 }
 
 }  // namespace
@@ -96,8 +150,11 @@ Hash32 trie_root(std::vector<std::pair<Bytes, Bytes>> entries) {
         items.push_back(std::move(item));
     }
     if (items.empty()) return kEmptyTrieRoot;
+    std::vector<size_t> leaf_depth;
+    std::vector<NodeRef> leaf_ref;
+    if (items.size() > 1) hash_leaves(items, leaf_depth, leaf_ref);
     Bytes root;
-    encode_subtrie(root, items, 0);
+    encode_subtrie(root, items, 0, Leaves{items.data(), leaf_depth, leaf_ref});
     return root_hash_of(root);
 }
 

@@ -73,6 +73,14 @@ Result<HexPrefixPath> hex_prefix_decode(ByteView encoded) {
     return out;
 }
 
+NodeRef NodeRef::of_hash(const Hash32& h) noexcept {
+    NodeRef ref;
+    ref.data[0] = 0xa0;
+    std::memcpy(ref.data.data() + 1, h.data(), 32);
+    ref.size = 33;
+    return ref;
+}
+
 NodeRef make_node_ref(ByteView node_rlp) noexcept {
     PEL_DEBUG_ASSERT(!node_rlp.empty(), "a node's RLP is never empty");
     NodeRef ref;
@@ -80,10 +88,7 @@ NodeRef make_node_ref(ByteView node_rlp) noexcept {
         std::memcpy(ref.data.data(), node_rlp.data(), node_rlp.size());
         ref.size = static_cast<uint8_t>(node_rlp.size());
     } else {
-        const Hash32 h = keccak256(node_rlp);
-        ref.data[0] = 0xa0;
-        std::memcpy(ref.data.data() + 1, h.data(), 32);
-        ref.size = 33;
+        ref = NodeRef::of_hash(keccak256(node_rlp));
     }
     return ref;
 }

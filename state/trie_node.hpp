@@ -56,6 +56,8 @@ struct NodeRef {
     [[nodiscard]] bool empty() const noexcept { return size == 0; }
     /// True when the reference carries a hash rather than an embedded node.
     [[nodiscard]] bool is_hash() const noexcept { return size == 33; }
+    /// The reference to a node (of 32 or more RLP bytes) whose keccak256 is `h`.
+    [[nodiscard]] static NodeRef of_hash(const Hash32& h) noexcept;
 };
 
 /// The reference to a node whose complete RLP is `node_rlp` (non-empty).

@@ -817,8 +817,130 @@ Result<void> PathTrie::collapse(ChildSlot& slot, Bytes& pos, const KvStore& kv,
     return {};
 }
 
+void PathTrie::finish_node(ChildSlot& slot, const NodeRef& ref, const Bytes& pos, TrieWrites& out,
+                           HashScratch& scratch) const {
+    TrieNode& n = *slot.node;
+    slot.ref = ref;
+    slot.kind = n.kind;
+    n.dirty = false;
+    scratch.rec.clear();
+    encode_node_record(scratch.rec, n, slot.ref);
+    node_key(scratch.key, pos);
+    out.puts.put(scratch.key, scratch.rec);
+    if (n.kind == NodeKind::kLeaf && !keep_leaves_) slot.node.reset();
+}
+
+namespace {
+
+// A dirty node waiting for its hash: where it hangs, its position (pos[at, at + len) of the
+// positions' arena) and its height above the lowest dirty node below it (leaves: 0).
+struct DirtyNode {
+    ChildSlot* slot;
+    uint32_t at;
+    uint8_t len;
+    uint8_t height;
+};
+
+struct DirtyNodes {
+    std::vector<DirtyNode> nodes;
+    Bytes positions;
+    size_t max_height = 0;
+};
+
+// Post-order walk over the dirty nodes below `slot`: returns the node's height, or -1 when there
+// is nothing to hash there. Drops clean leaves that are not kept, as hash_slot does.
+int collect_dirty(ChildSlot& slot, Bytes& pos, bool keep_leaves,  // NOLINT(misc-no-recursion)
+                  DirtyNodes& out) {
+    if (slot.node == nullptr) return -1;
+    TrieNode& n = *slot.node;
+    if (!n.dirty) {
+        if (n.kind == NodeKind::kLeaf && !keep_leaves) slot.node.reset();
+        return -1;
+    }
+    int height = 0;
+    if (n.kind == NodeKind::kBranch) {
+        for (uint8_t i = 0; i < 16; ++i) {
+            pos.push_back(i);
+            height = std::max(height, collect_dirty(n.children[i], pos, keep_leaves, out) + 1);
+            pos.pop_back();
+        }
+    } else if (n.kind == NodeKind::kExtension) {
+        const size_t mark = pos.size();
+        append(pos, n.path);
+        height = collect_dirty(n.children[0], pos, keep_leaves, out) + 1;
+        pos.resize(mark);
+    }
+    out.nodes.push_back(DirtyNode{&slot, static_cast<uint32_t>(out.positions.size()),
+                                  static_cast<uint8_t>(pos.size()), static_cast<uint8_t>(height)});
+    append(out.positions, pos);
+    out.max_height = std::max(out.max_height, static_cast<size_t>(height));
+    return height;
+}
+
+}  // namespace
+
+void PathTrie::hash_by_height(ChildSlot& slot, Bytes& pos, TrieWrites& out,
+                              HashScratch& scratch) const {
+    DirtyNodes dirty;
+    if (collect_dirty(slot, pos, keep_leaves_, dirty) < 0) return;
+    // Counting sort by height; within a height, the nodes are independent of each other.
+    std::vector<size_t> first(dirty.max_height + 2, 0);
+    for (const DirtyNode& d : dirty.nodes) ++first[d.height + 1];
+    for (size_t h = 1; h < first.size(); ++h) first[h] += first[h - 1];
+    std::vector<uint32_t> order(dirty.nodes.size());
+    {
+        std::vector<size_t> next(first.begin(), first.end() - 1);
+        for (size_t i = 0; i < dirty.nodes.size(); ++i) {
+            order[next[dirty.nodes[i].height]++] = static_cast<uint32_t>(i);
+        }
+    }
+    Bytes rlps;
+    std::vector<size_t> ends;
+    std::vector<uint32_t> hashed;  // indexes into this height's nodes, by number of Keccak blocks
+    std::vector<ByteView> in;
+    std::vector<Hash32> digests;
+    std::vector<NodeRef> refs;
+    Bytes node_pos;
+    for (size_t h = 0; h <= dirty.max_height; ++h) {
+        const std::span<const uint32_t> level(order.data() + first[h], first[h + 1] - first[h]);
+        rlps.clear();
+        ends.clear();
+        hashed.clear();
+        for (size_t k = 0; k < level.size(); ++k) {
+            const size_t begin = rlps.size();
+            encode_rlp(rlps, *dirty.nodes[level[k]].slot->node);
+            ends.push_back(rlps.size());
+            if (rlps.size() - begin >= 32) hashed.push_back(static_cast<uint32_t>(k));
+        }
+        auto rlp_of = [&](size_t k) {
+            const size_t begin = k == 0 ? 0 : ends[k - 1];
+            return ByteView(rlps).subspan(begin, ends[k] - begin);
+        };
+        // Inputs that take as many 136-byte blocks go into one group of eight lanes together.
+        std::stable_sort(hashed.begin(), hashed.end(), [&](uint32_t a, uint32_t b) {
+            return rlp_of(a).size() / 136 < rlp_of(b).size() / 136;
+        });
+        in.resize(hashed.size());
+        for (size_t j = 0; j < hashed.size(); ++j) in[j] = rlp_of(hashed[j]);
+        digests.resize(hashed.size());
+        keccak256_many(in, digests);
+        refs.assign(level.size(), NodeRef{});
+        for (size_t j = 0; j < hashed.size(); ++j) refs[hashed[j]] = NodeRef::of_hash(digests[j]);
+        for (size_t k = 0; k < level.size(); ++k) {
+            const DirtyNode& d = dirty.nodes[level[k]];
+            if (refs[k].empty()) refs[k] = make_node_ref(rlp_of(k));  // embedded: under 32 bytes
+            node_pos.assign(dirty.positions.begin() + d.at, dirty.positions.begin() + d.at + d.len);
+            finish_node(*d.slot, refs[k], node_pos, out, scratch);
+        }
+    }
+}
+
 void PathTrie::hash_slot(ChildSlot& slot, Bytes& pos,  // NOLINT(misc-no-recursion)
                          TrieWrites& out, HashScratch& scratch, int parallel_levels) const {
+    if (parallel_levels <= 0) {
+        hash_by_height(slot, pos, out, scratch);
+        return;
+    }
     if (slot.node == nullptr) return;
     TrieNode& n = *slot.node;
     if (!n.dirty) {
@@ -832,7 +954,7 @@ void PathTrie::hash_slot(ChildSlot& slot, Bytes& pos,  // NOLINT(misc-no-recursi
             const ChildSlot& c = n.children[i];
             if (c.node != nullptr && c.node->dirty) dirty[dirty_count++] = i;
         }
-        if (parallel_levels > 0 && dirty_count > 1) {
+        if (dirty_count > 1) {
             std::array<TrieWrites, 16> parts;
             parallel_for_index(dirty_count, [&](size_t k) {
                 try {
@@ -865,14 +987,7 @@ void PathTrie::hash_slot(ChildSlot& slot, Bytes& pos,  // NOLINT(misc-no-recursi
     }
     scratch.rlp.clear();
     encode_rlp(scratch.rlp, n);
-    slot.ref = make_node_ref(scratch.rlp);
-    slot.kind = n.kind;
-    n.dirty = false;
-    scratch.rec.clear();
-    encode_node_record(scratch.rec, n, slot.ref);
-    node_key(scratch.key, pos);
-    out.puts.put(scratch.key, scratch.rec);
-    if (n.kind == NodeKind::kLeaf && !keep_leaves_) slot.node.reset();
+    finish_node(slot, make_node_ref(scratch.rlp), pos, out, scratch);
 }
 
 Hash32 PathTrie::hash(TrieWrites& out, bool parallel) {

@@ -167,6 +167,13 @@ class PathTrie {
     void note_deleted(const Bytes& pos, std::vector<Bytes>& deleted) const;
     void hash_slot(ChildSlot& slot, Bytes& pos, TrieWrites& out, HashScratch& scratch,
                    int parallel_levels) const;
+    /// hash_slot without parallelism, by height: every dirty node below `slot` is encoded once
+    /// its children are, and the nodes of one height are hashed in groups (keccak256_many).
+    void hash_by_height(ChildSlot& slot, Bytes& pos, TrieWrites& out, HashScratch& scratch) const;
+    /// Finishes a dirty node whose reference is `ref`: marks it clean, queues its record, drops a
+    /// leaf that is not kept.
+    void finish_node(ChildSlot& slot, const NodeRef& ref, const Bytes& pos, TrieWrites& out,
+                     HashScratch& scratch) const;
 
     Bytes prefix_;
     bool keep_leaves_ = false;

@@ -15,11 +15,11 @@
 // truth table) so that it yields the stored, possibly inverted, output lane from the stored
 // inputs. The inversion is applied when the lanes are loaded and undone when they are stored.
 //
-// keccak256_many hashes up to eight inputs at once on CPUs with AVX-512 (AVX512F): lane i of
-// each of 25 vector registers holds state word i of input i, theta's five-way XOR and chi's
-// a ^ (~b & c) are one VPTERNLOGQ each, rho is VPROLVQ, and pi is which register a result lands
-// in. The target attribute compiles only those functions for AVX-512; the CPU is asked once at
-// run time, so the binary still runs everywhere.
+// keccak256_many hashes up to eight inputs at once on CPUs with AVX-512 (AVX512F), four with AVX2:
+// lane i of each of 25 vector registers holds state word w of input i. With AVX-512 theta's
+// five-way XOR and chi's a ^ (~b & c) are one VPTERNLOGQ each and rho is VPROLVQ; AVX2 spells
+// them out. pi is which register a result lands in. Target attributes compile only those
+// functions for the extensions; the CPU is asked once at run time, so the binary runs anywhere.
 #include "primitives/keccak.hpp"
 
 #include <algorithm>
@@ -278,6 +278,7 @@ Hash32 finish(uint64_t* s, const uint8_t* tail, size_t len) noexcept {
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 
 // rho's rotation offsets by lane index x + 5 * y (FIPS 202, algorithm 2), computed at compile time.
@@ -299,8 +300,20 @@ static_assert(kRho[1] == 1 && kRho[10] == 3 && kRho[24] == 14 && kRho[5] == 36);
 constexpr int kXor3 = 0x96;       // VPTERNLOGQ truth table of a ^ b ^ c
 constexpr int kAndNotXor = 0xD2;  // ... of a ^ (~b & c)
 
-// Keccak-f[1600] on eight states at once: a[w] holds word w of every state, one per lane.
-__attribute__((target("avx512f"))) void keccak_f1600_x8(__m512i* a) noexcept {
+// The states of N inputs, word w of input i at [w][i], and one block of each.
+template <size_t N>
+using LaneStates = std::array<std::array<uint64_t, N>, 25>;
+template <size_t N>
+using LaneBlocks = std::array<std::array<uint64_t, N>, kRateLanes>;
+
+// s ^= block, then Keccak-f[1600], on eight states at once: a[w] holds word w of every state.
+__attribute__((target("avx512f"))) void absorb_x8(LaneStates<8>& s,
+                                                  const LaneBlocks<8>& block) noexcept {
+    __m512i a[25];  // NOLINT(*-avoid-c-arrays,*-init-variables): loaded first
+    for (size_t w = 0; w < 25; ++w) a[w] = _mm512_load_si512(s[w].data());
+    for (size_t w = 0; w < kRateLanes; ++w) {
+        a[w] = _mm512_xor_si512(a[w], _mm512_load_si512(block[w].data()));
+    }
     for (const uint64_t rc : kRoundConstants) {
         __m512i c[5];  // NOLINT(*-avoid-c-arrays,*-init-variables): written first
         for (size_t x = 0; x < 5; ++x) {
@@ -324,27 +337,71 @@ __attribute__((target("avx512f"))) void keccak_f1600_x8(__m512i* a) noexcept {
         }
         a[0] = _mm512_xor_si512(a[0], _mm512_set1_epi64(static_cast<long long>(rc)));
     }
+    for (size_t w = 0; w < 25; ++w) _mm512_store_si512(s[w].data(), a[w]);
 }
 
-// out[i] = keccak256(in[i]) for i < count <= 8, one input per lane. Inputs of different lengths
+__attribute__((target("avx2"))) inline __m256i load_x4(const std::array<uint64_t, 4>& v) noexcept {
+    return _mm256_load_si256(reinterpret_cast<const __m256i*>(v.data()));
+}
+
+__attribute__((target("avx2"))) inline __m256i rol_x4(__m256i v, int n) noexcept {
+    return _mm256_or_si256(_mm256_sllv_epi64(v, _mm256_set1_epi64x(n)),
+                           _mm256_srlv_epi64(v, _mm256_set1_epi64x(64 - n)));
+}
+
+// The same on four states with AVX2, which has no three-input logic and no rotate: a rotate is
+// two shifts and an OR (a shift by 64 gives 0, so rho's offset 0 needs no special case).
+__attribute__((target("avx2"))) void absorb_x4(LaneStates<4>& s,
+                                               const LaneBlocks<4>& block) noexcept {
+    __m256i a[25];  // NOLINT(*-avoid-c-arrays,*-init-variables): loaded first
+    for (size_t w = 0; w < 25; ++w) a[w] = load_x4(s[w]);
+    for (size_t w = 0; w < kRateLanes; ++w) a[w] = _mm256_xor_si256(a[w], load_x4(block[w]));
+    for (const uint64_t rc : kRoundConstants) {
+        __m256i c[5];  // NOLINT(*-avoid-c-arrays,*-init-variables): written first
+        for (size_t x = 0; x < 5; ++x) {
+            c[x] = _mm256_xor_si256(_mm256_xor_si256(_mm256_xor_si256(a[x], a[x + 5]),
+                                                     _mm256_xor_si256(a[x + 10], a[x + 15])),
+                                    a[x + 20]);
+        }
+        __m256i b[25];  // NOLINT(*-avoid-c-arrays,*-init-variables): written first
+        for (size_t x = 0; x < 5; ++x) {
+            const __m256i d = _mm256_xor_si256(c[(x + 4) % 5], rol_x4(c[(x + 1) % 5], 1));
+            for (size_t y = 0; y < 5; ++y) {
+                b[y + 5 * ((2 * x + 3 * y) % 5)] =
+                    rol_x4(_mm256_xor_si256(a[x + 5 * y], d), kRho[x + 5 * y]);
+            }
+        }
+        for (size_t y = 0; y < 5; ++y) {
+            for (size_t x = 0; x < 5; ++x) {
+                a[x + 5 * y] = _mm256_xor_si256(
+                    b[x + 5 * y],
+                    _mm256_andnot_si256(b[(x + 1) % 5 + 5 * y], b[(x + 2) % 5 + 5 * y]));
+            }
+        }
+        a[0] = _mm256_xor_si256(a[0], _mm256_set1_epi64x(static_cast<long long>(rc)));
+    }
+    for (size_t w = 0; w < 25; ++w) {
+        _mm256_store_si256(reinterpret_cast<__m256i*>(s[w].data()), a[w]);
+    }
+}
+
+// out[i] = keccak256(in[i]) for i < count <= N, one input per lane. Inputs of different lengths
 // absorb in lockstep: an input that has no block left at step k absorbs nothing (its lane goes on
 // permuting, harmlessly), and each digest is taken right after its input's last block.
-__attribute__((target("avx512f"))) void keccak256_x8(const ByteView* in, size_t count,
-                                                     Hash32* out) noexcept {
-    std::array<size_t, 8> blocks{};  // blocks absorbed per input, the padded last one included
+template <size_t N, void (*Absorb)(LaneStates<N>&, const LaneBlocks<N>&) noexcept>
+void keccak256_lanes(const ByteView* in, size_t count, Hash32* out) noexcept {
+    std::array<size_t, N> blocks{};  // blocks absorbed per input, the padded last one included
     size_t most = 0;
     for (size_t i = 0; i < count; ++i) {
         blocks[i] = in[i].size() / kRate + 1;
         most = std::max(most, blocks[i]);
     }
-    __m512i a[25];  // NOLINT(*-avoid-c-arrays,*-init-variables): set below
-    for (__m512i& v : a) v = _mm512_setzero_si512();
-    alignas(64) std::array<std::array<uint64_t, 8>, kRateLanes> block{};  // [word][input]
-    alignas(64) std::array<std::array<uint64_t, 8>, 4> digest{};
+    alignas(64) LaneStates<N> state{};
+    alignas(64) LaneBlocks<N> block{};
     std::array<uint8_t, kRate> last{};
     for (size_t k = 0; k < most; ++k) {
         bool any_done = false;
-        for (size_t i = 0; i < 8; ++i) {
+        for (size_t i = 0; i < N; ++i) {
             if (i >= count || k >= blocks[i]) {
                 for (auto& w : block) w[i] = 0;
                 continue;
@@ -363,15 +420,11 @@ __attribute__((target("avx512f"))) void keccak256_x8(const ByteView* in, size_t 
             for (size_t w = 0; w < kRateLanes; ++w) block[w][i] = load_le64(last.data() + 8 * w);
             any_done = true;
         }
-        for (size_t w = 0; w < kRateLanes; ++w) {
-            a[w] = _mm512_xor_si512(a[w], _mm512_load_si512(block[w].data()));
-        }
-        keccak_f1600_x8(a);
+        Absorb(state, block);
         if (!any_done) continue;
-        for (size_t w = 0; w < 4; ++w) _mm512_store_si512(digest[w].data(), a[w]);
         for (size_t i = 0; i < count; ++i) {
             if (blocks[i] != k + 1) continue;
-            for (size_t w = 0; w < 4; ++w) store_le64(out[i].bytes.data() + 8 * w, digest[w][i]);
+            for (size_t w = 0; w < 4; ++w) store_le64(out[i].bytes.data() + 8 * w, state[w][i]);
         }
     }
 }
@@ -384,35 +437,57 @@ __attribute__((target("avx512f"))) void keccak256_x8(const ByteView* in, size_t 
 
 }  // namespace
 
-bool keccak256_many_is_vectorised() noexcept {
+size_t keccak256_many_lanes_supported() noexcept {
 #ifdef PEL_KECCAK_X8
-    // PEL_KECCAK_SCALAR=1 turns the vector path off (to compare the two in one build).
-    static const bool use = [] {
+    static const size_t lanes = [] {
         __builtin_cpu_init();
-        const char* off = std::getenv("PEL_KECCAK_SCALAR");  // NOLINT(concurrency-mt-unsafe)
-        return __builtin_cpu_supports("avx512f") != 0 &&
-               (off == nullptr || std::strcmp(off, "1") != 0);
+        if (__builtin_cpu_supports("avx512f") != 0) return size_t{8};
+        if (__builtin_cpu_supports("avx2") != 0) return size_t{4};
+        return size_t{1};
     }();
-    return use;
+    return lanes;
 #else
-    return false;
+    return 1;
 #endif
 }
 
-void keccak256_many(std::span<const ByteView> in, std::span<Hash32> out) noexcept {
+size_t keccak256_many_lanes() noexcept {
+    // PEL_KECCAK_LANES=1 or 4 caps the lanes (to compare the paths in one build).
+    static const size_t lanes = [] {
+        const char* cap = std::getenv("PEL_KECCAK_LANES");  // NOLINT(concurrency-mt-unsafe)
+        const size_t most = keccak256_many_lanes_supported();
+        if (cap == nullptr) return most;
+        if (std::strcmp(cap, "1") == 0) return size_t{1};
+        if (std::strcmp(cap, "4") == 0) return std::min<size_t>(4, most);
+        return most;
+    }();
+    return lanes;
+}
+
+void keccak256_many_with(size_t lanes, std::span<const ByteView> in,
+                         std::span<Hash32> out) noexcept {
     PEL_ASSERT(in.size() == out.size(), "keccak256_many: as many outputs as inputs");
+    PEL_ASSERT(
+        lanes <= keccak256_many_lanes_supported() && (lanes == 1 || lanes == 4 || lanes == 8),
+        "keccak256_many: lane count not supported on this CPU");
     size_t i = 0;
 #ifdef PEL_KECCAK_X8
-    if (keccak256_many_is_vectorised()) {
-        // Two or more inputs: one pass of eight lanes is cheaper than two scalar hashes.
-        while (in.size() - i >= 2) {
-            const size_t n = std::min<size_t>(8, in.size() - i);
-            keccak256_x8(in.data() + i, n, out.data() + i);
-            i += n;
+    // Two or more inputs: one pass of the lanes costs less than two scalar hashes.
+    while (lanes > 1 && in.size() - i >= 2) {
+        const size_t n = std::min(lanes, in.size() - i);
+        if (lanes == 8 && n > 4) {
+            keccak256_lanes<8, absorb_x8>(in.data() + i, n, out.data() + i);
+        } else {
+            keccak256_lanes<4, absorb_x4>(in.data() + i, n, out.data() + i);
         }
+        i += n;
     }
 #endif
     for (; i < in.size(); ++i) out[i] = keccak256(in[i]);
+}
+
+void keccak256_many(std::span<const ByteView> in, std::span<Hash32> out) noexcept {
+    keccak256_many_with(keccak256_many_lanes(), in, out);
 }
 
 Hash32 keccak256(ByteView data) noexcept {

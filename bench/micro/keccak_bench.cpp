@@ -3,6 +3,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include <benchmark/benchmark.h>
 
@@ -39,25 +40,38 @@ void BM_Keccak256_1KiB(benchmark::State& state) {  // NOLINT(readability-identif
 }
 BENCHMARK(BM_Keccak256_1KiB);
 
-// keccak256_many over eight 64-byte inputs (the size of a mapping slot's preimage, close to a short
-// trie node's), per call; PEL_KECCAK_SCALAR=1 runs the same through keccak256 one by one.
-void BM_Keccak256_many_8x64B(benchmark::State& state) {  // NOLINT(readability-identifier-naming)
-    std::array<std::array<uint8_t, 64>, 8> in{};
-    for (size_t i = 0; i < in.size(); ++i) {
+// keccak256_many_with(lanes) over `count` 64-byte inputs (the size of a mapping slot's preimage,
+// close to a short trie node's), per call; args: lanes (1, 4 or 8), count. Items are hashes.
+void BM_Keccak256_many_64B(benchmark::State& state) {  // NOLINT(readability-identifier-naming)
+    const auto lanes = static_cast<size_t>(state.range(0));
+    const auto count = static_cast<size_t>(state.range(1));
+    if (lanes > keccak256_many_lanes_supported()) {
+        state.SkipWithError("lane count not supported on this CPU");
+        return;
+    }
+    std::vector<std::array<uint8_t, 64>> in(count);
+    for (size_t i = 0; i < count; ++i) {
         for (size_t j = 0; j < 64; ++j) in[i][j] = static_cast<uint8_t>(i * 64 + j * 7 + 1);
     }
-    std::array<ByteView, 8> views;
-    for (size_t i = 0; i < in.size(); ++i) views[i] = ByteView(in[i]);
-    std::array<Hash32, 8> out;
+    std::vector<ByteView> views(count);
+    for (size_t i = 0; i < count; ++i) views[i] = ByteView(in[i]);
+    std::vector<Hash32> out(count);
     for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores)
-        keccak256_many(views, out);
-        benchmark::DoNotOptimize(out);
-        in[0][0] = out[7].bytes[0];
+        keccak256_many_with(lanes, views, out);
+        benchmark::DoNotOptimize(out.data());
+        in[0][0] = out[count - 1].bytes[0];
     }
-    state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * 8);
-    state.SetLabel(keccak256_many_is_vectorised() ? "avx512, 8 lanes" : "scalar");
+    state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(count));
 }
-BENCHMARK(BM_Keccak256_many_8x64B);
+BENCHMARK(BM_Keccak256_many_64B)
+    ->ArgNames({"lanes", "count"})
+    ->Args({1, 8})
+    ->Args({4, 2})
+    ->Args({4, 4})
+    ->Args({4, 8})
+    ->Args({8, 2})
+    ->Args({8, 8})
+    ->Args({8, 64});
 
 // The fields of a typical EIP-1559 ether transfer (type 2, no data, empty access list), in the
 // order of the signed payload: [chain_id, nonce, max_priority_fee_per_gas, max_fee_per_gas,

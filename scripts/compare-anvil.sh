@@ -6,7 +6,7 @@
 #   scripts/compare-anvil.sh [--txs T] [--senders K] [--concurrency C] [--batch B]
 #                            [--workloads "erc20 transfer"]
 #                            [--anvil-modes "interval automine mixed"] [--anvil-block-time S]
-#                            [--gas-limit G] [--build DIR] [--out DIR]
+#                            [--gas-limit G] [--repeat R] [--build DIR] [--out DIR]
 #
 # anvil comes from npm (@foundry-rs/anvil-linux-amd64, pinned by tests/e2e/package-lock.json).
 # Every run starts a fresh node (a fresh pel datadir), so each sees the same genesis state.
@@ -14,6 +14,9 @@
 # nodes alike (anvil answers batches; default 1: one eth_sendRawTransaction per request).
 # Both nodes get the same block gas limit and chain; pel-node runs in automine (--block-time 0:
 # a block whenever the pool has ready transactions, taking all that fit).
+# --repeat R: R rounds, each anvil then pel-node on fresh nodes; prints every round's ratio and the
+# median of the R ratios (the machine's speed drifts between rounds; a round's two runs are
+# seconds apart).
 #
 # anvil modes (--anvil-modes; default "interval automine"; each run gets its own fresh anvil):
 #   interval  --block-time 0.05: a block every 50 ms with every pending transaction that fits the
@@ -42,6 +45,7 @@ anvil_block_time=0.05
 build="build/release"
 out=""
 gas_limit=30000000
+repeat=1
 while (($#)); do
   case "$1" in
     --txs) txs=$2; shift 2 ;;
@@ -54,11 +58,13 @@ while (($#)); do
     --build) build=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --gas-limit) gas_limit=$2; shift 2 ;;
-    -h|--help) sed -n '3,36p' "$0"; exit 0 ;;
+    --repeat) repeat=$2; shift 2 ;;
+    -h|--help) sed -n '3,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
     *) echo "compare-anvil: unknown argument $1 (--help)" >&2; exit 2 ;;
   esac
 done
 
+[[ "$repeat" =~ ^[1-9][0-9]*$ ]] || { echo "compare-anvil: --repeat needs a positive count" >&2; exit 2; }
 pel_node="$build/node/pel-node"
 loadgen="$build/tools/loadgen/pel-loadgen"
 if [[ ! -x "$pel_node" || ! -x "$loadgen" ]]; then
@@ -145,36 +151,54 @@ echo "anvil: $("$anvil" --version | head -1); pel-node: $("$pel_node" --version 
 echo "load: $txs transactions from $senders senders over $concurrency connections, $batch per request; gas limit $gas_limit"
 echo "results: $out"
 declare -A tps
-for w in $workloads; do
-  for mode in $anvil_modes; do
+for r in $(seq 1 "$repeat"); do
+  for w in $workloads; do
+    for mode in $anvil_modes; do
+      port=$(free_port)
+      start_anvil "$mode" "$port" "$out/anvil-$mode-$w-$r.log"
+      wait_ready "http://127.0.0.1:$port" || { echo "anvil did not start:"; cat "$out/anvil-$mode-$w-$r.log"; exit 1; }
+      echo "== $w on anvil ($mode), round $r of $repeat"
+      load "http://127.0.0.1:$port" "$w" "$out/anvil-$mode-$w-$r.json" 10
+      stop_node
+      tps[anvil-$mode-$w-$r]=$(jq '.committed_tps' "$out/anvil-$mode-$w-$r.json" 2>/dev/null || echo 0)
+    done
     port=$(free_port)
-    start_anvil "$mode" "$port" "$out/anvil-$mode-$w.log"
-    wait_ready "http://127.0.0.1:$port" || { echo "anvil did not start:"; cat "$out/anvil-$mode-$w.log"; exit 1; }
-    echo "== $w on anvil ($mode)"
-    load "http://127.0.0.1:$port" "$w" "$out/anvil-$mode-$w.json" 10
+    start_pel "$port" "$out/pel-$w-$r.log"
+    wait_ready "http://127.0.0.1:$port" || { echo "pel-node did not start:"; cat "$out/pel-$w-$r.log"; exit 1; }
+    echo "== $w on pel-node (automine), round $r of $repeat"
+    load "http://127.0.0.1:$port" "$w" "$out/pel-$w-$r.json" 10
     stop_node
-    tps[anvil-$mode-$w]=$(jq '.committed_tps' "$out/anvil-$mode-$w.json" 2>/dev/null || echo 0)
+    tps[pel-$w-$r]=$(jq '.committed_tps' "$out/pel-$w-$r.json" 2>/dev/null || echo 0)
   done
-  port=$(free_port)
-  start_pel "$port" "$out/pel-$w.log"
-  wait_ready "http://127.0.0.1:$port" || { echo "pel-node did not start:"; cat "$out/pel-$w.log"; exit 1; }
-  echo "== $w on pel-node (automine)"
-  load "http://127.0.0.1:$port" "$w" "$out/pel-$w.json" 10
-  stop_node
-  tps[pel-$w]=$(jq '.committed_tps' "$out/pel-$w.json" 2>/dev/null || echo 0)
 done
+
+ratio() {  # pel_tps anvil_tps
+  jq -n --argjson p "$1" --argjson a "$2" 'if $a > 0 then ($p / $a * 100 | floor) / 100 else "n/a" end'
+}
 
 echo
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-9s %-16s %s\n' workload node result
+printf '%-9s %-5s %-16s %s\n' workload round node result
 for w in $workloads; do
-  for mode in $anvil_modes; do
-    printf '%-9s %-16s %s\n' "$w" "anvil ($mode)" "$(summary "$out/anvil-$mode-$w.json")"
+  for r in $(seq 1 "$repeat"); do
+    for mode in $anvil_modes; do
+      printf '%-9s %-5s %-16s %s\n' "$w" "$r" "anvil ($mode)" "$(summary "$out/anvil-$mode-$w-$r.json")"
+    done
+    printf '%-9s %-5s %-16s %s\n' "$w" "$r" "pel-node" "$(summary "$out/pel-$w-$r.json")"
+    for mode in $anvil_modes; do
+      printf '%-9s %-5s ratio pel/anvil (%s) committed tx/s: %s\n' "$w" "$r" "$mode" \
+        "$(ratio "${tps[pel-$w-$r]}" "${tps[anvil-$mode-$w-$r]}")"
+    done
   done
-  printf '%-9s %-16s %s\n' "$w" "pel-node" "$(summary "$out/pel-$w.json")"
-  for mode in $anvil_modes; do
-    ratio=$(jq -n --argjson p "${tps[pel-$w]}" --argjson a "${tps[anvil-$mode-$w]}" \
-      'if $a > 0 then ($p / $a * 100 | floor) / 100 else "n/a" end')
-    printf '%-9s ratio pel/anvil (%s) committed tx/s: %s\n' "$w" "$mode" "$ratio"
-  done
+  if ((repeat > 1)); then
+    for mode in $anvil_modes; do
+      ratios=()
+      for r in $(seq 1 "$repeat"); do ratios+=("$(ratio "${tps[pel-$w-$r]}" "${tps[anvil-$mode-$w-$r]}")"); done
+      median=$(printf '%s\n' "${ratios[@]}" | jq -s 'map(select(type == "number")) | sort |
+        if length == 0 then "n/a" elif length % 2 == 1 then .[length / 2 | floor]
+        else ((.[length / 2 - 1] + .[length / 2]) / 2 * 100 | round) / 100 end')
+      printf '%-9s median of %s rounds, ratio pel/anvil (%s): %s (rounds: %s)\n' "$w" "$repeat" "$mode" \
+        "$median" "${ratios[*]}"
+    done
+  fi
 done

@@ -180,25 +180,26 @@ echo
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-9s %-5s %-16s %s\n' workload round node result
 for w in $workloads; do
+  declare -A ratios=()  # per anvil mode: this workload's round ratios, space-separated
   for r in $(seq 1 "$repeat"); do
     for mode in $anvil_modes; do
       printf '%-9s %-5s %-16s %s\n' "$w" "$r" "anvil ($mode)" "$(summary "$out/anvil-$mode-$w-$r.json")"
     done
     printf '%-9s %-5s %-16s %s\n' "$w" "$r" "pel-node" "$(summary "$out/pel-$w-$r.json")"
     for mode in $anvil_modes; do
-      printf '%-9s %-5s ratio pel/anvil (%s) committed tx/s: %s\n' "$w" "$r" "$mode" \
-        "$(ratio "${tps[pel-$w-$r]}" "${tps[anvil-$mode-$w-$r]}")"
+      this=$(ratio "${tps[pel-$w-$r]}" "${tps[anvil-$mode-$w-$r]}")
+      ratios[$mode]+="$this "
+      printf '%-9s %-5s ratio pel/anvil (%s) committed tx/s: %s\n' "$w" "$r" "$mode" "$this"
     done
   done
   if ((repeat > 1)); then
     for mode in $anvil_modes; do
-      ratios=()
-      for r in $(seq 1 "$repeat"); do ratios+=("$(ratio "${tps[pel-$w-$r]}" "${tps[anvil-$mode-$w-$r]}")"); done
-      median=$(printf '%s\n' "${ratios[@]}" | jq -s 'map(select(type == "number")) | sort |
+      read -ra rounds <<<"${ratios[$mode]}"
+      median=$(printf '%s\n' "${rounds[@]}" | jq -s 'map(select(type == "number")) | sort |
         if length == 0 then "n/a" elif length % 2 == 1 then .[length / 2 | floor]
         else ((.[length / 2 - 1] + .[length / 2]) / 2 * 100 | round) / 100 end')
       printf '%-9s median of %s rounds, ratio pel/anvil (%s): %s (rounds: %s)\n' "$w" "$repeat" "$mode" \
-        "$median" "${ratios[*]}"
+        "$median" "${rounds[*]}"
     done
   fi
 done

@@ -106,11 +106,12 @@ void hash_leaves(std::span<const Item> items, std::vector<size_t>& depth,
     std::vector<size_t> offsets;  // leaf i's RLP is rlp[offsets[k], offsets[k + 1])
     std::vector<size_t> which;    // the items whose leaves are hashed
     offsets.push_back(0);
+    size_t before = 0;  // the shared prefix with the previous key: the last round's `after`
     for (size_t i = 0; i < n; ++i) {
         const NibbleView key(items[i].nibbles);
-        const size_t before = i > 0 ? common_prefix(items[i - 1].nibbles, key, 0) : 0;
         const size_t after = i + 1 < n ? common_prefix(key, items[i + 1].nibbles, 0) : 0;
         const size_t parent = std::max(before, after);
+        before = after;
         if (parent >= key.size()) continue;  // a prefix of a neighbour: a branch's value
         depth[i] = parent + 1;
         const size_t mark = rlp.size();

@@ -106,6 +106,27 @@ void erase_entry(std::pmr::vector<Entry>& chain, TxnIndex txn_idx) noexcept {
     }
 }
 
+/// Sorts a transaction's written keys: usually two to four, where an insertion sort is a few
+/// instructions and std::sort's introsort is kilobytes of code on the hot path.
+template <class Key>
+[[gnu::noinline, gnu::cold]] void sort_many(std::vector<Key>& keys) {
+    std::sort(keys.begin(), keys.end());
+}
+
+template <class Key>
+void sort_keys(std::vector<Key>& keys) {
+    constexpr size_t kInsertionMax = 8;
+    if (keys.size() > kInsertionMax) [[unlikely]] {
+        sort_many(keys);
+        return;
+    }
+    for (size_t i = 1; i < keys.size(); ++i) {
+        for (size_t j = i; j > 0 && keys[j] < keys[j - 1]; --j) {
+            std::swap(keys[j], keys[j - 1]);
+        }
+    }
+}
+
 std::optional<AccountInfo> apply_delta(std::optional<AccountInfo> acc, const U256& delta) noexcept {
     AccountInfo a = acc.value_or(AccountInfo{});
     a.balance += delta;
@@ -376,6 +397,82 @@ struct MvMemory::Impl {
         return out;
     }
 
+    /// Inserts or replaces a transaction's entry in the location's chain. Out of line: record()
+    /// calls it from three places, and one copy of the map insertion keeps record() small.
+    [[gnu::noinline]] void publish(const Address& addr, const AccountEntry& e) {
+        Shard& sh = shard_of(addr);
+        const std::lock_guard lock(sh.mu);
+        upsert(sh.accounts()[addr], e);
+    }
+    [[gnu::noinline]] void publish(const SlotKey& key, const SlotEntry& e) {
+        Shard& sh = shard_of(key);
+        const std::lock_guard lock(sh.mu);
+        upsert(sh.slots()[key], e);
+    }
+
+    /// Drops the entries the previous incarnation of `txn_idx` wrote and this one (`new_*`,
+    /// sorted) did not; true if this one writes a location the previous one did not. Only
+    /// re-executions get here: kept out of record()'s hot path.
+    [[gnu::noinline, gnu::cold]] bool drop_stale(TxnIndex txn_idx,
+                                                 const std::vector<Address>& new_accounts,
+                                                 const std::vector<SlotKey>& new_slots) noexcept {
+        const Txn& txn = txns[txn_idx];
+        bool wrote_new = false;
+        {
+            auto old = txn.written_accounts.begin();
+            for (const Address& a : new_accounts) {
+                while (old != txn.written_accounts.end() && *old < a) {
+                    Shard& sh = shard_of(*old);
+                    const std::lock_guard lock(sh.mu);
+                    erase_entry(sh.accounts()[*old], txn_idx);
+                    ++old;
+                }
+                if (old != txn.written_accounts.end() && *old == a) {
+                    ++old;
+                } else {
+                    wrote_new = true;
+                }
+            }
+            for (; old != txn.written_accounts.end(); ++old) {
+                Shard& sh = shard_of(*old);
+                const std::lock_guard lock(sh.mu);
+                erase_entry(sh.accounts()[*old], txn_idx);
+            }
+        }
+        {
+            auto old = txn.written_slots.begin();
+            for (const SlotKey& k : new_slots) {
+                while (old != txn.written_slots.end() && *old < k) {
+                    Shard& sh = shard_of(*old);
+                    const std::lock_guard lock(sh.mu);
+                    erase_entry(sh.slots()[*old], txn_idx);
+                    ++old;
+                }
+                if (old != txn.written_slots.end() && *old == k) {
+                    ++old;
+                } else {
+                    wrote_new = true;
+                }
+            }
+            for (; old != txn.written_slots.end(); ++old) {
+                Shard& sh = shard_of(*old);
+                const std::lock_guard lock(sh.mu);
+                erase_entry(sh.slots()[*old], txn_idx);
+            }
+        }
+        return wrote_new;
+    }
+
+    /// Publishes deployed code under its hash (the first copy wins; codes are content addressed).
+    [[gnu::noinline, gnu::cold]] void store_code(const Hash32& hash, const Bytes& bytes) {
+        const std::lock_guard lock(code_mu);
+        auto& slot = code[hash];
+        if (!slot) {
+            slot = std::make_unique<Bytes>(bytes);
+            code_count.fetch_add(1, std::memory_order_release);
+        }
+    }
+
     ConcurrentStateReader* base = nullptr;
     std::vector<Shard> shards;
     std::unique_ptr<Txn[]> txns;
@@ -485,18 +582,11 @@ bool MvMemory::record(Version v, const TxnWrites& writes, std::span<const Balanc
         if (!w.deleted) {
             e.info = w.info;
         }
-        if (w.code && !w.code->empty()) {
-            const std::lock_guard lock(m.code_mu);
-            auto& slot = m.code[w.info.code_hash];
-            if (!slot) {
-                slot = std::make_unique<Bytes>(*w.code);
-                m.code_count.fetch_add(1, std::memory_order_release);
-            }
+        if (w.code && !w.code->empty()) [[unlikely]] {
+            m.store_code(w.info.code_hash, *w.code);
         }
         if (!header_unchanged) {
-            Impl::Shard& sh = m.shard_of(w.address);
-            const std::lock_guard lock(sh.mu);
-            upsert(sh.accounts()[w.address], e);
+            m.publish(w.address, e);
             new_accounts.push_back(w.address);
         }
         for (const StorageWrite& s : w.storage) {
@@ -505,9 +595,7 @@ bool MvMemory::record(Version v, const TxnWrites& writes, std::span<const Balanc
             se.txn_idx = v.txn_idx;
             se.incarnation = v.incarnation;
             se.value = s.value;
-            Impl::Shard& sh = m.shard_of(key);
-            const std::lock_guard lock(sh.mu);
-            upsert(sh.slots()[key], se);
+            m.publish(key, se);
             new_slots.push_back(key);
         }
     }
@@ -522,15 +610,12 @@ bool MvMemory::record(Version v, const TxnWrites& writes, std::span<const Balanc
         e.incarnation = v.incarnation;
         e.kind = EntryKind::kDelta;
         e.info.balance = d.amount;
-        Impl::Shard& sh = m.shard_of(d.address);
-        const std::lock_guard lock(sh.mu);
-        upsert(sh.accounts()[d.address], e);
+        m.publish(d.address, e);
         new_accounts.push_back(d.address);
     }
-    std::sort(new_accounts.begin(), new_accounts.end());
-    std::sort(new_slots.begin(), new_slots.end());
+    sort_keys(new_accounts);
+    sort_keys(new_slots);
 
-    // Drop what the previous incarnation wrote and this one did not; note new locations.
     // A clearing write counts as new: higher transactions may have read slots of the account
     // without looking for clears (see `clears`), so all of them are validated again.
     bool wrote_new = clearing;
@@ -541,47 +626,11 @@ bool MvMemory::record(Version v, const TxnWrites& writes, std::span<const Balanc
         txn.pooled_estimate = false;
         txn.pooled_amount = pooled_amount;
     }
-    {
-        auto old = txn.written_accounts.begin();
-        for (const Address& a : new_accounts) {
-            while (old != txn.written_accounts.end() && *old < a) {
-                Impl::Shard& sh = m.shard_of(*old);
-                const std::lock_guard lock(sh.mu);
-                erase_entry(sh.accounts()[*old], v.txn_idx);
-                ++old;
-            }
-            if (old != txn.written_accounts.end() && *old == a) {
-                ++old;
-            } else {
-                wrote_new = true;
-            }
-        }
-        for (; old != txn.written_accounts.end(); ++old) {
-            Impl::Shard& sh = m.shard_of(*old);
-            const std::lock_guard lock(sh.mu);
-            erase_entry(sh.accounts()[*old], v.txn_idx);
-        }
-    }
-    {
-        auto old = txn.written_slots.begin();
-        for (const SlotKey& k : new_slots) {
-            while (old != txn.written_slots.end() && *old < k) {
-                Impl::Shard& sh = m.shard_of(*old);
-                const std::lock_guard lock(sh.mu);
-                erase_entry(sh.slots()[*old], v.txn_idx);
-                ++old;
-            }
-            if (old != txn.written_slots.end() && *old == k) {
-                ++old;
-            } else {
-                wrote_new = true;
-            }
-        }
-        for (; old != txn.written_slots.end(); ++old) {
-            Impl::Shard& sh = m.shard_of(*old);
-            const std::lock_guard lock(sh.mu);
-            erase_entry(sh.slots()[*old], v.txn_idx);
-        }
+    if (txn.written_accounts.empty() && txn.written_slots.empty()) [[likely]] {
+        // No previous incarnation wrote anything: every location is new.
+        wrote_new = wrote_new || !new_accounts.empty() || !new_slots.empty();
+    } else if (m.drop_stale(v.txn_idx, new_accounts, new_slots)) {
+        wrote_new = true;
     }
     std::pmr::memory_resource& arena = *m.arenas[worker];
     txn.written_accounts = Impl::stash<Address>(arena, new_accounts);

@@ -564,8 +564,8 @@ struct ParallelExecutor::Impl {
             std::vector<TxnWrites> diffs;
             std::optional<Result<BlockOutput, BlockError>> assembled;
             TxnWrites merged;
-            /// The whole completion finished (assembled and merged set, versions released,
-            /// outcomes freed); set by every worker that saw it finish.
+            /// The whole completion finished (assembled and merged set, outcomes freed); set by
+            /// every worker that saw it finish.
             std::atomic<bool> complete{false};
         };
         Post post;
@@ -644,11 +644,11 @@ struct ParallelExecutor::Impl {
             ws.published_executions.store(ws.executions, std::memory_order_relaxed);
             if (options.test_fallback_after_executions != 0 &&
                 run.executions.fetch_add(1, std::memory_order_relaxed) + 1 >=
-                    options.test_fallback_after_executions) {
+                    options.test_fallback_after_executions) [[unlikely]] {
                 run.fell_back.store(true, std::memory_order_relaxed);
                 run.scheduler.halt();
             }
-            if (const auto blocking = reader.blocking()) {
+            if (const auto blocking = reader.blocking()) [[unlikely]] {
                 ++ws.dependency_waits;
                 note_conflict(run, true);
                 if (run.scheduler.add_dependency(v.txn_idx, *blocking, worker)) {
@@ -663,7 +663,7 @@ struct ParallelExecutor::Impl {
                 // where most transactions read their predecessors' writes (one hot contract
                 // slot) falls back before its aborts pile up behind the validation front.
                 const std::optional<TxnIndex> src = reader.newest_source();
-                if (src && v.txn_idx - *src <= std::min<size_t>(options.threads, 16)) {
+                if (src && v.txn_idx - *src <= std::min<size_t>(options.threads, 16)) [[unlikely]] {
                     note_conflict(run, false);
                 }
             }
@@ -697,7 +697,7 @@ struct ParallelExecutor::Impl {
         Location where;
         const bool valid = run.mv.validate_read_set(v.txn_idx, &where);
         const bool aborted = !valid && run.scheduler.try_validation_abort(v);
-        if (aborted) {
+        if (aborted) [[unlikely]] {
             ++ws.aborts;
             ws.conflicts.push_back(where);
             note_conflict(run, true);
@@ -814,7 +814,6 @@ struct ParallelExecutor::Impl {
                 overlay.merge(**run.outcomes[i], run.env.coinbase, keep);
             }
             diffs[part] = overlay.diff();
-            run.mv.release(part, threads);
         };
         if (threads == 1) {
             body(0);
@@ -926,10 +925,10 @@ struct ParallelExecutor::Impl {
     /// the workers still running (each step of it as a separate WorkerPool::run would often find
     /// the second thread asleep and run both halves on one). Steps: scan the outcomes (all
     /// executed; the first invalid); collect each part's final versions by destination part;
-    /// sort and assemble each destination part's diff; assemble the receipts (one part), merge
-    /// the diffs (one part) and release the versions (one part per shard part); free the
-    /// outcomes. A step that finds the fast path closed stops every worker there (execute()
-    /// then goes the general way; the versions are untouched until the release step).
+    /// sort and assemble each destination part's diff; assemble the receipts (one part) and merge
+    /// the diffs (the other); free the outcomes. A step that finds the fast path closed stops
+    /// every worker there (execute() then goes the general way; the versions are untouched, and
+    /// stay until the next block's reset() abandons them).
     void finish_block(Run& run) {
         Run::Post& p = run.post;
         const size_t parts = p.parts;
@@ -974,14 +973,12 @@ struct ParallelExecutor::Impl {
             std::find(p.built.begin(), p.built.end(), 0) != p.built.end()) {
             return;
         }
-        // 4. Receipts, the merged diff and the versions' release, side by side.
-        if (!run_step(run, 3, parts + 2, [&](size_t task) {
+        // 4. Receipts and the merged diff, side by side.
+        if (!run_step(run, 3, 2, [&](size_t task) {
                 if (task == 0) {
                     p.assembled.emplace(assemble(run.env, run.txns, run.outcomes));
-                } else if (task == 1) {
-                    p.merged = merge_diffs(p.diffs);
                 } else {
-                    run.mv.release(task - 2, parts);
+                    p.merged = merge_diffs(p.diffs);
                 }
             })) {
             return;
@@ -1053,7 +1050,7 @@ Result<BlockOutput, BlockError> ParallelExecutor::execute(const BlockEnv& env,
     }
     BlockOverlay overlay(base);
     std::optional<TxnWrites> folded;  // the diff, when the parallel fold built it
-    // The workers completed the block themselves (finish_block): diff, receipts, release.
+    // The workers completed the block themselves (finish_block): diff and receipts.
     const bool completed = run.post.complete.load();
     if (completed) {
         stats.diff_from_versions = true;
@@ -1140,10 +1137,6 @@ Result<BlockOutput, BlockError> ParallelExecutor::execute(const BlockEnv& env,
     PEL_TRY(BlockOutput out, assemble(env, txns, run.outcomes));
     out.diff = folded ? std::move(*folded) : overlay.diff();
     const Clock::time_point t3 = Clock::now();
-    if (!folded) {
-        // The fallback path did not release the versions on fold threads.
-        run.mv.release(0, 1);
-    }
     run.end(m.pool, m.options.threads);
     const Clock::time_point t4 = Clock::now();
     stats.setup_ms = ms(t0, t1);

@@ -143,17 +143,31 @@ struct MvMemory::Impl {
     using AccountMap =
         std::pmr::unordered_map<Address, std::pmr::vector<AccountEntry>, AddrHash, AddrEq>;
     using SlotMap = std::pmr::unordered_map<SlotKey, std::pmr::vector<SlotEntry>, SlotKeyHash>;
-    /// The maps, their nodes and the version chains are allocated from the shard's arena (under
-    /// `mu`, like every other access). The arena keeps its memory from block to block: reset()
-    /// destroys the maps, rewinds the arena and builds empty maps in it again.
+    /// The maps themselves, their nodes, buckets and version chains are all allocated from the
+    /// shard's arena (under `mu`, like every other access), and the entries are trivially
+    /// destructible: a block's maps are never destroyed, only abandoned. reset() rewinds the
+    /// arena (the memory stays, for the next block) and builds empty maps in it; nothing walks the
+    /// old maps' nodes to free them.
     struct alignas(64) Shard {
         SpinLock mu;
         internal::ReusableArena arena;
-        std::optional<AccountMap> account_map;
-        std::optional<SlotMap> slot_map;
+        AccountMap* account_map = nullptr;
+        SlotMap* slot_map = nullptr;
         AccountMap& accounts() noexcept { return *account_map; }
         SlotMap& slots() noexcept { return *slot_map; }
+        void renew(size_t reserve) {
+            arena.rewind();
+            account_map =
+                new (arena.allocate(sizeof(AccountMap), alignof(AccountMap))) AccountMap(&arena);
+            slot_map = new (arena.allocate(sizeof(SlotMap), alignof(SlotMap))) SlotMap(&arena);
+            account_map->reserve(reserve);
+            slot_map->reserve(reserve);
+        }
     };
+    static_assert(std::is_trivially_destructible_v<AccountEntry> &&
+                      std::is_trivially_destructible_v<SlotEntry> &&
+                      std::is_trivially_destructible_v<SlotKey>,
+                  "abandoned maps must own nothing outside the arena");
     /// The last incarnation's read and write sets, as arrays in the arena of the worker that
     /// recorded it (a later incarnation copies its sets to its own worker's arena and repoints;
     /// nothing is freed before the next reset() rewinds the arenas).
@@ -221,13 +235,7 @@ struct MvMemory::Impl {
         // About three locations per transaction; growing the maps mid-block costs rehashes.
         const size_t per_shard = 3 * n / kShards + 4;
         for (Shard& sh : shards) {
-            sh.account_map.reset();
-            sh.slot_map.reset();
-            sh.arena.rewind();
-            sh.account_map.emplace(&sh.arena);
-            sh.slot_map.emplace(&sh.arena);
-            sh.accounts().reserve(per_shard);
-            sh.slots().reserve(per_shard);
+            sh.renew(per_shard);
         }
         code.clear();
         code_count.store(0, std::memory_order_relaxed);
@@ -256,7 +264,7 @@ struct MvMemory::Impl {
             if (it != sh.accounts().end()) {
                 const auto& chain = it->second;
                 for (auto e = below(chain, t); e != chain.rend(); ++e) {
-                    if (e->kind == EntryKind::kEstimate) {
+                    if (e->kind == EntryKind::kEstimate) [[unlikely]] {
                         out.blocking = e->txn_idx;
                         return out;
                     }
@@ -572,10 +580,10 @@ bool MvMemory::record(Version v, const TxnWrites& writes, std::span<const Balanc
         e.kind = EntryKind::kWrite;
         e.exists = !w.deleted;
         e.clears_storage = w.deleted || w.storage_cleared;
-        if (w.deleted || w.storage_cleared || w.code) {
+        if (w.deleted || w.storage_cleared || w.code) [[unlikely]] {
             m.complex_writes.store(true, std::memory_order_relaxed);
         }
-        if (e.clears_storage) {
+        if (e.clears_storage) [[unlikely]] {
             m.clears.store(true, std::memory_order_release);
             clearing = true;
         }
@@ -684,7 +692,8 @@ bool MvMemory::validate_read_set(TxnIndex txn_idx, Location* conflict) noexcept 
     const std::lock_guard lock(txn.read_mu);
     for (const ReadSet::AccountRead& r : txn.read_accounts) {
         const auto now = m.read_account(txn_idx, r.address, r.from_base);
-        if (now.blocking || (!(now.from_base && r.from_base) && now.value != r.value)) {
+        if (now.blocking || (!(now.from_base && r.from_base) && now.value != r.value))
+            [[unlikely]] {
             if (conflict != nullptr) {
                 *conflict = Location{r.address, std::nullopt};
             }
@@ -693,7 +702,8 @@ bool MvMemory::validate_read_set(TxnIndex txn_idx, Location* conflict) noexcept 
     }
     for (const ReadSet::SlotRead& r : txn.read_slots) {
         const auto now = m.read_storage(txn_idx, r.address, r.slot, r.from_base);
-        if (now.blocking || (!(now.from_base && r.from_base) && now.value != r.value)) {
+        if (now.blocking || (!(now.from_base && r.from_base) && now.value != r.value))
+            [[unlikely]] {
             if (conflict != nullptr) {
                 *conflict = Location{r.address, r.slot};
             }
@@ -703,7 +713,7 @@ bool MvMemory::validate_read_set(TxnIndex txn_idx, Location* conflict) noexcept 
     for (const ReadSet::CodeHashRead& r : txn.read_code_hashes) {
         const auto now = m.read_account(txn_idx, r.address, r.from_base);
         const Hash32 h = now.value ? now.value->code_hash : kEmptyCodeHash;
-        if (now.blocking || (!(now.from_base && r.from_base) && h != r.value)) {
+        if (now.blocking || (!(now.from_base && r.from_base) && h != r.value)) [[unlikely]] {
             if (conflict != nullptr) {
                 *conflict = Location{r.address, std::nullopt};
             }
@@ -712,7 +722,7 @@ bool MvMemory::validate_read_set(TxnIndex txn_idx, Location* conflict) noexcept 
     }
     for (const ReadSet::HasStorageRead& r : txn.read_has_storage) {
         const auto now = m.has_storage(txn_idx, r.address);
-        if (now.blocking || now.value != r.value) {
+        if (now.blocking || now.value != r.value) [[unlikely]] {
             if (conflict != nullptr) {
                 *conflict = Location{r.address, std::nullopt};
             }
@@ -821,18 +831,6 @@ bool MvMemory::collect_final(size_t part, size_t parts, std::span<FinalPart> out
         }
     }
     return true;
-}
-
-void MvMemory::release(size_t part, size_t parts) noexcept {
-    Impl& m = *impl_;
-    for (size_t i = part; i < m.shards.size(); i += parts) {
-        Impl::Shard& sh = m.shards[i];
-        const std::lock_guard lock(sh.mu);
-        // The arena keeps the memory for the next block; this only drops the entries.
-        sh.accounts().clear();
-        sh.slots().clear();
-    }
-    // The transactions' sets live in the worker arenas, rewound by the next reset().
 }
 
 std::optional<AccountInfo> MvReader::read_account(const Address& addr) noexcept {

@@ -37,8 +37,8 @@
 //    convert_writes_to_estimates() update them like chain entries (ESTIMATE on abort), and a read
 //    of that address takes the transactions' locks one at a time, never while holding a shard's.
 //  - Locks are spin locks held for a few dozen instructions, never across EVM execution.
-//  - release() ends the MvMemory's use: it runs only after every other call has returned (and
-//    none follows), each part of the shards and transactions on at most one thread.
+//  - The version maps live in per-shard arenas and are abandoned, not destroyed, by reset() (their
+//    entries own nothing else): ending a block costs nothing per version.
 //  - Code is content addressed: deployed code is kept by hash until the next reset(), so views
 //    returned by find_code() stay valid for the whole block.
 #pragma once
@@ -216,12 +216,6 @@ class MvMemory {
     /// the caller must apply in order (an empty account credited); the caller then folds the
     /// transactions' results instead. Distinct parts may run concurrently, with nothing else.
     [[nodiscard]] bool collect_final(size_t part, size_t parts, std::span<FinalPart> out);
-
-    /// Drops part `part` of `parts` of the versions (their memory, like the transactions' read
-    /// and write sets, goes with the arenas at destruction); every part released leaves an
-    /// MvMemory that must only be reset or destroyed. Only once no other method is running or will
-    /// run; distinct parts may be released concurrently.
-    void release(size_t part, size_t parts) noexcept;
 
   private:
     struct Impl;

@@ -25,6 +25,8 @@
 //                                     steady state of a running node (every branch resident)
 //   PEL_STATE_BENCH_READ_MS  (200)    wall time of each read measurement
 //   PEL_STATE_BENCH_WRITE_BUFFER_MB   LevelDB write buffer (default: StateStoreOptions')
+//   PEL_STATE_BENCH_SYNC     (1)      0: commits are not fsync'd (StateStoreOptions::sync off), to
+//                                     see what the fsync of each block's batch costs
 //   PEL_STATE_BENCH_BACKGROUND_NICE   nice value of LevelDB's compactions (default: the same)
 //   PEL_STATE_BENCH_SETTLE_MS (0)     before each timed commit, wait (up to this many ms) until
 //                                     LevelDB's background work has stopped: the process used
@@ -167,6 +169,7 @@ struct World {
         o.cache_bytes = cache_bytes;
         o.leveldb_background_nice = static_cast<int>(env_u64(
             "PEL_STATE_BENCH_BACKGROUND_NICE", static_cast<uint64_t>(o.leveldb_background_nice)));
+        o.sync = env_u64("PEL_STATE_BENCH_SYNC", 1) != 0;
         if (const uint64_t mb = env_u64("PEL_STATE_BENCH_WRITE_BUFFER_MB", 0); mb != 0) {
             o.leveldb_write_buffer_bytes = static_cast<size_t>(mb) << 20;
         }

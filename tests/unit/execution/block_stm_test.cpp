@@ -743,7 +743,6 @@ TEST(MvMemory, pooled_deltas_resolve_like_chain_deltas_and_reset_clears_them) {
     EXPECT_TRUE(credit(Version{2, 2}, 3));
     EXPECT_EQ(mv.read_account(3, cb).value->balance, U256{1008});
     // A new block on the same memory starts empty.
-    mv.release(0, 1);
     mv.reset(base, 3, &cb);
     EXPECT_TRUE(mv.read_account(2, cb).from_base);
     EXPECT_EQ(mv.read_account(2, cb).value->balance, U256{1000});

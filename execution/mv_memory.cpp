@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <functional>
 #include <memory_resource>
 #include <span>
@@ -194,9 +195,15 @@ struct MvMemory::Impl {
         if (src.empty()) {
             return {};
         }
-        T* p = static_cast<T*>(arena.allocate(src.size_bytes(), alignof(T)));
-        std::uninitialized_copy(src.begin(), src.end(), p);
-        return {p, src.size()};
+        return {static_cast<const T*>(stash_bytes(arena, src.data(), src.size_bytes(), alignof(T))),
+                src.size()};
+    }
+    /// One out-of-line copy of the allocation and the copy for all of stash()'s types.
+    [[gnu::noinline]] static const void* stash_bytes(std::pmr::memory_resource& arena,
+                                                     const void* src, size_t bytes, size_t align) {
+        void* p = arena.allocate(bytes, align);
+        std::memcpy(p, src, bytes);
+        return p;
     }
 
     explicit Impl(size_t workers) : shards(kShards), scratch(std::max<size_t>(workers, 1)) {

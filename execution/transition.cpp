@@ -347,7 +347,7 @@ Result<TxnResult, TxnError> apply_transaction(StateReader& reader, vm::Vm& vm, c
     out.receipt.cumulative_gas_used = gas_used;
     out.receipt.blob_gas_used = blob_gas;
     if (success) {
-        out.receipt.logs = state.logs();
+        out.receipt.logs = state.take_logs();
     }
     out.receipt.bloom = logs_bloom(out.receipt.logs);
     out.writes = state.build_writes();

@@ -9,6 +9,8 @@
 
 namespace pel::exec {
 
+TxnState::~TxnState() = default;
+
 TxnState::Account& TxnState::load(const Address& addr) noexcept {
     auto it = accounts_.find(addr);
     if (it == accounts_.end()) {

@@ -81,7 +81,9 @@ class TxnState {
     TxnState& operator=(const TxnState&) = delete;
     TxnState(TxnState&&) = delete;
     TxnState& operator=(TxnState&&) = delete;
-    ~TxnState() = default;
+    /// Out of line: the containers' destruction is kilobytes of code that every caller would
+    /// otherwise inline (apply_transaction runs once per transaction).
+    ~TxnState();
 
     // --- accounts --------------------------------------------------------------------------------
     /// The current header, or nullptr if the account does not exist. Valid until the next mutation.
@@ -147,6 +149,8 @@ class TxnState {
     // --- logs ------------------------------------------------------------------------------------
     void add_log(Log log) noexcept;
     [[nodiscard]] const std::vector<Log>& logs() const noexcept { return logs_; }
+    /// Moves the logs out (the state keeps none): for the receipt, once execution is over.
+    [[nodiscard]] std::vector<Log> take_logs() noexcept { return std::move(logs_); }
 
     // --- journal ---------------------------------------------------------------------------------
     /// A point to revert to. Snapshots nest like call frames.

@@ -22,6 +22,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <variant>
 #include <vector>
@@ -558,10 +559,22 @@ class NodeApi {
     /// block does not exist. Errors: as trace_transaction's.
     [[nodiscard]] virtual ApiResult<std::optional<std::vector<TxTrace>>> trace_block(
         BlockSelector selector, const TraceOptions& options) const = 0;
-    /// debug_traceCall: eth_call's run (same state, environment, gas and overrides) traced.
-    [[nodiscard]] virtual ApiResult<TraceResult> trace_call(const CallRequest& request,
-                                                            BlockSelector selector,
-                                                            const TraceOptions& options) const = 0;
+    /// debug_traceCall and trace_call: eth_call's run (same state, environment, gas and
+    /// overrides), traced once per entry of `options`, in order. Every run is on the same head (one
+    /// state snapshot, taken once): a block produced meanwhile changes none of the answers.
+    [[nodiscard]] virtual ApiResult<std::vector<TraceResult>> trace_call_each(
+        const CallRequest& request, BlockSelector selector,
+        std::span<const TraceOptions> options) const = 0;
+    /// trace_call_each with one tracer.
+    [[nodiscard]] ApiResult<TraceResult> trace_call(const CallRequest& request,
+                                                    BlockSelector selector,
+                                                    const TraceOptions& options) const {
+        auto r = trace_call_each(request, selector, std::span(&options, 1));
+        if (!r) {
+            return unexpected(std::move(r.error()));
+        }
+        return std::move(r->front());
+    }
 
     /// eth_gasPrice: next block's base fee + max_priority_fee().
     [[nodiscard]] virtual U256 gas_price() const = 0;

@@ -3348,22 +3348,30 @@ ApiResult<std::optional<std::vector<TxTrace>>> Node::trace_block(
     return std::optional<std::vector<TxTrace>>(std::move(out));
 }
 
-ApiResult<TraceResult> Node::trace_call(const CallRequest& request, BlockSelector selector,
-                                        const TraceOptions& options) const {
+ApiResult<std::vector<TraceResult>> Node::trace_call_each(
+    const CallRequest& request, BlockSelector selector,
+    std::span<const TraceOptions> options) const {
+    // One head and one view for every tracer: "latest" must not move between the runs.
     PEL_TRY(const auto h, impl_->call_head(request, selector));
     const bool pending = selector.tag == BlockTag::kPending;
     const uint64_t gas = impl_->call_gas(request);
     const auto view = Impl::call_view(*h, request);
-    exec::StateViewReader base(*view);
-    TraceRun run(options, base);
-    const auto o = impl_->run_call(request, gas, *h, pending, run.reader(), run.tracer());
-    if (const auto err = base.error()) {
-        return unexpected(internal(err->message));
+    std::vector<TraceResult> out;
+    out.reserve(options.size());
+    for (const TraceOptions& o : options) {
+        exec::StateViewReader base(*view);
+        TraceRun run(o, base);
+        const auto r = impl_->run_call(request, gas, *h, pending, run.reader(), run.tracer());
+        if (const auto err = base.error()) {
+            return unexpected(internal(err->message));
+        }
+        if (!r.started) {
+            return unexpected(rejected(r.error));
+        }
+        PEL_TRY(TraceResult t, run.result(r.writes, r.success, gas, r.gas_used, r.intrinsic_gas));
+        out.push_back(std::move(t));
     }
-    if (!o.started) {
-        return unexpected(rejected(o.error));
-    }
-    return run.result(o.writes, o.success, gas, o.gas_used, o.intrinsic_gas);
+    return out;
 }
 
 ApiResult<AccessListResult> Node::create_access_list(const CallRequest& request,

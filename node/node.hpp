@@ -174,9 +174,9 @@ class Node final : public NodeApi {
         const Hash32& hash, const TraceOptions& options) const override;
     [[nodiscard]] ApiResult<std::optional<std::vector<TxTrace>>> trace_block(
         BlockSelector selector, const TraceOptions& options) const override;
-    [[nodiscard]] ApiResult<TraceResult> trace_call(const CallRequest& request,
-                                                    BlockSelector selector,
-                                                    const TraceOptions& options) const override;
+    [[nodiscard]] ApiResult<std::vector<TraceResult>> trace_call_each(
+        const CallRequest& request, BlockSelector selector,
+        std::span<const TraceOptions> options) const override;
     [[nodiscard]] ApiResult<AccessListResult> create_access_list(
         const CallRequest& request, BlockSelector selector) const override;
     [[nodiscard]] ApiResult<uint64_t> estimate_gas(const CallRequest& request,

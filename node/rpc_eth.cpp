@@ -9,6 +9,7 @@
 #include "node/rpc_eth.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <deque>
 #include <mutex>
@@ -676,12 +677,12 @@ void EthRpc::register_methods(Dispatcher& d) {
               PEL_TRY(const auto args, call_params(p, 1));
               PEL_TRY(const ReplayKinds kinds, decode_param(p, 1, parse_replay_kinds));
               const auto& [req, s] = args;
-              PEL_TRY(const TraceResult calls, api(node->trace_call(req, s, parity)));
-              std::optional<TraceResult> diff;
-              if (kinds.state_diff) {
-                  PEL_TRY(diff, api(node->trace_call(req, s, state_diff)));
-              }
-              return replay_json(calls, diff ? &*diff : nullptr, kinds);
+              // Both tracers on one head (see trace_call_each).
+              const std::array<TraceOptions, 2> both{parity, state_diff};
+              PEL_TRY(const auto runs,
+                      api(node->trace_call_each(req, s,
+                                                std::span(both).first(kinds.state_diff ? 2 : 1))));
+              return replay_json(runs.front(), kinds.state_diff ? &runs.back() : nullptr, kinds);
           });
     d.add("trace_block", [selector, block_parity](const Params& p) -> RpcResult {
         PEL_TRY_VOID(p.expect(1, 1));

@@ -1319,6 +1319,51 @@ TEST_F(StartedDevNode, traces_run_beside_block_production) {
     node->stop();
 }
 
+// trace_call's "trace" and "stateDiff" are two runs of the call: both must see the same head even
+// while blocks land between them (each run here reads the recipient's balance, which every block
+// raises).
+TEST_F(StartedDevNode, trace_call_each_runs_every_tracer_on_one_head) {
+    const Address from = node->accounts()[1];
+    std::atomic<bool> done{false};
+    std::thread producer([&] {
+        struct SetDone {
+            std::atomic<bool>& flag;
+            ~SetDone() { flag = true; }
+        } set_done{done};
+        CallRequest req;
+        req.from = from;
+        req.to = addr(7);
+        req.value = U256{1};
+        for (int i = 0; i < 40; ++i) {
+            auto h = node->send_transaction(req);
+            ASSERT_TRUE(h.has_value()) << h.error().message;
+        }
+    });
+    TraceOptions pre;
+    pre.tracer = TraceOptions::Tracer::kPrestate;
+    const std::array<TraceOptions, 3> runs{pre, pre, pre};
+    CallRequest probe;
+    probe.from = node->accounts()[2];
+    probe.to = addr(7);
+    size_t traced = 0;
+    while (!done || traced == 0) {
+        auto r = node->trace_call_each(probe, BlockSelector::latest(), runs);
+        ASSERT_TRUE(r.has_value()) << r.error().message;
+        ASSERT_EQ(r->size(), runs.size());
+        const auto first = std::get<PrestateTrace>(r->front()).pre.at(addr(7)).balance;
+        for (const TraceResult& t : *r) {
+            EXPECT_EQ(std::get<PrestateTrace>(t).pre.at(addr(7)).balance, first);
+        }
+        ++traced;
+    }
+    producer.join();
+    EXPECT_TRUE(test::eventually([&] { return node->pool_content().pending.empty(); }));
+    const auto last = node->trace_call_each(probe, BlockSelector::latest(), runs);
+    ASSERT_TRUE(last.has_value()) << last.error().message;
+    EXPECT_EQ(std::get<PrestateTrace>(last->back()).pre.at(addr(7)).balance, U256{40});
+    node->stop();
+}
+
 TEST(ChainDev, traces_need_the_parents_state_in_the_history_window) {
     TempDir dir;
     NodeConfig c = test::dev_config(dir);

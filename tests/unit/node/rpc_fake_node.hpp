@@ -51,6 +51,8 @@ class FakeNode final : public NodeApi {
     mutable std::optional<Hash32> last_signed_digest;
     mutable std::optional<Hash32> last_hash;
     mutable std::optional<TraceOptions> last_trace_options;
+    /// The tracers of the last trace_call_each, in order.
+    mutable std::vector<TraceOptions> trace_call_runs;
     mutable std::vector<U256> last_slots;
     std::optional<uint64_t> last_timestamp;
     std::vector<std::optional<uint64_t>> mined_timestamps;
@@ -150,24 +152,36 @@ class FakeNode final : public NodeApi {
         last_trace_options = o;
         return trace_block_answer;
     }
-    [[nodiscard]] ApiResult<TraceResult> trace_call(const CallRequest& r, BlockSelector s,
-                                                    const TraceOptions& o) const override {
+    [[nodiscard]] ApiResult<std::vector<TraceResult>> trace_call_each(
+        const CallRequest& r, BlockSelector s,
+        std::span<const TraceOptions> options) const override {
         remember(s);
         const std::lock_guard lock(mu);
         last_call = r;
-        last_trace_options = o;
-        if (trace_call_answer && std::holds_alternative<std::monostate>(*trace_call_answer)) {
-            // Unscripted: an empty answer of the kind the tracer gives (the real node's shapes).
-            if (o.tracer == TraceOptions::Tracer::kCall) {
-                return TraceResult(exec::CallFrame{});
+        trace_call_runs.assign(options.begin(), options.end());
+        std::vector<TraceResult> out;
+        for (const TraceOptions& o : options) {
+            last_trace_options = o;
+            if (!trace_call_answer) {
+                return unexpected(trace_call_answer.error());
             }
-            if (o.tracer == TraceOptions::Tracer::kPrestate) {
-                PrestateTrace p;
-                p.diff_mode = o.diff_mode;
-                return TraceResult(std::move(p));
+            if (std::holds_alternative<std::monostate>(*trace_call_answer)) {
+                // Unscripted: an empty answer of the kind the tracer gives (the real node's
+                // shapes).
+                if (o.tracer == TraceOptions::Tracer::kCall) {
+                    out.emplace_back(exec::CallFrame{});
+                    continue;
+                }
+                if (o.tracer == TraceOptions::Tracer::kPrestate) {
+                    PrestateTrace p;
+                    p.diff_mode = o.diff_mode;
+                    out.emplace_back(std::move(p));
+                    continue;
+                }
             }
+            out.push_back(*trace_call_answer);
         }
-        return trace_call_answer;
+        return out;
     }
     [[nodiscard]] ApiResult<CallResult> call(const CallRequest& r, BlockSelector s) const override {
         remember(s);

@@ -627,6 +627,15 @@ TEST_F(MethodsTest, trace_call_takes_the_call_block_and_overrides) {
     ASSERT_EQ(j["trace"].size(), 6U);
     EXPECT_FALSE(j["trace"][0].contains("blockHash"));
     EXPECT_EQ(j["trace"][0]["traceAddress"], Json::array());
+    ASSERT_EQ(node_.trace_call_runs.size(), 1U);  // "trace" only: one run
+    // With "stateDiff" too: both tracers in one request to the node (one head for both).
+    node_.trace_call_answer = TraceResult{std::monostate{}};  // each tracer's empty shape
+    const Json both = result("trace_call", {{{"to", to}}, {"trace", "stateDiff"}, "latest"});
+    ASSERT_EQ(node_.trace_call_runs.size(), 2U);
+    EXPECT_EQ(node_.trace_call_runs[0].tracer, TraceOptions::Tracer::kCall);
+    EXPECT_EQ(node_.trace_call_runs[1].tracer, TraceOptions::Tracer::kPrestate);
+    EXPECT_TRUE(node_.trace_call_runs[1].diff_mode);
+    EXPECT_TRUE(both.contains("stateDiff"));
     EXPECT_EQ(error("trace_call", {{{"to", to}}})["code"], kInvalidParams);  // no kinds
     EXPECT_EQ(error("trace_call", {{{"to", to}}, {"vmTrace"}})["code"], kInvalidParams);
 }

@@ -80,8 +80,13 @@ Entry* find_entry(std::pmr::vector<Entry>& chain, TxnIndex txn_idx) noexcept {
 }
 
 /// Reverse iterator at the highest entry below `txn_idx` (chains are sorted by txn_idx).
+/// Transactions run roughly in order, so a reader usually sits above the whole chain: the newest
+/// entry is then the answer without a binary search over a hot location's long chain.
 template <class Entry>
 auto below(const std::pmr::vector<Entry>& chain, TxnIndex txn_idx) noexcept {
+    if (chain.empty() || chain.back().txn_idx < txn_idx) [[likely]] {
+        return chain.rbegin();
+    }
     const auto it = std::lower_bound(chain.begin(), chain.end(), txn_idx,
                                      [](const Entry& e, TxnIndex t) { return e.txn_idx < t; });
     return std::make_reverse_iterator(it);
@@ -89,6 +94,10 @@ auto below(const std::pmr::vector<Entry>& chain, TxnIndex txn_idx) noexcept {
 
 template <class Entry>
 void upsert(std::pmr::vector<Entry>& chain, const Entry& e) {
+    if (chain.empty() || chain.back().txn_idx < e.txn_idx) [[likely]] {
+        chain.push_back(e);  // the usual case, as in below()
+        return;
+    }
     auto it = std::lower_bound(chain.begin(), chain.end(), e.txn_idx,
                                [](const Entry& x, TxnIndex t) { return x.txn_idx < t; });
     if (it != chain.end() && it->txn_idx == e.txn_idx) {

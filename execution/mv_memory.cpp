@@ -441,48 +441,38 @@ struct MvMemory::Impl {
                                                  const std::vector<Address>& new_accounts,
                                                  const std::vector<SlotKey>& new_slots) noexcept {
         const Txn& txn = txns[txn_idx];
+        const bool accounts_new = drop_stale_keys(txn.written_accounts, new_accounts, txn_idx);
+        const bool slots_new = drop_stale_keys(txn.written_slots, new_slots, txn_idx);
+        return accounts_new || slots_new;
+    }
+    /// drop_stale() for one kind of location: both lists sorted.
+    template <class Key>
+    bool drop_stale_keys(std::span<const Key> old_keys, const std::vector<Key>& new_keys,
+                         TxnIndex txn_idx) noexcept {
         bool wrote_new = false;
-        {
-            auto old = txn.written_accounts.begin();
-            for (const Address& a : new_accounts) {
-                while (old != txn.written_accounts.end() && *old < a) {
-                    Shard& sh = shard_of(*old);
-                    const std::lock_guard lock(sh.mu);
-                    erase_entry(sh.accounts()[*old], txn_idx);
-                    ++old;
-                }
-                if (old != txn.written_accounts.end() && *old == a) {
-                    ++old;
-                } else {
-                    wrote_new = true;
-                }
+        const auto erase = [&](const Key& k) {
+            Shard& sh = shard_of(k);
+            const std::lock_guard lock(sh.mu);
+            if constexpr (std::is_same_v<Key, Address>) {
+                erase_entry(sh.accounts()[k], txn_idx);
+            } else {
+                erase_entry(sh.slots()[k], txn_idx);
             }
-            for (; old != txn.written_accounts.end(); ++old) {
-                Shard& sh = shard_of(*old);
-                const std::lock_guard lock(sh.mu);
-                erase_entry(sh.accounts()[*old], txn_idx);
+        };
+        auto old = old_keys.begin();
+        for (const Key& k : new_keys) {
+            while (old != old_keys.end() && *old < k) {
+                erase(*old);
+                ++old;
+            }
+            if (old != old_keys.end() && *old == k) {
+                ++old;
+            } else {
+                wrote_new = true;
             }
         }
-        {
-            auto old = txn.written_slots.begin();
-            for (const SlotKey& k : new_slots) {
-                while (old != txn.written_slots.end() && *old < k) {
-                    Shard& sh = shard_of(*old);
-                    const std::lock_guard lock(sh.mu);
-                    erase_entry(sh.slots()[*old], txn_idx);
-                    ++old;
-                }
-                if (old != txn.written_slots.end() && *old == k) {
-                    ++old;
-                } else {
-                    wrote_new = true;
-                }
-            }
-            for (; old != txn.written_slots.end(); ++old) {
-                Shard& sh = shard_of(*old);
-                const std::lock_guard lock(sh.mu);
-                erase_entry(sh.slots()[*old], txn_idx);
-            }
+        for (; old != old_keys.end(); ++old) {
+            erase(*old);
         }
         return wrote_new;
     }

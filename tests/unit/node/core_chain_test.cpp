@@ -1044,6 +1044,31 @@ class StartedDevNode : public ::testing::Test {
         ASSERT_TRUE(node);
         ASSERT_TRUE(node->start().has_value());
     }
+    /// Sends `count` transfers of 1 wei from dev account 1 to addr(7) on a thread of its own (the
+    /// dev node automines them); every hash goes to `sent` under `sent_mu` when given. `done` is
+    /// set on every way out (a failed ASSERT returns early), so loops waiting on it end.
+    std::thread send_in_background(int count, std::atomic<bool>& done,
+                                   std::mutex* sent_mu = nullptr,
+                                   std::vector<Hash32>* sent = nullptr) {
+        return std::thread([this, count, &done, sent_mu, sent] {
+            struct SetDone {
+                std::atomic<bool>& flag;
+                ~SetDone() { flag = true; }
+            } set_done{done};
+            CallRequest req;
+            req.from = node->accounts()[1];
+            req.to = addr(7);
+            req.value = U256{1};
+            for (int i = 0; i < count; ++i) {
+                auto h = node->send_transaction(req);
+                ASSERT_TRUE(h.has_value()) << h.error().message;
+                if (sent != nullptr) {
+                    const std::lock_guard lock(*sent_mu);
+                    sent->push_back(*h);
+                }
+            }
+        });
+    }
     TempDir dir;
     NodeConfig c = test::dev_config(dir);
     std::unique_ptr<Node> node;
@@ -1259,28 +1284,10 @@ TEST_F(StartedDevNode, traces_replay_a_block_over_its_parents_state) {
 
 TEST_F(StartedDevNode, traces_run_beside_block_production) {
     // Automine: blocks land while two threads trace them (the ThreadSanitizer suite runs this).
-    const Address from = node->accounts()[1];
     std::atomic<bool> done{false};
     std::mutex mu;
     std::vector<Hash32> sent;
-    std::thread producer([&] {
-        // Set on every way out (a failed ASSERT returns early): the tracers stop on it.
-        struct SetDone {
-            std::atomic<bool>& flag;
-            ~SetDone() { flag = true; }
-        } set_done{done};
-        CallRequest req;
-        req.from = from;
-        req.to = addr(7);
-        req.value = U256{1};
-        for (int i = 0; i < 40; ++i) {
-            auto h = node->send_transaction(req);
-            ASSERT_TRUE(h.has_value()) << h.error().message;
-            const std::lock_guard lock(mu);
-            sent.push_back(*h);
-        }
-        done = true;
-    });
+    std::thread producer = send_in_background(40, done, &mu, &sent);
     const auto tracer = [&](TraceOptions::Tracer kind) {
         TraceOptions o;
         o.tracer = kind;
@@ -1323,22 +1330,8 @@ TEST_F(StartedDevNode, traces_run_beside_block_production) {
 // while blocks land between them (each run here reads the recipient's balance, which every block
 // raises).
 TEST_F(StartedDevNode, trace_call_each_runs_every_tracer_on_one_head) {
-    const Address from = node->accounts()[1];
     std::atomic<bool> done{false};
-    std::thread producer([&] {
-        struct SetDone {
-            std::atomic<bool>& flag;
-            ~SetDone() { flag = true; }
-        } set_done{done};
-        CallRequest req;
-        req.from = from;
-        req.to = addr(7);
-        req.value = U256{1};
-        for (int i = 0; i < 40; ++i) {
-            auto h = node->send_transaction(req);
-            ASSERT_TRUE(h.has_value()) << h.error().message;
-        }
-    });
+    std::thread producer = send_in_background(40, done);
     TraceOptions pre;
     pre.tracer = TraceOptions::Tracer::kPrestate;
     const std::array<TraceOptions, 3> runs{pre, pre, pre};

@@ -1,17 +1,26 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "primitives/hex.hpp"
 
+#include <array>
+#include <cstdint>
+
 namespace pel {
 namespace {
 
 constexpr char kDigits[] = "0123456789abcdef";
 
-int hex_value(char c) noexcept {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
+/// Digit values by character, -1 for anything else: one load per digit instead of three ranges
+/// (raw transactions arrive as hex, hundreds of digits each).
+constexpr std::array<int8_t, 256> kValues = [] {
+    std::array<int8_t, 256> t{};
+    t.fill(-1);
+    for (int c = '0'; c <= '9'; ++c) t[static_cast<size_t>(c)] = static_cast<int8_t>(c - '0');
+    for (int c = 'a'; c <= 'f'; ++c) t[static_cast<size_t>(c)] = static_cast<int8_t>(c - 'a' + 10);
+    for (int c = 'A'; c <= 'F'; ++c) t[static_cast<size_t>(c)] = static_cast<int8_t>(c - 'A' + 10);
+    return t;
+}();
+
+int hex_value(char c) noexcept { return kValues[static_cast<uint8_t>(c)]; }
 
 std::string_view strip_prefix(std::string_view text) noexcept {
     if (text.size() >= 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
@@ -37,12 +46,16 @@ Result<void> decode_digits(std::string_view digits, size_t prefix_len, uint8_t* 
 }  // namespace
 
 std::string to_hex(ByteView data, bool prefix) {
-    std::string s;
-    s.reserve(data.size() * 2 + 2);
-    if (prefix) s = "0x";
+    const size_t start = prefix ? 2 : 0;
+    std::string s(start + data.size() * 2, '\0');
+    if (prefix) {
+        s[0] = '0';
+        s[1] = 'x';
+    }
+    char* out = s.data() + start;  // NOLINT(*-pointer-arithmetic)
     for (const uint8_t b : data) {
-        s.push_back(kDigits[b >> 4]);
-        s.push_back(kDigits[b & 0xf]);
+        *out++ = kDigits[b >> 4];   // NOLINT(*-pointer-arithmetic)
+        *out++ = kDigits[b & 0xf];  // NOLINT(*-pointer-arithmetic)
     }
     return s;
 }

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// Signature and transaction codec costs. No BENCHMARK_MAIN here: the bench binary has one main.
+// Signature, transaction codec and hex costs. No BENCHMARK_MAIN here: the bench binary has one
+// main.
 #include <benchmark/benchmark.h>
 
+#include "primitives/hex.hpp"
 #include "primitives/keccak.hpp"
 #include "primitives/secp256k1.hpp"
 #include "primitives/transaction.hpp"
@@ -70,6 +72,26 @@ void BM_Txn_sign(benchmark::State& state) {
     }
 }
 BENCHMARK(BM_Txn_sign);
+
+// eth_sendRawTransaction's parameter: a signed ERC-20-sized transaction (150 bytes) in hex.
+void BM_Hex_decode_raw_txn(benchmark::State& state) {
+    const std::string text = to_hex(Bytes(150, 0xa7), true);
+    for (auto _ : state) {
+        auto b = from_hex(text);
+        benchmark::DoNotOptimize(b);
+    }
+}
+BENCHMARK(BM_Hex_decode_raw_txn);
+
+// The answer's transaction hash.
+void BM_Hex_encode_hash(benchmark::State& state) {
+    const Hash32 h = keccak256(as_bytes("pel bench"));
+    for (auto _ : state) {
+        auto s = to_hex(h.view(), true);
+        benchmark::DoNotOptimize(s);
+    }
+}
+BENCHMARK(BM_Hex_encode_hash);
 
 }  // namespace
 }  // namespace pel

@@ -65,8 +65,15 @@ struct SlotKey {
     }
 };
 
+/// Deliberately not noexcept: libstdc++ then keeps each node's hash code in the slot map's
+/// nodes, so a lookup compares codes before keys and walks a bucket without hashing every 52-byte
+/// key it passes (to find where the bucket ends) and dividing by the bucket count each time; with a
+/// noexcept hasher it assumes hashing is cheap and recomputes. (Lending at one thread, old and new
+/// side by side: new ahead in 9 of 12 rounds, by 3-5% in the medians, within this machine's noise;
+/// with codes cached in the account map too, transfers were no faster, so that map keeps the
+/// default.)
 struct SlotKeyHash {
-    size_t operator()(const SlotKey& k) const noexcept {
+    size_t operator()(const SlotKey& k) const {  // NOLINT(bugprone-exception-escape)
         return AddrHash{}(k.addr) ^ (std::hash<U256>{}(k.slot) * 0x9e3779b97f4a7c15ULL);
     }
 };
@@ -152,18 +159,9 @@ std::optional<AccountInfo> apply_delta(std::optional<AccountInfo> acc, const U25
 struct MvMemory::Impl {
     using AccountMap =
         std::pmr::unordered_map<Address, std::pmr::vector<AccountEntry>, AddrHash, AddrEq>;
-    /// The slot map's hasher. Deliberately not noexcept: libstdc++ then keeps each node's hash
-    /// code in the node, so a lookup compares codes before keys and walks a bucket without
-    /// hashing every 52-byte key it passes (to find where the bucket ends) and dividing by the
-    /// bucket count each time; with a noexcept hasher it assumes hashing is cheap and recomputes.
-    /// (Lending at one thread, old and new side by side: new ahead in 9 of 12 rounds, by 3-5% in
-    /// the medians, within this machine's noise; with codes cached in the account map too,
-    /// transfers were no faster, so that map keeps the default.)
-    struct MapSlotKeyHash {
-        size_t operator()(const SlotKey& k) const { return SlotKeyHash{}(k); }  // NOLINT
-    };
-    using SlotMap = std::pmr::unordered_map<SlotKey, std::pmr::vector<SlotEntry>, MapSlotKeyHash>;
-    static_assert(!std::is_nothrow_invocable_v<MapSlotKeyHash, const SlotKey&>);
+    using SlotMap = std::pmr::unordered_map<SlotKey, std::pmr::vector<SlotEntry>, SlotKeyHash>;
+    static_assert(!std::is_nothrow_invocable_v<SlotKeyHash, const SlotKey&>,
+                  "the slot map relies on cached hash codes (see SlotKeyHash)");
     /// The maps themselves, their nodes, buckets and version chains are all allocated from the
     /// shard's arena (under `mu`, like every other access), and the entries are trivially
     /// destructible: a block's maps are never destroyed, only abandoned. reset() rewinds the

@@ -61,7 +61,9 @@ Result<Bytes> data_bytes(const Json& v, std::string_view what) {
     if (digits.size() % 2 != 0) {
         return make_error("hex string of odd length");
     }
-    auto bytes = from_hex(digits);  // one pass: it checks every digit as it decodes
+    // One pass: from_hex checks every digit as it decodes. It is given the whole string, so that it
+    // strips the one prefix checked above and a second "0x" is an invalid digit.
+    auto bytes = from_hex(s);
     if (!bytes) {
         return make_error("invalid hex string");
     }

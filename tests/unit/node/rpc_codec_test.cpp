@@ -50,6 +50,7 @@ TEST(JsonCodec, data_decoding_rules) {
     EXPECT_EQ(parse_data(Json("0x0")).error().message, "hex string of odd length");
     EXPECT_EQ(parse_data(Json("00ff")).error().message, "hex string without 0x prefix");
     EXPECT_FALSE(parse_data(Json("0xzz")));
+    EXPECT_FALSE(parse_data(Json("0x0x12")));  // one prefix only
     EXPECT_FALSE(parse_data(Json::array()));
 }
 

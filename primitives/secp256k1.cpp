@@ -2,6 +2,7 @@
 // secp256k1 signatures through libsecp256k1's recovery module.
 #include "primitives/secp256k1.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <random>
@@ -39,19 +40,21 @@ const secp256k1_context* context() noexcept {
     return ctx;
 }
 
-Address address_of(const secp256k1_pubkey& pubkey) noexcept {
+PublicKey serialize(const secp256k1_pubkey& pubkey) noexcept {
     std::array<unsigned char, 65> ser{};
     size_t len = ser.size();
     const int ok = secp256k1_ec_pubkey_serialize(context(), ser.data(), &len, &pubkey,
                                                  SECP256K1_EC_UNCOMPRESSED);
     PEL_ASSERT(ok == 1 && len == 65, "secp256k1_ec_pubkey_serialize failed");
     // Skip the 0x04 prefix: the address hashes only X || Y.
-    const Hash32 h = keccak256(ByteView{ser.data() + 1, 64});  // NOLINT
-    Address out;
-    for (size_t i = 0; i < Address::kSize; ++i) {
-        out.bytes[i] = h.bytes[12 + i];
-    }
+    PublicKey out;
+    std::copy(ser.begin() + 1, ser.end(), out.begin());
     return out;
+}
+
+Address address_of(const secp256k1_pubkey& pubkey) noexcept {
+    const PublicKey key = serialize(pubkey);
+    return address_from_hash(keccak256(ByteView{key.data(), key.size()}));
 }
 
 }  // namespace
@@ -82,7 +85,8 @@ Result<Signature> sign(const Hash32& msg_hash, const Hash32& secret_key) {
     return out;
 }
 
-Result<Address> recover_address(const Hash32& msg_hash, const Signature& sig, bool require_low_s) {
+Result<PublicKey> recover_public_key(const Hash32& msg_hash, const Signature& sig,
+                                     bool require_low_s) {
     if (sig.r.is_zero() || sig.r >= kSecp256k1N) {
         return make_error("secp256k1: r out of range [1, n-1]");
     }
@@ -109,7 +113,18 @@ Result<Address> recover_address(const Hash32& msg_hash, const Signature& sig, bo
     if (secp256k1_ecdsa_recover(ctx, &pubkey, &rsig, msg_hash.data()) != 1) {
         return make_error("secp256k1: no public key recovers from this signature");
     }
-    return address_of(pubkey);
+    return serialize(pubkey);
+}
+
+Result<Address> recover_address(const Hash32& msg_hash, const Signature& sig, bool require_low_s) {
+    PEL_TRY(const PublicKey key, recover_public_key(msg_hash, sig, require_low_s));
+    return address_from_hash(keccak256(ByteView{key.data(), key.size()}));
+}
+
+Address address_from_hash(const Hash32& public_key_hash) noexcept {
+    Address out;
+    std::copy(public_key_hash.bytes.begin() + 12, public_key_hash.bytes.end(), out.bytes.begin());
+    return out;
 }
 
 Result<Address> address_from_secret(const Hash32& secret_key) {

@@ -3,6 +3,7 @@
 // Thread safety: every function may be called from many threads at once.
 #pragma once
 
+#include <array>
 #include <cstdint>
 
 #include "primitives/hash.hpp"
@@ -34,6 +35,17 @@ inline constexpr U256 kSecp256k1HalfN{0xdfe92f46681b20a0ULL, 0x5d576e7357a4501dU
 /// `require_low_s` (transactions, EIP-2; the ecrecover precompile allows high s), or no point.
 [[nodiscard]] Result<Address> recover_address(const Hash32& msg_hash, const Signature& sig,
                                               bool require_low_s);
+
+/// An uncompressed public key without its 0x04 prefix: X || Y, 32 bytes each, big-endian.
+using PublicKey = std::array<uint8_t, 64>;
+
+/// recover_address() without the last step: the signer's public key (same checks, same errors).
+/// For hashing many keys at once (keccak256_many) into addresses.
+[[nodiscard]] Result<PublicKey> recover_public_key(const Hash32& msg_hash, const Signature& sig,
+                                                   bool require_low_s);
+
+/// keccak256(X || Y)[12:]: the address of a public key.
+[[nodiscard]] Address address_from_hash(const Hash32& public_key_hash) noexcept;
 
 /// The address of a secret key: keccak256(uncompressed public key without prefix)[12:].
 [[nodiscard]] Result<Address> address_from_secret(const Hash32& secret_key);

@@ -331,7 +331,7 @@ Bytes encode_transaction(const Transaction& txn) {
     return wrap_payload(txn.type, payload);
 }
 
-Hash32 signing_hash(const Transaction& txn) {
+Bytes signing_payload(const Transaction& txn) {
     Bytes payload;
     payload.reserve(128 + txn.data.size());
     encode_unsigned_fields(payload, txn);
@@ -341,13 +341,49 @@ Hash32 signing_hash(const Transaction& txn) {
         rlp::encode_uint(payload, uint64_t{0});
         rlp::encode_uint(payload, uint64_t{0});
     }
-    return keccak256(wrap_payload(txn.type, payload));
+    return wrap_payload(txn.type, payload);
 }
+
+Hash32 signing_hash(const Transaction& txn) { return keccak256(signing_payload(txn)); }
 
 Hash32 transaction_hash(const Transaction& txn) { return keccak256(encode_transaction(txn)); }
 
 Result<Address> recover_sender(const Transaction& txn) {
     return crypto::recover_address(signing_hash(txn), txn.signature, /*require_low_s=*/true);
+}
+
+std::vector<Result<Address>> recover_sender_many(std::span<const Transaction* const> txns) {
+    const size_t n = txns.size();
+    std::vector<Bytes> payloads;
+    payloads.reserve(n);
+    for (const Transaction* t : txns) payloads.push_back(signing_payload(*t));
+    std::vector<ByteView> in(payloads.begin(), payloads.end());
+    std::vector<Hash32> digests(n);
+    keccak256_many(in, digests);
+    // The recoveries one after the other (libsecp256k1's tables stay in this core's caches),
+    // then the public keys hashed together.
+    std::vector<Result<crypto::PublicKey>> keys;
+    keys.reserve(n);
+    for (size_t i = 0; i < n; ++i) {
+        keys.push_back(
+            crypto::recover_public_key(digests[i], txns[i]->signature, /*require_low_s=*/true));
+    }
+    in.clear();
+    for (const auto& k : keys) {
+        if (k) in.emplace_back(k->data(), k->size());
+    }
+    keccak256_many(in, std::span<Hash32>(digests.data(), in.size()));
+    std::vector<Result<Address>> out;
+    out.reserve(n);
+    size_t next = 0;
+    for (auto& k : keys) {
+        if (k) {
+            out.emplace_back(crypto::address_from_hash(digests[next++]));
+        } else {
+            out.emplace_back(unexpected(std::move(k.error())));
+        }
+    }
+    return out;
 }
 
 Result<void> sign_transaction(Transaction& txn, const Hash32& secret_key) {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "primitives/bytes.hpp"
@@ -62,7 +63,11 @@ struct Transaction {
 /// decoder could have produced (legacy fee fields equal; typed ones with a chain id).
 [[nodiscard]] Bytes encode_transaction(const Transaction& txn);
 
-/// The hash that is signed (EIP-155 for legacy with a chain id; type || rlp(unsigned fields)).
+/// What is signed: type || rlp(unsigned fields), or for legacy rlp(unsigned fields), with EIP-155's
+/// chain id, 0, 0 when it has a chain id.
+[[nodiscard]] Bytes signing_payload(const Transaction& txn);
+
+/// keccak256(signing_payload(txn)): the hash that is signed.
 [[nodiscard]] Hash32 signing_hash(const Transaction& txn);
 
 /// keccak256(encode_transaction(txn)): the transaction hash.
@@ -70,6 +75,11 @@ struct Transaction {
 
 /// Recovers the sender (EIP-2 low-s enforced). Costs one ECDSA recovery (~45-80 us).
 [[nodiscard]] Result<Address> recover_sender(const Transaction& txn);
+
+/// recover_sender(*txns[i]) for every i, in order, with the signing hashes and the public keys'
+/// hashes computed together (keccak256_many): for a batch of transactions from one client.
+[[nodiscard]] std::vector<Result<Address>> recover_sender_many(
+    std::span<const Transaction* const> txns);
 
 /// Signs in place with `secret_key` (sets `signature`).
 [[nodiscard]] Result<void> sign_transaction(Transaction& txn, const Hash32& secret_key);

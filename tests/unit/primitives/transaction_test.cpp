@@ -4,6 +4,7 @@
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -291,6 +292,48 @@ TEST(Transaction, high_s_signature_fails_sender_recovery) {
     const auto sender = recover_sender(t);
     ASSERT_FALSE(sender);
     EXPECT_NE(sender.error().message.find("EIP-2"), std::string::npos);
+}
+
+// The batched recovery answers exactly what recover_sender answers one by one, errors in place,
+// for every type and for more transactions than one keccak group holds.
+TEST(Transaction, recover_sender_many_matches_recover_sender) {
+    std::vector<Transaction> txns;
+    for (uint64_t i = 0; i < 21; ++i) {
+        Transaction t = eip155_example();
+        t.nonce = i;
+        t.type = static_cast<TxnType>(i % 3);  // legacy, access list, dynamic fee
+        if (i == 4) {
+            t.chain_id = std::nullopt;  // pre-EIP-155 legacy
+            t.type = TxnType::kLegacy;
+        }
+        if (i % 5 == 1) {
+            t.data = Bytes(300 + i, static_cast<uint8_t>(i));  // several keccak blocks
+        }
+        Hash32 key = kKey;
+        key.bytes[31] = static_cast<uint8_t>(key.bytes[31] + i);
+        ASSERT_TRUE(sign_transaction(t, key));
+        txns.push_back(t);
+    }
+    txns[3].signature.s = crypto::kSecp256k1N - txns[3].signature.s;  // high s: EIP-2
+    txns[10].signature.r = U256{};                                    // r zero
+    txns[20].signature.y_parity = 2;
+    std::vector<const Transaction*> ptrs;
+    for (const Transaction& t : txns) ptrs.push_back(&t);
+    const auto got = recover_sender_many(ptrs);
+    ASSERT_EQ(got.size(), txns.size());
+    size_t failed = 0;
+    for (size_t i = 0; i < txns.size(); ++i) {
+        const auto want = recover_sender(txns[i]);
+        ASSERT_EQ(got[i].has_value(), want.has_value()) << i;
+        if (want) {
+            EXPECT_EQ(*got[i], *want) << i;
+        } else {
+            ++failed;
+            EXPECT_EQ(got[i].error().message, want.error().message) << i;
+        }
+    }
+    EXPECT_EQ(failed, 3u);
+    EXPECT_TRUE(recover_sender_many({}).empty());
 }
 
 }  // namespace

@@ -604,6 +604,18 @@ class NodeApi {
     /// start (unless --txpool.nojournal); a killed node loses it.
     [[nodiscard]] virtual ApiResult<Hash32> submit_raw_transaction(ByteView raw) = 0;
 
+    /// submit_raw_transaction() for each of `raws`, in order (each sees those before it in the
+    /// pool): out[i] is what submit_raw_transaction(raws[i]) would answer at that point. A JSON-RPC
+    /// batch of eth_sendRawTransaction calls comes here; an implementation may hash and recover
+    /// the senders together. The default submits them one by one.
+    [[nodiscard]] virtual std::vector<ApiResult<Hash32>> submit_raw_transactions(
+        std::span<const ByteView> raws) {
+        std::vector<ApiResult<Hash32>> out;
+        out.reserve(raws.size());
+        for (const ByteView raw : raws) out.push_back(submit_raw_transaction(raw));
+        return out;
+    }
+
     /// eth_sendTransaction for the dev accounts: fills nonce (pending), gas (estimate), fees,
     /// chain id, signs with the account's key and submits. Errors: kRejected "unknown account"
     /// when `from` is missing or not a dev account; estimate and admission errors as above.

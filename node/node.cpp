@@ -2438,11 +2438,14 @@ void Node::Impl::admit_loop() {
         if (!txns) {
             continue;  // net checked it already
         }
-        for (const auto& t : *txns) {
-            auto r = owner->admit(t.encoded, false);
-            if (!r) {
-                spdlog::debug("gossiped transaction {} from {}: {}", t.hash.to_hex(),
-                              item.first.to_hex(), r.error().message);
+        std::vector<ByteView> raws;
+        raws.reserve(txns->size());
+        for (const auto& t : *txns) raws.emplace_back(t.encoded);
+        const auto results = owner->admit_many(raws, false, std::nullopt);
+        for (size_t i = 0; i < results.size(); ++i) {
+            if (!results[i]) {
+                spdlog::debug("gossiped transaction {} from {}: {}", (*txns)[i].hash.to_hex(),
+                              item.first.to_hex(), results[i].error().message);
             }
         }
     }
@@ -2845,8 +2848,9 @@ void Node::readmit_journal() {
     }
     size_t admitted = 0;
     std::map<std::string, size_t> dropped;  // by error message, for one log line
-    for (const Bytes& raw : **raws) {
-        if (auto r = admit(raw, false); r) {
+    const std::vector<ByteView> views((**raws).begin(), (**raws).end());
+    for (const auto& r : admit_many(views, false, std::nullopt)) {
+        if (r) {
             ++admitted;
         } else {
             ++dropped[r.error().message.substr(0, r.error().message.find(':'))];
@@ -3605,109 +3609,176 @@ ApiResult<FeeHistory> Node::fee_history(uint64_t block_count, BlockSelector newe
 
 ApiResult<Hash32> Node::submit_raw_transaction(ByteView raw) { return admit(raw, true); }
 
+std::vector<ApiResult<Hash32>> Node::submit_raw_transactions(std::span<const ByteView> raws) {
+    return admit_many(raws, true, std::nullopt);
+}
+
 ApiResult<Hash32> Node::admit(ByteView raw, bool gossip, std::optional<Address> impersonated) {
+    const ByteView raws[] = {raw};
+    return std::move(admit_many(raws, gossip, impersonated).front());
+}
+
+// Three passes: the checks that need only the bytes; then the hashes and senders of every
+// transaction that passed them, computed together (keccak256_many, recoveries back to back); then,
+// in order, the checks against the pool and the head, and the pool insertion. The first pass's
+// checks come before "already known" (one transaction at a time checked it first): the same bytes
+// pass them again, so a transaction in the pool never fails one, and every answer is unchanged.
+std::vector<ApiResult<Hash32>> Node::admit_many(std::span<const ByteView> raws, bool gossip,
+                                                std::optional<Address> impersonated) {
     auto& impl = *impl_;
     const auto reject = [&](std::string msg) -> ApiResult<Hash32> {
         impl.txs_rejected.fetch_add(1, std::memory_order_relaxed);
         return unexpected(rejected(std::move(msg)));
     };
-    if (raw.empty()) {
-        return unexpected(invalid("empty transaction"));
-    }
-    if (raw[0] == static_cast<uint8_t>(TxnType::kBlob)) {
-        // Blob transactions (either the canonical form or the network form with blobs, which does
-        // not decode here) are refused before decoding, with geth's word for it.
-        return reject("transaction type not supported");
-    }
-    auto decoded = decode_transaction(raw);
-    if (!decoded) {
-        impl.txs_rejected.fetch_add(1, std::memory_order_relaxed);
-        return unexpected(invalid(decoded.error().message));
-    }
-    const Transaction& txn = *decoded;
-    const Hash32 hash = keccak256(raw);
-    if (impl.pool->contains(hash)) {
-        return reject("already known");
-    }
-    if (txn.type == TxnType::kBlob) {
-        return reject("transaction type not supported");
-    }
-    if (raw.size() > kMaxTxBytes) {
-        return reject("oversized data");
-    }
-    if (txn.chain_id && *txn.chain_id != impl.genesis.chain_id) {
-        return reject("invalid chain id for signer");
-    }
-    if (txn.max_priority_fee_per_gas > txn.max_fee_per_gas) {
-        return reject("max priority fee per gas higher than max fee per gas");
-    }
-    auto sender = impersonated ? Result<Address>(*impersonated) : recover_sender(txn);
-    if (!sender) {
-        return reject("invalid sender");
-    }
-    if (!txn.to && txn.data.size() > vm::kMaxInitcodeSize) {
-        return reject("max initcode size exceeded");
-    }
-    if (exec::intrinsic_gas(txn) > txn.gas_limit) {
-        return reject("intrinsic gas too low");
-    }
-    auto p = std::make_shared<PoolTxn>();
-    p->txn = txn;
-    p->hash = hash;
-    p->sender = *sender;
-    p->raw.assign(raw.begin(), raw.end());
-    p->cost = txn_cost(txn);
-    p->impersonated = impersonated.has_value();
-    // The checks against the head, then the pool: the pool's epoch is read before the head, so
-    // that a block applied to the pool in between (its head then newer than ours) sends us back
-    // for the new head instead of admitting against a stale nonce. Blocks are far apart next to
-    // this, so a retry is rare and a second one rarer.
-    std::optional<Mempool::Added> added;
-    for (int attempt = 0; !added; ++attempt) {
-        if (attempt == 64) {
-            return unexpected(internal("the head kept moving during admission"));
+    const size_t n = raws.size();
+    std::vector<std::optional<ApiResult<Hash32>>> out(n);
+    std::vector<std::optional<Transaction>> txns(n);
+    std::vector<size_t> todo;  // indices that passed the first pass
+    todo.reserve(n);
+    for (size_t i = 0; i < n; ++i) {
+        const ByteView raw = raws[i];
+        if (raw.empty()) {
+            out[i] = unexpected(invalid("empty transaction"));
+            continue;
         }
-        const uint64_t epoch = impl.pool->epoch();
-        const auto h = impl.head();
-        if (txn.gas_limit > h->header.gas_limit) {
-            return reject("exceeds block gas limit");
+        if (raw[0] == static_cast<uint8_t>(TxnType::kBlob)) {
+            // Blob transactions (either the canonical form or the network form with blobs, which
+            // does not decode here) are refused before decoding, with geth's word for it.
+            out[i] = reject("transaction type not supported");
+            continue;
         }
-        if (txn.max_fee_per_gas < next_base_fee(h->header)) {
-            return reject("max fee per gas less than block base fee");
+        auto decoded = decode_transaction(raw);
+        if (!decoded) {
+            impl.txs_rejected.fetch_add(1, std::memory_order_relaxed);
+            out[i] = unexpected(invalid(decoded.error().message));
+            continue;
         }
-        auto acc = h->view->account(*sender);
-        if (!acc) {
-            return unexpected(internal(acc.error().message));
+        const Transaction& txn = *decoded;
+        if (txn.type == TxnType::kBlob) {
+            out[i] = reject("transaction type not supported");
+        } else if (raw.size() > kMaxTxBytes) {
+            out[i] = reject("oversized data");
+        } else if (txn.chain_id && *txn.chain_id != impl.genesis.chain_id) {
+            out[i] = reject("invalid chain id for signer");
+        } else if (txn.max_priority_fee_per_gas > txn.max_fee_per_gas) {
+            out[i] = reject("max priority fee per gas higher than max fee per gas");
+        } else {
+            txns[i] = std::move(*decoded);
+            todo.push_back(i);
         }
-        SenderState st;
-        if (*acc) {
-            st.nonce = (*acc)->nonce;
-            st.balance = (*acc)->balance;
-            if ((*acc)->code_hash != kEmptyCodeHash && !impersonated) {
-                return reject("sender not an eoa");
+    }
+
+    std::vector<Hash32> hashes(n);
+    std::vector<std::optional<Result<Address>>> senders(n);
+    {
+        std::vector<ByteView> in;
+        in.reserve(todo.size());
+        for (const size_t i : todo) in.push_back(raws[i]);
+        std::vector<Hash32> h(todo.size());
+        keccak256_many(in, h);
+        std::vector<const Transaction*> recover;  // not impersonated, not already in the pool
+        std::vector<size_t> recover_at;
+        for (size_t k = 0; k < todo.size(); ++k) {
+            const size_t i = todo[k];
+            hashes[i] = h[k];
+            if (impersonated) {
+                senders[i] = Result<Address>(*impersonated);
+            } else if (!impl.pool->contains(hashes[i])) {
+                recover.push_back(&*txns[i]);
+                recover_at.push_back(i);
             }
         }
-        if (st.nonce == UINT64_MAX) {
-            return reject("nonce has max value");
-        }
-        auto r = impl.pool->add_at(p, st, epoch);
-        if (!r) {
-            return reject(r.error().message);
-        }
-        added = *r;
+        auto got = recover_sender_many(recover);
+        for (size_t k = 0; k < got.size(); ++k) senders[recover_at[k]] = std::move(got[k]);
     }
-    impl.notify_pending(hash);
-    if (added->pending) {
+
+    bool wake = false;
+    for (const size_t i : todo) {
+        out[i] = [&]() -> ApiResult<Hash32> {
+            const Transaction& txn = *txns[i];
+            const Hash32& hash = hashes[i];
+            if (impl.pool->contains(hash)) {
+                return reject("already known");
+            }
+            if (!senders[i]) {
+                // In the pool during the second pass, gone since (a block took it).
+                senders[i] = recover_sender(txn);
+            }
+            const Result<Address>& sender = *senders[i];
+            if (!sender) {
+                return reject("invalid sender");
+            }
+            if (!txn.to && txn.data.size() > vm::kMaxInitcodeSize) {
+                return reject("max initcode size exceeded");
+            }
+            if (exec::intrinsic_gas(txn) > txn.gas_limit) {
+                return reject("intrinsic gas too low");
+            }
+            auto p = std::make_shared<PoolTxn>();
+            p->hash = hash;
+            p->sender = *sender;
+            p->raw.assign(raws[i].begin(), raws[i].end());
+            p->cost = txn_cost(txn);
+            p->impersonated = impersonated.has_value();
+            p->txn = std::move(*txns[i]);
+            const Transaction& t = p->txn;
+            // The checks against the head, then the pool: the pool's epoch is read before the
+            // head, so that a block applied to the pool in between (its head then newer than
+            // ours) sends us back for the new head instead of admitting against a stale nonce.
+            // Blocks are far apart next to this, so a retry is rare and a second one rarer.
+            std::optional<Mempool::Added> added;
+            for (int attempt = 0; !added; ++attempt) {
+                if (attempt == 64) {
+                    return unexpected(internal("the head kept moving during admission"));
+                }
+                const uint64_t epoch = impl.pool->epoch();
+                const auto h = impl.head();
+                if (t.gas_limit > h->header.gas_limit) {
+                    return reject("exceeds block gas limit");
+                }
+                if (t.max_fee_per_gas < next_base_fee(h->header)) {
+                    return reject("max fee per gas less than block base fee");
+                }
+                auto acc = h->view->account(*sender);
+                if (!acc) {
+                    return unexpected(internal(acc.error().message));
+                }
+                SenderState st;
+                if (*acc) {
+                    st.nonce = (*acc)->nonce;
+                    st.balance = (*acc)->balance;
+                    if ((*acc)->code_hash != kEmptyCodeHash && !impersonated) {
+                        return reject("sender not an eoa");
+                    }
+                }
+                if (st.nonce == UINT64_MAX) {
+                    return reject("nonce has max value");
+                }
+                auto r = impl.pool->add_at(p, st, epoch);
+                if (!r) {
+                    return reject(r.error().message);
+                }
+                added = *r;
+            }
+            impl.notify_pending(hash);
+            wake = wake || added->pending;
+            if (gossip && impl.consensus) {
+                {
+                    const std::lock_guard lock(impl.gossip_mu);
+                    impl.gossip_queue.emplace_back(raws[i].begin(), raws[i].end());
+                }
+                impl.gossip_cv.notify_one();
+            }
+            return hash;
+        }();
+    }
+    if (wake) {
         impl.wake();
     }
-    if (gossip && impl.consensus) {
-        {
-            const std::lock_guard lock(impl.gossip_mu);
-            impl.gossip_queue.emplace_back(raw.begin(), raw.end());
-        }
-        impl.gossip_cv.notify_one();
-    }
-    return hash;
+    std::vector<ApiResult<Hash32>> results;
+    results.reserve(n);
+    for (auto& r : out) results.push_back(std::move(*r));
+    return results;
 }
 
 // Fills the unset fields of `request` (nonce: the pending one; gas: an estimate; fees), unsigned.

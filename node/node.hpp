@@ -187,6 +187,8 @@ class Node final : public NodeApi {
         uint64_t block_count, BlockSelector newest,
         const std::vector<double>& reward_percentiles) const override;
     [[nodiscard]] ApiResult<Hash32> submit_raw_transaction(ByteView raw) override;
+    [[nodiscard]] std::vector<ApiResult<Hash32>> submit_raw_transactions(
+        std::span<const ByteView> raws) override;
     [[nodiscard]] ApiResult<Hash32> send_transaction(const CallRequest& request) override;
     [[nodiscard]] ApiResult<Bytes> sign_transaction(const CallRequest& request) override;
     [[nodiscard]] std::vector<Address> accounts() const override;
@@ -217,6 +219,10 @@ class Node final : public NodeApi {
     /// the sender of an unsigned transaction from an impersonated account (not recovered).
     [[nodiscard]] ApiResult<Hash32> admit(ByteView raw, bool gossip,
                                           std::optional<Address> impersonated = std::nullopt);
+    /// admit() for each of `raws`, in order, with their hashes and senders computed together.
+    [[nodiscard]] std::vector<ApiResult<Hash32>> admit_many(std::span<const ByteView> raws,
+                                                            bool gossip,
+                                                            std::optional<Address> impersonated);
     /// eth_sendTransaction / eth_signTransaction: the request filled (node.cpp), and signed with
     /// its dev account's key.
     [[nodiscard]] ApiResult<Transaction> fill_transaction(const CallRequest& request);

@@ -2,8 +2,13 @@
 #include "node/rpc_dispatch.hpp"
 
 #include <exception>
+#include <utility>
+#include <variant>
+#include <vector>
 
 #include <spdlog/spdlog.h>
+
+#include "primitives/assert.hpp"
 
 namespace pel::node::rpc {
 
@@ -56,7 +61,7 @@ Unexpected<RpcError> invalid_argument(size_t i, const Error& e) {
 }
 
 void Dispatcher::add(std::string name, Handler handler) {
-    Entry e{name, std::move(handler)};
+    Entry e{name, std::move(handler), {}};  // a replaced method loses its batch handler
     methods_.insert_or_assign(std::move(name), std::move(e));
 }
 
@@ -64,100 +69,110 @@ bool Dispatcher::has(std::string_view name) const {
     return methods_.find(std::string(name)) != methods_.end();
 }
 
-std::optional<Json> Dispatcher::handle_one(const Json& request,
-                                           const ConnectionMethods* connection) const {
-    const auto start = std::chrono::steady_clock::now();
-    std::string_view method_name;
-    int code = 0;
-    auto observe = [&] {
-        if (observer_) {
-            observer_(method_name, std::chrono::steady_clock::now() - start, code);
-        }
-    };
-    auto invalid = [&](std::string message) {
-        code = kInvalidRequest;
-        observe();
-        return response_with_error(Json(), RpcError{kInvalidRequest, std::move(message), {}});
+void Dispatcher::add_batch(const std::string& name, BatchHandler handler) {
+    const auto it = methods_.find(name);
+    PEL_ASSERT(it != methods_.end(), "add_batch: register the method with add() first");
+    it->second.batch = std::move(handler);
+}
+
+void Dispatcher::observe_invalid() const {
+    if (observer_) {
+        observer_("", std::chrono::nanoseconds(0), kInvalidRequest);
+    }
+}
+
+std::variant<Json, Dispatcher::Call> Dispatcher::prepare(
+    const Json& request, const ConnectionMethods* connection) const {
+    Call call;
+    call.start = std::chrono::steady_clock::now();
+    auto invalid = [](const Json& id, std::string message) {
+        return response_with_error(id, RpcError{kInvalidRequest, std::move(message), {}});
     };
 
     if (!request.is_object()) {
-        return invalid("invalid request");
+        return invalid(Json(), "invalid request");
     }
     const auto id_it = request.find("id");
-    const bool notification = id_it == request.end();
-    const Json id = notification ? Json() : *id_it;
-    if (!valid_id(id)) {
-        return invalid("invalid request: id must be a number, a string or null");
+    call.notification = id_it == request.end();
+    call.id = call.notification ? Json() : *id_it;
+    if (!valid_id(call.id)) {
+        return invalid(Json(), "invalid request: id must be a number, a string or null");
     }
     const auto version = request.find("jsonrpc");
     if (version == request.end() || !version->is_string() || *version != "2.0") {
-        code = kInvalidRequest;
-        observe();
-        return response_with_error(
-            id, RpcError{kInvalidRequest, "invalid request: \"jsonrpc\" must be \"2.0\"", {}});
+        return invalid(call.id, "invalid request: \"jsonrpc\" must be \"2.0\"");
     }
     const auto method = request.find("method");
     if (method == request.end() || !method->is_string()) {
-        code = kInvalidRequest;
-        observe();
-        return response_with_error(
-            id, RpcError{kInvalidRequest, "invalid request: \"method\" must be a string", {}});
+        return invalid(call.id, "invalid request: \"method\" must be a string");
     }
-    const auto& name = method->get_ref<const std::string&>();
+    call.requested = &method->get_ref<const std::string&>();
     const auto params_it = request.find("params");
     static const Json kEmptyArray = Json::array();
-    const Json* params = &kEmptyArray;
+    call.params = &kEmptyArray;
     if (params_it != request.end() && !params_it->is_null()) {
         if (!params_it->is_array() && !params_it->is_object()) {
-            code = kInvalidRequest;
-            observe();
-            return response_with_error(
-                id, RpcError{kInvalidRequest,
-                             "invalid request: \"params\" must be an array or an object",
-                             {}});
+            return invalid(call.id, "invalid request: \"params\" must be an array or an object");
         }
-        params = &*params_it;
+        call.params = &*params_it;
     }
-
-    RpcResult result = rpc_error(kInternalError, "internal error");
-    const Handler* handler = nullptr;
     if (connection != nullptr) {
-        if (const auto own = connection->find(name); own != connection->end()) {
-            method_name = own->first;
-            handler = &own->second;
+        if (const auto own = connection->find(*call.requested); own != connection->end()) {
+            call.name = own->first;
+            call.handler = &own->second;
+            return call;
         }
     }
-    if (handler == nullptr) {
-        if (const auto entry = methods_.find(name); entry != methods_.end()) {
-            method_name = entry->second.name;
-            handler = &entry->second.handler;
+    if (const auto entry = methods_.find(*call.requested); entry != methods_.end()) {
+        call.name = entry->second.name;
+        call.handler = &entry->second.handler;
+        if (entry->second.batch && call.params->is_array()) {
+            call.batch = &entry->second.batch;
         }
     }
-    if (handler == nullptr) {
-        result =
-            rpc_error(kMethodNotFound, "the method " + name + " does not exist/is not available");
-    } else {
-        if (params->is_object()) {
-            result =
-                rpc_error(kInvalidParams, "non-array args (named parameters are not supported)");
-        } else {
-            try {
-                result = (*handler)(Params(*params));
-            } catch (const std::exception& e) {
-                spdlog::error("rpc: {} failed: {}", name, e.what());
-                result = rpc_error(kInternalError, std::string("internal error: ") + e.what());
-            }
-        }
+    return call;
+}
+
+RpcResult Dispatcher::run(const Call& call) {
+    if (call.handler == nullptr) {
+        return rpc_error(kMethodNotFound,
+                         "the method " + *call.requested + " does not exist/is not available");
     }
-    code = result ? 0 : result.error().code;
-    observe();
-    if (notification) {
+    if (call.params->is_object()) {
+        return rpc_error(kInvalidParams, "non-array args (named parameters are not supported)");
+    }
+    try {
+        return (*call.handler)(Params(*call.params));
+    } catch (const std::exception& e) {
+        spdlog::error("rpc: {} failed: {}", *call.requested, e.what());
+        return rpc_error(kInternalError, std::string("internal error: ") + e.what());
+    }
+}
+
+std::optional<Json> Dispatcher::finish(const Call& call, RpcResult result,
+                                       std::chrono::nanoseconds elapsed) const {
+    if (observer_) {
+        observer_(call.name, elapsed, result ? 0 : result.error().code);
+    }
+    if (call.notification) {
         return std::nullopt;
     }
     if (!result) {
-        return response_with_error(id, result.error());
+        return response_with_error(call.id, result.error());
     }
-    return Json{{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result).value()}};
+    return Json{{"jsonrpc", "2.0"}, {"id", call.id}, {"result", std::move(result).value()}};
+}
+
+std::optional<Json> Dispatcher::handle_one(const Json& request,
+                                           const ConnectionMethods* connection) const {
+    auto prepared = prepare(request, connection);
+    if (auto* response = std::get_if<Json>(&prepared)) {
+        observe_invalid();
+        return std::move(*response);
+    }
+    const Call& call = std::get<Call>(prepared);
+    RpcResult result = run(call);
+    return finish(call, std::move(result), std::chrono::steady_clock::now() - call.start);
 }
 
 std::optional<std::string> Dispatcher::handle(std::string_view body,
@@ -188,11 +203,55 @@ std::optional<std::string> Dispatcher::handle(std::string_view body,
                              {}}));
         return serialize(out);
     }
+    std::vector<std::variant<Json, Call>> prepared;
+    prepared.reserve(parsed.size());
+    for (const auto& req : parsed) prepared.push_back(prepare(req, connection));
     Json out = Json::array();
-    for (const auto& req : parsed) {
-        if (auto r = handle_one(req, connection)) {
-            out.push_back(std::move(*r));
+    const auto push = [&out](std::optional<Json> r) {
+        if (r) out.push_back(std::move(*r));
+    };
+    // In order; a run of consecutive calls of one method with a batch handler goes to it at once.
+    for (size_t i = 0; i < prepared.size();) {
+        if (auto* response = std::get_if<Json>(&prepared[i])) {
+            observe_invalid();
+            push(std::move(*response));
+            ++i;
+            continue;
         }
+        const Call& first = std::get<Call>(prepared[i]);
+        size_t end = i + 1;
+        while (first.batch != nullptr && end < prepared.size()) {
+            const Call* next = std::get_if<Call>(&prepared[end]);
+            if (next == nullptr || next->batch != first.batch) break;
+            ++end;
+        }
+        if (end - i == 1) {
+            RpcResult result = run(first);
+            push(finish(first, std::move(result), std::chrono::steady_clock::now() - first.start));
+            ++i;
+            continue;
+        }
+        const auto start = std::chrono::steady_clock::now();
+        std::vector<Params> params;
+        params.reserve(end - i);
+        for (size_t k = i; k < end; ++k) params.emplace_back(*std::get<Call>(prepared[k]).params);
+        std::vector<RpcResult> results;
+        try {
+            results = (*first.batch)(params);
+            PEL_ASSERT(results.size() == params.size(), "a batch handler answers every call");
+        } catch (const std::exception& e) {
+            spdlog::error("rpc: {} (batch of {}) failed: {}", *first.requested, params.size(),
+                          e.what());
+            results.assign(
+                params.size(),
+                RpcResult(rpc_error(kInternalError, std::string("internal error: ") + e.what())));
+        }
+        // Each call is charged an equal share of the run's time.
+        const auto share = (std::chrono::steady_clock::now() - start) / (end - i);
+        for (size_t k = i; k < end; ++k) {
+            push(finish(std::get<Call>(prepared[k]), std::move(results[k - i]), share));
+        }
+        i = end;
     }
     if (out.empty()) {
         return std::nullopt;

@@ -14,9 +14,12 @@
 #include <chrono>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <variant>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -101,6 +104,13 @@ class Dispatcher {
 
     /// Registers (or replaces) a method.
     void add(std::string name, Handler handler);
+    /// Answers several calls of one method at once: result i for params i, as many calls of the
+    /// method's Handler in that order would answer (each sees the effects of those before it).
+    using BatchHandler = std::function<std::vector<RpcResult>(std::span<const Params>)>;
+    /// Gives the method registered as `name` (add() it first) a batch handler: in a JSON-RPC
+    /// batch, a run of consecutive well-formed calls of it with array params goes to `handler`
+    /// in one call (a connection's own method of that name is never batched).
+    void add_batch(const std::string& name, BatchHandler handler);
     void set_observer(RequestObserver observer) { observer_ = std::move(observer); }
     [[nodiscard]] bool has(std::string_view name) const;
 
@@ -127,7 +137,28 @@ class Dispatcher {
     struct Entry {
         std::string name;
         Handler handler;
+        BatchHandler batch;  ///< empty: none
     };
+    /// A well-formed request, its method looked up (`handler` null: no such method).
+    struct Call {
+        std::chrono::steady_clock::time_point start;
+        Json id;
+        bool notification = false;
+        const std::string* requested = nullptr;  ///< the method as the request names it
+        std::string_view name;                   ///< the registered name ("" when unknown)
+        const Handler* handler = nullptr;
+        const BatchHandler* batch = nullptr;  ///< set when it may join a batched run
+        const Json* params = nullptr;         ///< an array or an object
+    };
+    /// The error response to an invalid request (always answered, with a null id when it has
+    /// none), or the call to make.
+    [[nodiscard]] std::variant<Json, Call> prepare(const Json& request,
+                                                   const ConnectionMethods* connection) const;
+    /// Reports an invalid request (-32600, no method) to the observer.
+    void observe_invalid() const;
+    [[nodiscard]] static RpcResult run(const Call& call);
+    [[nodiscard]] std::optional<Json> finish(const Call& call, RpcResult result,
+                                             std::chrono::nanoseconds elapsed) const;
     DispatcherOptions options_;
     std::unordered_map<std::string, Entry> methods_;
     RequestObserver observer_;

@@ -2,6 +2,7 @@
 // Admission through Node::submit_raw_transaction (geth's error strings), replacement, queued
 // promotion, limits; and the Mempool's selection order.
 #include <map>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -60,6 +61,55 @@ TEST_F(MempoolTest, returns_keccak_of_raw_and_already_known) {
     ASSERT_TRUE(pending.has_value() && pending->has_value());
     EXPECT_FALSE((*pending)->block_hash.has_value());
     EXPECT_EQ((*pending)->from, a0_);
+}
+
+// submit_raw_transactions (a JSON-RPC batch) answers what the same transactions submitted one by
+// one answer, in order: a later transaction sees the earlier ones in the pool (next nonce,
+// duplicate, replacement), and every kind of error stays in its place.
+TEST_F(MempoolTest, a_batch_answers_as_one_by_one_submission) {
+    Transaction bad_sig = make_txn(key0_, 1, addr(1), U256(1));
+    bad_sig.signature.r = U256(0);
+    const std::vector<Bytes> raws = {
+        raw(make_txn(key0_, 0, addr(1), U256(1))),
+        raw(make_txn(key0_, 1, addr(1), U256(2))),
+        raw(make_txn(key0_, 0, addr(1), U256(1))),  // the first again
+        raw(bad_sig),
+        Bytes{0x02, 0xc1, 0x05},  // undecodable
+        Bytes{},
+        raw(make_txn(key1_, 0, addr(1), U256(1), 20000)),  // intrinsic gas too low
+        raw(make_txn(key1_, 0, addr(2), U256(1))),
+        raw(make_txn(key0_, 1, addr(1), U256(3))),  // replacement at the same fees
+        raw(make_txn(key0_, 3, addr(1), U256(1))),  // a gap: queued
+        raw(make_txn(key0_, 0, addr(1), U256(1), 21000, {}, U256(10 * kGwei), U256(kGwei), 1)),
+    };
+    std::vector<ByteView> views(raws.begin(), raws.end());
+    const auto batch = node_->submit_raw_transactions(views);
+
+    TempDir other_dir;
+    auto other = test::open_node(test::dev_config(other_dir));
+    ASSERT_TRUE(other);
+    ASSERT_EQ(batch.size(), raws.size());
+    size_t ok = 0;
+    for (size_t i = 0; i < raws.size(); ++i) {
+        const auto one = other->submit_raw_transaction(raws[i]);
+        ASSERT_EQ(batch[i].has_value(), one.has_value()) << i;
+        if (one) {
+            ++ok;
+            EXPECT_EQ(*batch[i], *one) << i;
+            EXPECT_EQ(*one, keccak256(raws[i])) << i;
+        } else {
+            EXPECT_EQ(batch[i].error().kind, one.error().kind) << i;
+            EXPECT_EQ(batch[i].error().message, one.error().message) << i;
+        }
+    }
+    EXPECT_EQ(ok, 4u);
+    EXPECT_EQ(batch[2].error().message, "already known");
+    EXPECT_EQ(batch[3].error().message, "invalid sender");
+    EXPECT_EQ(batch[8].error().message, "replacement transaction underpriced");
+    EXPECT_EQ(node_->metrics().mempool_pending, other->metrics().mempool_pending);
+    EXPECT_EQ(node_->metrics().mempool_queued, other->metrics().mempool_queued);
+    EXPECT_EQ(node_->metrics().mempool_pending, 3u);
+    EXPECT_EQ(node_->metrics().mempool_queued, 1u);
 }
 
 TEST_F(MempoolTest, geth_error_strings) {

@@ -3,6 +3,10 @@
 #include "node/rpc_dispatch.hpp"
 
 #include <atomic>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -173,6 +177,123 @@ TEST_F(DispatcherTest, invalid_utf8_in_results_is_replaced_not_thrown) {
     ASSERT_TRUE(out.has_value());
     const Json parsed = Json::parse(*out, nullptr, false);
     EXPECT_FALSE(parsed.is_discarded());
+}
+
+// A method with a batch handler: runs of consecutive well-formed calls reach it at once, in
+// order; anything else between them splits the run; answers keep the batch's order and ids.
+TEST(DispatcherBatch, consecutive_calls_go_to_the_batch_handler_in_order) {
+    Dispatcher d;
+    std::vector<std::string> log;  // what ran: "one:<x>" or "many:<x>,<y>,..."
+    d.add("inc", [&](const Params& p) -> RpcResult {
+        log.push_back("one:" + p.at(0).dump());
+        return Json(p.at(0).get<int>() + 1);
+    });
+    d.add("other", [&](const Params&) -> RpcResult {
+        log.emplace_back("other");
+        return Json("o");
+    });
+    d.add_batch("inc", [&](std::span<const Params> calls) {
+        std::string entry = "many:";
+        std::vector<RpcResult> out;
+        for (const Params& p : calls) {
+            entry += p.at(0).dump() + ",";
+            if (!p.at(0).is_number_integer()) {
+                out.emplace_back(rpc_error(kInvalidParams, "not an integer"));
+            } else {
+                out.emplace_back(Json(p.at(0).get<int>() + 1));
+            }
+        }
+        log.push_back(entry);
+        return out;
+    });
+    std::vector<std::pair<std::string, int>> observed;
+    d.set_observer([&](std::string_view m, std::chrono::nanoseconds, int code) {
+        observed.emplace_back(std::string(m), code);
+    });
+    const auto body = R"([
+        {"jsonrpc":"2.0","id":1,"method":"inc","params":[1]},
+        {"jsonrpc":"2.0","id":2,"method":"inc","params":[2]},
+        {"jsonrpc":"2.0","method":"inc","params":[3]},
+        {"jsonrpc":"2.0","id":4,"method":"inc","params":["x"]},
+        {"jsonrpc":"2.0","id":5,"method":"other"},
+        {"jsonrpc":"2.0","id":6,"method":"inc","params":[6]},
+        {"jsonrpc":"1.0","id":7,"method":"inc","params":[7]},
+        {"jsonrpc":"2.0","id":8,"method":"inc","params":{"a":8}},
+        {"jsonrpc":"2.0","id":9,"method":"inc","params":[9]},
+        {"jsonrpc":"2.0","id":10,"method":"inc","params":[10]}
+    ])";
+    const auto out = d.handle(body);
+    ASSERT_TRUE(out.has_value());
+    const Json r = Json::parse(*out);
+    ASSERT_TRUE(r.is_array());
+    ASSERT_EQ(r.size(), 9u);  // the notification (3) gets no answer
+    EXPECT_EQ(r[0], (Json{{"jsonrpc", "2.0"}, {"id", 1}, {"result", 2}}));
+    EXPECT_EQ(r[1]["result"], 3);
+    EXPECT_EQ(r[2]["id"], 4);
+    EXPECT_EQ(r[2]["error"]["code"], kInvalidParams);
+    EXPECT_EQ(r[3]["result"], "o");
+    EXPECT_EQ(r[4]["id"], 6);
+    EXPECT_EQ(r[4]["result"], 7);
+    EXPECT_EQ(r[5]["error"]["code"], kInvalidRequest);  // jsonrpc 1.0
+    EXPECT_EQ(r[6]["id"], 8);
+    EXPECT_EQ(r[6]["error"]["code"], kInvalidParams);  // named params: never batched
+    EXPECT_EQ(r[7]["result"], 10);
+    EXPECT_EQ(r[8]["result"], 11);
+    const std::vector<std::string> want = {"many:1,2,3,\"x\",", "other", "one:6", "many:9,10,"};
+    EXPECT_EQ(log, want);
+    // Every call observed once, under its method's name, in order.
+    ASSERT_EQ(observed.size(), 10u);
+    EXPECT_EQ(observed[0], (std::pair<std::string, int>{"inc", 0}));
+    EXPECT_EQ(observed[3], (std::pair<std::string, int>{"inc", kInvalidParams}));
+    EXPECT_EQ(observed[4], (std::pair<std::string, int>{"other", 0}));
+    EXPECT_EQ(observed[6], (std::pair<std::string, int>{"", kInvalidRequest}));
+}
+
+TEST(DispatcherBatch, a_throwing_batch_handler_fails_each_call_of_its_run) {
+    Dispatcher d;
+    d.add("m", [](const Params&) -> RpcResult { return Json(1); });
+    d.add_batch("m", [](std::span<const Params>) -> std::vector<RpcResult> {
+        throw std::runtime_error("boom");
+    });
+    const auto out = d.handle(
+        R"([{"jsonrpc":"2.0","id":1,"method":"m"},{"jsonrpc":"2.0","id":2,"method":"m"}])");
+    ASSERT_TRUE(out.has_value());
+    const Json r = Json::parse(*out);
+    ASSERT_EQ(r.size(), 2u);
+    for (const Json& e : r) {
+        EXPECT_EQ(e["error"]["code"], kInternalError);
+        EXPECT_EQ(e["error"]["message"], "internal error: boom");
+    }
+    // A single request never goes to the batch handler.
+    const auto one = d.handle(R"({"jsonrpc":"2.0","id":1,"method":"m"})");
+    ASSERT_TRUE(one.has_value());
+    EXPECT_EQ(Json::parse(*one)["result"], 1);
+}
+
+TEST(DispatcherBatch, a_connection_method_of_the_same_name_is_not_batched) {
+    Dispatcher d;
+    int batched = 0;
+    d.add("m", [](const Params&) -> RpcResult { return Json("shared"); });
+    d.add_batch("m", [&](std::span<const Params> calls) {
+        ++batched;
+        return std::vector<RpcResult>(calls.size(), RpcResult(Json("batched")));
+    });
+    const Dispatcher::ConnectionMethods own = {
+        {"m", [](const Params&) -> RpcResult { return Json("own"); }}};
+    const auto out = d.handle(
+        R"([{"jsonrpc":"2.0","id":1,"method":"m"},{"jsonrpc":"2.0","id":2,"method":"m"}])", &own);
+    ASSERT_TRUE(out.has_value());
+    const Json r = Json::parse(*out);
+    EXPECT_EQ(r[0]["result"], "own");
+    EXPECT_EQ(r[1]["result"], "own");
+    EXPECT_EQ(batched, 0);
+    // Re-adding the method drops its batch handler (it belonged to the old one).
+    d.add("m", [](const Params&) -> RpcResult { return Json("new"); });
+    const auto again = d.handle(
+        R"([{"jsonrpc":"2.0","id":1,"method":"m"},{"jsonrpc":"2.0","id":2,"method":"m"}])");
+    ASSERT_TRUE(again.has_value());
+    EXPECT_EQ(Json::parse(*again)[1]["result"], "new");
+    EXPECT_EQ(batched, 0);
 }
 
 TEST(Params, trailing_nulls_count_as_absent) {

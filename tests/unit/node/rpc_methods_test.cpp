@@ -149,6 +149,38 @@ TEST_F(MethodsTest, api_errors_keep_their_codes) {
     EXPECT_EQ(result("eth_sendRawTransaction", {"0x02f8"}), json::hash(h32(0x42)));
 }
 
+// A JSON-RPC batch of eth_sendRawTransaction goes to submit_raw_transactions once; a call whose
+// params do not decode is answered -32602 in its place and the others are submitted in order.
+TEST_F(MethodsTest, eth_sendRawTransaction_batch_keeps_order_and_param_errors) {
+    node_.submit_answer = h32(0x42);
+    Json batch = Json::array();
+    const std::vector<Json> params = {Json::array({"0x01"}), Json::array({"0x2f8"}),
+                                      Json::array({"0x03", "0x04"}), Json::array({"0x0405"})};
+    for (size_t i = 0; i < params.size(); ++i) {
+        batch.push_back({{"jsonrpc", "2.0"},
+                         {"id", i},
+                         {"method", "eth_sendRawTransaction"},
+                         {"params", params[i]}});
+    }
+    const auto out = d_.handle(batch.dump());
+    ASSERT_TRUE(out.has_value());
+    const Json r = Json::parse(*out);
+    ASSERT_EQ(r.size(), 4u);
+    EXPECT_EQ(r[0]["result"], json::hash(h32(0x42)));
+    EXPECT_EQ(r[1]["error"]["code"], kInvalidParams);  // odd length
+    EXPECT_EQ(r[2]["error"]["code"], kInvalidParams);  // two arguments
+    EXPECT_EQ(r[2]["error"]["message"], "too many arguments, want at most 1");
+    EXPECT_EQ(r[3]["id"], 3);
+    EXPECT_EQ(r[3]["result"], json::hash(h32(0x42)));
+    EXPECT_EQ(node_.submitted, (std::vector<Bytes>{Bytes{0x01}, Bytes{0x04, 0x05}}));
+    // Admission errors keep their codes inside a batch too.
+    node_.submit_answer = unexpected(ApiError{ApiErrorKind::kRejected, "nonce too low", {}});
+    const auto rejected = d_.handle(batch.dump());
+    ASSERT_TRUE(rejected.has_value());
+    EXPECT_EQ(Json::parse(*rejected)[3]["error"],
+              (Json{{"code", -32000}, {"message", "nonce too low"}}));
+}
+
 TEST_F(MethodsTest, eth_call_success_revert_and_halt) {
     CallResult ok;
     ok.success = true;

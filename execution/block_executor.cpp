@@ -1152,21 +1152,30 @@ Result<BlockOutput, BlockError> ParallelExecutor::execute(const BlockEnv& env,
 
 Result<std::vector<Address>, size_t> recover_senders(std::span<const Transaction> txns,
                                                      size_t threads) noexcept {
+    // In chunks, each through recover_sender_many (its hashing shares keccak256_many's lanes).
+    constexpr size_t kChunk = 32;
     std::vector<Address> out(txns.size());
     std::vector<uint8_t> ok(txns.size(), 0);
-    const auto body = [&](size_t i) noexcept {
-        auto r = recover_sender(txns[i]);
-        if (r) {
-            out[i] = *r;
-            ok[i] = 1;
+    const auto body = [&](size_t chunk) noexcept {
+        const size_t begin = chunk * kChunk;
+        const size_t end = std::min(begin + kChunk, txns.size());
+        std::array<const Transaction*, kChunk> ptrs{};
+        for (size_t i = begin; i < end; ++i) ptrs[i - begin] = &txns[i];
+        const auto got = recover_sender_many(std::span(ptrs.data(), end - begin));
+        for (size_t i = begin; i < end; ++i) {
+            if (const auto& r = got[i - begin]) {
+                out[i] = *r;
+                ok[i] = 1;
+            }
         }
     };
-    if (threads <= 1 || txns.size() < 2) {
-        for (size_t i = 0; i < txns.size(); ++i) {
-            body(i);
+    const size_t chunks = (txns.size() + kChunk - 1) / kChunk;
+    if (threads <= 1 || chunks < 2) {
+        for (size_t c = 0; c < chunks; ++c) {
+            body(c);
         }
     } else {
-        parallel_index(txns.size(), threads, body);
+        parallel_index(chunks, threads, body);
     }
     for (size_t i = 0; i < txns.size(); ++i) {
         if (ok[i] == 0) {

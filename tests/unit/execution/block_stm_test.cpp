@@ -902,7 +902,7 @@ TEST(BlockStm, lazy_value_credits_to_a_hot_recipient_match_sequential) {
 TEST(BlockStm, recover_senders_in_parallel) {
     std::vector<Transaction> txns;
     std::vector<Address> want;
-    for (uint8_t i = 1; i <= 8; ++i) {
+    for (uint8_t i = 1; i <= 70; ++i) {  // more than two chunks of 32
         Transaction t = transfer_txn(numbered(9, i), 0, 1, 1);
         Hash32 key;
         key.bytes[31] = i;
@@ -913,10 +913,14 @@ TEST(BlockStm, recover_senders_in_parallel) {
     const auto got = recover_senders(txns, 2);
     ASSERT_TRUE(got.has_value());
     EXPECT_EQ(*got, want);
-    txns[5].signature.r = U256{};
-    const auto bad = recover_senders(txns, 2);
-    ASSERT_FALSE(bad.has_value());
-    EXPECT_EQ(bad.error(), 5U);
+    EXPECT_EQ(recover_senders(txns, 1).value(), want);
+    txns[65].signature.r = U256{};
+    txns[40].signature.s = crypto::kSecp256k1N;
+    for (const size_t threads : {size_t{1}, size_t{2}}) {
+        const auto bad = recover_senders(txns, threads);
+        ASSERT_FALSE(bad.has_value());
+        EXPECT_EQ(bad.error(), 40U);  // the first that does not recover
+    }
 }
 
 }  // namespace

@@ -48,7 +48,7 @@ class FakeNode final : public NodeApi {
     mutable std::optional<CallRequest> last_call;
     mutable std::optional<LogFilter> last_filter;
     mutable std::optional<Bytes> last_raw;
-    std::vector<Bytes> submitted;  ///< every raw transaction submitted, in order
+    std::vector<Bytes> submitted;  ///< the raw transactions submitted, in order (the last <= 1024)
     mutable std::optional<Hash32> last_signed_digest;
     mutable std::optional<Hash32> last_hash;
     mutable std::optional<TraceOptions> last_trace_options;
@@ -220,6 +220,7 @@ class FakeNode final : public NodeApi {
     [[nodiscard]] ApiResult<Hash32> submit_raw_transaction(ByteView raw) override {
         const std::lock_guard lock(mu);
         last_raw = Bytes(raw.begin(), raw.end());
+        if (submitted.size() == 1024) submitted.clear();  // bounded under the fuzzer
         submitted.push_back(*last_raw);
         return submit_answer;
     }

@@ -84,7 +84,6 @@ void Dispatcher::observe_invalid() const {
 std::variant<Json, Dispatcher::Call> Dispatcher::prepare(
     const Json& request, const ConnectionMethods* connection) const {
     Call call;
-    call.start = std::chrono::steady_clock::now();
     auto invalid = [](const Json& id, std::string message) {
         return response_with_error(id, RpcError{kInvalidRequest, std::move(message), {}});
     };
@@ -165,6 +164,7 @@ std::optional<Json> Dispatcher::finish(const Call& call, RpcResult result,
 
 std::optional<Json> Dispatcher::handle_one(const Json& request,
                                            const ConnectionMethods* connection) const {
+    const auto start = std::chrono::steady_clock::now();
     auto prepared = prepare(request, connection);
     if (auto* response = std::get_if<Json>(&prepared)) {
         observe_invalid();
@@ -172,7 +172,7 @@ std::optional<Json> Dispatcher::handle_one(const Json& request,
     }
     const Call& call = std::get<Call>(prepared);
     RpcResult result = run(call);
-    return finish(call, std::move(result), std::chrono::steady_clock::now() - call.start);
+    return finish(call, std::move(result), std::chrono::steady_clock::now() - start);
 }
 
 std::optional<std::string> Dispatcher::handle(std::string_view body,
@@ -226,8 +226,9 @@ std::optional<std::string> Dispatcher::handle(std::string_view body,
             ++end;
         }
         if (end - i == 1) {
+            const auto start = std::chrono::steady_clock::now();
             RpcResult result = run(first);
-            push(finish(first, std::move(result), std::chrono::steady_clock::now() - first.start));
+            push(finish(first, std::move(result), std::chrono::steady_clock::now() - start));
             ++i;
             continue;
         }

@@ -141,7 +141,6 @@ class Dispatcher {
     };
     /// A well-formed request, its method looked up (`handler` null: no such method).
     struct Call {
-        std::chrono::steady_clock::time_point start;
         Json id;
         bool notification = false;
         const std::string* requested = nullptr;  ///< the method as the request names it

@@ -1152,14 +1152,17 @@ Result<BlockOutput, BlockError> ParallelExecutor::execute(const BlockEnv& env,
 
 Result<std::vector<Address>, size_t> recover_senders(std::span<const Transaction> txns,
                                                      size_t threads) noexcept {
-    // In chunks, each through recover_sender_many (its hashing shares keccak256_many's lanes).
-    constexpr size_t kChunk = 32;
+    // In chunks, each through recover_sender_many (its hashing shares keccak256_many's lanes), of
+    // at most 32 and small enough that a short block still gives every thread a chunk.
+    constexpr size_t kMaxChunk = 32;
+    const size_t t = std::max<size_t>(threads, 1);
+    const size_t chunk_size = std::clamp<size_t>((txns.size() + t - 1) / t, 1, kMaxChunk);
     std::vector<Address> out(txns.size());
     std::vector<uint8_t> ok(txns.size(), 0);
     const auto body = [&](size_t chunk) noexcept {
-        const size_t begin = chunk * kChunk;
-        const size_t end = std::min(begin + kChunk, txns.size());
-        std::array<const Transaction*, kChunk> ptrs{};
+        const size_t begin = chunk * chunk_size;
+        const size_t end = std::min(begin + chunk_size, txns.size());
+        std::array<const Transaction*, kMaxChunk> ptrs{};
         for (size_t i = begin; i < end; ++i) ptrs[i - begin] = &txns[i];
         const auto got = recover_sender_many(std::span(ptrs.data(), end - begin));
         for (size_t i = begin; i < end; ++i) {
@@ -1169,7 +1172,7 @@ Result<std::vector<Address>, size_t> recover_senders(std::span<const Transaction
             }
         }
     };
-    const size_t chunks = (txns.size() + kChunk - 1) / kChunk;
+    const size_t chunks = (txns.size() + chunk_size - 1) / chunk_size;
     if (threads <= 1 || chunks < 2) {
         for (size_t c = 0; c < chunks; ++c) {
             body(c);

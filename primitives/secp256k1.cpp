@@ -52,8 +52,7 @@ PublicKey serialize(const secp256k1_pubkey& pubkey) noexcept {
     return out;
 }
 
-Address address_of(const secp256k1_pubkey& pubkey) noexcept {
-    const PublicKey key = serialize(pubkey);
+Address address_of(const PublicKey& key) noexcept {
     return address_from_hash(keccak256(ByteView{key.data(), key.size()}));
 }
 
@@ -118,7 +117,7 @@ Result<PublicKey> recover_public_key(const Hash32& msg_hash, const Signature& si
 
 Result<Address> recover_address(const Hash32& msg_hash, const Signature& sig, bool require_low_s) {
     PEL_TRY(const PublicKey key, recover_public_key(msg_hash, sig, require_low_s));
-    return address_from_hash(keccak256(ByteView{key.data(), key.size()}));
+    return address_of(key);
 }
 
 Address address_from_hash(const Hash32& public_key_hash) noexcept {
@@ -133,7 +132,7 @@ Result<Address> address_from_secret(const Hash32& secret_key) {
     if (secp256k1_ec_pubkey_create(ctx, &pubkey, secret_key.data()) != 1) {
         return make_error("secp256k1: invalid secret key (zero or not below the curve order)");
     }
-    return address_of(pubkey);
+    return address_of(serialize(pubkey));
 }
 
 }  // namespace pel::crypto

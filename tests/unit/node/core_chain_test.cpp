@@ -1159,6 +1159,58 @@ TEST_F(StartedDevNode, mining_modes_follow_set_automine_and_interval) {
     node->stop();
 }
 
+/// Automine that gathers for a long window, with blocks of at most two transactions.
+class GatheringDevNode : public StartedDevNode {
+  protected:
+    GatheringDevNode() {
+        c.automine_gather_ms = 3000;
+        c.max_block_txs = 2;
+    }
+    uint64_t count_pending() { return node->pool_content().pending.size(); }
+};
+
+// After a block, transactions that arrived while it was built wait for more (up to the window),
+// unless they already fill a block; an empty pool's first transaction is mined at once; stop()
+// does not wait for the window.
+TEST_F(GatheringDevNode, automine_gathers_only_under_load) {
+    CallRequest req;
+    req.from = node->accounts()[1];
+    req.to = addr(6);
+    req.value = eth(1);
+    ASSERT_TRUE(node->set_mining(false, std::nullopt).has_value());
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE(node->send_transaction(req).has_value());
+    ASSERT_EQ(count_pending(), 5U);
+    ASSERT_TRUE(node->set_mining(true, std::nullopt).has_value());
+    // Five ready: a full block, three left (still a full block: no wait), a second one, then
+    // one left, which waits for the window.
+    ASSERT_TRUE(test::eventually([&] { return node->head().number >= 2; }));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+    EXPECT_EQ(node->head().number, 2U);
+    EXPECT_EQ(count_pending(), 1U);
+    ASSERT_TRUE(test::eventually([&] { return node->head().number >= 3; }));
+    EXPECT_EQ(count_pending(), 0U);
+    auto b3 = node->block_by_number(BlockSelector::at(3));
+    ASSERT_TRUE(b3.has_value() && b3->has_value());
+    EXPECT_EQ((*b3)->transactions.size(), 1U);
+
+    // Idle pool: the next transaction is mined at once, not after the window.
+    const auto sent_at = std::chrono::steady_clock::now();
+    auto h = node->send_transaction(req);
+    ASSERT_TRUE(h.has_value());
+    ASSERT_TRUE(test::eventually([&] { return node->head().number >= 4; }));
+    EXPECT_LT(std::chrono::steady_clock::now() - sent_at, std::chrono::milliseconds(2000));
+
+    // stop() during a gathering wait returns without waiting for the window.
+    ASSERT_TRUE(node->set_mining(false, std::nullopt).has_value());
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(node->send_transaction(req).has_value());
+    ASSERT_TRUE(node->set_mining(true, std::nullopt).has_value());
+    ASSERT_TRUE(test::eventually([&] { return node->head().number >= 5; }));
+    const auto stop_at = std::chrono::steady_clock::now();
+    node->stop();
+    EXPECT_LT(std::chrono::steady_clock::now() - stop_at, std::chrono::milliseconds(2000));
+    EXPECT_EQ(node->head().number, 5U);
+}
+
 TEST_F(StartedDevNode, sign_transaction_signs_without_submitting) {
     CallRequest req;
     req.from = node->accounts()[1];

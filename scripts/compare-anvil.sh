@@ -13,7 +13,8 @@
 # --batch B: pel-loadgen sends B transactions per HTTP request as one JSON-RPC batch, to both
 # nodes alike (anvil answers batches; default 1: one eth_sendRawTransaction per request).
 # Both nodes get the same block gas limit and chain; pel-node runs in automine (--block-time 0:
-# a block whenever the pool has ready transactions, taking all that fit).
+# a block whenever the pool has ready transactions, taking all that fit; under sustained load
+# the next block waits up to --automine.gather-ms, 2 by default, for more).
 # --repeat R: R rounds, each anvil then pel-node on fresh nodes; prints every round's ratio and the
 # median of the R ratios (the machine's speed drifts between rounds; a round's two runs are
 # seconds apart).

@@ -190,8 +190,8 @@ int main(int argc, char** argv) {
     app.add_option("--automine.gather-ms", cfg.automine_gather_ms,
                    "Automine under load: when transactions arrived while a block was being "
                    "built, wait up to this many milliseconds for more before building the next "
-                   "(less once the pool holds a full block); the first block after an empty "
-                   "pool is built at once. 0 = the next block at once")
+                   "(less once the pool holds a full block; not after a block full by gas); the "
+                   "first block after an empty pool is built at once. 0 = the next block at once")
         ->capture_default_str()
         ->check(CLI::Range(0.0, 1000.0));
     app.add_option("--history.state", cfg.state_history,

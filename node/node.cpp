@@ -1113,7 +1113,8 @@ struct Node::Impl {
     void producer_loop();
     // Automine under sustained load (transactions arrived while the last block was built): waits
     // up to config.automine_gather_ms for more before the next block, ending early when the pool
-    // holds a block's worth, on stop() or when automine is switched off. Each block costs about a
+    // holds a block's worth, on stop() or when automine is switched off (and not waiting at all
+    // after a block full by gas: what is left did not fit). Each block costs about a
     // millisecond on top of its transactions (a synced LevelDB write, the trie nodes near the
     // root, the executor's start), as much as a dozen ERC-20 transfers; building the next block
     // at once from the few that arrived meanwhile spends most of the machine on that. An idle
@@ -2561,7 +2562,12 @@ bool Node::Impl::gather_more() {
         return true;
     }
     // A block's worth: as many transactions as the head's gas limit can hold (21,000 gas each).
-    const uint64_t gas_limit = head()->header.gas_limit;
+    // When the last block was full by gas, what is left did not fit: no reason to wait.
+    const auto h = head();
+    const uint64_t gas_limit = h->header.gas_limit;
+    if (h->header.gas_used + 21'000 > gas_limit) {
+        return true;
+    }
     const size_t full = static_cast<size_t>(
         std::min<uint64_t>(config.max_block_txs, std::max<uint64_t>(gas_limit / 21'000, 1)));
     const auto deadline =

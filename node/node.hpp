@@ -43,7 +43,8 @@ struct NodeConfig {
     double block_time_s = 0;
     /// Automine only: when transactions arrived while a block was being built, wait up to this
     /// many milliseconds for more before building the next (less when the pool holds a block's
-    /// worth). 0: the next block at once. The first block after an empty pool is never delayed.
+    /// worth; not at all after a block full by gas). 0: the next block at once. The first block
+    /// after an empty pool is never delayed.
     double automine_gather_ms = 2;
     /// State reads (eth_getBalance, eth_call, debug_trace*, ...) also at the last N blocks below
     /// the head, from the old values of what each block changed: stored with each block (so that

@@ -1211,6 +1211,36 @@ TEST_F(GatheringDevNode, automine_gathers_only_under_load) {
     EXPECT_EQ(node->head().number, 5U);
 }
 
+/// Automine that gathers for a long window, with a gas limit of two transfers per block.
+class GatheringSmallBlocksDevNode : public StartedDevNode {
+  protected:
+    GatheringSmallBlocksDevNode() {
+        c.automine_gather_ms = 3000;
+        c.gas_limit = 50'000;
+    }
+};
+
+// A block that was full by gas leaves transactions that did not fit, not new arrivals: the next
+// block is built at once.
+TEST_F(GatheringSmallBlocksDevNode, a_full_block_does_not_wait) {
+    CallRequest req;
+    req.from = node->accounts()[1];
+    req.to = addr(6);
+    req.value = eth(1);
+    ASSERT_TRUE(node->set_mining(false, std::nullopt).has_value());
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(node->send_transaction(req).has_value());
+    const auto on_at = std::chrono::steady_clock::now();
+    ASSERT_TRUE(node->set_mining(true, std::nullopt).has_value());
+    ASSERT_TRUE(test::eventually([&] { return node->head().number >= 2; }));
+    EXPECT_LT(std::chrono::steady_clock::now() - on_at, std::chrono::milliseconds(2000));
+    for (const auto& [number, txs] : {std::pair<uint64_t, size_t>{1, 2}, {2, 1}}) {
+        auto b = node->block_by_number(BlockSelector::at(number));
+        ASSERT_TRUE(b.has_value() && b->has_value());
+        EXPECT_EQ((*b)->transactions.size(), txs) << "block " << number;
+    }
+    node->stop();
+}
+
 TEST_F(StartedDevNode, sign_transaction_signs_without_submitting) {
     CallRequest req;
     req.from = node->accounts()[1];

@@ -1159,28 +1159,40 @@ TEST_F(StartedDevNode, mining_modes_follow_set_automine_and_interval) {
     node->stop();
 }
 
-/// Automine that gathers for a long window, with blocks of at most two transactions.
-class GatheringDevNode : public StartedDevNode {
+/// Automine that gathers for a long window (3 s).
+class GatheringNodeBase : public StartedDevNode {
   protected:
-    GatheringDevNode() {
-        c.automine_gather_ms = 3000;
-        c.max_block_txs = 2;
+    GatheringNodeBase() { c.automine_gather_ms = 3000; }
+    /// A transfer of 1 ETH from dev account 1 to addr(6).
+    CallRequest transfer() {
+        CallRequest req;
+        req.from = node->accounts()[1];
+        req.to = addr(6);
+        req.value = eth(1);
+        return req;
+    }
+    /// Sends `count` transfers with automine off, then switches it on: they are all ready at
+    /// once when the producer wakes.
+    void release_transfers(int count) {
+        ASSERT_TRUE(node->set_mining(false, std::nullopt).has_value());
+        for (int i = 0; i < count; ++i) ASSERT_TRUE(node->send_transaction(transfer()).has_value());
+        ASSERT_EQ(count_pending(), static_cast<uint64_t>(count));
+        ASSERT_TRUE(node->set_mining(true, std::nullopt).has_value());
     }
     uint64_t count_pending() { return node->pool_content().pending.size(); }
+};
+
+/// ... with blocks of at most two transactions.
+class GatheringDevNode : public GatheringNodeBase {
+  protected:
+    GatheringDevNode() { c.max_block_txs = 2; }
 };
 
 // After a block, transactions that arrived while it was built wait for more (up to the window),
 // unless they already fill a block; an empty pool's first transaction is mined at once; stop()
 // does not wait for the window.
 TEST_F(GatheringDevNode, automine_gathers_only_under_load) {
-    CallRequest req;
-    req.from = node->accounts()[1];
-    req.to = addr(6);
-    req.value = eth(1);
-    ASSERT_TRUE(node->set_mining(false, std::nullopt).has_value());
-    for (int i = 0; i < 5; ++i) ASSERT_TRUE(node->send_transaction(req).has_value());
-    ASSERT_EQ(count_pending(), 5U);
-    ASSERT_TRUE(node->set_mining(true, std::nullopt).has_value());
+    ASSERT_NO_FATAL_FAILURE(release_transfers(5));
     // Five ready: a full block, three left (still a full block: no wait), a second one, then
     // one left, which waits for the window.
     ASSERT_TRUE(test::eventually([&] { return node->head().number >= 2; }));
@@ -1195,15 +1207,12 @@ TEST_F(GatheringDevNode, automine_gathers_only_under_load) {
 
     // Idle pool: the next transaction is mined at once, not after the window.
     const auto sent_at = std::chrono::steady_clock::now();
-    auto h = node->send_transaction(req);
-    ASSERT_TRUE(h.has_value());
+    ASSERT_TRUE(node->send_transaction(transfer()).has_value());
     ASSERT_TRUE(test::eventually([&] { return node->head().number >= 4; }));
     EXPECT_LT(std::chrono::steady_clock::now() - sent_at, std::chrono::milliseconds(2000));
 
     // stop() during a gathering wait returns without waiting for the window.
-    ASSERT_TRUE(node->set_mining(false, std::nullopt).has_value());
-    for (int i = 0; i < 3; ++i) ASSERT_TRUE(node->send_transaction(req).has_value());
-    ASSERT_TRUE(node->set_mining(true, std::nullopt).has_value());
+    ASSERT_NO_FATAL_FAILURE(release_transfers(3));
     ASSERT_TRUE(test::eventually([&] { return node->head().number >= 5; }));
     const auto stop_at = std::chrono::steady_clock::now();
     node->stop();
@@ -1211,26 +1220,17 @@ TEST_F(GatheringDevNode, automine_gathers_only_under_load) {
     EXPECT_EQ(node->head().number, 5U);
 }
 
-/// Automine that gathers for a long window, with a gas limit of two transfers per block.
-class GatheringSmallBlocksDevNode : public StartedDevNode {
+/// ... with a gas limit of two transfers per block.
+class GatheringSmallBlocksDevNode : public GatheringNodeBase {
   protected:
-    GatheringSmallBlocksDevNode() {
-        c.automine_gather_ms = 3000;
-        c.gas_limit = 50'000;
-    }
+    GatheringSmallBlocksDevNode() { c.gas_limit = 50'000; }
 };
 
 // A block that was full by gas leaves transactions that did not fit, not new arrivals: the next
 // block is built at once.
 TEST_F(GatheringSmallBlocksDevNode, a_full_block_does_not_wait) {
-    CallRequest req;
-    req.from = node->accounts()[1];
-    req.to = addr(6);
-    req.value = eth(1);
-    ASSERT_TRUE(node->set_mining(false, std::nullopt).has_value());
-    for (int i = 0; i < 3; ++i) ASSERT_TRUE(node->send_transaction(req).has_value());
     const auto on_at = std::chrono::steady_clock::now();
-    ASSERT_TRUE(node->set_mining(true, std::nullopt).has_value());
+    ASSERT_NO_FATAL_FAILURE(release_transfers(3));
     ASSERT_TRUE(test::eventually([&] { return node->head().number >= 2; }));
     EXPECT_LT(std::chrono::steady_clock::now() - on_at, std::chrono::milliseconds(2000));
     for (const auto& [number, txs] : {std::pair<uint64_t, size_t>{1, 2}, {2, 1}}) {

@@ -48,7 +48,7 @@ class FakeNode final : public NodeApi {
     mutable std::optional<CallRequest> last_call;
     mutable std::optional<LogFilter> last_filter;
     mutable std::optional<Bytes> last_raw;
-    std::vector<Bytes> submitted;  ///< the raw transactions submitted, in order (the last <= 1024)
+    std::vector<Bytes> submitted;  ///< raw transactions submitted, in order (emptied at 1,024)
     mutable std::optional<Hash32> last_signed_digest;
     mutable std::optional<Hash32> last_hash;
     mutable std::optional<TraceOptions> last_trace_options;

@@ -11,7 +11,8 @@
 # anvil comes from npm (@foundry-rs/anvil-linux-amd64, pinned by tests/e2e/package-lock.json).
 # Every run starts a fresh node (a fresh pel datadir), so each sees the same genesis state.
 # --batch B: pel-loadgen sends B transactions per HTTP request as one JSON-RPC batch, to both
-# nodes alike (anvil answers batches; default 1: one eth_sendRawTransaction per request).
+# nodes alike (anvil answers batches; default 1: one eth_sendRawTransaction per request; 100 is
+# what an ethers v6 JsonRpcProvider sends at most per request by default).
 # Both nodes get the same block gas limit and chain; pel-node runs in automine (--block-time 0:
 # a block whenever the pool has ready transactions, taking all that fit; under sustained load
 # the next block waits up to --automine.gather-ms, 2 by default, for more).

@@ -187,31 +187,7 @@ vm::StorageStatus TxnState::set_storage(const Address& addr, const U256& key,
     }
     journal_.emplace_back(UndoSlot{addr, key, current});
     slot.current = value;
-
-    // EIP-2200 as amended by EIP-3529; the VM turns the status into gas and refund.
-    if (original == current) {
-        if (original.is_zero()) {
-            return StorageStatus::kAdded;
-        }
-        if (value.is_zero()) {
-            return StorageStatus::kDeleted;
-        }
-        return StorageStatus::kModified;
-    }
-    if (!original.is_zero()) {
-        if (current.is_zero()) {
-            return value == original ? StorageStatus::kDeletedRestored
-                                     : StorageStatus::kDeletedAdded;
-        }
-        if (value.is_zero()) {
-            return StorageStatus::kModifiedDeleted;
-        }
-        if (value == original) {
-            return StorageStatus::kModifiedRestored;
-        }
-        return StorageStatus::kAssigned;
-    }
-    return value.is_zero() ? StorageStatus::kAddedDeleted : StorageStatus::kAssigned;
+    return vm::storage_status(original, current, value);
 }
 
 U256 TxnState::transient_storage(const Address& addr, const U256& key) const noexcept {

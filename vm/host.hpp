@@ -91,6 +91,33 @@ enum class StorageStatus : uint8_t {
     kModifiedRestored,  ///< X -> Y -> X
 };
 
+/// The status of an SSTORE that sets a slot whose value was `original` at the transaction's start
+/// and is `current` now to `value` (EIP-2200 as amended by EIP-3529; the VM turns it into gas and
+/// refund). For hosts.
+[[nodiscard]] inline StorageStatus storage_status(const U256& original, const U256& current,
+                                                  const U256& value) noexcept {
+    if (current == value) {
+        return StorageStatus::kAssigned;
+    }
+    if (original == current) {
+        if (original.is_zero()) {
+            return StorageStatus::kAdded;
+        }
+        return value.is_zero() ? StorageStatus::kDeleted : StorageStatus::kModified;
+    }
+    if (!original.is_zero()) {
+        if (current.is_zero()) {
+            return value == original ? StorageStatus::kDeletedRestored
+                                     : StorageStatus::kDeletedAdded;
+        }
+        if (value.is_zero()) {
+            return StorageStatus::kModifiedDeleted;
+        }
+        return value == original ? StorageStatus::kModifiedRestored : StorageStatus::kAssigned;
+    }
+    return value.is_zero() ? StorageStatus::kAddedDeleted : StorageStatus::kAssigned;
+}
+
 enum class AccessStatus : uint8_t { kCold, kWarm };
 
 /// Block and transaction environment seen by BLOCKHASH, COINBASE, ... opcodes.

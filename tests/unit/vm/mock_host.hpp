@@ -87,30 +87,7 @@ class MockHost final : public Host {
         const U256 current = acc.storage[key];
         const U256 original = acc.original.contains(key) ? acc.original[key] : current;
         acc.storage[key] = value;
-        // EIP-2200 cases, named as in vm/host.hpp.
-        if (current == value) {
-            return StorageStatus::kAssigned;
-        }
-        if (original == current) {
-            if (original.is_zero()) {
-                return StorageStatus::kAdded;
-            }
-            return value.is_zero() ? StorageStatus::kDeleted : StorageStatus::kModified;
-        }
-        if (!original.is_zero()) {
-            if (current.is_zero()) {
-                return value == original ? StorageStatus::kDeletedRestored
-                                         : StorageStatus::kDeletedAdded;
-            }
-            if (value.is_zero()) {
-                return StorageStatus::kModifiedDeleted;
-            }
-            if (value == original) {
-                return StorageStatus::kModifiedRestored;
-            }
-            return StorageStatus::kAssigned;
-        }
-        return value.is_zero() ? StorageStatus::kAddedDeleted : StorageStatus::kAssigned;
+        return storage_status(original, current, value);
     }
     U256 get_transient_storage(const Address& addr, const U256& key) noexcept override {
         return accounts[addr].transient[key];

@@ -67,6 +67,23 @@ class FrameTracer {
     [[nodiscard]] virtual vm::StepTracer* step_tracer() noexcept { return nullptr; }
 };
 
+/// Keeps the outcome of the last transaction-level frame (depth 0) it saw: a call's revert data,
+/// say, which the transaction's receipt does not carry.
+class TopFrameTracer final : public FrameTracer {
+  public:
+    void on_enter(const vm::Message& /*msg*/) noexcept override {}
+    void on_exit(const vm::Message& msg, const vm::ExecResult& result) noexcept override {
+        if (msg.depth == 0) {
+            status = result.status;
+            output = result.output;
+            seen = true;
+        }
+    }
+    bool seen = false;  ///< a top-level frame ended
+    vm::Status status = vm::Status::kSuccess;
+    Bytes output;
+};
+
 /// CREATE address: keccak256(rlp([sender, nonce]))[12:].
 [[nodiscard]] Address create_address(const Address& sender, uint64_t nonce) noexcept;
 /// CREATE2 address (EIP-1014): keccak256(0xff ++ sender ++ salt ++ keccak256(initcode))[12:].

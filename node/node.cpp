@@ -193,22 +193,6 @@ class RecentHashes final : public exec::BlockHashSource {
     std::vector<Hash32> hashes_;
 };
 
-/// Captures the top frame's result.
-class TopFrameTracer final : public exec::FrameTracer {
-  public:
-    void on_enter(const vm::Message& /*msg*/) noexcept override {}
-    void on_exit(const vm::Message& msg, const vm::ExecResult& result) noexcept override {
-        if (msg.depth == 0) {
-            status = result.status;
-            output = result.output;
-            seen = true;
-        }
-    }
-    bool seen = false;
-    vm::Status status = vm::Status::kSuccess;
-    Bytes output;
-};
-
 /// eth_call's view of the head: the caller's nonce is the call's, and a caller with code is
 /// treated as an EOA (geth skips those checks for calls).
 // Passes reads through and lists the accounts and slots read (eth_createAccessList). Every
@@ -997,7 +981,7 @@ struct Node::Impl {
             env.base_fee = U256{};
         }
 
-        TopFrameTracer tracer;
+        exec::TopFrameTracer tracer;
         std::optional<TeeTracer> tee;
         exec::FrameTracer* observer = &tracer;
         if (trace != nullptr) {

@@ -257,27 +257,13 @@ class World {
   private:
     static constexpr size_t kSetupBlock = 4096;
 
-    /// Records the outcome of the last top-level frame.
-    class LastFrame final : public exec::FrameTracer {
-      public:
-        void on_enter(const vm::Message& /*msg*/) noexcept override {}
-        void on_exit(const vm::Message& msg, const vm::ExecResult& result) noexcept override {
-            if (msg.depth == 0) {
-                status = result.status;
-                output = result.output;
-            }
-        }
-        vm::Status status = vm::Status::kSuccess;
-        Bytes output;
-    };
-
     /// Re-runs `txns` on a copy of the state and says how the last one ended: the revert reason
     /// (Error(string)) or the status.
     std::string why_failed(const exec::BlockEnv& env, std::span<const Transaction> txns,
                            std::span<const Address> senders) const {
         state::MemState copy = state_;
         vm::Vm vm;
-        LastFrame last;
+        exec::TopFrameTracer last;
         (void)exec::execute_block_sequential(copy, vm, env, txns, senders, &last);
         constexpr uint32_t kErrorSelector = 0x08c379a0;  // Error(string)
         const Bytes& o = last.output;

@@ -146,8 +146,9 @@ struct LevelDbOptions {
 };
 
 /// Opens (or, with create_if_missing, creates) a LevelDB database at `path`. paranoid_checks is
-/// always on and every read verifies block checksums. Errors: the path is not a database, it is
-/// locked by another open handle, I/O, corruption (message contains "corrupt").
+/// always on and every read verifies block checksums. LevelDB's background thread (flushes and
+/// compactions) is named leveldb-bg. Errors: the path is not a database, it is locked by another
+/// open handle, I/O, corruption (message contains "corrupt").
 [[nodiscard]] Result<std::shared_ptr<KvStore>> open_leveldb_store(const std::string& path,
                                                                   const LevelDbOptions& options);
 

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <pthread.h>
 #include <span>
 #include <string>
 #include <sys/resource.h>
@@ -43,12 +44,14 @@ Unexpected<Error> status_error(const char* what, const leveldb::Status& s) {
     return make_error("leveldb: ", what, " failed: ", s.ToString());
 }
 
-// LevelDB's default Env, except that each background job (flush, compaction) first raises its
-// thread's nice value (see LevelDbOptions::background_nice). LevelDB schedules all its
-// background work through Env::Schedule.
-class BackgroundNiceEnv final : public leveldb::EnvWrapper {
+// LevelDB's default Env, except that each background job (flush, compaction) first names its
+// thread "leveldb-bg" and, with LevelDbOptions::background_nice, raises the thread's nice value.
+// LevelDB schedules all its background work through Env::Schedule, on one thread that would
+// otherwise keep the name of the thread that first scheduled work (in pel-node the block
+// producer's, so that `top -H` and profiles charged the compactions to the producer).
+class BackgroundEnv final : public leveldb::EnvWrapper {
   public:
-    explicit BackgroundNiceEnv(int nice) : EnvWrapper(leveldb::Env::Default()), nice_(nice) {}
+    explicit BackgroundEnv(int nice) : EnvWrapper(leveldb::Env::Default()), nice_(nice) {}
 
     void Schedule(void (*fn)(void*), void* arg) override {
         target()->Schedule(&run,
@@ -63,6 +66,12 @@ class BackgroundNiceEnv final : public leveldb::EnvWrapper {
     };
     static void run(void* p) {
         const std::unique_ptr<Job> job(static_cast<Job*>(p));
+        thread_local bool named = false;
+        if (!named) {
+            // At most 15 characters; failure only leaves the name as it was.
+            static_cast<void>(pthread_setname_np(pthread_self(), "leveldb-bg"));
+            named = true;
+        }
         thread_local int applied = 0;
         if (applied < job->nice) {
             // Per thread on Linux (the tid); failure only leaves the priority as it was.
@@ -241,10 +250,8 @@ Result<std::shared_ptr<KvStore>> open_leveldb_store(const std::string& path,
     o.max_file_size = options.max_file_bytes;
     o.max_open_files = options.max_open_files;
     o.compression = options.compression ? leveldb::kSnappyCompression : leveldb::kNoCompression;
-    if (options.background_nice > 0) {
-        d->env = std::make_unique<BackgroundNiceEnv>(std::min(options.background_nice, 19));
-        o.env = d->env.get();
-    }
+    d->env = std::make_unique<BackgroundEnv>(std::clamp(options.background_nice, 0, 19));
+    o.env = d->env.get();
     leveldb::DB* raw = nullptr;
     const leveldb::Status s = leveldb::DB::Open(o, path, &raw);
     if (!s.ok()) return status_error("open", s);

@@ -154,6 +154,18 @@ TEST(LevelDbStore, second_open_of_the_same_path_fails) {
     EXPECT_NE(second.error().message.find("leveldb"), std::string::npos);
 }
 
+// Writes keys 0..7999 (numbered_key) with 100-byte values 0x42, in 40 batches: with a 64 KiB
+// write buffer, enough for many flushes and compactions.
+void write_numbered_values(KvStore& kv) {
+    for (int round = 0; round < 40; ++round) {
+        KvWriteBatch batch;
+        for (int i = 0; i < 200; ++i) {
+            batch.put(as_bytes(numbered_key(round * 200 + i)), Bytes(100, 0x42));
+        }
+        ASSERT_TRUE(kv.write(batch, false).has_value());
+    }
+}
+
 // The nice value of each thread of this process (field 19 of /proc/self/task/<tid>/stat).
 std::vector<int> thread_nice_values() {
     std::vector<int> out;
@@ -182,13 +194,7 @@ TEST(LevelDbStore, background_nice_applies_to_flushes_and_compactions) {
     {
         auto kv = open_leveldb_store(dir.sub("db"), o);
         ASSERT_TRUE(kv.has_value()) << kv.error().message;
-        for (int round = 0; round < 40; ++round) {
-            KvWriteBatch batch;
-            for (int i = 0; i < 200; ++i) {
-                batch.put(as_bytes(numbered_key(round * 200 + i)), Bytes(100, 0x42));
-            }
-            ASSERT_TRUE((*kv)->write(batch, false).has_value());
-        }
+        ASSERT_NO_FATAL_FAILURE(write_numbered_values(**kv));
         const std::vector<int> nice = thread_nice_values();
         EXPECT_NE(std::find(nice.begin(), nice.end(), 7), nice.end());
     }
@@ -199,6 +205,32 @@ TEST(LevelDbStore, background_nice_applies_to_flushes_and_compactions) {
         ASSERT_TRUE(v.has_value() && v->has_value()) << i;
         EXPECT_EQ(**v, Bytes(100, 0x42));
     }
+}
+
+// The name of each thread of this process (/proc/self/task/<tid>/comm).
+std::vector<std::string> thread_names() {
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator("/proc/self/task", ec)) {
+        std::ifstream in(e.path() / "comm");
+        std::string name;
+        if (std::getline(in, name)) out.push_back(name);
+    }
+    return out;
+}
+
+// LevelDB's background thread (flushes, compactions) is named leveldb-bg, not after the thread
+// that first gave it work (a writer's name, e.g. pel-node's block producer), with or without a
+// nice value.
+TEST(LevelDbStore, background_thread_is_named_leveldb_bg) {
+    storetest::TempDir dir;
+    LevelDbOptions o;
+    o.write_buffer_bytes = size_t{64} << 10;  // small: the writes below need flushes
+    auto kv = open_leveldb_store(dir.sub("db"), o);
+    ASSERT_TRUE(kv.has_value()) << kv.error().message;
+    ASSERT_NO_FATAL_FAILURE(write_numbered_values(**kv));
+    const std::vector<std::string> names = thread_names();
+    EXPECT_NE(std::find(names.begin(), names.end(), "leveldb-bg"), names.end());
 }
 
 }  // namespace

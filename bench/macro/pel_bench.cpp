@@ -5,10 +5,12 @@
 // For every configuration (workload x accounts x pools x txs), the block is generated once; then:
 //  1. sender recovery (exec::recover_senders) is timed at each thread count, as its own stage,
 //     and its result checked against the signers;
-//  2. `warmup` + `repeat` rounds, each one sequential run and then one parallel run per thread
-//     count (interleaved, so that a change of load on a shared machine hits all alike). The
+//  2. `warmup` + `repeat` rounds, each one sequential run, then one parallel run per thread
+//     count, then for each thread count t in 2..hardware threads that many sequential copies at
+//     once (SequentialCopies: how much of t cores the machine gives this work, in the same
+//     minutes), interleaved so that a change of load on a shared machine hits all alike. The
 //     reference is the first sequential run: every receipt must succeed (the generator only
-//     emits valid actions);
+//     emits valid actions), and every copy must equal it;
 //  3. every parallel run's receipts
 //     (status, gas, cumulative gas, logs, bloom) and diff must equal the reference, and the post
 //     state root (base state + diff, computed with state::MemState) of its first run must equal
@@ -17,6 +19,7 @@
 // of the output). Run `pel-bench --help` for the options.
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -266,6 +269,74 @@ struct Failure {
     std::string what;
 };
 
+/// How much of `t` cores the machine gives this block's work: `t` copies of the sequential
+/// executor run the same block at once, one thread each, on the same base reader (no shared
+/// writes, no coordination), and `t` x (the sequential time alone, median) / (the copies' wall
+/// time, median) is their speedup. It falls below `t` when the cores share caches, memory
+/// bandwidth or a host busy with other tenants, in the same minutes as the parallel runs beside it.
+/// It is a reference, not a bound: each copy does the whole block's work (twice the writes and
+/// allocation of one run), so Block-STM, which splits one block's work, can exceed it. Measured at
+/// 2 <= t <= the hardware threads (past that, copies only time-share) and without simulated read
+/// latency (the copies would share one simulated cache).
+bool measures_copies(const Options& opt, size_t t) {
+    return t >= 2 && t <= std::thread::hardware_concurrency() && opt.read_latency_us == 0;
+}
+
+class SequentialCopies {
+  public:
+    /// Runs `copies` executions of the block at once; returns the ms from their common start to
+    /// the last one's end. Throws Failure if a copy's result differs from `want`.
+    double run(size_t copies, const bench::Block& block, exec::ConcurrentStateReader& base,
+               const exec::BlockOutput& want, const std::string& label) {
+        while (executors_.size() < copies) {
+            executors_.push_back(std::make_unique<exec::SequentialExecutor>());
+        }
+        std::vector<std::optional<pel::Result<exec::BlockOutput, exec::BlockError>>> outs(copies);
+        std::vector<Clock::time_point> ends(copies);
+        std::atomic<size_t> ready{0};
+        std::atomic<bool> go{false};
+        Clock::time_point t0;
+        {
+            std::vector<std::jthread> threads;
+            threads.reserve(copies);
+            for (size_t i = 0; i < copies; ++i) {
+                threads.emplace_back([&, i] {
+                    ready.fetch_add(1, std::memory_order_relaxed);
+                    while (!go.load(std::memory_order_acquire)) {
+                        std::this_thread::yield();
+                    }
+                    outs[i].emplace(
+                        executors_[i]->execute(block.env, block.txns, block.senders, base));
+                    ends[i] = Clock::now();
+                });
+            }
+            while (ready.load(std::memory_order_relaxed) < copies) {
+                std::this_thread::yield();
+            }
+            t0 = Clock::now();
+            go.store(true, std::memory_order_release);
+        }  // joins
+        const double wall = std::chrono::duration<double, std::milli>(
+                                *std::max_element(ends.begin(), ends.end()) - t0)
+                                .count();
+        for (size_t i = 0; i < copies; ++i) {
+            const auto& out = *outs[i];
+            if (!out) {
+                throw Failure{label + ": a concurrent sequential copy says the block is invalid"};
+            }
+            if (const std::string d =
+                    receipts_diff(want.receipts, out->receipts) + diff_diff(want.diff, out->diff);
+                !d.empty()) {
+                throw Failure{label + ": concurrent sequential copies differ: " + d};
+            }
+        }
+        return wall;
+    }
+
+  private:
+    std::vector<std::unique_ptr<exec::SequentialExecutor>> executors_;
+};
+
 /// Runs one configuration; appends one JSON record per thread count. Throws Failure on a
 /// mismatch or an invalid block.
 void run_config(const Options& opt, const bench::WorkloadSpec& spec, nlohmann::json& records,
@@ -306,6 +377,7 @@ void run_config(const Options& opt, const bench::WorkloadSpec& spec, nlohmann::j
     // load on a shared machine hits every executor alike. The first `warmup` rounds are checked
     // but not timed. The reference is the first sequential run.
     exec::SequentialExecutor seq;
+    SequentialCopies copies;
     std::optional<exec::BlockOutput> want;
     Hash32 want_root;
     std::vector<double> seq_ms;
@@ -321,6 +393,7 @@ void run_config(const Options& opt, const bench::WorkloadSpec& spec, nlohmann::j
         size_t fallbacks = 0;
         std::string fallback;
         uint64_t misses = 0;
+        std::vector<double> copies_ms;  ///< wall time of `threads` sequential copies at once
     };
     std::vector<PerThreads> par(opt.threads.size());
     for (size_t ti = 0; ti < opt.threads.size(); ++ti) {
@@ -421,6 +494,16 @@ void run_config(const Options& opt, const bench::WorkloadSpec& spec, nlohmann::j
                 pt.fallback = s.fallback;
             }
         }
+        for (size_t ti = 0; ti < opt.threads.size(); ++ti) {
+            const size_t t = opt.threads[ti];
+            if (!measures_copies(opt, t)) {
+                continue;
+            }
+            const double wall = copies.run(t, *block, base->begin_run(), *want, label);
+            if (timed) {
+                par[ti].copies_ms.push_back(wall);
+            }
+        }
     }
     const double seq_median = median(seq_ms);
     const double gas = static_cast<double>(want->gas_used);
@@ -436,8 +519,8 @@ void run_config(const Options& opt, const bench::WorkloadSpec& spec, nlohmann::j
         std::printf("  (%llu reads paid %zu us)", static_cast<unsigned long long>(seq_misses),
                     opt.read_latency_us);
     }
-    std::printf("\n  %7s %10s %8s %10s %8s %8s %8s %9s %s\n", "threads", "ms", "speedup", "tx/s",
-                "Mgas/s", "reexec/tx", "valid/tx", "recov ms", "fallback");
+    std::printf("\n  %7s %10s %8s %8s %10s %8s %8s %8s %9s %s\n", "threads", "ms", "speedup",
+                "copies", "tx/s", "Mgas/s", "reexec/tx", "valid/tx", "recov ms", "fallback");
 
     for (size_t ti = 0; ti < opt.threads.size(); ++ti) {
         const size_t t = opt.threads[ti];
@@ -449,8 +532,15 @@ void run_config(const Options& opt, const bench::WorkloadSpec& spec, nlohmann::j
                                    ? "none"
                                    : pt.fallback + " (" + std::to_string(pt.fallbacks) + "/" +
                                          std::to_string(rounds) + " runs)";
-        std::printf("  %7zu %10.2f %7.2fx %10.0f %8.1f %9.3f %8.3f %9.2f %s\n", t, p,
-                    seq_median / p, static_cast<double>(n) * 1e3 / p, gas / p / 1e3,
+        // 0 when not measured (see measures_copies).
+        const double copies_speedup =
+            pt.copies_ms.empty() ? 0.0 : static_cast<double>(t) * seq_median / median(pt.copies_ms);
+        char copies_text[16] = "-";
+        if (copies_speedup > 0) {
+            std::snprintf(copies_text, sizeof copies_text, "%.2fx", copies_speedup);
+        }
+        std::printf("  %7zu %10.2f %7.2fx %8s %10.0f %8.1f %9.3f %8.3f %9.2f %s\n", t, p,
+                    seq_median / p, copies_text, static_cast<double>(n) * 1e3 / p, gas / p / 1e3,
                     pt.re_exec / per_txn, pt.validations / per_txn, recovery_ms[ti], fb.c_str());
 
         nlohmann::json rec;
@@ -476,6 +566,9 @@ void run_config(const Options& opt, const bench::WorkloadSpec& spec, nlohmann::j
         rec["sequential_ms_min"] = *std::min_element(seq_ms.begin(), seq_ms.end());
         rec["parallel_ms_min"] = *std::min_element(pt.ms.begin(), pt.ms.end());
         rec["speedup"] = seq_median / p;
+        rec["copies_speedup"] =
+            copies_speedup > 0 ? nlohmann::json(copies_speedup) : nlohmann::json();
+        rec["copies_ms_runs"] = pt.copies_ms;
         rec["sequential_tx_per_s"] = static_cast<double>(n) * 1e3 / seq_median;
         rec["parallel_tx_per_s"] = static_cast<double>(n) * 1e3 / p;
         rec["sequential_mgas_per_s"] = gas / seq_median / 1e3;
@@ -802,12 +895,15 @@ int main(int argc, char** argv) {
         "For each configuration (every combination of the --workload, --accounts, --pools and "
         "--txs lists) it generates the block (deterministic in --seed), times sender recovery at "
         "each thread count, then runs --warmup untimed and --repeat timed rounds of one "
-        "sequential run followed by one parallel run per thread count, checks that every "
-        "parallel run has the same receipts (status, gas, logs) and state diff as the sequential "
-        "one and the same "
+        "sequential run followed by one parallel run per thread count and, for each thread "
+        "count t from 2 to the hardware threads (without --read-latency-us), t copies of the "
+        "sequential run at once; checks that every "
+        "parallel run and copy has the same receipts (status, gas, logs) and state diff as the "
+        "sequential one and every parallel run the same "
         "post-state root (fails with exit status 1 otherwise), and prints median times, tx/s, "
-        "Mgas/s, speedup, re-executions and validations per transaction and the fallback "
-        "taken.\n"
+        "Mgas/s, speedup, the copies' speedup (t x sequential time / their wall time: how much "
+        "of t cores the machine gave this work, a reference rather than a bound), re-executions "
+        "and validations per transaction and the fallback taken.\n"
         "Workloads: transfer (plain transfers among N accounts); erc20 (OpenZeppelin ERC-20 "
         "transfers among N holders); amm (swaps of N traders through a router over P "
         "Uniswap-V2-style pairs; P=1 is one hot pool); lending (N users over P Compound-style "

@@ -8,6 +8,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "node/json_parse.hpp"
 #include "primitives/assert.hpp"
 
 namespace pel::node::rpc {
@@ -177,7 +178,7 @@ std::optional<Json> Dispatcher::handle_one(const Json& request,
 
 std::optional<std::string> Dispatcher::handle(std::string_view body,
                                               const ConnectionMethods* connection) const {
-    Json parsed = Json::parse(body, nullptr, /*allow_exceptions=*/false);
+    Json parsed = parse_json(body);
     if (parsed.is_discarded()) {
         if (observer_) {
             observer_("", std::chrono::nanoseconds(0), kParseError);

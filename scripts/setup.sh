@@ -8,7 +8,7 @@ packages=(
   # toolchain
   build-essential cmake ninja-build pkg-config g++ clang clang-format libclang-rt-14-dev shellcheck
   # libraries
-  libssl-dev libsecp256k1-dev libboost-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
+  libssl-dev libsecp256k1-dev libboost-dev nlohmann-json3-dev libsimdjson-dev libspdlog-dev libfmt-dev
   libleveldb-dev libtbb-dev libcli11-dev prometheus-cpp-dev libjemalloc-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev

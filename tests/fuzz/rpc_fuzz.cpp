@@ -5,7 +5,9 @@
 //  - the dispatcher always answers valid JSON (or nothing for notifications);
 //  - no answer carries -32603 (a handler threw: a decoding path that trusts its input);
 //  - every value decoder accepts only what its encoder writes back unchanged (quantities, data,
-//    addresses, hashes), so "accepted" always means "canonical".
+//    addresses, hashes), so "accepted" always means "canonical";
+//  - parse_json (the dispatcher's parser: simdjson scanning, nlohmann values) gives exactly what
+//    nlohmann::json::parse gives, types included, or refuses exactly what it refuses.
 // Sanitizers (the fuzz preset builds with ASan+UBSan) catch memory errors and UB.
 #include <cstddef>
 #include <cstdint>
@@ -15,6 +17,7 @@
 #include <string_view>
 
 #include "node/json_codec.hpp"
+#include "node/json_parse.hpp"
 #include "node/rpc_dispatch.hpp"
 #include "node/rpc_eth.hpp"
 #include "node/rpc_json.hpp"
@@ -86,6 +89,31 @@ void check_canonical(const Json& v) {
     }
 }
 
+/// Equal values with equal types everywhere (nlohmann's == treats 0 and 0u, 1 and 1.0 as equal).
+bool identical(const Json& a, const Json& b) {
+    if (a.type() != b.type() || a.size() != b.size()) {
+        return false;
+    }
+    if (a.is_array()) {
+        for (size_t i = 0; i < a.size(); ++i) {
+            if (!identical(a[i], b[i])) {
+                return false;
+            }
+        }
+        return true;
+    }
+    if (a.is_object()) {
+        for (auto it = a.begin(); it != a.end(); ++it) {
+            const auto other = b.find(it.key());
+            if (other == b.end() || !identical(it.value(), *other)) {
+                return false;
+            }
+        }
+        return true;
+    }
+    return a.is_number_float() ? a.dump() == b.dump() : a == b;  // -0.0 == 0.0
+}
+
 void walk_values(const Json& v, int depth) {
     if (depth > 8) {
         return;
@@ -119,6 +147,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
 
     const Json parsed = Json::parse(body, nullptr, false);
+    const Json fast = pel::node::rpc::parse_json(body);
+    if (parsed.is_discarded() != fast.is_discarded() ||
+        (!parsed.is_discarded() && !identical(parsed, fast))) {
+        fail("parse_json differs from nlohmann::json::parse", body);
+    }
     if (!parsed.is_discarded()) {
         walk_values(parsed, 0);
     }

@@ -8,6 +8,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "node/json_parse.hpp"
+
 namespace pel::loadgen {
 
 namespace beast = boost::beast;
@@ -139,7 +141,7 @@ Result<nlohmann::json> HttpRpc::post(const std::string& body) {
     if (!text) {
         return unexpected(std::move(text).error());
     }
-    auto json = nlohmann::json::parse(*text, nullptr, false);
+    auto json = pel::node::rpc::parse_json(*text);
     if (json.is_discarded()) {
         return make_error("response is not JSON: ", text->substr(0, 200));
     }

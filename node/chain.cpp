@@ -140,7 +140,10 @@ uint64_t next_excess_blob_gas(const BlockHeader& parent) {
     return sum < kTargetBlobGasPerBlock ? 0 : sum - kTargetBlobGasPerBlock;
 }
 
-Bytes encode_receipt(const StoredReceipt& r) {
+namespace {
+
+/// encode_receipt, or without the logsBloom field (encode_stored_receipt).
+Bytes encode_receipt_fields(const StoredReceipt& r, bool with_bloom) {
     Bytes p;
     if (r.status) {
         rlp::encode_uint(p, uint64_t{1});
@@ -148,7 +151,9 @@ Bytes encode_receipt(const StoredReceipt& r) {
         rlp::encode_bytes(p, {});
     }
     rlp::encode_uint(p, r.cumulative_gas_used);
-    rlp::encode_bytes(p, ByteView(r.bloom.data(), r.bloom.size()));
+    if (with_bloom) {
+        rlp::encode_bytes(p, ByteView(r.bloom.data(), r.bloom.size()));
+    }
     Bytes logs;
     for (const exec::Log& log : r.logs) {
         Bytes l;
@@ -170,13 +175,20 @@ Bytes encode_receipt(const StoredReceipt& r) {
     return out;
 }
 
-Result<StoredReceipt> decode_receipt(ByteView encoded) {
+}  // namespace
+
+Bytes encode_receipt(const StoredReceipt& r) { return encode_receipt_fields(r, true); }
+
+Bytes encode_stored_receipt(const StoredReceipt& r) { return encode_receipt_fields(r, false); }
+
+Result<StoredReceipt> decode_stored_receipt(ByteView encoded) {
     StoredReceipt r;
     if (encoded.empty()) {
         return make_error("receipt: empty");
     }
     if (encoded[0] < 0x80) {
-        if (encoded[0] > 3) {
+        // Typed receipts (EIP-2718) start with their type, 1 to 3; a legacy one has none.
+        if (encoded[0] == 0 || encoded[0] > 3) {
             return make_error("receipt: unknown type ", encoded[0]);
         }
         r.type = static_cast<TxnType>(encoded[0]);
@@ -191,7 +203,6 @@ Result<StoredReceipt> decode_receipt(ByteView encoded) {
     }
     r.status = status.size() == 1;
     PEL_TRY(r.cumulative_gas_used, d.read_u64());
-    PEL_TRY(r.bloom, read_bloom(d));
     PEL_TRY(rlp::Decoder logs, d.read_list());
     while (!logs.at_end()) {
         PEL_TRY(rlp::Decoder l, logs.read_list());
@@ -208,6 +219,7 @@ Result<StoredReceipt> decode_receipt(ByteView encoded) {
         r.logs.push_back(std::move(log));
     }
     PEL_TRY_VOID(d.expect_end());
+    r.bloom = exec::logs_bloom(r.logs);
     return r;
 }
 

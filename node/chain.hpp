@@ -8,7 +8,8 @@
 //   "xh" num   -> header RLP (complete: the state root comes from StateStore::prepare)
 //   "xn" hash  -> num (block hash index)
 //   "xb" num   -> body: rlp([[tx encoding as a byte string]..., [sender]...])
-//   "xr" num   -> rlp([receipt encoding as a byte string]...) (consensus encodings)
+//   "xr" num   -> rlp([stored receipt as a byte string]...) (encode_stored_receipt: the
+//                 consensus encoding without its logsBloom)
 //   "xt" hash  -> rlp([num, index]) (transaction index)
 //   "xc" num   -> conflict report (JSON text)
 //   "xq" num   -> commit certificate (consensus::encode_certificate; consensus chains only)
@@ -17,8 +18,8 @@
 //                 blocks only: a block's record is deleted in the batch of the block N above it)
 //
 // Chain format versions: 1 (no version field in "xg") stored headers with a zero stateRoot and
-// the root under "xs" with the next block; 2 stores complete headers. A datadir of another
-// version is refused at open (nothing is overwritten).
+// the root under "xs" with the next block; 2 stores complete headers; 3 stores receipts without
+// their logsBloom. A datadir of another version is refused at open (nothing is overwritten).
 #pragma once
 
 #include <cstdint>
@@ -76,7 +77,11 @@ struct StoredReceipt {
 /// EIP-2718 receipt encoding: rlp([status, cumulativeGasUsed, logsBloom, logs]), prefixed by the
 /// type byte for typed transactions. This is the receipts trie's value.
 [[nodiscard]] Bytes encode_receipt(const StoredReceipt& r);
-[[nodiscard]] Result<StoredReceipt> decode_receipt(ByteView encoded);
+/// The receipt as the "xr" records keep it: encode_receipt without the logsBloom, which is 256 of
+/// the about 430 bytes of an ERC-20 transfer's receipt and follows from the logs (geth stores
+/// receipts the same way). decode_stored_receipt computes the bloom again.
+[[nodiscard]] Bytes encode_stored_receipt(const StoredReceipt& r);
+[[nodiscard]] Result<StoredReceipt> decode_stored_receipt(ByteView encoded);
 
 /// A block body as stored.
 struct StoredBody {
@@ -125,7 +130,7 @@ struct OldValues {
 [[nodiscard]] Result<OldValues> decode_old_values(ByteView rlp);
 
 /// Version of the chain records' layout, stored in the identity record.
-inline constexpr uint64_t kChainFormatVersion = 2;
+inline constexpr uint64_t kChainFormatVersion = 3;
 
 /// A block as consensus carries it (the value's payload):
 ///   rlp([header, [transaction encoding as a byte string, ...]])

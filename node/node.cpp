@@ -413,7 +413,8 @@ struct PreparedBlock {
     std::vector<Hash32> tx_hashes;
     std::vector<Address> senders;
     exec::BlockOutput output;
-    std::vector<Bytes> receipt_encodings;
+    std::vector<Bytes> receipt_encodings;  ///< encode_receipt: the receipts root's leaves
+    std::vector<Bytes> stored_receipts;    ///< encode_stored_receipt: what "xr" keeps
     double exec_ms = 0;
 };
 
@@ -636,7 +637,7 @@ struct Node::Impl {
         std::vector<StoredReceipt> out;
         out.reserve(list->size());
         for (const Bytes& r : *list) {
-            auto d = decode_receipt(r);
+            auto d = decode_stored_receipt(r);
             if (!d) {
                 return unexpected(internal(d.error().message));
             }
@@ -1312,9 +1313,11 @@ std::shared_ptr<PreparedBlock> Node::Impl::assemble(const HeadState& h, const ex
     auto b = std::make_shared<PreparedBlock>();
     Bloom bloom{};
     b->receipt_encodings.reserve(output.receipts.size());
+    b->stored_receipts.reserve(output.receipts.size());
     for (const exec::Receipt& r : output.receipts) {
         StoredReceipt s{r.type, r.success, r.cumulative_gas_used, r.bloom, r.logs};
         b->receipt_encodings.push_back(encode_receipt(s));
+        b->stored_receipts.push_back(encode_stored_receipt(s));
         bloom = or_blooms(bloom, r.bloom);
     }
     BlockHeader& header = b->header;
@@ -1663,7 +1666,7 @@ Result<void> Node::Impl::apply(PreparedBlock& b, const consensus::CommitCertific
     aux.put(keys::hash_index(b.hash), encode_u64_be(number));
     StoredBody body{b.raw, b.senders};
     aux.put(keys::body(number), encode_body(body));
-    aux.put(keys::receipts(number), encode_receipt_list(b.receipt_encodings));
+    aux.put(keys::receipts(number), encode_receipt_list(b.stored_receipts));
     for (size_t i = 0; i < ntx; ++i) {
         Bytes loc;
         Bytes payload;
@@ -2683,9 +2686,11 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config) {
                 if (version != kChainFormatVersion) {
                     return make_error(
                         "datadir ", config.datadir, " holds chain format version ", version,
-                        version == 1 ? " (headers stored without their state root, by an older "
-                                       "pel-node)"
-                                     : "",
+                        version == 1   ? " (headers stored without their state root, by an "
+                                         "older pel-node)"
+                        : version == 2 ? " (receipts stored with their logsBloom, by an older "
+                                         "pel-node)"
+                                       : "",
                         "; this pel-node reads version ", kChainFormatVersion,
                         ": use a new --datadir (nothing was changed)");
                 }

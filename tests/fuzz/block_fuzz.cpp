@@ -4,11 +4,11 @@
 // (sanitizers), and every payload it accepts is canonical: encoding the decoded header and
 // transactions gives back exactly the input (so a value id names exactly one block).
 // The same bytes also go through the pool journal decoder (node/pool_journal.hpp, a file the node
-// reads at open), and through the history window's record decoder (decode_old_values, records
-// the node reads at open), with the same property: what they accept re-encodes to exactly the
-// input.
-// Seeds: block_corpus/ (an empty block, a block with one legacy transaction, and an old-values
-// record with accounts, slots and dev changes).
+// reads at open), through the history window's record decoder (decode_old_values, records the
+// node reads at open) and through the stored receipt decoder (decode_stored_receipt, records
+// the RPC reads), with the same property: what they accept re-encodes to exactly the input.
+// Seeds: block_corpus/ (an empty block, a block with one legacy transaction, an old-values record
+// with accounts, slots and dev changes, and a stored EIP-1559 receipt with a Transfer log).
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -29,6 +29,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (const auto old = pel::node::decode_old_values(in); old) {
         if (!pel::equal(pel::node::encode_old_values(*old), in)) {
             std::fputs("block_fuzz: accepted old values do not re-encode identically\n", stderr);
+            std::abort();
+        }
+    }
+    if (const auto receipt = pel::node::decode_stored_receipt(in); receipt) {
+        if (!pel::equal(pel::node::encode_stored_receipt(*receipt), in)) {
+            std::fputs("block_fuzz: accepted stored receipt does not re-encode identically\n",
+                       stderr);
             std::abort();
         }
     }

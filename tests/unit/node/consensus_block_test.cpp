@@ -238,36 +238,45 @@ TEST(ConsensusNode, not_a_validator_is_refused) {
 }
 
 TEST(ConsensusNode, old_chain_format_is_refused_and_left_unchanged) {
-    TempDir dir;
-    const std::string chaindata = (dir.path() / "chaindata").string();
-    Bytes old_identity;
-    {
-        // A format-1 datadir: identity rlp([genesis hash, chain id]) without a version.
+    // Format 1: identity rlp([genesis hash, chain id]) without a version; format 2: with version
+    // 2 (receipts stored with their blooms).
+    for (const uint64_t version : {uint64_t{1}, uint64_t{2}}) {
+        SCOPED_TRACE("format " + std::to_string(version));
+        TempDir dir;
+        const std::string chaindata = (dir.path() / "chaindata").string();
+        Bytes old_identity;
+        {
+            state::StateStoreOptions so;
+            so.sync = false;
+            auto store = state::StateStore::open(chaindata, so);
+            ASSERT_TRUE(store.has_value());
+            Bytes p;
+            rlp::encode_bytes(p, Hash32{}.view());
+            rlp::encode_uint(p, uint64_t{31337});
+            if (version > 1) {
+                rlp::encode_uint(p, version);
+            }
+            rlp::encode_list(old_identity, p);
+            state::KvWriteBatch aux;
+            aux.put(keys::identity(), old_identity);
+            ASSERT_TRUE((*store)->commit(0, state::StateDiff{}, aux).has_value());
+        }
+        NodeConfig c = test::dev_config(dir);
+        auto n = Node::open(c);
+        ASSERT_FALSE(n.has_value());
+        const std::string want =
+            version == 1 ? "chain format version 1 (headers stored without their state root"
+                         : "chain format version 2 (receipts stored with their logsBloom";
+        EXPECT_NE(n.error().message.find(want), std::string::npos) << n.error().message;
         state::StateStoreOptions so;
         so.sync = false;
         auto store = state::StateStore::open(chaindata, so);
         ASSERT_TRUE(store.has_value());
-        Bytes p;
-        rlp::encode_bytes(p, Hash32{}.view());
-        rlp::encode_uint(p, uint64_t{31337});
-        rlp::encode_list(old_identity, p);
-        state::KvWriteBatch aux;
-        aux.put(keys::identity(), old_identity);
-        ASSERT_TRUE((*store)->commit(0, state::StateDiff{}, aux).has_value());
+        auto id = (*store)->get_aux(keys::identity());
+        ASSERT_TRUE(id.has_value() && id->has_value());
+        EXPECT_EQ(**id, old_identity);
+        EXPECT_EQ(*(*store)->head().block_num, 0U);
     }
-    NodeConfig c = test::dev_config(dir);
-    auto n = Node::open(c);
-    ASSERT_FALSE(n.has_value());
-    EXPECT_NE(n.error().message.find("chain format version 1"), std::string::npos)
-        << n.error().message;
-    state::StateStoreOptions so;
-    so.sync = false;
-    auto store = state::StateStore::open(chaindata, so);
-    ASSERT_TRUE(store.has_value());
-    auto id = (*store)->get_aux(keys::identity());
-    ASSERT_TRUE(id.has_value() && id->has_value());
-    EXPECT_EQ(**id, old_identity);
-    EXPECT_EQ(*(*store)->head().block_num, 0U);
 }
 
 /// Replaces the header of a block payload (the transactions stay).

@@ -188,6 +188,63 @@ class ChainTest : public ::testing::Test {
     std::unique_ptr<Node> node_;
 };
 
+TEST(ChainCodec, stored_receipts_drop_the_bloom_and_decode_it_again) {
+    StoredReceipt r;
+    r.type = TxnType::kDynamicFee;
+    r.status = true;
+    r.cumulative_gas_used = 123456;
+    exec::Log a;
+    a.address = addr(0x42);
+    a.topics = {
+        Hash32::from_hex("0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef")
+            .value(),
+        Hash32{}};
+    a.data = Bytes(32, 0x07);
+    exec::Log b;
+    b.address = addr(0x43);
+    r.logs = {a, b};
+    r.bloom = exec::logs_bloom(r.logs);
+
+    const Bytes full = encode_receipt(r);
+    const Bytes stored = encode_stored_receipt(r);
+    // The bloom's 256 bytes and its 3-byte RLP header leave; the list's own header may shrink.
+    EXPECT_GE(full.size(), stored.size() + 256 + 3);
+    EXPECT_LE(full.size(), stored.size() + 256 + 3 + 2);
+    auto back = decode_stored_receipt(stored);
+    ASSERT_TRUE(back.has_value()) << back.error().message;
+    EXPECT_EQ(back->type, r.type);
+    EXPECT_EQ(back->status, r.status);
+    EXPECT_EQ(back->cumulative_gas_used, r.cumulative_gas_used);
+    EXPECT_EQ(back->logs, r.logs);
+    EXPECT_EQ(back->bloom, r.bloom);
+    EXPECT_NE(back->bloom, Bloom{});
+    EXPECT_EQ(encode_receipt(*back), full);
+
+    // A failed legacy receipt without logs: an empty bloom.
+    StoredReceipt failed;
+    failed.cumulative_gas_used = 21000;
+    auto f = decode_stored_receipt(encode_stored_receipt(failed));
+    ASSERT_TRUE(f.has_value()) << f.error().message;
+    EXPECT_FALSE(f->status);
+    EXPECT_EQ(f->bloom, Bloom{});
+
+    // The consensus encoding (with its bloom), truncated or extended records, an unknown type.
+    EXPECT_FALSE(decode_stored_receipt(full).has_value());
+    EXPECT_FALSE(decode_stored_receipt(ByteView(stored).first(stored.size() - 1)).has_value());
+    Bytes longer = stored;
+    longer.push_back(0x80);
+    EXPECT_FALSE(decode_stored_receipt(longer).has_value());
+    Bytes typed = stored;
+    typed[0] = 0x05;
+    EXPECT_FALSE(decode_stored_receipt(typed).has_value());
+    EXPECT_FALSE(decode_stored_receipt({}).has_value());
+    // A legacy receipt behind a type byte 0 (found by pel_block_fuzz: it re-encoded without it).
+    Bytes zero_typed{0x00};
+    const Bytes legacy = encode_stored_receipt(failed);
+    zero_typed.insert(zero_typed.end(), legacy.begin(), legacy.end());
+    EXPECT_FALSE(decode_stored_receipt(zero_typed).has_value());
+}
+
 TEST_F(ChainTest, produced_block_roots_receipts_and_records) {
     const Hash32 t0 = submit(make_txn(dev_[0].secret_key, 0, addr(7), eth(1)));
     const Hash32 t1 = submit(make_txn(dev_[1].secret_key, 0, kLogger, U256(0), 100'000, {}));

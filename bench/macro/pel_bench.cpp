@@ -22,12 +22,14 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
@@ -282,8 +284,35 @@ bool measures_copies(const Options& opt, size_t t) {
     return t >= 2 && t <= std::thread::hardware_concurrency() && opt.read_latency_us == 0;
 }
 
+/// Runs the copies: copy 0 on the calling thread (which ran the sequential reference, as the
+/// parallel executor's calling thread is one of its workers) and the others on helper threads
+/// kept for the object's lifetime, as the executor keeps its workers (fresh threads would pay
+/// for cold allocator caches and page faults on every run, which short blocks feel).
+///
+/// Concurrency invariants:
+/// - `generation_`, `participants_`, `job_` and `stop_` change only under `mu_`; a helper reads
+///   them under `mu_` when woken, and helper k (1-based) joins a generation only if
+///   k < participants_. Only participants dereference `job_`.
+/// - run() publishes a job, waits until every participant is ready, starts the clock, releases
+///   them (`go_`), runs copy 0, then waits until `pending_` is zero: every participant has
+///   finished with the job (its last access happens before its release decrement), so the job's
+///   references to run()'s locals never outlive run().
+/// - Each participant writes only its own slot of the job's outputs and end times.
 class SequentialCopies {
   public:
+    SequentialCopies() = default;
+    SequentialCopies(const SequentialCopies&) = delete;
+    SequentialCopies& operator=(const SequentialCopies&) = delete;
+    SequentialCopies(SequentialCopies&&) = delete;
+    SequentialCopies& operator=(SequentialCopies&&) = delete;
+    ~SequentialCopies() {
+        {
+            const std::lock_guard lock(mu_);
+            stop_ = true;
+        }
+        cv_.notify_all();
+    }  // the helpers (jthreads) join
+
     /// Runs `copies` executions of the block at once; returns the ms from their common start to
     /// the last one's end. Throws Failure if a copy's result differs from `want`.
     double run(size_t copies, const bench::Block& block, exec::ConcurrentStateReader& base,
@@ -291,31 +320,32 @@ class SequentialCopies {
         while (executors_.size() < copies) {
             executors_.push_back(std::make_unique<exec::SequentialExecutor>());
         }
+        while (helpers_.size() + 1 < copies) {
+            const size_t k = helpers_.size() + 1;
+            helpers_.emplace_back([this, k] { helper(k); });
+        }
         std::vector<std::optional<pel::Result<exec::BlockOutput, exec::BlockError>>> outs(copies);
         std::vector<Clock::time_point> ends(copies);
-        std::atomic<size_t> ready{0};
-        std::atomic<bool> go{false};
-        Clock::time_point t0;
+        Job job{&block, &base, &outs, &ends};
+        ready_.store(0, std::memory_order_relaxed);
+        go_.store(false, std::memory_order_relaxed);
+        pending_.store(copies - 1, std::memory_order_relaxed);
         {
-            std::vector<std::jthread> threads;
-            threads.reserve(copies);
-            for (size_t i = 0; i < copies; ++i) {
-                threads.emplace_back([&, i] {
-                    ready.fetch_add(1, std::memory_order_relaxed);
-                    while (!go.load(std::memory_order_acquire)) {
-                        std::this_thread::yield();
-                    }
-                    outs[i].emplace(
-                        executors_[i]->execute(block.env, block.txns, block.senders, base));
-                    ends[i] = Clock::now();
-                });
-            }
-            while (ready.load(std::memory_order_relaxed) < copies) {
-                std::this_thread::yield();
-            }
-            t0 = Clock::now();
-            go.store(true, std::memory_order_release);
-        }  // joins
+            const std::lock_guard lock(mu_);
+            job_ = &job;
+            participants_ = copies;
+            ++generation_;
+        }
+        cv_.notify_all();
+        while (ready_.load(std::memory_order_acquire) + 1 < copies) {
+            std::this_thread::yield();
+        }
+        const Clock::time_point t0 = Clock::now();
+        go_.store(true, std::memory_order_release);
+        run_copy(job, 0);
+        while (pending_.load(std::memory_order_acquire) != 0) {
+            std::this_thread::yield();
+        }
         const double wall = std::chrono::duration<double, std::milli>(
                                 *std::max_element(ends.begin(), ends.end()) - t0)
                                 .count();
@@ -334,7 +364,55 @@ class SequentialCopies {
     }
 
   private:
+    struct Job {
+        const bench::Block* block;
+        exec::ConcurrentStateReader* base;
+        std::vector<std::optional<pel::Result<exec::BlockOutput, exec::BlockError>>>* outs;
+        std::vector<Clock::time_point>* ends;
+    };
+
+    void run_copy(const Job& job, size_t k) {
+        (*job.outs)[k].emplace(
+            executors_[k]->execute(job.block->env, job.block->txns, job.block->senders, *job.base));
+        (*job.ends)[k] = Clock::now();
+    }
+
+    void helper(size_t k) {
+        uint64_t seen = 0;
+        for (;;) {
+            const Job* job = nullptr;
+            {
+                std::unique_lock lock(mu_);
+                cv_.wait(lock, [&] { return stop_ || generation_ != seen; });
+                if (stop_) {
+                    return;
+                }
+                seen = generation_;
+                if (k >= participants_) {
+                    continue;
+                }
+                job = job_;
+            }
+            ready_.fetch_add(1, std::memory_order_release);
+            while (!go_.load(std::memory_order_acquire)) {
+                std::this_thread::yield();
+            }
+            run_copy(*job, k);
+            pending_.fetch_sub(1, std::memory_order_release);
+        }
+    }
+
     std::vector<std::unique_ptr<exec::SequentialExecutor>> executors_;
+    std::mutex mu_;
+    std::condition_variable cv_;
+    uint64_t generation_ = 0;
+    size_t participants_ = 0;
+    const Job* job_ = nullptr;
+    bool stop_ = false;
+    std::atomic<size_t> ready_{0};
+    std::atomic<bool> go_{false};
+    std::atomic<size_t> pending_{0};
+    std::vector<std::jthread> helpers_;  ///< last: joined first, while the rest is alive
 };
 
 /// Runs one configuration; appends one JSON record per thread count. Throws Failure on a

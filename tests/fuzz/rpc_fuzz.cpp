@@ -21,6 +21,7 @@
 #include "node/rpc_dispatch.hpp"
 #include "node/rpc_eth.hpp"
 #include "node/rpc_json.hpp"
+#include "tests/unit/node/json_identical.hpp"
 #include "tests/unit/node/rpc_fake_node.hpp"
 
 namespace {
@@ -89,31 +90,6 @@ void check_canonical(const Json& v) {
     }
 }
 
-/// Equal values with equal types everywhere (nlohmann's == treats 0 and 0u, 1 and 1.0 as equal).
-bool identical(const Json& a, const Json& b) {
-    if (a.type() != b.type() || a.size() != b.size()) {
-        return false;
-    }
-    if (a.is_array()) {
-        for (size_t i = 0; i < a.size(); ++i) {
-            if (!identical(a[i], b[i])) {
-                return false;
-            }
-        }
-        return true;
-    }
-    if (a.is_object()) {
-        for (auto it = a.begin(); it != a.end(); ++it) {
-            const auto other = b.find(it.key());
-            if (other == b.end() || !identical(it.value(), *other)) {
-                return false;
-            }
-        }
-        return true;
-    }
-    return a.is_number_float() ? a.dump() == b.dump() : a == b;  // -0.0 == 0.0
-}
-
 void walk_values(const Json& v, int depth) {
     if (depth > 8) {
         return;
@@ -149,7 +125,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const Json parsed = Json::parse(body, nullptr, false);
     const Json fast = pel::node::rpc::parse_json(body);
     if (parsed.is_discarded() != fast.is_discarded() ||
-        (!parsed.is_discarded() && !identical(parsed, fast))) {
+        (!parsed.is_discarded() && !pel::node::test::json_identical(parsed, fast))) {
         fail("parse_json differs from nlohmann::json::parse", body);
     }
     if (!parsed.is_discarded()) {

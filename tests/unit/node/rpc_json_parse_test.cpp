@@ -10,45 +10,12 @@
 #include <gtest/gtest.h>
 
 #include "node/json_parse.hpp"
+#include "tests/unit/node/json_identical.hpp"
 
 namespace pel::node::rpc {
 namespace {
 
 using Json = nlohmann::json;
-
-/// Equal values with equal types everywhere (nlohmann's == treats 0 and 0u, 1 and 1.0 as equal).
-bool identical(const Json& a, const Json& b) {
-    if (a.type() != b.type()) {
-        return false;
-    }
-    if (a.is_array()) {
-        if (a.size() != b.size()) {
-            return false;
-        }
-        for (size_t i = 0; i < a.size(); ++i) {
-            if (!identical(a[i], b[i])) {
-                return false;
-            }
-        }
-        return true;
-    }
-    if (a.is_object()) {
-        if (a.size() != b.size()) {
-            return false;
-        }
-        for (auto it = a.begin(); it != a.end(); ++it) {
-            const auto other = b.find(it.key());
-            if (other == b.end() || !identical(it.value(), *other)) {
-                return false;
-            }
-        }
-        return true;
-    }
-    if (a.is_number_float()) {  // -0.0 == 0.0, but they print differently
-        return a.dump() == b.dump();
-    }
-    return a == b;
-}
 
 void expect_as_nlohmann(std::string_view text) {
     const Json want = Json::parse(text, nullptr, false);
@@ -58,7 +25,7 @@ void expect_as_nlohmann(std::string_view text) {
         return;
     }
     ASSERT_FALSE(got.is_discarded()) << "refused what nlohmann accepts: " << text;
-    EXPECT_TRUE(identical(want, got))
+    EXPECT_TRUE(test::json_identical(want, got))
         << text << "\n nlohmann: " << want.dump() << "\n parse_json: " << got.dump();
 }
 

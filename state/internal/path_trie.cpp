@@ -2,6 +2,7 @@
 #include "state/internal/path_trie.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -255,6 +256,11 @@ Result<void> parse_record(ByteView rec, bool want_node, Bytes& rlp, NodeRecord& 
             p += 6;
             if ((leaves & ~mask) != 0 || (exts & ~mask) != 0 || (leaves & exts) != 0 || mask == 0) {
                 return corrupt("has inconsistent masks");
+            }
+            // More children than a narrow branch has: a wide branch's record (tag 3) is written
+            // for such a node, so this one is not what the store writes.
+            if (static_cast<size_t>(std::popcount(mask)) > kFullBranchMaxChildren) {
+                return corrupt("is a narrow branch with too many children");
             }
             auto n = std::make_unique<TrieNode>();
             n->kind = NodeKind::kBranch;

@@ -272,5 +272,39 @@ TEST(PathTrie, node_records_round_trip_and_garbage_is_rejected) {
     }
 }
 
+// A narrow-branch record (tag 4) whose children refs do hash to its own ref but which has more
+// children than a narrow branch may: the store writes such a node as a wide branch (tag 3), so
+// the record is not one it wrote, and one node would have two encodings (found by
+// pel_state_record_fuzz, which satisfied the hash check through libFuzzer's comparison hints).
+TEST(PathTrie, narrow_branch_record_with_too_many_children_is_rejected) {
+    for (const size_t children : {4U, 5U}) {
+        std::array<ByteView, 16> views{};
+        const Bytes child{0xc2, 0x20, 0x01};  // an embedded leaf: [HP(empty path, leaf), 0x01]
+        for (size_t i = 0; i < children; ++i) views[i] = child;
+        Bytes rlp;
+        encode_branch(rlp, views, {});
+        const NodeRef own = make_node_ref(rlp);
+        Bytes rec{4, own.size};
+        append(rec, own.view());
+        const unsigned mask = (1U << children) - 1;
+        rec.insert(rec.end(), {static_cast<uint8_t>(mask), 0, static_cast<uint8_t>(mask), 0, 0, 0});
+        for (size_t i = 0; i < children; ++i) {
+            rec.push_back(static_cast<uint8_t>(child.size()));
+            append(rec, child);
+        }
+        const auto decoded = decode_node_record(rec);
+        if (children <= 4) {
+            ASSERT_TRUE(decoded.has_value()) << decoded.error().message;
+            ASSERT_NE(decoded->node, nullptr);
+            Bytes again;
+            encode_node_record(again, *decoded->node, decoded->ref);
+            EXPECT_TRUE(equal(again, rec));
+        } else {
+            ASSERT_FALSE(decoded.has_value());
+            EXPECT_NE(decoded.error().message.find("too many children"), std::string::npos);
+        }
+    }
+}
+
 }  // namespace
 }  // namespace pel::state::internal

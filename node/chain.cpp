@@ -237,8 +237,10 @@ Bytes encode_body(const StoredBody& b) {
 Result<StoredBody> decode_body(ByteView rlp_bytes) {
     rlp::Decoder outer(rlp_bytes);
     PEL_TRY(rlp::Decoder d, outer.read_list());
+    PEL_TRY_VOID(outer.expect_end());
     PEL_TRY(rlp::Decoder txs, d.read_list());
     PEL_TRY(rlp::Decoder senders, d.read_list());
+    PEL_TRY_VOID(d.expect_end());
     StoredBody b;
     while (!txs.at_end()) {
         PEL_TRY(ByteView t, txs.read_bytes());
@@ -312,30 +314,42 @@ Result<BlockConflictReport> decode_conflict_report(ByteView text) {
     if (j.is_discarded() || !j.is_object()) {
         return make_error("conflict report: not JSON");
     }
+    // Counters are written as unsigned integers: anything else is a damaged record (a double
+    // out of uint64_t's range would not even convert defined, found by pel_block_fuzz).
+    const auto u64 = [](const nlohmann::json& o, const char* key) -> Result<uint64_t> {
+        const auto it = o.find(key);
+        if (it == o.end() || !it->is_number_unsigned()) {
+            return make_error("conflict report: '", key, "' is not an unsigned integer");
+        }
+        return it->get<uint64_t>();
+    };
     try {
         BlockConflictReport r;
-        r.block_number = j.at("n").get<uint64_t>();
+        PEL_TRY(r.block_number, u64(j, "n"));
         PEL_TRY(r.block_hash, Hash32::from_hex(j.at("h").get<std::string>()));
-        r.txs = j.at("txs").get<uint64_t>();
-        r.gas_used = j.at("gas").get<uint64_t>();
-        r.executions = j.at("ex").get<uint64_t>();
-        r.re_executions = j.at("rex").get<uint64_t>();
-        r.validations = j.at("val").get<uint64_t>();
-        r.aborts = j.at("ab").get<uint64_t>();
-        r.dependency_waits = j.at("dw").get<uint64_t>();
+        PEL_TRY(r.txs, u64(j, "txs"));
+        PEL_TRY(r.gas_used, u64(j, "gas"));
+        PEL_TRY(r.executions, u64(j, "ex"));
+        PEL_TRY(r.re_executions, u64(j, "rex"));
+        PEL_TRY(r.validations, u64(j, "val"));
+        PEL_TRY(r.aborts, u64(j, "ab"));
+        PEL_TRY(r.dependency_waits, u64(j, "dw"));
         r.fallback = j.at("fb").get<std::string>();
-        r.fallback_from = j.at("fbf").get<uint64_t>();
+        PEL_TRY(r.fallback_from, u64(j, "fbf"));
         r.execution_ms = j.at("ems").get<double>();
         r.commit_ms = j.at("cms").get<double>();
-        r.threads = j.at("thr").get<uint64_t>();
+        PEL_TRY(r.threads, u64(j, "thr"));
         for (const auto& e : j.at("top")) {
+            if (!e.is_object()) {
+                return make_error("conflict report: a top conflict is not an object");
+            }
             ConflictLocation c;
             PEL_TRY(c.address, Address::from_hex(e.at("a").get<std::string>()));
             if (e.contains("s")) {
                 PEL_TRY(U256 s, U256::from_hex(e.at("s").get<std::string>()));
                 c.slot = s;
             }
-            c.count = e.at("c").get<uint64_t>();
+            PEL_TRY(c.count, u64(e, "c"));
             r.top_conflicts.push_back(c);
         }
         return r;

@@ -245,6 +245,84 @@ TEST(ChainCodec, stored_receipts_drop_the_bloom_and_decode_it_again) {
     EXPECT_FALSE(decode_stored_receipt(zero_typed).has_value());
 }
 
+// Bodies are read back from the database: strict, so that a damaged record is found rather than
+// half read (found by pel_block_fuzz: items after the senders list were ignored).
+TEST(ChainRecords, body_round_trips_and_rejects_extra_items) {
+    StoredBody b;
+    b.txns = {Bytes{0x01, 0x02}};
+    b.senders = {addr(0x11)};
+    const Bytes enc = encode_body(b);
+    auto back = decode_body(enc);
+    ASSERT_TRUE(back.has_value()) << back.error().message;
+    EXPECT_EQ(back->txns, b.txns);
+    EXPECT_EQ(back->senders, b.senders);
+    EXPECT_EQ(encode_body(*back), enc);
+
+    // rlp([txs, senders, extra]): the outer list's header grows by the extra item (0x80).
+    ASSERT_LT(enc.size(), 56U);
+    Bytes extra_item(enc.begin() + 1, enc.end());
+    extra_item.push_back(0x80);
+    extra_item.insert(extra_item.begin(), static_cast<uint8_t>(0xc0 + extra_item.size()));
+    EXPECT_FALSE(decode_body(extra_item).has_value());
+    // Bytes after the list.
+    Bytes trailing = enc;
+    trailing.push_back(0x80);
+    EXPECT_FALSE(decode_body(trailing).has_value());
+    // A sender short of a transaction.
+    StoredBody short_senders = b;
+    short_senders.senders.pop_back();
+    EXPECT_FALSE(decode_body(encode_body(short_senders)).has_value());
+}
+
+// The conflict report record is JSON read back from the database: its counters must be unsigned
+// integers (found by pel_block_fuzz: a count of 7.8e43 went through nlohmann's get<uint64_t>,
+// an undefined float-to-integer conversion).
+TEST(ChainRecords, conflict_report_round_trips_and_refuses_bad_counters) {
+    BlockConflictReport r;
+    r.block_number = 7;
+    r.block_hash = Hash32::from_hex("0x" + std::string(64, 'a')).value();
+    r.txs = 10;
+    r.gas_used = 252'000;
+    r.executions = 12;
+    r.re_executions = 2;
+    r.validations = 14;
+    r.aborts = 1;
+    r.fallback = "sequential after contention";
+    r.fallback_from = 4;
+    r.execution_ms = 1.25;
+    r.commit_ms = 2.5;
+    r.threads = 2;
+    r.top_conflicts.push_back(ConflictLocation{addr(0x11), U256(5), 3});
+    r.top_conflicts.push_back(ConflictLocation{addr(0x22), std::nullopt, 1});
+    const std::string text = encode_conflict_report(r);
+    const auto as_bytes = [](const std::string& t) {
+        return ByteView{reinterpret_cast<const uint8_t*>(t.data()), t.size()};
+    };
+    auto back = decode_conflict_report(as_bytes(text));
+    ASSERT_TRUE(back.has_value()) << back.error().message;
+    EXPECT_EQ(encode_conflict_report(*back), text);
+    EXPECT_EQ(back->top_conflicts.size(), 2U);
+    EXPECT_EQ(back->fallback, r.fallback);
+
+    const auto with = [&](const std::string& from, const std::string& to) {
+        std::string t = text;
+        const size_t at = t.find(from);
+        EXPECT_NE(at, std::string::npos) << from;
+        return t.replace(at, from.size(), to);
+    };
+    for (const std::string& bad :
+         {with("\"txs\":10", "\"txs\":7.8e43"), with("\"txs\":10", "\"txs\":-1"),
+          with("\"txs\":10", "\"txs\":1.5"), with("\"n\":7", "\"n\":\"7\""),
+          with("\"c\":3", "\"c\":1e300"), with("\"thr\":2", "\"thr\":null"),
+          with("\"top\":[", "\"top\":[1,")}) {
+        const auto r2 = decode_conflict_report(as_bytes(bad));
+        EXPECT_FALSE(r2.has_value()) << bad;
+        if (!r2) {
+            EXPECT_NE(r2.error().message.find("conflict report"), std::string::npos);
+        }
+    }
+}
+
 TEST_F(ChainTest, produced_block_roots_receipts_and_records) {
     const Hash32 t0 = submit(make_txn(dev_[0].secret_key, 0, addr(7), eth(1)));
     const Hash32 t1 = submit(make_txn(dev_[1].secret_key, 0, kLogger, U256(0), 100'000, {}));

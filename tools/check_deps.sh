@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Enforces STYLE.md's module rules:
 #  1. every cross-module include follows the dependency table (arrows point down only);
-#  2. nothing outside a module (its own unit tests aside) includes that module's internal/ headers;
+#  2. nothing outside a module (its own unit tests and its fuzz targets, tests/fuzz/<module>_*,
+#     aside) includes that module's internal/ headers;
 #  3. no `throw` in primitives, vm, state, execution or consensus.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,7 +29,7 @@ while IFS= read -r file; do
     fi
     if [[ "$inc" == */internal/* && "$target" != "$mod" ]]; then
       case "$file" in
-        tests/unit/"$target"/*) ;;
+        tests/unit/"$target"/* | tests/fuzz/"$target"_*) ;;
         *) echo "check_deps: $file includes $target's private header $inc" >&2; status=1 ;;
       esac
     fi

@@ -8,7 +8,8 @@
 // Checks: no crash or undefined behaviour (the fuzz preset builds with ASan+UBSan), and what a
 // decoder accepts encodes back to exactly the input, so one stored value has one meaning; for a
 // node record also that the ref it yields is the one its node hashes to.
-// Seeds: state_record_corpus/ (an account, a leaf, an extension, a narrow and a wide branch record).
+// Seeds: state_record_corpus/ (an account, a leaf, an extension, a narrow and a wide branch
+// record).
 #include <array>
 #include <cstddef>
 #include <cstdint>

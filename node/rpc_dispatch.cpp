@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "node/rpc_dispatch.hpp"
 
+#include <algorithm>
 #include <exception>
 #include <utility>
 #include <variant>
@@ -68,6 +69,16 @@ void Dispatcher::add(std::string name, Handler handler) {
 
 bool Dispatcher::has(std::string_view name) const {
     return methods_.find(std::string(name)) != methods_.end();
+}
+
+std::vector<std::string> Dispatcher::names() const {
+    std::vector<std::string> out;
+    out.reserve(methods_.size());
+    for (const auto& [name, entry] : methods_) {
+        out.push_back(name);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
 }
 
 void Dispatcher::add_batch(const std::string& name, BatchHandler handler) {

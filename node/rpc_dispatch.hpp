@@ -113,6 +113,8 @@ class Dispatcher {
     void add_batch(const std::string& name, BatchHandler handler);
     void set_observer(RequestObserver observer) { observer_ = std::move(observer); }
     [[nodiscard]] bool has(std::string_view name) const;
+    /// The registered methods' names, in ascending order.
+    [[nodiscard]] std::vector<std::string> names() const;
 
     /// Methods of one connection (eth_subscribe over a WebSocket), looked up before the shared
     /// ones.

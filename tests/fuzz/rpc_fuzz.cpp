@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // libFuzzer target for the JSON-RPC request parser: arbitrary bytes as an HTTP request body go
-// through the dispatcher and every registered eth_/net_/web3_/pel_ method's parameter decoding,
-// against a scripted node (no network, no chain). Checks:
+// through the dispatcher and the parameter decoding of every method pel-node registers (eth_,
+// net_, web3_, debug_, trace_, ots_, txpool_, anvil_, evm_, hardhat_, personal_, pel_), against a
+// scripted node (no network, no chain). The dispatcher finds a method by a hash lookup, which
+// gives libFuzzer no comparison to learn names from, so rpc_corpus/ holds at least one call of
+// every method. Checks:
 //  - the dispatcher always answers valid JSON (or nothing for notifications);
 //  - no answer carries -32603 (a handler threw: a decoding path that trusts its input);
 //  - every value decoder accepts only what its encoder writes back unchanged (quantities, data,

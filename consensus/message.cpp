@@ -311,7 +311,9 @@ Result<Message> decode_message(ByteView in) {
             const size_t vr_at = d.offset();
             PEL_TRY(const uint64_t vr1, d.read_u64());
             if (vr1 > static_cast<uint64_t>(p.round)) {
-                return make_error("consensus: proposal valid round ", static_cast<int64_t>(vr1) - 1,
+                // vr1 > round >= 0, so the valid round vr1 - 1 is not nil: in uint64_t it cannot
+                // overflow (as int64_t, a vr1 of 2^63 did: found by pel_consensus_fuzz, UBSan).
+                return make_error("consensus: proposal valid round ", vr1 - 1,
                                   " is not below its round ", p.round, " at offset ", vr_at);
             }
             p.valid_round = static_cast<Round>(vr1) - 1;

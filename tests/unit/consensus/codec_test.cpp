@@ -162,6 +162,23 @@ TEST(ConsensusCodec, proposal_valid_round_must_be_below_round) {
     Bytes wire;
     rlp::encode_list(wire, f);
     EXPECT_NE(decode_error(wire).find("is not below its round"), std::string::npos);
+
+    // valid_round + 1 = 2^63: the error names valid round 2^63 - 1 (computed in int64_t, the
+    // message itself was a signed overflow; found by pel_consensus_fuzz under UBSan).
+    Bytes g;
+    rlp::encode_uint(g, 1);
+    rlp::encode_uint(g, 7);
+    rlp::encode_uint(g, 3);
+    rlp::encode_bytes(g, p.payload);
+    rlp::encode_uint(g, uint64_t{1} << 63);
+    rlp::encode_uint(g, p.signature.y_parity);
+    rlp::encode_uint(g, p.signature.r);
+    rlp::encode_uint(g, p.signature.s);
+    Bytes huge;
+    rlp::encode_list(huge, g);
+    EXPECT_NE(decode_error(huge).find("valid round 9223372036854775807 is not below its round 3"),
+              std::string::npos)
+        << decode_error(huge);
 }
 
 TEST(ConsensusSignatures, digests_are_domain_separated) {

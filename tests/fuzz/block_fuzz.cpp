@@ -17,77 +17,65 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "node/chain.hpp"
 #include "node/pool_journal.hpp"
 
+namespace {
+
+[[noreturn]] void fail(const char* what) {
+    std::fprintf(stderr, "block_fuzz: %s\n", what);
+    std::abort();
+}
+
+/// What `decode` accepts must `encode` back to exactly `in`.
+template <class Decode, class Encode>
+void check_exact(pel::ByteView in, Decode&& decode, Encode&& encode, const char* what) {
+    if (const auto value = decode(in); value && !pel::equal(encode(*value), in)) {
+        fail(what);
+    }
+}
+
+}  // namespace
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+    namespace node = pel::node;
     const pel::ByteView in{data, size};
-    if (const auto journal = pel::node::decode_pool_journal(in); journal) {
-        if (!pel::equal(pel::node::encode_pool_journal(*journal), in)) {
-            std::fputs("block_fuzz: accepted pool journal does not re-encode identically\n",
-                       stderr);
-            std::abort();
-        }
-    }
-    if (const auto old = pel::node::decode_old_values(in); old) {
-        if (!pel::equal(pel::node::encode_old_values(*old), in)) {
-            std::fputs("block_fuzz: accepted old values do not re-encode identically\n", stderr);
-            std::abort();
-        }
-    }
-    if (const auto receipt = pel::node::decode_stored_receipt(in); receipt) {
-        if (!pel::equal(pel::node::encode_stored_receipt(*receipt), in)) {
-            std::fputs("block_fuzz: accepted stored receipt does not re-encode identically\n",
-                       stderr);
-            std::abort();
-        }
-    }
-    if (const auto header = pel::node::decode_header(in); header) {
-        if (!pel::equal(pel::node::encode_header(*header), in)) {
-            std::fputs("block_fuzz: accepted header does not re-encode identically\n", stderr);
-            std::abort();
-        }
-    }
-    if (const auto body = pel::node::decode_body(in); body) {
-        if (!pel::equal(pel::node::encode_body(*body), in)) {
-            std::fputs("block_fuzz: accepted body does not re-encode identically\n", stderr);
-            std::abort();
-        }
-    }
-    if (const auto list = pel::node::decode_receipt_list(in); list) {
-        if (!pel::equal(pel::node::encode_receipt_list(*list), in)) {
-            std::fputs("block_fuzz: accepted receipt list does not re-encode identically\n",
-                       stderr);
-            std::abort();
-        }
-    }
-    if (const auto report = pel::node::decode_conflict_report(in); report) {
-        const std::string text = pel::node::encode_conflict_report(*report);
-        const auto again = pel::node::decode_conflict_report(
+    check_exact(in, node::decode_pool_journal, node::encode_pool_journal,
+                "accepted pool journal does not re-encode identically");
+    check_exact(in, node::decode_old_values, node::encode_old_values,
+                "accepted old values do not re-encode identically");
+    check_exact(in, node::decode_stored_receipt, node::encode_stored_receipt,
+                "accepted stored receipt does not re-encode identically");
+    check_exact(in, node::decode_header, node::encode_header,
+                "accepted header does not re-encode identically");
+    check_exact(in, node::decode_body, node::encode_body,
+                "accepted body does not re-encode identically");
+    check_exact(
+        in, node::decode_receipt_list,
+        [](const std::vector<pel::Bytes>& list) { return node::encode_receipt_list(list); },
+        "accepted receipt list does not re-encode identically");
+    if (const auto report = node::decode_conflict_report(in); report) {
+        const std::string text = node::encode_conflict_report(*report);
+        const auto again = node::decode_conflict_report(
             pel::ByteView{reinterpret_cast<const uint8_t*>(text.data()), text.size()});
-        if (!again || pel::node::encode_conflict_report(*again) != text) {
-            std::fputs("block_fuzz: accepted conflict report does not survive a round trip\n",
-                       stderr);
-            std::abort();
+        if (!again || node::encode_conflict_report(*again) != text) {
+            fail("accepted conflict report does not survive a round trip");
         }
     }
-    const auto block = pel::node::decode_block(in);
+    const auto block = node::decode_block(in);
     if (!block) {
         return 0;
     }
     if (block->raw_txns.size() != block->txns.size()) {
-        std::fputs("block_fuzz: decoded transactions and encodings differ in count\n", stderr);
-        std::abort();
+        fail("decoded transactions and encodings differ in count");
     }
-    if (!pel::equal(pel::node::encode_header(block->header), block->header_rlp)) {
-        std::fputs("block_fuzz: accepted header does not re-encode identically\n", stderr);
-        std::abort();
+    if (!pel::equal(node::encode_header(block->header), block->header_rlp)) {
+        fail("accepted block header does not re-encode identically");
     }
-    const pel::Bytes again = pel::node::encode_block(block->header_rlp, block->raw_txns);
-    if (!pel::equal(again, in)) {
-        std::fputs("block_fuzz: accepted block does not re-encode identically\n", stderr);
-        std::abort();
+    if (!pel::equal(node::encode_block(block->header_rlp, block->raw_txns), in)) {
+        fail("accepted block does not re-encode identically");
     }
     return 0;
 }

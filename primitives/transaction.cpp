@@ -8,6 +8,8 @@
 //   EIP-4844   0x03 || rlp([chainId, nonce, maxPriorityFeePerGas, maxFeePerGas, gasLimit, to,
 //                           value, data, accessList, maxFeePerBlobGas, blobVersionedHashes,
 //                           yParity, r, s])
+//   EIP-4844 network form (pool and eth_sendRawTransaction only):
+//              0x03 || rlp([[the canonical fields above], blobs, commitments, proofs])
 // Decoding is strict so that encode(decode(x)) == x for every accepted x: the RLP layer rejects
 // non-canonical items, and this layer rejects missing or extra list items and trailing bytes.
 #include "primitives/transaction.hpp"
@@ -311,6 +313,98 @@ Result<Transaction> decode_transaction(ByteView encoded) {
         return make_error("txn: ", end.error().message);
     }
     return decode_typed(type, *list);
+}
+
+bool is_blob_network_form(ByteView encoded) noexcept {
+    if (encoded.empty() || encoded[0] != static_cast<uint8_t>(TxnType::kBlob)) {
+        return false;
+    }
+    rlp::Decoder outer(encoded.subspan(1), 1);
+    auto list = outer.read_list();
+    if (!list) {
+        return false;
+    }
+    auto first = list->peek_header();
+    return first && first->is_list;
+}
+
+Result<PooledBlobTransaction> decode_blob_network_form(ByteView encoded) {
+    if (encoded.empty() || encoded[0] != static_cast<uint8_t>(TxnType::kBlob)) {
+        return make_error("blob txn: not a blob transaction (type 3)");
+    }
+    rlp::Decoder outer(encoded.subspan(1), 1);
+    auto list = outer.read_list();
+    if (!list) {
+        return make_error("blob txn: ", list.error().message);
+    }
+    if (auto end = outer.expect_end(); !end) {
+        return make_error("blob txn: ", end.error().message);
+    }
+    PooledBlobTransaction out;
+    auto body = list->read_raw_item();
+    if (!body) {
+        return make_error("blob txn: tx_payload_body: ", body.error().message);
+    }
+    if (body->empty() || (*body)[0] < 0xc0) {
+        return make_error("blob txn: tx_payload_body is not a list");
+    }
+    out.canonical.reserve(1 + body->size());
+    out.canonical.push_back(static_cast<uint8_t>(TxnType::kBlob));
+    out.canonical.insert(out.canonical.end(), body->begin(), body->end());
+    auto txn = decode_transaction(out.canonical);
+    if (!txn) {
+        return unexpected(std::move(txn.error()));
+    }
+    out.txn = std::move(*txn);
+    const auto items = [&](std::string_view name, size_t size,
+                           std::vector<ByteView>& to) -> Result<void> {
+        if (list->at_end()) {
+            return make_error("blob txn: '", name, "': missing");
+        }
+        auto l = list->read_list();
+        if (!l) {
+            return make_error("blob txn: '", name, "': ", l.error().message);
+        }
+        while (!l->at_end()) {
+            auto b = l->read_bytes();
+            if (!b) {
+                return make_error("blob txn: '", name, "' item ", to.size(), ": ",
+                                  b.error().message);
+            }
+            if (b->size() != size) {
+                return make_error("blob txn: '", name, "' item ", to.size(), ": ", b->size(),
+                                  " bytes, expected ", size);
+            }
+            to.push_back(*b);
+        }
+        return {};
+    };
+    PEL_TRY_VOID(items("blobs", kBlobBytes, out.blobs));
+    PEL_TRY_VOID(items("commitments", kKzgBytes, out.commitments));
+    PEL_TRY_VOID(items("proofs", kKzgBytes, out.proofs));
+    if (!list->at_end()) {
+        return make_error("blob txn: extra item at offset ", list->offset(),
+                          " (expected [tx_payload_body, blobs, commitments, proofs])");
+    }
+    return out;
+}
+
+Bytes encode_blob_network_form(const Transaction& txn, std::span<const ByteView> blobs,
+                               std::span<const ByteView> commitments,
+                               std::span<const ByteView> proofs) {
+    const Bytes canonical = encode_transaction(txn);
+    Bytes payload(canonical.begin() + 1, canonical.end());  // the field list, type byte dropped
+    const auto add = [&](std::span<const ByteView> parts) {
+        Bytes l;
+        for (const ByteView p : parts) rlp::encode_bytes(l, p);
+        rlp::encode_list(payload, l);
+    };
+    add(blobs);
+    add(commitments);
+    add(proofs);
+    Bytes out{static_cast<uint8_t>(TxnType::kBlob)};
+    rlp::encode_list(out, payload);
+    return out;
 }
 
 Bytes encode_transaction(const Transaction& txn) {

@@ -59,6 +59,38 @@ struct Transaction {
 /// Thread safety: no function in this header keeps shared state; call them from any thread.
 [[nodiscard]] Result<Transaction> decode_transaction(ByteView encoded);
 
+/// EIP-4844's network form, in which eth_sendRawTransaction and the pool carry a blob
+/// transaction with its sidecar: 0x03 || rlp([tx_payload_body, blobs, commitments, proofs]), where
+/// tx_payload_body is the field list of the canonical form (what blocks hold and what the
+/// transaction hash is of).
+inline constexpr size_t kBlobBytes = 131072;  ///< 4096 field elements of 32 bytes
+inline constexpr size_t kKzgBytes = 48;       ///< a compressed BLS12-381 G1 point
+
+struct PooledBlobTransaction {
+    Transaction txn;
+    Bytes canonical;  ///< 0x03 || tx_payload_body
+    /// Views into the decoded input (which must outlive them), in sidecar order.
+    std::vector<ByteView> blobs;        ///< kBlobBytes each
+    std::vector<ByteView> commitments;  ///< kKzgBytes each
+    std::vector<ByteView> proofs;       ///< kKzgBytes each
+};
+
+/// True when `encoded` is type 3 followed by a list whose first item is itself a list: the
+/// network form (the canonical form's first item is the chain id). Looks at the headers only.
+[[nodiscard]] bool is_blob_network_form(ByteView encoded) noexcept;
+
+/// Decodes the network form. Errors (naming the part): not type 3, malformed or non-canonical RLP,
+/// a payload that decode_transaction would refuse, not exactly four items, a blob that is not
+/// kBlobBytes long, a commitment or proof that is not kKzgBytes long, trailing bytes. Whether the
+/// counts agree with the versioned hashes and the proofs verify is for the caller to check.
+[[nodiscard]] Result<PooledBlobTransaction> decode_blob_network_form(ByteView encoded);
+
+/// The network form of blob transaction `txn` with the given sidecar (sizes not checked here).
+[[nodiscard]] Bytes encode_blob_network_form(const Transaction& txn,
+                                             std::span<const ByteView> blobs,
+                                             std::span<const ByteView> commitments,
+                                             std::span<const ByteView> proofs);
+
 /// Encodes canonically; decode_transaction(encode_transaction(t)) == t for every transaction the
 /// decoder could have produced (legacy fee fields equal; typed ones with a chain id).
 [[nodiscard]] Bytes encode_transaction(const Transaction& txn);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// libFuzzer target: decode_transaction never crashes, and whatever it accepts is canonical, so
-// encoding the decoded transaction gives back exactly the input bytes.
+// libFuzzer target: decode_transaction and decode_blob_network_form (EIP-4844's pooled form with
+// its sidecar) never crash, and whatever they accept is canonical, so encoding the decoded
+// transaction gives back exactly the input bytes.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -10,6 +11,15 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const pel::ByteView in{data, size};
+    if (const auto pooled = pel::decode_blob_network_form(in)) {
+        const pel::Bytes again = pel::encode_blob_network_form(pooled->txn, pooled->blobs,
+                                                               pooled->commitments, pooled->proofs);
+        if (!pel::is_blob_network_form(in) || !pel::equal(again, in) ||
+            !pel::equal(pooled->canonical, pel::encode_transaction(pooled->txn))) {
+            std::fputs("txn_fuzz: accepted network form does not re-encode identically\n", stderr);
+            std::abort();
+        }
+    }
     const auto txn = pel::decode_transaction(in);
     if (!txn) {
         return 0;

@@ -10,6 +10,7 @@
 
 #include "primitives/hex.hpp"
 #include "primitives/keccak.hpp"
+#include "primitives/rlp.hpp"
 
 namespace pel {
 namespace {
@@ -158,6 +159,127 @@ TEST(Transaction, blob_txn_round_trips) {
         h32("0x0100000000000000000000000000000000000000000000000000000000000001"),
         h32("0x0100000000000000000000000000000000000000000000000000000000000002")};
     expect_round_trip(t, 0x03);
+}
+
+Transaction sample_blob_txn(size_t blobs) {
+    Transaction t;
+    t.type = TxnType::kBlob;
+    t.chain_id = 31337;
+    t.nonce = 5;
+    t.max_priority_fee_per_gas = U256{1};
+    t.max_fee_per_gas = U256{1'000'000'000};
+    t.gas_limit = 21000;
+    t.to = addr("0x095e7baea6a6c7c4c2dfeb977efac326af552d87");
+    t.max_fee_per_blob_gas = U256{9};
+    for (size_t i = 0; i < blobs; ++i) {
+        Hash32 h;
+        h.bytes[0] = 0x01;
+        h.bytes[31] = static_cast<uint8_t>(i);
+        t.blob_versioned_hashes.push_back(h);
+    }
+    return t;
+}
+
+// A sidecar of `n` blobs whose bytes differ by blob (their content is not checked here).
+struct Sidecar {
+    std::vector<Bytes> blobs, commitments, proofs;
+    std::vector<ByteView> views(const std::vector<Bytes>& v) const { return {v.begin(), v.end()}; }
+    Bytes encode(const Transaction& t) const {
+        const auto b = views(blobs);
+        const auto c = views(commitments);
+        const auto p = views(proofs);
+        return encode_blob_network_form(t, b, c, p);
+    }
+};
+
+Sidecar sample_sidecar(size_t n) {
+    Sidecar s;
+    for (size_t i = 0; i < n; ++i) {
+        s.blobs.emplace_back(kBlobBytes, static_cast<uint8_t>(0x10 + i));
+        s.commitments.emplace_back(kKzgBytes, static_cast<uint8_t>(0xa0 + i));
+        s.proofs.emplace_back(kKzgBytes, static_cast<uint8_t>(0xb0 + i));
+    }
+    return s;
+}
+
+TEST(Transaction, blob_network_form_round_trips_and_yields_the_canonical_form) {
+    const Transaction t = sample_blob_txn(2);
+    const Sidecar s = sample_sidecar(2);
+    const Bytes net = s.encode(t);
+    EXPECT_TRUE(is_blob_network_form(net));
+    EXPECT_FALSE(is_blob_network_form(encode_transaction(t)));
+    // The canonical form is not the network form, and decode_transaction refuses the latter.
+    EXPECT_FALSE(decode_transaction(net).has_value());
+    const auto got = decode_blob_network_form(net);
+    ASSERT_TRUE(got.has_value()) << got.error().message;
+    EXPECT_EQ(got->txn, t);
+    EXPECT_TRUE(equal(got->canonical, encode_transaction(t)));
+    EXPECT_EQ(keccak256(got->canonical), transaction_hash(t));
+    ASSERT_EQ(got->blobs.size(), 2U);
+    ASSERT_EQ(got->commitments.size(), 2U);
+    ASSERT_EQ(got->proofs.size(), 2U);
+    for (size_t i = 0; i < 2; ++i) {
+        EXPECT_TRUE(equal(got->blobs[i], s.blobs[i]));
+        EXPECT_TRUE(equal(got->commitments[i], s.commitments[i]));
+        EXPECT_TRUE(equal(got->proofs[i], s.proofs[i]));
+        // Views into the input, not copies.
+        EXPECT_GE(got->blobs[i].data(), net.data());
+        EXPECT_LT(got->blobs[i].data(), net.data() + net.size());
+    }
+    // The counts are the caller's to check: the decoder takes a sidecar that does not match.
+    const Bytes odd = sample_sidecar(1).encode(t);
+    ASSERT_TRUE(decode_blob_network_form(odd).has_value());
+    EXPECT_EQ(decode_blob_network_form(odd)->blobs.size(), 1U);
+}
+
+TEST(Transaction, malformed_blob_network_forms_are_rejected_with_the_part_named) {
+    const Transaction t = sample_blob_txn(1);
+    const auto error = [](ByteView b) {
+        const auto r = decode_blob_network_form(b);
+        return r ? std::string("<decoded>") : r.error().message;
+    };
+    Sidecar s = sample_sidecar(1);
+    s.blobs[0].pop_back();
+    EXPECT_NE(error(s.encode(t)).find("'blobs' item 0: 131071 bytes, expected 131072"),
+              std::string::npos);
+    s = sample_sidecar(1);
+    s.proofs[0].push_back(0);
+    EXPECT_NE(error(s.encode(t)).find("'proofs' item 0: 49 bytes"), std::string::npos);
+    s = sample_sidecar(1);
+    s.commitments[0].resize(32);
+    EXPECT_NE(error(s.encode(t)).find("'commitments' item 0"), std::string::npos);
+
+    // Not type 3, the canonical form, a missing part, an extra part, trailing bytes.
+    Transaction d = t;
+    d.type = TxnType::kDynamicFee;
+    d.max_fee_per_blob_gas = U256{};
+    d.blob_versioned_hashes.clear();
+    EXPECT_NE(error(encode_transaction(d)).find("not a blob transaction"), std::string::npos);
+    EXPECT_NE(error(encode_transaction(t)).find("tx_payload_body is not a list"),
+              std::string::npos);
+    const Bytes canonical = encode_transaction(t);
+    const Bytes body(canonical.begin() + 1, canonical.end());
+    const auto wrap = [&](std::initializer_list<ByteView> items) {
+        Bytes payload(body);
+        for (const ByteView i : items) payload.insert(payload.end(), i.begin(), i.end());
+        Bytes out{0x03};
+        rlp::encode_list(out, payload);
+        return out;
+    };
+    const Bytes empty_list{0xc0};
+    EXPECT_NE(error(wrap({empty_list, empty_list})).find("'proofs': missing"), std::string::npos);
+    EXPECT_NE(error(wrap({empty_list, empty_list, empty_list, empty_list})).find("extra item"),
+              std::string::npos);
+    Bytes trailing = s.encode(t);
+    trailing.push_back(0x00);
+    EXPECT_FALSE(decode_blob_network_form(trailing).has_value());
+    EXPECT_FALSE(is_blob_network_form(Bytes{0x03}));
+    EXPECT_FALSE(decode_blob_network_form(Bytes{0x03}).has_value());
+    // A payload body that the canonical decoder refuses (a blob transaction without `to`).
+    Transaction create = t;
+    create.to.reset();
+    EXPECT_NE(error(sample_sidecar(1).encode(create)).find("cannot create a contract"),
+              std::string::npos);
 }
 
 TEST(Transaction, signing_hash_differs_by_type) {

@@ -1,16 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
-// Interpreter micro-benchmarks against a host that does nothing. BENCHMARK_MAIN lives in
-// vm_bench_main.cpp.
+// Interpreter micro-benchmarks against a host that does nothing, and blob KZG proof verification.
+// BENCHMARK_MAIN lives in vm_bench_main.cpp.
 #include <cstdint>
+#include <optional>
 #include <span>
 
 #include <benchmark/benchmark.h>
 
 #include "primitives/bytes.hpp"
 #include "primitives/hash.hpp"
+#include "primitives/hex.hpp"
 #include "primitives/keccak.hpp"
 #include "primitives/u256.hpp"
 #include "vm/host.hpp"
+#include "vm/precompiles.hpp"
 #include "vm/vm.hpp"
 
 namespace pel::vm {
@@ -151,6 +154,38 @@ void BM_Vm_token_transfer(benchmark::State& state) {
     run_code(state, code, input);
 }
 BENCHMARK(BM_Vm_token_transfer);
+
+// EIP-4844 blob sidecar check: verify_blob_kzg_proof on a valid blob (element i = i*i*31337 + 7;
+// commitment and proof from kzg-wasm, the "quadratic" vector of tests/unit/precompiles/
+// blob_kzg_test.cpp). One SHA-256 of 128 KiB, the barycentric evaluation and one KZG pairing check.
+void BM_verify_blob_kzg_proof(benchmark::State& state) {
+    Bytes blob(kBytesPerBlob, 0);
+    for (size_t i = 0; i < kFieldElementsPerBlob; ++i) {
+        const uint64_t v = static_cast<uint64_t>(i) * i * 31337 + 7;
+        for (size_t j = 0; j < 8; ++j) {
+            blob[32 * i + 31 - j] = static_cast<uint8_t>(v >> (8 * j));
+        }
+    }
+    const auto commitment = from_hex(
+        "8267f4ff77735b449caafe433e58901e411fefc0267c0761f2ba4c564e9e45c95ee1308f790e32951ddc620ae3"
+        "5de8d4");
+    const auto proof = from_hex(
+        "82acded4df98676e2bb41bc81e0659bdee351cf8f01a6bfe5ecb59f85a1da2e2f6d3e962bdaac849f6c20a9ccf"
+        "e53ecd");
+    if (!commitment || !proof) {
+        state.SkipWithError("bad hex");
+        return;
+    }
+    for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores)
+        const auto ok = verify_blob_kzg_proof(blob, commitment.value(), proof.value());
+        if (ok != std::optional<bool>(true)) {
+            state.SkipWithError("the proof does not verify");
+            break;
+        }
+        benchmark::DoNotOptimize(ok);
+    }
+}
+BENCHMARK(BM_verify_blob_kzg_proof)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace pel::vm

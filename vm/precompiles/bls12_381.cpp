@@ -23,8 +23,7 @@ using F = Fp<Bls381Cfg>;
 using E2 = Fp2<Bls381Cfg>;
 
 /// The scalar field modulus r (the order of G1 and G2).
-constexpr Limbs<4> kOrder{0xffffffff00000001ULL, 0x53bda402fffe5bfeULL, 0x3339d80809a1d805ULL,
-                          0x73eda753299d7d48ULL};
+constexpr Limbs<4> kOrder = kBls12381Order;
 
 constexpr uint64_t kBlsAbsX = 0xd201000000010000ULL;
 

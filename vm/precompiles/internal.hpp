@@ -11,6 +11,11 @@
 
 namespace pel::vm::internal {
 
+/// The order r of the BLS12-381 groups G1 and G2 (BLS_MODULUS of EIP-4844), 64-bit limbs least
+/// significant first: the KZG scalar field of bls12_381.cpp and kzg.cpp.
+inline constexpr std::array<uint64_t, 4> kBls12381Order{
+    0xffffffff00000001ULL, 0x53bda402fffe5bfeULL, 0x3339d80809a1d805ULL, 0x73eda753299d7d48ULL};
+
 /// 0x06: `in` is exactly 128 bytes (two G1 points). Writes 64 bytes; false on invalid points.
 [[nodiscard]] bool bn254_add(const uint8_t* in, uint8_t* out) noexcept;
 

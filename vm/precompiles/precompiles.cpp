@@ -388,12 +388,7 @@ PrecompileResult point_evaluation(ByteView input, int64_t gas) noexcept {
     const uint8_t* y = p + 64;           // NOLINT
     const uint8_t* commitment = p + 96;  // NOLINT
     const uint8_t* proof = p + 144;      // NOLINT
-    // kzg_to_versioned_hash: 0x01 || sha256(commitment)[1:].
-    std::array<uint8_t, 32> h{};
-    if (!evp_digest(EVP_sha256(), ByteView{commitment, 48}, h.data())) {
-        return fail();
-    }
-    h[0] = 0x01;
+    const Hash32 h = kzg_to_versioned_hash(ByteView{commitment, kBytesPerKzgCommitment});
     if (std::memcmp(h.data(), versioned_hash, 32) != 0) {
         return fail();
     }

@@ -58,7 +58,7 @@ Result<uint64_t, TxnError> check_stateless(const Transaction& txn, const BlockEn
                 return unexpected(TxnError::kBlobVersionInvalid);
             }
         }
-        if (txn.max_fee_per_blob_gas < blob_base_fee(env.excess_blob_gas)) {
+        if (txn.max_fee_per_blob_gas < env_blob_base_fee(env)) {
             return unexpected(TxnError::kBlobFeeCapBelowBlobBaseFee);
         }
     }
@@ -177,6 +177,10 @@ uint64_t intrinsic_gas(const Transaction& txn) noexcept {
     return gas;
 }
 
+U256 env_blob_base_fee(const BlockEnv& env) noexcept {
+    return env.zero_blob_base_fee ? U256{} : blob_base_fee(env.excess_blob_gas);
+}
+
 U256 blob_base_fee(uint64_t excess_blob_gas) noexcept {
     // EIP-4844 fake_exponential(factor, numerator, denominator): Taylor series of
     // factor * e^(numerator / denominator) in integers. With no excess the series is exactly
@@ -259,7 +263,7 @@ Result<TxnResult, TxnError> apply_transaction(StateReader& reader, vm::Vm& vm, c
     const U256 gas_price = effective_gas_price(txn, env.base_fee);
     const uint64_t blob_gas =
         txn.type == TxnType::kBlob ? kGasPerBlob * txn.blob_versioned_hashes.size() : 0;
-    const U256 blob_price = blob_gas != 0 ? blob_base_fee(env.excess_blob_gas) : U256{};
+    const U256 blob_price = blob_gas != 0 ? env_blob_base_fee(env) : U256{};
 
     // Buy gas at the effective price (the funds check used the caps); blob gas is burned.
     state.set_nonce(sender, txn.nonce + 1);
@@ -286,7 +290,7 @@ Result<TxnResult, TxnError> apply_transaction(StateReader& reader, vm::Vm& vm, c
     ctx.prev_randao = env.prev_randao;
     ctx.chain_id = env.chain_id;
     ctx.base_fee = env.base_fee;
-    ctx.blob_base_fee = blob_base_fee(env.excess_blob_gas);
+    ctx.blob_base_fee = env_blob_base_fee(env);
     ctx.blob_hashes = txn.blob_versioned_hashes;
 
     Host host(state, vm, ctx, env.block_hashes, tracer);

@@ -70,7 +70,14 @@ struct BlockEnv {
     /// eth_call and its kin (geth's gas pool of 2^64-1): a transaction's gas limit is not checked
     /// against gas_limit, which stays what GASLIMIT reads. Never set for blocks.
     bool unlimited_gas_pool = false;
+    /// eth_call and its kin with no blob fee cap (geth's NoBaseFee): the blob base fee is 0 for
+    /// the call (BLOBBASEFEE reads 0, blob gas costs nothing). Never set for blocks.
+    bool zero_blob_base_fee = false;
 };
+
+/// The blob base fee that transactions in `env` pay: blob_base_fee(env.excess_blob_gas), or 0
+/// under zero_blob_base_fee.
+[[nodiscard]] U256 env_blob_base_fee(const BlockEnv& env) noexcept;
 
 using Bloom = std::array<uint8_t, 256>;
 

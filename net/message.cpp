@@ -256,6 +256,20 @@ Result<std::vector<GossipTxn>, DecodeError> decode_txns(ByteView payload) {
         if (!raw) {
             return unexpected(DecodeError::kBadRlp);
         }
+        if (is_blob_network_form(*raw)) {
+            // EIP-4844: a blob transaction travels with its sidecar; its hash is the canonical
+            // form's. (Whether the sidecar's proofs hold is the receiving pool's check.)
+            auto pooled = decode_blob_network_form(*raw);
+            if (!pooled || !equal(encode_blob_network_form(pooled->txn, pooled->blobs,
+                                                           pooled->commitments, pooled->proofs),
+                                  *raw)) {
+                return unexpected(DecodeError::kBadTxn);
+            }
+            const Hash32 hash = keccak256(pooled->canonical);
+            txns.push_back(
+                GossipTxn{std::move(pooled->txn), hash, Bytes(raw->begin(), raw->end())});
+            continue;
+        }
         auto txn = decode_transaction(*raw);
         if (!txn) {
             return unexpected(DecodeError::kBadTxn);

@@ -9,7 +9,8 @@
 // accepted payload re-encodes to the same bytes):
 //   kHello      u32 protocol version | u64 chain id | genesis hash (32) | node id (20) | nonce (32)
 //   kAuth       signature r (32) | s (32) | y_parity (1)   (the handshake response, see auth_hash)
-//   kTxns       RLP list of byte strings, each a canonical encode_transaction() (1..kMaxTxnsPerMsg)
+//   kTxns       RLP list of byte strings, each a canonical encode_transaction() or, for a blob
+//               transaction, its EIP-4844 network form with the sidecar (1..kMaxTxnsPerMsg)
 //   kConsensus  opaque bytes, non-empty (consensus::encode() output; net does not look inside)
 //   kBlock      opaque bytes, non-empty (an encoded block; net does not look inside)
 //   kPing/kPong u64 nonce
@@ -152,12 +153,14 @@ inline constexpr size_t kAuthSize = 65;
 struct GossipTxn {
     Transaction txn;
     Hash32 hash;
-    Bytes encoded;  ///< canonical encoding (what is re-gossiped)
+    Bytes
+        encoded;  ///< as received and re-gossiped: canonical, or a blob transaction's network form
 };
 /// Encodes already-encoded transactions (encode_transaction() outputs) as a kTxns payload.
 [[nodiscard]] Bytes encode_txns(const std::vector<Bytes>& encoded_txns);
-/// Strict: a canonical RLP list of 1..kMaxTxnsPerMsg byte strings, each a transaction that
-/// decodes and re-encodes byte for byte. Errors: kBadRlp, kBadTxn, kTooManyTxns, kTrailingBytes.
+/// Strict: a canonical RLP list of 1..kMaxTxnsPerMsg byte strings, each a transaction (or a blob
+/// transaction's network form) that decodes and re-encodes byte for byte. Errors: kBadRlp, kBadTxn,
+/// kTooManyTxns, kTrailingBytes.
 [[nodiscard]] Result<std::vector<GossipTxn>, DecodeError> decode_txns(ByteView payload);
 
 /// kConsensus / kBlock payloads are opaque but never empty.

@@ -128,6 +128,31 @@ TEST(NetMessage, txns_round_trip_with_hashes) {
     }
 }
 
+TEST(NetMessage, blob_txns_travel_in_their_network_form_with_the_canonical_hash) {
+    Transaction t = *decode_transaction(signed_txn(3));
+    t.type = TxnType::kBlob;
+    t.max_fee_per_blob_gas = 1;
+    Hash32 vh;
+    vh.bytes[0] = 1;
+    t.blob_versioned_hashes = {vh};
+    ASSERT_TRUE(sign_transaction(t, test::key(200)).has_value());
+    const Bytes blob(kBlobBytes, 0);
+    const Bytes point(kKzgBytes, 0xc0);
+    const std::vector<ByteView> blobs{blob};
+    const std::vector<ByteView> points{point};
+    const Bytes net = encode_blob_network_form(t, blobs, points, points);
+    auto d = decode_txns(encode_txns({signed_txn(0), net}));
+    ASSERT_TRUE(d);
+    ASSERT_EQ(d->size(), 2U);
+    EXPECT_EQ((*d)[1].encoded, net);  // re-gossiped with its sidecar
+    EXPECT_EQ((*d)[1].hash, keccak256(encode_transaction(t)));
+    EXPECT_EQ((*d)[1].txn, t);
+    // A truncated blob is a bad transaction.
+    Bytes cut = net;
+    cut.resize(cut.size() - 1);
+    EXPECT_EQ(decode_txns(encode_txns({cut})).error(), DecodeError::kBadTxn);
+}
+
 TEST(NetMessage, txns_rejections) {
     EXPECT_EQ(decode_txns(Bytes{}).error(), DecodeError::kBadRlp);
     EXPECT_EQ(decode_txns(Bytes{0x80}).error(), DecodeError::kBadRlp);       // a string, not a list

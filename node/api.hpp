@@ -194,7 +194,8 @@ struct ReceiptRecord {
     uint64_t cumulative_gas_used = 0;
     uint64_t gas_used = 0;
     U256 effective_gas_price;
-    uint64_t blob_gas_used = 0;  ///< non-zero only for blob transactions (never, see submit)
+    uint64_t blob_gas_used = 0;  ///< blob transactions only: GAS_PER_BLOB per blob
+    U256 blob_gas_price;         ///< blob transactions only: the block's blob base fee
     bool status = false;         ///< 1 success, 0 failure ("status" in JSON)
     std::vector<LogRecord> logs;
     Bloom logs_bloom{};
@@ -274,6 +275,11 @@ struct CallRequest {
     std::optional<uint64_t> nonce;
     std::optional<AccessList> access_list;
     std::optional<uint64_t> chain_id;  ///< checked against the node's when present
+    /// EIP-4844: with versioned hashes the call runs as a blob transaction (BLOBHASH reads them);
+    /// without a blob fee cap (or with 0) the blob base fee is 0 for it, as in geth.
+    /// eth_sendTransaction refuses them (a blob transaction needs its sidecar).
+    std::optional<std::vector<Hash32>> blob_versioned_hashes;
+    std::optional<U256> max_fee_per_blob_gas;
 };
 
 /// What eth_call produced. A call that ran (even if it reverted) is a CallResult; a call that could
@@ -589,15 +595,21 @@ class NodeApi {
     // transactions --------------------------------------------------------------------------------
 
     /// eth_sendRawTransaction: decodes, checks and admits into the pool; returns the transaction
-    /// hash (keccak256 of `raw`). Errors: kInvalidInput when `raw` does not decode (message starts
-    /// with "rlp:" / "txn:"); kRejected with geth's admission strings otherwise:
+    /// hash (keccak256 of `raw`; for a blob transaction, which comes in EIP-4844's network form
+    /// with its blobs, commitments and proofs, keccak256 of the canonical form without them).
+    /// Errors: kInvalidInput when `raw` does not decode (message starts with "rlp:" / "txn:" /
+    /// "blob txn:"); kRejected with geth's admission strings otherwise:
     /// "invalid sender", "invalid chain id for signer" (wrong chain id, or legacy without EIP-155
     /// is accepted), "already known", "nonce too low", "replacement transaction underpriced",
     /// "intrinsic gas too low", "exceeds block gas limit", "max fee per gas less than block base
     /// fee", "max priority fee per gas higher than max fee per gas",
-    /// "insufficient funds for gas * price + value", "transaction type not supported" (blob
-    /// transactions), "txpool is full", "account limit exceeded", "oversized data",
-    /// "max initcode size exceeded", "sender not an eoa". "nonce too low" and "insufficient funds
+    /// "insufficient funds for gas * price + value" (the cost includes blob gas at the blob fee
+    /// cap), for blob transactions "missing sidecar in blob transaction" (the canonical form),
+    /// "blobless blob transaction", "too many blobs in transaction: ...", "invalid number of ...",
+    /// "blob N: computed hash ... mismatches ...", "invalid blob N: ..." (a KZG proof that does
+    /// not verify), "max fee per blob gas less than block blob gas fee"; "txpool is full", "account
+    /// limit exceeded", "oversized data", "max initcode size exceeded", "sender not an eoa". "nonce
+    /// too low" and "insufficient funds
     /// ..." carry geth's suffixes (": next nonce N, tx nonce M", ": balance B, tx cost C, overshot
     /// D"), so match them as prefixes. A transaction whose nonce leaves a gap is accepted and
     /// queued (not an error). The pool is journaled at shutdown and admitted again at the next

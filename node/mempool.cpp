@@ -154,7 +154,8 @@ uint64_t Mempool::pending_nonce(const Address& sender, uint64_t state_nonce) con
 
 std::vector<std::shared_ptr<const PoolTxn>> Mempool::select(
     const U256& base_fee, uint64_t gas_limit, size_t max_txs,
-    const std::function<bool(const Hash32&)>& exclude) const {
+    const std::function<bool(const Hash32&)>& exclude, const U256& blob_base_fee,
+    size_t max_blobs) const {
     struct Head {
         U256 tip;
         uint64_t arrival;  // tie-break: earlier first (deterministic; re-queued heads go last)
@@ -172,7 +173,9 @@ std::vector<std::shared_ptr<const PoolTxn>> Mempool::select(
     const std::lock_guard lock(mu_);
     std::priority_queue<Head, std::vector<Head>, decltype(worse)> heap(worse);
     const auto usable = [&](const PoolTxn& t) {
-        return t.txn.max_fee_per_gas >= base_fee && !(exclude && exclude(t.hash));
+        return t.txn.max_fee_per_gas >= base_fee &&
+               (t.txn.type != TxnType::kBlob || t.txn.max_fee_per_blob_gas >= blob_base_fee) &&
+               !(exclude && exclude(t.hash));
     };
     uint64_t order = 0;
     for (const auto& [sender, q] : senders_) {
@@ -186,14 +189,17 @@ std::vector<std::shared_ptr<const PoolTxn>> Mempool::select(
         heap.push(Head{effective_tip(it->second->txn, base_fee), order++, &q, it, q.pending});
     }
     uint64_t gas_left = gas_limit;
+    size_t blobs_left = max_blobs;
     while (!heap.empty() && out.size() < max_txs && gas_left >= 21000) {
         Head h = heap.top();
         heap.pop();
         const PoolTxn& t = *h.it->second;
-        if (t.txn.gas_limit > gas_left) {
+        const size_t blobs = t.txn.blob_versioned_hashes.size();
+        if (t.txn.gas_limit > gas_left || blobs > blobs_left) {
             continue;  // this sender's run ends here for this block
         }
         gas_left -= t.txn.gas_limit;
+        blobs_left -= blobs;
         out.push_back(h.it->second);
         if (--h.left == 0) {
             continue;

@@ -16,6 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "execution/transition.hpp"
 #include "primitives/bytes.hpp"
 #include "primitives/hash.hpp"
 #include "primitives/result.hpp"
@@ -29,8 +30,12 @@ struct PoolTxn {
     Transaction txn;
     Hash32 hash;
     Address sender;
-    Bytes raw;  ///< canonical encoding
-    /// gas_limit * max_fee_per_gas + value: what the sender must hold (geth's tx.Cost()).
+    Bytes raw;  ///< canonical encoding (what a block holds)
+    /// A blob transaction's network form (EIP-4844: with its blobs, commitments and proofs), which
+    /// gossip and the pool's journal carry, as admission checked it; empty for other types.
+    Bytes pooled;
+    /// gas_limit * max_fee_per_gas + value (+ blob gas * max_fee_per_blob_gas): what the sender
+    /// must hold (geth's tx.Cost()).
     U256 cost;
     /// Sent from an impersonated account (anvil_impersonateAccount): `sender` was given, not
     /// recovered (the signature is a placeholder), and EIP-3607 is waived for it.
@@ -97,10 +102,13 @@ class Mempool {
     /// round-robin (one transaction each in turn); at most `max_txs`, whose gas limits
     /// sum to at most `gas_limit`. A sender's run stops at a transaction whose fee cap is below
     /// `base_fee` or whose gas limit does not fit. `exclude`d hashes (and their sender's later
-    /// transactions) are skipped.
+    /// transactions) are skipped. Blob transactions (EIP-4844) carry at most `max_blobs` blobs in
+    /// all; a sender's run also stops at one whose blob fee cap is below `blob_base_fee` or whose
+    /// blobs do not fit.
     [[nodiscard]] std::vector<std::shared_ptr<const PoolTxn>> select(
         const U256& base_fee, uint64_t gas_limit, size_t max_txs,
-        const std::function<bool(const Hash32&)>& exclude = {}) const;
+        const std::function<bool(const Hash32&)>& exclude = {}, const U256& blob_base_fee = U256{1},
+        size_t max_blobs = exec::kMaxBlobsPerBlock) const;
 
     /// After a block: removes `mined` and, for each sender in `new_nonces` (sender -> account
     /// nonce after the block), every transaction below that nonce; later ones are promoted when

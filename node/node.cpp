@@ -91,11 +91,15 @@ std::string_view geth_message(exec::TxnError e) {
         case E::kPriorityAboveMaxFee:
             return "max priority fee per gas higher than max fee per gas";
         case E::kBlobCreate:
+            return "blob transaction of type create";
         case E::kBlobNone:
+            return "blob transaction missing blob hashes";
         case E::kBlobCountExceeded:
+            return "too many blobs in transaction";
         case E::kBlobVersionInvalid:
+            return "blob transaction has an invalid versioned hash";
         case E::kBlobFeeCapBelowBlobBaseFee:
-            return "transaction type not supported";
+            return "max fee per blob gas less than block blob gas fee";
         case E::kInitcodeTooLarge:
             return "max initcode size exceeded";
         case E::kIntrinsicGasTooLow:
@@ -114,18 +118,64 @@ std::string_view geth_message(exec::TxnError e) {
     return "invalid transaction";
 }
 
-/// gas_limit * fee + value, saturating at 2^256-1.
+/// gas_limit * fee + value + blob gas * blob fee cap, saturating at 2^256-1.
 U256 txn_cost(const Transaction& t) {
-    const auto prod = mul_full(U256(t.gas_limit), t.max_fee_per_gas);
-    if ((prod[4] | prod[5] | prod[6] | prod[7]) != 0) {
-        return U256::max();
-    }
-    const U256 gas_cost(prod[0], prod[1], prod[2], prod[3]);
+    const auto product = [](const U256& a, const U256& b) -> std::optional<U256> {
+        const auto prod = mul_full(a, b);
+        if ((prod[4] | prod[5] | prod[6] | prod[7]) != 0) {
+            return std::nullopt;
+        }
+        return U256(prod[0], prod[1], prod[2], prod[3]);
+    };
+    const auto gas_cost = product(U256(t.gas_limit), t.max_fee_per_gas);
+    const auto blob_cost =
+        product(U256(exec::kGasPerBlob * t.blob_versioned_hashes.size()), t.max_fee_per_blob_gas);
     U256 out;
-    if (add_overflow(gas_cost, t.value, out)) {
+    if (!gas_cost || !blob_cost || add_overflow(*gas_cost, t.value, out) ||
+        add_overflow(out, *blob_cost, out)) {
         return U256::max();
     }
     return out;
+}
+
+/// The EIP-4844 sidecar checks of geth's pool (core/txpool validateBlobTx, same messages): blob
+/// count, one blob, commitment and proof per versioned hash, each hash the commitment's, and
+/// each KZG proof valid for its blob. Empty when the sidecar is sound.
+std::optional<std::string> blob_sidecar_error(const PooledBlobTransaction& p) {
+    const size_t n = p.txn.blob_versioned_hashes.size();
+    if (n == 0) {
+        return "blobless blob transaction";
+    }
+    if (n > exec::kMaxBlobsPerBlock) {
+        return "too many blobs in transaction: have " + std::to_string(n) + ", permitted " +
+               std::to_string(exec::kMaxBlobsPerBlock);
+    }
+    const auto count = [&](size_t have, const char* what) -> std::optional<std::string> {
+        if (have == n) return std::nullopt;
+        return "invalid number of " + std::to_string(have) + " " + what + " compared to " +
+               std::to_string(n) + " blob hashes";
+    };
+    if (auto e = count(p.blobs.size(), "blobs")) return e;
+    if (auto e = count(p.commitments.size(), "blob commitments")) return e;
+    if (auto e = count(p.proofs.size(), "blob proofs")) return e;
+    for (size_t i = 0; i < n; ++i) {
+        const Hash32 computed = vm::kzg_to_versioned_hash(p.commitments[i]);
+        if (computed != p.txn.blob_versioned_hashes[i]) {
+            return "blob " + std::to_string(i) + ": computed hash " + computed.to_hex() +
+                   " mismatches transaction one " + p.txn.blob_versioned_hashes[i].to_hex();
+        }
+    }
+    for (size_t i = 0; i < n; ++i) {
+        const auto ok = vm::verify_blob_kzg_proof(p.blobs[i], p.commitments[i], p.proofs[i]);
+        if (!ok) {
+            return "invalid blob " + std::to_string(i) +
+                   ": a field element, the commitment or the proof is not a valid encoding";
+        }
+        if (!*ok) {
+            return "invalid blob " + std::to_string(i) + ": can't verify opening proof";
+        }
+    }
+    return std::nullopt;
 }
 
 uint64_t now_seconds() {
@@ -783,6 +833,10 @@ struct Node::Impl {
         r.cumulative_gas_used = sr.cumulative_gas_used;
         r.gas_used = sr.cumulative_gas_used - (i == 0 ? 0 : b.receipts[i - 1].cumulative_gas_used);
         r.effective_gas_price = exec::effective_gas_price(txn, b.header.base_fee_per_gas);
+        if (txn.type == TxnType::kBlob) {
+            r.blob_gas_used = exec::kGasPerBlob * txn.blob_versioned_hashes.size();
+            r.blob_gas_price = exec::blob_base_fee(b.header.excess_blob_gas);
+        }
         r.status = sr.status;
         r.logs_bloom = sr.bloom;
         r.type = sr.type;
@@ -948,6 +1002,11 @@ struct Node::Impl {
                     txn.max_priority_fee_per_gas;
             }
         }
+        if (req.blob_versioned_hashes) {
+            txn.type = TxnType::kBlob;
+            txn.blob_versioned_hashes = *req.blob_versioned_hashes;
+            txn.max_fee_per_blob_gas = req.max_fee_per_blob_gas.value_or(U256{});
+        }
         txn.gas_limit = gas;
         txn.to = req.to;
         txn.value = req.value.value_or(U256{});
@@ -977,10 +1036,13 @@ struct Node::Impl {
             env.base_fee = o->base_fee.value_or(env.base_fee);
         }
         env.unlimited_gas_pool = true;
-        // geth's NoBaseFee for calls: a call that names no fee pays none (BASEFEE reads 0).
+        // geth's NoBaseFee for calls: a call that names no fee pays none (BASEFEE reads 0), and
+        // one that names no blob fee cap pays no blob gas (BLOBBASEFEE reads 0).
         if (txn.max_fee_per_gas.is_zero() && txn.max_priority_fee_per_gas.is_zero()) {
             env.base_fee = U256{};
         }
+        env.zero_blob_base_fee = (req.blob_versioned_hashes || req.max_fee_per_blob_gas) &&
+                                 req.max_fee_per_blob_gas.value_or(U256{}).is_zero();
 
         exec::TopFrameTracer tracer;
         std::optional<TeeTracer> tee;
@@ -1384,8 +1446,10 @@ Result<std::shared_ptr<PreparedBlock>> Node::Impl::build(const HeadState& h, boo
     std::optional<exec::BlockOutput> output;
     double exec_ms = 0;
     for (size_t attempt = 0; attempt < kMaxRetriesPerBlock; ++attempt) {
-        picked = pool->select(base_fee, parent.gas_limit, config.max_block_txs,
-                              [&](const Hash32& x) { return excluded.contains(x); });
+        picked = pool->select(
+            base_fee, parent.gas_limit, config.max_block_txs,
+            [&](const Hash32& x) { return excluded.contains(x); },
+            exec::blob_base_fee(env.excess_blob_gas));
         if (picked.empty() && !allow_empty) {
             return std::shared_ptr<PreparedBlock>();
         }
@@ -1419,6 +1483,7 @@ Result<std::shared_ptr<PreparedBlock>> Node::Impl::build(const HeadState& h, boo
         switch (why) {
             case exec::TxnError::kGasLimitExceedsBlock:
             case exec::TxnError::kFeeCapBelowBaseFee:
+            case exec::TxnError::kBlobFeeCapBelowBlobBaseFee:
             case exec::TxnError::kNonceTooHigh:
                 // Not this block: keep it in the pool for a later one.
                 excluded.insert(bad.hash);
@@ -1538,12 +1603,6 @@ Result<std::shared_ptr<PreparedBlock>> Node::Impl::validate_block(const HeadStat
         return bad("mixHash " + got.mix_hash.to_hex() + ", expected keccak256(parentHash)");
     }
     const size_t n = d.txns.size();
-    for (size_t i = 0; i < n; ++i) {
-        if (d.txns[i].type == TxnType::kBlob) {
-            return bad("transaction " + std::to_string(i) +
-                       ": blob transactions are not supported");
-        }
-    }
     // Senders: the pool knows most of them already.
     std::vector<Hash32> hashes(n);
     std::vector<Address> senders(n);
@@ -2465,11 +2524,20 @@ void Node::Impl::gossip_loop() {
             }
             batch.swap(gossip_queue);
         }
-        for (size_t i = 0; i < batch.size(); i += net::kMaxTxnsPerMsg) {
-            const size_t end = std::min(batch.size(), i + net::kMaxTxnsPerMsg);
+        // Messages of at most kMaxTxnsPerMsg transactions and kGossipBytes (blob transactions
+        // carry up to 786 KB of blobs each; a frame holds 16 MiB).
+        constexpr size_t kGossipBytes = size_t{4} << 20;
+        for (size_t i = 0; i < batch.size();) {
+            size_t end = i;
+            size_t bytes = 0;
+            while (end < batch.size() && end - i < net::kMaxTxnsPerMsg &&
+                   (end == i || bytes + batch[end].size() <= kGossipBytes)) {
+                bytes += batch[end++].size();
+            }
             const std::vector<Bytes> part(
                 std::make_move_iterator(batch.begin() + static_cast<std::ptrdiff_t>(i)),
                 std::make_move_iterator(batch.begin() + static_cast<std::ptrdiff_t>(end)));
+            i = end;
             if (auto r = network->broadcast(net::MsgKind::kTxns, net::encode_txns(part)); !r) {
                 spdlog::debug("transaction gossip: {}", r.error().message);
             }
@@ -2919,7 +2987,7 @@ void Node::write_journal() const {
     raws.reserve(txs.size());
     for (const auto& t : txs) {
         if (!t->impersonated) {  // unsigned: it would not be admitted again
-            raws.push_back(t->raw);
+            raws.push_back(t->pooled.empty() ? t->raw : t->pooled);
         }
     }
     if (raws.empty()) {
@@ -3674,7 +3742,8 @@ std::vector<ApiResult<Hash32>> Node::admit_many(std::span<const ByteView> raws, 
     const size_t n = raws.size();
     std::vector<std::optional<ApiResult<Hash32>>> out(n);
     std::vector<std::optional<Transaction>> txns(n);
-    std::vector<size_t> todo;  // indices that passed the first pass
+    std::vector<Bytes> canonical(n);  // blob transactions: the form without the sidecar
+    std::vector<size_t> todo;         // indices that passed the first pass
     todo.reserve(n);
     for (size_t i = 0; i < n; ++i) {
         const ByteView raw = raws[i];
@@ -3682,10 +3751,28 @@ std::vector<ApiResult<Hash32>> Node::admit_many(std::span<const ByteView> raws, 
             out[i] = unexpected(invalid("empty transaction"));
             continue;
         }
-        if (raw[0] == static_cast<uint8_t>(TxnType::kBlob)) {
-            // Blob transactions (either the canonical form or the network form with blobs, which
-            // does not decode here) are refused before decoding, with geth's word for it.
-            out[i] = reject("transaction type not supported");
+        if (is_blob_network_form(raw)) {
+            // EIP-4844's network form: the sidecar is checked here (the KZG proofs are the
+            // expensive part), then the transaction goes on in its canonical form.
+            auto pooled = decode_blob_network_form(raw);
+            if (!pooled) {
+                impl.txs_rejected.fetch_add(1, std::memory_order_relaxed);
+                out[i] = unexpected(invalid(pooled.error().message));
+                continue;
+            }
+            if (pooled->canonical.size() > kMaxTxBytes) {
+                out[i] = reject("oversized data");
+            } else if (auto e = blob_sidecar_error(*pooled)) {
+                out[i] = reject(std::move(*e));
+            } else if (pooled->txn.chain_id && *pooled->txn.chain_id != impl.genesis.chain_id) {
+                out[i] = reject("invalid chain id for signer");
+            } else if (pooled->txn.max_priority_fee_per_gas > pooled->txn.max_fee_per_gas) {
+                out[i] = reject("max priority fee per gas higher than max fee per gas");
+            } else {
+                txns[i] = std::move(pooled->txn);
+                canonical[i] = std::move(pooled->canonical);
+                todo.push_back(i);
+            }
             continue;
         }
         auto decoded = decode_transaction(raw);
@@ -3696,7 +3783,8 @@ std::vector<ApiResult<Hash32>> Node::admit_many(std::span<const ByteView> raws, 
         }
         const Transaction& txn = *decoded;
         if (txn.type == TxnType::kBlob) {
-            out[i] = reject("transaction type not supported");
+            // The canonical form: what a block holds, without the blobs a pool must see.
+            out[i] = reject("missing sidecar in blob transaction");
         } else if (raw.size() > kMaxTxBytes) {
             out[i] = reject("oversized data");
         } else if (txn.chain_id && *txn.chain_id != impl.genesis.chain_id) {
@@ -3714,7 +3802,7 @@ std::vector<ApiResult<Hash32>> Node::admit_many(std::span<const ByteView> raws, 
     {
         std::vector<ByteView> in;
         in.reserve(todo.size());
-        for (const size_t i : todo) in.push_back(raws[i]);
+        for (const size_t i : todo) in.push_back(canonical[i].empty() ? raws[i] : canonical[i]);
         std::vector<Hash32> h(todo.size());
         keccak256_many(in, h);
         std::vector<const Transaction*> recover;  // not impersonated, not already in the pool
@@ -3758,7 +3846,12 @@ std::vector<ApiResult<Hash32>> Node::admit_many(std::span<const ByteView> raws, 
             auto p = std::make_shared<PoolTxn>();
             p->hash = hash;
             p->sender = *sender;
-            p->raw.assign(raws[i].begin(), raws[i].end());
+            if (canonical[i].empty()) {
+                p->raw.assign(raws[i].begin(), raws[i].end());
+            } else {
+                p->raw = std::move(canonical[i]);
+                p->pooled.assign(raws[i].begin(), raws[i].end());
+            }
             p->cost = txn_cost(txn);
             p->impersonated = impersonated.has_value();
             p->txn = std::move(*txns[i]);
@@ -3779,6 +3872,10 @@ std::vector<ApiResult<Hash32>> Node::admit_many(std::span<const ByteView> raws, 
                 }
                 if (t.max_fee_per_gas < next_base_fee(h->header)) {
                     return reject("max fee per gas less than block base fee");
+                }
+                if (t.type == TxnType::kBlob &&
+                    t.max_fee_per_blob_gas < exec::blob_base_fee(next_excess_blob_gas(h->header))) {
+                    return reject("max fee per blob gas less than block blob gas fee");
                 }
                 auto acc = h->view->account(*sender);
                 if (!acc) {
@@ -3828,6 +3925,11 @@ ApiResult<Transaction> Node::fill_transaction(const CallRequest& request) {
     auto& impl = *impl_;
     if (request.chain_id && *request.chain_id != impl.genesis.chain_id) {
         return unexpected(rejected("invalid chain id for signer"));
+    }
+    if (request.blob_versioned_hashes) {
+        // The node has no blobs to attach: sign a blob transaction with its sidecar and send it
+        // with eth_sendRawTransaction.
+        return unexpected(rejected("missing sidecar in blob transaction"));
     }
     Transaction txn;
     txn.chain_id = impl.genesis.chain_id;

@@ -6,7 +6,8 @@
 // funds) is dropped with its admission error.
 //
 // File format: rlp([raw transaction, ...]) (each item a byte string holding the transaction's
-// canonical encoding, typed ones as type || payload), senders in ascending address order and each
+// canonical encoding, typed ones as type || payload; a blob transaction in its EIP-4844 network
+// form with the sidecar, which admission checks again), senders in ascending address order and each
 // sender's transactions by nonce. Written with write_file_atomic (node_key.hpp: <file>.tmp,
 // fsync, rename, directory fsync), so a crash while writing leaves the previous file or none,
 // never a torn one.

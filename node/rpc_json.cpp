@@ -164,6 +164,7 @@ Json receipt_json(const ReceiptRecord& r) {
            {"type", q::quantity(static_cast<uint64_t>(r.type))}};
     if (r.type == TxnType::kBlob) {
         j["blobGasUsed"] = q::quantity(r.blob_gas_used);
+        j["blobGasPrice"] = q::quantity(r.blob_gas_price);
     }
     return j;
 }
@@ -277,6 +278,20 @@ Result<AccessList> parse_access_list(const Json& v) {
             }
         }
         out.push_back(std::move(entry));
+    }
+    return out;
+}
+
+/// A list of hashes (blobVersionedHashes).
+Result<std::vector<Hash32>> parse_hash_list(const Json& v) {
+    if (!v.is_array()) {
+        return make_error("expected an array of hashes");
+    }
+    std::vector<Hash32> out;
+    out.reserve(v.size());
+    for (const auto& h : v) {
+        PEL_TRY(const Hash32 x, json::parse_hash(h));
+        out.push_back(x);
     }
     return out;
 }
@@ -437,6 +452,8 @@ Result<CallRequest> parse_call_request(const Json& v) {
     PEL_TRY_VOID(field(v, "nonce", r.nonce, json::parse_quantity_u64));
     PEL_TRY_VOID(field(v, "accessList", r.access_list, parse_access_list));
     PEL_TRY_VOID(field(v, "chainId", r.chain_id, json::parse_quantity_u64));
+    PEL_TRY_VOID(field(v, "maxFeePerBlobGas", r.max_fee_per_blob_gas, json::parse_quantity));
+    PEL_TRY_VOID(field(v, "blobVersionedHashes", r.blob_versioned_hashes, parse_hash_list));
     std::optional<Bytes> data;
     std::optional<Bytes> input;
     PEL_TRY_VOID(field(v, "data", data, json::parse_data));

@@ -495,6 +495,25 @@ TEST_F(ChainTest, pool_survives_a_restart_through_the_journal) {
     EXPECT_EQ(node_->head().number, 1U);
 }
 
+TEST_F(ChainTest, a_blob_transaction_survives_a_restart_with_its_sidecar) {
+    const Transaction t = test::blob_txn(dev_[0].secret_key, 0, addr(9), 1);
+    const Bytes net = test::zero_blob_network_form(t, 1);
+    auto h = node_->submit_raw_transaction(net);
+    ASSERT_TRUE(h.has_value()) << h.error().message;
+    node_.reset();
+    // The journal holds the network form: admission checks the sidecar again.
+    auto journal = read_pool_journal(dir_.path() / "data" / kPoolJournalFile);
+    ASSERT_TRUE(journal.has_value() && journal->has_value());
+    ASSERT_EQ((*journal)->size(), 1U);
+    EXPECT_EQ((**journal)[0], net);
+    reopen();
+    auto pending = node_->transaction_by_hash(*h);
+    ASSERT_TRUE(pending.has_value() && pending->has_value());
+    mine();
+    EXPECT_TRUE(receipt(*h).status);
+    EXPECT_EQ(block(1).header.blob_gas_used, exec::kGasPerBlob);
+}
+
 TEST_F(ChainTest, journal_transactions_no_longer_valid_are_dropped) {
     // A journal written for this chain holding one transaction that is valid and one whose nonce
     // was mined in the meantime (here: the same nonce, mined before the journal is read).

@@ -2,13 +2,18 @@
 // Admission through Node::submit_raw_transaction (geth's error strings), replacement, queued
 // promotion, limits; and the Mempool's selection order.
 #include <map>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "execution/transition.hpp"
 #include "node/mempool.hpp"
+#include "primitives/hex.hpp"
 #include "primitives/keccak.hpp"
 #include "tests/unit/node/core_test_util.hpp"
+#include "vm/precompiles.hpp"
 
 namespace pel::node {
 namespace {
@@ -143,12 +148,14 @@ TEST_F(MempoolTest, geth_error_strings) {
     vh.bytes[0] = 1;
     blob.blob_versioned_hashes = {vh};
     ASSERT_TRUE(sign_transaction(blob, key0_).has_value());
-    EXPECT_EQ(submit_error(blob), "transaction type not supported");
-    // The network form (type 3 with blobs, commitments and proofs) is refused the same way.
+    // The canonical form has no sidecar for the pool to check (see BlobMempoolTest).
+    EXPECT_EQ(submit_error(blob), "missing sidecar in blob transaction");
+    // A network form whose payload body does not decode is invalid input.
     const Bytes network_form{0x03, 0xc4, 0xc0, 0xc0, 0xc0, 0xc0};
     auto nf = node_->submit_raw_transaction(network_form);
     ASSERT_FALSE(nf.has_value());
-    EXPECT_EQ(nf.error().message, "transaction type not supported");
+    EXPECT_EQ(nf.error().kind, ApiErrorKind::kInvalidInput);
+    EXPECT_EQ(nf.error().message.rfind("txn: field 'chain_id'", 0), 0U) << nf.error().message;
 
     // Undecodable input is invalid params, not a pool error.
     const Bytes junk{0x02, 0xc1, 0x05};
@@ -237,6 +244,121 @@ TEST_F(MempoolLimitsTest, per_sender_queued_and_total_limits) {
     EXPECT_EQ(submit_error(make_txn(key1_, 1, addr(1), U256(1))), "txpool is full");
     // A replacement does not count against the limits.
     submit_ok(make_txn(key1_, 0, addr(1), U256(1), 21000, {}, U256(20 * kGwei), U256(2 * kGwei)));
+}
+
+// EIP-4844 blob transactions in their network form, with zero blobs (core_test_util.hpp).
+// tests/e2e sends blobs with commitments and proofs computed by a KZG library.
+class BlobMempoolTest : public MempoolTest {
+  protected:
+    /// The compressed BLS12-381 G1 generator: a valid point, but not the zero blob's proof.
+    static Bytes g1_generator() {
+        return from_hex(
+                   "0x97f1d3a73197d7942695638c4fa9ac0fc3688c4f9774b905a14e3a3f171bac586c55e83ff97a1"
+                   "aeffb3af00adb22c6bb")
+            .value();
+    }
+    Transaction blob_txn(uint64_t nonce, size_t blobs, const Hash32& key) const {
+        return test::blob_txn(key, nonce, addr(7), blobs);
+    }
+    static Bytes network_form(const Transaction& t, size_t blobs,
+                              std::optional<Bytes> proof = std::nullopt) {
+        return test::zero_blob_network_form(t, blobs, std::move(proof));
+    }
+    std::string submit_raw_error(const Bytes& raw_bytes) {
+        auto r = node_->submit_raw_transaction(raw_bytes);
+        EXPECT_FALSE(r.has_value());
+        return r ? "" : r.error().message;
+    }
+};
+
+TEST_F(BlobMempoolTest, admits_mines_and_charges_a_blob_transaction) {
+    const Transaction t = blob_txn(0, 2, key0_);
+    const Bytes net = network_form(t, 2);
+    const U256 before = *node_->balance(a0_, BlockSelector::latest());
+    auto h = node_->submit_raw_transaction(net);
+    ASSERT_TRUE(h.has_value()) << h.error().message;
+    // The hash is the canonical form's, not the network form's.
+    EXPECT_EQ(*h, keccak256(encode_transaction(t)));
+    EXPECT_EQ(submit_raw_error(net), "already known");
+    ASSERT_TRUE(node_->test_mine_block().has_value());
+    auto receipt = node_->receipt_by_hash(*h);
+    ASSERT_TRUE(receipt.has_value() && receipt->has_value());
+    const ReceiptRecord& r = **receipt;
+    EXPECT_TRUE(r.status);
+    EXPECT_EQ(r.type, TxnType::kBlob);
+    EXPECT_EQ(r.blob_gas_used, 2 * exec::kGasPerBlob);
+    EXPECT_EQ(r.blob_gas_price, U256(1));  // the minimum blob base fee at excess 0
+    auto block = node_->block_by_number(BlockSelector::latest());
+    ASSERT_TRUE(block.has_value() && block->has_value());
+    EXPECT_EQ((*block)->header.blob_gas_used, 2 * exec::kGasPerBlob);
+    ASSERT_EQ((*block)->transactions.size(), 1U);
+    EXPECT_EQ((*block)->transactions[0].txn.blob_versioned_hashes, t.blob_versioned_hashes);
+    // Value 1, gas at the effective price, and the blob gas burned at the blob base fee.
+    const U256 after = *node_->balance(a0_, BlockSelector::latest());
+    EXPECT_EQ(before - after,
+              U256(1) + U256(r.gas_used) * r.effective_gas_price + U256(2 * exec::kGasPerBlob));
+}
+
+TEST_F(BlobMempoolTest, refuses_unsound_sidecars_with_geths_messages) {
+    const Transaction one = blob_txn(0, 1, key0_);
+    // A valid point that is not the opening of this blob.
+    EXPECT_EQ(submit_raw_error(network_form(one, 1, g1_generator())),
+              "invalid blob 0: can't verify opening proof");
+    // Not a point on the curve at all.
+    Bytes off_curve = g1_generator();
+    off_curve[47] ^= 1;
+    EXPECT_EQ(submit_raw_error(network_form(one, 1, off_curve)).rfind("invalid blob 0: ", 0), 0U);
+    EXPECT_EQ(submit_raw_error(network_form(one, 0)),
+              "invalid number of 0 blobs compared to 1 blob hashes");
+    EXPECT_EQ(submit_raw_error(network_form(one, 2)),
+              "invalid number of 2 blobs compared to 1 blob hashes");
+    Transaction wrong_hash = one;
+    wrong_hash.blob_versioned_hashes[0].bytes[5] ^= 1;
+    ASSERT_TRUE(sign_transaction(wrong_hash, key0_).has_value());
+    EXPECT_EQ(submit_raw_error(network_form(wrong_hash, 1)).rfind("blob 0: computed hash 0x01", 0),
+              0U);
+    EXPECT_EQ(submit_raw_error(network_form(blob_txn(0, 7, key0_), 7)),
+              "too many blobs in transaction: have 7, permitted 6");
+    EXPECT_EQ(submit_raw_error(network_form(blob_txn(0, 0, key0_), 0)),
+              "blobless blob transaction");
+    Transaction cheap = one;
+    cheap.max_fee_per_blob_gas = U256(0);
+    ASSERT_TRUE(sign_transaction(cheap, key0_).has_value());
+    EXPECT_EQ(submit_raw_error(network_form(cheap, 1)),
+              "max fee per blob gas less than block blob gas fee");
+    // The balance check counts the blob gas at the fee cap.
+    Transaction costly = one;
+    costly.max_fee_per_blob_gas = U256(10'000) * eth(1);
+    ASSERT_TRUE(sign_transaction(costly, key0_).has_value());
+    EXPECT_EQ(submit_raw_error(network_form(costly, 1))
+                  .rfind("insufficient funds for gas * price + value", 0),
+              0U);
+    // Nothing was admitted.
+    EXPECT_EQ(node_->metrics().mempool_pending, 0U);
+    EXPECT_TRUE(node_->submit_raw_transaction(network_form(one, 1)).has_value());
+}
+
+TEST_F(BlobMempoolTest, a_block_holds_at_most_six_blobs) {
+    // Three transactions of three blobs each: two fit in a block, the third waits for the next.
+    std::vector<Hash32> hashes;
+    for (uint64_t n = 0; n < 3; ++n) {
+        auto h = node_->submit_raw_transaction(network_form(blob_txn(n, 3, key0_), 3));
+        ASSERT_TRUE(h.has_value()) << h.error().message;
+        hashes.push_back(*h);
+    }
+    ASSERT_TRUE(node_->test_mine_block().has_value());
+    auto first = node_->block_by_number(BlockSelector::latest());
+    ASSERT_TRUE(first.has_value() && first->has_value());
+    EXPECT_EQ((*first)->transactions.size(), 2U);
+    EXPECT_EQ((*first)->header.blob_gas_used, 6 * exec::kGasPerBlob);
+    EXPECT_EQ(node_->metrics().mempool_pending, 1U);
+    ASSERT_TRUE(node_->test_mine_block().has_value());
+    auto second = node_->block_by_number(BlockSelector::latest());
+    ASSERT_TRUE(second.has_value() && second->has_value());
+    ASSERT_EQ((*second)->transactions.size(), 1U);
+    EXPECT_EQ((*second)->transactions[0].hash, hashes[2]);
+    // Six blobs is above the target of three: the excess grows by three blobs' gas.
+    EXPECT_EQ((*second)->header.excess_blob_gas, 3 * exec::kGasPerBlob);
 }
 
 /// A pool entry of an EIP-1559 transfer from `sender` (100 gwei fee cap, `tip_gwei` tip), with a

@@ -6,14 +6,17 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
 #include "node/node.hpp"
 #include "primitives/transaction.hpp"
+#include "vm/precompiles.hpp"
 
 namespace pel::node::test {
 
@@ -82,6 +85,38 @@ inline Transaction make_txn(const Hash32& key, uint64_t nonce, std::optional<Add
 }
 
 inline Bytes raw(const Transaction& t) { return encode_transaction(t); }
+
+/// EIP-4844 test sidecars use the zero blob, whose KZG commitment and proof are both the point
+/// at infinity (0xc0 then zeros): a valid opening that needs no trusted setup to compute.
+inline Bytes kzg_infinity() {
+    Bytes p(kKzgBytes, 0);
+    p[0] = 0xc0;
+    return p;
+}
+
+/// A blob transaction from `key` sending 1 wei to `to`, whose `blobs` versioned hashes are the
+/// zero blob's (blob fee cap 10 wei), signed.
+inline Transaction blob_txn(const Hash32& key, uint64_t nonce, const Address& to, size_t blobs) {
+    Transaction t = make_txn(key, nonce, to, U256(1));
+    t.type = TxnType::kBlob;
+    t.max_fee_per_blob_gas = U256(10);
+    t.blob_versioned_hashes.assign(blobs, vm::kzg_to_versioned_hash(kzg_infinity()));
+    EXPECT_TRUE(sign_transaction(t, key).has_value());
+    return t;
+}
+
+/// The network form of `t` with `blobs` zero blobs, their commitments, and `proof` (default: the
+/// true one) as every proof.
+inline Bytes zero_blob_network_form(const Transaction& t, size_t blobs,
+                                    std::optional<Bytes> proof = std::nullopt) {
+    const Bytes zero(kBlobBytes, 0);
+    const Bytes c = kzg_infinity();
+    const Bytes p = proof.value_or(c);
+    const std::vector<ByteView> bs(blobs, ByteView(zero));
+    const std::vector<ByteView> cs(blobs, ByteView(c));
+    const std::vector<ByteView> ps(blobs, ByteView(p));
+    return encode_blob_network_form(t, bs, cs, ps);
+}
 
 inline Address addr(uint8_t b) {
     Address a;

@@ -2,8 +2,9 @@
 // Compiles the test contracts with solc from npm (solcjs, pinned in package.json), evmVersion
 // cancun: an OpenZeppelin ERC20, the same with ERC20Permit (EIP-2612: its permit checks an EIP-712
 // signature on chain), a small contract that reverts with a require message and with a custom
-// error, and three contracts whose one transaction makes every kind of call frame (debug_trace*)
-// (a second or two per compile).
+// error, a contract that records the BLOBHASH and BLOBBASEFEE its blob transaction shows it, and
+// three contracts whose one transaction makes every kind of call frame (debug_trace*) (a second or
+// two per compile).
 'use strict';
 
 const fs = require('node:fs');
@@ -41,6 +42,21 @@ contract Guard {
     function setTiny(uint256 v) external {
         if (v >= 10) revert TooLarge(v, 10);
         stored = v;
+    }
+}
+
+// EIP-4844: what a blob transaction shows the contract it calls (BLOBHASH, BLOBBASEFEE).
+contract BlobSink {
+    bytes32[] public seen;
+    uint256 public blobBaseFee;
+
+    function record() external {
+        for (uint256 i = 0; blobhash(i) != bytes32(0); ++i) seen.push(blobhash(i));
+        blobBaseFee = block.blobbasefee;
+    }
+
+    function count() external view returns (uint256) {
+        return seen.length;
     }
 }
 

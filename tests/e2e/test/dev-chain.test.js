@@ -15,6 +15,7 @@ const { nodeFixture } = require('../lib/fixture');
 const viem = require('viem');
 const { devAccounts } = require('../lib/accounts');
 const { compile } = require('../lib/contracts');
+const { publicClient, walletClient } = require('../lib/viem');
 
 const f = nodeFixture();
 
@@ -200,14 +201,9 @@ test('anvil_impersonateAccount: an account and a contract send without keys', as
 
   // A contract sender through viem's JSON-RPC account (EIP-3607 waived while impersonated).
   await f.provider.send('anvil_impersonateAccount', [contract]);
-  const chain = viem.defineChain({ id: 31337, name: 'pel-e2e',
-    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
-    rpcUrls: { default: { http: [f.node.url] } } });
-  const wallet = viem.createWalletClient({ account: contract, chain,
-    transport: viem.http(f.node.url) });
+  const wallet = walletClient(f.node.url, contract);
   const hash = await wallet.sendTransaction({ to, value: 5n });
-  const pub = viem.createPublicClient({ chain, transport: viem.http(f.node.url),
-    pollingInterval: 50 });
+  const pub = publicClient(f.node.url);
   const r2 = await pub.waitForTransactionReceipt({ hash });
   assert.equal(r2.status, 'success');
   assert.equal(ethers.getAddress(r2.from), contract);

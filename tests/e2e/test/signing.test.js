@@ -14,6 +14,7 @@ const { target } = require('../lib/node');
 const { nodeFixture } = require('../lib/fixture');
 const { devAccounts } = require('../lib/accounts');
 const { compile } = require('../lib/contracts');
+const { publicClient, walletClient } = require('../lib/viem');
 
 const dev = devAccounts();
 // anvil (used only to validate these tests) words a missing key "No Signer available" (-32602);
@@ -74,11 +75,7 @@ test('an account without a key here is refused, and bad typed data is invalid pa
   });
 
 test('viem wallet client with a JSON-RPC account: signMessage and signTypedData', async () => {
-  const chain = viem.defineChain({ id: 31337, name: 'pel-e2e',
-    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
-    rpcUrls: { default: { http: [f.node.url] } } });
-  const wallet = viem.createWalletClient({ account: dev[2].address, chain,
-    transport: viem.http(f.node.url) });
+  const wallet = walletClient(f.node.url, dev[2].address);
   const message = 'hello from viem';
   const sig = await wallet.signMessage({ message });
   assert.equal(await viem.recoverMessageAddress({ message, signature: sig }), dev[2].address);
@@ -93,7 +90,7 @@ test('viem wallet client with a JSON-RPC account: signMessage and signTypedData'
     dev[2].address);
   // The public client's verify actions check on chain: an eth_call of a creation (ERC-6492's
   // deployless validator) whose answer is what the init code returns.
-  const pub = viem.createPublicClient({ chain, transport: viem.http(f.node.url) });
+  const pub = publicClient(f.node.url);
   assert.equal(await pub.verifyMessage({ address: dev[2].address, message, signature: sig }), true);
   assert.equal(await pub.verifyTypedData({ ...typed, address: dev[2].address,
     signature: typedSig }), true);
@@ -153,11 +150,7 @@ test('eth_signTransaction: signed by the node, decoded by the clients, then broa
   assert.equal((await sent.wait()).status, 1);
   assert.equal(await f.provider.getBalance(to), 7n);
 
-  const chain = viem.defineChain({ id: 31337, name: 'pel-e2e',
-    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
-    rpcUrls: { default: { http: [f.node.url] } } });
-  const wallet = viem.createWalletClient({ account: dev[6].address, chain,
-    transport: viem.http(f.node.url) });
+  const wallet = walletClient(f.node.url, dev[6].address);
   const serialized = await wallet.signTransaction({ to, value: 5n });
   assert.equal(await viem.recoverTransactionAddress({ serializedTransaction: serialized }),
     dev[6].address);

@@ -10,6 +10,7 @@ const viem = require('viem');
 const { privateKeyToAccount, generatePrivateKey } = require('viem/accounts');
 const { startNode } = require('../lib/node');
 const { devAccounts } = require('../lib/accounts');
+const { devChain, publicClient, walletClient } = require('../lib/viem');
 const { compile } = require('../lib/contracts');
 
 const kSupply = 10n ** 24n;
@@ -28,8 +29,7 @@ let guard;
 let transferReceipt;
 
 function walletFor(privateKey) {
-  return viem.createWalletClient({ account: privateKeyToAccount(privateKey), chain,
-    transport: viem.http(node.url), pollingInterval: 50 });
+  return walletClient(node.url, privateKey, chain);
 }
 
 function findCause(err, cls) {
@@ -38,11 +38,8 @@ function findCause(err, cls) {
 
 before(async () => {
   node = await startNode();
-  chain = viem.defineChain({ id: 31337, name: 'pel-e2e',
-    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
-    rpcUrls: { default: { http: [node.url] } } });
-  pub = viem.createPublicClient({ chain, transport: viem.http(node.url), pollingInterval: 50,
-    cacheTime: 0 });
+  chain = devChain(node.url);
+  pub = publicClient(node.url, chain);
   account = privateKeyToAccount(dev[0].privateKey);
   wallet = walletFor(dev[0].privateKey);
   const c = compile();

@@ -33,7 +33,16 @@ void Mempool::recount(Queue& q) {
     pending_total_ = pending_total_ - before_pending + p;
 }
 
-void Mempool::erase_hash(const Hash32& hash) { by_hash_.erase(hash); }
+void Mempool::erase_hash(const Hash32& hash) {
+    const auto it = by_hash_.find(hash);
+    if (it == by_hash_.end()) {
+        return;
+    }
+    if (it->second->txn.type == TxnType::kBlob) {
+        --blob_txs_;
+    }
+    by_hash_.erase(it);
+}
 
 Result<Mempool::Added> Mempool::add(std::shared_ptr<const PoolTxn> t, const SenderState& account) {
     const std::lock_guard lock(mu_);
@@ -78,11 +87,19 @@ Result<Mempool::Added> Mempool::add_locked(std::shared_ptr<const PoolTxn> t,
         const auto oit = qit->second.txs.find(t->txn.nonce);
         if (oit != qit->second.txs.end()) {
             old = oit->second;
+            // A blob transaction replacing one also bumps its blob fee cap.
+            const bool blobs = old->txn.type == TxnType::kBlob && t->txn.type == TxnType::kBlob;
             if (!bumps_enough(old->txn.max_fee_per_gas, t->txn.max_fee_per_gas) ||
-                !bumps_enough(old->txn.max_priority_fee_per_gas, t->txn.max_priority_fee_per_gas)) {
+                !bumps_enough(old->txn.max_priority_fee_per_gas, t->txn.max_priority_fee_per_gas) ||
+                (blobs &&
+                 !bumps_enough(old->txn.max_fee_per_blob_gas, t->txn.max_fee_per_blob_gas))) {
                 return make_error("replacement transaction underpriced");
             }
         }
+    }
+    if (t->txn.type == TxnType::kBlob && blob_txs_ >= limits_.max_blob_txs &&
+        !(old && old->txn.type == TxnType::kBlob)) {
+        return make_error("txpool is full");
     }
     if (!old) {
         if (pending_total_ + queued_total_ >= limits_.max_total) {
@@ -121,6 +138,9 @@ Result<Mempool::Added> Mempool::add_locked(std::shared_ptr<const PoolTxn> t,
     if (old) {
         erase_hash(old->hash);
         out.replaced = old->hash;
+    }
+    if (t->txn.type == TxnType::kBlob) {
+        ++blob_txs_;
     }
     by_hash_[t->hash] = t;
     const uint64_t nonce = t->txn.nonce;
@@ -224,6 +244,7 @@ void Mempool::clear() {
     ++epoch_;
     senders_.clear();
     by_hash_.clear();
+    blob_txs_ = 0;
     pending_total_ = 0;
     queued_total_ = 0;
 }
@@ -266,7 +287,7 @@ void Mempool::on_block(const std::vector<Hash32>& mined,
                     senders_.erase(qit);
                 }
             }
-            by_hash_.erase(h);
+            erase_hash(h);
         }
     }
 }
@@ -278,7 +299,7 @@ void Mempool::remove(const Hash32& hash) {
         return;
     }
     const auto t = it->second;
-    by_hash_.erase(it);
+    erase_hash(hash);
     const auto qit = senders_.find(t->sender);
     if (qit == senders_.end()) {
         return;

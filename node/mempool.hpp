@@ -46,6 +46,9 @@ struct MempoolLimits {
     size_t max_total = 100'000;
     size_t max_per_sender = 16'384;
     size_t max_queued_per_sender = 1'024;
+    /// Blob transactions held (each with its sidecar: up to 6 blobs of 128 KiB, so 256 of them
+    /// hold at most about 200 MB).
+    size_t max_blob_txs = 256;
 };
 
 /// The sender's account at the head, as admission sees it.
@@ -56,7 +59,8 @@ struct SenderState {
 
 /// Thread safety / Invariants: every method may be called from any thread; one mutex guards
 /// everything (no callbacks run under it).
-///  - by_hash_ holds exactly the transactions in senders_ (one entry per (sender, nonce)).
+///  - by_hash_ holds exactly the transactions in senders_ (one entry per (sender, nonce));
+///    blob_txs_ counts the blob transactions among them (every erase goes through erase_hash).
 ///  - senders_ has no empty queue; each queue's nonces are all >= its base_nonce (the account
 ///    nonce at the last add or block for that sender).
 ///  - pending (per queue) is the length of the gap-free run of nonces starting at base_nonce;
@@ -154,6 +158,7 @@ class Mempool {
     size_t pending_total_ = 0;                                            // guarded by mu_
     size_t queued_total_ = 0;                                             // guarded by mu_
     uint64_t epoch_ = 0;                                                  // guarded by mu_
+    size_t blob_txs_ = 0;                                                 // guarded by mu_
 };
 
 /// fee * 110 / 100 rounded up as geth compares (new >= old * (100 + 10) / 100, and new > old).

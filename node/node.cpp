@@ -2873,6 +2873,7 @@ Result<std::unique_ptr<Node>> Node::open(const NodeConfig& config) {
     limits.max_total = config.mempool_max_total;
     limits.max_per_sender = config.mempool_max_per_sender;
     limits.max_queued_per_sender = config.mempool_max_queued_per_sender;
+    limits.max_blob_txs = config.mempool_max_blob_txs;
     impl->pool = std::make_unique<Mempool>(limits);
     exec::ParallelOptions po;
     po.threads = config.threads;

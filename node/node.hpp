@@ -62,6 +62,7 @@ struct NodeConfig {
     size_t mempool_max_total = 100'000;      ///< pending + queued
     size_t mempool_max_per_sender = 16'384;  ///< pending + queued of one sender
     size_t mempool_max_queued_per_sender = 1'024;
+    size_t mempool_max_blob_txs = 256;  ///< blob transactions (each held with its sidecar)
     /// eth_call / eth_estimateGas gas cap (geth --rpc.gascap default).
     uint64_t rpc_gas_cap = 50'000'000;
     /// eth_getLogs limits.

@@ -377,6 +377,43 @@ std::shared_ptr<PoolTxn> pool_txn(const Address& sender, uint64_t nonce, uint64_
     return p;
 }
 
+TEST(Mempool, blob_transactions_have_their_own_limit_and_bump_their_blob_fee_cap) {
+    MempoolLimits limits;
+    limits.max_blob_txs = 2;
+    Mempool pool(limits);
+    const SenderState rich{0, U256(1'000'000)};
+    const auto blob = [](const Address& s, uint64_t nonce, uint64_t fee_gwei, uint64_t blob_fee) {
+        auto p = pool_txn(s, nonce, fee_gwei);
+        p->txn.type = TxnType::kBlob;
+        p->txn.max_fee_per_gas = U256(100 * fee_gwei * kGwei);
+        p->txn.max_fee_per_blob_gas = U256(blob_fee);
+        p->txn.blob_versioned_hashes.resize(1);
+        p->hash.bytes[2] = static_cast<uint8_t>(fee_gwei + blob_fee);
+        return p;
+    };
+    ASSERT_TRUE(pool.add(blob(addr(1), 0, 1, 10), rich).has_value());
+    ASSERT_TRUE(pool.add(blob(addr(2), 0, 1, 10), rich).has_value());
+    auto full = pool.add(blob(addr(3), 0, 1, 10), rich);
+    ASSERT_FALSE(full.has_value());
+    EXPECT_EQ(full.error().message, "txpool is full");
+    // Other transactions are not counted against it.
+    EXPECT_TRUE(pool.add(pool_txn(addr(3), 0), rich).has_value());
+    // Replacing a blob transaction: both fees and the blob fee cap go up by 10%.
+    auto cheap = pool.add(blob(addr(1), 0, 2, 10), rich);
+    ASSERT_FALSE(cheap.has_value());
+    EXPECT_EQ(cheap.error().message, "replacement transaction underpriced");
+    ASSERT_TRUE(pool.add(blob(addr(1), 0, 2, 11), rich).has_value());  // at the cap: a swap
+    EXPECT_EQ(pool.size(), 3U);
+    // Removed and mined ones free their places.
+    pool.remove(pool.select(U256(kGwei), 30'000'000, 100).front()->hash);
+    EXPECT_TRUE(pool.add(blob(addr(4), 0, 1, 10), rich).has_value());
+    pool.on_block({}, {{addr(2), 1}});
+    EXPECT_TRUE(pool.add(blob(addr(5), 0, 1, 10), rich).has_value());
+    EXPECT_FALSE(pool.add(blob(addr(6), 0, 1, 10), rich).has_value());
+    pool.clear();
+    EXPECT_TRUE(pool.add(blob(addr(6), 0, 1, 10), rich).has_value());
+}
+
 TEST(Mempool, selection_interleaves_senders_with_equal_tips) {
     Mempool pool(MempoolLimits{});
     const SenderState rich{0, U256(1'000'000)};

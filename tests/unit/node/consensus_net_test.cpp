@@ -3,7 +3,7 @@
 // and consensus thread): transactions sent to different nodes are committed; all reach the same
 // head hash and state root; one stopped validator does not stop the chain, a second one halts it
 // without a fork; both restarted (same datadirs) catch up and the chain goes on; every accepted
-// transaction ends up in a block.
+// transaction ends up in a block, a blob transaction (gossiped with its sidecar) among them.
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "execution/transition.hpp"
 #include "node/rpc_dispatch.hpp"
 #include "node/rpc_eth.hpp"
 #include "tests/unit/node/consensus_test_util.hpp"
@@ -131,6 +132,23 @@ TEST(ConsensusNet, four_validators_commit_survive_one_crash_halt_at_two_and_catc
         << "transactions were not committed on every node";
     ASSERT_TRUE(eventually([&] { return net.min_head() >= 5; }, 20s));
     expect_same_chain(net, net.min_head());
+
+    // A blob transaction (EIP-4844 network form) sent to one node travels with its sidecar to
+    // the others, whose pools check it again; whichever proposes includes it, and every node
+    // validates the block that holds it.
+    {
+        const Transaction t = test::blob_txn(keys[8].secret_key, 0, test::addr(9), 2);
+        auto r = net.node(1)->submit_raw_transaction(test::zero_blob_network_form(t, 2));
+        ASSERT_TRUE(r.has_value()) << r.error().message;
+        ASSERT_TRUE(eventually([&] { return all_mined(net, {*r}); }, 20s))
+            << "the blob transaction was not committed on every node";
+        for (Node* n : net.running()) {
+            auto rec = n->receipt_by_hash(*r);
+            ASSERT_TRUE(rec.has_value() && rec->has_value());
+            EXPECT_EQ((*rec)->blob_gas_used, 2 * exec::kGasPerBlob);
+        }
+        accepted.push_back(*r);
+    }
 
     // One validator down: the chain goes on.
     net.stop(3);

@@ -299,6 +299,42 @@ TEST_F(BlobMempoolTest, admits_mines_and_charges_a_blob_transaction) {
               U256(1) + U256(r.gas_used) * r.effective_gas_price + U256(2 * exec::kGasPerBlob));
 }
 
+TEST_F(BlobMempoolTest, calls_with_blob_hashes_see_them_and_send_transaction_refuses_them) {
+    // Code: BLOBHASH(0), BLOBBASEFEE; returned as two words.
+    const Address c = addr(0xc0);
+    CallRequest req;
+    req.to = c;
+    const Hash32 vh = vm::kzg_to_versioned_hash(test::kzg_infinity());
+    req.blob_versioned_hashes = std::vector<Hash32>{vh};
+    AccountOverride code;
+    code.code = from_hex(
+                    "0x600049600052"
+                    "4a602052"
+                    "60406000f3")
+                    .value();
+    req.state_overrides.emplace_back(c, code);
+    auto r = node_->call(req, BlockSelector::latest());
+    ASSERT_TRUE(r.has_value() && r->success) << (r ? r->error : r.error().message);
+    ASSERT_EQ(r->output.size(), 64U);
+    EXPECT_TRUE(equal(ByteView(r->output).first(32), vh.view()));
+    // No blob fee cap: the blob base fee is 0 for the call (geth), and a sender with nothing
+    // pays no blob gas.
+    EXPECT_EQ(U256::from_be32(r->output.data() + 32), U256(0));
+    req.max_fee_per_blob_gas = U256(5);
+    req.from = a0_;
+    r = node_->call(req, BlockSelector::latest());
+    ASSERT_TRUE(r.has_value() && r->success);
+    EXPECT_EQ(U256::from_be32(r->output.data() + 32), U256(1));  // the block's blob base fee
+    // eth_sendTransaction has no sidecar to attach.
+    CallRequest send;
+    send.from = a0_;
+    send.to = addr(7);
+    send.blob_versioned_hashes = std::vector<Hash32>{vh};
+    auto s = node_->send_transaction(send);
+    ASSERT_FALSE(s.has_value());
+    EXPECT_EQ(s.error().message, "missing sidecar in blob transaction");
+}
+
 TEST_F(BlobMempoolTest, refuses_unsound_sidecars_with_geths_messages) {
     const Transaction one = blob_txn(0, 1, key0_);
     // A valid point that is not the opening of this blob.

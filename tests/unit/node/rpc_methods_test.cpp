@@ -335,7 +335,9 @@ TEST_F(MethodsTest, call_request_fields) {
           {"input", "0x60"},
           {"chainId", "0x7a69"},
           {"accessList",
-           {{{"address", "0x" + std::string(40, 'c')}, {"storageKeys", {json::hash(h32(3))}}}}}}}));
+           {{{"address", "0x" + std::string(40, 'c')}, {"storageKeys", {json::hash(h32(3))}}}}},
+          {"maxFeePerBlobGas", "0x7"},
+          {"blobVersionedHashes", {json::hash(h32(4)), json::hash(h32(5))}}}}));
     const CallRequest& r = *node_.last_call;
     EXPECT_EQ(r.from, addr(0xaa));
     EXPECT_FALSE(r.to);
@@ -349,6 +351,11 @@ TEST_F(MethodsTest, call_request_fields) {
     ASSERT_TRUE(r.access_list);
     ASSERT_EQ(r.access_list->size(), 1u);
     EXPECT_EQ((*r.access_list)[0].storage_keys, std::vector<Hash32>{h32(3)});
+    EXPECT_EQ(r.max_fee_per_blob_gas, U256(7));
+    EXPECT_EQ(r.blob_versioned_hashes, (std::vector<Hash32>{h32(4), h32(5)}));
+    EXPECT_EQ(error("eth_call", {{{"to", "0x" + std::string(40, 'b')},
+                                  {"blobVersionedHashes", "0x01"}}})["code"],
+              kInvalidParams);
 }
 
 TEST_F(MethodsTest, sign_transaction_answers_the_signed_encoding) {

@@ -3752,6 +3752,9 @@ std::vector<ApiResult<Hash32>> Node::admit_many(std::span<const ByteView> raws, 
             out[i] = unexpected(invalid("empty transaction"));
             continue;
         }
+        // The transaction as it will be pooled, and the size that counts against kMaxTxBytes.
+        Transaction txn;
+        size_t size = raw.size();
         if (is_blob_network_form(raw)) {
             // EIP-4844's network form: the sidecar is checked here (the KZG proofs are the
             // expensive part), then the transaction goes on in its canonical form.
@@ -3761,39 +3764,37 @@ std::vector<ApiResult<Hash32>> Node::admit_many(std::span<const ByteView> raws, 
                 out[i] = unexpected(invalid(pooled.error().message));
                 continue;
             }
-            if (pooled->canonical.size() > kMaxTxBytes) {
-                out[i] = reject("oversized data");
-            } else if (auto e = blob_sidecar_error(*pooled)) {
-                out[i] = reject(std::move(*e));
-            } else if (pooled->txn.chain_id && *pooled->txn.chain_id != impl.genesis.chain_id) {
-                out[i] = reject("invalid chain id for signer");
-            } else if (pooled->txn.max_priority_fee_per_gas > pooled->txn.max_fee_per_gas) {
-                out[i] = reject("max priority fee per gas higher than max fee per gas");
-            } else {
-                txns[i] = std::move(pooled->txn);
-                canonical[i] = std::move(pooled->canonical);
-                todo.push_back(i);
+            size = pooled->canonical.size();
+            if (size <= kMaxTxBytes) {
+                if (auto e = blob_sidecar_error(*pooled)) {
+                    out[i] = reject(std::move(*e));
+                    continue;
+                }
             }
-            continue;
+            txn = std::move(pooled->txn);
+            canonical[i] = std::move(pooled->canonical);
+        } else {
+            auto decoded = decode_transaction(raw);
+            if (!decoded) {
+                impl.txs_rejected.fetch_add(1, std::memory_order_relaxed);
+                out[i] = unexpected(invalid(decoded.error().message));
+                continue;
+            }
+            if (decoded->type == TxnType::kBlob) {
+                // The canonical form: what a block holds, without the blobs a pool must see.
+                out[i] = reject("missing sidecar in blob transaction");
+                continue;
+            }
+            txn = std::move(*decoded);
         }
-        auto decoded = decode_transaction(raw);
-        if (!decoded) {
-            impl.txs_rejected.fetch_add(1, std::memory_order_relaxed);
-            out[i] = unexpected(invalid(decoded.error().message));
-            continue;
-        }
-        const Transaction& txn = *decoded;
-        if (txn.type == TxnType::kBlob) {
-            // The canonical form: what a block holds, without the blobs a pool must see.
-            out[i] = reject("missing sidecar in blob transaction");
-        } else if (raw.size() > kMaxTxBytes) {
+        if (size > kMaxTxBytes) {
             out[i] = reject("oversized data");
         } else if (txn.chain_id && *txn.chain_id != impl.genesis.chain_id) {
             out[i] = reject("invalid chain id for signer");
         } else if (txn.max_priority_fee_per_gas > txn.max_fee_per_gas) {
             out[i] = reject("max priority fee per gas higher than max fee per gas");
         } else {
-            txns[i] = std::move(*decoded);
+            txns[i] = std::move(txn);
             todo.push_back(i);
         }
     }

@@ -12,6 +12,7 @@
 
 #include "execution/internal/arena.hpp"
 #include "execution/internal/sync.hpp"
+#include "execution/internal/version_table.hpp"
 #include "primitives/assert.hpp"
 
 namespace pel::exec {
@@ -65,60 +66,51 @@ struct SlotKey {
     }
 };
 
-/// Deliberately not noexcept: libstdc++ then keeps each node's hash code in the slot map's
-/// nodes, so a lookup compares codes before keys and walks a bucket without hashing every 52-byte
-/// key it passes (to find where the bucket ends) and dividing by the bucket count each time; with a
-/// noexcept hasher it assumes hashing is cheap and recomputes. (Lending at one thread, old and new
-/// side by side: new ahead in 9 of 12 rounds, by 3-5% in the medians, within this machine's noise;
-/// with codes cached in the account map too, transfers were no faster, so that map keeps the
-/// default.)
 struct SlotKeyHash {
-    size_t operator()(const SlotKey& k) const {  // NOLINT(bugprone-exception-escape)
+    size_t operator()(const SlotKey& k) const noexcept {
         return AddrHash{}(k.addr) ^ (std::hash<U256>{}(k.slot) * 0x9e3779b97f4a7c15ULL);
     }
 };
 
-/// Chains are short (one entry per writing transaction); a sorted vector beats a tree here.
-template <class Entry>
-Entry* find_entry(std::pmr::vector<Entry>& chain, TxnIndex txn_idx) noexcept {
-    auto it = std::lower_bound(chain.begin(), chain.end(), txn_idx,
-                               [](const Entry& e, TxnIndex t) { return e.txn_idx < t; });
-    return it != chain.end() && it->txn_idx == txn_idx ? &*it : nullptr;
+/// Chains are short (one entry per writing transaction); a sorted array beats a tree here.
+template <class Chain>
+auto* find_entry(Chain& chain, TxnIndex txn_idx) noexcept {
+    auto* it = std::lower_bound(chain.begin(), chain.end(), txn_idx,
+                                [](const auto& e, TxnIndex t) { return e.txn_idx < t; });
+    return it != chain.end() && it->txn_idx == txn_idx ? it : nullptr;
 }
 
 /// Reverse iterator at the highest entry below `txn_idx` (chains are sorted by txn_idx).
 /// Transactions run roughly in order, so a reader usually sits above the whole chain: the newest
 /// entry is then the answer without a binary search over a hot location's long chain.
-template <class Entry>
-auto below(const std::pmr::vector<Entry>& chain, TxnIndex txn_idx) noexcept {
+template <class Chain>
+auto below(const Chain& chain, TxnIndex txn_idx) noexcept {
     if (chain.empty() || chain.back().txn_idx < txn_idx) [[likely]] {
         return chain.rbegin();
     }
-    const auto it = std::lower_bound(chain.begin(), chain.end(), txn_idx,
-                                     [](const Entry& e, TxnIndex t) { return e.txn_idx < t; });
+    const auto* it = std::lower_bound(chain.begin(), chain.end(), txn_idx,
+                                      [](const auto& e, TxnIndex t) { return e.txn_idx < t; });
     return std::make_reverse_iterator(it);
 }
 
-template <class Entry>
-void upsert(std::pmr::vector<Entry>& chain, const Entry& e) {
+template <class Chain>
+void upsert(Chain& chain, const typename Chain::value_type& e, internal::ReusableArena& arena) {
     if (chain.empty() || chain.back().txn_idx < e.txn_idx) [[likely]] {
-        chain.push_back(e);  // the usual case, as in below()
+        chain.push_back(e, arena);  // the usual case, as in below()
         return;
     }
-    auto it = std::lower_bound(chain.begin(), chain.end(), e.txn_idx,
-                               [](const Entry& x, TxnIndex t) { return x.txn_idx < t; });
+    auto* it = std::lower_bound(chain.begin(), chain.end(), e.txn_idx,
+                                [](const auto& x, TxnIndex t) { return x.txn_idx < t; });
     if (it != chain.end() && it->txn_idx == e.txn_idx) {
         *it = e;
     } else {
-        chain.insert(it, e);
+        chain.insert(it, e, arena);
     }
 }
 
-template <class Entry>
-void erase_entry(std::pmr::vector<Entry>& chain, TxnIndex txn_idx) noexcept {
-    auto it = std::lower_bound(chain.begin(), chain.end(), txn_idx,
-                               [](const Entry& x, TxnIndex t) { return x.txn_idx < t; });
-    if (it != chain.end() && it->txn_idx == txn_idx) {
+template <class Chain>
+void erase_entry(Chain& chain, TxnIndex txn_idx) noexcept {
+    if (const auto* it = find_entry(chain, txn_idx)) {
         chain.erase(it);
     }
 }
@@ -157,30 +149,23 @@ std::optional<AccountInfo> apply_delta(std::optional<AccountInfo> acc, const U25
 }  // namespace
 
 struct MvMemory::Impl {
-    using AccountMap =
-        std::pmr::unordered_map<Address, std::pmr::vector<AccountEntry>, AddrHash, AddrEq>;
-    using SlotMap = std::pmr::unordered_map<SlotKey, std::pmr::vector<SlotEntry>, SlotKeyHash>;
-    static_assert(!std::is_nothrow_invocable_v<SlotKeyHash, const SlotKey&>,
-                  "the slot map relies on cached hash codes (see SlotKeyHash)");
-    /// The maps themselves, their nodes, buckets and version chains are all allocated from the
-    /// shard's arena (under `mu`, like every other access), and the entries are trivially
-    /// destructible: a block's maps are never destroyed, only abandoned. reset() rewinds the
-    /// arena (the memory stays, for the next block) and builds empty maps in it; nothing walks the
-    /// old maps' nodes to free them.
+    using AccountMap = internal::VersionTable<Address, AccountEntry, AddrHash, AddrEq>;
+    using SlotMap = internal::VersionTable<SlotKey, SlotEntry, SlotKeyHash, std::equal_to<>>;
+    /// The tables, their cells and version chains are all allocated from the shard's arena
+    /// (under `mu`, like every other access), and the entries are trivially destructible: a
+    /// block's tables are never destroyed, only abandoned. reset() rewinds the arena (the memory
+    /// stays, for the next block) and starts empty tables in it; nothing walks the old ones.
     struct alignas(64) Shard {
         SpinLock mu;
         internal::ReusableArena arena;
-        AccountMap* account_map = nullptr;
-        SlotMap* slot_map = nullptr;
-        AccountMap& accounts() noexcept { return *account_map; }
-        SlotMap& slots() noexcept { return *slot_map; }
-        void renew(size_t reserve) {
+        AccountMap account_map;
+        SlotMap slot_map;
+        AccountMap& accounts() noexcept { return account_map; }
+        SlotMap& slots() noexcept { return slot_map; }
+        void renew() {
             arena.rewind();
-            account_map =
-                new (arena.allocate(sizeof(AccountMap), alignof(AccountMap))) AccountMap(&arena);
-            slot_map = new (arena.allocate(sizeof(SlotMap), alignof(SlotMap))) SlotMap(&arena);
-            account_map->reserve(reserve);
-            slot_map->reserve(reserve);
+            account_map.reset(arena, 0);
+            slot_map.reset(arena, 0);
         }
     };
     static_assert(std::is_trivially_destructible_v<AccountEntry> &&
@@ -257,10 +242,11 @@ struct MvMemory::Impl {
         for (auto& a : arenas) {
             a->rewind();
         }
-        // About three locations per transaction; growing the maps mid-block costs rehashes.
-        const size_t per_shard = 3 * n / kShards + 4;
+        // The tables start small and double as they fill (a doubling moves only 16-byte cells):
+        // sized for the block up front, the cells of 256 shards spread a block with few
+        // locations (lending: about 5,000) over megabytes, and every lookup missed the cache.
         for (Shard& sh : shards) {
-            sh.renew(per_shard);
+            sh.renew();
         }
         code.clear();
         code_count.store(0, std::memory_order_relaxed);
@@ -285,9 +271,8 @@ struct MvMemory::Impl {
         {
             Shard& sh = shard_of(addr);
             const std::lock_guard lock(sh.mu);
-            const auto it = sh.accounts().find(addr);
-            if (it != sh.accounts().end()) {
-                const auto& chain = it->second;
+            if (const auto* found = sh.accounts().find(addr)) {
+                const auto& chain = *found;
                 for (auto e = below(chain, t); e != chain.rend(); ++e) {
                     if (e->kind == EntryKind::kEstimate) [[unlikely]] {
                         out.blocking = e->txn_idx;
@@ -357,11 +342,11 @@ struct MvMemory::Impl {
         }
         Shard& sh = shard_of(addr);
         const std::lock_guard lock(sh.mu);
-        const auto it = sh.accounts().find(addr);
-        if (it == sh.accounts().end()) {
+        const auto* found = sh.accounts().find(addr);
+        if (found == nullptr) {
             return out;
         }
-        const auto& chain = it->second;
+        const auto& chain = *found;
         for (auto e = below(chain, t); e != chain.rend(); ++e) {
             if (after && e->txn_idx <= *after) {
                 break;
@@ -386,9 +371,8 @@ struct MvMemory::Impl {
             const SlotKey key{addr, slot};
             Shard& sh = shard_of(key);
             const std::lock_guard lock(sh.mu);
-            const auto it = sh.slots().find(key);
-            if (it != sh.slots().end()) {
-                const auto& chain = it->second;
+            if (const auto* found = sh.slots().find(key)) {
+                const auto& chain = *found;
                 const auto e = below(chain, t);
                 if (e != chain.rend()) {
                     if (e->estimate) {
@@ -435,12 +419,12 @@ struct MvMemory::Impl {
     [[gnu::noinline]] void publish(const Address& addr, const AccountEntry& e) {
         Shard& sh = shard_of(addr);
         const std::lock_guard lock(sh.mu);
-        upsert(sh.accounts()[addr], e);
+        upsert(sh.accounts().find_or_insert(addr), e, sh.arena);
     }
     [[gnu::noinline]] void publish(const SlotKey& key, const SlotEntry& e) {
         Shard& sh = shard_of(key);
         const std::lock_guard lock(sh.mu);
-        upsert(sh.slots()[key], e);
+        upsert(sh.slots().find_or_insert(key), e, sh.arena);
     }
 
     /// Drops the entries the previous incarnation of `txn_idx` wrote and this one (`new_*`,
@@ -462,10 +446,15 @@ struct MvMemory::Impl {
         const auto erase = [&](const Key& k) {
             Shard& sh = shard_of(k);
             const std::lock_guard lock(sh.mu);
-            if constexpr (std::is_same_v<Key, Address>) {
-                erase_entry(sh.accounts()[k], txn_idx);
-            } else {
-                erase_entry(sh.slots()[k], txn_idx);
+            auto* chain = [&] {
+                if constexpr (std::is_same_v<Key, Address>) {
+                    return sh.accounts().find(k);
+                } else {
+                    return sh.slots().find(k);
+                }
+            }();
+            if (chain != nullptr) {
+                erase_entry(*chain, txn_idx);
             }
         };
         auto old = old_keys.begin();
@@ -688,14 +677,16 @@ void MvMemory::convert_writes_to_estimates(TxnIndex txn_idx) noexcept {
     for (const Address& a : txn.written_accounts) {
         Impl::Shard& sh = m.shard_of(a);
         const std::lock_guard lock(sh.mu);
-        if (AccountEntry* e = find_entry(sh.accounts()[a], txn_idx)) {
+        auto* chain = sh.accounts().find(a);
+        if (AccountEntry* e = chain != nullptr ? find_entry(*chain, txn_idx) : nullptr) {
             e->kind = EntryKind::kEstimate;
         }
     }
     for (const SlotKey& k : txn.written_slots) {
         Impl::Shard& sh = m.shard_of(k);
         const std::lock_guard lock(sh.mu);
-        if (SlotEntry* e = find_entry(sh.slots()[k], txn_idx)) {
+        auto* chain = sh.slots().find(k);
+        if (SlotEntry* e = chain != nullptr ? find_entry(*chain, txn_idx) : nullptr) {
             e->estimate = true;
         }
     }
@@ -803,10 +794,11 @@ bool MvMemory::collect_final(size_t part, size_t parts, std::span<FinalPart> out
     for (size_t i = part; i < m.shards.size(); i += parts) {
         Impl::Shard& sh = m.shards[i];
         const std::lock_guard lock(sh.mu);
-        for (const auto& [addr, chain] : sh.accounts()) {
+        const bool accounts_done = sh.accounts().all_of([&](const auto& chain) {
             if (chain.empty()) {
-                continue;
+                return true;
             }
+            const Address& addr = chain.key();
             U256 delta;
             bool has_delta = false;
             const AccountEntry* write = nullptr;
@@ -824,18 +816,20 @@ bool MvMemory::collect_final(size_t part, size_t parts, std::span<FinalPart> out
                 pooled_seen = true;
                 pooled_delta(write != nullptr ? write->txn_idx + 1 : 0, delta, has_delta);
             }
-            if (!finish(addr, write, has_delta, delta)) {
-                return false;
-            }
+            return finish(addr, write, has_delta, delta);
+        });
+        if (!accounts_done) {
+            return false;
         }
-        for (const auto& [key, chain] : sh.slots()) {
-            if (chain.empty()) {
-                continue;
+        sh.slots().all_of([&](const auto& chain) {
+            if (!chain.empty()) {
+                PEL_ASSERT(!chain.back().estimate, "collect_final: ESTIMATE left");
+                const SlotKey& key = chain.key();
+                out[final_part_of(key.addr, parts)].slots.push_back(
+                    FinalSlot{key.addr, key.slot, chain.back().value});
             }
-            PEL_ASSERT(!chain.back().estimate, "collect_final: ESTIMATE left");
-            out[final_part_of(key.addr, parts)].slots.push_back(
-                FinalSlot{key.addr, key.slot, chain.back().value});
-        }
+            return true;
+        });
     }
     if (m.pooled && !pooled_seen && (AddrHash{}(*m.pooled) >> 40) % kShards % parts == part) {
         U256 delta;

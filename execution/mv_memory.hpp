@@ -16,7 +16,8 @@
 //
 // Thread safety / Invariants:
 //  - Every public method may be called from any number of threads at once. Locations are spread
-//    over kShards shards, each a hash map of location -> version chain under its own mutex; a
+//    over kShards shards, each a table of location -> version chain (internal::VersionTable: open
+//    addressing, a chain's first entry stored with its key) under its own lock; a
 //    lookup locks exactly one shard (a slot read that must check clearing locks two, one after
 //    the other, never nested). No lock is held while executing EVM code. A shard's maps and
 //    chains allocate from the shard's own monotonic arena (not thread safe), so only under its

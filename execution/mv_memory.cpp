@@ -211,7 +211,7 @@ struct MvMemory::Impl {
 
     explicit Impl(size_t workers) : shards(kShards), scratch(std::max<size_t>(workers, 1)) {
         for (size_t i = 0; i < std::max<size_t>(workers, 1); ++i) {
-            arenas.push_back(std::make_unique<internal::ReusableArena>());
+            arenas.push_back(std::make_unique<WorkerArena>());
         }
     }
 
@@ -240,7 +240,7 @@ struct MvMemory::Impl {
         }
         num_txns = n;
         for (auto& a : arenas) {
-            a->rewind();
+            a->arena.rewind();
         }
         // The tables start small and double as they fill (a doubling moves only 16-byte cells):
         // sized for the block up front, the cells of 256 shards spread a block with few
@@ -490,8 +490,14 @@ struct MvMemory::Impl {
     std::unique_ptr<Txn[]> txns;
     size_t txn_capacity = 0;
     size_t num_txns = 0;
-    /// One per worker, used only by that worker's record() calls.
-    std::vector<std::unique_ptr<internal::ReusableArena>> arenas;
+    /// One per worker, used only by that worker's record() calls, on cache lines of its own:
+    /// record() writes the arena's cursor several times per transaction, and two 48-byte arenas
+    /// allocated one after the other could share a line (one's cursor beside the other's chunk
+    /// list).
+    struct alignas(64) WorkerArena {
+        internal::ReusableArena arena;
+    };
+    std::vector<std::unique_ptr<WorkerArena>> arenas;
     /// Per-worker scratch of record() (kept for its capacity).
     struct alignas(64) Scratch {
         std::vector<Address> accounts;
@@ -644,7 +650,7 @@ bool MvMemory::record(Version v, const TxnWrites& writes, std::span<const Balanc
     } else if (m.drop_stale(v.txn_idx, new_accounts, new_slots)) {
         wrote_new = true;
     }
-    std::pmr::memory_resource& arena = *m.arenas[worker];
+    std::pmr::memory_resource& arena = m.arenas[worker]->arena;
     txn.written_accounts = Impl::stash<Address>(arena, new_accounts);
     txn.written_slots = Impl::stash<SlotKey>(arena, new_slots);
     // Copied into this worker's arena (outside the lock), while the caller's scratch keeps its

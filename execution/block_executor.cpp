@@ -633,6 +633,14 @@ struct ParallelExecutor::Impl {
     };
 
     Scheduler::Task try_execute(Run& run, Version v, vm::Vm& vm, WorkerStats& ws, size_t worker) {
+        // The transaction's outcome slot (456 bytes, in an array of the block's size) and its
+        // MvMemory record are written once it has run: start loading them now, so that the
+        // misses overlap the execution instead of following it.
+        internal::prefetch_for_write(&run.outcomes[v.txn_idx], sizeof(Outcome));
+        run.mv.prefetch_record(v.txn_idx);
+        if (v.txn_idx + 1 < run.txns.size()) {  // usually this worker's next transaction
+            internal::prefetch_for_read(&run.txns[v.txn_idx + 1], sizeof(Transaction));
+        }
         for (;;) {
             ReadSet& reads = ws.reads;
             reads.clear();

@@ -669,6 +669,12 @@ bool MvMemory::record(Version v, const TxnWrites& writes, std::span<const Balanc
     return wrote_new;
 }
 
+void MvMemory::prefetch_record(TxnIndex txn_idx) const noexcept {
+    if (txn_idx < impl_->num_txns) {
+        internal::prefetch_for_write(&impl_->txns[txn_idx], sizeof(Impl::Txn));
+    }
+}
+
 bool MvMemory::record_empty(Version v, const ReadSet& reads, size_t worker) {
     return record(v, TxnWrites{}, {}, reads, worker);
 }

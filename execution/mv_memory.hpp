@@ -194,6 +194,9 @@ class MvMemory {
                 const ReadSet& reads, size_t worker = 0);
     /// Records an incarnation that produced no writes (invalid transaction); see record().
     bool record_empty(Version v, const ReadSet& reads, size_t worker = 0);
+    /// A hint before txn_idx executes: starts loading its per-transaction record, which record()
+    /// will write (no effect on results; any thread, any time).
+    void prefetch_record(TxnIndex txn_idx) const noexcept;
     /// Turns the last incarnation's writes into ESTIMATE markers (after a validation abort).
     void convert_writes_to_estimates(TxnIndex txn_idx) noexcept;
 

@@ -73,6 +73,10 @@ void Scheduler::check_done() noexcept {
 }
 
 std::optional<Version> Scheduler::try_incarnate(TxnIndex txn_idx, size_t worker) noexcept {
+    if (txn_idx + 1 < num_txns_) {
+        // A worker usually takes the next index next (its batch): its status line is then there.
+        internal::prefetch_for_write(&status_[txn_idx + 1], sizeof(TxnStatus));
+    }
     if (txn_idx < num_txns_) {
         TxnStatus& s = status_[txn_idx];
         const std::lock_guard lock(s.mu);

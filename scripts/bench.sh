@@ -109,13 +109,15 @@ jq -r '
                    and .state == $st and .threads == $th)] | first;
   def target($r; $name; $w; $a; $p; $t; $st; $th; $min):
     sp($r; $w; $a; $p; $t; $st; $th) as $rec
-    | if $rec == null then "| \($name) | >= \($min)x | not measured | | | | |"
+    | if $rec == null then "| \($name) | >= \($min)x | not measured | | | | | |"
       else "| \($name) | >= \($min)x | **\($rec.speedup | x)** | "
            + "\($rec.sequential_ms_min / $rec.parallel_ms_min | x) | "
            + (sp($r; $w; $a; $p; $t; $st; 1) as $one
               | if $one == null or $rec.recovery_ms <= 0 then "-"
                 else ($one.recovery_ms / $rec.recovery_ms | x) end) + " | "
            + (if $rec.copies_speedup == null then "-" else ($rec.copies_speedup | x) end) + " | "
+           + (if $rec.core_round_trip_ns == null then "-"
+              else "\($rec.core_round_trip_ns | round) ns" end) + " | "
            + (if $rec.speedup >= $min then "met" else "not met" end) + " |" end;
   .records as $r
   | "Measured by `scripts/bench.sh` on \(.date), commit \(.commit), \(.hardware_threads) hardware"
@@ -134,10 +136,14 @@ jq -r '
     + " memory state), t x sequential time / their wall time (medians), measured in the same rounds:"
     + " how much of t cores the machine gave the work of this block, with no coordination at all. A"
     + " reference, not a bound (each copy does the whole block, so Block-STM can exceed it)."
+    + " Core-to-core round trip: the time a cache line takes to go from the first CPU to the second"
+    + " and back, measured before each round (median); Block-STM shares cache lines between its"
+    + " workers, and the host of this machine sometimes moves its two vCPUs apart (50-60 ns becomes"
+    + " 300-360 ns for seconds at a time), which slows 2-thread Block-STM and little else."
     + " All records: [docs/bench/results.json](docs/bench/results.json).",
     "",
-    "| target (2 threads unless said) | wanted | measured (medians) | fastest runs | recovery stage speedup, same rows | sequential copies, same rows | |",
-    "|---|---|---|---|---|---|---|",
+    "| target (2 threads unless said) | wanted | measured (medians) | fastest runs | recovery stage speedup, same rows | sequential copies, same rows | core-to-core round trip, same rows | |",
+    "|---|---|---|---|---|---|---|---|",
     target($r; "transfer, 10,000 accounts, 10,000 txs"; "transfer"; 10000; 1; 10000; "memory"; 2; 1.9),
     target($r; "erc20, 10,000 holders, 10,000 txs"; "erc20"; 10000; 1; 10000; "memory"; 2; 1.9),
     target($r; "amm, 100 pools, 10,000 txs"; "amm"; 10000; 100; 10000; "memory"; 2; 1.8),

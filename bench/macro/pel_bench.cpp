@@ -10,7 +10,9 @@
 //     once (SequentialCopies: how much of t cores the machine gives this work, in the same
 //     minutes), interleaved so that a change of load on a shared machine hits all alike. The
 //     reference is the first sequential run: every receipt must succeed (the generator only
-//     emits valid actions), and every copy must equal it;
+//     emits valid actions), and every copy must equal it. Before each timed round's parallel runs
+//     the core-to-core round trip is measured (core_round_trip_ns): the machine's cache-line
+//     latency between two cores, which Block-STM's 2-thread time follows;
 //  3. every parallel run's receipts
 //     (status, gas, cumulative gas, logs, bloom) and diff must equal the reference, and the post
 //     state root (base state + diff, computed with state::MemState) of its first run must equal
@@ -31,6 +33,8 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <pthread.h>
+#include <sched.h>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -284,6 +288,91 @@ bool measures_copies(const Options& opt, size_t t) {
     return t >= 2 && t <= std::thread::hardware_concurrency() && opt.read_latency_us == 0;
 }
 
+/// The first two CPUs this process may run on, if it may run on two.
+std::optional<std::array<size_t, 2>> two_cpus() {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof(set), &set) != 0) {
+        return std::nullopt;
+    }
+    std::array<size_t, 2> cpus{};
+    size_t found = 0;
+    for (size_t c = 0; c < static_cast<size_t>(CPU_SETSIZE) && found < 2; ++c) {
+        if (CPU_ISSET(c, &set)) {
+            cpus[found++] = c;
+        }
+    }
+    return found == 2 ? std::optional(cpus) : std::nullopt;
+}
+
+/// How long a cache line takes to go from one core to the other and back, in ns: two threads,
+/// pinned to the first two CPUs of the process, hand a counter to each other `iters` times (the
+/// median of 5 such trips of iters / 5). Block-STM's workers share cache lines (the scheduler's
+/// indices, the version memory's locks, hot chains), so its 2-thread time moves with this figure,
+/// which a virtual machine's host can change from one second to the next (this machine: 50-60 ns
+/// most of the time, 330-360 ns for seconds at a time, when 2-thread transfer blocks took 18 ms
+/// instead of 11); independent work such as sender recovery or the sequential copies hardly
+/// notices. Nullopt when the process cannot run on two CPUs or pinning fails.
+std::optional<double> core_round_trip_ns(uint32_t iters = 20000) {
+    const auto cpus = two_cpus();
+    if (!cpus) {
+        return std::nullopt;
+    }
+    struct alignas(64) Ball {
+        std::atomic<uint32_t> value{0};
+    };
+    Ball ball;
+    std::atomic<int> pinned{0};
+    std::atomic<bool> failed{false};
+    const auto pin = [&](size_t cpu) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(cpu, &set);
+        if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set) != 0) {
+            failed.store(true);
+        }
+        pinned.fetch_add(1);
+        while (pinned.load() < 2) {
+        }
+    };
+    // Waits for `want`; yields now and then, so that a wrongly shared CPU cannot stall it.
+    const auto wait_for = [&](uint32_t want) {
+        for (unsigned spins = 1; ball.value.load(std::memory_order_acquire) != want; ++spins) {
+            if (spins % 4096 == 0) {
+                std::this_thread::yield();
+            }
+        }
+    };
+    std::vector<double> trips;
+    std::thread echo([&] {
+        pin((*cpus)[1]);
+        for (uint32_t i = 0; i < iters; ++i) {
+            wait_for(2 * i + 1);
+            ball.value.store(2 * i + 2, std::memory_order_release);
+        }
+    });
+    std::thread serve([&] {
+        pin((*cpus)[0]);
+        const uint32_t per_trip = std::max<uint32_t>(iters / 5, 1);
+        for (uint32_t i = 0; i < iters; i += per_trip) {
+            const auto t0 = Clock::now();
+            const uint32_t end = std::min(iters, i + per_trip);
+            for (uint32_t k = i; k < end; ++k) {
+                ball.value.store(2 * k + 1, std::memory_order_release);
+                wait_for(2 * k + 2);
+            }
+            trips.push_back(std::chrono::duration<double, std::nano>(Clock::now() - t0).count() /
+                            static_cast<double>(end - i));
+        }
+    });
+    serve.join();
+    echo.join();
+    if (failed.load()) {
+        return std::nullopt;
+    }
+    return median(trips);
+}
+
 /// Runs the copies: copy 0 on the calling thread (which ran the sequential reference, as the
 /// parallel executor's calling thread is one of its workers) and the others on helper threads
 /// kept for the object's lifetime, as the executor keeps its workers (fresh threads would pay
@@ -459,6 +548,7 @@ void run_config(const Options& opt, const bench::WorkloadSpec& spec, nlohmann::j
     std::optional<exec::BlockOutput> want;
     Hash32 want_root;
     std::vector<double> seq_ms;
+    std::vector<double> round_trip_ns;  ///< core_round_trip_ns() before each timed round
     uint64_t seq_misses = 0;
     struct PerThreads {
         std::unique_ptr<exec::ParallelExecutor> executor;
@@ -523,6 +613,11 @@ void run_config(const Options& opt, const bench::WorkloadSpec& spec, nlohmann::j
                 }
             }
             progress.step(label + " sequential");
+        }
+        if (timed) {
+            if (const auto rt = core_round_trip_ns()) {
+                round_trip_ns.push_back(*rt);
+            }
         }
         for (size_t ti = 0; ti < opt.threads.size(); ++ti) {
             const size_t t = opt.threads[ti];
@@ -666,7 +761,20 @@ void run_config(const Options& opt, const bench::WorkloadSpec& spec, nlohmann::j
         rec["sequential_ms_runs"] = seq_ms;
         rec["state_root"] = pel::to_hex(want_root.bytes);
         rec["equal"] = true;
+        rec["core_round_trip_ns"] =
+            round_trip_ns.empty() ? nlohmann::json() : nlohmann::json(median(round_trip_ns));
+        rec["core_round_trip_ns_runs"] = round_trip_ns;
         records.push_back(std::move(rec));
+    }
+    if (!round_trip_ns.empty()) {
+        const double rt_median = median(round_trip_ns);
+        const auto slow = std::count_if(round_trip_ns.begin(), round_trip_ns.end(),
+                                        [&](double x) { return x > 2 * rt_median; });
+        std::printf(
+            "  core-to-core round trip before each round: median %.0f ns, max %.0f ns, "
+            "%zu of %zu rounds above twice the median\n",
+            rt_median, *std::max_element(round_trip_ns.begin(), round_trip_ns.end()),
+            static_cast<size_t>(slow), round_trip_ns.size());
     }
     std::fflush(stdout);
 }

@@ -313,6 +313,11 @@ std::optional<std::array<size_t, 2>> two_cpus() {
 /// most of the time, 330-360 ns for seconds at a time, when 2-thread transfer blocks took 18 ms
 /// instead of 11); independent work such as sender recovery or the sequential copies hardly
 /// notices. Nullopt when the process cannot run on two CPUs or pinning fails.
+///
+/// Concurrency: `ball` is the only location both threads write, in turn (odd values by the
+/// serving thread, even ones by the echoing one, each waiting for the other's); `trips` is written
+/// by the serving thread alone and read after both joined. Every wait yields now and then, so two
+/// threads left on one CPU (pinning refused) still finish.
 std::optional<double> core_round_trip_ns(uint32_t iters = 20000) {
     const auto cpus = two_cpus();
     if (!cpus) {
@@ -333,9 +338,10 @@ std::optional<double> core_round_trip_ns(uint32_t iters = 20000) {
         }
         pinned.fetch_add(1);
         while (pinned.load() < 2) {
+            std::this_thread::yield();
         }
     };
-    // Waits for `want`; yields now and then, so that a wrongly shared CPU cannot stall it.
+    // Waits for `want`.
     const auto wait_for = [&](uint32_t want) {
         for (unsigned spins = 1; ball.value.load(std::memory_order_acquire) != want; ++spins) {
             if (spins % 4096 == 0) {

@@ -164,8 +164,8 @@ struct MvMemory::Impl {
         SlotMap& slots() noexcept { return slot_map; }
         void renew() {
             arena.rewind();
-            account_map.reset(arena, 0);
-            slot_map.reset(arena, 0);
+            account_map.reset(arena);
+            slot_map.reset(arena);
         }
     };
     static_assert(std::is_trivially_destructible_v<AccountEntry> &&

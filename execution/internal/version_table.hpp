@@ -21,8 +21,6 @@
 //    destroyed, when the owner rewinds the arena.
 #pragma once
 
-#include <algorithm>
-#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -104,12 +102,12 @@ class VersionTable {
   public:
     using Chain = VersionChain<Key, Entry>;
 
-    /// Starts empty with room for `expected` locations; everything is allocated from `arena`,
-    /// which the caller has just rewound (the previous table is abandoned with it).
-    void reset(ReusableArena& arena, size_t expected) {
+    /// Starts empty (kInitialCells cells; it doubles as it fills), everything allocated from
+    /// `arena`, which the caller has just rewound (the previous table is abandoned with it).
+    void reset(ReusableArena& arena) {
         arena_ = &arena;
         size_ = 0;
-        allocate_cells(std::bit_ceil(std::max<size_t>(2 * expected, 16)));
+        allocate_cells(kInitialCells);
     }
 
     [[nodiscard]] Chain* find(const Key& key) const noexcept {
@@ -164,6 +162,9 @@ class VersionTable {
     [[nodiscard]] size_t size() const noexcept { return size_; }
 
   private:
+    /// Small, for a cache's sake: an owner has many tables (MvMemory: two per shard), most of
+    /// them holding a few dozen locations.
+    static constexpr size_t kInitialCells = 16;
     struct Cell {
         uint64_t hash;
         Chain* chain;

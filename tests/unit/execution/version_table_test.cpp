@@ -32,7 +32,7 @@ std::vector<Entry> entries(const Table::Chain& c) { return {c.begin(), c.end()};
 TEST(VersionTable, finds_inserts_and_grows_like_a_map) {
     ReusableArena arena;
     Table table;
-    table.reset(arena, 0);
+    table.reset(arena);
     std::map<uint64_t, std::vector<Entry>> oracle;
     std::mt19937_64 rng(7);
     std::vector<const Table::Chain*> first_seen;
@@ -71,12 +71,12 @@ TEST(VersionTable, finds_inserts_and_grows_like_a_map) {
 TEST(VersionTable, reset_empties_the_table_for_the_next_block) {
     ReusableArena arena;
     Table table;
-    table.reset(arena, 0);
+    table.reset(arena);
     for (uint64_t k = 0; k < 100; ++k) {
         table.find_or_insert(k).push_back(Entry{1, k}, arena);
     }
     arena.rewind();
-    table.reset(arena, 0);
+    table.reset(arena);
     EXPECT_EQ(table.size(), 0U);
     for (uint64_t k = 0; k < 100; ++k) {
         EXPECT_EQ(table.find(k), nullptr);
@@ -88,7 +88,7 @@ TEST(VersionTable, reset_empties_the_table_for_the_next_block) {
 TEST(VersionChain, insert_and_erase_anywhere_match_a_vector) {
     ReusableArena arena;
     Table table;
-    table.reset(arena, 0);
+    table.reset(arena);
     auto& chain = table.find_or_insert(1);
     std::vector<Entry> oracle;
     std::mt19937 rng(3);

@@ -25,21 +25,18 @@ inline void cpu_relax() noexcept {
 #endif
 }
 
-/// Asks the CPU to bring [p, p + bytes) into its cache, for writing or for reading: a hint,
-/// which never faults and changes no result. (For data other threads read too, the read form:
-/// the write form takes the lines away from their caches.)
-inline void prefetch_for_write(const void* p, size_t bytes) noexcept {
+/// Asks the CPU to bring [p, p + bytes) into its cache, for writing (`ForWrite`) or for reading:
+/// a hint, which never faults and changes no result. (For data other threads read too, the read
+/// form: the write form takes the lines away from their caches.)
+template <bool ForWrite>
+inline void prefetch(const void* p, size_t bytes) noexcept {
     const auto* c = static_cast<const char*>(p);
     for (size_t off = 0; off < bytes; off += 64) {
-        __builtin_prefetch(c + off, 1);
+        __builtin_prefetch(c + off, ForWrite ? 1 : 0);
     }
 }
-inline void prefetch_for_read(const void* p, size_t bytes) noexcept {
-    const auto* c = static_cast<const char*>(p);
-    for (size_t off = 0; off < bytes; off += 64) {
-        __builtin_prefetch(c + off, 0);
-    }
-}
+inline void prefetch_for_write(const void* p, size_t bytes) noexcept { prefetch<true>(p, bytes); }
+inline void prefetch_for_read(const void* p, size_t bytes) noexcept { prefetch<false>(p, bytes); }
 
 class SpinLock {
   public:

@@ -111,30 +111,15 @@ class VersionTable {
     }
 
     [[nodiscard]] Chain* find(const Key& key) const noexcept {
-        const uint64_t h = hash_of(key);
-        for (size_t i = h & mask_;; i = (i + 1) & mask_) {
-            const Cell& c = cells_[i];
-            if (c.chain == nullptr) {
-                return nullptr;
-            }
-            if (c.hash == h && Eq{}(c.chain->key(), key)) {
-                return c.chain;
-            }
-        }
+        return cells_[probe(key, hash_of(key))].chain;
     }
 
     /// The location's chain, created empty if the table has none.
     Chain& find_or_insert(const Key& key) {
         const uint64_t h = hash_of(key);
-        size_t i = h & mask_;
-        for (;; i = (i + 1) & mask_) {
-            const Cell& c = cells_[i];
-            if (c.chain == nullptr) {
-                break;
-            }
-            if (c.hash == h && Eq{}(c.chain->key(), key)) {
-                return *c.chain;
-            }
+        const size_t i = probe(key, h);
+        if (cells_[i].chain != nullptr) {
+            return *cells_[i].chain;
         }
         auto* chain = new (arena_->allocate(sizeof(Chain), kChainAlign)) Chain(key);
         if (2 * (size_ + 1) > mask_ + 1) {
@@ -169,8 +154,8 @@ class VersionTable {
         uint64_t hash;
         Chain* chain;
     };
-    /// A chain of up to two cache lines fills one aligned pair of lines, which the L2 prefetcher
-    /// loads together.
+    /// A chain of up to two cache lines starts on a 128-byte boundary: its lines are one aligned
+    /// pair, never three lines.
     static constexpr size_t kChainAlign = sizeof(Chain) <= 128 ? 128 : alignof(Chain);
 
     /// The owner's hash, mixed again: its low bits pick the cell, and the owner's shard choice
@@ -182,6 +167,15 @@ class VersionTable {
         return h ^ (h >> 29);
     }
 
+    /// The cell holding `key` (hash `h`), or the empty cell where its probe sequence ends.
+    [[nodiscard]] size_t probe(const Key& key, uint64_t h) const noexcept {
+        size_t i = h & mask_;
+        while (cells_[i].chain != nullptr &&
+               !(cells_[i].hash == h && Eq{}(cells_[i].chain->key(), key))) {
+            i = (i + 1) & mask_;
+        }
+        return i;
+    }
     void allocate_cells(size_t count) {
         cells_ = static_cast<Cell*>(arena_->allocate(sizeof(Cell) * count, alignof(Cell)));
         std::memset(static_cast<void*>(cells_), 0, sizeof(Cell) * count);

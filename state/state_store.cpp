@@ -10,7 +10,9 @@
 //   "c" code_hash            code bytes (never deleted: content addressed and shared)
 //   "t" depth path           state trie node at that nibble path (depth = its length, one byte;
 //                            one nibble per byte): see state/internal/path_trie.hpp
-//   "u" addr depth path      storage trie node of `addr`
+//   "u" addr depth path      storage trie node of `addr`; none for a small storage trie, which
+//                            is rebuilt from the account's "s" records (StateStoreOptions::
+//                            small_storage_trie_slots)
 //   "x" ...                  auxiliary records of the store's user (the node's blocks, receipts,
 //                            indexes), written in the same batch as a commit (commit(.., aux))
 #include <algorithm>
@@ -20,7 +22,9 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -129,6 +133,39 @@ Result<U256> decode_slot_record(const std::optional<Bytes>& rec) {
         return make_error("state: database corrupt: bad storage value record");
     }
     return U256::from_be_bytes(*rec);
+}
+
+// Calls fn(slot, value) for every stored slot of `addr`, in slot order, until it returns false.
+// Errors: I/O, corruption.
+template <typename Fn>
+Result<void> scan_slots(const KvStore& kv, const Address& addr, Fn&& fn) {
+    Result<void> bad;
+    PEL_TRY_VOID(kv.for_each_prefix(addr_key(kStoragePrefix, addr), [&](ByteView k, ByteView v) {
+        if (k.size() != 1 + sizeof(Address) + 32) {
+            bad = make_error("state: database corrupt: bad storage key of ", addr.to_hex());
+            return false;
+        }
+        auto value = decode_slot_record(Bytes(v.begin(), v.end()));
+        if (!value) {
+            bad = unexpected(value.error());
+            return false;
+        }
+        return fn(U256::from_be32(k.data() + 1 + sizeof(Address)), *value);
+    }));
+    return bad;
+}
+
+// The storage trie keys of `slots`: keccak256 of each slot's 32 bytes, hashed in groups.
+std::vector<Hash32> slot_trie_keys(std::span<const U256> slots) {
+    std::vector<Hash32> preimages;
+    preimages.reserve(slots.size());
+    for (const U256& s : slots) preimages.push_back(s.to_hash());
+    std::vector<ByteView> in;
+    in.reserve(preimages.size());
+    for (const Hash32& h : preimages) in.push_back(h.view());
+    std::vector<Hash32> keys(preimages.size());
+    keccak256_many(in, keys);
+    return keys;
 }
 
 std::string printable(ByteView v) {
@@ -322,21 +359,7 @@ class StateStoreImpl {
     Result<void> for_each_slot(const Address& addr,
                                const std::function<bool(const U256&, const U256&)>& fn) const {
         const std::lock_guard lock(commit_mu_);  // the database is exactly the head's
-        Result<void> bad;
-        PEL_TRY_VOID(shared_->kv->for_each_prefix(
-            addr_key(kStoragePrefix, addr), [&](ByteView k, ByteView v) {
-                if (k.size() != 1 + sizeof(Address) + 32) {
-                    bad = make_error("state: database corrupt: bad storage key of ", addr.to_hex());
-                    return false;
-                }
-                auto value = decode_slot_record(Bytes(v.begin(), v.end()));
-                if (!value) {
-                    bad = unexpected(value.error());
-                    return false;
-                }
-                return fn(U256::from_be32(k.data() + 1 + sizeof(Address)), *value);
-            }));
-        return bad;
+        return scan_slots(*shared_->kv, addr, fn);
     }
 
     Result<Hash32> commit_prepared(const KvWriteBatch& aux) {
@@ -404,11 +427,11 @@ class StateStoreImpl {
             storage_root = a.storage_root;
             out.account = a;
         }
-        internal::PathTrie storage_trie(addr_key(kStorageTriePrefix, addr), storage_root);
+        PEL_TRY(auto storage_trie, open_storage_trie(addr, storage_root));
         for (const U256& slot : slots) {
             StateStore::SlotProof sp;
             sp.slot = slot;
-            PEL_TRY(auto p, storage_trie.prove(keccak256(slot.to_hash().view()), *shared_->kv));
+            PEL_TRY(auto p, storage_trie->prove(keccak256(slot.to_hash().view()), *shared_->kv));
             if (p.value) {
                 rlp::Decoder d(*p.value);  // the leaf holds rlp(minimal big-endian value)
                 auto v = d.read_u256();
@@ -475,6 +498,11 @@ class StateStoreImpl {
     }
 
     Result<void> load_old(Item& item) const;
+    // The storage trie of `addr` at `root` (the head's), ready for updates and proofs: a small
+    // trie wholly loaded (one scan of its records), a large one to load lazily, or a trie with no
+    // records rebuilt in memory from the account's flat slots and checked against `root`.
+    Result<std::unique_ptr<internal::PathTrie>> open_storage_trie(const Address& addr,
+                                                                  const Hash32& root) const;
     void update_storage(Item& item) const;
     void keep_storage_tries(std::vector<Item>& items, uint64_t version);
 
@@ -533,6 +561,45 @@ Result<void> StateStoreImpl::load_old(Item& item) const {
     return {};
 }
 
+Result<std::unique_ptr<internal::PathTrie>> StateStoreImpl::open_storage_trie(
+    const Address& addr, const Hash32& root) const {
+    const KvStore& kv = *shared_->kv;
+    auto trie = std::make_unique<internal::PathTrie>(addr_key(kStorageTriePrefix, addr),
+                                                     kEmptyTrieRoot, /*keep_leaves=*/true,
+                                                     internal::Persistence::kMemoryOnly);
+    // An empty trie (the account's slots may still be in the database, being wiped).
+    if (root == kEmptyTrieRoot) return trie;
+    auto stored = std::make_unique<internal::PathTrie>(addr_key(kStorageTriePrefix, addr), root,
+                                                       /*keep_leaves=*/true);
+    PEL_TRY(const internal::LoadAll loaded, stored->load_all(kv, kWholeStorageTrieRecords));
+    if (loaded != internal::LoadAll::kNoRecords) return stored;
+    // No records: a small trie, kept only in memory. Its flat slots give its leaves.
+    std::vector<U256> slots;
+    std::vector<U256> values;
+    PEL_TRY_VOID(scan_slots(kv, addr, [&](const U256& slot, const U256& value) {
+        slots.push_back(slot);
+        values.push_back(value);
+        return true;
+    }));
+    const std::vector<Hash32> keys = slot_trie_keys(slots);
+    std::vector<uint32_t> order(keys.size());
+    for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(),
+              [&](uint32_t a, uint32_t b) { return keys[a] < keys[b]; });
+    Bytes value;
+    for (const uint32_t i : order) {
+        value.clear();
+        rlp::encode_uint(value, values[i]);
+        PEL_TRY_VOID(trie->put(keys[i], value, false, kv));
+    }
+    internal::TrieWrites none;
+    if (trie->hash(none, false) != root) {
+        return make_error("state: database corrupt: the storage slots of ", addr.to_hex(),
+                          " do not hash to its storage root (", slots.size(), " slots, no trie)");
+    }
+    return trie;
+}
+
 // Storage of one account: wipe (delete, clear), slot writes, storage trie update and hash.
 void StateStoreImpl::update_storage(Item& item) const {
     const AccountDiff& d = *item.diff;
@@ -563,27 +630,20 @@ void StateStoreImpl::update_storage(Item& item) const {
         // The resident trie (upper nodes and leaves kept from earlier blocks) when it is at this
         // root; otherwise a fresh one that loads what it needs and becomes resident afterwards.
         if (item.resident == nullptr || item.resident->root() != root) {
-            item.fresh = std::make_unique<internal::PathTrie>(
-                addr_key(kStorageTriePrefix, item.addr), root, /*keep_leaves=*/true);
-            // Most storage tries are small: one scan reads a whole one (it becomes resident).
-            auto whole = item.fresh->load_all(kv, kWholeStorageTrieRecords);
-            if (!whole) {
-                item.error = whole.error();
+            auto fresh = open_storage_trie(item.addr, root);  // becomes resident afterwards
+            if (!fresh) {
+                item.error = fresh.error();
                 return;
             }
+            item.fresh = std::move(*fresh);
         }
         internal::PathTrie& trie = item.fresh ? *item.fresh : *item.resident;
         std::vector<std::pair<Hash32, const std::pair<const U256, U256>*>> slots;
         {
-            // The trie keys, keccak256 of each slot's 32 bytes, hashed in groups.
-            std::vector<Hash32> preimages;
-            preimages.reserve(d.storage.size());
-            for (const auto& e : d.storage) preimages.push_back(e.first.to_hash());
-            std::vector<ByteView> in;
-            in.reserve(preimages.size());
-            for (const Hash32& h : preimages) in.push_back(h.view());
-            std::vector<Hash32> keys(preimages.size());
-            keccak256_many(in, keys);
+            std::vector<U256> changed;
+            changed.reserve(d.storage.size());
+            for (const auto& e : d.storage) changed.push_back(e.first);
+            const std::vector<Hash32> keys = slot_trie_keys(changed);
             slots.reserve(d.storage.size());
             size_t k = 0;
             for (const auto& e : d.storage) slots.emplace_back(keys[k++], &e);
@@ -615,6 +675,10 @@ void StateStoreImpl::update_storage(Item& item) const {
                 return;
             }
             item.slot_changes.emplace_back(slot, v);
+        }
+        if (trie.persistence() == internal::Persistence::kMemoryOnly &&
+            trie.memory_only_size() > options_.small_storage_trie_slots) {
+            trie.persist_all();  // grown out of the small kind: write every node from now on
         }
         internal::TrieWrites w;
         root = trie.hash(w, options_.parallel && slots.size() > 1024);

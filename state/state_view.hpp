@@ -105,6 +105,13 @@ struct StateStoreOptions {
     /// Storage tries kept in memory between commits (whole tries, a few KiB for a contract with
     /// tens of slots), so that storage that changes again is not reloaded from the database.
     size_t resident_storage_tries = 16384;
+    /// A storage trie with at most this many slots has no node records: it is rebuilt from the
+    /// account's flat slots (one scan, checked against the account's storage root) when it is
+    /// first needed, and a commit that changes it writes only the slots. Once it grows past this
+    /// its nodes are written and kept up to date like any other trie's until its storage is
+    /// cleared (no flapping back and forth). 0: every storage trie has records. Changing it
+    /// between opens is safe: each trie's records or their absence say which kind it is.
+    size_t small_storage_trie_slots = 64;
     /// fsync every commit (durability). Tests that do not crash may turn it off for speed.
     bool sync = true;
     /// Hash storage tries and the state trie's subtries with oneTBB (in the calling thread's
@@ -141,8 +148,9 @@ class StateStoreImpl;
 /// node record holds nothing about its siblings, so a commit writes only the nodes it changed (a
 /// wide branch's record is its own hash). The state trie's branch nodes stay in memory once
 /// loaded (about 900 bytes each; 1M accounts have about 70,000 wide and 260,000 narrow ones),
-/// storage tries up to resident_storage_tries (a small one is read whole with one scan); commit
-/// cost grows with the number of changed keys.
+/// storage tries up to resident_storage_tries (a small one is read whole with one scan, and one
+/// of at most small_storage_trie_slots slots is not stored at all but rebuilt from its flat
+/// slots); commit cost grows with the number of changed keys.
 /// Reopening loads nodes lazily (the first commit after open reads the upper levels); nothing is
 /// rebuilt. No history: only the head state can be read (and views of blocks still held).
 ///
@@ -283,7 +291,7 @@ class StateStore {
                                              const std::vector<U256>& slots) const;
 
     /// Current format version written into and required from every database.
-    static constexpr uint32_t kFormatVersion = 2;
+    static constexpr uint32_t kFormatVersion = 3;
 
     // --- test hooks ----------------------------------------------------------------------------
     /// Number of persisted storage trie nodes and flat storage slots of `addr`.

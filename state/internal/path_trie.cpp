@@ -298,14 +298,41 @@ Result<NodeRecord> decode_node_record(ByteView rec) {
     return out;
 }
 
-PathTrie::PathTrie(Bytes key_prefix, const Hash32& root, bool keep_leaves)
-    : prefix_(std::move(key_prefix)), keep_leaves_(keep_leaves) {
+PathTrie::PathTrie(Bytes key_prefix, const Hash32& root, bool keep_leaves, Persistence persistence)
+    : prefix_(std::move(key_prefix)),
+      keep_leaves_(keep_leaves || persistence == Persistence::kMemoryOnly),
+      persistence_(persistence) {
     reset(root);
 }
 
+namespace {
+
+void mark_dirty(ChildSlot& slot) {  // NOLINT(misc-no-recursion)
+    if (slot.empty()) return;
+    PEL_ASSERT(slot.node != nullptr, "PathTrie: a memory-only trie with an unloaded node");
+    slot.node->dirty = true;
+    for (ChildSlot& c : slot.node->children) mark_dirty(c);
+}
+
+}  // namespace
+
+void PathTrie::persist_all() {
+    if (persistence_ == Persistence::kRecords) return;
+    persistence_ = Persistence::kRecords;
+    mark_dirty(root_);
+}
+
+size_t PathTrie::memory_only_size() const {
+    PEL_ASSERT(persistence_ == Persistence::kMemoryOnly, "PathTrie: size of a persisted trie");
+    return size_;
+}
+
 void PathTrie::reset(const Hash32& root) {
+    PEL_ASSERT(persistence_ == Persistence::kRecords || root == kEmptyTrieRoot,
+               "PathTrie: a memory-only trie starts empty");
     root_ = ChildSlot{};
     root_hash_ = root;
+    size_ = 0;
     deleted_.clear();
     if (root != kEmptyTrieRoot) {
         root_.ref.data[0] = 0xa0;
@@ -364,6 +391,10 @@ Result<void> PathTrie::load_children(TrieNode& branch, const Bytes& pos, const K
 // record is found on the way down.
 Result<void> PathTrie::load(ChildSlot& slot, const Bytes& pos, const KvStore& kv) const {
     if (slot.node != nullptr || slot.ref.empty()) return {};
+    if (persistence_ == Persistence::kMemoryOnly) {
+        return make_error("state: memory-only trie under prefix ", to_hex(prefix_, false),
+                          " has no node at path ", to_hex(pos, false));
+    }
     std::unique_ptr<TrieNode> node;
     NodeKind kind = slot.kind;
     NodeRef own = slot.ref;  // the root's record holds its own ref too: it must agree
@@ -402,8 +433,8 @@ Result<void> PathTrie::verify_root(const KvStore& kv) {
     return load(root_, pos, kv);
 }
 
-Result<bool> PathTrie::load_all(const KvStore& kv, size_t max_records) {
-    if (root_.empty() || root_.node != nullptr) return root_.empty();
+Result<LoadAll> PathTrie::load_all(const KvStore& kv, size_t max_records) {
+    if (root_.empty() || root_.node != nullptr) return LoadAll::kLoaded;
     struct Loaded {
         Bytes pos;
         NodeRecord rec;
@@ -438,8 +469,9 @@ Result<bool> PathTrie::load_all(const KvStore& kv, size_t max_records) {
         return true;
     }));
     if (bad) return unexpected(std::move(*bad));
-    if (too_many) return false;
-    if (recs.empty() || !recs[0].pos.empty()) return corrupt("missing at the root");
+    if (too_many) return LoadAll::kTooMany;
+    if (recs.empty()) return LoadAll::kNoRecords;
+    if (!recs[0].pos.empty()) return corrupt("missing at the root");
 
     // Attach every node to its parent: the branch one nibble up, or the extension that ends here.
     // The records came in key order, which is (depth, path) order: the node at a given path is
@@ -510,7 +542,7 @@ Result<bool> PathTrie::load_all(const KvStore& kv, size_t max_records) {
         }
     }
     root_ = std::move(root);
-    return true;
+    return LoadAll::kLoaded;
 }
 
 Result<PathTrie::Proof> PathTrie::prove(const Hash32& key, const KvStore& kv) {
@@ -556,6 +588,7 @@ Result<PathTrie::Proof> PathTrie::prove(const Hash32& key, const KvStore& kv) {
 }
 
 void PathTrie::note_deleted(const Bytes& pos, std::vector<Bytes>& deleted) const {
+    if (persistence_ == Persistence::kMemoryOnly) return;
     deleted.push_back(node_key(pos));
 }
 
@@ -565,7 +598,9 @@ Result<void> PathTrie::put(const Hash32& key, ByteView value, bool known_present
     const auto nibbles = nibbles_of(key);
     Bytes pos;
     pos.reserve(kKeyNibbles);
-    return insert(root_, pos, nibbles, 0, value, known_present, kv, deleted_);
+    PEL_TRY(const bool added, insert(root_, pos, nibbles, 0, value, known_present, kv, deleted_));
+    if (added) ++size_;
+    return {};
 }
 
 Result<void> PathTrie::erase(const Hash32& key, const KvStore& kv) {
@@ -573,7 +608,7 @@ Result<void> PathTrie::erase(const Hash32& key, const KvStore& kv) {
     Bytes pos;
     pos.reserve(kKeyNibbles);
     PEL_TRY(const bool removed, remove(root_, pos, nibbles, 0, kv, deleted_));
-    static_cast<void>(removed);
+    if (removed) --size_;
     return {};
 }
 
@@ -617,8 +652,9 @@ Result<void> PathTrie::apply(std::span<const TrieOp> ops, const KvStore& kv, boo
                     auto removed = remove(root.children[nib], pos, nibbles, 1, kv, deleted[nib]);
                     if (!removed) r = unexpected(std::move(removed).error());
                 } else {
-                    r = insert(root.children[nib], pos, nibbles, 1, op.value, op.known_present, kv,
-                               deleted[nib]);
+                    auto added = insert(root.children[nib], pos, nibbles, 1, op.value,
+                                        op.known_present, kv, deleted[nib]);
+                    if (!added) r = unexpected(std::move(added).error());
                 }
                 if (!r) {
                     errors[nib] = r.error();
@@ -642,15 +678,16 @@ Result<void> PathTrie::apply(std::span<const TrieOp> ops, const KvStore& kv, boo
 // Every node that ends up somewhere new is dirty (so it is written at its new position), and every
 // position that ends up empty is recorded in deleted_ (writes go after deletes in the batch, so a
 // position that is vacated and then refilled is simply overwritten).
-Result<void> PathTrie::insert(ChildSlot& slot, Bytes& pos,  // NOLINT(misc-no-recursion)
+Result<bool> PathTrie::insert(ChildSlot& slot, Bytes& pos,  // NOLINT(misc-no-recursion)
                               NibbleView key, size_t d, ByteView value, bool known_present,
                               const KvStore& kv, std::vector<Bytes>& deleted) const {
     const NibbleView rest = key.subspan(d);
     if (slot.empty() || (known_present && slot.node == nullptr && slot.kind == NodeKind::kLeaf)) {
         // An empty slot, or the untouched leaf that holds this very key (the only key with this
         // prefix): a new leaf at this position replaces it.
+        const bool added = slot.empty();
         set_node(slot, make_leaf(rest, value));
-        return {};
+        return added;
     }
     PEL_TRY_VOID(load(slot, pos, kv));
     TrieNode& n = *slot.node;
@@ -659,7 +696,7 @@ Result<void> PathTrie::insert(ChildSlot& slot, Bytes& pos,  // NOLINT(misc-no-re
             if (equal(n.path, rest)) {
                 n.value.assign(value.begin(), value.end());
                 n.dirty = true;
-                return {};
+                return false;
             }
             const size_t c = common_prefix(n.path, rest);
             PEL_ASSERT(c < n.path.size() && c < rest.size(), "keys of different lengths");
@@ -673,18 +710,18 @@ Result<void> PathTrie::insert(ChildSlot& slot, Bytes& pos,  // NOLINT(misc-no-re
             } else {
                 set_node(slot, std::move(branch));
             }
-            return {};
+            return true;
         }
         case NodeKind::kExtension: {
             const size_t c = common_prefix(n.path, rest);
             if (c == n.path.size()) {
                 const size_t mark = pos.size();
                 append(pos, n.path);
-                PEL_TRY_VOID(
-                    insert(n.children[0], pos, key, d + c, value, known_present, kv, deleted));
+                PEL_TRY(const bool added,
+                        insert(n.children[0], pos, key, d + c, value, known_present, kv, deleted));
                 pos.resize(mark);
                 n.dirty = true;
-                return {};
+                return added;
             }
             auto branch = make_branch();
             const uint8_t old_nib = n.path[c];
@@ -702,16 +739,16 @@ Result<void> PathTrie::insert(ChildSlot& slot, Bytes& pos,  // NOLINT(misc-no-re
             } else {
                 set_node(slot, std::move(branch));
             }
-            return {};
+            return true;
         }
         case NodeKind::kBranch: {
             const uint8_t nib = rest[0];
             pos.push_back(nib);
-            PEL_TRY_VOID(
-                insert(n.children[nib], pos, key, d + 1, value, known_present, kv, deleted));
+            PEL_TRY(const bool added,
+                    insert(n.children[nib], pos, key, d + 1, value, known_present, kv, deleted));
             pos.pop_back();
             n.dirty = true;
-            return {};
+            return added;
         }
         case NodeKind::kUnknown:
             break;
@@ -829,6 +866,7 @@ void PathTrie::finish_node(ChildSlot& slot, const NodeRef& ref, const Bytes& pos
     slot.ref = ref;
     slot.kind = n.kind;
     n.dirty = false;
+    if (persistence_ == Persistence::kMemoryOnly) return;  // keeps its leaves
     scratch.rec.clear();
     encode_node_record(scratch.rec, n, slot.ref);
     node_key(scratch.key, pos);

@@ -26,6 +26,11 @@
 // (its parent's scan reads the record and loads it). Every load is checked against the parent's
 // ref, up to the root hash in the head record.
 //
+// A trie may also live in memory only (Persistence::kMemoryOnly): wholly loaded, it writes no
+// records and its owner rebuilds it from elsewhere when it is needed again (state/ does so for a
+// small storage trie, from the account's flat slots). persist_all() turns such a trie into one
+// with records: the next hash() writes every node.
+//
 // Thread safety: none; one PathTrie is used by one thread at a time, except that hash() may run
 // subtries on oneTBB workers (it joins before returning). Distinct tries are independent.
 #pragma once
@@ -90,12 +95,20 @@ struct TrieOp {
     bool known_present = false;  ///< see PathTrie::put()
 };
 
+/// Whether a trie's nodes have records in the KvStore (see the file comment).
+enum class Persistence : uint8_t { kRecords, kMemoryOnly };
+
+/// What PathTrie::load_all() did.
+enum class LoadAll : uint8_t { kLoaded, kTooMany, kNoRecords };
+
 class PathTrie {
   public:
     /// A trie whose persisted root hash is `root` (kEmptyTrieRoot: empty) under `key_prefix`.
     /// `keep_leaves`: hash() keeps leaves in memory (small tries kept between commits) instead of
-    /// unloading them.
-    PathTrie(Bytes key_prefix, const Hash32& root, bool keep_leaves = false);
+    /// unloading them. A kMemoryOnly trie keeps every node; it must start empty, or be filled
+    /// only through put() from empty.
+    PathTrie(Bytes key_prefix, const Hash32& root, bool keep_leaves = false,
+             Persistence persistence = Persistence::kRecords);
 
     /// Sets `key` to `value` (non-empty). `known_present`: the key is in the persisted trie (lets
     /// an update skip loading the old leaf). Reads nodes from `kv`. Errors: I/O, corruption.
@@ -111,15 +124,25 @@ class PathTrie {
     [[nodiscard]] Result<void> apply(std::span<const TrieOp> ops, const KvStore& kv, bool parallel);
 
     /// Hashes every dirty node bottom-up, appends their records and the positions that lost their
-    /// node to `out`, and returns the new root. With `parallel`, the dirty subtries under the top
-    /// two levels are hashed on oneTBB workers. Afterwards leaves are unloaded (memory stays
-    /// bounded by the branch and extension nodes that were touched), unless keep_leaves.
+    /// node to `out` (nothing for a kMemoryOnly trie), and returns the new root. With `parallel`,
+    /// the dirty subtries under the top two levels are hashed on oneTBB workers. Afterwards leaves
+    /// are unloaded (memory stays bounded by the branch and extension nodes that were touched),
+    /// unless keep_leaves.
     [[nodiscard]] Hash32 hash(TrieWrites& out, bool parallel);
 
     /// Forgets every loaded node and takes `root` as the persisted root (after a failed commit).
     void reset(const Hash32& root);
 
     [[nodiscard]] const Hash32& root() const noexcept { return root_hash_; }
+
+    [[nodiscard]] Persistence persistence() const noexcept { return persistence_; }
+
+    /// Turns a kMemoryOnly trie into one with records: every node becomes dirty, so the next
+    /// hash() writes the whole trie.
+    void persist_all();
+
+    /// The number of keys of a kMemoryOnly trie (which is wholly in memory).
+    [[nodiscard]] size_t memory_only_size() const;
 
     /// Loads the root node and checks it hashes to root() (an integrity check for open()).
     [[nodiscard]] Result<void> verify_root(const KvStore& kv);
@@ -137,9 +160,11 @@ class PathTrie {
 
     /// For a trie of which nothing is loaded yet: when it has at most `max_records` records,
     /// loads all of them with one prefix scan (instead of a read per node on the way down),
-    /// checks every branch against its children and the root against root(), and returns true;
-    /// otherwise loads nothing and returns false. Errors: I/O, corruption.
-    [[nodiscard]] Result<bool> load_all(const KvStore& kv, size_t max_records);
+    /// checks every branch against its children and the root against root(), and returns
+    /// kLoaded (also for an empty or already loaded trie); with more, loads nothing and returns
+    /// kTooMany; with none at all under a non-empty root, kNoRecords (the trie is not persisted,
+    /// or its records are lost: the caller knows which). Errors: I/O, corruption.
+    [[nodiscard]] Result<LoadAll> load_all(const KvStore& kv, size_t max_records);
 
   private:
     [[nodiscard]] Result<void> load(ChildSlot& slot, const Bytes& pos, const KvStore& kv) const;
@@ -155,7 +180,8 @@ class PathTrie {
         Bytes key;
     };
     // `deleted` collects the full keys of vacated positions (per task when parallel).
-    [[nodiscard]] Result<void> insert(ChildSlot& slot, Bytes& pos, NibbleView key, size_t d,
+    // Returns whether `key` is new (a put that only replaced a value: false).
+    [[nodiscard]] Result<bool> insert(ChildSlot& slot, Bytes& pos, NibbleView key, size_t d,
                                       ByteView value, bool known_present, const KvStore& kv,
                                       std::vector<Bytes>& deleted) const;
     [[nodiscard]] Result<bool> remove(ChildSlot& slot, Bytes& pos, NibbleView key, size_t d,
@@ -177,6 +203,10 @@ class PathTrie {
 
     Bytes prefix_;
     bool keep_leaves_ = false;
+    Persistence persistence_ = Persistence::kRecords;
+    // Keys added minus keys removed since the trie was made; its size for a kMemoryOnly trie,
+    // which starts empty (a persisted trie's size is not known without loading it all).
+    size_t size_ = 0;
     ChildSlot root_;
     Hash32 root_hash_;
     std::vector<Bytes> deleted_;  // full keys of positions vacated since the last hash()

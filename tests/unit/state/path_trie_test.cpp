@@ -82,7 +82,7 @@ TEST(PathTrie, random_clustered_updates_match_trie_root_and_leave_no_stale_nodes
                 if (batch % 10 == 4) {  // all at once (one scan), or lazily from the root
                     auto whole = reloaded.load_all(*kv, 100'000);
                     ASSERT_TRUE(whole.has_value()) << whole.error().message;
-                    ASSERT_TRUE(*whole);
+                    ASSERT_EQ(*whole, LoadAll::kLoaded);
                 } else {
                     ASSERT_TRUE(reloaded.verify_root(*kv).has_value());
                 }
@@ -195,7 +195,7 @@ TEST(PathTrie, load_all_respects_its_limit_and_refuses_damaged_records) {
     PathTrie small(Bytes{'T'}, root);
     auto whole = small.load_all(*kv, records - 1);
     ASSERT_TRUE(whole.has_value());
-    EXPECT_FALSE(*whole);
+    EXPECT_EQ(*whole, LoadAll::kTooMany);
     const Hash32 extra = clustered_key(rng);
     model[extra] = Bytes{9, 9};
     ASSERT_TRUE(small.put(extra, model[extra], false, *kv).has_value());
@@ -230,7 +230,74 @@ TEST(PathTrie, load_all_respects_its_limit_and_refuses_damaged_records) {
     }
     PathTrie reloaded(Bytes{'T'}, root);
     auto ok = reloaded.load_all(*kv, 100'000);
-    ASSERT_TRUE(ok.has_value() && *ok);
+    ASSERT_TRUE(ok.has_value());
+    EXPECT_EQ(*ok, LoadAll::kLoaded);
+
+    // No records at all under a non-empty root: nothing is loaded, and the caller is told.
+    PathTrie elsewhere(Bytes{'U'}, root);
+    auto none = elsewhere.load_all(*kv, 100'000);
+    ASSERT_TRUE(none.has_value());
+    EXPECT_EQ(*none, LoadAll::kNoRecords);
+}
+
+// A memory-only trie: the same roots as the oracle through inserts and erases down to empty,
+// with nothing written; persist_all() then writes the whole trie, which reloads from its records
+// alone; a memory-only trie never reads the store.
+TEST(PathTrie, memory_only_trie_writes_nothing_until_persisted_whole) {
+    auto kv = make_mem_kv_store();
+    std::map<Hash32, Bytes> model;
+    PathTrie trie(Bytes{'M'}, kEmptyTrieRoot, false, Persistence::kMemoryOnly);
+    std::mt19937_64 rng(11);
+    std::vector<Hash32> keys;
+    for (int round = 0; round < 40; ++round) {
+        for (int i = 0; i < 8; ++i) {
+            if (!keys.empty() && rng() % 3 == 0) {
+                const Hash32 gone = keys[rng() % keys.size()];
+                model.erase(gone);
+                ASSERT_TRUE(trie.erase(gone, *kv).has_value());
+            } else {
+                const Hash32 key = clustered_key(rng);
+                keys.push_back(key);
+                model[key] = Bytes{static_cast<uint8_t>(round + 1), static_cast<uint8_t>(i)};
+                ASSERT_TRUE(trie.put(key, model[key], false, *kv).has_value());
+            }
+        }
+        TrieWrites w;
+        ASSERT_EQ(trie.hash(w, round % 2 == 0), oracle_root(model)) << "round " << round;
+        EXPECT_EQ(w.puts.count(), 0U);
+        EXPECT_TRUE(w.more_puts.empty());
+        EXPECT_TRUE(w.deletes.empty());
+        EXPECT_EQ(trie.memory_only_size(), model.size());
+    }
+    ASSERT_EQ(count_records(*kv), 0U);
+    ASSERT_GT(model.size(), 50U);
+
+    trie.persist_all();
+    EXPECT_EQ(trie.persistence(), Persistence::kRecords);
+    TrieWrites w;
+    const Hash32 root = trie.hash(w, false);
+    ASSERT_EQ(root, oracle_root(model));
+    apply_writes(*kv, w);
+    PathTrie reloaded(Bytes{'M'}, root);
+    auto whole = reloaded.load_all(*kv, 100'000);
+    ASSERT_TRUE(whole.has_value()) << whole.error().message;
+    ASSERT_EQ(*whole, LoadAll::kLoaded);
+    // Every record written is one of the trie's nodes: a lazily loaded copy proves every key.
+    PathTrie lazy(Bytes{'M'}, root);
+    for (const auto& [key, value] : model) {
+        auto p = lazy.prove(key, *kv);
+        ASSERT_TRUE(p.has_value()) << p.error().message;
+        ASSERT_TRUE(p->value.has_value());
+        EXPECT_EQ(*p->value, value);
+    }
+
+    // Updates after persisting write records like any trie's.
+    const Hash32 extra = clustered_key(rng);
+    model[extra] = Bytes{7};
+    ASSERT_TRUE(trie.put(extra, model[extra], false, *kv).has_value());
+    TrieWrites w2;
+    ASSERT_EQ(trie.hash(w2, false), oracle_root(model));
+    EXPECT_GT(w2.puts.count(), 0U);
 }
 
 TEST(PathTrie, node_records_round_trip_and_garbage_is_rejected) {

@@ -2,6 +2,7 @@
 // StateStore: roots against the MemState oracle over 1,000+ random blocks (both backends, with
 // close and reopen), reads against the oracle, no stale records, deletion of storage tries,
 // format-version and corruption refusal, diff validation.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -38,8 +39,9 @@ std::unique_ptr<StateStore> open_or_die(const std::string& path, const StateStor
 }
 
 // The in-memory backend: 1,200 blocks; every root against MemState; periodic full reads; at the
-// end the whole database equals a store built from the final state in one block (no stale trie
-// nodes, slots or accounts; code is never deleted, so it is left out of the comparison).
+// end the whole database equals a store built from the final state in one block with a record
+// for every trie node (no stale trie nodes, slots or accounts; small storage tries may have no
+// records; code is never deleted, so it is left out of the comparison).
 TEST(StateStore, random_blocks_match_mem_state_roots_in_memory) {
     const GenParams p;
     auto kv = make_mem_kv_store();
@@ -60,12 +62,18 @@ TEST(StateStore, random_blocks_match_mem_state_roots_in_memory) {
         }
     }
     auto fresh_kv = make_mem_kv_store();
-    auto fresh = StateStore::open(fresh_kv, fast_options());
+    StateStoreOptions all_tries = fast_options();
+    all_tries.small_storage_trie_slots = 0;
+    auto fresh = StateStore::open(fresh_kv, all_tries);
     ASSERT_TRUE(fresh.has_value());
     auto root = (*fresh)->commit(1199, full_diff(ms));
     ASSERT_TRUE(root.has_value());
     EXPECT_EQ(*root, ms.state_root());
-    EXPECT_EQ(dump(*kv), dump(*fresh_kv));
+    storetest::expect_records_match(*kv, *fresh_kv, fast_options().small_storage_trie_slots);
+    const auto records = dump(*kv);
+    EXPECT_TRUE(std::any_of(records.begin(), records.end(), [](const auto& r) {
+        return r.first[0] == 'u';
+    })) << "no storage trie grew into one with records";
 }
 
 // LevelDB: 1,000 blocks with small caches and write buffers, at most 8 resident storage tries
@@ -183,43 +191,139 @@ TEST(StateStore, invalid_diffs_are_rejected_and_change_nothing) {
 // Selfdestruct and EIP-161 removal delete the account's storage trie and slots; a storage clear
 // (recreation) leaves only the new slots.
 TEST(StateStore, deleting_or_clearing_removes_the_storage_trie) {
-    auto store = StateStore::open(make_mem_kv_store(), fast_options());
-    ASSERT_TRUE(store.has_value());
-    auto& s = **store;
-    const Address a = pool_address(7);
-    const Address b = pool_address(8);
-    StateDiff create;
-    for (uint64_t i = 0; i < 40; ++i) {
-        create.accounts[a].storage[U256{i}] = U256{i + 1};
-        create.accounts[b].storage[U256{i}] = U256{i + 1};
-    }
-    create.accounts[a].balance = U256{1};
-    create.accounts[b].balance = U256{1};
-    ASSERT_TRUE(s.commit(0, create).has_value());
-    ASSERT_GT(*s.test_storage_record_count(a), 40U);
-    const auto before = s.view();
+    for (const size_t small : {size_t{0}, size_t{64}}) {  // 40 slots: a trie with records, or none
+        SCOPED_TRACE(small);
+        StateStoreOptions o = fast_options();
+        o.small_storage_trie_slots = small;
+        auto store = StateStore::open(make_mem_kv_store(), o);
+        ASSERT_TRUE(store.has_value());
+        auto& s = **store;
+        const Address a = pool_address(7);
+        const Address b = pool_address(8);
+        StateDiff create;
+        for (uint64_t i = 0; i < 40; ++i) {
+            create.accounts[a].storage[U256{i}] = U256{i + 1};
+            create.accounts[b].storage[U256{i}] = U256{i + 1};
+        }
+        create.accounts[a].balance = U256{1};
+        create.accounts[b].balance = U256{1};
+        ASSERT_TRUE(s.commit(0, create).has_value());
+        if (small == 0) {
+            ASSERT_GT(*s.test_storage_record_count(a), 40U);
+        } else {
+            ASSERT_EQ(*s.test_storage_record_count(a), 40U);  // the slots alone
+        }
+        const auto before = s.view();
 
-    StateDiff destroy;
-    destroy.accounts[a].deleted = true;
-    destroy.accounts[b].storage_cleared = true;
-    destroy.accounts[b].storage[U256{100}] = U256{9};
+        StateDiff destroy;
+        destroy.accounts[a].deleted = true;
+        destroy.accounts[b].storage_cleared = true;
+        destroy.accounts[b].storage[U256{100}] = U256{9};
+        MemState ms;
+        apply(ms, create);
+        apply(ms, destroy);
+        auto root = s.commit(1, destroy);
+        ASSERT_TRUE(root.has_value());
+        EXPECT_EQ(*root, ms.state_root());
+        EXPECT_EQ(*s.test_storage_record_count(a), 0U);
+        // One slot, and its one-leaf trie when every trie has records.
+        EXPECT_EQ(*s.test_storage_record_count(b), small == 0 ? 2U : 1U);
+        const auto after = s.view();
+        EXPECT_FALSE(after->account(a)->has_value());
+        EXPECT_EQ(*after->storage(a, U256{3}), U256{});
+        EXPECT_EQ(*after->storage(b, U256{3}), U256{});
+        EXPECT_EQ(*after->storage(b, U256{100}), U256{9});
+        // The older view still shows block 0.
+        EXPECT_EQ(*before->storage(a, U256{3}), U256{4});
+        EXPECT_EQ(*before->storage(b, U256{3}), U256{4});
+        EXPECT_TRUE(before->account(a)->has_value());
+    }
+}
+
+// Small storage tries have no records and are rebuilt from the flat slots whenever they are not
+// in memory (reopen); one that grows past small_storage_trie_slots gets its records and keeps
+// them when it shrinks again, also under another setting after a reopen; a flat slot that no
+// longer hashes to its account's storage root is refused with nothing written.
+TEST(StateStore, small_storage_tries_are_rebuilt_from_their_slots) {
+    auto kv = make_mem_kv_store();
+    StateStoreOptions o = fast_options();
+    o.small_storage_trie_slots = 64;
+    auto store = StateStore::open(kv, o);
+    ASSERT_TRUE(store.has_value());
+    const Address a = pool_address(1);
+    const Address b = pool_address(2);
     MemState ms;
-    apply(ms, create);
-    apply(ms, destroy);
-    auto root = s.commit(1, destroy);
-    ASSERT_TRUE(root.has_value());
-    EXPECT_EQ(*root, ms.state_root());
-    EXPECT_EQ(*s.test_storage_record_count(a), 0U);
-    EXPECT_EQ(*s.test_storage_record_count(b), 2U);  // one slot and its one-leaf trie
-    const auto after = s.view();
-    EXPECT_FALSE(after->account(a)->has_value());
-    EXPECT_EQ(*after->storage(a, U256{3}), U256{});
-    EXPECT_EQ(*after->storage(b, U256{3}), U256{});
-    EXPECT_EQ(*after->storage(b, U256{100}), U256{9});
-    // The older view still shows block 0.
-    EXPECT_EQ(*before->storage(a, U256{3}), U256{4});
-    EXPECT_EQ(*before->storage(b, U256{3}), U256{4});
-    EXPECT_TRUE(before->account(a)->has_value());
+    uint64_t n = 0;
+    auto commit = [&](const StateDiff& d) {
+        apply(ms, d);
+        auto root = (*store)->commit(n++, d);
+        ASSERT_TRUE(root.has_value()) << root.error().message;
+        EXPECT_EQ(*root, ms.state_root()) << "block " << n - 1;
+    };
+    auto reopen = [&](size_t small) {
+        o.small_storage_trie_slots = small;
+        store = StateStore::open(kv, o);
+        ASSERT_TRUE(store.has_value()) << store.error().message;
+    };
+    auto slots = [](uint64_t from, uint64_t to, uint64_t value) {
+        AccountDiff d;
+        for (uint64_t i = from; i < to; ++i) d.storage[U256{i}] = U256{value};
+        return d;
+    };
+    StateDiff d0;
+    d0.accounts[a] = slots(0, 10, 5);
+    d0.accounts[b] = slots(0, 10, 6);
+    commit(d0);
+    EXPECT_EQ(*(*store)->test_storage_record_count(a), 10U);  // slots only
+    reopen(64);
+    StateDiff d1;
+    d1.accounts[a] = slots(3, 4, 7);
+    commit(d1);
+    EXPECT_EQ(*(*store)->test_storage_record_count(a), 10U);
+
+    StateDiff grow;
+    grow.accounts[a] = slots(10, 70, 8);
+    commit(grow);
+    const size_t grown = *(*store)->test_storage_record_count(a);
+    EXPECT_GT(grown, 100U);  // 70 slots and their trie's nodes
+    reopen(200);
+    StateDiff shrink;
+    shrink.accounts[a] = slots(5, 70, 0);
+    commit(shrink);
+    EXPECT_GT(*(*store)->test_storage_record_count(a), 5U);  // still with records
+    reopen(64);
+    StateDiff again;
+    again.accounts[a] = slots(0, 2, 9);
+    again.accounts[b] = slots(0, 1, 9);
+    commit(again);
+    expect_view_matches(*(*store)->view(), ms, GenParams{3, 80, 1});
+    auto proof = (*store)->prove(b, {U256{0}, U256{4}, U256{50}});
+    ASSERT_TRUE(proof.has_value()) << proof.error().message;
+    EXPECT_EQ(proof->storage[0].value, U256{9});
+    EXPECT_EQ(proof->storage[1].value, U256{6});
+    EXPECT_EQ(proof->storage[2].value, U256{});
+
+    // Damage one of b's flat slots behind the store's back; b's trie is rebuilt after a reopen.
+    reopen(64);
+    Bytes key{'s'};
+    append(key, b.view());
+    Bytes slot(32, 0);
+    slot[31] = 4;
+    append(key, slot);
+    KvWriteBatch damage;
+    damage.put(key, Bytes{0x77});
+    ASSERT_TRUE(kv->write(damage, false).has_value());
+    const StateHead head = (*store)->head();
+    StateDiff touch;
+    touch.accounts[b] = slots(1, 2, 3);
+    auto refused = (*store)->commit(n, touch);
+    ASSERT_FALSE(refused.has_value());
+    EXPECT_NE(refused.error().message.find("do not hash to its storage root"), std::string::npos)
+        << refused.error().message;
+    EXPECT_EQ((*store)->head().state_root, head.state_root);
+    EXPECT_EQ((*store)->head().block_num, head.block_num);
+    auto bad_proof = (*store)->prove(b, {U256{0}});
+    ASSERT_FALSE(bad_proof.has_value());
 }
 
 // Writes a store, then replaces its format record through the raw KvStore.

@@ -18,10 +18,13 @@
 namespace pel::state::storetest {
 
 /// Store options for tests: no fsync, and caches and write buffers small enough that evictions,
-/// flushes and compactions happen within a test.
+/// flushes and compactions happen within a test; storage tries of up to 6 slots kept without
+/// records, so that the generator's tries (a pool of 24 slots per account) are of both kinds and
+/// grow from one into the other.
 inline StateStoreOptions fast_options() {
     StateStoreOptions o;
     o.sync = false;
+    o.small_storage_trie_slots = 6;
     o.cache_bytes = size_t{1} << 20;
     o.leveldb_block_cache_bytes = size_t{4} << 20;
     o.leveldb_write_buffer_bytes = size_t{1} << 20;
@@ -61,6 +64,40 @@ inline std::map<std::string, std::string> dump(const KvStore& kv) {
                       return true;
                   }).has_value());
     return out;
+}
+
+/// `kv`'s records equal `all_tries`', a store of the same state in which every storage trie has
+/// records (small_storage_trie_slots 0), except that an account's storage trie may have no
+/// records in `kv` when it has at most `small_slots` slots. So: no stale record anywhere, and
+/// every persisted storage trie is exactly its account's trie.
+inline void expect_records_match(const KvStore& kv, const KvStore& all_tries, size_t small_slots) {
+    const auto got = dump(kv);
+    auto want = dump(all_tries);
+    // Storage trie records by account ('u' addr ...), and slot counts ('s' addr slot).
+    auto addr_of = [](const std::string& k) { return k.substr(1, 20); };
+    std::map<std::string, size_t> slots;
+    std::map<std::string, bool> has_trie;
+    for (const auto& [k, v] : want) {
+        if (k[0] == 's') ++slots[addr_of(k)];
+    }
+    for (const auto& [k, v] : got) {
+        if (k[0] == 'u') has_trie[addr_of(k)] = true;
+    }
+    size_t small_without_records = 0;
+    for (auto it = want.begin(); it != want.end();) {
+        const std::string& k = it->first;
+        if (k[0] == 'u' && !has_trie.contains(addr_of(k))) {
+            EXPECT_LE(slots[addr_of(k)], small_slots) << "a large storage trie without records";
+            if (k.size() == 22) ++small_without_records;  // its root record
+            it = want.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    EXPECT_EQ(got, want);
+    if (small_slots > 0) {
+        EXPECT_GT(small_without_records, 0U) << "no storage trie was of the small kind";
+    }
 }
 
 }  // namespace pel::state::storetest

@@ -662,10 +662,12 @@ void StateStoreImpl::update_storage(Item& item) const {
                 value.clear();
                 rlp::encode_uint(value, v);
                 // A slot the cache knows to be set (the executor has usually just read it) is
-                // in the persisted trie: its leaf need not be loaded.
+                // in the persisted trie: its leaf need not be loaded. (A memory-only trie loads
+                // nothing: no need to ask.)
                 U256 cached;
                 const bool present =
-                    !wiped && shared_->slots.lookup(SlotKey{item.addr, slot}, version_, cached) &&
+                    !wiped && trie.persistence() == internal::Persistence::kRecords &&
+                    shared_->slots.lookup(SlotKey{item.addr, slot}, version_, cached) &&
                     !cached.is_zero();
                 r = trie.put(hkey, value, present, kv);
                 item.puts.put(slot_key_buf(item.addr, slot), trimmed_be(v, be));

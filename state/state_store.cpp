@@ -5,7 +5,8 @@
 // Key layout (one-byte prefixes; addresses, slots and hashes fixed-size, so prefixes never nest):
 //   "F"                      format record: "pel-state/" + decimal kFormatVersion
 //   "H"                      head: has-block flag (1) | block_num (8, BE) | state root (32)
-//   "a" addr                 account: RLP(nonce, balance, storage root, code hash)
+//   "a" addr                 account: RLP(nonce, balance, storage root, code hash), or
+//                            RLP(nonce, balance) without storage and code (encode_stored_account)
 //   "s" addr slot(32, BE)    storage value: minimal big-endian bytes (zero is never stored)
 //   "c" code_hash            code bytes (never deleted: content addressed and shared)
 //   "t" depth path           state trie node at that nibble path (depth = its length, one byte;
@@ -122,7 +123,7 @@ Result<StateHead> decode_head(ByteView rec) {
 
 Result<std::optional<Account>> decode_account_record(const std::optional<Bytes>& rec) {
     if (!rec) return std::optional<Account>{};
-    auto a = decode_account(*rec);
+    auto a = decode_stored_account(*rec);
     if (!a) return make_error("state: database corrupt: ", a.error().message);
     return std::optional<Account>{*a};
 }
@@ -813,10 +814,13 @@ Result<void> StateStoreImpl::prepare_locked(uint64_t block_num, std::unique_ptr<
     }
     for (const Bytes& k : trie_writes.deletes) p->deletes.del(k);
     parts.push_back(&p->deletes);
+    Bytes stored;
     for (const Item& it : items) {
         if (it.puts.count() > 0) parts.push_back(&it.puts);
         if (!it.diff->deleted && !it.unchanged) {
-            p->puts.put(addr_key_buf(kAccountPrefix, it.addr), it.value);
+            stored.clear();
+            encode_stored_account(stored, it.now);
+            p->puts.put(addr_key_buf(kAccountPrefix, it.addr), stored);
         }
         if (it.diff->code && !it.diff->code->bytes.empty()) {
             p->puts.put(code_key(it.diff->code->hash), it.diff->code->bytes);

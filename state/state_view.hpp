@@ -291,7 +291,7 @@ class StateStore {
                                              const std::vector<U256>& slots) const;
 
     /// Current format version written into and required from every database.
-    static constexpr uint32_t kFormatVersion = 3;
+    static constexpr uint32_t kFormatVersion = 4;
 
     // --- test hooks ----------------------------------------------------------------------------
     /// Number of persisted storage trie nodes and flat storage slots of `addr`.

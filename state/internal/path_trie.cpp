@@ -9,6 +9,7 @@
 
 #include "primitives/hex.hpp"
 #include "primitives/keccak.hpp"
+#include "state/account.hpp"
 #include "state/internal/parallel.hpp"
 
 namespace pel::state::internal {
@@ -21,6 +22,10 @@ constexpr size_t kKeyNibbles = 64;
 // loads it. Bottom branches have 2-3 children: a few dozen bytes more per write.
 constexpr size_t kFullBranchMaxChildren = 4;
 constexpr uint8_t kFullBranchTag = 4;
+// A leaf whose value is the RLP of an account without storage and code (every externally owned
+// account) keeps only the middle of it (shortened_account_rlp, state/account.hpp): 66 bytes fewer
+// per record, in a state trie that is mostly such accounts.
+constexpr uint8_t kPlainAccountLeafTag = 5;
 
 std::unique_ptr<TrieNode> make_leaf(NibbleView path, ByteView value) {
     auto n = std::make_unique<TrieNode>();
@@ -129,6 +134,12 @@ void encode_node_record(Bytes& out, const TrieNode& n, const NodeRef& own_ref) {
     out.push_back(static_cast<uint8_t>(n.kind));
     switch (n.kind) {
         case NodeKind::kLeaf:
+            if (const auto middle = shortened_account_rlp(n.value)) {
+                out.back() = kPlainAccountLeafTag;
+                append_packed_path(out, n.path);
+                append(out, *middle);
+                return;
+            }
             append_packed_path(out, n.path);
             append(out, n.value);
             return;
@@ -184,6 +195,7 @@ namespace {
 // on the stack: without a node nothing is allocated.
 Result<void> parse_record(ByteView rec, bool want_node, Bytes& rlp, NodeRecord& out) {
     if (rec.empty()) return corrupt("is empty");
+    thread_local Bytes full_value;  // a shortened account leaf's value, rebuilt
     size_t p = 1;
     auto read_ref = [&](NodeRef& ref) -> bool {
         if (p >= rec.size()) return false;
@@ -196,8 +208,10 @@ Result<void> parse_record(ByteView rec, bool want_node, Bytes& rlp, NodeRecord& 
     };
     switch (rec[0]) {
         case static_cast<uint8_t>(NodeKind::kLeaf):
+        case kPlainAccountLeafTag:
         case static_cast<uint8_t>(NodeKind::kExtension): {
-            const auto kind = static_cast<NodeKind>(rec[0]);
+            const bool plain = rec[0] == kPlainAccountLeafTag;
+            const auto kind = plain ? NodeKind::kLeaf : static_cast<NodeKind>(rec[0]);
             if (rec.size() < 2) return corrupt("is truncated");
             const size_t len = rec[1];
             const size_t packed = (len + 1) / 2;
@@ -213,9 +227,18 @@ Result<void> parse_record(ByteView rec, bool want_node, Bytes& rlp, NodeRecord& 
             rlp.clear();
             ByteView value;
             NodeRef child;
-            if (kind == NodeKind::kLeaf) {
+            if (plain) {
+                const ByteView middle = rec.subspan(p);
+                if (middle.size() > kMaxShortenedAccountRlp) return corrupt("has a bad account");
+                full_value.clear();
+                append_lengthened_account_rlp(full_value, middle);
+                value = full_value;
+                encode_leaf(rlp, path, value);
+            } else if (kind == NodeKind::kLeaf) {
                 value = rec.subspan(p);
                 if (value.empty()) return corrupt("has an empty leaf value");
+                // One stored form per node: such a value is written shortened (tag 5).
+                if (shortened_account_rlp(value)) return corrupt("has an unshortened account");
                 encode_leaf(rlp, path, value);
             } else {
                 if (len == 0) return corrupt("has an empty extension path");

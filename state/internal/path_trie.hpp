@@ -13,6 +13,8 @@
 // Node records, at key prefix || depth (1 byte) || nibble path (one nibble per byte), so that the
 // children of a node at depth d are the records at depth d + 1 under its path: one short range.
 //   leaf:      0x01 | n | n nibbles packed two per byte (high first) | value
+//              0x05 | n | n nibbles packed | middle     (a value that is the RLP of an account
+//                     without storage and code: shortened_account_rlp(), state/account.hpp)
 //   extension: 0x02 | n | n nibbles packed | ref size | child ref
 //   branch:    0x03 | ref size | own ref                                  (more than 4 children)
 //              0x04 | ref size | own ref | mask (2, LE) | leaf mask (2) | extension mask (2) |

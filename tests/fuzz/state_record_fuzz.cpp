@@ -2,14 +2,14 @@
 // libFuzzer target for the state store's record decoders: what the store reads back from LevelDB
 // at open and on every cold load, where a damaged database must give an error ("database
 // corrupt"), never a crash or a wrong value. The same bytes go through:
-//  - decode_account (flat account records and the trie's account leaves);
+//  - decode_account (the trie's account leaves) and decode_stored_account (flat account records);
 //  - hex_prefix_decode (the Yellow Paper's path encoding);
 //  - decode_node_record (the trie's path-keyed node records, state/internal/path_trie.hpp).
 // Checks: no crash or undefined behaviour (the fuzz preset builds with ASan+UBSan), and what a
 // decoder accepts encodes back to exactly the input, so one stored value has one meaning; for a
 // node record also that the ref it yields is the one its node hashes to.
-// Seeds: state_record_corpus/ (an account, a leaf, an extension, a narrow and a wide branch
-// record).
+// Seeds: state_record_corpus/ (an account, a stored plain account, a leaf, a plain account leaf,
+// an extension, a narrow and a wide branch record).
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -70,6 +70,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (!pel::equal(pel::state::encode_account(*account), in)) {
             fail("accepted account does not re-encode identically");
         }
+    }
+    if (const auto account = pel::state::decode_stored_account(in); account) {
+        pel::Bytes again;
+        pel::state::encode_stored_account(again, *account);
+        if (!pel::equal(again, in)) fail("accepted stored account does not re-encode identically");
     }
     if (const auto path = pel::state::hex_prefix_decode(in); path) {
         pel::Bytes again;

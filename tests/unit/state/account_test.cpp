@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "primitives/hex.hpp"
+#include "primitives/keccak.hpp"
 
 namespace pel::state {
 namespace {
@@ -109,6 +110,58 @@ TEST(Account, strict_decoding_rejects_malformed_input) {
     EXPECT_FALSE(
         decode_account(unhex("0xf84401c0a0" + std::string(64, '1') + "a0" + std::string(64, '2')))
             .has_value());
+}
+
+// The stored form: an account without storage and code loses its two empty hashes, every
+// other account is its RLP; each decodes back, and only its own form is accepted. The byte-level
+// shortening of the trie's leaves takes the same 66 bytes off an account RLP.
+TEST(Account, stored_form_drops_the_empty_hashes_of_plain_accounts) {
+    const Account plain{7, U256{0x05f446a7}};
+    Account contract = plain;
+    contract.code_hash = keccak256(Bytes{0x60, 0x00});
+    Account with_storage = plain;
+    with_storage.storage_root = keccak256(Bytes{1});
+    for (const Account& a : {plain, contract, with_storage, Account{}}) {
+        Bytes stored;
+        encode_stored_account(stored, a);
+        const bool is_plain = a.storage_root == kEmptyTrieRoot && a.code_hash == kEmptyCodeHash;
+        const Bytes rlp = encode_account(a);
+        // 66 bytes of hashes, and the list header shrinks to one byte.
+        EXPECT_EQ(stored.size(), is_plain ? rlp.size() - 67 : rlp.size());
+        auto back = decode_stored_account(stored);
+        ASSERT_TRUE(back.has_value()) << back.error().message;
+        EXPECT_EQ(*back, a);
+        // The full form of a plain account is not its stored form.
+        EXPECT_EQ(decode_stored_account(rlp).has_value(), !is_plain);
+
+        const auto middle = shortened_account_rlp(rlp);
+        ASSERT_EQ(middle.has_value(), is_plain);
+        if (middle) {
+            Bytes again;
+            append_lengthened_account_rlp(again, *middle);
+            EXPECT_EQ(again, rlp);
+        }
+    }
+    // The known accounts from the trie tests: one without code, shortened to RLP(nonce) ||
+    // RLP(balance), and one with code, left whole.
+    const Bytes known = unhex(kAccountBalance0x05f446a7);
+    const auto known_middle = shortened_account_rlp(known);
+    ASSERT_TRUE(known_middle.has_value());
+    EXPECT_EQ(to_hex(*known_middle), "0x018405f446a7");
+    const Bytes with_code = unhex(kAccountNonce1Balance1);
+    EXPECT_FALSE(shortened_account_rlp(with_code).has_value());
+    // Not the framing: short list, wrong length byte, a different tail.
+    EXPECT_FALSE(shortened_account_rlp(unhex("0xc20101")).has_value());
+    Bytes wrong_len = unhex(kAccountNonce1Balance1);
+    wrong_len[1] ^= 1;
+    EXPECT_FALSE(shortened_account_rlp(wrong_len).has_value());
+    Bytes other_tail = unhex(kAccountNonce1Balance1);
+    other_tail.back() ^= 1;
+    EXPECT_FALSE(shortened_account_rlp(other_tail).has_value());
+    // Stored forms that are not an account: trailing bytes, three items, a non-canonical nonce.
+    for (const char* bad : {"0xc2010100", "0xc3010101", "0xc3820001"}) {
+        EXPECT_FALSE(decode_stored_account(unhex(bad)).has_value()) << bad;
+    }
 }
 
 }  // namespace

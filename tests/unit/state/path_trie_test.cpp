@@ -12,6 +12,8 @@
 
 #include <gtest/gtest.h>
 
+#include "primitives/keccak.hpp"
+#include "state/account.hpp"
 #include "state/kv_store.hpp"
 #include "state/trie.hpp"
 
@@ -337,6 +339,46 @@ TEST(PathTrie, node_records_round_trip_and_garbage_is_rejected) {
         ASSERT_FALSE(r.has_value());
         EXPECT_NE(r.error().message.find("corrupt"), std::string::npos);
     }
+}
+
+// A leaf whose value is the RLP of an account without storage and code is written shortened (tag
+// 5) and reads back as the same leaf and ref; the same value in a plain leaf record (tag 1) is
+// refused, so that a node has one record.
+TEST(PathTrie, plain_account_leaves_are_stored_shortened) {
+    Account a;
+    a.nonce = 3;
+    a.balance = U256{1000};
+    TrieNode leaf;
+    leaf.kind = NodeKind::kLeaf;
+    leaf.path = {1, 2, 3, 4, 5};
+    leaf.value = encode_account(a);
+    Bytes rlp;
+    encode_leaf(rlp, leaf.path, leaf.value);
+    const NodeRef ref = make_node_ref(rlp);
+    Bytes rec;
+    encode_node_record(rec, leaf, ref);
+    EXPECT_EQ(rec[0], 5);
+    EXPECT_EQ(rec.size(), 1 + 1 + 3 + leaf.value.size() - 2 - 66);
+    auto decoded = decode_node_record(rec);
+    ASSERT_TRUE(decoded.has_value()) << decoded.error().message;
+    ASSERT_NE(decoded->node, nullptr);
+    EXPECT_EQ(decoded->kind, NodeKind::kLeaf);
+    EXPECT_EQ(decoded->node->value, leaf.value);
+    EXPECT_TRUE(equal(decoded->ref.view(), ref.view()));
+
+    Bytes long_form{1, 5};
+    append(long_form, Bytes{0x12, 0x34, 0x50});
+    append(long_form, leaf.value);
+    auto refused = decode_node_record(long_form);
+    ASSERT_FALSE(refused.has_value());
+    EXPECT_NE(refused.error().message.find("corrupt"), std::string::npos);
+
+    // A contract's account keeps its whole value (tag 1).
+    a.code_hash = keccak256(Bytes{0x00});
+    leaf.value = encode_account(a);
+    Bytes contract_rec;
+    encode_node_record(contract_rec, leaf, ref);
+    EXPECT_EQ(contract_rec[0], 1);
 }
 
 // A narrow-branch record (tag 4) whose children refs do hash to its own ref but which has more

@@ -132,4 +132,19 @@ async function startNode(options = {}) {
   return n;
 }
 
-module.exports = { startNode, rawRpc, sleep, target, NodeUnderTest };
+// The receipt of `hash`, polled until the node has it (up to timeoutMs). ethers v6's
+// waitForTransaction and waitForDeployment check once, then wait for the next "block" event, and
+// their polling subscriber only notes the block number on its first poll: a transaction mined in
+// between, with no block after it (automine), is never seen. Seen as a stalled `before` hook
+// against anvil; this has no such gap.
+async function mined(provider, hash, timeoutMs = 30000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const receipt = await provider.getTransactionReceipt(hash);
+    if (receipt) return receipt;
+    if (Date.now() > deadline) throw new Error(`transaction ${hash} not mined in ${timeoutMs} ms`);
+    await sleep(25);
+  }
+}
+
+module.exports = { startNode, rawRpc, sleep, mined, target, NodeUnderTest };

@@ -17,7 +17,7 @@
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { ethers } = require('ethers');
-const { startNode, target } = require('../lib/node');
+const { startNode, mined, target } = require('../lib/node');
 const { devAccounts } = require('../lib/accounts');
 const { compile } = require('../lib/contracts');
 
@@ -43,16 +43,16 @@ before(async () => {
     const wallet = new ethers.Wallet(dev[0].privateKey, n.provider);
     const lib = await new ethers.ContractFactory(C.TraceLib.abi, C.TraceLib.bytecode, wallet)
       .deploy();
-    await lib.waitForDeployment();
+    await mined(n.provider, lib.deploymentTransaction().hash);
     const root = await new ethers.ContractFactory(C.TraceRoot.abi, C.TraceRoot.bytecode, wallet)
       .deploy(await lib.getAddress(), { value: 10, gasLimit: 900_000 });
-    await root.waitForDeployment();
+    await mined(n.provider, root.deploymentTransaction().hash);
     n.root = root;
     const to = await root.getAddress();
     const send = async (v, value) => {
       const tx = await wallet.sendTransaction({ to, value, gasLimit: 1_000_000,
         data: root.interface.encodeFunctionData('run', [v]) });
-      return n.provider.waitForTransaction(tx.hash);
+      return mined(n.provider, tx.hash);
     };
     n.txs = { deploy: root.deploymentTransaction().hash, lib: lib.deploymentTransaction().hash };
     const run = await send(5n, 3n);

@@ -565,16 +565,19 @@ Result<void> StateStoreImpl::load_old(Item& item) const {
 Result<std::unique_ptr<internal::PathTrie>> StateStoreImpl::open_storage_trie(
     const Address& addr, const Hash32& root) const {
     const KvStore& kv = *shared_->kv;
-    auto trie = std::make_unique<internal::PathTrie>(addr_key(kStorageTriePrefix, addr),
-                                                     kEmptyTrieRoot, /*keep_leaves=*/true,
-                                                     internal::Persistence::kMemoryOnly);
+    auto memory_only = [&] {
+        return std::make_unique<internal::PathTrie>(addr_key(kStorageTriePrefix, addr),
+                                                    kEmptyTrieRoot, /*keep_leaves=*/true,
+                                                    internal::Persistence::kMemoryOnly);
+    };
     // An empty trie (the account's slots may still be in the database, being wiped).
-    if (root == kEmptyTrieRoot) return trie;
+    if (root == kEmptyTrieRoot) return memory_only();
     auto stored = std::make_unique<internal::PathTrie>(addr_key(kStorageTriePrefix, addr), root,
                                                        /*keep_leaves=*/true);
     PEL_TRY(const internal::LoadAll loaded, stored->load_all(kv, kWholeStorageTrieRecords));
     if (loaded != internal::LoadAll::kNoRecords) return stored;
     // No records: a small trie, kept only in memory. Its flat slots give its leaves.
+    auto trie = memory_only();
     std::vector<U256> slots;
     std::vector<U256> values;
     PEL_TRY_VOID(scan_slots(kv, addr, [&](const U256& slot, const U256& value) {

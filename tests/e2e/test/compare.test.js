@@ -14,7 +14,7 @@
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { ethers } = require('ethers');
-const { startNode, rawRpc, target } = require('../lib/node');
+const { startNode, rawRpc, mined, target } = require('../lib/node');
 const { devAccounts } = require('../lib/accounts');
 const { compile } = require('../lib/contracts');
 
@@ -72,8 +72,8 @@ test('storage proofs of the same ERC-20 state are the bytes anvil gives', { skip
     const wallet = new ethers.Wallet(dev[0].privateKey, provider);
     const factory = new ethers.ContractFactory(E2EToken.abi, E2EToken.bytecode, wallet);
     const token = await factory.deploy(10n ** 24n);
-    await token.waitForDeployment();
-    await (await token.transfer(dev[1].address, 1234n)).wait();
+    await mined(provider, token.deploymentTransaction().hash);
+    await mined(provider, (await token.transfer(dev[1].address, 1234n)).hash);
     tokens.push(await token.getAddress());
   }
   assert.equal(tokens[0], tokens[1]);  // same sender and nonce

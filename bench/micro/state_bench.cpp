@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // Trie-root micro-benchmarks: the streaming HashBuilder over state-trie-sized inputs, the general
-// trie_root() for comparison, and MemState::state_root() end to end (keccak of keys included).
+// trie_root() for comparison, MemState::state_root() end to end (keccak of keys included), and the
+// StateStore's first commit into a contract's storage after open, with and without trie records.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <filesystem>
 #include <random>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -15,6 +19,7 @@
 #include "primitives/u256.hpp"
 #include "state/account.hpp"
 #include "state/mem_state.hpp"
+#include "state/state_view.hpp"
 #include "state/trie.hpp"
 
 namespace pel::state {
@@ -81,6 +86,65 @@ void BM_MemState_state_root_1k(benchmark::State& state) {
     state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * 1000);
 }
 BENCHMARK(BM_MemState_state_root_1k)->Unit(benchmark::kMicrosecond);
+
+// The first commit that touches a contract's storage after the store was opened (its storage
+// trie not resident in memory): one slot of a contract with range(0) slots rewritten, its storage
+// trie kept without records (range(1) == 0: small_storage_trie_slots at the contract's size, so
+// the trie is rebuilt from the flat slots) or with records (1: small_storage_trie_slots 0, so the
+// trie is read by one scan of its records when it has at most 256 of them, else node by node).
+// LevelDB in a temporary directory under $TMPDIR, no fsync; reopening the store is not timed.
+void BM_StateStore_cold_storage_touch(benchmark::State& state) {
+    const auto slots = static_cast<uint64_t>(state.range(0));
+    const bool records = state.range(1) != 0;
+    const char* tmp = std::getenv("TMPDIR");
+    std::string tmpl =
+        std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/pel-state-bench-XXXXXX";
+    if (mkdtemp(tmpl.data()) == nullptr) {
+        state.SkipWithError("mkdtemp failed");
+        return;
+    }
+    const std::string dir = tmpl + "/db";
+    StateStoreOptions o;
+    o.sync = false;
+    o.small_storage_trie_slots = records ? 0 : slots;
+    Address contract;
+    contract.bytes[0] = 0xc0;
+    {
+        auto store = StateStore::open(dir, o);
+        StateDiff d;
+        AccountDiff& a = d.accounts[contract];
+        a.balance = U256{1};
+        for (uint64_t i = 0; i < slots; ++i) a.storage[U256{i * 7919}] = U256{i + 1};
+        if (!store || !(*store)->commit(0, d)) {
+            state.SkipWithError("setup commit failed");
+            std::filesystem::remove_all(tmpl);
+            return;
+        }
+    }
+    uint64_t block = 1;
+    for (auto _ : state) {
+        state.PauseTiming();
+        auto store = StateStore::open(dir, o);  // nothing resident
+        StateDiff d;
+        d.accounts[contract].storage[U256{(block % slots) * 7919}] = U256{block + 1000};
+        state.ResumeTiming();
+        const bool ok = store && (*store)->commit(block, d).has_value();
+        state.PauseTiming();
+        store = {};
+        state.ResumeTiming();
+        if (!ok) {
+            state.SkipWithError("commit failed");
+            break;
+        }
+        ++block;
+    }
+    std::filesystem::remove_all(tmpl);
+}
+BENCHMARK(BM_StateStore_cold_storage_touch)
+    ->ArgNames({"slots", "records"})
+    ->ArgsProduct({{16, 64, 256}, {0, 1}})
+    ->Iterations(200)
+    ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace pel::state

@@ -72,36 +72,45 @@ struct SlotKeyHash {
     }
 };
 
-/// Chains are short (one entry per writing transaction); a sorted array beats a tree here.
+/// The first entry of `chain` at or above `txn_idx` (end() if none); chains are sorted by
+/// txn_idx, one entry per writing transaction, in a sorted array (shorter than a tree's nodes).
+/// Transactions run roughly in order, so the answer is usually at or near the top: a reader sits
+/// above the whole chain; a validation sits just below its own write (a read-modify-write,
+/// validated right after it ran) or below the few that ran since; a write arrives after at most
+/// a few that ran beside it. So the top kNearTop entries are tried before a binary search, whose
+/// first probes land in the cold middle of a hot location's long chain.
+template <class Chain>
+auto* first_at_or_above(Chain& chain, TxnIndex txn_idx) noexcept {
+    constexpr size_t kNearTop = 4;
+    auto* it = chain.end();
+    for (size_t k = 0; k < kNearTop && it != chain.begin(); ++k) {
+        if ((it - 1)->txn_idx < txn_idx) {
+            return it;
+        }
+        --it;
+    }
+    return std::lower_bound(chain.begin(), it, txn_idx,
+                            [](const auto& e, TxnIndex t) { return e.txn_idx < t; });
+}
+
 template <class Chain>
 auto* find_entry(Chain& chain, TxnIndex txn_idx) noexcept {
-    auto* it = std::lower_bound(chain.begin(), chain.end(), txn_idx,
-                                [](const auto& e, TxnIndex t) { return e.txn_idx < t; });
+    auto* it = first_at_or_above(chain, txn_idx);
     return it != chain.end() && it->txn_idx == txn_idx ? it : nullptr;
 }
 
-/// Reverse iterator at the highest entry below `txn_idx` (chains are sorted by txn_idx).
-/// Transactions run roughly in order, so a reader usually sits above the whole chain: the newest
-/// entry is then the answer without a binary search over a hot location's long chain.
+/// Reverse iterator at the highest entry below `txn_idx`.
 template <class Chain>
 auto below(const Chain& chain, TxnIndex txn_idx) noexcept {
-    if (chain.empty() || chain.back().txn_idx < txn_idx) [[likely]] {
-        return chain.rbegin();
-    }
-    const auto* it = std::lower_bound(chain.begin(), chain.end(), txn_idx,
-                                      [](const auto& e, TxnIndex t) { return e.txn_idx < t; });
-    return std::make_reverse_iterator(it);
+    return std::make_reverse_iterator(first_at_or_above(chain, txn_idx));
 }
 
 template <class Chain>
 void upsert(Chain& chain, const typename Chain::value_type& e, internal::ReusableArena& arena) {
-    if (chain.empty() || chain.back().txn_idx < e.txn_idx) [[likely]] {
-        chain.push_back(e, arena);  // the usual case, as in below()
-        return;
-    }
-    auto* it = std::lower_bound(chain.begin(), chain.end(), e.txn_idx,
-                                [](const auto& x, TxnIndex t) { return x.txn_idx < t; });
-    if (it != chain.end() && it->txn_idx == e.txn_idx) {
+    auto* it = first_at_or_above(chain, e.txn_idx);
+    if (it == chain.end()) [[likely]] {
+        chain.push_back(e, arena);  // the usual case
+    } else if (it->txn_idx == e.txn_idx) {
         *it = e;
     } else {
         chain.insert(it, e, arena);

@@ -705,6 +705,69 @@ TEST(MvMemory, reads_resolve_lower_writes_estimates_and_deltas) {
     EXPECT_EQ(mv.read_storage(3, a, U256{1}).value, U256{11});
 }
 
+// A hot location's chain, long enough that lookups below its top end in the binary search:
+// written in a random order, then rewritten and shrunk by re-executions, every reader at every
+// index sees the highest write below it (a std::map oracle), for the slot and the account.
+TEST(MvMemory, long_chains_resolve_every_reader_whatever_the_write_order) {
+    constexpr TxnIndex kTxns = 64;
+    state::MemState st;
+    const Address a = numbered(1, 3);
+    st.set_balance(a, U256{1000});
+    st.set_storage(a, U256{1}, U256{1000});
+    MemStateConcurrentReader base(st);
+    MvMemory mv(base, kTxns);
+    ReadSet scratch;
+    std::map<TxnIndex, uint64_t> oracle;  // writer -> value written
+    const auto write = [&](TxnIndex t, uint32_t incarnation, std::optional<uint64_t> v) {
+        TxnWrites w;
+        AccountWrite aw;
+        aw.address = a;
+        aw.info.nonce = 1;
+        aw.info.balance = U256{v.value_or(1)};
+        if (v) {
+            aw.storage = {StorageWrite{U256{1}, U256{*v}}};
+            oracle[t] = *v;
+        } else {
+            oracle.erase(t);
+        }
+        w.accounts.push_back(aw);
+        (void)mv.record(Version{t, incarnation}, w, {}, scratch);
+    };
+    const auto check = [&](const char* when) {
+        for (TxnIndex t = 0; t <= kTxns; ++t) {
+            const auto it = oracle.lower_bound(t);
+            const uint64_t want = it == oracle.begin() ? 1000 : std::prev(it)->second;
+            const auto slot = mv.read_storage(t, a, U256{1});
+            ASSERT_FALSE(slot.blocking.has_value()) << when << ", reader " << t;
+            ASSERT_EQ(slot.value, U256{want}) << when << ", reader " << t;
+        }
+    };
+    std::vector<TxnIndex> order(kTxns);
+    for (TxnIndex t = 0; t < kTxns; ++t) {
+        order[t] = t;
+    }
+    std::mt19937 rng(11);
+    std::shuffle(order.begin(), order.end(), rng);
+    for (const TxnIndex t : order) {
+        write(t, 0, 100 + t);
+        check("after the first incarnations");
+    }
+    for (const TxnIndex t : {TxnIndex{0}, TxnIndex{5}, TxnIndex{31}, TxnIndex{62}, TxnIndex{63}}) {
+        write(t, 1, 500 + t);  // rewritten in place
+        check("after a rewrite");
+    }
+    for (const TxnIndex t : {TxnIndex{1}, TxnIndex{30}, TxnIndex{61}, TxnIndex{63}, TxnIndex{2}}) {
+        write(t, 2, std::nullopt);  // the slot write dropped: its entry leaves the chain
+        check("after a dropped write");
+    }
+    // The account chain is as long: every reader sees its highest writer's balance.
+    for (TxnIndex t = 1; t <= kTxns; ++t) {
+        const auto acc = mv.read_account(t, a);
+        ASSERT_TRUE(acc.value.has_value());
+        EXPECT_EQ(acc.newest_write, std::optional<TxnIndex>{t - 1});
+    }
+}
+
 TEST(MvMemory, pooled_deltas_resolve_like_chain_deltas_and_reset_clears_them) {
     state::MemState st;
     const Address cb = numbered(1, 2);

@@ -22,7 +22,7 @@ bool bumps_enough(const U256& old_fee, const U256& new_fee) {
     return new_fee > old_fee && new_fee >= threshold;
 }
 
-void Mempool::recount(Queue& q) {
+void Mempool::recount(Queue& q, size_t queued_before) {
     const size_t before_pending = q.pending;
     size_t p = 0;
     uint64_t n = q.base_nonce;
@@ -31,6 +31,27 @@ void Mempool::recount(Queue& q) {
     }
     q.pending = p;
     pending_total_ = pending_total_ - before_pending + p;
+    queued_total_ = queued_total_ - queued_before + queued_of(q);
+}
+
+void Mempool::settle(std::unordered_map<Address, Queue>::iterator qit, size_t queued_before) {
+    recount(qit->second, queued_before);
+    if (qit->second.txs.empty()) {
+        senders_.erase(qit);
+    }
+}
+
+void Mempool::erase_nonce(std::unordered_map<Address, Queue>::iterator qit, uint64_t nonce) {
+    const size_t queued_before = queued_of(qit->second);
+    qit->second.txs.erase(nonce);
+    settle(qit, queued_before);
+}
+
+void Mempool::drop_below(Queue& q, uint64_t nonce) {
+    while (!q.txs.empty() && q.txs.begin()->first < nonce) {
+        erase_hash(q.txs.begin()->second->hash);
+        q.txs.erase(q.txs.begin());
+    }
 }
 
 void Mempool::erase_hash(const Hash32& hash) {
@@ -124,14 +145,10 @@ Result<Mempool::Added> Mempool::add_locked(std::shared_ptr<const PoolTxn> t,
         qit = senders_.emplace(t->sender, Queue{}).first;
     }
     Queue& q = qit->second;
-    const size_t before_size = q.txs.size();
-    const size_t before_pending = q.pending;
+    const size_t queued_before = queued_of(q);
     if (q.base_nonce < base) {
         // The account moved on since this queue was last updated: drop what is now stale.
-        while (!q.txs.empty() && q.txs.begin()->first < base) {
-            erase_hash(q.txs.begin()->second->hash);
-            q.txs.erase(q.txs.begin());
-        }
+        drop_below(q, base);
     }
     q.base_nonce = base;
     Added out;
@@ -145,8 +162,7 @@ Result<Mempool::Added> Mempool::add_locked(std::shared_ptr<const PoolTxn> t,
     by_hash_[t->hash] = t;
     const uint64_t nonce = t->txn.nonce;
     q.txs[nonce] = std::move(t);
-    recount(q);
-    queued_total_ = queued_total_ - (before_size - before_pending) + (q.txs.size() - q.pending);
+    recount(q, queued_before);
     out.pending = nonce < q.base_nonce + q.pending;
     return out;
 }
@@ -259,17 +275,10 @@ void Mempool::on_block(const std::vector<Hash32>& mined,
             continue;
         }
         Queue& q = qit->second;
-        const size_t before_queued = q.txs.size() - q.pending;
-        while (!q.txs.empty() && q.txs.begin()->first < nonce) {
-            erase_hash(q.txs.begin()->second->hash);
-            q.txs.erase(q.txs.begin());
-        }
+        const size_t queued_before = queued_of(q);
+        drop_below(q, nonce);
         q.base_nonce = nonce;
-        recount(q);
-        queued_total_ = queued_total_ - before_queued + (q.txs.size() - q.pending);
-        if (q.txs.empty()) {
-            senders_.erase(qit);
-        }
+        settle(qit, queued_before);
     }
     for (const Hash32& h : mined) {
         // Normally already gone with its nonce; a transaction mined under another nonce view
@@ -278,14 +287,7 @@ void Mempool::on_block(const std::vector<Hash32>& mined,
             const auto t = by_hash_.at(h);
             const auto qit = senders_.find(t->sender);
             if (qit != senders_.end()) {
-                Queue& q = qit->second;
-                const size_t before_queued = q.txs.size() - q.pending;
-                q.txs.erase(t->txn.nonce);
-                recount(q);
-                queued_total_ = queued_total_ - before_queued + (q.txs.size() - q.pending);
-                if (q.txs.empty()) {
-                    senders_.erase(qit);
-                }
+                erase_nonce(qit, t->txn.nonce);
             }
             erase_hash(h);
         }
@@ -304,14 +306,7 @@ void Mempool::remove(const Hash32& hash) {
     if (qit == senders_.end()) {
         return;
     }
-    Queue& q = qit->second;
-    const size_t before_queued = q.txs.size() - q.pending;
-    q.txs.erase(t->txn.nonce);
-    recount(q);
-    queued_total_ = queued_total_ - before_queued + (q.txs.size() - q.pending);
-    if (q.txs.empty()) {
-        senders_.erase(qit);
-    }
+    erase_nonce(qit, t->txn.nonce);
 }
 
 size_t Mempool::pending_count() const {

@@ -147,7 +147,17 @@ class Mempool {
         std::map<uint64_t, std::shared_ptr<const PoolTxn>> txs;
         size_t pending = 0;
     };
-    void recount(Queue& q);               // requires mu_
+    static size_t queued_of(const Queue& q) { return q.txs.size() - q.pending; }
+    /// After a change to `q` that began with `queued_before` queued transactions: recounts its
+    /// pending ones and updates both totals. Requires mu_.
+    void recount(Queue& q, size_t queued_before);
+    /// recount(), then drops the sender's queue if it is empty. Requires mu_.
+    void settle(std::unordered_map<Address, Queue>::iterator qit, size_t queued_before);
+    /// Takes the sender's transaction at `nonce` out of its queue (not out of by_hash_), then
+    /// settle(). Requires mu_.
+    void erase_nonce(std::unordered_map<Address, Queue>::iterator qit, uint64_t nonce);
+    /// Drops (and unindexes) the queue's transactions below `nonce`. Requires mu_.
+    void drop_below(Queue& q, uint64_t nonce);
     void erase_hash(const Hash32& hash);  // requires mu_
     Result<Added> add_locked(std::shared_ptr<const PoolTxn> t, const SenderState& account);
 

@@ -658,7 +658,7 @@ struct ParallelExecutor::Impl {
             }
             if (const auto blocking = reader.blocking()) [[unlikely]] {
                 ++ws.dependency_waits;
-                note_conflict(run, true);
+                note_conflict(run, v.txn_idx, true);
                 if (run.scheduler.add_dependency(v.txn_idx, *blocking, worker)) {
                     return Scheduler::Task{};
                 }
@@ -672,7 +672,7 @@ struct ParallelExecutor::Impl {
                 // slot) falls back before its aborts pile up behind the validation front.
                 const std::optional<TxnIndex> src = reader.newest_source();
                 if (src && v.txn_idx - *src <= std::min<size_t>(options.threads, 16)) [[unlikely]] {
-                    note_conflict(run, false);
+                    note_conflict(run, v.txn_idx, false);
                 }
             }
             bool wrote_new = false;
@@ -708,15 +708,22 @@ struct ParallelExecutor::Impl {
         if (aborted) [[unlikely]] {
             ++ws.aborts;
             ws.conflicts.push_back(where);
-            note_conflict(run, true);
+            note_conflict(run, v.txn_idx, true);
             run.mv.convert_writes_to_estimates(v.txn_idx);
         }
         return run.scheduler.finish_validation(v.txn_idx, aborted, worker);
     }
 
-    /// `wasted`: an abort or a dependency wait (not a near read).
-    void note_conflict(Run& run, bool wasted) noexcept {
+    /// `wasted`: an abort or a dependency wait (not a near read) of transaction `txn_idx`.
+    void note_conflict(Run& run, TxnIndex txn_idx, bool wasted) noexcept {
+        // The first conflict ends the batches; the conflicts of transactions that may have run
+        // in one (a batch runs at the same time as the other workers' whole batches) do not
+        // count for the contention rule, or batches alone would make a block look contended.
+        const bool batched = run.scheduler.maybe_batched(txn_idx);
         run.scheduler.limit_batches();
+        if (batched) {
+            return;
+        }
         const uint64_t c = run.conflicts.fetch_add(1, std::memory_order_relaxed) + 1;
         const uint64_t wc = wasted ? run.wasted.fetch_add(1, std::memory_order_relaxed) + 1
                                    : run.wasted.load(std::memory_order_relaxed);

@@ -139,12 +139,11 @@ struct ParallelOptions {
     uint64_t fallback_min_conflicts = 16;
     /// Scheduler batches: the most consecutive transactions (or validations) a worker claims at
     /// once when far from the end of the block (see scheduler.hpp); 1 claims one at a time.
-    /// Default 1: measured at 2 threads on 2 cores (pel-bench --profile compare, one run, quiet
-    /// machine), batches of 16 were no faster on 10,000-account transfers (1.63x vs 1.72x),
-    /// ERC-20 (1.67x vs 1.70x) or lending (1.58x vs 1.60x), and on ERC-20 among 100 holders the
-    /// stale reads of a whole batch, executed before the batch below it, tripped the contention
-    /// fallback in 3 of 11 blocks (1.46x vs 1.51x, 0 fallbacks at 1).
-    size_t max_batch = 1;
+    /// Execution batches end at the block's first conflict, and the conflicts of transactions
+    /// they may have claimed do not count for the contention fallback. Default 16: at 2 threads
+    /// on 2 cores (`pel-bench --profile compare --variants 'max_batch=1/max_batch=16'`, see the
+    /// README) it was as fast or faster on every workload, mostly from validation batches.
+    size_t max_batch = 16;
     /// Test hook: when non-zero, the runtime fallback is taken once this many executions have
     /// run, contention or not (exercises the prefix validation and the in-order completion).
     uint64_t test_fallback_after_executions = 0;

@@ -35,6 +35,7 @@ void Scheduler::reset(size_t num_txns) {
         local_[w] = Local{};
     }
     exec_batch_limit_.store(max_batch_);
+    batch_horizon_.store(max_batch_ > 1 ? num_txns_ : 0);
     done_.store(num_txns_ == 0);
 }
 

@@ -31,6 +31,9 @@
 //    handed out once, like a fetch_add batch), and the sweep does not start validating a
 //    transaction that has not executed (a racy status hint: validation waits, nothing is lost;
 //    the claim itself still checks the status under the lock).
+//  - The batch horizon (maybe_batched) only ever falls, once per block, from the block's size to
+//    where execution_idx stood at the first conflict plus one batch per worker; it is a hint for
+//    the contention rule and never decides which task a worker gets.
 //  - The active-task counters (one per worker: a task is finished, or its slot released, by the
 //    worker that took it) count tasks handed out and not yet finished, plus unfinished local
 //    ranges; decrease_cnt counts index decreases. done() turns true only when both indices are
@@ -101,7 +104,20 @@ class Scheduler {
     void limit_batches() noexcept {
         if (exec_batch_limit_.load(std::memory_order_relaxed) > 1) {
             exec_batch_limit_.store(1, std::memory_order_relaxed);
+            // A claim that read the old limit may still take a whole batch after this store.
+            const size_t horizon = execution_idx_.load() + max_batch_ * workers_;
+            batch_horizon_.store(static_cast<TxnIndex>(std::min<size_t>(horizon, num_txns_)),
+                                 std::memory_order_relaxed);
         }
+    }
+
+    /// Whether transaction `txn_idx` may have been claimed in a batch (see Batches above): every
+    /// index while batches are allowed, then those below where execution_idx stood when
+    /// limit_batches() ended them (plus one batch per worker for claims racing it). Conflicts of
+    /// such transactions say how batching exposed them, not how contended the block is. A hint:
+    /// read without ordering.
+    [[nodiscard]] bool maybe_batched(TxnIndex txn_idx) const noexcept {
+        return txn_idx < batch_horizon_.load(std::memory_order_relaxed);
     }
 
     /// Whether the transaction's latest incarnation has executed (for the fallback's takeover).
@@ -172,6 +188,8 @@ class Scheduler {
     size_t max_batch_;
     /// max_batch_, or 1 after limit_batches() (read racily: a hint for the next claim).
     std::atomic<size_t> exec_batch_limit_{1};
+    /// See maybe_batched(): the block's size while batches are allowed, 0 when max_batch_ is 1.
+    std::atomic<TxnIndex> batch_horizon_{0};
     std::unique_ptr<Active[]> active_;
     std::unique_ptr<Local[]> local_;
     alignas(64) std::atomic<bool> done_{false};

@@ -16,6 +16,7 @@
 
 #include "execution/block_executor.hpp"
 #include "execution/mv_memory.hpp"
+#include "execution/scheduler.hpp"
 #include "execution/sequential.hpp"
 #include "execution/state_view_reader.hpp"
 #include "primitives/keccak.hpp"
@@ -584,6 +585,39 @@ BlockEnv test_env(const Address& coinbase) {
     env.base_fee = 10;
     env.chain_id = 1;
     return env;
+}
+
+// The contention rule ignores the conflicts of transactions that batches may have claimed: all
+// of them while batches are allowed, then those below where execution stood when the first
+// conflict ended the batches, plus one batch per worker for claims that raced it.
+TEST(Scheduler, batch_horizon_covers_what_batches_may_have_claimed) {
+    Scheduler single(1000, 2, 1);
+    EXPECT_FALSE(single.maybe_batched(0));  // no batches, no horizon
+    single.limit_batches();
+    EXPECT_FALSE(single.maybe_batched(0));
+
+    Scheduler s(1000, 2, 16);
+    EXPECT_TRUE(s.maybe_batched(999));  // batches allowed: any index may be in one
+    // Far from the end, each worker's first claim takes 16 indices.
+    const Scheduler::Task a = s.next_task(0);
+    const Scheduler::Task b = s.next_task(1);
+    ASSERT_EQ(a.kind, Scheduler::TaskKind::kExecute);
+    ASSERT_EQ(b.kind, Scheduler::TaskKind::kExecute);
+    EXPECT_EQ(a.version.txn_idx, 0U);
+    EXPECT_EQ(b.version.txn_idx, 16U);
+    s.limit_batches();  // execution_idx stands at 32: horizon 32 + 2 workers x 16
+    EXPECT_TRUE(s.maybe_batched(0));
+    EXPECT_TRUE(s.maybe_batched(63));
+    EXPECT_FALSE(s.maybe_batched(64));
+    EXPECT_FALSE(s.maybe_batched(999));
+    s.limit_batches();  // only the first call sets it
+    EXPECT_FALSE(s.maybe_batched(64));
+
+    s.reset(40);  // a new block: batches allowed again
+    EXPECT_TRUE(s.maybe_batched(39));
+    s.limit_batches();  // execution_idx at 0: horizon 32
+    EXPECT_TRUE(s.maybe_batched(31));
+    EXPECT_FALSE(s.maybe_batched(32));
 }
 
 TEST(BlockStm, dependent_chain_falls_back_and_matches) {

@@ -140,10 +140,10 @@ struct ParallelOptions {
     /// Scheduler batches: the most consecutive transactions (or validations) a worker claims at
     /// once when far from the end of the block (see scheduler.hpp); 1 claims one at a time.
     /// Execution batches end at the block's first conflict, and the conflicts of transactions
-    /// they may have claimed do not count for the contention fallback. Default 16: at 2 threads
-    /// on 2 cores (`pel-bench --profile compare --variants 'max_batch=1/max_batch=16'`, see the
-    /// README) it was as fast or faster on every workload, mostly from validation batches.
-    size_t max_batch = 16;
+    /// they may have claimed do not count for the contention fallback. Default 1: at 2 threads
+    /// on 2 cores, `pel-bench --profile compare --variants 'max_batch=1/max_batch=16'` (variants
+    /// in rotating order) measured no difference beyond the noise (see the README).
+    size_t max_batch = 1;
     /// Test hook: when non-zero, the runtime fallback is taken once this many executions have
     /// run, contention or not (exercises the prefix validation and the in-order completion).
     uint64_t test_fallback_after_executions = 0;

@@ -897,7 +897,8 @@ exec::ParallelOptions parse_variant(const std::string& text, size_t threads, boo
 }
 
 /// --profile compare: the sequential executor and each parallel variant (at the first --threads
-/// count), one run each per round, interleaved, --repeat rounds; every result checked against
+/// count), one run each per round, interleaved (the variants in a rotating order), --repeat
+/// rounds; every result checked against
 /// the first sequential run. Reports the median and the 10th percentile of each, and the
 /// speedups by both: on a shared machine the low percentile is the less disturbed figure.
 void compare_config(const Options& opt, const bench::WorkloadSpec& spec) {
@@ -954,7 +955,10 @@ void compare_config(const Options& opt, const bench::WorkloadSpec& spec) {
                 (one ? cal1_ms : calt_ms).push_back(e);
             }
         }
-        for (size_t k = 0; k < pars.size(); ++k) {
+        // Each round starts at the next variant: the run right after the calibration (or
+        // after another variant) is not always the same one.
+        for (size_t j = 0; j < pars.size(); ++j) {
+            const size_t k = (r + j) % pars.size();
             const auto t0 = Clock::now();
             auto out = pars[k]->execute(block->env, block->txns, block->senders, base.begin_run());
             const double e = ms_since(t0);

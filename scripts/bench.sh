@@ -10,7 +10,7 @@
 # Usage: scripts/bench.sh [BUILD_DIR]      (default build/release; needs BUILD_DIR/bench/pel-bench:
 #                                           `ninja -C BUILD_DIR pel_bench`, a Release build)
 # Environment: PEL_BENCH_REPEAT (default 5: timed rounds, one run per executor and thread count
-# each, medians reported), PEL_BENCH_MIN_TIME_MS (default 500: more rounds, up to 100 x the
+# each, medians reported), PEL_BENCH_MIN_TIME_MS (default 1500: more rounds, up to 100 x the
 # repeat, until the sequential runs of a configuration add up to this; short blocks get more
 # samples), PEL_BENCH_NO_README=1 (write results.json and the PNG only), PEL_BENCH_README_ONLY=1
 # (run nothing: rewrite the README section from the committed docs/bench/results.json),
@@ -23,7 +23,7 @@ cd "$(dirname "$0")/.."
 build=${1:-build/release}
 bin="$build/bench/pel-bench"
 repeat=${PEL_BENCH_REPEAT:-5}
-min_time_ms=${PEL_BENCH_MIN_TIME_MS:-500}
+min_time_ms=${PEL_BENCH_MIN_TIME_MS:-1500}
 if [[ "${PEL_BENCH_README_ONLY:-}" != 1 && ! -x "$bin" ]]; then
   echo "bench.sh: $bin not found; build it first: ninja -C $build pel_bench" >&2
   exit 1
@@ -123,7 +123,7 @@ jq -r '
   | "Measured by `scripts/bench.sh` on \(.date), commit \(.commit), \(.hardware_threads) hardware"
     + " threads (\(.cpu)). Load average (1, 5, 15 min) at the start of each run: "
     + ([.runs[] | .load_average_at_start | map(f2) | join(" ")] | join("; "))
-    + ". Medians of at least \([$r[].repeat] | min) timed rounds (one run per executor each, interleaved;"
+    + ". Medians of at least \([$r[].repeat] | min) timed rounds (one run per executor each, interleaved in an order that rotates from round to round;"
     + " more rounds for short blocks, until the sequential runs add up to \(.min_time_ms) ms) after"
     + " \($r[0].warmup) warm-up round; every parallel"
     + " run is checked against the sequential one (receipts, diff, state root). Speedup ="

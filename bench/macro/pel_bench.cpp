@@ -5,14 +5,15 @@
 // For every configuration (workload x accounts x pools x txs), the block is generated once; then:
 //  1. sender recovery (exec::recover_senders) is timed at each thread count, as its own stage,
 //     and its result checked against the signers;
-//  2. `warmup` + `repeat` rounds, each one sequential run, then one parallel run per thread
-//     count, then for each thread count t in 2..hardware threads that many sequential copies at
-//     once (SequentialCopies: how much of t cores the machine gives this work, in the same
-//     minutes), interleaved so that a change of load on a shared machine hits all alike. The
-//     reference is the first sequential run: every receipt must succeed (the generator only
-//     emits valid actions), and every copy must equal it. Before each timed round's parallel runs
-//     the core-to-core round trip is measured (core_round_trip_ns): the machine's cache-line
-//     latency between two cores, which Block-STM's 2-thread time follows;
+//  2. `warmup` + `repeat` rounds, each one sequential run, one parallel run per thread count,
+//     and for each thread count t in 2..hardware threads that many sequential copies at once
+//     (SequentialCopies: how much of t cores the machine gives this work, in the same minutes),
+//     interleaved so that a change of load on a shared machine hits all alike, in an order that
+//     rotates from round to round (what ran just before a run changes its speed here). The
+//     reference is the first sequential run (the first round starts with it): every receipt
+//     must succeed (the generator only emits valid actions), and every copy must equal it.
+//     Before each timed round the core-to-core round trip is measured (core_round_trip_ns): the
+//     machine's cache-line latency between two cores, which Block-STM's 2-thread time follows;
 //  3. every parallel run's receipts
 //     (status, gas, cumulative gas, logs, bloom) and diff must equal the reference, and the post
 //     state root (base state + diff, computed with state::MemState) of its first run must equal
@@ -546,9 +547,10 @@ void run_config(const Options& opt, const bench::WorkloadSpec& spec, nlohmann::j
         recovery_ms.push_back(median(ms));
     }
 
-    // Rounds: the sequential run, then one parallel run per thread count, so that a change of
-    // load on a shared machine hits every executor alike. The first `warmup` rounds are checked
-    // but not timed. The reference is the first sequential run.
+    // Rounds: the sequential run, one parallel run per thread count and the copies, so that a
+    // change of load on a shared machine hits every executor alike (in a rotating order, see
+    // below). The first `warmup` rounds are checked but not timed. The reference is the first
+    // sequential run.
     exec::SequentialExecutor seq;
     SequentialCopies copies;
     std::optional<exec::BlockOutput> want;
@@ -582,7 +584,12 @@ void run_config(const Options& opt, const bench::WorkloadSpec& spec, nlohmann::j
     double seq_total_ms = 0;
     for (size_t r = 0; r < opt.warmup + rounds; ++r) {
         const bool timed = r >= opt.warmup;
-        {
+        if (timed) {
+            if (const auto rt = core_round_trip_ns()) {
+                round_trip_ns.push_back(*rt);
+            }
+        }
+        const auto run_sequential = [&] {
             exec::ConcurrentStateReader& reader = base->begin_run();
             const auto t0 = Clock::now();
             auto out = seq.execute(block->env, block->txns, block->senders, reader);
@@ -619,13 +626,8 @@ void run_config(const Options& opt, const bench::WorkloadSpec& spec, nlohmann::j
                 }
             }
             progress.step(label + " sequential");
-        }
-        if (timed) {
-            if (const auto rt = core_round_trip_ns()) {
-                round_trip_ns.push_back(*rt);
-            }
-        }
-        for (size_t ti = 0; ti < opt.threads.size(); ++ti) {
+        };
+        const auto run_parallel = [&](size_t ti) {
             const size_t t = opt.threads[ti];
             PerThreads& pt = par[ti];
             exec::ConcurrentStateReader& reader = base->begin_run();
@@ -656,7 +658,7 @@ void run_config(const Options& opt, const bench::WorkloadSpec& spec, nlohmann::j
             }
             progress.step(label + " x" + std::to_string(t));
             if (!timed) {
-                continue;
+                return;
             }
             pt.ms.push_back(elapsed);
             const exec::BlockStats& s = out->stats;
@@ -672,15 +674,31 @@ void run_config(const Options& opt, const bench::WorkloadSpec& spec, nlohmann::j
                 ++pt.fallbacks;
                 pt.fallback = s.fallback;
             }
-        }
-        for (size_t ti = 0; ti < opt.threads.size(); ++ti) {
+        };
+        const auto run_copies = [&](size_t ti) {
             const size_t t = opt.threads[ti];
             if (!measures_copies(opt, t)) {
-                continue;
+                return;
             }
             const double wall = copies.run(t, *block, base->begin_run(), *want, label);
             if (timed) {
                 par[ti].copies_ms.push_back(wall);
+            }
+        };
+        // The runs of a round in a rotating order (the first round, which sets the reference,
+        // starts with the sequential run): a run's speed depends on what ran just before it on
+        // this machine (the sequential run right after the copies measured 1-10% slower than
+        // right after the parallel runs), so no executor may always get the same place.
+        const size_t steps = 1 + 2 * opt.threads.size();
+        const size_t first = want ? r % steps : 0;
+        for (size_t j = 0; j < steps; ++j) {
+            const size_t k = (first + j) % steps;
+            if (k == 0) {
+                run_sequential();
+            } else if (k <= opt.threads.size()) {
+                run_parallel(k - 1);
+            } else {
+                run_copies(k - 1 - opt.threads.size());
             }
         }
     }
@@ -1091,9 +1109,9 @@ int main(int argc, char** argv) {
         "For each configuration (every combination of the --workload, --accounts, --pools and "
         "--txs lists) it generates the block (deterministic in --seed), times sender recovery at "
         "each thread count, then runs --warmup untimed and --repeat timed rounds of one "
-        "sequential run followed by one parallel run per thread count and, for each thread "
+        "sequential run, one parallel run per thread count and, for each thread "
         "count t from 2 to the hardware threads (without --read-latency-us), t copies of the "
-        "sequential run at once; checks that every "
+        "sequential run at once, in an order that rotates from round to round; checks that every "
         "parallel run and copy has the same receipts (status, gas, logs) and state diff as the "
         "sequential one and every parallel run the same "
         "post-state root (fails with exit status 1 otherwise), and prints median times, tx/s, "

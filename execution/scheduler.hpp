@@ -31,8 +31,9 @@
 //    handed out once, like a fetch_add batch), and the sweep does not start validating a
 //    transaction that has not executed (a racy status hint: validation waits, nothing is lost;
 //    the claim itself still checks the status under the lock).
-//  - The batch horizon (maybe_batched) only ever falls, once per block, from the block's size to
-//    where execution_idx stood at the first conflict plus one batch per worker; it is a hint for
+//  - The batch horizon (maybe_batched) is set once per block after reset(), by the one
+//    limit_batches() call that ends the batches: from the block's size to where execution_idx
+//    stood then plus one batch per worker; it is a hint for
 //    the contention rule and never decides which task a worker gets.
 //  - The active-task counters (one per worker: a task is finished, or its slot released, by the
 //    worker that took it) count tasks handed out and not yet finished, plus unfinished local
@@ -102,9 +103,10 @@ class Scheduler {
     /// more exposure to conflicts than one index at a time, which pays only on conflict-free
     /// blocks.
     void limit_batches() noexcept {
-        if (exec_batch_limit_.load(std::memory_order_relaxed) > 1) {
-            exec_batch_limit_.store(1, std::memory_order_relaxed);
-            // A claim that read the old limit may still take a whole batch after this store.
+        if (exec_batch_limit_.load(std::memory_order_relaxed) > 1 &&
+            exec_batch_limit_.exchange(1, std::memory_order_relaxed) > 1) {
+            // Only the first caller gets here. A claim that read the old limit may still take a
+            // whole batch after this store.
             const size_t horizon = execution_idx_.load() + max_batch_ * workers_;
             batch_horizon_.store(static_cast<TxnIndex>(std::min<size_t>(horizon, num_txns_)),
                                  std::memory_order_relaxed);

@@ -33,8 +33,8 @@
 //    the claim itself still checks the status under the lock).
 //  - The batch horizon (maybe_batched) is set once per block after reset(), by the one
 //    limit_batches() call that ends the batches: from the block's size to where execution_idx
-//    stood then plus one batch per worker; it is a hint for
-//    the contention rule and never decides which task a worker gets.
+//    stood then plus one batch per worker; it is a hint for the contention rule and never
+//    decides which task a worker gets.
 //  - The active-task counters (one per worker: a task is finished, or its slot released, by the
 //    worker that took it) count tasks handed out and not yet finished, plus unfinished local
 //    ranges; decrease_cnt counts index decreases. done() turns true only when both indices are

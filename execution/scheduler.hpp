@@ -57,7 +57,6 @@ namespace pel::exec {
 
 class Scheduler {
   public:
-    static constexpr size_t kDefaultMaxBatch = 16;
     enum class TaskKind : uint8_t { kNone, kExecute, kValidate };
     struct Task {
         TaskKind kind = TaskKind::kNone;
@@ -65,8 +64,9 @@ class Scheduler {
     };
 
     /// `workers`: the threads that ask for tasks, each passing its own index in [0, workers).
-    /// `max_batch` (>= 1): the most indices one claim takes (see Batches above).
-    explicit Scheduler(size_t num_txns, size_t workers = 1, size_t max_batch = kDefaultMaxBatch);
+    /// `max_batch` (>= 1): the most indices one claim takes (see Batches above;
+    /// ParallelOptions::max_batch chooses it for the executor).
+    explicit Scheduler(size_t num_txns, size_t workers, size_t max_batch);
     /// Starts a new block of `num_txns` transactions, reusing the per-transaction records. Not
     /// concurrent with any other call.
     void reset(size_t num_txns);
@@ -106,7 +106,7 @@ class Scheduler {
         if (exec_batch_limit_.load(std::memory_order_relaxed) > 1 &&
             exec_batch_limit_.exchange(1, std::memory_order_relaxed) > 1) {
             // Only the first caller gets here. A claim that read the old limit may still take a
-            // whole batch after this store.
+            // whole batch after the exchange.
             const size_t horizon = execution_idx_.load() + max_batch_ * workers_;
             batch_horizon_.store(static_cast<TxnIndex>(std::min<size_t>(horizon, num_txns_)),
                                  std::memory_order_relaxed);

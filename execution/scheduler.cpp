@@ -21,8 +21,7 @@ void Scheduler::reset(size_t num_txns) {
     } else {
         for (size_t i = 0; i < num_txns; ++i) {
             TxnStatus& s = status_[i];
-            s.incarnation = 0;
-            s.set(Status::kReadyToExecute);
+            s.state.store(0, std::memory_order_relaxed);  // incarnation 0, kReadyToExecute
             s.dependents.clear();
         }
     }
@@ -83,7 +82,7 @@ std::optional<Version> Scheduler::try_incarnate(TxnIndex txn_idx, size_t worker)
         const std::lock_guard lock(s.mu);
         if (s.get() == Status::kReadyToExecute) {
             s.set(Status::kExecuting);
-            return Version{txn_idx, s.incarnation};
+            return Version{txn_idx, s.incarnation()};
         }
     }
     active_[worker].tasks.fetch_sub(1);
@@ -146,10 +145,12 @@ void Scheduler::keep_batch_rest(TxnIndex idx, TxnIndex batch, TxnIndex& next, Tx
 
 std::optional<Version> Scheduler::validate_if_executed(TxnIndex idx, size_t worker) noexcept {
     if (idx < num_txns_) {
-        TxnStatus& s = status_[idx];
-        const std::lock_guard lock(s.mu);
-        if (s.get() == Status::kExecuted) {
-            return Version{idx, s.incarnation};
+        // A snapshot, without the lock: validating a version that is aborted or re-executed
+        // meanwhile is harmless (try_validation_abort rechecks the version under the lock), and
+        // the acquire makes the version's recorded reads visible.
+        const uint32_t w = status_[idx].load();
+        if (TxnStatus::status_of(w) == Status::kExecuted) {
+            return Version{idx, TxnStatus::incarnation_of(w)};
         }
     }
     active_[worker].tasks.fetch_sub(1);
@@ -260,8 +261,7 @@ bool Scheduler::add_dependency(TxnIndex txn_idx, TxnIndex blocking, size_t worke
 void Scheduler::set_ready_status(TxnIndex txn_idx) noexcept {
     TxnStatus& s = status_[txn_idx];
     const std::lock_guard lock(s.mu);
-    ++s.incarnation;
-    s.set(Status::kReadyToExecute);
+    s.next_incarnation();
 }
 
 void Scheduler::resume_dependencies(const std::vector<TxnIndex>& txns) noexcept {
@@ -300,7 +300,7 @@ Scheduler::Task Scheduler::finish_execution(Version v, bool wrote_new_location,
 bool Scheduler::try_validation_abort(Version v) noexcept {
     TxnStatus& s = status_[v.txn_idx];
     const std::lock_guard lock(s.mu);
-    if (s.get() == Status::kExecuted && s.incarnation == v.incarnation) {
+    if (s.get() == Status::kExecuted && s.incarnation() == v.incarnation) {
         s.set(Status::kAborting);
         return true;
     }
@@ -325,12 +325,11 @@ Scheduler::Task Scheduler::finish_validation(TxnIndex txn_idx, bool aborted,
 }
 
 bool Scheduler::is_executed(TxnIndex txn_idx, uint32_t* incarnation) noexcept {
-    TxnStatus& s = status_[txn_idx];
-    const std::lock_guard lock(s.mu);
+    const uint32_t w = status_[txn_idx].load();  // a snapshot (see TxnStatus::state)
     if (incarnation != nullptr) {
-        *incarnation = s.incarnation;
+        *incarnation = TxnStatus::incarnation_of(w);
     }
-    return s.get() == Status::kExecuted;
+    return TxnStatus::status_of(w) == Status::kExecuted;
 }
 
 }  // namespace pel::exec

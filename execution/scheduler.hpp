@@ -7,7 +7,9 @@
 // Thread safety / Invariants:
 //  - All methods may be called concurrently from any number of workers.
 //  - Each transaction has a status {kReadyToExecute, kExecuting, kExecuted, kAborting} and an
-//    incarnation number under its own (spin) lock. Only the thread that moved a transaction to
+//    incarnation number, one atomic word written only under its own (spin) lock; claiming a
+//    validation and is_executed() read the word without the lock (a snapshot: the abort
+//    rechecks under the lock). Only the thread that moved a transaction to
 //    kExecuting (try_incarnate) executes it, and only the thread whose try_validation_abort
 //    succeeded aborts it; that gives one owner at a time for a transaction's MvMemory writes.
 //  - A transaction suspended on a dependency is in kAborting and listed in its blocker's
@@ -30,7 +32,7 @@
 //    at its start (claimed with a compare-exchange from that start to its end, so the range is
 //    handed out once, like a fetch_add batch), and the sweep does not start validating a
 //    transaction that has not executed (a racy status hint: validation waits, nothing is lost;
-//    the claim itself still checks the status under the lock).
+//    the claim itself still checks a snapshot of the status word).
 //  - The batch horizon (maybe_batched) is set once per block after reset(), by the one
 //    limit_batches() call that ends the batches: from the block's size to where execution_idx
 //    stood then plus one batch per worker; it is a hint for the contention rule and never
@@ -52,6 +54,7 @@
 
 #include "execution/internal/sync.hpp"
 #include "execution/mv_memory.hpp"
+#include "primitives/assert.hpp"
 
 namespace pel::exec {
 
@@ -129,12 +132,37 @@ class Scheduler {
     enum class Status : uint8_t { kReadyToExecute, kExecuting, kExecuted, kAborting };
     struct alignas(64) TxnStatus {
         internal::SpinLock mu;
-        uint32_t incarnation = 0;
-        /// Written under `mu` only; read under `mu`, or without it as a hint (executed_hint).
-        std::atomic<Status> status{Status::kReadyToExecute};
+        /// incarnation << 2 | status, one word so that it can be read whole without `mu`.
+        /// Written under `mu` only (release); read under `mu`, or without it (acquire) where a
+        /// snapshot is enough: a validation claim (the abort rechecks under `mu`), is_executed,
+        /// and the executed_hint.
+        std::atomic<uint32_t> state{0};
         std::vector<TxnIndex> dependents;
-        [[nodiscard]] Status get() const noexcept { return status.load(std::memory_order_relaxed); }
-        void set(Status st) noexcept { status.store(st, std::memory_order_relaxed); }
+        static constexpr uint32_t kStatusBits = 2;
+        static constexpr uint32_t kStatusMask = (1U << kStatusBits) - 1;
+        [[nodiscard]] static Status status_of(uint32_t w) noexcept {
+            return static_cast<Status>(w & kStatusMask);
+        }
+        [[nodiscard]] static uint32_t incarnation_of(uint32_t w) noexcept {
+            return w >> kStatusBits;
+        }
+        [[nodiscard]] uint32_t load() const noexcept {
+            return state.load(std::memory_order_acquire);
+        }
+        [[nodiscard]] Status get() const noexcept { return status_of(load()); }
+        [[nodiscard]] uint32_t incarnation() const noexcept { return incarnation_of(load()); }
+        /// Under `mu`.
+        void set(Status st) noexcept {
+            const uint32_t w = state.load(std::memory_order_relaxed);
+            state.store((w & ~kStatusMask) | static_cast<uint32_t>(st), std::memory_order_release);
+        }
+        /// Under `mu`: the next incarnation, ready to execute.
+        void next_incarnation() noexcept {
+            const uint32_t inc = incarnation_of(state.load(std::memory_order_relaxed)) + 1;
+            PEL_ASSERT(inc < (1U << (32 - kStatusBits)), "Scheduler: incarnation overflow");
+            state.store(inc << kStatusBits | static_cast<uint32_t>(Status::kReadyToExecute),
+                        std::memory_order_release);
+        }
     };
 
     std::optional<Version> try_incarnate(TxnIndex txn_idx, size_t worker) noexcept;

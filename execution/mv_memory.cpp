@@ -183,10 +183,16 @@ struct MvMemory::Impl {
                   "abandoned maps must own nothing outside the arena");
     /// The last incarnation's read and write sets, as arrays in the arena of the worker that
     /// recorded it (a later incarnation copies its sets to its own worker's arena and repoints;
-    /// nothing is freed before the next reset() rewinds the arenas).
+    /// nothing is freed before the next reset() rewinds the arenas). A record belongs to the
+    /// block whose `epoch` it carries: one left from an earlier block reads as empty (no sets, no
+    /// pooled delta), so reset() does not walk the block's records.
     struct Txn {
-        /// Guards the read spans (validators of an old incarnation read them) and the pooled delta.
+        /// Guards the read spans (validators of an old incarnation read them), the pooled delta
+        /// and `epoch`.
         SpinLock read_mu;
+        /// The block (Impl::epoch) of the last record() of this transaction; written under
+        /// read_mu by the recording thread.
+        uint32_t epoch = 0;
         /// The incarnation's balance delta to the pooled address (see `pooled`), if any; an
         /// ESTIMATE once the incarnation is aborted.
         bool has_pooled = false;
@@ -232,20 +238,15 @@ struct MvMemory::Impl {
             pooled = *pooled_addr;
         }
         if (n > txn_capacity) {
-            txns = std::make_unique<Txn[]>(n);
+            txns = std::make_unique<Txn[]>(n);  // epoch 0: older than any block's
             txn_capacity = n;
-        } else {
-            for (size_t i = 0; i < n; ++i) {
-                Txn& t = txns[i];
-                t.has_pooled = false;
-                t.pooled_estimate = false;
-                t.read_accounts = {};
-                t.read_slots = {};
-                t.read_has_storage = {};
-                t.read_code_hashes = {};
-                t.written_accounts = {};
-                t.written_slots = {};
+        }
+        if (++epoch == 0) {
+            // After 2^32 blocks: mark every record as older than the next block.
+            for (size_t i = 0; i < txn_capacity; ++i) {
+                txns[i].epoch = 0;
             }
+            epoch = 1;
         }
         num_txns = n;
         for (auto& a : arenas) {
@@ -313,7 +314,7 @@ struct MvMemory::Impl {
                 --j;
                 Txn& other = txns[j];
                 const std::lock_guard lock(other.read_mu);
-                if (!other.has_pooled) {
+                if (!current(other) || !other.has_pooled) {
                     continue;
                 }
                 if (other.pooled_estimate) {
@@ -499,6 +500,10 @@ struct MvMemory::Impl {
     std::unique_ptr<Txn[]> txns;
     size_t txn_capacity = 0;
     size_t num_txns = 0;
+    /// The current block, counted by reset() from 1 (see Txn).
+    uint32_t epoch = 0;
+    /// Whether the record is this block's (else it reads as empty).
+    [[nodiscard]] bool current(const Txn& t) const noexcept { return t.epoch == epoch; }
     /// One per worker, used only by that worker's record() calls, on cache lines of its own:
     /// record() writes the arena's cursor several times per transaction, and two 48-byte arenas
     /// allocated one after the other could share a line (one's cursor beside the other's chunk
@@ -646,14 +651,12 @@ bool MvMemory::record(Version v, const TxnWrites& writes, std::span<const Balanc
     // A clearing write counts as new: higher transactions may have read slots of the account
     // without looking for clears (see `clears`), so all of them are validated again.
     bool wrote_new = clearing;
-    {
-        const std::lock_guard lock(txn.read_mu);
-        wrote_new = wrote_new || (pooled_now && !txn.has_pooled);
-        txn.has_pooled = pooled_now;
-        txn.pooled_estimate = false;
-        txn.pooled_amount = pooled_amount;
-    }
-    if (txn.written_accounts.empty() && txn.written_slots.empty()) [[likely]] {
+    // No earlier incarnation of this block recorded anything (its fields are another block's).
+    // The epoch and has_pooled are read without the lock: only the thread recording (or
+    // aborting) this transaction writes them, and never both at once.
+    const bool first = !m.current(txn);
+    wrote_new = wrote_new || (pooled_now && (first || !txn.has_pooled));
+    if (first || (txn.written_accounts.empty() && txn.written_slots.empty())) [[likely]] {
         // No previous incarnation wrote anything: every location is new.
         wrote_new = wrote_new || !new_accounts.empty() || !new_slots.empty();
     } else if (m.drop_stale(v.txn_idx, new_accounts, new_slots)) {
@@ -669,11 +672,16 @@ bool MvMemory::record(Version v, const TxnWrites& writes, std::span<const Balanc
     const auto has_storage = Impl::stash<ReadSet::HasStorageRead>(arena, reads.has_storage);
     const auto code_hashes = Impl::stash<ReadSet::CodeHashRead>(arena, reads.code_hashes);
     {
+        // One critical section for all that others read: the pooled delta and the read set.
         const std::lock_guard lock(txn.read_mu);
+        txn.has_pooled = pooled_now;
+        txn.pooled_estimate = false;
+        txn.pooled_amount = pooled_amount;
         txn.read_accounts = accounts;
         txn.read_slots = slots;
         txn.read_has_storage = has_storage;
         txn.read_code_hashes = code_hashes;
+        txn.epoch = m.epoch;
     }
     return wrote_new;
 }
@@ -693,6 +701,9 @@ void MvMemory::convert_writes_to_estimates(TxnIndex txn_idx) noexcept {
     Impl::Txn& txn = m.txns[txn_idx];
     {
         const std::lock_guard lock(txn.read_mu);
+        if (!m.current(txn)) {
+            return;  // nothing recorded in this block
+        }
         txn.pooled_estimate = txn.has_pooled;
     }
     for (const Address& a : txn.written_accounts) {
@@ -717,6 +728,9 @@ bool MvMemory::validate_read_set(TxnIndex txn_idx, Location* conflict) noexcept 
     Impl& m = *impl_;
     Impl::Txn& txn = m.txns[txn_idx];
     const std::lock_guard lock(txn.read_mu);
+    if (!m.current(txn)) {
+        return true;  // nothing recorded in this block: no reads
+    }
     for (const ReadSet::AccountRead& r : txn.read_accounts) {
         const auto now = m.read_account(txn_idx, r.address, r.from_base);
         if (now.blocking || (!(now.from_base && r.from_base) && now.value != r.value))
@@ -764,12 +778,15 @@ bool MvMemory::has_complex_writes() const noexcept {
 }
 
 size_t MvMemory::final_part_of(const Address& addr, size_t parts) noexcept {
-    return AddrHash{}(addr) % parts;
+    // Address ranges in address order, by the leading 16 bits.
+    const size_t lead = size_t{addr.bytes[0]} << 8 | addr.bytes[1];
+    return lead * parts >> 16;
 }
 
 bool MvMemory::collect_final(size_t part, size_t parts, std::span<FinalPart> out) {
     Impl& m = *impl_;
-    PEL_ASSERT(out.size() == parts, "collect_final: one output per destination part");
+    PEL_ASSERT(!out.empty(), "collect_final: no destination part");
+    const size_t dests = out.size();
     const auto n = static_cast<TxnIndex>(m.num_txns);
     bool pooled_seen = false;
     // One account: the last full write plus the deltas above it, or the base state plus every
@@ -799,13 +816,13 @@ bool MvMemory::collect_final(size_t part, size_t parts, std::span<FinalPart> out
             info = info.value_or(AccountInfo{});
             info->balance += delta;
         }
-        out[final_part_of(addr, parts)].accounts.push_back(FinalAccount{addr, *info});
+        out[final_part_of(addr, dests)].accounts.push_back(FinalAccount{addr, *info});
         return true;
     };
     const auto pooled_delta = [&](TxnIndex above, U256& delta, bool& has_delta) {
         for (TxnIndex j = above; j < n; ++j) {
             const Impl::Txn& t = m.txns[j];
-            if (t.has_pooled) {
+            if (m.current(t) && t.has_pooled) {
                 PEL_ASSERT(!t.pooled_estimate, "collect_final: ESTIMATE left");
                 delta += t.pooled_amount;
                 has_delta = true;
@@ -846,7 +863,7 @@ bool MvMemory::collect_final(size_t part, size_t parts, std::span<FinalPart> out
             if (!chain.empty()) {
                 PEL_ASSERT(!chain.back().estimate, "collect_final: ESTIMATE left");
                 const SlotKey& key = chain.key();
-                out[final_part_of(key.addr, parts)].slots.push_back(
+                out[final_part_of(key.addr, dests)].slots.push_back(
                     FinalSlot{key.addr, key.slot, chain.back().value});
             }
             return true;

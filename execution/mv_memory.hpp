@@ -208,17 +208,19 @@ class MvMemory {
     /// or deployed code: collect_final() does not cover such blocks.
     [[nodiscard]] bool has_complex_writes() const noexcept;
 
-    /// The destination part (of `parts`) of an address in collect_final().
+    /// The destination part (of `parts`) of an address in collect_final(): consecutive address
+    /// ranges, so that part d's addresses all sort before part d + 1's.
     [[nodiscard]] static size_t final_part_of(const Address& addr, size_t parts) noexcept;
 
     /// After a block whose every transaction executed and validated (no ESTIMATE left) and
     /// without complex writes: the final header of every account with a version (full write or
     /// delta; accounts whose deltas are all zero are left out) and the final value of every
     /// written slot, found in part `part` of `parts` of the shards (the pooled address belongs to
-    /// the part of its shard), each appended to out[final_part_of(address, parts)] (`out` has
-    /// `parts` elements). Returns false when an account's final state depends on EIP-161 rules
-    /// the caller must apply in order (an empty account credited); the caller then folds the
-    /// transactions' results instead. Distinct parts may run concurrently, with nothing else.
+    /// the part of its shard), each appended to out[final_part_of(address, out.size())] (one
+    /// element per destination part, any number). Returns false when an account's final state
+    /// depends on EIP-161 rules the caller must apply in order (an empty account credited); the
+    /// caller then folds the transactions' results instead. Distinct parts may run concurrently,
+    /// with nothing else.
     [[nodiscard]] bool collect_final(size_t part, size_t parts, std::span<FinalPart> out);
 
   private:

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstring>
 #include <exception>
+#include <iterator>
 #include <map>
 #include <thread>
 #include <unordered_map>
@@ -158,6 +159,16 @@ void parallel_index(size_t n, size_t threads, const Body& body) noexcept {
 
 // --- the block overlay: fold of transaction write sets, and a reader over it ---------------------
 
+/// The leading 64 bits of an address (big-endian: ordered as addresses are).
+uint64_t address_lead(const Address& a) noexcept {
+    uint64_t w = 0;
+    std::memcpy(&w, a.bytes.data(), sizeof(w));
+    return __builtin_bswap64(w);
+}
+
+/// The leading 64 bits of a storage slot.
+uint64_t slot_lead(const U256& slot) noexcept { return slot.limbs[3]; }
+
 std::optional<AccountInfo> apply_fee(std::optional<AccountInfo> acc, const U256& fee) noexcept {
     AccountInfo a = acc.value_or(AccountInfo{});
     a.balance += fee;
@@ -303,7 +314,7 @@ class BlockOverlay {
     /// The diff, sorted by address.
     [[nodiscard]] TxnWrites diff() const {
         // Sorted through pointers: records with optional code are costly to swap around.
-        const auto order = entries_by_key(accounts_);
+        const auto order = entries_by_spread_key(accounts_, address_lead);
         TxnWrites out;
         out.accounts.reserve(order.size());
         for (const auto* entry : order) {
@@ -316,12 +327,9 @@ class BlockOverlay {
                 w.info = a.info;
                 w.code = a.code;
                 w.storage.reserve(a.storage.size());
-                for (const auto& [k, v] : a.storage) {
-                    w.storage.push_back(StorageWrite{k, v});
+                for (const auto* slot : entries_by_spread_key(a.storage, slot_lead)) {
+                    w.storage.push_back(StorageWrite{slot->first, slot->second});
                 }
-                std::sort(
-                    w.storage.begin(), w.storage.end(),
-                    [](const StorageWrite& x, const StorageWrite& y) { return x.key < y.key; });
             }
         }
         return out;
@@ -527,6 +535,9 @@ struct ParallelExecutor::Impl {
         MvMemory mv;
         Scheduler scheduler;
         std::vector<Outcome> outcomes;
+        /// Every slot of `outcomes` is empty (the completion's last step reset them): the next
+        /// begin() only resizes, instead of walking the block's slots twice.
+        bool outcomes_empty = false;
         std::vector<WorkerStats> stats;
         std::atomic<uint64_t> executions{0};  ///< counted only for test_fallback_after_executions
         std::atomic<uint64_t> conflicts{0};
@@ -554,14 +565,22 @@ struct ParallelExecutor::Impl {
             static constexpr size_t kSteps = 5;
             std::array<std::atomic<size_t>, kSteps> claim{};
             std::array<std::atomic<size_t>, kSteps> done{};
+            /// Parts of the scan, of the collection (shards) and of the freeing: one per worker.
             size_t parts = 1;
+            /// Destination parts (address ranges, MvMemory::final_part_of) of the diff: several
+            /// per worker, claimed one at a time, so that one part with much more to sort (a
+            /// token's balance slots) does not leave the other workers idle.
+            size_t dest_parts = 1;
             std::vector<size_t> first_invalid;  ///< per part of the scan: lowest invalid index
+            /// found[collecting part][destination part]; the vectors keep their capacity from
+            /// block to block.
             std::vector<std::vector<FinalPart>> found;
-            /// Per part: collect_final succeeded (step 1), the part's diff was built (step 2); two
-            /// vectors, as a late worker may still read step 1's while others write step 2's.
+            /// Per collecting part: collect_final succeeded (step 1); per destination part: its
+            /// diff was built (step 2). Two vectors, as a late worker may still read step 1's
+            /// while others write step 2's.
             std::vector<uint8_t> collected;
             std::vector<uint8_t> built;
-            std::vector<TxnWrites> diffs;
+            std::vector<TxnWrites> diffs;  ///< per destination part
             std::optional<Result<BlockOutput, BlockError>> assembled;
             TxnWrites merged;
             /// The whole completion finished (assembled and merged set, outcomes freed); set by
@@ -572,7 +591,10 @@ struct ParallelExecutor::Impl {
 
         explicit Run(size_t threads, size_t max_batch)
             : mv(threads), scheduler(0, threads, max_batch), stats(threads) {
+            constexpr size_t kDestPartsPerWorker = 4;
             post.parts = threads;
+            post.dest_parts = threads > 1 ? kDestPartsPerWorker * threads : 1;
+            post.found.assign(post.parts, std::vector<FinalPart>(post.dest_parts));
         }
 
         void begin(const BlockEnv& e, std::span<const Transaction> t, std::span<const Address> s,
@@ -582,8 +604,11 @@ struct ParallelExecutor::Impl {
             senders = s;
             mv.reset(base, t.size(), &env.coinbase);
             scheduler.reset(t.size());
-            outcomes.clear();
+            if (!outcomes_empty) {
+                outcomes.clear();
+            }
             outcomes.resize(t.size());
+            outcomes_empty = false;
             for (WorkerStats& ws : stats) {
                 ws.executions = 0;
                 ws.validations = 0;
@@ -606,10 +631,15 @@ struct ParallelExecutor::Impl {
                 post.done[i].store(0);
             }
             post.first_invalid.assign(post.parts, t.size());
-            post.found.assign(post.parts, std::vector<FinalPart>(post.parts));
+            for (std::vector<FinalPart>& row : post.found) {
+                for (FinalPart& f : row) {
+                    f.accounts.clear();
+                    f.slots.clear();
+                }
+            }
             post.collected.assign(post.parts, 1);
-            post.built.assign(post.parts, 1);
-            post.diffs.assign(post.parts, TxnWrites{});
+            post.built.assign(post.dest_parts, 1);
+            post.diffs.assign(post.dest_parts, TxnWrites{});
             post.assembled.reset();
             post.merged = TxnWrites{};
             post.complete.store(false);
@@ -838,47 +868,63 @@ struct ParallelExecutor::Impl {
         return merge_diffs(diffs);
     }
 
-    /// Sorts records by address (then by `less`) through a small index keyed by the address's
-    /// leading bytes: integer comparisons, and each record moved once.
-    template <class T, class Less>
-    static void sort_final(std::vector<T>& v, const Less& less) {
-        struct Key {
-            uint64_t prefix;
-            uint32_t idx;
-        };
-        std::vector<Key> keys(v.size());
-        for (size_t i = 0; i < v.size(); ++i) {
-            uint64_t w = 0;
-            std::memcpy(&w, v[i].address.bytes.data(), sizeof(w));
-            keys[i] = Key{__builtin_bswap64(w), static_cast<uint32_t>(i)};
-        }
-        std::sort(keys.begin(), keys.end(), [&](const Key& x, const Key& y) {
-            return x.prefix != y.prefix ? x.prefix < y.prefix : less(v[x.idx], v[y.idx]);
-        });
-        std::vector<T> sorted;
-        sorted.reserve(v.size());
-        for (const Key& k : keys) {
-            sorted.push_back(v[k.idx]);
-        }
-        v.swap(sorted);
+    /// The address's leading 8 bytes, the next 8 and the last 4, as big-endian integers: address
+    /// order is their order.
+    static std::array<uint64_t, 3> address_words(const Address& a) noexcept {
+        uint64_t w0 = 0;
+        uint64_t w1 = 0;
+        uint32_t w2 = 0;
+        std::memcpy(&w0, a.bytes.data(), sizeof(w0));
+        std::memcpy(&w1, a.bytes.data() + 8, sizeof(w1));
+        std::memcpy(&w2, a.bytes.data() + 16, sizeof(w2));
+        return {__builtin_bswap64(w0), __builtin_bswap64(w1), __builtin_bswap32(w2)};
     }
 
     /// Step 3 of finish_block for destination part `d`: its final accounts and slots from every
-    /// collecting part, sorted, as AccountWrites in post.diffs[d]. False when a slots-only
-    /// account has no header (the in-order fold must decide).
+    /// collecting part, sorted (through small keys that point at the records, which are not
+    /// copied), as AccountWrites in post.diffs[d]. False when a slots-only account has no header
+    /// (the in-order fold must decide).
     static bool build_final_part(Run& run, size_t d, size_t parts) {
-        std::vector<FinalAccount> accounts;
-        std::vector<FinalSlot> slots;
+        struct AccountKey {
+            uint64_t key;  ///< the address's leading 8 bytes
+            const FinalAccount* rec;
+        };
+        struct SlotKey {
+            uint64_t key;  ///< w[0], or the slot's leading 8 bytes when every address is equal
+            std::array<uint64_t, 3> w;  ///< address_words
+            uint64_t slot_hi;
+            const FinalSlot* rec;
+        };
+        std::vector<AccountKey> accounts;
+        std::vector<SlotKey> slots;
         for (size_t src = 0; src < parts; ++src) {
             const FinalPart& f = run.post.found[src][d];
-            accounts.insert(accounts.end(), f.accounts.begin(), f.accounts.end());
-            slots.insert(slots.end(), f.slots.begin(), f.slots.end());
+            for (const FinalAccount& a : f.accounts) {
+                accounts.push_back(AccountKey{address_lead(a.address), &a});
+            }
+            for (const FinalSlot& sl : f.slots) {
+                const auto w = address_words(sl.address);
+                slots.push_back(SlotKey{w[0], w, sl.slot.limbs[3], &sl});
+            }
         }
-        sort_final(accounts, [](const FinalAccount& x, const FinalAccount& y) {
-            return x.address < y.address;
+        std::vector<AccountKey> account_scratch;
+        sort_by_spread_key(accounts, account_scratch, [](const AccountKey& x, const AccountKey& y) {
+            return x.rec->address < y.rec->address;
         });
-        sort_final(slots, [](const FinalSlot& x, const FinalSlot& y) {
-            return x.address != y.address ? x.address < y.address : x.slot < y.slot;
+        // One contract's slots (a token's balances) share one address: their slots spread, not
+        // the address.
+        if (!slots.empty() && std::all_of(slots.begin(), slots.end(),
+                                          [&](const SlotKey& k) { return k.w == slots[0].w; })) {
+            for (SlotKey& k : slots) {
+                k.key = k.slot_hi;
+            }
+        }
+        std::vector<SlotKey> slot_scratch;
+        sort_by_spread_key(slots, slot_scratch, [](const SlotKey& x, const SlotKey& y) {
+            if (x.w != y.w) {
+                return x.w < y.w;
+            }
+            return x.slot_hi != y.slot_hi ? x.slot_hi < y.slot_hi : x.rec->slot < y.rec->slot;
         });
         const auto end = static_cast<TxnIndex>(run.txns.size());
         TxnWrites& out = run.post.diffs[d];
@@ -888,12 +934,12 @@ struct ParallelExecutor::Impl {
         while (a < accounts.size() || sl < slots.size()) {
             const bool take_account =
                 a < accounts.size() &&
-                (sl == slots.size() || !(slots[sl].address < accounts[a].address));
-            const Address addr = take_account ? accounts[a].address : slots[sl].address;
+                (sl == slots.size() || !(slots[sl].rec->address < accounts[a].rec->address));
+            const Address addr = take_account ? accounts[a].rec->address : slots[sl].rec->address;
             AccountWrite& w = out.accounts.emplace_back();
             w.address = addr;
             if (take_account) {
-                w.info = accounts[a++].info;
+                w.info = accounts[a++].rec->info;
             } else {
                 // Slots only: the transactions kept the header as they read it.
                 const auto now = run.mv.read_account(end, addr);
@@ -902,11 +948,26 @@ struct ParallelExecutor::Impl {
                 }
                 w.info = *now.value;
             }
-            for (; sl < slots.size() && slots[sl].address == addr; ++sl) {
-                w.storage.push_back(StorageWrite{slots[sl].slot, slots[sl].value});
+            for (; sl < slots.size() && slots[sl].rec->address == addr; ++sl) {
+                w.storage.push_back(StorageWrite{slots[sl].rec->slot, slots[sl].rec->value});
             }
         }
         return true;
+    }
+
+    /// Concatenates diffs over consecutive address ranges (MvMemory::final_part_of), each sorted
+    /// by address, into one sorted diff.
+    static TxnWrites concat_diffs(std::vector<TxnWrites>& diffs) {
+        size_t total = 0;
+        for (const TxnWrites& d : diffs) {
+            total += d.accounts.size();
+        }
+        TxnWrites out;
+        out.accounts.reserve(total);
+        for (TxnWrites& d : diffs) {
+            std::move(d.accounts.begin(), d.accounts.end(), std::back_inserter(out.accounts));
+        }
+        return out;
     }
 
     /// Runs step `step` of the completion: claims parts until none is left, then waits until
@@ -940,10 +1001,10 @@ struct ParallelExecutor::Impl {
     /// the workers still running (each step of it as a separate WorkerPool::run would often find
     /// the second thread asleep and run both halves on one). Steps: scan the outcomes (all
     /// executed; the first invalid); collect each part's final versions by destination part;
-    /// sort and assemble each destination part's diff; assemble the receipts (one part) and merge
-    /// the diffs (the other); free the outcomes. A step that finds the fast path closed stops
-    /// every worker there (execute() then goes the general way; the versions are untouched, and
-    /// stay until the next block's reset() abandons them).
+    /// sort and assemble each destination part's diff; assemble the receipts (one part) and
+    /// concatenate the diffs (the other); free the outcomes. A step that finds the fast path closed
+    /// stops every worker there (execute() then goes the general way; the versions are untouched,
+    /// and stay until the next block's reset() abandons them).
     void finish_block(Run& run) {
         Run::Post& p = run.post;
         const size_t parts = p.parts;
@@ -983,7 +1044,7 @@ struct ParallelExecutor::Impl {
             return;
         }
         // 3. Each destination part's diff, sorted.
-        if (!run_step(run, 2, parts,
+        if (!run_step(run, 2, p.dest_parts,
                       [&](size_t d) { p.built[d] = build_final_part(run, d, parts) ? 1 : 0; }) ||
             std::find(p.built.begin(), p.built.end(), 0) != p.built.end()) {
             return;
@@ -993,7 +1054,7 @@ struct ParallelExecutor::Impl {
                 if (task == 0) {
                     p.assembled.emplace(assemble(run.env, run.txns, run.outcomes));
                 } else {
-                    p.merged = merge_diffs(p.diffs);
+                    p.merged = concat_diffs(p.diffs);
                 }
             })) {
             return;
@@ -1140,7 +1201,7 @@ Result<BlockOutput, BlockError> ParallelExecutor::execute(const BlockEnv& env,
     if (completed) {
         PEL_TRY(BlockOutput out, std::move(*run.post.assembled));
         out.diff = std::move(run.post.merged);
-        run.outcomes.clear();  // freed by the workers already
+        run.outcomes_empty = true;  // freed by the workers already
         const Clock::time_point t3 = Clock::now();
         stats.setup_ms = ms(t0, t1);
         stats.workers_ms = ms(t1, t2);

@@ -966,6 +966,7 @@ struct ParallelExecutor::Impl {
         out.accounts.reserve(total);
         for (TxnWrites& d : diffs) {
             std::move(d.accounts.begin(), d.accounts.end(), std::back_inserter(out.accounts));
+            d.accounts.clear();  // the moved-from records, here rather than in the next begin()
         }
         return out;
     }
@@ -1199,9 +1200,9 @@ Result<BlockOutput, BlockError> ParallelExecutor::execute(const BlockEnv& env,
     stats.top_conflicts = std::move(counts);
 
     if (completed) {
+        run.outcomes_empty = true;  // freed by the workers already (the completion's last step)
         PEL_TRY(BlockOutput out, std::move(*run.post.assembled));
         out.diff = std::move(run.post.merged);
-        run.outcomes_empty = true;  // freed by the workers already
         const Clock::time_point t3 = Clock::now();
         stats.setup_ms = ms(t0, t1);
         stats.workers_ms = ms(t1, t2);

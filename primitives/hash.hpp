@@ -47,7 +47,9 @@ struct FixedBytes {
     [[nodiscard]] static FixedBytes from_view_padded(ByteView v) noexcept {
         FixedBytes out;
         const size_t n = v.size() < N ? v.size() : N;
-        std::memcpy(out.bytes.data() + (N - n), v.data() + (v.size() - n), n);  // NOLINT
+        if (n != 0) {  // an empty view may hold a null pointer, which memcpy must not get
+            std::memcpy(out.bytes.data() + (N - n), v.data() + (v.size() - n), n);  // NOLINT
+        }
         return out;
     }
     /// Parses exactly 2N hex digits, "0x" optional.

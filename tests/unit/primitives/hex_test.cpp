@@ -59,6 +59,13 @@ TEST(FixedBytes, padded_view_keeps_low_order_bytes) {
     EXPECT_EQ(h.bytes[0], 0);
 }
 
+TEST(FixedBytes, padded_empty_view_is_zero) {
+    // An empty view may hold a null pointer ("0x" as an RPC quantity): nothing is copied from it
+    // (UBSan, as the fuzz build runs it, reports a null memcpy source even for zero bytes).
+    EXPECT_EQ(Hash32::from_view_padded(ByteView{}), Hash32{});
+    EXPECT_EQ(Address::from_view_padded(ByteView{}), Address{});
+}
+
 /// Equality and order of FixedBytes<N> against memcmp's, for values that differ in exactly one
 /// byte (each position, both directions) and for random pairs; N covers the word, half-word and
 /// byte tails of the comparison.

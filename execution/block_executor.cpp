@@ -871,13 +871,11 @@ struct ParallelExecutor::Impl {
     /// The address's leading 8 bytes, the next 8 and the last 4, as big-endian integers: address
     /// order is their order.
     static std::array<uint64_t, 3> address_words(const Address& a) noexcept {
-        uint64_t w0 = 0;
         uint64_t w1 = 0;
         uint32_t w2 = 0;
-        std::memcpy(&w0, a.bytes.data(), sizeof(w0));
         std::memcpy(&w1, a.bytes.data() + 8, sizeof(w1));
         std::memcpy(&w2, a.bytes.data() + 16, sizeof(w2));
-        return {__builtin_bswap64(w0), __builtin_bswap64(w1), __builtin_bswap32(w2)};
+        return {address_lead(a), __builtin_bswap64(w1), __builtin_bswap32(w2)};
     }
 
     /// Step 3 of finish_block for destination part `d`: its final accounts and slots from every
@@ -904,7 +902,7 @@ struct ParallelExecutor::Impl {
             }
             for (const FinalSlot& sl : f.slots) {
                 const auto w = address_words(sl.address);
-                slots.push_back(SlotKey{w[0], w, sl.slot.limbs[3], &sl});
+                slots.push_back(SlotKey{w[0], w, slot_lead(sl.slot), &sl});
             }
         }
         std::vector<AccountKey> account_scratch;

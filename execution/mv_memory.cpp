@@ -264,10 +264,10 @@ struct MvMemory::Impl {
         clears.store(false, std::memory_order_relaxed);
     }
 
-    Shard& shard_of(const Address& a) noexcept { return shards[(AddrHash{}(a) >> 40) % kShards]; }
-    Shard& shard_of(const SlotKey& k) noexcept {
-        return shards[(SlotKeyHash{}(k) >> 40) % kShards];
-    }
+    /// The shard of a location, by its hash (AddrHash or SlotKeyHash).
+    Shard& shard_at(size_t key_hash) noexcept { return shards[(key_hash >> 40) % kShards]; }
+    Shard& shard_of(const Address& a) noexcept { return shard_at(AddrHash{}(a)); }
+    Shard& shard_of(const SlotKey& k) noexcept { return shard_at(SlotKeyHash{}(k)); }
 
     /// With `base_known`, a read that resolves to the base state reports from_base and leaves
     /// the value unset (the caller has it already).
@@ -279,9 +279,10 @@ struct MvMemory::Impl {
         bool found_write = false;
         TxnIndex writer = 0;
         {
-            Shard& sh = shard_of(addr);
+            const size_t h = AddrHash{}(addr);
+            Shard& sh = shard_at(h);
             const std::lock_guard lock(sh.mu);
-            if (const auto* found = sh.accounts().find(addr)) {
+            if (const auto* found = sh.accounts().find(addr, h)) {
                 const auto& chain = *found;
                 for (auto e = below(chain, t); e != chain.rend(); ++e) {
                     if (e->kind == EntryKind::kEstimate) [[unlikely]] {
@@ -379,9 +380,10 @@ struct MvMemory::Impl {
         std::optional<TxnIndex> writer;
         {
             const SlotKey key{addr, slot};
-            Shard& sh = shard_of(key);
+            const size_t h = SlotKeyHash{}(key);
+            Shard& sh = shard_at(h);
             const std::lock_guard lock(sh.mu);
-            if (const auto* found = sh.slots().find(key)) {
+            if (const auto* found = sh.slots().find(key, h)) {
                 const auto& chain = *found;
                 const auto e = below(chain, t);
                 if (e != chain.rend()) {
@@ -427,14 +429,16 @@ struct MvMemory::Impl {
     /// Inserts or replaces a transaction's entry in the location's chain. Out of line: record()
     /// calls it from three places, and one copy of the map insertion keeps record() small.
     [[gnu::noinline]] void publish(const Address& addr, const AccountEntry& e) {
-        Shard& sh = shard_of(addr);
+        const size_t h = AddrHash{}(addr);
+        Shard& sh = shard_at(h);
         const std::lock_guard lock(sh.mu);
-        upsert(sh.accounts().find_or_insert(addr), e, sh.arena);
+        upsert(sh.accounts().find_or_insert(addr, h), e, sh.arena);
     }
     [[gnu::noinline]] void publish(const SlotKey& key, const SlotEntry& e) {
-        Shard& sh = shard_of(key);
+        const size_t h = SlotKeyHash{}(key);
+        Shard& sh = shard_at(h);
         const std::lock_guard lock(sh.mu);
-        upsert(sh.slots().find_or_insert(key), e, sh.arena);
+        upsert(sh.slots().find_or_insert(key, h), e, sh.arena);
     }
 
     /// Drops the entries the previous incarnation of `txn_idx` wrote and this one (`new_*`,

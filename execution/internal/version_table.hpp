@@ -110,13 +110,17 @@ class VersionTable {
         allocate_cells(kInitialCells);
     }
 
-    [[nodiscard]] Chain* find(const Key& key) const noexcept {
-        return cells_[probe(key, hash_of(key))].chain;
+    [[nodiscard]] Chain* find(const Key& key) const noexcept { return find(key, Hash{}(key)); }
+    /// find() when the caller has the owner's hash of `key` (Hash{}(key)) already.
+    [[nodiscard]] Chain* find(const Key& key, size_t key_hash) const noexcept {
+        return cells_[probe(key, mix(key_hash))].chain;
     }
 
     /// The location's chain, created empty if the table has none.
-    Chain& find_or_insert(const Key& key) {
-        const uint64_t h = hash_of(key);
+    Chain& find_or_insert(const Key& key) { return find_or_insert(key, Hash{}(key)); }
+    /// find_or_insert() when the caller has Hash{}(key) already.
+    Chain& find_or_insert(const Key& key, size_t key_hash) {
+        const uint64_t h = mix(key_hash);
         const size_t i = probe(key, h);
         if (cells_[i].chain != nullptr) {
             return *cells_[i].chain;
@@ -160,21 +164,33 @@ class VersionTable {
 
     /// The owner's hash, mixed again: its low bits pick the cell, and the owner's shard choice
     /// already used some of its bits.
-    static uint64_t hash_of(const Key& key) noexcept {
-        uint64_t h = static_cast<uint64_t>(Hash{}(key));
+    static uint64_t mix(size_t key_hash) noexcept {
+        uint64_t h = static_cast<uint64_t>(key_hash);
         h ^= h >> 31;
         h *= 0x9e3779b97f4a7c15ULL;
         return h ^ (h >> 29);
     }
 
     /// The cell holding `key` (hash `h`), or the empty cell where its probe sequence ends.
+    /// On a hash match the chain's second cache line (its first entries) is requested before
+    /// the key is compared on the first: the two misses overlap instead of following each other.
     [[nodiscard]] size_t probe(const Key& key, uint64_t h) const noexcept {
         size_t i = h & mask_;
-        while (cells_[i].chain != nullptr &&
-               !(cells_[i].hash == h && Eq{}(cells_[i].chain->key(), key))) {
+        for (;;) {
+            const Cell& c = cells_[i];
+            if (c.chain == nullptr) {
+                return i;
+            }
+            if (c.hash == h) {
+                if constexpr (sizeof(Chain) > 64) {
+                    __builtin_prefetch(reinterpret_cast<const char*>(c.chain) + 64);
+                }
+                if (Eq{}(c.chain->key(), key)) {
+                    return i;
+                }
+            }
             i = (i + 1) & mask_;
         }
-        return i;
     }
     void allocate_cells(size_t count) {
         cells_ = static_cast<Cell*>(arena_->allocate(sizeof(Cell) * count, alignof(Cell)));

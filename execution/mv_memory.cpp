@@ -893,7 +893,8 @@ std::optional<AccountInfo> MvReader::read_account(const Address& addr) noexcept 
         blocking_ = r.blocking;
         return std::nullopt;
     }
-    reads_.accounts.push_back(ReadSet::AccountRead{addr, r.value, r.from_base});
+    reads_.accounts.push_back(
+        ReadSet::AccountRead{.value = r.value, .address = addr, .from_base = r.from_base});
     note_source(r.newest_write);
     note_source(r.newest_delta);
     return r.value;
@@ -908,7 +909,8 @@ U256 MvReader::read_storage(const Address& addr, const U256& key) noexcept {
         blocking_ = r.blocking;
         return U256{};
     }
-    reads_.slots.push_back(ReadSet::SlotRead{addr, key, r.value, r.from_base});
+    reads_.slots.push_back(ReadSet::SlotRead{
+        .slot = key, .value = r.value, .address = addr, .from_base = r.from_base});
     note_source(r.newest_write);
     return r.value;
 }

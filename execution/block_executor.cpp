@@ -707,21 +707,28 @@ struct ParallelExecutor::Impl {
             }
             bool wrote_new = false;
             if (r) {
-                // At most two lazy credits; one entry per address.
-                std::array<BalanceDelta, 2> deltas;
-                size_t num_deltas = 0;
-                if (r->value_credit) {
-                    deltas[num_deltas++] =
-                        BalanceDelta{r->value_credit->to, r->value_credit->amount};
+                // At most two lazy credits, one entry per address, each constructed with its
+                // value (a default-constructed pair was zero-filled first, with `rep stos`).
+                const auto& credit = r->value_credit;
+                const auto& fee = r->coinbase_fee;
+                const auto record = [&](std::span<const BalanceDelta> deltas) {
+                    return run.mv.record(v, r->writes, deltas, reads, worker);
+                };
+                if (credit && fee && credit->to != run.env.coinbase) {
+                    const std::array<BalanceDelta, 2> deltas{
+                        BalanceDelta{credit->to, credit->amount},
+                        BalanceDelta{run.env.coinbase, *fee}};
+                    wrote_new = record(deltas);
+                } else if (credit) {
+                    const BalanceDelta delta{credit->to,
+                                             fee ? credit->amount + *fee : credit->amount};
+                    wrote_new = record({&delta, 1});
+                } else if (fee) {
+                    const BalanceDelta delta{run.env.coinbase, *fee};
+                    wrote_new = record({&delta, 1});
+                } else {
+                    wrote_new = record({});
                 }
-                if (r->coinbase_fee) {
-                    if (num_deltas == 1 && deltas[0].address == run.env.coinbase) {
-                        deltas[0].amount += *r->coinbase_fee;
-                    } else {
-                        deltas[num_deltas++] = BalanceDelta{run.env.coinbase, *r->coinbase_fee};
-                    }
-                }
-                wrote_new = run.mv.record(v, r->writes, {deltas.data(), num_deltas}, reads, worker);
             } else {
                 wrote_new = run.mv.record_empty(v, reads, worker);
             }

@@ -15,8 +15,9 @@
 //    from the table (an emptied chain stays, with size 0), so probe sequences never break.
 //  - Chains live in the arena and never move once created (pointers to them stay valid until the
 //    owner rewinds the arena); entries are sorted by the owner (MvMemory keeps them by txn_idx).
-//    A chain's entries are in place while it holds at most kInline of them, then in an arena
-//    array that doubles as it grows (the old array is abandoned to the arena).
+//    A chain's entries are in place (raw storage, an entry constructed as it arrives) while it
+//    holds at most kInline of them, then in an arena array that doubles as it grows (the old
+//    array is abandoned to the arena).
 //  - Entries and keys are trivially copyable and destructible: a table is abandoned, not
 //    destroyed, when the owner rewinds the arena.
 #pragma once
@@ -42,7 +43,8 @@ class VersionChain {
     using value_type = Entry;
     static constexpr uint32_t kInline = 1;
 
-    explicit VersionChain(const Key& key) noexcept : data_(inline_), key_(key) {}
+    explicit VersionChain(const Key& key) noexcept
+        : data_(reinterpret_cast<Entry*>(inline_)), key_(key) {}
     VersionChain(const VersionChain&) = delete;
     VersionChain& operator=(const VersionChain&) = delete;
     VersionChain(VersionChain&&) = delete;
@@ -65,7 +67,8 @@ class VersionChain {
     void insert(const Entry* pos, const Entry& e, ReusableArena& arena) {
         const auto at = static_cast<size_t>(pos - data_);
         if (at == size_ && size_ < cap_) [[likely]] {  // an append with room: the usual case
-            data_[size_++] = e;
+            ::new (static_cast<void*>(data_ + size_)) Entry(e);
+            ++size_;
             return;
         }
         if (size_ == cap_) {
@@ -76,7 +79,7 @@ class VersionChain {
             cap_ = cap;
         }
         std::memmove(static_cast<void*>(data_ + at + 1), data_ + at, sizeof(Entry) * (size_ - at));
-        data_[at] = e;
+        ::new (static_cast<void*>(data_ + at)) Entry(e);
         ++size_;
     }
     void push_back(const Entry& e, ReusableArena& arena) { insert(end(), e, arena); }
@@ -94,7 +97,9 @@ class VersionChain {
     uint32_t size_ = 0;
     uint32_t cap_ = kInline;
     Key key_;
-    Entry inline_[kInline];
+    /// Raw storage: a new chain's entries are constructed as they arrive (constructing kInline
+    /// default entries first cost GCC a `rep stos` over them for every location's first write).
+    alignas(Entry) unsigned char inline_[sizeof(Entry) * kInline];
 };
 
 template <class Key, class Entry, class Hash, class Eq>

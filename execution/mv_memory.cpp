@@ -526,7 +526,10 @@ struct MvMemory::Impl {
     /// (the coinbase: every transaction credits it, so a chain would be one hot lock and vector).
     std::optional<Address> pooled;
     std::mutex code_mu;
-    /// Some incarnation deleted, re-created or deployed (see has_complex_writes()).
+    /// Some incarnation deleted, re-created or deployed (see has_complex_writes()). Until one
+    /// does, no code hash can differ from the base state's (stable_code_hash()). Set before the
+    /// write is published and never unset within a block; record() reports such a write as a
+    /// new location, so every higher transaction is validated again after it.
     std::atomic<bool> complex_writes{false};
     /// Some incarnation recorded a write that clears storage (deleted or re-created an account).
     /// Until one does, cleared_between() has nothing to find and answers without looking (a slot
@@ -592,6 +595,7 @@ bool MvMemory::record(Version v, const TxnWrites& writes, std::span<const Balanc
     new_slots.clear();
     bool pooled_now = false;
     bool clearing = false;
+    bool complex = false;
     U256 pooled_amount;
     for (const AccountWrite& w : writes.accounts) {
         // A record kept only for its slots (header as read) publishes no header entry: every
@@ -609,7 +613,10 @@ bool MvMemory::record(Version v, const TxnWrites& writes, std::span<const Balanc
         e.exists = !w.deleted;
         e.clears_storage = w.deleted || w.storage_cleared;
         if (w.deleted || w.storage_cleared || w.code) [[unlikely]] {
-            m.complex_writes.store(true, std::memory_order_relaxed);
+            // Before the write is published: code-hash reads rely on the flag (see
+            // stable_code_hash()).
+            m.complex_writes.store(true, std::memory_order_release);
+            complex = true;
         }
         if (e.clears_storage) [[unlikely]] {
             m.clears.store(true, std::memory_order_release);
@@ -653,8 +660,9 @@ bool MvMemory::record(Version v, const TxnWrites& writes, std::span<const Balanc
     sort_keys(new_slots);
 
     // A clearing write counts as new: higher transactions may have read slots of the account
-    // without looking for clears (see `clears`), so all of them are validated again.
-    bool wrote_new = clearing;
+    // without looking for clears (see `clears`), so all of them are validated again. So does
+    // any complex write: they may have read code hashes from the base state (stable_code_hash).
+    bool wrote_new = clearing || complex;
     // No earlier incarnation of this block recorded anything (its fields are another block's).
     // The epoch and has_pooled are read without the lock: only the thread recording (or
     // aborting) this transaction writes them, and never both at once.
@@ -755,7 +763,12 @@ bool MvMemory::validate_read_set(TxnIndex txn_idx, Location* conflict) noexcept 
             return false;
         }
     }
-    for (const ReadSet::CodeHashRead& r : txn.read_code_hashes) {
+    // Without a complex write in the block, every code hash is the base state's: so was every
+    // code-hash read (the flag never goes back), and so is the location now.
+    const std::span<const ReadSet::CodeHashRead> code_hashes =
+        m.complex_writes.load(std::memory_order_acquire) ? txn.read_code_hashes
+                                                         : std::span<const ReadSet::CodeHashRead>{};
+    for (const ReadSet::CodeHashRead& r : code_hashes) {
         const auto now = m.read_account(txn_idx, r.address, r.from_base);
         const Hash32 h = now.value ? now.value->code_hash : kEmptyCodeHash;
         if (now.blocking || (!(now.from_base && r.from_base) && h != r.value)) [[unlikely]] {
@@ -928,9 +941,20 @@ bool MvReader::has_storage(const Address& addr) noexcept {
     return r.value;
 }
 
+std::optional<Hash32> MvMemory::stable_code_hash(const Address& addr) noexcept {
+    if (impl_->complex_writes.load(std::memory_order_acquire)) {
+        return std::nullopt;
+    }
+    return impl_->base->read_code_hash(addr);
+}
+
 Hash32 MvReader::read_code_hash(const Address& addr) noexcept {
     if (blocking_) {
         return kEmptyCodeHash;
+    }
+    if (const std::optional<Hash32> h = mv_.stable_code_hash(addr)) {
+        reads_.code_hashes.push_back(ReadSet::CodeHashRead{addr, *h, /*from_base=*/true});
+        return *h;
     }
     auto r = mv_.read_account(txn_idx_, addr);
     if (r.blocking) {

@@ -188,6 +188,11 @@ class MvMemory {
     [[nodiscard]] Resolved<U256> read_storage(TxnIndex txn_idx, const Address& addr,
                                               const U256& slot) noexcept;
     [[nodiscard]] Resolved<bool> has_storage(TxnIndex txn_idx, const Address& addr) noexcept;
+    /// The base state's code hash of `addr` (kEmptyCodeHash when absent) while no incarnation of
+    /// the block has recorded a complex write (see has_complex_writes()); nullopt once one has.
+    /// Until then no code hash can have changed: code is deployed, and accounts are deleted or
+    /// re-created, only by complex writes; other writes keep the header's code hash as read.
+    [[nodiscard]] std::optional<Hash32> stable_code_hash(const Address& addr) noexcept;
     /// Code by hash: deployed in this block by any incarnation, else the base state's.
     [[nodiscard]] ByteView find_code(const Hash32& code_hash) noexcept;
 

@@ -864,6 +864,28 @@ struct SlotWorld {
     ReadSet scratch;
 };
 
+/// The write set of one transaction that sets `a`'s header (no code, the given nonce).
+TxnWrites header_write(const Address& a, uint64_t nonce) {
+    TxnWrites w;
+    AccountWrite& h = w.accounts.emplace_back();
+    h.address = a;
+    h.info.nonce = nonce;
+    return w;
+}
+
+/// Runs transaction `t` as the reads `read(reader)` make it (no writes), records it (nothing
+/// new) and validates it.
+template <class F>
+void record_reads(MvMemory& mv, TxnIndex t, F&& read) {
+    ReadSet reads;
+    {
+        MvReader reader(mv, t, reads);
+        std::forward<F>(read)(reader);
+    }
+    EXPECT_FALSE(mv.record(Version{t, 0}, TxnWrites{}, {}, reads));
+    EXPECT_TRUE(mv.validate_read_set(t, nullptr));
+}
+
 /// The write set of one transaction that deletes `a`.
 TxnWrites deletion_of(const Address& a) {
     TxnWrites w;
@@ -895,18 +917,8 @@ TEST(MvMemory, clearing_write_is_new_and_fails_slot_reads_made_before_it) {
     const Address& a = sw.a;
     MvMemory& mv = sw.mv;
     ReadSet& scratch = sw.scratch;
-    TxnWrites w;
-    AccountWrite& aw = w.accounts.emplace_back();
-    aw.address = a;
-    aw.info.nonce = 2;
-    EXPECT_TRUE(mv.record(Version{1, 0}, w, {}, scratch));
-    ReadSet reads2;
-    {
-        MvReader reader(mv, 2, reads2);
-        EXPECT_EQ(reader.read_storage(a, U256{1}), U256{11});
-    }
-    EXPECT_FALSE(mv.record(Version{2, 0}, TxnWrites{}, {}, reads2));
-    EXPECT_TRUE(mv.validate_read_set(2, nullptr));
+    EXPECT_TRUE(mv.record(Version{1, 0}, header_write(a, 2), {}, scratch));
+    record_reads(mv, 2, [&](MvReader& r) { EXPECT_EQ(r.read_storage(a, U256{1}), U256{11}); });
     EXPECT_TRUE(mv.record(Version{1, 1}, deletion_of(a), {}, scratch));
     Location where;
     EXPECT_FALSE(mv.validate_read_set(2, &where));
@@ -915,6 +927,37 @@ TEST(MvMemory, clearing_write_is_new_and_fails_slot_reads_made_before_it) {
     EXPECT_EQ(mv.read_storage(2, a, U256{1}).value, U256{});
     // Written again the same way: a clearing write always counts as new.
     EXPECT_TRUE(mv.record(Version{1, 2}, deletion_of(a), {}, scratch));
+}
+
+TEST(MvMemory, code_hash_reads_come_from_base_until_a_complex_write_and_then_fail) {
+    // Txn 3 reads the code hash of `a` (no code in the base state) while the block has no
+    // complex write: the read is the base state's and validates without a lookup, also after
+    // lower transactions wrote and credited `a`. Then txn 1's re-execution deploys code at `a`,
+    // writing the same location as its first incarnation: the record must report a new location
+    // (so txn 3 is validated again), and that validation must see the new code hash.
+    SlotWorld sw(4);
+    EXPECT_TRUE(sw.mv.record(Version{1, 0}, header_write(sw.a, 2), {}, sw.scratch));
+    record_reads(sw.mv, 3, [&](MvReader& r) {
+        EXPECT_EQ(r.read_code_hash(sw.a), kEmptyCodeHash);
+        EXPECT_FALSE(r.newest_source().has_value());  // the base state's answer
+    });
+    const std::vector<BalanceDelta> credit{{sw.a, U256{7}}};
+    EXPECT_TRUE(sw.mv.record(Version{2, 0}, TxnWrites{}, credit, sw.scratch));
+    EXPECT_TRUE(sw.mv.validate_read_set(3, nullptr));
+
+    TxnWrites deploy = header_write(sw.a, 2);
+    AccountWrite& code = deploy.accounts.front();
+    code.code = Bytes{0x60, 0x00};
+    code.info.code_hash = keccak256(*code.code);
+    EXPECT_TRUE(sw.mv.record(Version{1, 1}, deploy, {}, sw.scratch));
+    EXPECT_TRUE(sw.mv.has_complex_writes());
+    EXPECT_FALSE(sw.mv.stable_code_hash(sw.a).has_value());
+    Location where;
+    EXPECT_FALSE(sw.mv.validate_read_set(3, &where));
+    EXPECT_EQ(where, (Location{sw.a, std::nullopt}));
+    ReadSet again;
+    MvReader reader(sw.mv, 3, again);
+    EXPECT_EQ(reader.read_code_hash(sw.a), code.info.code_hash);
 }
 
 TEST(BlockStm, state_view_base_and_state_diff_commit_match_mem_state) {

@@ -572,6 +572,13 @@ Resolved<bool> MvMemory::has_storage(TxnIndex txn_idx, const Address& addr) noex
     return impl_->has_storage(txn_idx, addr);
 }
 
+std::optional<Hash32> MvMemory::stable_code_hash(const Address& addr) noexcept {
+    if (impl_->complex_writes.load(std::memory_order_acquire)) {
+        return std::nullopt;
+    }
+    return impl_->base->read_code_hash(addr);
+}
+
 ByteView MvMemory::find_code(const Hash32& code_hash) noexcept {
     if (impl_->code_count.load(std::memory_order_acquire) != 0) {
         const std::lock_guard lock(impl_->code_mu);
@@ -939,13 +946,6 @@ bool MvReader::has_storage(const Address& addr) noexcept {
     }
     reads_.has_storage.push_back(ReadSet::HasStorageRead{addr, r.value});
     return r.value;
-}
-
-std::optional<Hash32> MvMemory::stable_code_hash(const Address& addr) noexcept {
-    if (impl_->complex_writes.load(std::memory_order_acquire)) {
-        return std::nullopt;
-    }
-    return impl_->base->read_code_hash(addr);
 }
 
 Hash32 MvReader::read_code_hash(const Address& addr) noexcept {

@@ -667,7 +667,7 @@ struct ParallelExecutor::Impl {
         // MvMemory record are written once it has run: start loading them now, so that the
         // misses overlap the execution instead of following it.
         internal::prefetch_for_write(&run.outcomes[v.txn_idx], sizeof(Outcome));
-        run.mv.prefetch_record(v.txn_idx);
+        run.mv.prefetch_record(v.txn_idx, worker);
         if (v.txn_idx + 1 < run.txns.size()) {  // usually this worker's next transaction
             internal::prefetch_for_read(&run.txns[v.txn_idx + 1], sizeof(Transaction));
         }

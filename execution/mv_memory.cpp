@@ -160,10 +160,11 @@ std::optional<AccountInfo> apply_delta(std::optional<AccountInfo> acc, const U25
 struct MvMemory::Impl {
     using AccountMap = internal::VersionTable<Address, AccountEntry, AddrHash, AddrEq>;
     using SlotMap = internal::VersionTable<SlotKey, SlotEntry, SlotKeyHash, std::equal_to<>>;
-    /// The tables, their cells and version chains are all allocated from the shard's arena
-    /// (under `mu`, like every other access), and the entries are trivially destructible: a
-    /// block's tables are never destroyed, only abandoned. reset() rewinds the arena (the memory
-    /// stays, for the next block) and starts empty tables in it; nothing walks the old ones.
+    /// The tables' cell arrays are allocated from the shard's arena (under `mu`, like every other
+    /// access), their chains from the recording workers' arenas (publish()), and the entries
+    /// are trivially destructible: a block's tables are never destroyed, only abandoned. reset()
+    /// rewinds the arenas (the memory stays, for the next block) and starts empty tables;
+    /// nothing walks the old ones.
     struct alignas(64) Shard {
         SpinLock mu;
         internal::ReusableArena arena;
@@ -428,17 +429,22 @@ struct MvMemory::Impl {
 
     /// Inserts or replaces a transaction's entry in the location's chain. Out of line: record()
     /// calls it from three places, and one copy of the map insertion keeps record() small.
-    [[gnu::noinline]] void publish(const Address& addr, const AccountEntry& e) {
+    /// A new chain (or a grown array) comes from `arena`, the recording worker's: one
+    /// sequential stream per worker, beside the read sets it stashes, where the shard arenas
+    /// were 256 streams that both workers wrote into.
+    [[gnu::noinline]] void publish(const Address& addr, const AccountEntry& e,
+                                   internal::ReusableArena& arena) {
         const size_t h = AddrHash{}(addr);
         Shard& sh = shard_at(h);
         const std::lock_guard lock(sh.mu);
-        upsert(sh.accounts().find_or_insert(addr, h), e, sh.arena);
+        upsert(sh.accounts().find_or_insert(addr, h, arena), e, arena);
     }
-    [[gnu::noinline]] void publish(const SlotKey& key, const SlotEntry& e) {
+    [[gnu::noinline]] void publish(const SlotKey& key, const SlotEntry& e,
+                                   internal::ReusableArena& arena) {
         const size_t h = SlotKeyHash{}(key);
         Shard& sh = shard_at(h);
         const std::lock_guard lock(sh.mu);
-        upsert(sh.slots().find_or_insert(key, h), e, sh.arena);
+        upsert(sh.slots().find_or_insert(key, h, arena), e, arena);
     }
 
     /// Drops the entries the previous incarnation of `txn_idx` wrote and this one (`new_*`,
@@ -596,6 +602,7 @@ bool MvMemory::record(Version v, const TxnWrites& writes, std::span<const Balanc
     Impl& m = *impl_;
     Impl::Txn& txn = m.txns[v.txn_idx];
     Impl::Scratch& scratch = m.scratch[worker];
+    internal::ReusableArena& warena = m.arenas[worker]->arena;
     std::vector<Address>& new_accounts = scratch.accounts;
     std::vector<SlotKey>& new_slots = scratch.slots;
     new_accounts.clear();
@@ -636,7 +643,7 @@ bool MvMemory::record(Version v, const TxnWrites& writes, std::span<const Balanc
             m.store_code(w.info.code_hash, *w.code);
         }
         if (!header_unchanged) {
-            m.publish(w.address, e);
+            m.publish(w.address, e, warena);
             new_accounts.push_back(w.address);
         }
         for (const StorageWrite& s : w.storage) {
@@ -645,7 +652,7 @@ bool MvMemory::record(Version v, const TxnWrites& writes, std::span<const Balanc
             se.txn_idx = v.txn_idx;
             se.incarnation = v.incarnation;
             se.value = s.value;
-            m.publish(key, se);
+            m.publish(key, se, warena);
             new_slots.push_back(key);
         }
     }
@@ -660,7 +667,7 @@ bool MvMemory::record(Version v, const TxnWrites& writes, std::span<const Balanc
         e.incarnation = v.incarnation;
         e.kind = EntryKind::kDelta;
         e.info.balance = d.amount;
-        m.publish(d.address, e);
+        m.publish(d.address, e, warena);
         new_accounts.push_back(d.address);
     }
     sort_keys(new_accounts);
@@ -705,9 +712,14 @@ bool MvMemory::record(Version v, const TxnWrites& writes, std::span<const Balanc
     return wrote_new;
 }
 
-void MvMemory::prefetch_record(TxnIndex txn_idx) const noexcept {
+void MvMemory::prefetch_record(TxnIndex txn_idx, size_t worker) const noexcept {
     if (txn_idx < impl_->num_txns) {
         internal::prefetch_for_write(&impl_->txns[txn_idx], sizeof(Impl::Txn));
+    }
+    if (worker < impl_->arenas.size()) {
+        if (const void* p = impl_->arenas[worker]->arena.next_free()) {
+            internal::prefetch_for_write(p, 256);
+        }
     }
 }
 

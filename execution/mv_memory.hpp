@@ -19,10 +19,12 @@
 //    over kShards shards, each a table of location -> version chain (internal::VersionTable: open
 //    addressing, a chain's first entry stored with its key) under its own lock; a
 //    lookup locks exactly one shard (a slot read that must check clearing locks two, one after
-//    the other, never nested). No lock is held while executing EVM code. A shard's maps and
-//    chains allocate from the shard's own monotonic arena (not thread safe), so only under its
-//    lock; the arena's memory is kept for the next block (reset() rewinds it) and returned when
-//    the MvMemory is destroyed.
+//    the other, never nested). No lock is held while executing EVM code. A shard's maps take
+//    their cell arrays from the shard's own monotonic arena (not thread safe), so only under its
+//    lock; a chain, and the arrays it grows into, come from the arena of the worker whose
+//    record() publishes the entry (under the shard's lock too, but each worker arena is used
+//    only by its own worker's thread). Arenas keep their memory for the next block (reset()
+//    rewinds them) and return it when the MvMemory is destroyed.
 //  - A chain holds at most one entry per transaction, sorted by txn_idx. An entry is a value
 //    written by incarnation `incarnation` of txn_idx, or an ESTIMATE left by an aborted incarnation
 //    (a read that meets it reports a dependency on txn_idx instead of a value).
@@ -38,7 +40,7 @@
 //    convert_writes_to_estimates() update them like chain entries (ESTIMATE on abort), and a read
 //    of that address takes the transactions' locks one at a time, never while holding a shard's.
 //  - Locks are spin locks held for a few dozen instructions, never across EVM execution.
-//  - The version maps live in per-shard arenas and are abandoned, not destroyed, by reset() (their
+//  - The version maps live in the arenas and are abandoned, not destroyed, by reset() (their
 //    entries own nothing else): ending a block costs nothing per version.
 //  - Code is content addressed: deployed code is kept by hash until the next reset(), so views
 //    returned by find_code() stay valid for the whole block.
@@ -207,9 +209,11 @@ class MvMemory {
                 const ReadSet& reads, size_t worker = 0);
     /// Records an incarnation that produced no writes (invalid transaction); see record().
     bool record_empty(Version v, const ReadSet& reads, size_t worker = 0);
-    /// A hint before txn_idx executes: starts loading its per-transaction record, which record()
-    /// will write (no effect on results; any thread, any time).
-    void prefetch_record(TxnIndex txn_idx) const noexcept;
+    /// A hint before txn_idx executes on worker `worker` (the calling thread's index, as for
+    /// record()): starts loading its per-transaction record and the next lines of the worker's
+    /// arena, where record() will put the chains of new locations and the read set (no effect
+    /// on results).
+    void prefetch_record(TxnIndex txn_idx, size_t worker = 0) const noexcept;
     /// Turns the last incarnation's writes into ESTIMATE markers (after a validation abort).
     void convert_writes_to_estimates(TxnIndex txn_idx) noexcept;
 

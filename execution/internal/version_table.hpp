@@ -13,8 +13,9 @@
 //  - Cells: `chain == nullptr` marks an empty cell; at most half the cells are full (the table
 //    doubles before that), so probing always ends at an empty cell. Nothing is ever erased
 //    from the table (an emptied chain stays, with size 0), so probe sequences never break.
-//  - Chains live in the arena and never move once created (pointers to them stay valid until the
-//    owner rewinds the arena); entries are sorted by the owner (MvMemory keeps them by txn_idx).
+//  - Chains live in an arena (the table's, or the one find_or_insert names) and never move once
+//    created (pointers to them stay valid until the owner rewinds that arena); entries are
+//    sorted by the owner (MvMemory keeps them by txn_idx).
 //    A chain's entries are in place (raw storage, an entry constructed as it arrives) while it
 //    holds at most kInline of them, then in an arena array that doubles as it grows (the old
 //    array is abandoned to the arena).
@@ -125,12 +126,17 @@ class VersionTable {
     Chain& find_or_insert(const Key& key) { return find_or_insert(key, Hash{}(key)); }
     /// find_or_insert() when the caller has Hash{}(key) already.
     Chain& find_or_insert(const Key& key, size_t key_hash) {
+        return find_or_insert(key, key_hash, *arena_);
+    }
+    /// A new chain is allocated from `chain_arena` rather than the table's own (the cells stay
+    /// in the table's); the caller keeps that arena until it rewinds the table's.
+    Chain& find_or_insert(const Key& key, size_t key_hash, ReusableArena& chain_arena) {
         const uint64_t h = mix(key_hash);
         const size_t i = probe(key, h);
         if (cells_[i].chain != nullptr) {
             return *cells_[i].chain;
         }
-        auto* chain = new (arena_->allocate(sizeof(Chain), kChainAlign)) Chain(key);
+        auto* chain = new (chain_arena.allocate(sizeof(Chain), kChainAlign)) Chain(key);
         if (2 * (size_ + 1) > mask_ + 1) {
             grow();
             place(h, chain);

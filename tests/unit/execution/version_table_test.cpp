@@ -3,6 +3,8 @@
 #include "execution/internal/version_table.hpp"
 
 #include <algorithm>
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -83,6 +85,37 @@ TEST(VersionTable, reset_empties_the_table_for_the_next_block) {
     }
     auto& c = table.find_or_insert(5);
     EXPECT_TRUE(c.empty());
+}
+
+TEST(VersionTable, chains_come_from_the_arena_the_insert_names) {
+    // MvMemory's tables take their cells from the shard's arena and each chain from the arena
+    // of the worker that wrote its first entry.
+    ReusableArena cells;
+    std::array<ReusableArena, 2> workers;
+    Table table;
+    table.reset(cells);
+    std::map<uint64_t, std::vector<Entry>> oracle;
+    for (uint32_t i = 0; i < 600; ++i) {
+        const uint64_t key = (i * 7919U) % 200;  // every key three times
+        ReusableArena& a = workers[i % 2];
+        auto& chain = table.find_or_insert(key, PoorHash{}(key), a);
+        if (oracle[key].empty()) {
+            // The chain lies just below the worker arena's cursor (one chunk: far less than its
+            // 64 KiB is used here).
+            const auto* at = reinterpret_cast<const std::byte*>(&chain);
+            const auto* next = static_cast<const std::byte*>(a.next_free());
+            EXPECT_LT(at, next);
+            EXPECT_GE(at + 65536, next);
+        }
+        chain.push_back(Entry{i, key + i}, a);  // growth from the writer's arena too
+        oracle[key].push_back(Entry{i, key + i});
+    }
+    ASSERT_EQ(table.size(), oracle.size());
+    for (const auto& [key, want] : oracle) {
+        const Table::Chain* c = table.find(key);
+        ASSERT_NE(c, nullptr) << key;
+        EXPECT_EQ(entries(*c), want) << key;
+    }
 }
 
 TEST(VersionChain, insert_and_erase_anywhere_match_a_vector) {

@@ -266,9 +266,25 @@ struct MvMemory::Impl {
     }
 
     /// The shard of a location, by its hash (AddrHash or SlotKeyHash).
-    Shard& shard_at(size_t key_hash) noexcept { return shards[(key_hash >> 40) % kShards]; }
-    Shard& shard_of(const Address& a) noexcept { return shard_at(AddrHash{}(a)); }
-    Shard& shard_of(const SlotKey& k) noexcept { return shard_at(SlotKeyHash{}(k)); }
+    static size_t shard_index(size_t key_hash) noexcept { return (key_hash >> 40) % kShards; }
+    Shard& shard_at(size_t key_hash) noexcept { return shards[shard_index(key_hash)]; }
+
+    /// Calls f(the location's chain, or nullptr) with its shard locked; the key is hashed once
+    /// (the shard and the table take the same hash).
+    template <class Key, class F>
+    void with_chain(const Key& key, F&& f) noexcept {
+        if constexpr (std::is_same_v<Key, Address>) {
+            const size_t h = AddrHash{}(key);
+            Shard& sh = shard_at(h);
+            const std::lock_guard lock(sh.mu);
+            std::forward<F>(f)(sh.accounts().find(key, h));
+        } else {
+            const size_t h = SlotKeyHash{}(key);
+            Shard& sh = shard_at(h);
+            const std::lock_guard lock(sh.mu);
+            std::forward<F>(f)(sh.slots().find(key, h));
+        }
+    }
 
     /// With `base_known`, a read that resolves to the base state reports from_base and leaves
     /// the value unset (the caller has it already).
@@ -352,26 +368,24 @@ struct MvMemory::Impl {
         if (!clears.load(std::memory_order_acquire)) {
             return out;
         }
-        Shard& sh = shard_of(addr);
-        const std::lock_guard lock(sh.mu);
-        const auto* found = sh.accounts().find(addr);
-        if (found == nullptr) {
-            return out;
-        }
-        const auto& chain = *found;
-        for (auto e = below(chain, t); e != chain.rend(); ++e) {
-            if (after && e->txn_idx <= *after) {
-                break;
+        with_chain(addr, [&](const AccountMap::Chain* found) {
+            if (found == nullptr) {
+                return;
             }
-            if (e->kind == EntryKind::kEstimate) {
-                out.blocking = e->txn_idx;
-                return out;
+            for (auto e = below(*found, t); e != found->rend(); ++e) {
+                if (after && e->txn_idx <= *after) {
+                    return;
+                }
+                if (e->kind == EntryKind::kEstimate) {
+                    out.blocking = e->txn_idx;
+                    return;
+                }
+                if (e->kind == EntryKind::kWrite && e->clears_storage) {
+                    out.value = true;
+                    return;
+                }
             }
-            if (e->kind == EntryKind::kWrite && e->clears_storage) {
-                out.value = true;
-                return out;
-            }
-        }
+        });
         return out;
     }
 
@@ -464,18 +478,11 @@ struct MvMemory::Impl {
                          TxnIndex txn_idx) noexcept {
         bool wrote_new = false;
         const auto erase = [&](const Key& k) {
-            Shard& sh = shard_of(k);
-            const std::lock_guard lock(sh.mu);
-            auto* chain = [&] {
-                if constexpr (std::is_same_v<Key, Address>) {
-                    return sh.accounts().find(k);
-                } else {
-                    return sh.slots().find(k);
+            with_chain(k, [&](auto* chain) {
+                if (chain != nullptr) {
+                    erase_entry(*chain, txn_idx);
                 }
-            }();
-            if (chain != nullptr) {
-                erase_entry(*chain, txn_idx);
-            }
+            });
         };
         auto old = old_keys.begin();
         for (const Key& k : new_keys) {
@@ -738,20 +745,18 @@ void MvMemory::convert_writes_to_estimates(TxnIndex txn_idx) noexcept {
         txn.pooled_estimate = txn.has_pooled;
     }
     for (const Address& a : txn.written_accounts) {
-        Impl::Shard& sh = m.shard_of(a);
-        const std::lock_guard lock(sh.mu);
-        auto* chain = sh.accounts().find(a);
-        if (AccountEntry* e = chain != nullptr ? find_entry(*chain, txn_idx) : nullptr) {
-            e->kind = EntryKind::kEstimate;
-        }
+        m.with_chain(a, [&](Impl::AccountMap::Chain* chain) {
+            if (AccountEntry* e = chain != nullptr ? find_entry(*chain, txn_idx) : nullptr) {
+                e->kind = EntryKind::kEstimate;
+            }
+        });
     }
     for (const SlotKey& k : txn.written_slots) {
-        Impl::Shard& sh = m.shard_of(k);
-        const std::lock_guard lock(sh.mu);
-        auto* chain = sh.slots().find(k);
-        if (SlotEntry* e = chain != nullptr ? find_entry(*chain, txn_idx) : nullptr) {
-            e->estimate = true;
-        }
+        m.with_chain(k, [&](Impl::SlotMap::Chain* chain) {
+            if (SlotEntry* e = chain != nullptr ? find_entry(*chain, txn_idx) : nullptr) {
+                e->estimate = true;
+            }
+        });
     }
 }
 
@@ -905,7 +910,7 @@ bool MvMemory::collect_final(size_t part, size_t parts, std::span<FinalPart> out
             return true;
         });
     }
-    if (m.pooled && !pooled_seen && (AddrHash{}(*m.pooled) >> 40) % kShards % parts == part) {
+    if (m.pooled && !pooled_seen && Impl::shard_index(AddrHash{}(*m.pooled)) % parts == part) {
         U256 delta;
         bool has_delta = false;
         pooled_delta(0, delta, has_delta);

@@ -123,13 +123,10 @@ class VersionTable {
     }
 
     /// The location's chain, created empty if the table has none.
-    Chain& find_or_insert(const Key& key) { return find_or_insert(key, Hash{}(key)); }
-    /// find_or_insert() when the caller has Hash{}(key) already.
-    Chain& find_or_insert(const Key& key, size_t key_hash) {
-        return find_or_insert(key, key_hash, *arena_);
-    }
-    /// A new chain is allocated from `chain_arena` rather than the table's own (the cells stay
-    /// in the table's); the caller keeps that arena until it rewinds the table's.
+    Chain& find_or_insert(const Key& key) { return find_or_insert(key, Hash{}(key), *arena_); }
+    /// find_or_insert() when the caller has Hash{}(key) already; a new chain is allocated from
+    /// `chain_arena` rather than the table's own (the cells stay in the table's), and the caller
+    /// keeps that arena until it rewinds the table's.
     Chain& find_or_insert(const Key& key, size_t key_hash, ReusableArena& chain_arena) {
         const uint64_t h = mix(key_hash);
         const size_t i = probe(key, h);

@@ -15,15 +15,19 @@ Scheduler::Scheduler(size_t num_txns, size_t workers, size_t max_batch)
 }
 
 void Scheduler::reset(size_t num_txns) {
+    // No record is written here: each is renewed by its first use in the block (a block of ten
+    // thousand transactions would otherwise write 640 KB on this thread, lines the other
+    // workers then pull over one by one).
     if (num_txns > capacity_) {
-        status_ = std::make_unique<TxnStatus[]>(num_txns);
+        status_ = std::make_unique<TxnStatus[]>(num_txns);  // epoch 0: older than any block's
         capacity_ = num_txns;
-    } else {
-        for (size_t i = 0; i < num_txns; ++i) {
-            TxnStatus& s = status_[i];
-            s.state.store(0, std::memory_order_relaxed);  // incarnation 0, kReadyToExecute
-            s.dependents.clear();
+    }
+    if (++epoch_ == 0) {
+        // After 2^32 blocks: mark every record as older than the next block.
+        for (size_t i = 0; i < capacity_; ++i) {
+            status_[i].state.store(0, std::memory_order_relaxed);
         }
+        epoch_ = 1;
     }
     num_txns_ = static_cast<TxnIndex>(num_txns);
     execution_idx_.store(0);
@@ -80,6 +84,7 @@ std::optional<Version> Scheduler::try_incarnate(TxnIndex txn_idx, size_t worker)
     if (txn_idx < num_txns_) {
         TxnStatus& s = status_[txn_idx];
         const std::lock_guard lock(s.mu);
+        s.renew(epoch_);
         if (s.get() == Status::kReadyToExecute) {
             s.set(Status::kExecuting);
             return Version{txn_idx, s.incarnation()};
@@ -148,7 +153,7 @@ std::optional<Version> Scheduler::validate_if_executed(TxnIndex idx, size_t work
         // A snapshot, without the lock: validating a version that is aborted or re-executed
         // meanwhile is harmless (try_validation_abort rechecks the version under the lock), and
         // the acquire makes the version's recorded reads visible.
-        const uint32_t w = status_[idx].load();
+        const uint32_t w = status_[idx].load(epoch_);
         if (TxnStatus::status_of(w) == Status::kExecuted) {
             return Version{idx, TxnStatus::incarnation_of(w)};
         }
@@ -179,7 +184,8 @@ std::optional<Version> Scheduler::next_version_to_validate(size_t worker) noexce
 }
 
 bool Scheduler::executed_hint(TxnIndex txn_idx) const noexcept {
-    return txn_idx < num_txns_ && status_[txn_idx].get() == Status::kExecuted;
+    return txn_idx < num_txns_ &&
+           TxnStatus::status_of(status_[txn_idx].load(epoch_)) == Status::kExecuted;
 }
 
 bool Scheduler::claim_own_validation(size_t worker) noexcept {
@@ -245,11 +251,13 @@ bool Scheduler::add_dependency(TxnIndex txn_idx, TxnIndex blocking, size_t worke
         // transaction, which must find it already suspended, not still executing.
         TxnStatus& b = status_[blocking];
         const std::lock_guard lock(b.mu);
+        b.renew(epoch_);
         if (b.get() == Status::kExecuted) {
             return false;
         }
         TxnStatus& s = status_[txn_idx];
         const std::lock_guard txn_lock(s.mu);
+        s.renew(epoch_);
         s.set(Status::kAborting);
         b.dependents.push_back(txn_idx);
     }
@@ -261,6 +269,7 @@ bool Scheduler::add_dependency(TxnIndex txn_idx, TxnIndex blocking, size_t worke
 void Scheduler::set_ready_status(TxnIndex txn_idx) noexcept {
     TxnStatus& s = status_[txn_idx];
     const std::lock_guard lock(s.mu);
+    s.renew(epoch_);
     s.next_incarnation();
 }
 
@@ -282,6 +291,7 @@ Scheduler::Task Scheduler::finish_execution(Version v, bool wrote_new_location,
     {
         TxnStatus& s = status_[v.txn_idx];
         const std::lock_guard lock(s.mu);
+        s.renew(epoch_);
         s.set(Status::kExecuted);
         deps.swap(s.dependents);
     }
@@ -300,6 +310,7 @@ Scheduler::Task Scheduler::finish_execution(Version v, bool wrote_new_location,
 bool Scheduler::try_validation_abort(Version v) noexcept {
     TxnStatus& s = status_[v.txn_idx];
     const std::lock_guard lock(s.mu);
+    s.renew(epoch_);
     if (s.get() == Status::kExecuted && s.incarnation() == v.incarnation) {
         s.set(Status::kAborting);
         return true;
@@ -325,7 +336,7 @@ Scheduler::Task Scheduler::finish_validation(TxnIndex txn_idx, bool aborted,
 }
 
 bool Scheduler::is_executed(TxnIndex txn_idx, uint32_t* incarnation) noexcept {
-    const uint32_t w = status_[txn_idx].load();  // a snapshot (see TxnStatus::state)
+    const uint32_t w = status_[txn_idx].load(epoch_);  // a snapshot (see TxnStatus::state)
     if (incarnation != nullptr) {
         *incarnation = TxnStatus::incarnation_of(w);
     }

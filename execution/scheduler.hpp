@@ -9,7 +9,10 @@
 //  - Each transaction has a status {kReadyToExecute, kExecuting, kExecuted, kAborting} and an
 //    incarnation number, one atomic word written only under its own (spin) lock; claiming a
 //    validation and is_executed() read the word without the lock (a snapshot: the abort
-//    rechecks under the lock). Only the thread that moved a transaction to
+//    rechecks under the lock). The word carries the block's epoch: a record left from an
+//    earlier block reads as incarnation 0, kReadyToExecute, no dependents, so reset() writes no
+//    record and each is renewed under its lock by its first use in the block (by the worker
+//    that uses it). Only the thread that moved a transaction to
 //    kExecuting (try_incarnate) executes it, and only the thread whose try_validation_abort
 //    succeeded aborts it; that gives one owner at a time for a transaction's MvMemory writes.
 //  - A transaction suspended on a dependency is in kAborting and listed in its blocker's
@@ -132,35 +135,56 @@ class Scheduler {
     enum class Status : uint8_t { kReadyToExecute, kExecuting, kExecuted, kAborting };
     struct alignas(64) TxnStatus {
         internal::SpinLock mu;
-        /// incarnation << 2 | status, one word so that it can be read whole without `mu`.
-        /// Written under `mu` only (release); read under `mu`, or without it (acquire) where a
-        /// snapshot is enough: a validation claim (the abort rechecks under `mu`), is_executed,
-        /// and the executed_hint.
-        std::atomic<uint32_t> state{0};
+        /// epoch << 32 | incarnation << 2 | status, one word so that it can be read whole
+        /// without `mu`. A word whose epoch is not the scheduler's (a record of an earlier block)
+        /// stands for incarnation 0, kReadyToExecute, no dependents: reset() writes no record,
+        /// and each is renewed by its first locked use in the block (renew()). Written under
+        /// `mu` only (release); read under `mu`, or without it (acquire, load()) where a snapshot
+        /// is enough: a validation claim (the abort rechecks under `mu`), is_executed, and the
+        /// executed_hint.
+        std::atomic<uint64_t> state{0};
         std::vector<TxnIndex> dependents;
         static constexpr uint32_t kStatusBits = 2;
         static constexpr uint32_t kStatusMask = (1U << kStatusBits) - 1;
+        static constexpr unsigned kEpochShift = 32;
         [[nodiscard]] static Status status_of(uint32_t w) noexcept {
             return static_cast<Status>(w & kStatusMask);
         }
         [[nodiscard]] static uint32_t incarnation_of(uint32_t w) noexcept {
             return w >> kStatusBits;
         }
-        [[nodiscard]] uint32_t load() const noexcept {
-            return state.load(std::memory_order_acquire);
+        /// The incarnation and status in block `epoch` (a snapshot without `mu`).
+        [[nodiscard]] uint32_t load(uint32_t epoch) const noexcept {
+            const uint64_t w = state.load(std::memory_order_acquire);
+            return (w >> kEpochShift) == epoch ? static_cast<uint32_t>(w) : 0;
         }
-        [[nodiscard]] Status get() const noexcept { return status_of(load()); }
-        [[nodiscard]] uint32_t incarnation() const noexcept { return incarnation_of(load()); }
-        /// Under `mu`.
+        /// Under `mu`, before any other use under it: a record left from an earlier block
+        /// becomes block `epoch`'s incarnation 0, kReadyToExecute, without dependents.
+        void renew(uint32_t epoch) noexcept {
+            if ((state.load(std::memory_order_relaxed) >> kEpochShift) != epoch) [[unlikely]] {
+                dependents.clear();
+                state.store(uint64_t{epoch} << kEpochShift, std::memory_order_relaxed);
+            }
+        }
+        /// Under `mu`, renewed.
+        [[nodiscard]] uint32_t locked() const noexcept {
+            return static_cast<uint32_t>(state.load(std::memory_order_relaxed));
+        }
+        [[nodiscard]] Status get() const noexcept { return status_of(locked()); }
+        [[nodiscard]] uint32_t incarnation() const noexcept { return incarnation_of(locked()); }
+        /// Under `mu`, renewed.
         void set(Status st) noexcept {
-            const uint32_t w = state.load(std::memory_order_relaxed);
-            state.store((w & ~kStatusMask) | static_cast<uint32_t>(st), std::memory_order_release);
+            const uint64_t w = state.load(std::memory_order_relaxed);
+            state.store((w & ~uint64_t{kStatusMask}) | static_cast<uint64_t>(st),
+                        std::memory_order_release);
         }
-        /// Under `mu`: the next incarnation, ready to execute.
+        /// Under `mu`, renewed: the next incarnation, ready to execute.
         void next_incarnation() noexcept {
-            const uint32_t inc = incarnation_of(state.load(std::memory_order_relaxed)) + 1;
+            const uint64_t w = state.load(std::memory_order_relaxed);
+            const uint32_t inc = incarnation_of(static_cast<uint32_t>(w)) + 1;
             PEL_ASSERT(inc < (1U << (32 - kStatusBits)), "Scheduler: incarnation overflow");
-            state.store(inc << kStatusBits | static_cast<uint32_t>(Status::kReadyToExecute),
+            state.store((w >> kEpochShift << kEpochShift) | uint64_t{inc} << kStatusBits |
+                            static_cast<uint64_t>(Status::kReadyToExecute),
                         std::memory_order_release);
         }
     };
@@ -192,6 +216,8 @@ class Scheduler {
 
     TxnIndex num_txns_ = 0;
     size_t capacity_ = 0;
+    /// The block (see TxnStatus::state): never 0, which is a fresh record's.
+    uint32_t epoch_ = 0;
     std::unique_ptr<TxnStatus[]> status_;
     alignas(64) std::atomic<TxnIndex> execution_idx_{0};
     alignas(64) std::atomic<TxnIndex> validation_idx_{0};

@@ -620,6 +620,59 @@ TEST(Scheduler, batch_horizon_covers_what_batches_may_have_claimed) {
     EXPECT_FALSE(s.maybe_batched(32));
 }
 
+// reset() leaves the records of the previous block in place: each must read as a fresh
+// transaction (incarnation 0, ready, nobody waiting on it) in the next block.
+TEST(Scheduler, records_of_an_earlier_block_read_as_fresh) {
+    Scheduler s(4, 2, 1);
+    Scheduler::Task t = s.next_task(0);
+    ASSERT_EQ(t.kind, Scheduler::TaskKind::kExecute);
+    ASSERT_EQ(t.version, (Version{0, 0}));
+    t = s.finish_execution(t.version, true, 0);
+    ASSERT_EQ(t.kind, Scheduler::TaskKind::kNone);
+    t = s.next_task(0);  // validation of 0 (the sweep is behind execution)
+    ASSERT_EQ(t.kind, Scheduler::TaskKind::kValidate);
+    ASSERT_TRUE(s.try_validation_abort(t.version));
+    t = s.finish_validation(0, true, 0);  // re-executes 0 as incarnation 1
+    ASSERT_EQ(t.kind, Scheduler::TaskKind::kExecute);
+    ASSERT_EQ(t.version, (Version{0, 1}));
+    t = s.finish_execution(t.version, false, 0);  // hands back its validation
+    ASSERT_EQ(t.kind, Scheduler::TaskKind::kValidate);
+    t = s.finish_validation(0, false, 0);
+    ASSERT_EQ(t.kind, Scheduler::TaskKind::kNone);
+    uint32_t inc = 0;
+    EXPECT_TRUE(s.is_executed(0, &inc));
+    EXPECT_EQ(inc, 1U);
+    // Transaction 2 waits on 1, which the block leaves unexecuted.
+    const Scheduler::Task one = s.next_task(0);
+    ASSERT_EQ(one.kind, Scheduler::TaskKind::kExecute);
+    ASSERT_EQ(one.version, (Version{1, 0}));
+    const Scheduler::Task two = s.next_task(1);
+    ASSERT_EQ(two.kind, Scheduler::TaskKind::kExecute);
+    ASSERT_EQ(two.version, (Version{2, 0}));
+    ASSERT_TRUE(s.add_dependency(2, 1, 1));
+
+    s.reset(4);
+    EXPECT_FALSE(s.is_executed(0, &inc));
+    EXPECT_EQ(inc, 0U);
+    // Every transaction runs once, as incarnation 0 (one worker does all): the old block's
+    // waiter on 1 is not resumed.
+    std::vector<Version> executed;
+    for (int steps = 0; steps < 100 && !s.done(); ++steps) {
+        t = s.next_task(0);
+        while (t.kind != Scheduler::TaskKind::kNone) {
+            if (t.kind == Scheduler::TaskKind::kExecute) {
+                executed.push_back(t.version);
+                t = s.finish_execution(t.version, true, 0);
+            } else {
+                t = s.finish_validation(t.version.txn_idx, false, 0);
+            }
+        }
+    }
+    EXPECT_TRUE(s.done());
+    EXPECT_EQ(executed,
+              (std::vector<Version>{Version{0, 0}, Version{1, 0}, Version{2, 0}, Version{3, 0}}));
+}
+
 TEST(BlockStm, dependent_chain_falls_back_and_matches) {
     World w = make_world(2);
     Block b;

@@ -498,6 +498,7 @@ Result<BlockOutput, BlockError> SequentialExecutor::execute(const BlockEnv& env,
 struct ParallelExecutor::Impl {
     explicit Impl(const ParallelOptions& o) : options(o) {
         options.threads = std::max<size_t>(options.threads, 1);
+        PEL_ASSERT(options.threads <= size_t{UINT16_MAX} + 1, "at most 65,536 worker threads");
         for (size_t i = 0; i < options.threads; ++i) {
             vms.push_back(std::make_unique<vm::Vm>());
         }
@@ -522,12 +523,13 @@ struct ParallelExecutor::Impl {
     ///
     /// Thread safety / Invariants: `mv` and `scheduler` synchronise themselves. outcomes[i] is
     /// written only by the thread executing transaction i's current incarnation, which the
-    /// scheduler makes exclusive; once the scheduler is done (no task left or active, so no
-    /// outcome changes any more) the workers read it in finish_block's steps (`post`, whose
-    /// comment has the rules), or after WorkerPool::run() joined every worker (by the fold threads
-    /// concurrently, read only, each then releasing its own part of `mv`). stats[id] belongs to
-    /// worker `id`. The counters and flags are atomics; `fell_back` and `failed` only ever go
-    /// from false to true (`fell_back` only while a task is active, so never after done()).
+    /// scheduler makes exclusive (executed_by[i] with it, by the same thread); once the scheduler
+    /// is done (no task left or active, so no outcome changes any more) the workers read it in
+    /// finish_block's steps (`post`, whose comment has the rules), or after WorkerPool::run()
+    /// joined every worker (by the fold threads concurrently, read only, each then releasing its
+    /// own part of `mv`). stats[id] belongs to worker `id`. The counters and flags are atomics;
+    /// `fell_back` and `failed` only ever go from false to true (`fell_back` only while a task is
+    /// active, so never after done()).
     struct Run {
         BlockEnv env;
         std::span<const Transaction> txns;
@@ -535,6 +537,11 @@ struct ParallelExecutor::Impl {
         MvMemory mv;
         Scheduler scheduler;
         std::vector<Outcome> outcomes;
+        /// The worker whose execution wrote outcomes[i] last (written with it): the
+        /// completion's last step has each worker free what its own executions allocated, so
+        /// that the memory goes back to the thread cache it came from and the next block's
+        /// executions on that worker reuse lines in their own core's cache.
+        std::vector<uint16_t> executed_by;
         /// Every slot of `outcomes` is empty (the completion's last step reset them): the next
         /// begin() only resizes, instead of walking the block's slots twice.
         bool outcomes_empty = false;
@@ -586,6 +593,9 @@ struct ParallelExecutor::Impl {
             /// The whole completion finished (assembled and merged set, outcomes freed); set by
             /// every worker that saw it finish.
             std::atomic<bool> complete{false};
+            /// Per part of the owned step (the freeing): taken, by its worker first (see
+            /// run_owned_step).
+            std::unique_ptr<std::atomic<bool>[]> owned;
         };
         Post post;
 
@@ -595,6 +605,7 @@ struct ParallelExecutor::Impl {
             post.parts = threads;
             post.dest_parts = threads > 1 ? kDestPartsPerWorker * threads : 1;
             post.found.assign(post.parts, std::vector<FinalPart>(post.dest_parts));
+            post.owned = std::make_unique<std::atomic<bool>[]>(post.parts);
         }
 
         void begin(const BlockEnv& e, std::span<const Transaction> t, std::span<const Address> s,
@@ -608,6 +619,7 @@ struct ParallelExecutor::Impl {
                 outcomes.clear();
             }
             outcomes.resize(t.size());
+            executed_by.resize(t.size());
             outcomes_empty = false;
             for (WorkerStats& ws : stats) {
                 ws.executions = 0;
@@ -643,6 +655,9 @@ struct ParallelExecutor::Impl {
             post.assembled.reset();
             post.merged = TxnWrites{};
             post.complete.store(false);
+            for (size_t i = 0; i < post.parts; ++i) {
+                post.owned[i].store(false);
+            }
         }
 
         /// Ends the block: frees the outcomes (the versions were dropped by the fold).
@@ -733,6 +748,7 @@ struct ParallelExecutor::Impl {
                 wrote_new = run.mv.record_empty(v, reads, worker);
             }
             run.outcomes[v.txn_idx] = std::move(r);
+            run.executed_by[v.txn_idx] = static_cast<uint16_t>(worker);
             return run.scheduler.finish_execution(v, wrote_new, worker);
         }
     }
@@ -840,7 +856,7 @@ struct ParallelExecutor::Impl {
                     }
                 }
             }
-            finish_block(run);
+            finish_block(run, id);
         } catch (...) {
             // Allocation failure: stop everyone; execute() reports it by terminating.
             run.failed.store(true);
@@ -986,6 +1002,31 @@ struct ParallelExecutor::Impl {
             body(part);
             p.done[step].fetch_add(1);
         }
+        return wait_step(run, step, parts);
+    }
+
+    /// run_step() for a step of one part per worker where part w is best done by worker w: each
+    /// worker takes its own part first, then any part still untaken (a late or absent worker's).
+    static bool run_owned_step(Run& run, size_t step, size_t worker, const auto& body) {
+        Run::Post& p = run.post;
+        const auto take = [&](size_t part) {
+            if (!p.owned[part].exchange(true)) {
+                body(part);
+                p.done[step].fetch_add(1);
+            }
+        };
+        if (worker < p.parts) {
+            take(worker);
+        }
+        for (size_t part = 0; part < p.parts; ++part) {
+            take(part);
+        }
+        return wait_step(run, step, p.parts);
+    }
+
+    /// Waits until every part of step `step` is done; false when a worker failed.
+    static bool wait_step(Run& run, size_t step, size_t parts) {
+        const Run::Post& p = run.post;
         unsigned spins = 0;
         while (p.done[step].load() < parts) {
             if (run.failed.load(std::memory_order_relaxed)) {
@@ -1008,10 +1049,11 @@ struct ParallelExecutor::Impl {
     /// the second thread asleep and run both halves on one). Steps: scan the outcomes (all
     /// executed; the first invalid); collect each part's final versions by destination part;
     /// sort and assemble each destination part's diff; assemble the receipts (one part) and
-    /// concatenate the diffs (the other); free the outcomes. A step that finds the fast path closed
+    /// concatenate the diffs (the other); free the outcomes (each worker those it executed, see
+    /// run_owned_step). A step that finds the fast path closed
     /// stops every worker there (execute() then goes the general way; the versions are untouched,
     /// and stay until the next block's reset() abandons them).
-    void finish_block(Run& run) {
+    void finish_block(Run& run, size_t worker) {
         Run::Post& p = run.post;
         const size_t parts = p.parts;
         const size_t n = run.txns.size();
@@ -1065,12 +1107,13 @@ struct ParallelExecutor::Impl {
             })) {
             return;
         }
-        // 5. The results (what the receipts left of them), freed in ranges.
-        if (!run_step(run, 4, parts, [&](size_t part) {
-                const size_t lo = part * n / parts;
-                const size_t hi = (part + 1) * n / parts;
-                for (size_t i = lo; i < hi; ++i) {
-                    run.outcomes[i].reset();
+        // 5. The results (what the receipts left of them), each freed by the worker that
+        // executed it.
+        if (!run_owned_step(run, 4, worker, [&](size_t part) {
+                for (size_t i = 0; i < n; ++i) {
+                    if (run.executed_by[i] == part) {
+                        run.outcomes[i].reset();
+                    }
                 }
             })) {
             return;

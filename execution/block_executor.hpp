@@ -122,7 +122,7 @@ class SequentialExecutor final : public BlockExecutor {
 };
 
 struct ParallelOptions {
-    /// Worker threads (>= 1), the calling thread included.
+    /// Worker threads (>= 1, at most 65,536), the calling thread included.
     size_t threads = 2;
     /// Contention fallback, two rules. Before execution: when at least half the transactions
     /// share a sender or plain-transfer recipient with one of the `threads` transactions before

@@ -83,8 +83,7 @@ std::optional<Version> Scheduler::try_incarnate(TxnIndex txn_idx, size_t worker)
     }
     if (txn_idx < num_txns_) {
         TxnStatus& s = status_[txn_idx];
-        const std::lock_guard lock(s.mu);
-        s.renew(epoch_);
+        const auto lock = lock_status(s);
         if (s.get() == Status::kReadyToExecute) {
             s.set(Status::kExecuting);
             return Version{txn_idx, s.incarnation()};
@@ -250,14 +249,12 @@ bool Scheduler::add_dependency(TxnIndex txn_idx, TxnIndex blocking, size_t worke
         // used): once the blocker's lock is released its finish_execution may resume this
         // transaction, which must find it already suspended, not still executing.
         TxnStatus& b = status_[blocking];
-        const std::lock_guard lock(b.mu);
-        b.renew(epoch_);
+        const auto lock = lock_status(b);
         if (b.get() == Status::kExecuted) {
             return false;
         }
         TxnStatus& s = status_[txn_idx];
-        const std::lock_guard txn_lock(s.mu);
-        s.renew(epoch_);
+        const auto txn_lock = lock_status(s);
         s.set(Status::kAborting);
         b.dependents.push_back(txn_idx);
     }
@@ -268,8 +265,7 @@ bool Scheduler::add_dependency(TxnIndex txn_idx, TxnIndex blocking, size_t worke
 
 void Scheduler::set_ready_status(TxnIndex txn_idx) noexcept {
     TxnStatus& s = status_[txn_idx];
-    const std::lock_guard lock(s.mu);
-    s.renew(epoch_);
+    const auto lock = lock_status(s);
     s.next_incarnation();
 }
 
@@ -290,8 +286,7 @@ Scheduler::Task Scheduler::finish_execution(Version v, bool wrote_new_location,
     std::vector<TxnIndex> deps;
     {
         TxnStatus& s = status_[v.txn_idx];
-        const std::lock_guard lock(s.mu);
-        s.renew(epoch_);
+        const auto lock = lock_status(s);
         s.set(Status::kExecuted);
         deps.swap(s.dependents);
     }
@@ -309,8 +304,7 @@ Scheduler::Task Scheduler::finish_execution(Version v, bool wrote_new_location,
 
 bool Scheduler::try_validation_abort(Version v) noexcept {
     TxnStatus& s = status_[v.txn_idx];
-    const std::lock_guard lock(s.mu);
-    s.renew(epoch_);
+    const auto lock = lock_status(s);
     if (s.get() == Status::kExecuted && s.incarnation() == v.incarnation) {
         s.set(Status::kAborting);
         return true;

@@ -52,6 +52,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <vector>
 
@@ -158,8 +159,9 @@ class Scheduler {
             const uint64_t w = state.load(std::memory_order_acquire);
             return (w >> kEpochShift) == epoch ? static_cast<uint32_t>(w) : 0;
         }
-        /// Under `mu`, before any other use under it: a record left from an earlier block
-        /// becomes block `epoch`'s incarnation 0, kReadyToExecute, without dependents.
+        /// Under `mu`, before any other use under it (Scheduler::lock_status): a record left
+        /// from an earlier block becomes block `epoch`'s incarnation 0, kReadyToExecute, without
+        /// dependents.
         void renew(uint32_t epoch) noexcept {
             if ((state.load(std::memory_order_relaxed) >> kEpochShift) != epoch) [[unlikely]] {
                 dependents.clear();
@@ -189,6 +191,13 @@ class Scheduler {
         }
     };
 
+    /// Locks the record `s` and renews it for this block (see
+    /// TxnStatus::renew): every locked use of a record goes through here.
+    [[nodiscard]] std::lock_guard<internal::SpinLock> lock_status(TxnStatus& s) noexcept {
+        s.mu.lock();
+        s.renew(epoch_);
+        return std::lock_guard<internal::SpinLock>(s.mu, std::adopt_lock);
+    }
     std::optional<Version> try_incarnate(TxnIndex txn_idx, size_t worker) noexcept;
     std::optional<Version> next_version_to_execute(size_t worker) noexcept;
     std::optional<Version> next_version_to_validate(size_t worker) noexcept;

@@ -704,7 +704,7 @@ struct ParallelExecutor::Impl {
             if (const auto blocking = reader.blocking()) [[unlikely]] {
                 ++ws.dependency_waits;
                 note_conflict(run, v.txn_idx, true);
-                if (run.scheduler.add_dependency(v.txn_idx, *blocking, worker)) {
+                if (run.scheduler.add_dependency(v.txn_idx, *blocking)) {
                     return Scheduler::Task{};
                 }
                 continue;  // the blocker finished meanwhile: its writes are there now
@@ -749,11 +749,11 @@ struct ParallelExecutor::Impl {
             }
             run.outcomes[v.txn_idx] = std::move(r);
             run.executed_by[v.txn_idx] = static_cast<uint16_t>(worker);
-            return run.scheduler.finish_execution(v, wrote_new, worker);
+            return run.scheduler.finish_execution(v, wrote_new);
         }
     }
 
-    Scheduler::Task validate(Run& run, Version v, WorkerStats& ws, size_t worker) {
+    Scheduler::Task validate(Run& run, Version v, WorkerStats& ws) {
         ++ws.validations;
         Location where;
         const bool valid = run.mv.validate_read_set(v.txn_idx, &where);
@@ -764,7 +764,7 @@ struct ParallelExecutor::Impl {
             note_conflict(run, v.txn_idx, true);
             run.mv.convert_writes_to_estimates(v.txn_idx);
         }
-        return run.scheduler.finish_validation(v.txn_idx, aborted, worker);
+        return run.scheduler.finish_validation(v.txn_idx, aborted);
     }
 
     /// `wasted`: an abort or a dependency wait (not a near read) of transaction `txn_idx`.
@@ -843,7 +843,7 @@ struct ParallelExecutor::Impl {
                 if (task.kind == Scheduler::TaskKind::kExecute) {
                     task = try_execute(run, task.version, vm, ws, id);
                 } else if (task.kind == Scheduler::TaskKind::kValidate) {
-                    task = validate(run, task.version, ws, id);
+                    task = validate(run, task.version, ws);
                 } else {
                     task = run.scheduler.next_task(id);
                     if (task.kind != Scheduler::TaskKind::kNone) {

@@ -9,6 +9,8 @@ namespace pel::exec {
 Scheduler::Scheduler(size_t num_txns, size_t workers, size_t max_batch)
     : workers_(std::max<size_t>(workers, 1)),
       max_batch_(std::max<size_t>(max_batch, 1)),
+      lag_limit_(static_cast<TxnIndex>(
+          std::min<size_t>(Local::kOwnRanges * max_batch_ * workers_, UINT32_MAX))),
       active_(std::make_unique<Active[]>(workers_)),
       local_(std::make_unique<Local[]>(workers_)) {
     reset(num_txns);
@@ -76,7 +78,7 @@ void Scheduler::check_done() noexcept {
     }
 }
 
-std::optional<Version> Scheduler::try_incarnate(TxnIndex txn_idx, size_t worker) noexcept {
+std::optional<Version> Scheduler::try_incarnate(TxnIndex txn_idx) noexcept {
     if (txn_idx + 1 < num_txns_) {
         // A worker usually takes the next index next (its batch): its status line is then there.
         internal::prefetch_for_write(&status_[txn_idx + 1], sizeof(TxnStatus));
@@ -89,29 +91,28 @@ std::optional<Version> Scheduler::try_incarnate(TxnIndex txn_idx, size_t worker)
             return Version{txn_idx, s.incarnation()};
         }
     }
-    active_[worker].tasks.fetch_sub(1);
     return std::nullopt;
 }
 
-std::optional<TxnIndex> Scheduler::take_local(TxnIndex& next, TxnIndex end,
-                                              size_t worker) noexcept {
+void Scheduler::hold_slot(size_t worker) noexcept {
+    Local& l = local_[worker];
+    if (!l.holding) {
+        active_[worker].tasks.fetch_add(1);
+        l.holding = true;
+    }
+}
+
+std::optional<TxnIndex> Scheduler::take_local(TxnIndex& next, TxnIndex end) noexcept {
     if (next >= end) {
         return std::nullopt;
     }
-    const TxnIndex idx = next++;
-    // The task's slot is taken before the range's is given back: the count never drops to zero
-    // in between.
-    active_[worker].tasks.fetch_add(1);
-    if (next == end) {
-        active_[worker].tasks.fetch_sub(1);
-    }
-    return idx;
+    return next++;
 }
 
 std::optional<Version> Scheduler::next_version_to_execute(size_t worker) noexcept {
     Local& l = local_[worker];
-    if (const auto idx = take_local(l.exec_next, l.exec_end, worker)) {
-        return try_incarnate(*idx, worker);
+    if (const auto idx = take_local(l.exec_next, l.exec_end)) {
+        return try_incarnate(*idx);
     }
     const TxnIndex at = execution_idx_.load();
     if (at >= num_txns_) {
@@ -123,31 +124,29 @@ std::optional<Version> Scheduler::next_version_to_execute(size_t worker) noexcep
     const TxnIndex left = num_txns_ - at;
     const auto batch = static_cast<TxnIndex>(std::clamp<size_t>(
         left / (4 * workers_), 1, exec_batch_limit_.load(std::memory_order_relaxed)));
-    active_[worker].tasks.fetch_add(batch > 1 ? 2 : 1);  // the task, and the range
+    hold_slot(worker);
     const TxnIndex idx = execution_idx_.fetch_add(batch);
     if (idx < num_txns_) {
         // Validated by this worker when the sweep reaches it (see claim_own_validation).
-        l.own_start = idx;
-        l.own_end = std::min(idx + batch, num_txns_);
+        l.own_push(idx, std::min(idx + batch, num_txns_));
     }
-    keep_batch_rest(idx, batch, l.exec_next, l.exec_end, worker);
-    return try_incarnate(idx, worker);
+    keep_batch_rest(idx, batch, l.exec_next, l.exec_end);
+    return try_incarnate(idx);
 }
 
-void Scheduler::keep_batch_rest(TxnIndex idx, TxnIndex batch, TxnIndex& next, TxnIndex& end,
-                                size_t worker) noexcept {
+void Scheduler::keep_batch_rest(TxnIndex idx, TxnIndex batch, TxnIndex& next,
+                                TxnIndex& end) const noexcept {
     if (batch <= 1) {
         return;
     }
     next = std::min(idx + 1, num_txns_);
     end = std::min(idx + batch, num_txns_);
-    if (next >= end) {  // the batch ran past the block: nothing kept, its slot released
+    if (next >= end) {  // the batch ran past the block: nothing kept
         next = end = 0;
-        active_[worker].tasks.fetch_sub(1);
     }
 }
 
-std::optional<Version> Scheduler::validate_if_executed(TxnIndex idx, size_t worker) noexcept {
+std::optional<Version> Scheduler::validate_if_executed(TxnIndex idx) const noexcept {
     if (idx < num_txns_) {
         // A snapshot, without the lock: validating a version that is aborted or re-executed
         // meanwhile is harmless (try_validation_abort rechecks the version under the lock), and
@@ -157,14 +156,13 @@ std::optional<Version> Scheduler::validate_if_executed(TxnIndex idx, size_t work
             return Version{idx, TxnStatus::incarnation_of(w)};
         }
     }
-    active_[worker].tasks.fetch_sub(1);
     return std::nullopt;
 }
 
 std::optional<Version> Scheduler::next_version_to_validate(size_t worker) noexcept {
     Local& l = local_[worker];
-    if (const auto idx = take_local(l.val_next, l.val_end, worker)) {
-        return validate_if_executed(*idx, worker);
+    if (const auto idx = take_local(l.val_next, l.val_end)) {
+        return validate_if_executed(*idx);
     }
     const TxnIndex at = validation_idx_.load();
     if (at >= num_txns_) {
@@ -176,10 +174,10 @@ std::optional<Version> Scheduler::next_version_to_validate(size_t worker) noexce
     const TxnIndex behind = exec_at > at ? exec_at - at : 0;
     const auto batch =
         static_cast<TxnIndex>(std::clamp<size_t>(behind / (2 * workers_), 1, max_batch_));
-    active_[worker].tasks.fetch_add(batch > 1 ? 2 : 1);
+    hold_slot(worker);
     const TxnIndex idx = validation_idx_.fetch_add(batch);
-    keep_batch_rest(idx, batch, l.val_next, l.val_end, worker);
-    return validate_if_executed(idx, worker);
+    keep_batch_rest(idx, batch, l.val_next, l.val_end);
+    return validate_if_executed(idx);
 }
 
 bool Scheduler::executed_hint(TxnIndex txn_idx) const noexcept {
@@ -189,29 +187,47 @@ bool Scheduler::executed_hint(TxnIndex txn_idx) const noexcept {
 
 bool Scheduler::claim_own_validation(size_t worker) noexcept {
     Local& l = local_[worker];
-    if (l.own_start >= l.own_end) {
-        return false;
+    while (l.own_size > 0) {
+        Local::Range& r = l.own_front();
+        TxnIndex expected = validation_idx_.load();
+        if (expected >= r.end) {
+            l.own_pop();  // the sweep passed it: someone validated it already
+            continue;
+        }
+        if (expected < r.start) {
+            return false;  // the sweep has not reached it yet
+        }
+        // Only a range this worker has executed whole (not the batch it is executing).
+        if (l.exec_next < l.exec_end && l.exec_end == r.end) {
+            return false;
+        }
+        const TxnIndex end = r.end;
+        hold_slot(worker);  // before the claim, as for a fetch_add
+        if (!validation_idx_.compare_exchange_strong(expected, end)) {
+            return false;  // the sweep moved meanwhile
+        }
+        l.own_pop();
+        l.val_next = expected;
+        l.val_end = end;
+        return true;
     }
-    TxnIndex expected = l.own_start;
-    const TxnIndex end = l.own_end;
-    if (validation_idx_.load() > expected) {
-        l.own_start = l.own_end = 0;  // the sweep passed it: someone validated it already
-        return false;
-    }
-    // The range's slot, taken before the claim as for a fetch_add batch: check_done() must never
-    // see the sweep past the range while nobody holds it.
-    active_[worker].tasks.fetch_add(1);
-    if (!validation_idx_.compare_exchange_strong(expected, end)) {
-        active_[worker].tasks.fetch_sub(1);
-        return false;  // the sweep has not reached it yet (or moved): keep it for later
-    }
-    l.own_start = l.own_end = 0;
-    l.val_next = expected;
-    l.val_end = end;
-    return true;
+    return false;
 }
 
 Scheduler::Task Scheduler::next_task(size_t worker) noexcept {
+    const Task t = find_task(worker);
+    Local& l = local_[worker];
+    if (t.kind == TaskKind::kNone && l.holding && l.val_next >= l.val_end &&
+        l.exec_next >= l.exec_end) {
+        // Nothing to do and nothing claimed: the slot goes back, and this may be the end.
+        l.holding = false;
+        active_[worker].tasks.fetch_sub(1);
+        check_done();
+    }
+    return t;
+}
+
+Scheduler::Task Scheduler::find_task(size_t worker) noexcept {
     // A claimed range first: its indices were taken from the shared index and are this worker's
     // to hand out (validations before executions, as below).
     const Local& l = local_[worker];
@@ -232,8 +248,11 @@ Scheduler::Task Scheduler::next_task(size_t worker) noexcept {
     // Validate when the sweep is behind execution and its next transaction has executed. The
     // sweep does not pass a transaction still executing: that one would find the sweep past it
     // when it finishes and, having written new locations (every first incarnation does), pull
-    // it back and make every transaction above it validate again. Execute instead meanwhile.
-    if (val_at < exec_at && (exec_at >= num_txns_ || executed_hint(val_at))) {
+    // it back and make every transaction above it validate again. Execute instead meanwhile;
+    // also while the transaction is another worker's to validate (Own validation, header).
+    const bool leave_to_owner = val_at < exec_at && exec_at < num_txns_ &&
+                                exec_at - val_at < lag_limit_ && !local_[worker].owns(val_at);
+    if (val_at < exec_at && !leave_to_owner && (exec_at >= num_txns_ || executed_hint(val_at))) {
         if (const auto v = next_version_to_validate(worker)) {
             return Task{TaskKind::kValidate, *v};
         }
@@ -243,7 +262,7 @@ Scheduler::Task Scheduler::next_task(size_t worker) noexcept {
     return Task{};
 }
 
-bool Scheduler::add_dependency(TxnIndex txn_idx, TxnIndex blocking, size_t worker) noexcept {
+bool Scheduler::add_dependency(TxnIndex txn_idx, TxnIndex blocking) noexcept {
     {
         // Both locks at once (the blocker's first: it is the lower index, the only nesting order
         // used): once the blocker's lock is released its finish_execution may resume this
@@ -259,7 +278,6 @@ bool Scheduler::add_dependency(TxnIndex txn_idx, TxnIndex blocking, size_t worke
         b.dependents.push_back(txn_idx);
     }
     // The execution task ends here; the blocker's finish_execution will resume it.
-    active_[worker].tasks.fetch_sub(1);
     return true;
 }
 
@@ -281,8 +299,7 @@ void Scheduler::resume_dependencies(const std::vector<TxnIndex>& txns) noexcept 
     decrease_execution_idx(min_idx);
 }
 
-Scheduler::Task Scheduler::finish_execution(Version v, bool wrote_new_location,
-                                            size_t worker) noexcept {
+Scheduler::Task Scheduler::finish_execution(Version v, bool wrote_new_location) noexcept {
     std::vector<TxnIndex> deps;
     {
         TxnStatus& s = status_[v.txn_idx];
@@ -293,12 +310,11 @@ Scheduler::Task Scheduler::finish_execution(Version v, bool wrote_new_location,
     resume_dependencies(deps);
     if (validation_idx_.load() > v.txn_idx) {
         if (!wrote_new_location) {
-            // Only this transaction needs validating; keep the task slot for it.
+            // Only this transaction needs validating.
             return Task{TaskKind::kValidate, v};
         }
         decrease_validation_idx(v.txn_idx);
     }
-    active_[worker].tasks.fetch_sub(1);
     return Task{};
 }
 
@@ -312,20 +328,16 @@ bool Scheduler::try_validation_abort(Version v) noexcept {
     return false;
 }
 
-Scheduler::Task Scheduler::finish_validation(TxnIndex txn_idx, bool aborted,
-                                             size_t worker) noexcept {
+Scheduler::Task Scheduler::finish_validation(TxnIndex txn_idx, bool aborted) noexcept {
     if (aborted) {
         set_ready_status(txn_idx);
         decrease_validation_idx(txn_idx + 1);
         if (execution_idx_.load() > txn_idx) {
-            if (const auto v = try_incarnate(txn_idx, worker)) {
+            if (const auto v = try_incarnate(txn_idx)) {
                 return Task{TaskKind::kExecute, *v};
             }
-            // try_incarnate released the task slot.
-            return Task{};
         }
     }
-    active_[worker].tasks.fetch_sub(1);
     return Task{};
 }
 

@@ -28,22 +28,32 @@
 //    handed out exactly once by its claimer, in order; a later decrease of the shared index may
 //    hand an index out again, which try_incarnate's status check (execution) and the status check
 //    under the transaction's lock (validation) make harmless, exactly as for a claimer delayed
-//    between its fetch_add and its use of the index. A non-empty local range holds one slot of
-//    its worker's active-task counter until it is used up, so done() cannot see a block with
-//    claimed, unprocessed indices as finished. A Local range is read and written only by its
-//    worker. A worker also validates its own last execution range when the sweep stands exactly
-//    at its start (claimed with a compare-exchange from that start to its end, so the range is
-//    handed out once, like a fetch_add batch), and the sweep does not start validating a
-//    transaction that has not executed (a racy status hint: validation waits, nothing is lost;
-//    the claim itself still checks a snapshot of the status word).
+//    between its fetch_add and its use of the index. A Local range is read and written only by
+//    its worker.
+//  - Own validation: a worker remembers its last kOwnRanges execution claims and validates each
+//    itself once it has executed all of it and the sweep stands exactly at its start (claimed
+//    with a compare-exchange from that start to its end, so the range is handed out once, like
+//    a fetch_add batch): the transactions' records are then in this core's cache. Meanwhile
+//    the other workers leave the sweep's transaction to its executor and execute, unless the
+//    sweep is lag_limit or more behind execution_idx or there is nothing left to execute; then
+//    anyone validates, so a slow or descheduled worker holds nobody up for long. The sweep
+//    never starts validating a transaction that has not executed (a racy status hint:
+//    validation waits, nothing is lost; the claim itself still checks a snapshot of the status
+//    word). Who validates changes no result, only where the lines are.
 //  - The batch horizon (maybe_batched) is set once per block after reset(), by the one
 //    limit_batches() call that ends the batches: from the block's size to where execution_idx
 //    stood then plus one batch per worker; it is a hint for the contention rule and never
 //    decides which task a worker gets.
-//  - The active-task counters (one per worker: a task is finished, or its slot released, by the
-//    worker that took it) count tasks handed out and not yet finished, plus unfinished local
-//    ranges; decrease_cnt counts index decreases. done() turns true only when both indices are
-//    past the block, no task is active and no decrease happened while that was checked: every
+//  - The active-task counters (one per worker, written only by it) are 1 while the worker holds
+//    its slot: taken before its first claim on a shared index (a fetch_add or the
+//    compare-exchange of an own range), held through every task it is handed or hands itself
+//    (finish_execution and finish_validation hand back the next one) and while a local range
+//    of it is not used up, and given back only by a next_task that finds nothing with no local
+//    range left. So every task in flight and every claimed, unprocessed index is covered by a
+//    slot, as when each task took one, without two atomic updates per task. A worker that only
+//    polls (nothing to claim) holds no slot, so idle workers never keep each other from done().
+//    decrease_cnt counts index decreases. done() turns true only when both indices are past the
+//    block, no slot is held and no decrease happened while that was checked: every
 //    transaction is then executed and its last incarnation validated after all lower
 //    transactions' final writes.
 #pragma once
@@ -92,17 +102,17 @@ class Scheduler {
 
     /// `txn_idx` read an ESTIMATE of `blocking`. Returns false when `blocking` has finished
     /// meanwhile (re-execute right away); true when the transaction is suspended until then.
-    [[nodiscard]] bool add_dependency(TxnIndex txn_idx, TxnIndex blocking, size_t worker) noexcept;
+    [[nodiscard]] bool add_dependency(TxnIndex txn_idx, TxnIndex blocking) noexcept;
 
     /// The execution of `v` ended (its writes recorded). May hand back its validation task.
-    [[nodiscard]] Task finish_execution(Version v, bool wrote_new_location, size_t worker) noexcept;
+    [[nodiscard]] Task finish_execution(Version v, bool wrote_new_location) noexcept;
 
     /// Claims the right to abort `v` after a failed validation; false if `v` is no longer the
     /// current executed incarnation (someone else aborted it, or it was re-executed).
     [[nodiscard]] bool try_validation_abort(Version v) noexcept;
 
     /// The validation of `v` ended. May hand back its re-execution task.
-    [[nodiscard]] Task finish_validation(TxnIndex txn_idx, bool aborted, size_t worker) noexcept;
+    [[nodiscard]] Task finish_validation(TxnIndex txn_idx, bool aborted) noexcept;
 
     /// From now on until the next reset(), execution claims take one index at a time: called on
     /// the block's first conflict. A worker executing a batch runs its transactions one after
@@ -198,24 +208,28 @@ class Scheduler {
         s.renew(epoch_);
         return std::lock_guard<internal::SpinLock>(s.mu, std::adopt_lock);
     }
-    std::optional<Version> try_incarnate(TxnIndex txn_idx, size_t worker) noexcept;
+    std::optional<Version> try_incarnate(TxnIndex txn_idx) noexcept;
+    /// next_task() before it gives the worker's slot back.
+    Task find_task(size_t worker) noexcept;
+    /// Takes the worker's active-task slot unless it holds it already (see Active): called
+    /// before every claim on a shared index.
+    void hold_slot(size_t worker) noexcept;
     std::optional<Version> next_version_to_execute(size_t worker) noexcept;
     std::optional<Version> next_version_to_validate(size_t worker) noexcept;
-    /// Claimed validation index `idx`: its version when executed, else releases the task slot.
-    std::optional<Version> validate_if_executed(TxnIndex idx, size_t worker) noexcept;
+    /// Claimed validation index `idx`: its version when executed.
+    [[nodiscard]] std::optional<Version> validate_if_executed(TxnIndex idx) const noexcept;
     /// Whether the transaction has executed (a racy read of its status: a hint only).
     [[nodiscard]] bool executed_hint(TxnIndex txn_idx) const noexcept;
     /// When the sweep stands exactly at the start of the worker's last execution range, claims
     /// the whole range for validation (one compare-exchange) as its local range.
     bool claim_own_validation(size_t worker) noexcept;
-    /// The next index of `worker`'s local range of one kind, releasing the range's slot when it
-    /// ends; nullopt when the range is empty.
-    std::optional<TxnIndex> take_local(TxnIndex& next, TxnIndex end, size_t worker) noexcept;
+    /// The next index of a worker's local range of one kind; nullopt when the range is empty.
+    static std::optional<TxnIndex> take_local(TxnIndex& next, TxnIndex end) noexcept;
     /// After a claim of `batch` indices from `idx` (idx itself handed out now): keeps the rest as
-    /// the worker's local range [next, end) of one kind, holding the range's task slot taken
-    /// with the claim, or releases that slot when nothing of the batch is left in the block.
-    void keep_batch_rest(TxnIndex idx, TxnIndex batch, TxnIndex& next, TxnIndex& end,
-                         size_t worker) noexcept;
+    /// the worker's local range [next, end) of one kind (empty when the batch ran past the
+    /// block).
+    void keep_batch_rest(TxnIndex idx, TxnIndex batch, TxnIndex& next,
+                         TxnIndex& end) const noexcept;
     bool no_active_tasks() const noexcept;
     void check_done() noexcept;
     void decrease_execution_idx(TxnIndex target) noexcept;
@@ -231,9 +245,8 @@ class Scheduler {
     alignas(64) std::atomic<TxnIndex> execution_idx_{0};
     alignas(64) std::atomic<TxnIndex> validation_idx_{0};
     alignas(64) std::atomic<uint64_t> decrease_cnt_{0};
-    /// Tasks handed out and not finished, counted per worker: a task is always finished (or
-    /// its slot released) by the worker that took it, so each counter changes on its owner's
-    /// cache line only; check_done() sums them.
+    /// A worker's slot (0 or 1, see the header): changed only by its worker, on that worker's
+    /// cache line; check_done() reads them all.
     struct alignas(64) Active {
         std::atomic<int64_t> tasks{0};
     };
@@ -244,13 +257,46 @@ class Scheduler {
         TxnIndex exec_end = 0;
         TxnIndex val_next = 0;
         TxnIndex val_end = 0;
-        /// The last execution range this worker claimed, [own_start, own_end): it validates it
-        /// itself (its lines are in this core's cache) if the sweep is exactly at its start.
-        TxnIndex own_start = 0;
-        TxnIndex own_end = 0;
+        /// The execution ranges this worker claimed last, oldest first (a ring; the oldest is
+        /// dropped when it is full): it validates each itself when the sweep reaches it (see
+        /// Own validation in the header).
+        struct Range {
+            TxnIndex start = 0;
+            TxnIndex end = 0;
+        };
+        static constexpr uint32_t kOwnRanges = 8;
+        Range own[kOwnRanges];
+        uint32_t own_head = 0;
+        uint32_t own_size = 0;
+        /// The worker's slot in its Active counter is taken (see Active).
+        bool holding = false;
+        [[nodiscard]] Range& own_front() noexcept { return own[own_head % kOwnRanges]; }
+        void own_pop() noexcept {
+            ++own_head;
+            --own_size;
+        }
+        void own_push(TxnIndex start, TxnIndex end) noexcept {
+            if (own_size == kOwnRanges) {
+                own_pop();
+            }
+            own[(own_head + own_size) % kOwnRanges] = Range{start, end};
+            ++own_size;
+        }
+        [[nodiscard]] bool owns(TxnIndex idx) const noexcept {
+            for (uint32_t i = 0; i < own_size; ++i) {
+                const Range& r = own[(own_head + i) % kOwnRanges];
+                if (idx >= r.start && idx < r.end) {
+                    return true;
+                }
+            }
+            return false;
+        }
     };
     size_t workers_;
     size_t max_batch_;
+    /// How far the validation sweep may stand behind execution_idx while a worker leaves the
+    /// transaction at the sweep to the worker that executed it (see next_task).
+    TxnIndex lag_limit_;
     /// max_batch_, or 1 after limit_batches() (read racily: a hint for the next claim).
     std::atomic<size_t> exec_batch_limit_{1};
     /// See maybe_batched(): the block's size while batches are allowed, 0 when max_batch_ is 1.

@@ -620,6 +620,44 @@ TEST(Scheduler, batch_horizon_covers_what_batches_may_have_claimed) {
     EXPECT_FALSE(s.maybe_batched(32));
 }
 
+// Each worker validates the transactions it executed: the other leaves the sweep's transaction
+// to its executor and executes meanwhile, until the sweep falls lag_limit behind.
+TEST(Scheduler, the_executor_of_a_transaction_validates_it) {
+    using K = Scheduler::TaskKind;
+    Scheduler s(100, 2, 1);
+    // The next task of `worker`, which must be of kind `kind` and for transaction `idx`.
+    const auto next = [&](size_t worker, K kind, TxnIndex idx) {
+        const Scheduler::Task t = s.next_task(worker);
+        EXPECT_EQ(t.kind, kind);
+        EXPECT_EQ(t.version.txn_idx, idx);
+        return t;
+    };
+    const Scheduler::Task zero = next(0, K::kExecute, 0);
+    const Scheduler::Task one = next(1, K::kExecute, 1);
+    // 1 finishes first: the sweep stands at 0, still executing, so worker 1 executes 2.
+    ASSERT_EQ(s.finish_execution(one.version, true).kind, K::kNone);
+    const Scheduler::Task two = next(1, K::kExecute, 2);
+    // 0 finishes: worker 0 validates it (its own), then leaves 1 (executed, worker 1's) alone.
+    ASSERT_EQ(s.finish_execution(zero.version, true).kind, K::kNone);
+    next(0, K::kValidate, 0);
+    ASSERT_EQ(s.finish_validation(0, false).kind, K::kNone);
+    const Scheduler::Task three = next(0, K::kExecute, 3);
+    // Worker 1 finishes 2 and validates 1 and 2, both its own.
+    ASSERT_EQ(s.finish_execution(two.version, true).kind, K::kNone);
+    for (const TxnIndex own : {1U, 2U}) {
+        next(1, K::kValidate, own);
+        ASSERT_EQ(s.finish_validation(own, false).kind, K::kNone);
+    }
+    // Worker 0 is away with 3: worker 1 runs ahead, but validates 3 for it once the sweep is
+    // lag_limit (8 ranges x 1 x 2 workers = 16) behind execution.
+    ASSERT_EQ(s.finish_execution(three.version, true).kind, K::kNone);
+    for (TxnIndex i = 4; i < 3 + 16; ++i) {
+        const Scheduler::Task t = next(1, K::kExecute, i);
+        ASSERT_EQ(s.finish_execution(t.version, true).kind, K::kNone);
+    }
+    next(1, K::kValidate, 3);
+}
+
 // reset() leaves the records of the previous block in place: each must read as a fresh
 // transaction (incarnation 0, ready, nobody waiting on it) in the next block.
 TEST(Scheduler, records_of_an_earlier_block_read_as_fresh) {
@@ -627,17 +665,17 @@ TEST(Scheduler, records_of_an_earlier_block_read_as_fresh) {
     Scheduler::Task t = s.next_task(0);
     ASSERT_EQ(t.kind, Scheduler::TaskKind::kExecute);
     ASSERT_EQ(t.version, (Version{0, 0}));
-    t = s.finish_execution(t.version, true, 0);
+    t = s.finish_execution(t.version, true);
     ASSERT_EQ(t.kind, Scheduler::TaskKind::kNone);
     t = s.next_task(0);  // validation of 0 (the sweep is behind execution)
     ASSERT_EQ(t.kind, Scheduler::TaskKind::kValidate);
     ASSERT_TRUE(s.try_validation_abort(t.version));
-    t = s.finish_validation(0, true, 0);  // re-executes 0 as incarnation 1
+    t = s.finish_validation(0, true);  // re-executes 0 as incarnation 1
     ASSERT_EQ(t.kind, Scheduler::TaskKind::kExecute);
     ASSERT_EQ(t.version, (Version{0, 1}));
-    t = s.finish_execution(t.version, false, 0);  // hands back its validation
+    t = s.finish_execution(t.version, false);  // hands back its validation
     ASSERT_EQ(t.kind, Scheduler::TaskKind::kValidate);
-    t = s.finish_validation(0, false, 0);
+    t = s.finish_validation(0, false);
     ASSERT_EQ(t.kind, Scheduler::TaskKind::kNone);
     uint32_t inc = 0;
     EXPECT_TRUE(s.is_executed(0, &inc));
@@ -649,7 +687,7 @@ TEST(Scheduler, records_of_an_earlier_block_read_as_fresh) {
     const Scheduler::Task two = s.next_task(1);
     ASSERT_EQ(two.kind, Scheduler::TaskKind::kExecute);
     ASSERT_EQ(two.version, (Version{2, 0}));
-    ASSERT_TRUE(s.add_dependency(2, 1, 1));
+    ASSERT_TRUE(s.add_dependency(2, 1));
 
     s.reset(4);
     EXPECT_FALSE(s.is_executed(0, &inc));
@@ -662,9 +700,9 @@ TEST(Scheduler, records_of_an_earlier_block_read_as_fresh) {
         while (t.kind != Scheduler::TaskKind::kNone) {
             if (t.kind == Scheduler::TaskKind::kExecute) {
                 executed.push_back(t.version);
-                t = s.finish_execution(t.version, true, 0);
+                t = s.finish_execution(t.version, true);
             } else {
-                t = s.finish_validation(t.version.txn_idx, false, 0);
+                t = s.finish_validation(t.version.txn_idx, false);
             }
         }
     }

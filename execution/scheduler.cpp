@@ -217,8 +217,7 @@ bool Scheduler::claim_own_validation(size_t worker) noexcept {
 Scheduler::Task Scheduler::next_task(size_t worker) noexcept {
     const Task t = find_task(worker);
     Local& l = local_[worker];
-    if (t.kind == TaskKind::kNone && l.holding && l.val_next >= l.val_end &&
-        l.exec_next >= l.exec_end) {
+    if (t.kind == TaskKind::kNone && l.holding && !l.has_range()) {
         // Nothing to do and nothing claimed: the slot goes back, and this may be the end.
         l.holding = false;
         active_[worker].tasks.fetch_sub(1);
@@ -250,9 +249,10 @@ Scheduler::Task Scheduler::find_task(size_t worker) noexcept {
     // when it finishes and, having written new locations (every first incarnation does), pull
     // it back and make every transaction above it validate again. Execute instead meanwhile;
     // also while the transaction is another worker's to validate (Own validation, header).
-    const bool leave_to_owner = val_at < exec_at && exec_at < num_txns_ &&
-                                exec_at - val_at < lag_limit_ && !local_[worker].owns(val_at);
-    if (val_at < exec_at && !leave_to_owner && (exec_at >= num_txns_ || executed_hint(val_at))) {
+    const bool sweep_behind = val_at < exec_at;
+    const bool leave_to_owner =
+        sweep_behind && exec_at < num_txns_ && exec_at - val_at < lag_limit_ && !l.owns(val_at);
+    if (sweep_behind && !leave_to_owner && (exec_at >= num_txns_ || executed_hint(val_at))) {
         if (const auto v = next_version_to_validate(worker)) {
             return Task{TaskKind::kValidate, *v};
         }

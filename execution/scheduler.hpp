@@ -270,6 +270,10 @@ class Scheduler {
         uint32_t own_size = 0;
         /// The worker's slot in its Active counter is taken (see Active).
         bool holding = false;
+        /// A claimed range of either kind is not used up.
+        [[nodiscard]] bool has_range() const noexcept {
+            return val_next < val_end || exec_next < exec_end;
+        }
         [[nodiscard]] Range& own_front() noexcept { return own[own_head % kOwnRanges]; }
         void own_pop() noexcept {
             ++own_head;
